@@ -1,0 +1,162 @@
+"""The access policy, declared in one place.
+
+Every endpoint of the application has one entry in ``POLICY``. A request to an
+endpoint without an entry is refused (fail closed), and the test
+``tests/test_access.py`` walks every rule of ``app.url_map`` with every role.
+
+- ``public``: no login needed.
+- ``read``: roles allowed for GET/HEAD; ``write``: roles allowed for other methods.
+  ``ANY`` means every logged-in user.
+- ``hidden``: refusals answer 404 instead of 403, so the page's existence is not
+  revealed (alerts: only the anti-fraud referent may know they exist).
+
+Object-level rule: a URL with ``<operation_code>`` loads the operation here, once;
+finance officers and controllers who are not assigned to it get 404 (ihatemoney's
+``pull_project`` pattern).
+"""
+import logging
+from dataclasses import dataclass
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from .accounts.roles import ADMIN, ANTIFRAUD_REFERENT, ASSIGNED_ONLY, AUDITOR, CONTROLLER, FINANCE_OFFICER, ROLES
+from .extensions import db, login_manager
+
+ANY = frozenset(ROLES)
+NOBODY = frozenset()
+
+log = logging.getLogger("budget_app.access")
+
+
+@dataclass(frozen=True)
+class Policy:
+    public: bool = False
+    read: frozenset = NOBODY
+    write: frozenset = NOBODY
+    hidden: bool = False
+
+    def allows(self, role: str | None, method: str) -> bool:
+        if self.public:
+            return True
+        if role is None:
+            return False
+        roles = self.read if method in ("GET", "HEAD", "OPTIONS") else self.write
+        return role in roles
+
+
+def public() -> Policy:
+    return Policy(public=True)
+
+
+def roles(read=NOBODY, write=NOBODY, hidden=False) -> Policy:
+    return Policy(read=frozenset(read), write=frozenset(write), hidden=hidden)
+
+
+# Roles that read an operation's figures.
+OPERATION_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, ANTIFRAUD_REFERENT}
+
+POLICY: dict[str, Policy] = {
+    "static": public(),
+    # accounts
+    "accounts.login": public(),
+    "accounts.language": public(),
+    "accounts.logout": roles(write=ANY),
+    "accounts.password": roles(read=ANY, write=ANY),
+    "accounts.users": roles(read={ADMIN}),
+    # home
+    "main.home": roles(read=ANY),
+    # audit trail
+    "audit.entries": roles(read={ADMIN, AUDITOR}),
+    #
+    # ---- operations, plans, envelopes, dashboards (issue 4) ----
+    #
+    # ---- end operations ----
+    #
+    # ---- expenses, documents, duplicates, imports (issue 5) ----
+    #
+    # ---- end expenses ----
+    #
+    # ---- staff, timesheets (issue 5) ----
+    #
+    # ---- end staff ----
+    #
+    # ---- claims (issue 6) ----
+    #
+    # ---- end claims ----
+    #
+    # ---- alerts, DACI (issue 7): hidden=True for every alert URL ----
+    #
+    # ---- end alerts ----
+}
+
+
+def operation_visible_to(user, operation) -> bool:
+    if user.role in ASSIGNED_ONLY:
+        return any(member.id == user.id for member in operation.members)
+    return True
+
+
+def visible_operations_query(user):
+    """The operations a user may see, as a select() to filter, sort or paginate."""
+    from .operations.models import Operation, OperationMember
+
+    query = select(Operation).order_by(Operation.code)
+    if user.role in ASSIGNED_ONLY:
+        query = query.join(OperationMember, OperationMember.operation_id == Operation.id).where(
+            OperationMember.user_id == user.id
+        )
+    return query
+
+
+def _deny(policy: Policy, role):
+    log.warning(
+        "event=access_denied user=%s role=%s endpoint=%s method=%s",
+        getattr(current_user, "id", None),
+        role,
+        request.endpoint,
+        request.method,
+    )
+    abort(404 if policy.hidden else 403)
+
+
+def enforce_policy():
+    """before_request: authorise the endpoint, then load the operation in the URL."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: the 404/405 handlers answer
+        return None
+    policy = POLICY.get(endpoint)
+    if policy is None:
+        log.error("event=undeclared_endpoint endpoint=%s", endpoint)
+        abort(403)
+    role = current_user.role if current_user.is_authenticated else None
+    if not policy.public:
+        if role is None:
+            if policy.hidden:
+                abort(404)
+            return login_manager.unauthorized()
+        if not policy.allows(role, request.method):
+            _deny(policy, role)
+    view_args = request.view_args or {}
+    if "operation_code" in view_args:
+        from .operations.models import Operation
+
+        code = view_args.pop("operation_code")
+        operation = db.session.scalar(select(Operation).where(Operation.code == code))
+        if operation is None or not operation_visible_to(current_user, operation):
+            abort(404)
+        g.operation = operation
+    return None
+
+
+def add_operation_code(endpoint, values):
+    """url_defaults: inside an operation's pages, url_for() fills in its code."""
+    operation = g.get("operation")
+    if operation is not None and "operation_code" not in values:
+        from flask import current_app
+
+        for rule in current_app.url_map.iter_rules(endpoint):
+            if "operation_code" in rule.arguments:
+                values["operation_code"] = operation.code
+                break

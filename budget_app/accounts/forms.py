@@ -1,0 +1,28 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired()])
+    new = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Confirmez le nouveau mot de passe"),
+        validators=[DataRequired(), EqualTo("new", message=_l("Les deux mots de passe ne sont pas identiques."))],
+    )
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Langue"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
+
+
+class LogoutForm(FlaskForm):
+    """Only the CSRF token: logging out is a POST."""

@@ -1,0 +1,60 @@
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.models import utcnow
+from ..audit.services import Audited
+from ..extensions import db
+from .roles import ROLES
+
+
+class User(UserMixin, Audited, db.Model):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash"})
+    __table_args__ = (
+        CheckConstraint("role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name="role_known"),
+        CheckConstraint("locale IN ('fr', 'en')", name="locale_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Demo accounts are made by `flask seed`; production mode refuses to start while one is active.
+    is_demo: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    operations = relationship(
+        "Operation", secondary="operation_members", back_populates="members", order_by="Operation.code"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """Server-side record of a login: logout or a password change ends it, so a copied
+    cookie stops working (the signed cookie alone cannot be revoked)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    # SHA-256 of the random token kept in the session cookie; the token itself is stored nowhere.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user = relationship(User)

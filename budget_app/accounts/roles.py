@@ -1,0 +1,21 @@
+"""The five roles. What each may do is declared in ``budget_app.access``."""
+from ..money import N_
+
+ADMIN = "admin"
+FINANCE_OFFICER = "finance_officer"
+CONTROLLER = "controller"
+ANTIFRAUD_REFERENT = "antifraud_referent"
+AUDITOR = "auditor"
+
+ROLES = (ADMIN, FINANCE_OFFICER, CONTROLLER, ANTIFRAUD_REFERENT, AUDITOR)
+
+ROLE_LABELS = {
+    ADMIN: N_("Administrateur"),
+    FINANCE_OFFICER: N_("Gestionnaire financier"),
+    CONTROLLER: N_("Contrôleur"),
+    ANTIFRAUD_REFERENT: N_("Référent anti-fraude"),
+    AUDITOR: N_("Auditeur"),
+}
+
+# Roles that only see the operations they are assigned to (others get 404).
+ASSIGNED_ONLY = frozenset({FINANCE_OFFICER, CONTROLLER})

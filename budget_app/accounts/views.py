@@ -1,0 +1,148 @@
+import logging
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..audit import services as audit
+from ..extensions import db, limiter
+from .forms import LanguageForm, LoginForm, PasswordForm
+from .models import User
+from .services import (
+    AccountError,
+    change_password,
+    end_session,
+    find_user,
+    normalise_email,
+    start_session,
+    verify_password,
+)
+
+bp = Blueprint("accounts", __name__)
+log = logging.getLogger("budget_app.accounts")
+
+
+def _login_failed(response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _account_key() -> str:
+    return "login-account:" + normalise_email(request.form.get("email", ""))
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative URL."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    error_message=_l("Trop d'échecs de connexion depuis cette adresse. Réessayez dans 15 minutes."),
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    error_message=_l("Trop d'échecs de connexion pour ce compte. Réessayez dans 15 minutes."),
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next_url(request.args.get("next"))
+    if form.validate_on_submit():
+        user = find_user(form.email.data)
+        if verify_password(user, form.password.data) and user.active:
+            next_url = safe_next_url(form.next.data)
+            session.clear()  # new session at login: nothing set before it survives (ASVS 3.2.1)
+            token = start_session(user)
+            login_user(user)
+            session["sid"] = token
+            audit.record("login", "users", user.id)
+            db.session.commit()
+            log.info("event=login_succeeded user=%s", user.id)
+            return redirect(next_url or url_for("main.home"))
+        g.login_failed = True
+        log.warning("event=login_failed user=%s", user.id if user else None)
+        # Each failure is slowed down; repeated ones are refused by the limits above.
+        time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
+        flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
+    return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=_locale()))
+
+
+def _locale():
+    from flask_babel import get_locale
+
+    return str(get_locale() or "fr")
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    user_id = current_user.id
+    end_session(session.get("sid"), "logout")
+    audit.record("logout", "users", user_id)
+    db.session.commit()
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except AccountError as error:
+            db.session.rollback()
+            form.new.errors.append(str(error))
+        else:
+            # Every other session of this user (and any copied cookie) has ended; this one restarts.
+            user = current_user._get_current_object()
+            session.clear()
+            token = start_session(user)
+            db.session.commit()
+            login_user(user)
+            session["sid"] = token
+            flash(_("Votre mot de passe a été changé. Vos autres sessions ont été fermées."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("accounts/password.html", form=form)
+
+
+@bp.route("/compte/langue", methods=["POST"])
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            current_user.locale = form.lang.data
+            db.session.commit()
+        else:
+            session["lang"] = form.lang.data
+    target = safe_next_url(request.form.get("next")) or (
+        url_for("main.home") if current_user.is_authenticated else url_for("accounts.login")
+    )
+    return redirect(target)
+
+
+@bp.route("/admin/utilisateurs")
+def users():
+    accounts = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return render_template("accounts/users.html", users=accounts)

@@ -1,0 +1,154 @@
+"""Walks every rule of ``app.url_map`` with every role and anonymous, and checks the
+outcome declared in ``budget_app.access.POLICY``. A route without a declared policy
+fails ``test_every_endpoint_has_a_declared_policy``, and is refused at run time."""
+import pytest
+
+from budget_app.access import POLICY
+from budget_app.accounts.roles import ASSIGNED_ONLY, ROLES
+
+ANONYMOUS = None
+
+# A value for every URL argument of the application. Operation-scoped URLs are tried
+# on an operation the user is assigned to ("OP-IN") and on one they are not ("OP-OUT").
+SAMPLE_ARGUMENTS = {
+    "filename": "css/app.css",
+    "operation_code": "OP-IN",
+    #
+    # ---- operations (issue 4) ----
+    #
+    # ---- expenses (issue 5) ----
+    #
+    # ---- staff (issue 5) ----
+    #
+    # ---- claims (issue 6) ----
+    #
+    # ---- alerts (issue 7) ----
+    #
+    # ---- end ----
+}
+
+# Allowed GETs answer 200 unless declared here (endpoint -> status by role, "*" for others).
+ALLOWED_GET_STATUS = {
+    "accounts.login": {ANONYMOUS: 200, "*": 302},
+    #
+    # ---- operations (issue 4) ----
+    #
+    # ---- expenses (issue 5) ----
+    #
+    # ---- staff (issue 5) ----
+    #
+    # ---- claims (issue 6) ----
+    #
+    # ---- alerts (issue 7) ----
+    #
+    # ---- end ----
+}
+
+# Objects the samples above refer to, created by a function of each domain
+# (name -> callable(users, operation_in) run by the ``world`` fixture).
+SAMPLE_SETUP: dict = {
+    #
+    # ---- operations (issue 4) ----
+    #
+    # ---- expenses (issue 5) ----
+    #
+    # ---- staff (issue 5) ----
+    #
+    # ---- claims (issue 6) ----
+    #
+    # ---- alerts (issue 7) ----
+    #
+    # ---- end ----
+}
+
+
+def rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+
+
+def test_every_endpoint_has_a_declared_policy(app):
+    undeclared = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(POLICY))
+    assert undeclared == [], f"declare these endpoints in budget_app/access.py POLICY: {undeclared}"
+
+
+def test_no_policy_for_an_endpoint_that_does_not_exist(app):
+    stale = sorted(set(POLICY) - {rule.endpoint for rule in app.url_map.iter_rules()})
+    assert stale == []
+
+
+def test_undeclared_endpoint_is_refused(app, client, make_user, login):
+    app.add_url_rule("/undeclared", "undeclared", lambda: "should not be served")
+    login(client, make_user("admin"))
+    assert client.get("/undeclared").status_code == 403
+
+
+def _url(rule, operation_code):
+    missing = set(rule.arguments) - set(SAMPLE_ARGUMENTS)
+    assert not missing, f"add sample values for {missing} ({rule.rule}) in tests/test_access.py"
+    values = {name: SAMPLE_ARGUMENTS[name] for name in rule.arguments}
+    if "operation_code" in values:
+        values["operation_code"] = operation_code
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _method(rule):
+    return "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+
+
+def expected_status(endpoint, method, role, assigned=True):
+    policy = POLICY[endpoint]
+    if policy.public:
+        if method == "GET":
+            return ALLOWED_GET_STATUS.get(endpoint, {}).get(role, ALLOWED_GET_STATUS.get(endpoint, {}).get("*", 200))
+        return "public-ok"
+    if role is ANONYMOUS:
+        return 404 if policy.hidden else "login"
+    if not policy.allows(role, method):
+        return 404 if policy.hidden else 403
+    if not assigned and role in ASSIGNED_ONLY:
+        return 404
+    if method == "GET":
+        overrides = ALLOWED_GET_STATUS.get(endpoint, {})
+        return overrides.get(role, overrides.get("*", 200))
+    return "ok"
+
+
+@pytest.fixture
+def world(app, make_user, make_operation):
+    users = {role: make_user(role, email=f"{role}@example.org") for role in ROLES}
+    members = [users[role] for role in ASSIGNED_ONLY]
+    operation_in = make_operation("OP-IN", members=members)
+    make_operation("OP-OUT")
+    for setup in SAMPLE_SETUP.values():
+        setup(users, operation_in)
+    return users
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, *ROLES])
+def test_route_role_matrix(app, world, login, role):
+    failures = []
+    for rule in rules(app):
+        method = _method(rule)
+        cases = [("OP-IN", True)]
+        if "operation_code" in rule.arguments:
+            cases.append(("OP-OUT", False))
+        for code, assigned in cases:
+            client = app.test_client()
+            if role is not ANONYMOUS:
+                login(client, world[role])
+            url = _url(rule, code)
+            response = client.open(url, method=method)
+            expected = expected_status(rule.endpoint, method, role, assigned)
+            status = response.status_code
+            if expected == "public-ok":
+                good = status < 500 and status not in (401, 403, 404, 405)
+            elif expected == "ok":
+                redirected_to_login = status == 302 and "/connexion?next=" in response.headers.get("Location", "")
+                good = status < 500 and status not in (401, 403, 404, 405) and not redirected_to_login
+            elif expected == "login":
+                good = status == 302 and "/connexion?next=" in response.headers.get("Location", "")
+            else:
+                good = status == expected
+            if not good:
+                failures.append(f"{method} {url} as {role}: got {status}, expected {expected}")
+    assert failures == []

@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from budget_app.money import AmountError, cents, format_day, format_money, parse_amount, parse_day, parse_decimal
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1 234,56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("1 234,56 €", "1234.56"),
+        ("1\u00a0234,56\u00a0€", "1234.56"),
+        ("1\u202f234,56\u00a0€", "1234.56"),
+        ("1234.56", "1234.56"),
+        ("833 750", "833750.00"),
+        ("0,5", "0.50"),
+        ("12", "12.00"),
+        ("1 000 000,00", "1000000.00"),
+    ],
+)
+def test_parse_amount_accepts_french_input(text, expected):
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "manquant"),
+        ("abc", "n'est pas un montant valide"),
+        ("1e9", "n'est pas un montant valide"),
+        ("12,345.678", "ambigu"),
+        ("1.234,56", "ambigu"),
+        ("1.234", "ambigu"),
+        ("12,345", "plus de 2 décimales"),
+        ("1 23,00", "n'est pas un montant valide"),
+        ("-0", "n'est pas un montant valide"),
+        ("-12,00", "négatif"),
+        ("1,2,3", "n'est pas un montant valide"),
+        ("12,", "n'est pas un montant valide"),
+        ("1 000 000 000 000,00", "dépasse"),
+    ],
+)
+def test_parse_amount_refuses_with_a_message(text, fragment):
+    with pytest.raises(AmountError) as error:
+        parse_amount(text)
+    assert fragment in str(error.value)
+
+
+def test_negative_amount_only_where_allowed():
+    assert parse_amount("-12,50", allow_negative=True) == Decimal("-12.50")
+
+
+def test_parse_never_takes_floats():
+    with pytest.raises(TypeError):
+        parse_amount(1.5)
+
+
+def test_half_up_rounding_to_the_cent():
+    assert cents(Decimal("0.005")) == Decimal("0.01")
+    assert cents(Decimal("2.675")) == Decimal("2.68")  # a float would give 2.67
+    assert cents(Decimal("-0.005")) == Decimal("-0.01")
+
+
+def test_format_money_french_and_english():
+    assert format_money(Decimal("1234.56"), "fr") == "1\u202f234,56\u00a0€"
+    assert format_money(Decimal("1234.56"), "en") == "€1,234.56"
+    assert format_money(Decimal("833750"), "fr") == "833\u202f750,00\u00a0€"
+
+
+def test_dates_french_format():
+    assert parse_day("31/12/2024").isoformat() == "2024-12-31"
+    assert parse_day("2024-12-31").isoformat() == "2024-12-31"
+    assert format_day(parse_day("2023-01-01"), "fr") == "01/01/2023"
+    with pytest.raises(AmountError, match="date valide"):
+        parse_day("31/02/2024")
+
+
+def test_three_decimal_places_when_asked():
+    assert parse_decimal("33,333", places=3) == Decimal("33.333")
+
+
+amounts = st.decimals(min_value=Decimal("-999999999999.99"), max_value=Decimal("999999999999.99"), places=2)
+
+
+@given(amounts, st.sampled_from(["fr", "en"]))
+def test_format_then_parse_round_trip(value, locale):
+    text = format_money(value, locale)
+    if locale == "en":
+        # English uses the comma for thousands: the French parser refuses it as ambiguous
+        # unless the comma is stripped, which is what an English user pastes back.
+        text = text.replace(",", "")
+    assert parse_amount(text, allow_negative=True) == value
+
+
+@given(amounts)
+def test_french_format_round_trip_exact(value):
+    assert parse_amount(format_money(value, "fr"), allow_negative=True) == value
