@@ -191,10 +191,26 @@ def login():
 
 @pytest.fixture
 def make_operation(app):
-    from budget_app.operations.models import Operation
+    """A bare operation (no financing plan): 2023-2024, 60 % FSE+, 500 250,00 € agreed.
+    Keyword arguments override any column."""
+    from datetime import date
+    from decimal import Decimal
 
-    def make(code="OP-1", title="Opération de test", members=()):
-        operation = Operation(code=code, title=title)
+    from budget_app.operations.models import Operation, Organisation
+
+    def make(code="OP-1", title="Opération de test", members=(), organisation=None, **columns):
+        if organisation is None:
+            organisation = db.session.scalar(db.select(Organisation).filter_by(name="Département de test"))
+            organisation = organisation or Organisation(name="Département de test", kind="collectivite")
+        values = {
+            "start_date": date(2023, 1, 1),
+            "end_date": date(2024, 12, 31),
+            "fse_rate": Decimal("60"),
+            "fse_amount": Decimal("500250.00"),
+            "status": "running",
+            **columns,
+        }
+        operation = Operation(code=code, title=title, organisation=organisation, **values)
         operation.members = list(members)
         db.session.add(operation)
         db.session.commit()
