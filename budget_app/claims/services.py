@@ -475,11 +475,10 @@ def delete_draft(claim: Claim) -> None:
     db.session.flush()
 
 
-def _move(claim: Claim, to_state: str, user=None, reason: str | None = None) -> None:
+def _move(claim: Claim, action: str, to_state: str, user=None, reason: str | None = None) -> None:
     """Apply one move of the transition table, guarded in the database: the UPDATE only
     matches the state read, so two users moving the same claim cannot both succeed."""
-    action = TRANSITIONS.get((claim.state, to_state))
-    if action is None:
+    if TRANSITIONS.get((claim.state, to_state)) != action:
         raise ClaimError(
             N_("Une demande à l'état « %(state)s » ne peut pas passer à l'état « %(target)s »."),
             state=translate(CLAIM_STATES[claim.state]),
@@ -515,7 +514,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
                                  list_left_out=False)
     if computation.expense_count + computation.staff_count == 0:
         raise ClaimError(N_("Aucune dépense à demander sur cette période."))
-    _move(claim, "submitted", user)
+    _move(claim, "submit", "submitted", user)
     position = 0
     snapshot = []
     expense_ids = []
@@ -586,7 +585,7 @@ def _attach(model, ids, claim_id, versioned=False):
 
 def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
     """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped."""
-    _move(claim, "draft", user, reason)
+    _move(claim, "withdraw", "draft", user, reason)
     staff_lines = select(StaffCostLine.timesheet_id).where(StaffCostLine.claim_id == claim.id)
     db.session.execute(
         update(Timesheet).where(Timesheet.id.in_(staff_lines), Timesheet.state == "locked")
@@ -679,7 +678,7 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
     retained = _retained_now(claim)
     due = fse_due(retained, claim.fse_asked)
     recovered, _payment = advance_recovery(due, advance_outstanding(claim.operation, claim.id))
-    _move(claim, "controlled", user)
+    _move(claim, "control", "controlled", user)
     claim.figures = {**claim.figures, "retained": figures_to_json(retained)}
     claim.total_retained = retained.total
     claim.fse_due = due
@@ -692,7 +691,7 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
 
 def reopen_claim(claim: Claim, reason: str, user=None) -> None:
     """An admin reopens a controlled claim (with a reason): back to submitted, decisions kept."""
-    _move(claim, "submitted", user, reason)
+    _move(claim, "reopen", "submitted", user, reason)
     claim.figures = {key: value for key, value in claim.figures.items() if key != "retained"}
     claim.total_retained = claim.fse_due = claim.advance_recovered = None
     claim.controlled_at = None
@@ -707,7 +706,7 @@ def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str 
         raise ClaimError(N_("La date de paiement ne peut pas être dans le futur."))
     if claim.controlled_at and paid_on < claim.controlled_at.date():
         raise ClaimError(N_("La date de paiement précède le contrôle de service fait."))
-    _move(claim, "paid", user)
+    _move(claim, "pay", "paid", user)
     claim.paid_on = paid_on
     claim.amount_paid = amount
     claim.payment_reference = (reference or "").strip() or None
