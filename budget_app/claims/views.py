@@ -41,10 +41,16 @@ def _refused(error: services.ClaimError):
 
 
 def _labels():
+    """Every label translated here (some hold a literal « % », which Jinja's ``_`` would format)."""
+
+    def translated(labels):
+        return {code: _(label) for code, label in labels.items()}
+
     return {
-        "categories": COST_CATEGORIES, "flat_rates": {code: label for code, (label, _c) in FLAT_RATES.items()},
-        "states": CLAIM_STATES, "decisions": CSF_DECISIONS, "reasons": CSF_REASONS,
-        "left_out_reasons": services.LEFT_OUT_REASONS,
+        "categories": translated(COST_CATEGORIES),
+        "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
+        "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS),
+        "reasons": translated(CSF_REASONS), "left_out_reasons": translated(services.LEFT_OUT_REASONS),
     }
 
 
