@@ -10,6 +10,7 @@ reads, checks and copies from (primer §8), so it is in French and exact.
 """
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -433,4 +434,5 @@ def xlsx_bytes(report: ClaimReport) -> bytes:
 
 def export_filename(report: ClaimReport, extension: str) -> str:
     number = f"-demande-{report.claim.number}" if report.claim else ""
-    return f"{report.operation.code}{number}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.{extension}"
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", report.operation.code)  # a header value, never a path
+    return f"{code}{number}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.{extension}"

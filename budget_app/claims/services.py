@@ -444,11 +444,10 @@ def _retained_now(claim: Claim) -> ClaimFigures:
     for category, amount in rows:
         sums[category] = amount or ZERO
     declared = figures_from_json(claim.figures["declared"])
-    context = plan_context(claim.operation)
     # Same rates and caps as at submission: the controller checks what was asked.
     return claim_figures(
         sums,
-        {code: rate for code, rate in declared.flat_rate_percents.items()} or context["rates"],
+        dict(declared.flat_rate_percents),
         declared.fse_rate,
         declared.agreed_fse,
         already_asked=declared.fse_already_asked,

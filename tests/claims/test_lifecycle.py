@@ -187,3 +187,21 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     attached = db.session.scalars(select(Expense.claim_id).distinct()).all()
     assert attached == [winner]
     assert db.session.scalar(select(db.func.count()).select_from(ClaimLine).where(ClaimLine.claim_id == loser)) == 0
+
+
+def test_cumulated_fse_never_exceeds_the_agreed_amount(claims_world):
+    operation = claims_world["operation"]
+    operation.fse_amount = D("6000.00")
+    db.session.commit()
+    build = claims_world["build"]
+    asked = []
+    for month in (1, 2, 3):
+        build.staff("5000.00", month=date(2023, month, 1))
+        start, end = services.month_period(f"2023-{month:02d}")
+        claim = services.create_draft(operation, start, end)
+        services.submit_claim(claim, today=date(2023, 6, 1))
+        db.session.commit()
+        asked.append((claim.fse_asked, services.declared_figures(claim).fse_cap_excess))
+    # 5 000 + 750 indirect = 5 750 × 60 % = 3 450 per month; the third only gets what is left.
+    assert asked == [(D("3450.00"), D("0.00")), (D("2550.00"), D("900.00")), (D("0.00"), D("3450.00"))]
+    assert services.operation_position(operation)["remaining"] == D("0.00")
