@@ -205,16 +205,16 @@ def csf_rows(report: ClaimReport):
 
 
 class _Sheet:
-    """A write-only sheet whose columns each have a kind; one styled cell per column is
-    reused for every row (rows are written as they are appended)."""
+    """A write-only sheet whose columns each have a kind. One styled cell per column is
+    reused for every row: openpyxl writes a row as soon as it is appended, and its own
+    per-value path (try to bind, catch ValueError for a Cell, make a new cell after a styled
+    one) costs more than the XML itself. openpyxl is pinned < 3.2 in pyproject.toml."""
 
     def __init__(self, workbook, title, columns):
         self.ws = workbook.create_sheet(title)
         self.kinds = [kind for _, kind, _ in columns]
         for index, (_, _, width) in enumerate(columns):
             self.ws.column_dimensions[_letter(index)].width = width
-        self.cells = [self._template(kind) for kind in self.kinds]
-        self.quoted = [self._template("text", quoted=True) for _ in self.kinds]
         header = []
         for title_text, _, _ in columns:
             cell = WriteOnlyCell(self.ws, value=title_text)
@@ -223,9 +223,13 @@ class _Sheet:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             header.append(cell)
         self.ws.append(header)
+        self.cells = [self._template(kind, column) for column, kind in enumerate(self.kinds, 1)]
+        self.quoted = [self._template("text", column, quoted=True) for column in range(1, len(self.kinds) + 1)]
+        self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
 
-    def _template(self, kind, quoted=False):
+    def _template(self, kind, column, quoted=False):
         cell = WriteOnlyCell(self.ws)
+        cell.column = column
         if kind == "money":
             cell.number_format = EURO_FORMAT
         elif kind == "date":
@@ -236,24 +240,27 @@ class _Sheet:
             cell.number_format = "0.##"
         elif quoted:
             cell.quotePrefix = True
+        # Amounts, rates and hours are Decimal, dates are date: typed once per column.
+        cell.data_type = {"money": "n", "percent": "n", "number": "n", "date": "d"}.get(kind, "s")
         return cell
 
-    def append(self, values):
-        row = []
+    def _cells(self, values, row_index):
         for index, value in enumerate(values):
             if value is None:
-                row.append(None)
                 continue
             if self.kinds[index] == "text":
                 text = str(value)
                 cell = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
-                cell.value = text
+                cell.value = text  # openpyxl's checks (illegal characters) apply
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             else:
                 cell = self.cells[index]
-                cell.value = value
-            row.append(cell)
-        self.ws.append(row)
+                cell._value = value
+            cell.row = row_index
+            yield cell
+
+    def append(self, values):
+        self.ws.append(values)
 
 
 def _letter(index):
