@@ -210,18 +210,18 @@ def _expense_reason(operation: Operation, as_of: date, covered: set):
     return case(*whens, else_=null())
 
 
-def _expense_included(operation: Operation, as_of: date, covered: set):
-    """The negation of ``_expense_reason`` as one AND (cheap to evaluate on every row)."""
+def _expense_included(operation: Operation, as_of: date, covered: set, incurred_checked: bool = False):
+    """The negation of ``_expense_reason`` as one AND, cheap to evaluate on every row.
+    ``incurred_checked``: the query already keeps incurred_on inside the eligibility period."""
     conditions = [
         Expense.claim_id.is_(None),
-        Expense.incurred_on >= operation.start_date,
-        Expense.incurred_on <= operation.end_date,
-        Expense.paid_on.is_not(None),
-        Expense.paid_on >= operation.start_date,
-        Expense.paid_on <= operation.end_date,
-        Expense.paid_on <= as_of,
         Expense.is_complete.is_(True),
+        # Paid inside the eligibility period and by the claim date (NULL: not paid).
+        Expense.paid_on >= operation.start_date,
+        Expense.paid_on <= min(operation.end_date, as_of),
     ]
+    if not incurred_checked:
+        conditions += [Expense.incurred_on >= operation.start_date, Expense.incurred_on <= operation.end_date]
     if covered:
         conditions.append(Expense.category.not_in(sorted(covered)))
     return and_(*conditions)
@@ -281,9 +281,12 @@ def compute_period(
     covered = covered_categories(context["rates"])
     # One grouped scan per kind: the included lines' sums, and how many were left out
     # (their reasons are read only when there are some).
-    included = _expense_included(operation, as_of, covered)
+    # The scan is limited to the part of the period inside the eligibility period; lines of
+    # the period outside it are only listed (left out).
+    beyond_eligibility = start < operation.start_date or end > operation.end_date
+    included = _expense_included(operation, as_of, covered, incurred_checked=True)
     sums: dict = {}
-    left_out_count = 0
+    left_out_count = 1 if beyond_eligibility else 0
     rows = db.session.execute(
         select(
             Expense.category,
@@ -291,7 +294,7 @@ def compute_period(
             func.count(case((included, 1))),
             func.count(),
         )
-        .where(*_expense_filter(operation, start, end))
+        .where(*_expense_filter(operation, max(start, operation.start_date), min(end, operation.end_date)))
         .group_by(Expense.category)
     ).all()
     expense_count = 0
@@ -350,7 +353,7 @@ def compute_period(
         notes = db.session.scalars(
             select(Expense)
             .where(
-                *_expense_filter(operation, start, end),
+                *_expense_filter(operation, max(start, operation.start_date), min(end, operation.end_date)),
                 included,
                 Expense.category == category,
                 Expense.eligible_amount < 0,
