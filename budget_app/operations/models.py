@@ -214,7 +214,9 @@ class PlanFlatRate(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("version_id", "code", name="one_rate_per_code"),
         CheckConstraint(_in("code", FLAT_RATES), name="code_known"),
-        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range"),
+        # Rate() is scaled by 10 000 on SQLite (db_types): same range, two spellings (migration 0004).
+        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range").ddl_if(dialect="postgresql"),
+        CheckConstraint("rate > 0 AND rate <= 400000", name="rate_range").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
