@@ -458,7 +458,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
         errors.append(
             ("operation.fse_amount",
              _t(N_("le FSE+ (%(amount)s) dépasse le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s) de %(gap)s"),
-                amount=_money(op.fse_amount), rate=op.fse_rate.normalize(), total=_money(figures.total_cost),
+                amount=_money(op.fse_amount), rate=format(op.fse_rate.normalize(), "f"), total=_money(figures.total_cost),
                 max=_money(figures.fse_max), gap=_money(-figures.fse_difference)))
         )
     return errors
