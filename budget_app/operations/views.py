@@ -233,10 +233,15 @@ class _Collector:
             if index < len(rows) and attribute and attribute in rows[index]._fields:
                 return rows[index][attribute]
             return None
-        name = path.split(".", 1)[-1]
-        if path.startswith("organisation."):
+        prefix, _, name = path.partition(".")
+        if prefix == "organisation":
             name = "organisation_" + name
-        return self.form._fields.get(name) if "." not in name else None
+        elif prefix == "operation" and name == "envelope":
+            name = "envelope_id"
+        elif prefix not in ("operation", "plan") or name in ("costs", "resources", "flat_rates"):
+            return None
+        field = self.form._fields.get(name)
+        return field if field is not None and not hasattr(field, "entries") else None
 
     def service_errors(self, plan_error):
         for path, message in plan_error.errors:
