@@ -19,8 +19,8 @@ def load_seed_operations(directory=None) -> SeedResult:
     """Load every ``*.toml`` of ``fixtures/`` in name order. An operation already there with a
     different plan is left alone (amendments go through `operations load --amendment`)."""
     from ..extensions import db
-    from ..money import N_, translate
-    from ..operations.loader import load_operation_file
+    from ..money import translate
+    from ..operations.loader import SEED_KEPT, load_operation_file
     from ..operations.services import PlanError
 
     result = SeedResult()
@@ -32,8 +32,7 @@ def load_seed_operations(directory=None) -> SeedResult:
             savepoint.rollback()
             if any(path_ == "operation.code" for path_, _ in exc.errors):
                 result.messages.append(
-                    translate(N_("%(file)s : opération déjà présente avec un autre plan, laissée telle quelle."),
-                              file=path.name)
+                    translate(SEED_KEPT, file=path.name)
                 )
                 continue
             raise PlanError([(f"{path.name} {p}".strip(), m) for p, m in exc.errors]) from exc

@@ -59,7 +59,7 @@ class OperationForm(PlanFields, FlaskForm):
     end_date = DateField(_l("Fin de la période d'éligibilité"), validators=[Optional()])
     fse_rate = StringField(_l("Taux FSE+ (%)"), validators=[Length(max=12)])
     fse_amount = StringField(_l("Montant FSE+ conventionné"), validators=[Length(max=40)])
-    advance_rate = StringField(_l("Taux d'avance (% du FSE+)"), default="0", validators=[Length(max=12)])
+    advance_rate = StringField(_l("Taux d'avance (pourcentage du FSE+)"), default="0", validators=[Length(max=12)])
     hours_divisor = SelectField(_l("Diviseur horaire annuel"), choices=[SelectChoice("1720", "1720"), SelectChoice("1607", "1607")],
                                 validate_choice=False)
     status = SelectField(_l("Statut"), choices=_choices(OPERATION_STATUSES, blank=False), validate_choice=False)

@@ -18,6 +18,9 @@ from .services import (
     create_operation, ensure_envelope, find_operation, normalise_siret, record_amendment, same_plan,
 )
 
+# Said by `flask seed` when a fixture's operation exists with another plan.
+SEED_KEPT = N_("%(file)s : opération déjà présente avec un autre plan, laissée telle quelle.")
+
 TOP_KEYS = {"demo", "organisation", "envelope", "operation", "plan"}
 
 
