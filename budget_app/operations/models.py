@@ -116,8 +116,11 @@ class Operation(Audited, db.Model):
     __table_args__ = (
         CheckConstraint(_in("status", OPERATION_STATUSES), name="status_known"),
         CheckConstraint("start_date < end_date", name="period_ordered"),
-        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range"),
-        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range"),
+        # Rate() is scaled by 10 000 on SQLite (db_types); migration 0004 creates these on PostgreSQL.
+        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range").ddl_if(dialect="postgresql"),
+        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range").ddl_if(
+            dialect="postgresql"
+        ),
         CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative"),
         CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known"),
     )

@@ -121,3 +121,31 @@ def test_load_then_amend_from_the_cli(app, runner, tmp_path):
     assert "plan version 2" in result.output
     result = runner.invoke(args=["operations", "load", str(path), "--amendment", "encore"])
     assert "rien à faire" in result.output
+
+
+def test_bad_operation_values_are_refused_by_the_database_on_postgresql(seeded):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.conftest import ON_POSTGRES
+
+    if not ON_POSTGRES:  # SQLite keeps these checks to the service (migration 0004)
+        from budget_app.operations.services import check_operation, operation_input_of
+
+        operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
+        for column, value in (("fse_rate", D("150")), ("status", "lost"), ("hours_divisor", 1600)):
+            assert check_operation(operation_input_of(operation, **{column: value}))
+        return
+    for column, value in (("fse_rate", D("150")), ("status", "lost"), ("hours_divisor", 1600)):
+        operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
+        setattr(operation, column, value)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_database_accepts_real_flat_rates_on_both_databases(seeded):
+    from budget_app.operations.models import PlanFlatRate
+
+    rates = db.session.scalars(select(PlanFlatRate.rate)).all()
+    assert rates == [D("15.0000"), D("15.0000")]
