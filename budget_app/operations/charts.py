@@ -6,11 +6,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from .models import COST_CATEGORIES
 
 WIDTH = 640
-LABEL_WIDTH = 200
-BAR_AREA = 400
+LABEL_WIDTH = 150
+BAR_AREA = 470
 BAR_HEIGHT = 14
 GROUP_GAP = 12
 TENTH = Decimal("0.1")
@@ -37,7 +36,7 @@ def bar_chart(title, groups, series):
                          "fill": colour, "title": f"{series_label} : {value}"})
             y += BAR_HEIGHT
         y += GROUP_GAP
-    legend = [{"x": LABEL_WIDTH + i * 140, "label": label, "fill": colour} for i, (_, label, colour) in enumerate(series)]
+    legend = [{"x": LABEL_WIDTH + i * 120, "label": label, "fill": colour} for i, (_, label, colour) in enumerate(series)]
     return {"title": title, "width": WIDTH, "height": y + 4, "bars": bars, "labels": labels, "legend": legend}
 
 
@@ -47,8 +46,8 @@ def dashboard_charts(progress):
     series = [("planned", _l("Prévu"), BLUE), ("realised", _l("Réalisé"), GREEN), ("forecast", _l("Projection"), GREY)]
     groups = []
     for row in progress.rows:
-        label = gettext(COST_CATEGORIES[row["code"]]) if row["kind"] == "category" else row["code"]
-        groups.append((label[:32], {k: row[k] for k in ("planned", "realised", "forecast")}))
+        # Codes keep the labels short; the table beside the chart gives the full names.
+        groups.append((row["code"], {k: row[k] for k in ("planned", "realised", "forecast")}))
     groups.append((gettext("Total"), {"planned": progress.planned_total, "realised": progress.realised_total,
                                       "forecast": progress.forecast_total}))
     costs = bar_chart(_l("Prévu, réalisé et projection au rythme actuel"), groups, series)
