@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from ..access import visible_operations_query
@@ -329,11 +330,14 @@ def create():
             )
             try:
                 operation = create_operation(op, organisation, plan, envelope=envelope, user_id=current_user.id)
+                db.session.commit()
             except PlanError as exc:
                 db.session.rollback()
                 collector.service_errors(exc)
+            except IntegrityError:  # created by someone else meanwhile (same code or SIRET)
+                db.session.rollback()
+                collector.add(None, _("Enregistrement concurrent : une opération ou un bénéficiaire identique vient d'être créé. Vérifiez puis réessayez."))
             else:
-                db.session.commit()
                 flash(_("Opération %(code)s créée.", code=operation.code), "success")
                 return redirect(url_for("operations.detail", operation_code=operation.code))
         general = collector.apply()
@@ -367,11 +371,14 @@ def amend():
             try:
                 version = record_amendment(operation, plan, end_date=form.end_date.data, fse_rate=fse_rate,
                                            fse_amount=fse_amount, user_id=current_user.id)
+                db.session.commit()
             except PlanError as exc:
                 db.session.rollback()
                 collector.service_errors(exc)
+            except IntegrityError:  # two amendments at once: the version number is unique
+                db.session.rollback()
+                collector.add(None, _("Un autre avenant vient d'être enregistré pour cette opération : rechargez la page."))
             else:
-                db.session.commit()
                 flash(_("Avenant enregistré : plan version %(number)s.", number=version.number), "success")
                 return redirect(url_for("operations.detail", operation_code=operation.code))
         general = collector.apply()

@@ -223,3 +223,16 @@ def test_amendment_is_audited_with_its_reason(client, admin):
     client.post("/operations/HL-RSA-2023/avenant", data=_amendment(reason="Prolongation de six mois"))
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "amendment"))
     assert entry is not None and entry.note == "Prolongation de six mois" and entry.actor.startswith("user:")
+
+
+def test_concurrent_amendment_is_a_clear_message_not_a_500(client, admin, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from budget_app.operations import views
+
+    def clash(*args, **kwargs):
+        raise IntegrityError("INSERT INTO plan_versions", {}, Exception("number_unique_per_operation"))
+
+    monkeypatch.setattr(views, "record_amendment", clash)
+    response = client.post("/operations/HL-RSA-2023/avenant", data=_amendment())
+    assert response.status_code == 400 and "Un autre avenant vient d'être enregistré" in page(response)
