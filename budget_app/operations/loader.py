@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..audit.services import record
-from ..money import N_, AmountError, parse_amount, parse_day, parse_decimal, translate
+from ..money import CENT, N_, AmountError, parse_amount, parse_day, parse_decimal, translate
 from .services import (
     CostLine, EnvelopeInput, FlatRateLine, OperationInput, OrganisationInput, PlanError, PlanInput, ResourceLine,
     create_operation, ensure_envelope, find_operation, normalise_siret, record_amendment, same_plan,
@@ -86,6 +86,12 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             self.error(f"{path}.{key}", N_("montant invalide"))
             return None
+        if isinstance(value, Decimal):
+            # A TOML number: exact already; "1234.500" is not ambiguous here, only too precise.
+            if value != value.quantize(CENT):
+                self.error(f"{path}.{key}", N_("montant invalide (plus de deux décimales)"))
+                return None
+            value = format(value.quantize(CENT), "f")
         try:
             return parse_amount(value)
         except AmountError as exc:

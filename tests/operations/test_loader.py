@@ -150,3 +150,10 @@ def test_envelope_cannot_be_exceeded(app, lot_text):
 def test_bad_siret_is_refused(app, lot_text):
     lines = errors_of(lot_text.replace("99904600000017", "99904600000018"))
     assert any(line.startswith("organisation.siret : ") for line in lines)
+
+
+def test_toml_numbers_with_trailing_zeros_are_exact_but_three_decimals_are_refused(app, seed_text):
+    parsed = parse_operation_file(seed_text.replace("amount = 333500.00", "amount = 333500.000"))
+    assert parsed.plan.resources[1].amount == D("333500.00")
+    lines = errors_of(seed_text.replace("amount = 333500.00", "amount = 333500.001"))
+    assert lines == ["plan.resources[2].amount : montant invalide (plus de deux décimales)"]
