@@ -71,7 +71,18 @@ POLICY: dict[str, Policy] = {
     "audit.entries": roles(read={ADMIN, AUDITOR}),
     #
     # ---- operations, plans, envelopes, dashboards (issue 4) ----
-    #
+    # Read: every role; finance officers and controllers only their operations (<operation_code>).
+    "operations.index": roles(read=ANY),
+    "operations.detail": roles(read=OPERATION_READERS),
+    "operations.version": roles(read=OPERATION_READERS),
+    "operations.compare": roles(read=OPERATION_READERS),
+    "operations.dashboard": roles(read=OPERATION_READERS),
+    # Creating an operation: admins. Amendments: admins and the assigned finance officers.
+    "operations.create": roles(read={ADMIN}, write={ADMIN}),
+    "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
+    # Envelopes aggregate every partner's operation: not for the assigned-only roles.
+    "operations.envelopes": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "operations.envelope": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
     # ---- end operations ----
     #
     # ---- expenses, documents, duplicates, imports (issue 5) ----

@@ -15,6 +15,8 @@ SAMPLE_ARGUMENTS = {
     "operation_code": "OP-IN",
     #
     # ---- operations (issue 4) ----
+    "number": 1,
+    "envelope_code": "ENV-TEST",
     #
     # ---- expenses (issue 5) ----
     #
@@ -49,6 +51,9 @@ ALLOWED_GET_STATUS = {
 SAMPLE_SETUP: dict = {
     #
     # ---- operations (issue 4) ----
+    "operations": lambda users, operation_in: __import__(
+        "tests.operations.factories", fromlist=["access_setup"]
+    ).access_setup(users, operation_in),
     #
     # ---- expenses (issue 5) ----
     #
