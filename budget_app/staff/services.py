@@ -143,6 +143,20 @@ def cost_lines_total(operation, month: date | None = None) -> Decimal:
     return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
 
 
+def hours_by_person_year(person_ids) -> dict:
+    """(person id, year) -> hours declared on every operation, for the cap (CPR 55(3))."""
+    if not person_ids:
+        return {}
+    year = extract("year", Timesheet.month)
+    rows = db.session.execute(
+        select(StaffAssignment.person_id, year, func.sum(Timesheet.hours_on_operation))
+        .join(Timesheet, Timesheet.assignment_id == StaffAssignment.id)
+        .where(StaffAssignment.person_id.in_(list(person_ids)))
+        .group_by(StaffAssignment.person_id, year)
+    ).all()
+    return {(person_id, int(row_year)): Decimal(hours or 0).quantize(Decimal("0.01")) for person_id, row_year, hours in rows}
+
+
 def months_of(operation) -> list[date]:
     return list(
         db.session.scalars(
