@@ -40,30 +40,43 @@ def _run(kind, code, path, **options):
     operation = _operation(code)
     content = Path(path).read_bytes()
     importer = services.import_staff if kind == "staff" else services.import_timesheets
-    lines = content.count(b"\n")
-    show_bar = sys.stderr.isatty() and (lines >= PROGRESS_FROM_ROWS or content[:4] == b"PK\x03\x04")
+    bars = []
+
+    def progress(total):
+        """Called once the file is read, with its number of rows."""
+        if total < PROGRESS_FROM_ROWS or not sys.stderr.isatty():
+            return None
+        bar = click.progressbar(length=total, label="Vérification des lignes", file=sys.stderr)
+        bar.__enter__()
+        bars.append(bar)
+        return bar.update
+
     try:
-        if show_bar:
-            with click.progressbar(length=max(lines, 1), label="Vérification", file=sys.stderr) as bar:
-                report = importer(operation, content, filename=Path(path).name, progress=bar.update, **options)
-        else:
-            report = importer(operation, content, filename=Path(path).name, **options)
+        report = importer(operation, content, filename=Path(path).name, progress=progress, **options)
     except ImportRefused as refused:
         db.session.rollback()
+        _close(bars)
         click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
         for problem in refused.problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
     except services.StaffError as error:
         db.session.rollback()
+        _close(bars)
         click.echo(f"Erreur : {error}", err=True)
         sys.exit(1)
+    _close(bars)
     db.session.commit()
     click.echo(report.summary)
     for change in report.changes:
         if change.outcome == "unchanged":
             click.echo(f"ligne {change.row.line} : déjà enregistrée, ignorée")
     return report
+
+
+def _close(bars):
+    for bar in bars:
+        bar.__exit__(None, None, None)
 
 
 @staff_cli.command("import")

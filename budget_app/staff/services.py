@@ -289,6 +289,7 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
 
 
 def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], progress=None) -> list[Change]:
+    # ``progress``: called with 1 for each row checked (a progress bar's update).
     """What each row would change, or a Problem for each row that breaks a rule."""
     people = {
         person.registration_number: person
@@ -403,47 +404,48 @@ def _hours_declared(person_id, year, exclude_ids=()) -> Decimal:
 
 
 def apply_staff_changes(operation, changes: list[Change]) -> None:
-    people = {}
-    for change in changes:
-        row = change.row
-        if change.outcome == "unchanged":
-            continue
-        person = people.get(row.registration_number) or db.session.scalar(
-            select(Person).where(Person.registration_number == row.registration_number)
-        )
-        if person is None:
-            person = Person(
-                registration_number=row.registration_number,
-                last_name=row.last_name,
-                first_name=row.first_name,
-                function=row.function,
-                employer=operation.organisation.name if operation.organisation else None,
-            )
-            db.session.add(person)
-        elif person.function != row.function and row.function:
-            person.function = row.function
-        people[row.registration_number] = person
-        assignment = db.session.scalar(
-            select(StaffAssignment).where(StaffAssignment.operation_id == operation.id, StaffAssignment.person == person)
-        ) if person.id else None
-        if assignment is None:
-            assignment = StaffAssignment(operation=operation, person=person, method=row.method, fixed_percent=row.fixed_percent)
-            db.session.add(assignment)
-        else:
-            assignment.method = row.method
-            assignment.fixed_percent = row.fixed_percent
-        if row.method == "hourly":
-            rate, text = computations.hourly_rate(row.annual_cost, operation.hours_divisor, row.working_share)
-            cost = next((cost for cost in assignment.annual_costs if cost.year == row.year), None) if assignment.id else None
-            if cost is None:
-                cost = AnnualCost(assignment=assignment, year=row.year)
-                db.session.add(cost)
-            cost.annual_cost = row.annual_cost
-            cost.working_share = row.working_share
-            cost.hours_divisor = operation.hours_divisor
-            cost.hourly_rate = rate
-            cost.computation = text
-        db.session.flush()
+    changes = [change for change in changes if change.outcome != "unchanged"]
+    if not changes:
+        return
+    numbers = {change.row.registration_number for change in changes}
+    people = {
+        person.registration_number: person
+        for person in db.session.scalars(select(Person).where(Person.registration_number.in_(numbers)))
+    }
+    assignments = {a.person.registration_number: a for a in assignments_of(operation)}
+    employer = operation.organisation.name if operation.organisation else None
+    with db.session.no_autoflush:
+        for change in changes:
+            row = change.row
+            person = people.get(row.registration_number)
+            if person is None:
+                person = Person(registration_number=row.registration_number, last_name=row.last_name,
+                                first_name=row.first_name, function=row.function, employer=employer)
+                db.session.add(person)
+                people[row.registration_number] = person
+            elif row.function and person.function != row.function:
+                person.function = row.function
+            assignment = assignments.get(row.registration_number)
+            if assignment is None:
+                assignment = StaffAssignment(operation=operation, person=person, method=row.method,
+                                             fixed_percent=row.fixed_percent, annual_costs=[], timesheets=[])
+                db.session.add(assignment)
+                assignments[row.registration_number] = assignment
+            else:
+                assignment.method = row.method
+                assignment.fixed_percent = row.fixed_percent
+            if row.method == "hourly":
+                rate, text = computations.hourly_rate(row.annual_cost, operation.hours_divisor, row.working_share)
+                cost = next((cost for cost in assignment.annual_costs if cost.year == row.year), None)
+                if cost is None:
+                    cost = AnnualCost(assignment=assignment, year=row.year)
+                    db.session.add(cost)
+                cost.annual_cost = row.annual_cost
+                cost.working_share = row.working_share
+                cost.hours_divisor = operation.hours_divisor
+                cost.hourly_rate = rate
+                cost.computation = text
+    db.session.flush()
 
 
 # ---------------------------------------------------------------- timesheet rows
@@ -493,8 +495,9 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
     }
     first_month = date(operation.start_date.year, operation.start_date.month, 1)
     seen = {}
-    added_hours: dict = {}  # (person id, year) -> hours the file adds (net of the sheets it replaces)
-    replaced: dict = {}  # (person id, year) -> ids of sheets the file replaces
+    # CPR 55(3) cap: hours already declared per (person id, year) on every operation, loaded
+    # once; the running total adds the file's rows and takes out the sheets they replace.
+    running = hours_by_person_year({a.person_id for a in assignments.values()})
     changes = []
     for row in rows:
         if progress:
@@ -563,12 +566,15 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                 continue
         if assignment.method == "hourly":
             cap_key = (assignment.person_id, row.month.year)
-            if sheet is not None:
-                replaced.setdefault(cap_key, set()).add(sheet.id)
-            added_hours[cap_key] = added_hours.get(cap_key, Decimal(0)) + row.hours_on_operation
+            total = running.get(cap_key, Decimal(0)) + row.hours_on_operation
+            if sheet is not None and sheet.hours_on_operation is not None:
+                # The replaced sheet's hours leave the year they were counted in.
+                old_key = (assignment.person_id, sheet.month.year)
+                if old_key == cap_key:
+                    total -= sheet.hours_on_operation
+                else:
+                    running[old_key] = running.get(old_key, Decimal(0)) - sheet.hours_on_operation
             cap = computations.reference_hours(cost.hours_divisor, cost.working_share)
-            declared = _hours_declared(assignment.person_id, row.month.year, replaced.get(cap_key, ()))
-            total = declared + added_hours[cap_key]
             # CPR 55(3): hours declared for a year never exceed the hours used for the rate.
             if total > cap:
                 fail("hours_on_operation", _(
@@ -576,6 +582,7 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                     total=computations.hours_text(total), year=row.month.year, number=row.registration_number,
                     cap=computations.hours_text(cap)))
                 continue
+            running[cap_key] = total
             amount, text = computations.hourly_amount(row.hours_on_operation, cost.hourly_rate)
         else:
             amount, text = computations.fixed_share_amount(row.monthly_cost, assignment.fixed_percent)
@@ -603,7 +610,7 @@ def apply_timesheet_changes(operation, changes: list[Change], user=None, approve
             continue
         row = change.row
         if change.outcome == "new":
-            sheet = Timesheet(assignment=change.target, month=row.month)
+            sheet = Timesheet(assignment=change.target, month=row.month, cost_line=None)
             db.session.add(sheet)
         else:
             sheet = change.target
@@ -617,12 +624,19 @@ def apply_timesheet_changes(operation, changes: list[Change], user=None, approve
         sheet.approved_at = None
         # Imported sheets wait for a second finance officer's approval (unless --approved).
         sheet.state = "submitted"
+        if approved:
+            sheet.state = "approved"
+            sheet.approved_at = datetime.now(timezone.utc)
+            refresh_cost_line(sheet)
         written.append(sheet)
     db.session.flush()
     if approved:
+        note = _(N_("import du fichier avec --approved : vaut approbation"))
         for sheet in written:
-            _approve(sheet, None, note=_(N_("import du fichier avec --approved : vaut approbation")))
-    db.session.flush()
+            line = sheet.cost_line
+            audit.record("approve", "timesheets", sheet.id, before={"state": "submitted"},
+                         after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
+        db.session.flush()
     return written
 
 
@@ -641,7 +655,7 @@ def import_staff(operation, content: bytes, filename: str = "", apply: bool = Tr
     table = _read(content, STAFF_COLUMNS, STAFF_REQUIRED)
     problems: list[Problem] = []
     rows = [parsed for row in table.rows if (parsed := parse_staff_row(row, problems)) is not None]
-    changes = check_staff_rows(operation, rows, problems, progress)
+    changes = check_staff_rows(operation, rows, problems, progress(len(rows)) if progress else None)
     if not table.rows and not problems:
         problems.append(Problem(None, None, _(N_("Le fichier ne contient aucune ligne."))))
     if problems:
@@ -658,7 +672,7 @@ def import_timesheets(operation, content: bytes, filename: str = "", approved: b
     table = _read(content, TIMESHEET_COLUMNS, TIMESHEET_REQUIRED)
     problems: list[Problem] = []
     rows = [parsed for row in table.rows if (parsed := parse_timesheet_row(row, problems)) is not None]
-    changes = check_timesheet_rows(operation, rows, problems, progress)
+    changes = check_timesheet_rows(operation, rows, problems, progress(len(rows)) if progress else None)
     if not table.rows and not problems:
         problems.append(Problem(None, None, _(N_("Le fichier ne contient aucune ligne."))))
     if problems:
@@ -755,6 +769,7 @@ def change_state(sheet: Timesheet, action: str, user) -> None:
         if sheet.entered_by_id is not None and user is not None and sheet.entered_by_id == user.id:
             raise StaffError(_(N_("Une fiche ne peut pas être approuvée par la personne qui l'a saisie : un autre gestionnaire doit l'approuver.")))
         _approve(sheet, user)
+        db.session.flush()
         return
     before = sheet.state
     if action == "reopen":
@@ -774,7 +789,6 @@ def _approve(sheet: Timesheet, user, note=None) -> None:
     line = refresh_cost_line(sheet)
     audit.record("approve", "timesheets", sheet.id, before={"state": before},
                  after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
-    db.session.flush()
 
 
 def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:

@@ -4,6 +4,7 @@ Views are thin: the operation is loaded and authorised by ``access.enforce_polic
 every rule is in ``services`` (the forms are one-row imports); one commit per request.
 """
 import secrets
+import time
 from datetime import date
 from pathlib import Path
 
@@ -265,9 +266,18 @@ def cost_lines():
 # ---------------------------------------------------------------- imports: upload, preview, confirm
 
 
+PENDING_MAX_AGE_SECONDS = 24 * 3600
+
+
 def _pending_dir() -> Path:
+    """Files waiting for confirmation, under the upload folder (outside static/), random names;
+    those left unconfirmed for a day are removed."""
     path = Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / "pending-imports"
     path.mkdir(parents=True, exist_ok=True)
+    limit = time.time() - PENDING_MAX_AGE_SECONDS
+    for old in path.iterdir():
+        if old.is_file() and old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
     return path
 
 
