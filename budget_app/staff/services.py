@@ -132,6 +132,23 @@ def cost_lines_of(operation, month: date | None = None):
     return db.session.scalars(query).all()
 
 
+def claimable_cost_lines(operation, period_start: date, period_end: date):
+    """For the claims domain: the PERSONNEL lines of approved (or locked) months whose month
+    starts inside [period_start, period_end] and that no claim holds yet."""
+    return db.session.scalars(
+        select(StaffCostLine)
+        .join(Timesheet, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(
+            StaffCostLine.operation_id == operation.id,
+            Timesheet.state.in_(("approved", "locked")),
+            StaffCostLine.claim_id.is_(None),
+            StaffCostLine.month >= date(period_start.year, period_start.month, 1),
+            StaffCostLine.month <= period_end,
+        )
+        .order_by(StaffCostLine.month, StaffCostLine.id)
+    ).all()
+
+
 def cost_lines_total(operation, month: date | None = None) -> Decimal:
     query = (
         select(func.coalesce(func.sum(StaffCostLine.amount), 0))

@@ -191,3 +191,12 @@ def test_service_refusal_lists_problems(hl_operation):
 def test_unknown_operation(runner):
     result = runner.invoke(args=["staff", "import", "NOPE", "fixtures/examples/personnel-exemple.csv"])
     assert result.exit_code == 1 and "opération inconnue" in result.output
+
+
+def test_claimable_lines_of_a_period(hl_operation, runner):
+    from datetime import date
+
+    import_examples(runner)
+    lines = services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 1, 31))
+    assert sum(line.amount for line in lines) == D("7280.00")
+    assert len(services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 12, 31))) == 6
