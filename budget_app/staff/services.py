@@ -420,6 +420,23 @@ def _hours_declared(person_id, year, exclude_ids=()) -> Decimal:
     return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
 
 
+def _hours_on_other_operations(operation, person_ids, months) -> dict:
+    """(person id, month) -> hours declared on the person's other operations that month."""
+    if not person_ids or not months:
+        return {}
+    rows = db.session.execute(
+        select(StaffAssignment.person_id, Timesheet.month, func.sum(Timesheet.hours_on_operation))
+        .join(Timesheet, Timesheet.assignment_id == StaffAssignment.id)
+        .where(
+            StaffAssignment.person_id.in_(list(person_ids)),
+            StaffAssignment.operation_id != operation.id,
+            Timesheet.month.in_(list(months)),
+        )
+        .group_by(StaffAssignment.person_id, Timesheet.month)
+    ).all()
+    return {(person_id, month): Decimal(hours or 0) for person_id, month, hours in rows}
+
+
 def apply_staff_changes(operation, changes: list[Change]) -> None:
     changes = [change for change in changes if change.outcome != "unchanged"]
     if not changes:
@@ -515,6 +532,7 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
     # CPR 55(3) cap: hours already declared per (person id, year) on every operation, loaded
     # once; the running total adds the file's rows and takes out the sheets they replace.
     running = hours_by_person_year({a.person_id for a in assignments.values()})
+    elsewhere = _hours_on_other_operations(operation, {a.person_id for a in assignments.values()}, {row.month for row in rows})
     changes = []
     for row in rows:
         if progress:
@@ -550,6 +568,13 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                 fail("hours_on_operation", _(N_("%(hours)s sur l'opération dépassent les %(worked)s travaillées (RPDC 55(3))"),
                                              hours=computations.hours_text(row.hours_on_operation),
                                              worked=computations.hours_text(row.hours_worked)))
+            other = elsewhere.get((assignment.person_id, row.month), Decimal(0))
+            if (row.hours_on_operation is not None and row.hours_worked is not None and other
+                    and row.hours_on_operation + other > row.hours_worked):
+                fail("hours_on_operation", _(
+                    N_("%(hours)s ici et %(other)s sur d'autres opérations dépassent les %(worked)s travaillées (RPDC 55(3))"),
+                    hours=computations.hours_text(row.hours_on_operation), other=computations.hours_text(other),
+                    worked=computations.hours_text(row.hours_worked)))
             cost = next((cost for cost in assignment.annual_costs if cost.year == row.month.year), None)
             if cost is None:
                 fail("month", _(N_("aucun coût annuel %(year)s n'est enregistré pour %(number)s : importez d'abord le fichier du personnel"),

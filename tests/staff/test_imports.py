@@ -200,3 +200,16 @@ def test_claimable_lines_of_a_period(hl_operation, runner):
     lines = services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 1, 31))
     assert sum(line.amount for line in lines) == D("7280.00")
     assert len(services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 12, 31))) == 6
+
+
+def test_hours_of_a_month_on_all_operations_within_hours_worked(hl_operation, make_operation, runner, tmp_path):
+    make_operation("OP-2")
+    staff = STAFF_HEADER + "HL-0412;Martin;Claire;;horaire;2023;41 280,00;100;\n"
+    for code in ("HL-RSA-2023", "OP-2"):
+        assert runner.invoke(args=["staff", "import", code, write(tmp_path, "p.csv", staff)]).exit_code == 0
+    first = write(tmp_path, "t.csv", SHEET_HEADER + "HL-0412;2023-01;100;151,67;\n")
+    assert runner.invoke(args=["timesheets", "import", "HL-RSA-2023", first]).exit_code == 0
+    second = write(tmp_path, "t2.csv", SHEET_HEADER + "HL-0412;2023-01;60;151,67;\n")
+    result = runner.invoke(args=["timesheets", "import", "OP-2", second])
+    assert result.exit_code == 1
+    assert "60 h ici et 100 h sur d'autres opérations dépassent les 151,67 h travaillées (RPDC 55(3))" in result.output
