@@ -90,7 +90,17 @@ POLICY: dict[str, Policy] = {
     # ---- end expenses ----
     #
     # ---- staff, timesheets (issue 5) ----
-    #
+    # Finance officers enter and approve on their operations; controllers, auditors, admins read.
+    "staff.index": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.people": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.timesheets": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.cost_lines": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.add_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.add_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.edit_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.timesheet_action": roles(write={FINANCE_OFFICER}),
+    "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     # ---- end staff ----
     #
     # ---- claims (issue 6) ----
