@@ -5,7 +5,7 @@ so the checks "<= 100" of revision 0003 refused every share above 0,01 %. They a
 rewritten there as "<= 1000000"; PostgreSQL (NUMERIC) is unchanged.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 12:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
