@@ -19,6 +19,7 @@ from ..money import N_, translate
 from ..operations.flat_rates import ZERO
 from ..operations.models import Operation
 from ..staff.models import Person, StaffCostLine, Timesheet
+from ..staff.services import lock_claimed_timesheets
 from .computation import (
     ClaimFigures,
     advance_recovery,
@@ -135,20 +136,21 @@ class Computation:
 
 
 def plan_context(operation: Operation) -> dict:
-    """Rates and plan totals of the current financing plan (the amendment in force)."""
-    from ..operations.flat_rates import flat_rate_amounts
+    """Rates and agreed amounts of the plan in force (the latest amendment), from the
+    operations domain's plan figures."""
+    from ..operations.services import current_figures
 
     plan = operation.current_plan
     if plan is None:
         return {"rates": {}, "plan_categories": (), "plan_total": None, "planned_by_category": None}
-    rates = {rate.code: rate.rate for rate in plan.flat_rates}
-    planned: dict = {}
-    for cost in plan.costs:
-        planned[cost.category] = planned.get(cost.category, ZERO) + cost.amount
-    plan_total = None
-    if planned:
-        plan_total = sum(planned.values(), ZERO) + sum(flat_rate_amounts(rates, planned).values(), ZERO)
-    return {"rates": rates, "plan_categories": tuple(planned), "plan_total": plan_total, "planned_by_category": planned}
+    figures = current_figures(operation)
+    planned = dict(figures.category_totals)
+    return {
+        "rates": {rate.code: rate.rate for rate in plan.flat_rates},
+        "plan_categories": tuple(planned),
+        "plan_total": figures.total_cost if planned else None,
+        "planned_by_category": planned,
+    }
 
 
 def _other_live_claims(operation: Operation, claim_id: int | None):
@@ -566,11 +568,10 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
             "incurred_on": expense.incurred_on, "paid_on": expense.paid_on,
             "declared_amount": expense.eligible_amount,
         })
-    staff_ids, timesheet_ids = [], []
+    staff_ids = []
     for line in db.session.scalars(included_staff_query(operation, claim.period_start, claim.period_end, computation)):
         position += 1
         staff_ids.append(line.id)
-        timesheet_ids.append(line.timesheet_id)
         person = line.person
         snapshot.append({
             "claim_id": claim.id, "position": position, "kind": "staff", "expense_id": None,
@@ -582,11 +583,8 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     # waits on the row locks, then sees claim_id set and matches fewer rows.
     _attach(Expense, expense_ids, claim.id, versioned=True)
     _attach(StaffCostLine, staff_ids, claim.id)
-    for chunk in _chunks(timesheet_ids):
-        db.session.execute(
-            update(Timesheet).where(Timesheet.id.in_(chunk), Timesheet.state == "approved")
-            .values(state="locked", version=Timesheet.version + 1).execution_options(synchronize_session=False)
-        )
+    # The staff domain's interface: the claimed months' timesheets become "locked".
+    lock_claimed_timesheets(claim)
     if snapshot:
         db.session.execute(insert(ClaimLine), snapshot)
     figures = computation.figures

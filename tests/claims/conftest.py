@@ -64,9 +64,9 @@ def add_plan(operation, rates=None, costs=None):
 
 @pytest.fixture(autouse=True)
 def _scaled_checks_on_sqlite(app):
-    """0002/0003's range checks on rates (flat rate, allocation key) compare the scaled
-    integers SQLite stores; revision 0004 (issue 4) and issue 5 fix them. Until they land,
-    those checks are off for these tests on SQLite (PostgreSQL runs them all)."""
+    """0003's allocation-key check on expenses compares the scaled integers SQLite stores
+    (the expenses half of issue 5 fixes it, as 0004 and 0007 did for flat rates and staff).
+    Until it lands, checks are off for these tests on SQLite (PostgreSQL runs them all)."""
     from sqlalchemy import event
 
     if db.engine.dialect.name != "sqlite":
