@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..audit import services as audit
 from ..extensions import db
-from ..money import AmountError, parse_amount, parse_day
+from ..money import AmountError, format_money, parse_amount, parse_day
 from ..operations.models import Operation
 from . import exports, services
 
@@ -79,7 +79,7 @@ def export_command(code, month, start, end, output, fmt):
     report = _export(operation, start, end, output, fmt)
     click.echo(
         f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
-        f"total {report.figures.total} €, FSE+ demandé {report.figures.fse_asked} €."
+        f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
     )
 
 
@@ -99,7 +99,8 @@ def export_all_command(month, directory, fmt):
     for operation in operations:
         path = directory / f"{operation.code}-{month}.{fmt}"
         report = _export(operation, start, end, path, fmt)
-        click.echo(f"{path} : total {report.figures.total} €, FSE+ demandé {report.figures.fse_asked} €.")
+        click.echo(f"{path} : total {format_money(report.figures.total)}, "
+                   f"FSE+ demandé {format_money(report.figures.fse_asked)}.")
     if not operations:
         click.echo(f"Aucune opération en cours en {month}.")
 
@@ -119,7 +120,7 @@ def advance_command(code, paid_on, amount, note):
     except services.ClaimError as exc:
         _fail(exc.translated())
     db.session.commit()
-    click.echo(f"Avance de {advance.amount} € du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
 
 
 # Registered by budget_app/cli.py.

@@ -281,8 +281,12 @@ def summary_rows(report: ClaimReport):
         ("Début de la période", report.start, "date"),
         ("Fin de la période", report.end, "date"),
         ("État", state, "text"),
-        ("Demande n°", claim.number if claim else None, "number"),
-        ("Date de dépôt", claim.submitted_at.date() if claim and claim.submitted_at else None, "date"),
+    ]
+    if claim is not None:
+        rows.append(("Demande n°", claim.number, "number"))
+    if claim is not None and claim.submitted_at:
+        rows.append(("Date de dépôt", claim.submitted_at.date(), "date"))
+    rows += [
         (None, None, "text"),
         ("Poste", "Montant", "header"),
     ]

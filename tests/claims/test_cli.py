@@ -16,7 +16,7 @@ def test_export_month_writes_the_workbook(runner, claims_world, tmp_path):
     target = tmp_path / "janvier.xlsx"
     result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
     assert result.exit_code == 0, result.output
-    assert "8372.00" in result.output
+    assert "8\u202f372,00\u00a0€" in result.output
     sheet = load_workbook(target)["Récapitulatif"]
     values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
     assert values["Total des dépenses éligibles"] == 8372
