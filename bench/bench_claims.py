@@ -11,7 +11,6 @@ Prints ratios against baselines measured in the same run:
     BENCH_LINES=20000 ...                             # fewer lines for a quick run
 """
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -146,17 +145,28 @@ def export_claim(operation, path):
     return report
 
 
-def export_peak_memory(database_url, workdir):
-    """Max RSS of `flask claims export` run as its own process (what cron runs)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+PEAK_PROBE = """
+import resource, sys
+from flask.cli import main
+sys.argv = ["flask"] + sys.argv[1:]
+try:
+    main()
+except SystemExit as exit_:
+    if exit_.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def export_peak_memory(database_url, workdir, month="2023-01"):
+    """Max RSS (MiB) of `flask claims export` run as its own process (what cron runs)."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789"}
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "budget_app", "claims", "export", CODE, "--month", "2023-01",
-         "-o", str(workdir / "cli.xlsx")],
-        check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "export", CODE, "--month", month,
+         "-o", str(workdir / f"cli-{month}.xlsx")],
+        check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024  # KiB -> MiB on Linux
+    return int(result.stderr.strip().splitlines()[-1]) / 1024  # KiB -> MiB on Linux
 
 
 def main():
@@ -192,7 +202,9 @@ def main():
             db.session.remove()
             db.engine.dispose()
         peak = export_peak_memory(database_url, workdir)
-        print(f"mémoire maximale du processus d'export : {peak:.0f} Mo (cible <= 150)")
+        empty = export_peak_memory(database_url, workdir, month="2023-02")  # same process, no line
+        print(f"mémoire maximale du processus d'export : {peak:.0f} Mo (cible <= 150) ; "
+              f"même commande sur un mois sans ligne : {empty:.0f} Mo (l'export ajoute {peak - empty:.0f} Mo)")
         if os.environ.get("BENCH_DATABASE_URL"):
             from sqlalchemy import create_engine, text
             from sqlalchemy.engine import make_url
