@@ -34,6 +34,12 @@ class Expense(Audited, db.Model):
         Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
         Index("ix_expenses_operation_category", "operation_id", "category"),
         Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
+        # Keyset pagination of the list: one index per sort order, and the filtered page
+        # (category and period) read in date order (migration 0006).
+        Index("ix_expenses_operation_category_incurred", "operation_id", "category", "incurred_on", "id"),
+        Index("ix_expenses_operation_eligible", "operation_id", "eligible_amount", "id"),
+        Index("ix_expenses_operation_supplier_name", "operation_id", "supplier_name", "id"),
+        Index("ix_expenses_supplier_incurred", "supplier_key", "incurred_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
