@@ -69,7 +69,12 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
     """Read ``content`` (the file's bytes). ``columns`` maps canonical keys to the French
     header of each expected column; ``required`` lists keys whose column must be present."""
     if content[:4] == b"PK\x03\x04":
-        header, raw_rows = _read_xlsx(content)
+        try:
+            header, raw_rows = _read_xlsx(content)
+        except UnsafeWorkbook as error:
+            return Table(problems=[Problem(None, None, str(error))])
+        except Exception:  # a damaged workbook: openpyxl raises many kinds of errors
+            return Table(problems=[Problem(None, None, translate(N_("Classeur illisible (archive XLSX invalide).")))])
     else:
         try:
             header, raw_rows = _read_csv(content)
@@ -122,9 +127,31 @@ def _read_csv(content: bytes):
     return header, ((reader.line_num, row) for row in reader)
 
 
+# An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
+XLSX_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+XLSX_MAX_ENTRIES = 1000
+
+
+class UnsafeWorkbook(ValueError):
+    pass
+
+
+def check_zip_container(content: bytes) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile:
+        raise UnsafeWorkbook(translate(N_("Classeur illisible (archive XLSX invalide)."))) from None
+    if len(entries) > XLSX_MAX_ENTRIES or sum(entry.file_size for entry in entries) > XLSX_MAX_UNCOMPRESSED_BYTES:
+        raise UnsafeWorkbook(translate(N_("Classeur refusé : son contenu décompressé est trop volumineux.")))
+
+
 def _read_xlsx(content: bytes):
     from openpyxl import load_workbook  # defusedxml is installed: openpyxl parses with it
 
+    check_zip_container(content)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)

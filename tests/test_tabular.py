@@ -81,3 +81,24 @@ def test_row_reader_collects_every_problem():
     assert read("date", cell_date) is None and read("amount", cell_amount) is None
     assert not read.ok
     assert [str(problem).split(" : ")[0] for problem in problems] == ["ligne 2, colonne Date", "ligne 2, colonne Montant HT"]
+
+
+def test_openpyxl_parses_with_defusedxml():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_zip_bomb_is_refused_before_inflating():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (210 * 1024 * 1024))
+    table = read_table(buffer.getvalue(), COLUMNS)
+    assert table.rows == [] and "trop volumineux" in str(table.problems[0])
+
+
+def test_damaged_workbook_is_a_clear_problem():
+    table = read_table(b"PK\x03\x04 not really a zip", COLUMNS)
+    assert table.rows == [] and "illisible" in str(table.problems[0])
