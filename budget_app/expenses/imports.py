@@ -121,7 +121,8 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
         duplicates = None
         if not any(problem.field in ("supplier_name", "document_number", "amount_excl_vat", "vat") for problem in problems):
             duplicates = finder.check(data)
-            if duplicates.double_funding:
+            # A row already recorded is skipped, so it cannot fund anything twice.
+            if duplicates.double_funding and duplicates.already_recorded is None:
                 problems.append(FieldProblem("allocation_percent", duplicates.double_funding))
         for problem in problems:
             result.problems.append(Problem(line, COLUMNS.get(problem.field), problem.message))

@@ -398,7 +398,7 @@ class DuplicateFinder:
                 and known.vat == data.vat
             ):
                 result.warnings.append(self._match(known, N_("même fournisseur, même montant et même date")))
-        if result.already_recorded is not None or data.credit_note_of_id is not None:
+        if data.credit_note_of_id is not None:
             return result
         # One invoice may be shared between operations only through allocation keys: over
         # 100 % in all, it is funded twice (CPR 63(9): no double funding).

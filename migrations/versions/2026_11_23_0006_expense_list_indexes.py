@@ -1,5 +1,10 @@
 """Indexes for the expense list (keyset pagination by each sort order, filtered page)
-and for the duplicate check by supplier and date
+and for the duplicate check by supplier and date; on SQLite, the allocation-key check
+constraint on the scaled integer column
+
+On SQLite a Rate() column holds the percent times 10 000 (db_types.ScaledDecimal), so the
+bound "<= 100" of 0003 refused every key above 0,01 %: the check is rewritten there with
+the scaled bound. PostgreSQL (NUMERIC) keeps the constraint of 0003 unchanged.
 
 Revision ID: 0006
 Revises: 0003
@@ -14,7 +19,20 @@ branch_labels = None
 depends_on = None
 
 
+SCALED_RANGE = "allocation_percent > 0 AND allocation_percent <= 1000000"
+PERCENT_RANGE = "allocation_percent > 0 AND allocation_percent <= 100"
+
+
+def _allocation_range(bounds):
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    with op.batch_alter_table("expenses", schema=None, recreate="always") as batch_op:
+        batch_op.drop_constraint(op.f("ck_expenses_allocation_range"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_expenses_allocation_range"), bounds)
+
+
 def upgrade():
+    _allocation_range(SCALED_RANGE)
     with op.batch_alter_table("expenses", schema=None) as batch_op:
         batch_op.create_index(
             "ix_expenses_operation_category_incurred", ["operation_id", "category", "incurred_on", "id"], unique=False
@@ -30,3 +48,4 @@ def downgrade():
         batch_op.drop_index("ix_expenses_operation_supplier_name")
         batch_op.drop_index("ix_expenses_operation_eligible")
         batch_op.drop_index("ix_expenses_operation_category_incurred")
+    _allocation_range(PERCENT_RANGE)
