@@ -5,6 +5,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -44,7 +45,7 @@ class ExpenseForm(FlaskForm):
     def set_categories(self, codes):
         from ..money import translate
 
-        self.category.choices = [("", "—")] + [(code, translate(COST_CATEGORIES[code])) for code in codes]
+        self.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, translate(COST_CATEGORIES[code])) for code in codes]
 
     def to_data(self) -> tuple[ExpenseData, dict[str, str]]:
         """The typed values, and the fields that could not be read (name -> message)."""
@@ -109,7 +110,7 @@ class ExpenseForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
-    kind = SelectField(_l("Type de pièce"), choices=[(key, _l(label)) for key, label in DOCUMENT_KINDS.items()])
+    kind = SelectField(_l("Type de pièce"), choices=[SelectChoice(key, _l(label)) for key, label in DOCUMENT_KINDS.items()])
     file = FileField(_l("Fichier (PDF, JPEG, PNG, XLSX, ODS)"))
 
 
@@ -136,13 +137,18 @@ class FilterForm(FlaskForm):
     supplier = StringField(_l("Fournisseur"), validators=[Optional(), Length(max=255)])
     state = SelectField(
         _l("État"),
-        choices=[("", "—")] + [(key, _l(label)) for key, label in EXPENSE_STATES.items()],
+        choices=[SelectChoice("", "—")] + [SelectChoice(key, _l(label)) for key, label in EXPENSE_STATES.items()],
         validators=[Optional()],
     )
     q = StringField(_l("Recherche"), validators=[Optional(), Length(max=200)])
     sort = SelectField(
         _l("Tri"),
-        choices=[("date", _l("Date")), ("montant", _l("Montant présenté")), ("fournisseur", _l("Fournisseur")), ("categorie", _l("Catégorie"))],
+        choices=[
+            SelectChoice("date", _l("Date")),
+            SelectChoice("montant", _l("Montant présenté")),
+            SelectChoice("fournisseur", _l("Fournisseur")),
+            SelectChoice("categorie", _l("Catégorie")),
+        ],
         validators=[Optional()],
     )
-    order = SelectField(_l("Ordre"), choices=[("desc", _l("décroissant")), ("asc", _l("croissant"))], validators=[Optional()])
+    order = SelectField(_l("Ordre"), choices=[SelectChoice("desc", _l("décroissant")), SelectChoice("asc", _l("croissant"))], validators=[Optional()])

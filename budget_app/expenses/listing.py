@@ -3,17 +3,17 @@ the filtered set, all computed in the database with a fixed number of queries pe
 (never one per line), so a page costs the same at 1 000 or 100 000 lines."""
 import base64
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
 from ..claims.models import Claim
 from ..extensions import db
 from ..operations.models import Operation
-from .models import Expense, SupportingDocument
+from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50
 
@@ -98,8 +98,38 @@ class Totals:
         return self.amount_excl_vat + self.vat
 
 
+def _month_aligned(filters: Filters) -> bool:
+    start, end = filters.start, filters.end
+    return (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
+
+
 def totals(operation_id: int, filters: Filters) -> Totals:
-    """Count and sums of the filtered set, in one aggregate query."""
+    """Count and sums of the filtered set, in one aggregate query: from the monthly totals
+    the triggers keep when the filters are a category and whole months (a few rows whatever
+    the number of lines), else over the lines themselves."""
+    if not (filters.state or filters.supplier or filters.search) and _month_aligned(filters):
+        return _totals_by_month(operation_id, filters)
+    return totals_of_lines(operation_id, filters)
+
+
+def _totals_by_month(operation_id: int, filters: Filters) -> Totals:
+    table = ExpenseMonthTotal
+    query = select(
+        func.coalesce(func.sum(table.line_count), 0),
+        func.coalesce(func.sum(table.amount_excl_vat), 0),
+        func.coalesce(func.sum(table.vat), 0),
+        func.coalesce(func.sum(table.eligible_amount), 0),
+    ).where(table.operation_id == operation_id)
+    if filters.category:
+        query = query.where(table.category == filters.category)
+    if filters.start:
+        query = query.where(table.month >= filters.start.strftime("%Y-%m"))
+    if filters.end:
+        query = query.where(table.month <= filters.end.strftime("%Y-%m"))
+    return _totals(db.session.execute(query).one())
+
+
+def totals_of_lines(operation_id: int, filters: Filters) -> Totals:
     query = (
         select(
             func.count(Expense.id),
@@ -112,8 +142,11 @@ def totals(operation_id: int, filters: Filters) -> Totals:
     )
     if filters.state:
         query = query.outerjoin(Claim, Claim.id == Expense.claim_id)
+    return _totals(db.session.execute(_where(query, filters)).one())
+
+
+def _totals(row) -> Totals:
     # coalesce() and sum() keep the column's type: the values come back as exact Decimals.
-    row = db.session.execute(_where(query, filters)).one()
     return Totals(int(row[0] or 0), *(Decimal(value).quantize(Decimal("0.01")) for value in row[1:]))
 
 
@@ -218,25 +251,23 @@ def page_marks(operation_id: int, expenses) -> PageMarks:
     )
     for expense_id, kind, count in counts:
         marks.documents.setdefault(expense_id, {})[kind] = count
-    suppliers = {expense.supplier_key for expense in expenses}
-    others = db.session.execute(
-        select(Expense.id, Expense.supplier_key, Expense.document_key, Expense.incurred_on, Expense.amount_excl_vat, Expense.vat)
-        .where(Expense.supplier_key.in_(suppliers), Expense.deleted_at.is_(None))
-    ).all()
-    by_supplier = defaultdict(list)
-    for other in others:
-        by_supplier[other.supplier_key].append(other)
-    for expense in expenses:
-        for other in by_supplier[expense.supplier_key]:
-            if other.id == expense.id:
-                continue
-            if other.document_key == expense.document_key or (
-                other.incurred_on == expense.incurred_on
-                and other.amount_excl_vat == expense.amount_excl_vat
-                and other.vat == expense.vat
-            ):
-                marks.duplicates.add(expense.id)
-                break
+    # One query for the page: does another live line look like each of these? Read
+    # through the (supplier, document) and (supplier, date) indexes.
+    other = aliased(Expense)
+    alike = (other.supplier_key == Expense.supplier_key, other.id != Expense.id, other.deleted_at.is_(None))
+    same_document = select(other.id).where(*alike, other.document_key == Expense.document_key).exists()
+    same_amount_and_date = (
+        select(other.id)
+        .where(
+            *alike,
+            other.incurred_on == Expense.incurred_on,
+            other.amount_excl_vat == Expense.amount_excl_vat,
+            other.vat == Expense.vat,
+        )
+        .exists()
+    )
+    looks_alike = or_(same_document, same_amount_and_date)
+    marks.duplicates = set(db.session.scalars(select(Expense.id).where(Expense.id.in_(ids), looks_alike)))
     marks.suspected = {line_id for kind, line_id in suspected_cost_lines(operation_id) if kind == "expense"}
     return marks
 

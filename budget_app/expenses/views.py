@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
 
 from ..access import operation_visible_to, visible_operations_query
 from ..accounts.roles import ADMIN, ANTIFRAUD_REFERENT, AUDITOR, CONTROLLER, FINANCE_OFFICER
@@ -93,7 +94,7 @@ def _filters(form: FilterForm) -> listing.Filters:
 def index(operation_code=None):
     operation = g.operation
     form = FilterForm(request.args)
-    form.category.choices = [("", "—")] + [(code, _(label)) for code, label in COST_CATEGORIES.items()]
+    form.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, _(label)) for code, label in COST_CATEGORIES.items()]
     filters = _filters(form)
     page = listing.page(
         operation.id,

@@ -1,6 +1,6 @@
-"""Indexes for the expense list (keyset pagination by each sort order, filtered page)
-and for the duplicate check by supplier and date; on SQLite, the allocation-key check
-constraint on the scaled integer column
+"""Expense list: indexes for keyset pagination by each sort order and the filtered page,
+an index for the duplicate check by supplier and date, monthly totals kept by triggers;
+on SQLite, the allocation-key check constraint on the scaled integer column
 
 On SQLite a Rate() column holds the percent times 10 000 (db_types.ScaledDecimal), so the
 bound "<= 100" of 0003 refused every key above 0,01 %: the check is rewritten there with
@@ -11,7 +11,10 @@ Revises: 0003
 Create Date: 2026-11-23 12:30:00
 
 """
+import sqlalchemy as sa
 from alembic import op
+
+import budget_app.db_types
 
 revision = "0006"
 down_revision = "0003"
@@ -31,8 +34,101 @@ def _allocation_range(bounds):
         batch_op.create_check_constraint(op.f("ck_expenses_allocation_range"), bounds)
 
 
+MONEY = ("amount_excl_vat", "vat", "eligible_amount")
+KEYS = "operation_id, category, month"
+
+SQLITE_ADD = """
+    INSERT INTO expense_month_totals (operation_id, category, month, line_count, amount_excl_vat, vat, eligible_amount)
+    SELECT NEW.operation_id, NEW.category, substr(NEW.incurred_on, 1, 7), 1, NEW.amount_excl_vat, NEW.vat, NEW.eligible_amount
+    WHERE NEW.deleted_at IS NULL
+    ON CONFLICT (operation_id, category, month) DO UPDATE SET line_count = line_count + 1,
+        amount_excl_vat = amount_excl_vat + excluded.amount_excl_vat, vat = vat + excluded.vat,
+        eligible_amount = eligible_amount + excluded.eligible_amount;
+"""
+SQLITE_SUBTRACT = """
+    UPDATE expense_month_totals SET line_count = line_count - 1,
+        amount_excl_vat = amount_excl_vat - OLD.amount_excl_vat, vat = vat - OLD.vat,
+        eligible_amount = eligible_amount - OLD.eligible_amount
+    WHERE OLD.deleted_at IS NULL AND operation_id = OLD.operation_id AND category = OLD.category
+      AND month = substr(OLD.incurred_on, 1, 7);
+"""
+WATCHED = "operation_id, category, incurred_on, amount_excl_vat, vat, eligible_amount, deleted_at"
+
+POSTGRES_FUNCTION = """
+CREATE FUNCTION expense_month_totals_keep() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL THEN
+        UPDATE expense_month_totals SET line_count = line_count - 1,
+            amount_excl_vat = amount_excl_vat - OLD.amount_excl_vat, vat = vat - OLD.vat,
+            eligible_amount = eligible_amount - OLD.eligible_amount
+        WHERE operation_id = OLD.operation_id AND category = OLD.category
+          AND month = to_char(OLD.incurred_on, 'YYYY-MM');
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL THEN
+        INSERT INTO expense_month_totals AS t (operation_id, category, month, line_count, amount_excl_vat, vat, eligible_amount)
+        VALUES (NEW.operation_id, NEW.category, to_char(NEW.incurred_on, 'YYYY-MM'), 1,
+                NEW.amount_excl_vat, NEW.vat, NEW.eligible_amount)
+        ON CONFLICT (operation_id, category, month) DO UPDATE SET line_count = t.line_count + 1,
+            amount_excl_vat = t.amount_excl_vat + EXCLUDED.amount_excl_vat, vat = t.vat + EXCLUDED.vat,
+            eligible_amount = t.eligible_amount + EXCLUDED.eligible_amount;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql
+"""
+
+
+def _create_month_totals():
+    op.create_table(
+        "expense_month_totals",
+        sa.Column("operation_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("line_count", sa.Integer(), nullable=False),
+        sa.Column("amount_excl_vat", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.Column("vat", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.Column("eligible_amount", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["operation_id"], ["operations.id"], name=op.f("fk_expense_month_totals_operation_id_operations")
+        ),
+        sa.PrimaryKeyConstraint("operation_id", "category", "month", name=op.f("pk_expense_month_totals")),
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        month = "substr(incurred_on, 1, 7)"
+        op.execute(f"CREATE TRIGGER expenses_month_totals_insert AFTER INSERT ON expenses BEGIN {SQLITE_ADD} END")
+        op.execute(f"CREATE TRIGGER expenses_month_totals_delete AFTER DELETE ON expenses BEGIN {SQLITE_SUBTRACT} END")
+        op.execute(
+            f"CREATE TRIGGER expenses_month_totals_update AFTER UPDATE OF {WATCHED} ON expenses "
+            f"BEGIN {SQLITE_SUBTRACT} {SQLITE_ADD} END"
+        )
+    else:
+        month = "to_char(incurred_on, 'YYYY-MM')"
+        op.execute(POSTGRES_FUNCTION)
+        op.execute(
+            f"CREATE TRIGGER expenses_month_totals AFTER INSERT OR UPDATE OF {WATCHED} OR DELETE ON expenses "
+            "FOR EACH ROW EXECUTE FUNCTION expense_month_totals_keep()"
+        )
+    # Lines recorded before this revision.
+    op.execute(
+        f"INSERT INTO expense_month_totals ({KEYS}, line_count, amount_excl_vat, vat, eligible_amount) "
+        f"SELECT operation_id, category, {month}, count(*), sum(amount_excl_vat), sum(vat), sum(eligible_amount) "
+        f"FROM expenses WHERE deleted_at IS NULL GROUP BY operation_id, category, {month}"
+    )
+
+
+def _drop_month_totals():
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS expenses_month_totals_{name}")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS expenses_month_totals ON expenses")
+        op.execute("DROP FUNCTION IF EXISTS expense_month_totals_keep()")
+    op.drop_table("expense_month_totals")
+
+
 def upgrade():
     _allocation_range(SCALED_RANGE)
+    _create_month_totals()
     with op.batch_alter_table("expenses", schema=None) as batch_op:
         batch_op.create_index(
             "ix_expenses_operation_category_incurred", ["operation_id", "category", "incurred_on", "id"], unique=False
@@ -43,6 +139,7 @@ def upgrade():
 
 
 def downgrade():
+    _drop_month_totals()
     with op.batch_alter_table("expenses", schema=None) as batch_op:
         batch_op.drop_index("ix_expenses_supplier_incurred")
         batch_op.drop_index("ix_expenses_operation_supplier_name")

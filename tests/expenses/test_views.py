@@ -224,3 +224,38 @@ def test_suspected_lines_are_flagged(monkeypatch, client, login, officer, lot, e
     monkeypatch.setattr("budget_app.alerts.services.suspected_cost_lines", lambda operation_id: {("expense", expense.id)})
     login(client, officer)
     assert "signalée" in client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+
+
+def test_monthly_totals_kept_by_the_database_match_the_lines(lot, expense_data):
+    """The triggers of migration 0006 keep expense_month_totals whatever writes the lines."""
+    import random
+
+    from budget_app.expenses import listing
+    from budget_app.expenses.services import delete_expense
+
+    rng = random.Random(5)
+    lines = []
+    for number in range(40):
+        lines.append(create_expense(lot, expense_data(
+            incurred_on=date(2019, rng.randrange(1, 13), rng.randrange(1, 29)), paid_on=date(2019, 12, 31),
+            document_number=f"T-{number}", category=rng.choice(["FONCTIONNEMENT", "PRESTATIONS"]),
+            amount_excl_vat=Decimal(rng.randrange(1, 100000)) / 100, allocation_percent=Decimal(rng.choice([100, 60, "33.3333"])),
+        )))
+    db.session.commit()
+    for expense in lines[:10]:
+        expense.incurred_on = date(2019, 7, 14)
+        expense.category = "PRESTATIONS"
+        expense.amount_excl_vat += Decimal("1.01")
+    for expense in lines[10:15]:
+        delete_expense(expense, "test")
+    db.session.delete(lines[20])
+    db.session.commit()
+    for filters in (
+        listing.Filters(),
+        listing.Filters(category="PRESTATIONS"),
+        listing.Filters(start=date(2019, 4, 1), end=date(2019, 6, 30)),
+        listing.Filters(category="FONCTIONNEMENT", start=date(2019, 7, 1)),
+    ):
+        assert listing._month_aligned(filters)
+        assert listing.totals(lot.id, filters) == listing.totals_of_lines(lot.id, filters)
+    assert listing.totals(lot.id, listing.Filters()).count == 34
