@@ -21,7 +21,7 @@ from .services import (
     Match,
     category_from_text,
     clean_siret,
-    create_expense,
+    create_expenses,
     record_import,
 )
 
@@ -153,8 +153,6 @@ def import_file(operation, content: bytes, filename: str, user=None, progress=_n
     result = check_file(operation, content, progress)
     if result.problems:
         raise ImportRefused(result.problems)
-    for row in result.to_import:
-        create_expense(operation, row.data, user, checked=True)
-    db.session.flush()
+    create_expenses(operation, [row.data for row in result.to_import], user)
     record_import(operation, filename, result.sha256, len(result.to_import), len(result.skipped))
     return result

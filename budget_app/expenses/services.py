@@ -4,13 +4,14 @@ duplicate and double-funding checks, supporting documents, locking and soft dele
 Services only flush; views and CLI commands commit.
 """
 import re
+from functools import lru_cache
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from ..audit.services import record
 from ..claims.models import CLAIM_STATES, Claim
@@ -66,6 +67,7 @@ def _fold(text: str) -> str:
     return "".join(char for char in text if not unicodedata.combining(char)).casefold()
 
 
+@lru_cache(maxsize=4096)  # an import repeats the same suppliers on many rows
 def normalise_supplier_name(name: str) -> str:
     words = re.findall(r"[0-9a-z]+", _fold(name).replace("&", " et "))
     kept = [word for word in words if word not in _LEGAL_FORMS]
@@ -506,22 +508,30 @@ def validate_expense(operation: Operation, data: ExpenseData, expense: Expense |
     return problems, duplicates
 
 
+def _values(data: ExpenseData) -> dict:
+    """The stored columns of a line, normalised keys and eligible amount included."""
+    return {
+        "incurred_on": data.incurred_on,
+        "paid_on": data.paid_on,
+        "supplier_name": data.supplier_name.strip(),
+        "supplier_siret": data.supplier_siret or None,
+        "supplier_key": data.supplier_key,
+        "document_number": data.document_number.strip(),
+        "document_key": data.document_key,
+        "label": data.label.strip(),
+        "category": data.category,
+        "amount_excl_vat": data.amount_excl_vat,
+        "vat": data.vat,
+        "vat_recoverable": bool(data.vat_recoverable),
+        "allocation_percent": data.allocation_percent,
+        "eligible_amount": data.eligible_amount,
+        "credit_note_of_id": data.credit_note_of_id,
+    }
+
+
 def _apply(expense: Expense, data: ExpenseData) -> None:
-    expense.incurred_on = data.incurred_on
-    expense.paid_on = data.paid_on
-    expense.supplier_name = data.supplier_name.strip()
-    expense.supplier_siret = data.supplier_siret or None
-    expense.supplier_key = data.supplier_key
-    expense.document_number = data.document_number.strip()
-    expense.document_key = data.document_key
-    expense.label = data.label.strip()
-    expense.category = data.category
-    expense.amount_excl_vat = data.amount_excl_vat
-    expense.vat = data.vat
-    expense.vat_recoverable = bool(data.vat_recoverable)
-    expense.allocation_percent = data.allocation_percent
-    expense.eligible_amount = data.eligible_amount
-    expense.credit_note_of_id = data.credit_note_of_id
+    for key, value in _values(data).items():
+        setattr(expense, key, value)
 
 
 def create_expense(operation: Operation, data: ExpenseData, user=None, checked: bool = False) -> Expense:
@@ -535,6 +545,51 @@ def create_expense(operation: Operation, data: ExpenseData, user=None, checked: 
     expense.is_complete = False
     db.session.add(expense)
     return expense
+
+
+def create_expenses(operation: Operation, lines: list[ExpenseData], user=None) -> list[int]:
+    """Record many checked lines at once (imports): one multi-row INSERT and one for their
+    audit entries, the same entries the ORM would write line by line. Returns the ids."""
+    from ..audit.models import AuditEntry
+    from ..audit.services import current_actor, json_value
+
+    if not lines:
+        return []
+    table = Expense.__table__
+    now = datetime.now(timezone.utc)
+    rows = [
+        {
+            **_values(data),
+            "operation_id": operation.id,
+            "is_complete": False,
+            "created_at": now,
+            "created_by_id": getattr(user, "id", None),
+            "version": 1,
+        }
+        for data in lines
+    ]
+    db.session.flush()
+    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    user_id, actor = current_actor()
+    columns = [column.key for column in table.columns]
+    entries = []
+    for expense_id, row in zip(ids, rows):
+        row["id"] = expense_id
+        entries.append(
+            {
+                "occurred_at": now,
+                "actor": actor,
+                "user_id": user_id,
+                "action": "create",
+                "object_type": Expense.audit_type(),
+                "object_id": str(expense_id),
+                "before": None,
+                "after": {key: json_value(row.get(key)) for key in columns},
+                "note": db.session.info.get("audit_note"),
+            }
+        )
+    db.session.execute(insert(AuditEntry.__table__), entries)
+    return ids
 
 
 def update_expense(expense: Expense, data: ExpenseData, version: int | None) -> Expense:
