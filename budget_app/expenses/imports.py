@@ -148,8 +148,6 @@ def _percent(value, required=False):
 
 def import_file(operation, content: bytes, filename: str, user=None, progress=_no_progress) -> ImportCheck:
     """Check then record every new row, or raise ImportRefused with every problem. Flushes only."""
-    from ..extensions import db
-
     result = check_file(operation, content, progress)
     if result.problems:
         raise ImportRefused(result.problems)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import aliased
 
 from ..claims.models import Claim
 from ..extensions import db
-from ..operations.models import Operation
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50

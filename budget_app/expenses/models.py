@@ -32,7 +32,6 @@ class Expense(Audited, db.Model):
             "credit_note_of_id IS NOT NULL OR (amount_excl_vat >= 0 AND vat >= 0)", name="negative_only_for_credit_note"
         ),
         Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
-        Index("ix_expenses_operation_category", "operation_id", "category"),
         Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
         # Keyset pagination of the list: one index per sort order, and the filtered page
         # (category and period) read in date order (migration 0006).

@@ -14,24 +14,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from ..access import operation_visible_to, visible_operations_query
+from ..access import visible_operations_query
 from ..accounts.roles import ADMIN, ANTIFRAUD_REFERENT, AUDITOR, CONTROLLER, FINANCE_OFFICER
 from ..errors import render_error
 from ..extensions import db
 from ..navigation import register_nav
-from ..operations.models import COST_CATEGORIES, Operation
+from ..operations.models import COST_CATEGORIES
 from ..tabular import ImportRefused
 from . import listing
-from .documents import DocumentRefused, stored_path, too_large, upload_dir
+from .documents import DocumentRefused, check_document, stored_path, too_large, upload_dir
 from .forms import ConfirmImportForm, DeleteForm, DocumentForm, ExpenseForm, FilterForm, ImportForm
 from .imports import COLUMNS, check_file, import_file
-from .models import DOCUMENT_KINDS, Expense, SupportingDocument
+from .models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
 from .services import (
     EXPENSE_STATES,
     ExpenseConflict,
     ExpenseInvalid,
     ExpenseLocked,
-    ExpenseRules,
     add_document,
     allocation_total,
     create_expense,
@@ -67,10 +66,15 @@ def home():
     ids = [operation.id for operation in operations]
     sums = {}
     if ids:
+        # From the monthly totals the database keeps: a few rows per operation.
         rows = db.session.execute(
-            select(Expense.operation_id, func.count(Expense.id), func.coalesce(func.sum(Expense.eligible_amount), 0))
-            .where(Expense.operation_id.in_(ids), Expense.deleted_at.is_(None))
-            .group_by(Expense.operation_id)
+            select(
+                ExpenseMonthTotal.operation_id,
+                func.sum(ExpenseMonthTotal.line_count),
+                func.coalesce(func.sum(ExpenseMonthTotal.eligible_amount), 0),
+            )
+            .where(ExpenseMonthTotal.operation_id.in_(ids))
+            .group_by(ExpenseMonthTotal.operation_id)
         )
         sums = {operation_id: (count, total) for operation_id, count, total in rows}
     return render_template("expenses/home.html", operations=operations, sums=sums)
@@ -142,7 +146,7 @@ def _apply_problems(form: ExpenseForm, problems) -> list[str]:
     return general
 
 
-def _uploads(form: ExpenseForm):
+def _uploads():
     """(kind, filename, bytes) of the files sent with the form; a file over the limit gets the 413 page."""
     files = []
     for kind in ("invoice", "payment"):
@@ -170,7 +174,7 @@ def create(operation_code=None):
     general, warnings = [], []
     if request.method == "POST" and form.validate():
         data, errors = form.to_data()
-        files, refused = _uploads(form)
+        files, refused = _uploads()
         if files is None:
             return _too_large_page(refused)
         for name, message in errors.items():
@@ -178,8 +182,6 @@ def create(operation_code=None):
         problems, duplicates = validate_expense(operation, data)
         problems = [problem for problem in problems if problem.field not in errors]
         general = _apply_problems(form, problems)
-        from .documents import check_document
-
         for kind, filename, content in files:
             try:
                 check_document(filename, content)

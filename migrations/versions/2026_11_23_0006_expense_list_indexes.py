@@ -130,6 +130,8 @@ def upgrade():
     _allocation_range(SCALED_RANGE)
     _create_month_totals()
     with op.batch_alter_table("expenses", schema=None) as batch_op:
+        # (operation, category) is the prefix of the new (operation, category, date, id).
+        batch_op.drop_index("ix_expenses_operation_category")
         batch_op.create_index(
             "ix_expenses_operation_category_incurred", ["operation_id", "category", "incurred_on", "id"], unique=False
         )
@@ -145,4 +147,5 @@ def downgrade():
         batch_op.drop_index("ix_expenses_operation_supplier_name")
         batch_op.drop_index("ix_expenses_operation_eligible")
         batch_op.drop_index("ix_expenses_operation_category_incurred")
+        batch_op.create_index("ix_expenses_operation_category", ["operation_id", "category"], unique=False)
     _allocation_range(PERCENT_RANGE)

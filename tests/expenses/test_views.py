@@ -12,7 +12,7 @@ from budget_app.expenses.models import Expense, SupportingDocument
 from budget_app.expenses.services import create_expense
 from budget_app.extensions import db
 
-from .conftest import PDF_BYTES, PNG_BYTES, add_plan, form_values
+from .conftest import PDF_BYTES, PNG_BYTES, form_values
 
 
 def post_expense(client, files=True, **overrides):
