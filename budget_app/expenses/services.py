@@ -63,7 +63,10 @@ _LEGAL_FORMS = {"sarl", "sas", "sasu", "sa", "eurl", "sci", "scop", "snc", "sela
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():
+        return text.casefold()
+    text = unicodedata.normalize("NFKD", text)
     return "".join(char for char in text if not unicodedata.combining(char)).casefold()
 
 
@@ -184,6 +187,7 @@ def expense_categories(operation: Operation) -> list[str]:
     return [code for code in COST_CATEGORIES if code in planned and code not in covered]
 
 
+@lru_cache(maxsize=256)
 def category_from_text(text: str | None) -> str | None:
     """A category code, or its French label, matched loosely."""
     if not text:
