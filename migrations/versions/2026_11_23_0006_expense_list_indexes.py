@@ -7,7 +7,7 @@ bound "<= 100" of 0003 refused every key above 0,01 %: the check is rewritten th
 the scaled bound. PostgreSQL (NUMERIC) keeps the constraint of 0003 unchanged.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-23 12:30:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 import budget_app.db_types
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -46,6 +46,7 @@ def lot(make_operation, officer):
     return add_plan(
         operation,
         [("PERSONNEL", 2019, "90000"), ("FONCTIONNEMENT", 2019, "20000"), ("PRESTATIONS", 2019, "10000")],
+        [("INDIRECTS_15", "15")],
     )
 
 

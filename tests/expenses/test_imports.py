@@ -124,3 +124,16 @@ def test_web_import_lists_problems(client, login, officer, lot):
     assert "Fichier refusé" in page
     assert "colonne obligatoire absente" in page
     assert count() == 0
+
+
+def test_example_file_goes_into_the_seeded_lot_operation(runner):
+    from budget_app.operations.models import Operation
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    result = runner.invoke(args=["expenses", "import", "LOT-2019-ACI", str(EXAMPLES / "depenses-exemple.csv")])
+    assert result.exit_code == 0, result.output
+    operation = db.session.scalar(select(Operation).where(Operation.code == "LOT-2019-ACI"))
+    assert db.session.scalar(select(func.count(Expense.id)).where(Expense.operation_id == operation.id)) == 8
+    # HL-RSA-2023 has only staff costs and the 15 % flat rate: every row is refused there.
+    refused = runner.invoke(args=["expenses", "import", "HL-RSA-2023", str(EXAMPLES / "depenses-exemple.csv")])
+    assert refused.exit_code == 1

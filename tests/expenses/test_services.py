@@ -100,26 +100,16 @@ def test_rules_refuse(lot, expense_data, overrides, field):
 
 
 def test_category_covered_by_a_flat_rate_is_refused(make_operation, expense_data):
-    from budget_app.operations.models import PlanCost, PlanFlatRate, PlanVersion
-
     operation = make_operation("OP-40", start_date=date(2019, 1, 1), end_date=date(2019, 12, 31))
-    # The plan stays in memory: the rule reads the plan, not the database.
-    with db.session.no_autoflush:
-        version = PlanVersion(number=1)
-        version.costs = [PlanCost(category="PERSONNEL", year=2019, amount=Decimal("1000")),
-                         PlanCost(category="FONCTIONNEMENT", year=2019, amount=Decimal("100"))]
-        version.flat_rates = [PlanFlatRate(code="RESTANTS_40", rate=Decimal("40"))]
-        operation.plan_versions.append(version)
-        rules = ExpenseRules(operation)
-        problems = rules.check(expense_data())
-    db.session.rollback()
+    add_plan(operation, [("PERSONNEL", 2019, "1000"), ("FONCTIONNEMENT", 2019, "100")], [("RESTANTS_40", "40")])
+    problems, _ = validate_expense(operation, expense_data())
     assert any("taux forfaitaire" in problem.message for problem in problems)
-    assert rules.categories == []
+    assert ExpenseRules(operation).categories == []
 
 
 def test_hl_rsa_like_plan_accepts_no_expense(make_operation, expense_data):
     operation = make_operation("HL-RSA-2023")
-    add_plan(operation, [("PERSONNEL", 2023, "362500"), ("PERSONNEL", 2024, "362500")])
+    add_plan(operation, [("PERSONNEL", 2023, "362500"), ("PERSONNEL", 2024, "362500")], [("INDIRECTS_15", "15")])
     problems, _ = validate_expense(operation, expense_data(incurred_on=date(2023, 3, 1), paid_on=date(2023, 3, 2)))
     assert fields(problems) == {"category"}
 
