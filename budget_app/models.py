@@ -5,6 +5,6 @@ from .operations.models import (  # noqa: F401
     Envelope, Operation, OperationMember, Organisation, PlanCost, PlanFlatRate, PlanResource, PlanVersion,
 )
 from .claims.models import Advance, Claim, ClaimLine, ClaimStateChange  # noqa: F401
-from .expenses.models import Expense, SupportingDocument  # noqa: F401
+from .expenses.models import Expense, ExpenseMonthTotal, SupportingDocument  # noqa: F401
 from .staff.models import AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet  # noqa: F401
 # ---- alerts models (issue 7) ----
