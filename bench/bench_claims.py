@@ -55,17 +55,6 @@ def _database(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'bench.sqlite3'}"
 
 
-def _relax_scaled_checks(engine):
-    """0003's allocation-key check compares SQLite's scaled integers (fixed by issue 5);
-    the benchmark measures speed, so it is off on SQLite."""
-    from sqlalchemy import event
-
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", lambda connection, record: connection.execute(
-            "PRAGMA ignore_check_constraints=ON"))
-        engine.dispose()
-
-
 def build(app):
     from sqlalchemy import insert
 
@@ -184,7 +173,6 @@ def main():
                           "TESTING": True})
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-            _relax_scaled_checks(db.engine)
             begin = time.perf_counter()
             operation = build(app)
             print(f"{LINES} lignes créées en {time.perf_counter() - begin:.1f} s ({db.engine.dialect.name})")

@@ -116,7 +116,7 @@ def _claims_samples():
             operation_id=operation.id, category="FONCTIONNEMENT", incurred_on=date(2023, 1, 5),
             paid_on=date(2023, 1, 6), supplier_name="Fournisseur", supplier_key="fournisseur", document_number="F1",
             document_key="f1", label="Fournitures", amount_excl_vat=Decimal("10.00"), vat=Decimal("0.00"),
-            allocation_percent=Decimal("0.01"), eligible_amount=Decimal("10.00"), is_complete=True,
+            allocation_percent=Decimal("100"), eligible_amount=Decimal("10.00"), is_complete=True,
         )
         claim = Claim(operation_id=operation.id, number=1, period_start=date(2023, 1, 1), period_end=date(2023, 1, 31),
                       state="submitted", total_eligible=Decimal("10.00"), fse_asked=Decimal("6.00"))

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.claims.conftest import _scaled_checks_on_sqlite, claims_world  # noqa: F401 (fixtures)
+from tests.claims.conftest import claims_world  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -62,27 +62,6 @@ def add_plan(operation, rates=None, costs=None):
     return version
 
 
-@pytest.fixture(autouse=True)
-def _scaled_checks_on_sqlite(app):
-    """0003's allocation-key check on expenses compares the scaled integers SQLite stores
-    (the expenses half of issue 5 fixes it, as 0004 and 0007 did for flat rates and staff).
-    Until it lands, checks are off for these tests on SQLite (PostgreSQL runs them all)."""
-    from sqlalchemy import event
-
-    if db.engine.dialect.name != "sqlite":
-        yield
-        return
-
-    def no_checks(dbapi_connection, record):
-        dbapi_connection.execute("PRAGMA ignore_check_constraints=ON")
-
-    event.listen(db.engine, "connect", no_checks)
-    db.session.remove()
-    db.engine.dispose()
-    yield
-    event.remove(db.engine, "connect", no_checks)
-
-
 @pytest.fixture
 def claims_world(app, make_user, make_operation):
     officer = make_user("finance_officer", email="fo@example.org")
