@@ -111,9 +111,10 @@ def _claims_samples():
     from budget_app.extensions import db
     from budget_app.operations.models import Operation
 
-    for operation in db.session.scalars(db.select(Operation)).all():
+    for index, operation in enumerate(db.session.scalars(db.select(Operation).order_by(Operation.id)).all()):
+        # Explicit ids: other domains' samples also use explicit ids (expense 1).
         expense = Expense(
-            operation_id=operation.id, category="FONCTIONNEMENT", incurred_on=date(2023, 1, 5),
+            id=9001 + index, operation_id=operation.id, category="FONCTIONNEMENT", incurred_on=date(2023, 1, 5),
             paid_on=date(2023, 1, 6), supplier_name="Fournisseur", supplier_key="fournisseur", document_number="F1",
             document_key="f1", label="Fournitures", amount_excl_vat=Decimal("10.00"), vat=Decimal("0.00"),
             allocation_percent=Decimal("100"), eligible_amount=Decimal("10.00"), is_complete=True,
@@ -131,6 +132,10 @@ def _claims_samples():
                                  category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
                                  declared_amount=Decimal("10.00")))
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # later inserts get ids after the explicit ones
+        db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('expenses', 'id'), "
+                                   "(SELECT max(id) FROM expenses))"))
+        db.session.commit()
 # ---- end claims ----
 
 
