@@ -1,4 +1,3 @@
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .models import KIND_LABELS, KINDS, RECIPIENT_LABELS, RECIPIENTS
 from .services import MAX_TEXT
+from .settings import setting
 
 
 class LongLivedForm(FlaskForm):
@@ -19,11 +19,11 @@ class LongLivedForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         @cached_property
         def csrf_time_limit(self):
-            return current_app.config["ALERT_FORM_CSRF_TIME_LIMIT"]
+            return setting("ALERT_FORM_CSRF_TIME_LIMIT")
 
 
 class ReportForm(LongLivedForm):
-    kind = RadioField(_l("Type de signalement"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS], validators=[DataRequired()])
+    kind = RadioField(_l("Type de signalement"), choices=[SelectChoice(k, _l(KIND_LABELS[k])) for k in KINDS], validators=[DataRequired()])
     operation_id = SelectField(_l("Opération concernée"), coerce=str, validators=[Optional()])
     operation_text = TextAreaField(
         _l("Ou décrivez l'opération"),
@@ -71,7 +71,7 @@ class TransitionForm(FlaskForm):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(), Length(max=5000)])
     message = TextAreaField(_l("Message à l'auteur du signalement"), validators=[Optional(), Length(max=MAX_TEXT)])
     recipient = SelectField(
-        _l("Destinataire"), choices=[SelectChoice("", "—")] + [SelectChoice(r, RECIPIENT_LABELS[r]) for r in RECIPIENTS], validators=[Optional()]
+        _l("Destinataire"), choices=[SelectChoice("", "—")] + [SelectChoice(r, _l(RECIPIENT_LABELS[r])) for r in RECIPIENTS], validators=[Optional()]
     )
     on = DateField(_l("Date"), validators=[Optional()])
 
