@@ -1,8 +1,105 @@
-from sqlalchemy import ForeignKey, Integer, String
+"""Organisations, operations, versioned financing plans and intermediate-body envelopes.
+
+Amounts are ``Money()`` (Numeric(14, 2)); percentages are ``Rate()`` and hold the
+percent itself (60.0000 means 60 %). Plan figures that derive from others (flat-rate
+amounts, totals) are never stored: they are computed by ``operations.services``.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..audit.models import utcnow
 from ..audit.services import Audited
+from ..db_types import Money, Rate
 from ..extensions import db
+from ..money import N_
+
+ORGANISATION_KINDS = {
+    "collectivite": N_("Collectivité"),
+    "association": N_("Association"),
+    "other": N_("Autre"),
+}
+
+OPERATION_STATUSES = {
+    "programmed": N_("Programmée"),
+    "running": N_("En cours"),
+    "closed": N_("Clôturée"),
+}
+
+# Décret 2022-608 annex; PARTICIPANTS includes participants' pay and allowances.
+COST_CATEGORIES = {
+    "PERSONNEL": N_("Dépenses directes de personnel"),
+    "FONCTIONNEMENT": N_("Dépenses directes de fonctionnement"),
+    "PRESTATIONS": N_("Prestations de services"),
+    "PARTICIPANTS": N_("Dépenses liées aux participants"),
+    "NATURE": N_("Contributions en nature"),
+}
+
+# Flat-rate options (Décret art. 8-II): code -> (label, ceiling in percent).
+FLAT_RATES = {
+    "INDIRECTS_7": (N_("Coûts indirects, taux forfaitaire plafonné à 7 %, sur les dépenses directes éligibles (RPDC 54(a))"), Decimal("7")),
+    "INDIRECTS_15": (N_("Coûts indirects, taux forfaitaire plafonné à 15 %, sur les frais de personnel directs (RPDC 54(b))"), Decimal("15")),
+    "INDIRECTS_25": (N_("Coûts indirects, taux forfaitaire plafonné à 25 %, sur les dépenses directes éligibles (RPDC 54(c))"), Decimal("25")),
+    "RESTANTS_40": (N_("Coûts restants, taux forfaitaire plafonné à 40 %, sur les frais de personnel directs (RPDC 56)"), Decimal("40")),
+    "PERSONNEL_20": (N_("Frais de personnel, taux forfaitaire plafonné à 20 %, sur les autres coûts directs (RPDC 55(1))"), Decimal("20")),
+}
+
+RESOURCE_KINDS = {
+    "fse": N_("FSE+"),
+    "self": N_("Autofinancement"),
+    "public": N_("Cofinancement public"),
+    "private": N_("Cofinancement privé"),
+    "nature": N_("Contributions en nature"),
+}
+
+HOURS_DIVISORS = (1720, 1607)
+
+
+def _in(column: str, values) -> str:
+    return "{} IN ({})".format(column, ", ".join(f"'{value}'" for value in values))
+
+
+class Organisation(Audited, db.Model):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind_known"),
+        CheckConstraint("siret IS NULL OR length(siret) = 14", name="siret_length"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    # Optional: a public body may not know its SIRET; checked (14 digits, Luhn) by the service.
+    siret: Mapped[str | None] = mapped_column(String(14), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    def __repr__(self):
+        return f"<Organisation {self.name}>"
+
+
+class Envelope(Audited, db.Model):
+    """An FSE envelope (subvention globale) managed by an intermediate body."""
+
+    __tablename__ = "envelopes"
+    __table_args__ = (
+        CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative"),
+        CheckConstraint("start_date <= end_date", name="period_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    fse_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    organisation = relationship("Organisation")
+    operations = relationship("Operation", back_populates="envelope", order_by="Operation.code")
 
 
 class OperationMember(Audited, db.Model):
@@ -16,12 +113,132 @@ class OperationMember(Audited, db.Model):
 
 class Operation(Audited, db.Model):
     __tablename__ = "operations"
+    __table_args__ = (
+        CheckConstraint(_in("status", OPERATION_STATUSES), name="status_known"),
+        CheckConstraint("start_date < end_date", name="period_ordered"),
+        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range"),
+        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range"),
+        CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative"),
+        CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(String(500), nullable=False)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False, index=True)
+    service: Mapped[str | None] = mapped_column(String(255))
+    # Eligibility period: costs incurred and paid between these dates (Décret art. 4).
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    fse_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=False)  # percent
+    fse_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # agreed FSE+ (cap)
+    advance_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=False, default=Decimal("0"))  # percent of FSE+
+    # Annual hours divisor for hourly staff rates, CPR 55(2)(a): 1720, or 1607 (territorial civil servants).
+    hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False, default=1720)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="programmed")
+    # Retention: 5 years from 31 December of the year of the last payment (CPR 82).
+    last_payment_date: Mapped[date | None] = mapped_column(Date)
+    envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
 
+    organisation = relationship("Organisation")
+    envelope = relationship("Envelope", back_populates="operations")
     members = relationship("User", secondary="operation_members", back_populates="operations", order_by="User.email")
+    plan_versions = relationship(
+        "PlanVersion", back_populates="operation", order_by="PlanVersion.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_plan(self):
+        return self.plan_versions[-1] if self.plan_versions else None
 
     def __repr__(self):
         return f"<Operation {self.code}>"
+
+
+class PlanVersion(Audited, db.Model):
+    """One version of the financing plan: number 1 is the agreement (convention), each
+    amendment (avenant) adds a version. Versions are never rewritten."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "number", name="number_unique_per_operation"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    amendment_number: Mapped[str | None] = mapped_column(String(32))  # n° d'avenant, None for the agreement
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    operation = relationship("Operation", back_populates="plan_versions")
+    costs = relationship(
+        "PlanCost", back_populates="version", order_by="(PlanCost.category, PlanCost.year)", cascade="all, delete-orphan"
+    )
+    flat_rates = relationship(
+        "PlanFlatRate", back_populates="version", order_by="PlanFlatRate.code", cascade="all, delete-orphan"
+    )
+    resources = relationship(
+        "PlanResource", back_populates="version", order_by="PlanResource.position", cascade="all, delete-orphan"
+    )
+
+
+class PlanCost(Audited, db.Model):
+    """Planned real costs of one category for one calendar year."""
+
+    __tablename__ = "plan_costs"
+    __table_args__ = (
+        UniqueConstraint("version_id", "category", "year", name="one_amount_per_category_year"),
+        CheckConstraint(_in("category", COST_CATEGORIES), name="category_known"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(String(16), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+
+    version = relationship("PlanVersion", back_populates="costs")
+
+
+class PlanFlatRate(Audited, db.Model):
+    """A flat-rate option chosen in the plan, with the rate used (at most its ceiling).
+    Its base and amount are computed, never typed."""
+
+    __tablename__ = "plan_flat_rates"
+    __table_args__ = (
+        UniqueConstraint("version_id", "code", name="one_rate_per_code"),
+        CheckConstraint(_in("code", FLAT_RATES), name="code_known"),
+        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(16), nullable=False)
+    rate: Mapped[Decimal] = mapped_column(Rate(), nullable=False)  # percent
+
+    version = relationship("PlanVersion", back_populates="flat_rates")
+
+
+class PlanResource(Audited, db.Model):
+    """A line of the resources side: FSE+, self-financing, each other cofinancer."""
+
+    __tablename__ = "plan_resources"
+    __table_args__ = (
+        CheckConstraint(_in("kind", RESOURCE_KINDS), name="kind_known"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+
+    version = relationship("PlanVersion", back_populates="resources")

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from budget_app.audit.models import AuditEntry
 from budget_app.audit.services import note_for_changes, record
 from budget_app.extensions import db
-from budget_app.operations.models import Operation
+from budget_app.operations.models import Organisation
 
 
 def entries(object_type):
@@ -17,20 +17,20 @@ def entries(object_type):
 
 
 def test_create_update_delete_are_recorded_with_before_and_after(app):
-    operation = Operation(code="OP-A", title="Avant")
-    db.session.add(operation)
+    organisation = Organisation(name="Avant", kind="association", siret="73282932000074")
+    db.session.add(organisation)
     db.session.commit()
-    operation.title = "Après"
-    note_for_changes("avenant n° 1")
+    organisation.name = "Après"
+    note_for_changes("changement de raison sociale")
     db.session.commit()
-    db.session.delete(operation)
+    db.session.delete(organisation)
     db.session.commit()
-    created, updated, deleted = entries("operations")
-    assert (created.action, created.after["code"], created.before) == ("create", "OP-A", None)
+    created, updated, deleted = entries("organisations")
+    assert (created.action, created.after["siret"], created.before) == ("create", "73282932000074", None)
     assert updated.action == "update"
-    assert updated.before == {"title": "Avant"} and updated.after == {"title": "Après"}
-    assert updated.note == "avenant n° 1"
-    assert deleted.action == "delete" and deleted.before["title"] == "Après"
+    assert updated.before == {"name": "Avant"} and updated.after == {"name": "Après"}
+    assert updated.note == "changement de raison sociale"
+    assert deleted.action == "delete" and deleted.before["name"] == "Après"
     assert created.actor.startswith("cli:")
 
 

@@ -1,0 +1,96 @@
+"""Expenses declared at real cost, and their supporting documents.
+
+The eligible amount is computed by ``expenses.services`` (never typed) and stored so
+that lists, totals and claims aggregate in the database:
+eligible = (amount excl. VAT + VAT when not recoverable) × allocation key, half-up.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.models import utcnow
+from ..audit.services import Audited
+from ..db_types import Money, Rate
+from ..extensions import db
+from ..money import N_
+
+DOCUMENT_KINDS = {
+    "invoice": N_("Facture ou pièce de valeur probante équivalente"),
+    "payment": N_("Preuve de paiement"),
+    "other": N_("Autre pièce"),
+}
+
+
+class Expense(Audited, db.Model):
+    __tablename__ = "expenses"
+    __table_args__ = (
+        CheckConstraint("allocation_percent > 0 AND allocation_percent <= 100", name="allocation_range"),
+        # Only a credit note (avoir), which names the expense it reduces, may be negative.
+        CheckConstraint(
+            "credit_note_of_id IS NOT NULL OR (amount_excl_vat >= 0 AND vat >= 0)", name="negative_only_for_credit_note"
+        ),
+        Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
+        Index("ix_expenses_operation_category", "operation_id", "category"),
+        Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    category: Mapped[str] = mapped_column(String(16), nullable=False)
+    incurred_on: Mapped[date] = mapped_column(Date, nullable=False)  # date of the document
+    paid_on: Mapped[date | None] = mapped_column(Date)  # date d'acquittement
+    supplier_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    supplier_siret: Mapped[str | None] = mapped_column(String(14))
+    supplier_key: Mapped[str] = mapped_column(String(255), nullable=False)  # SIRET, else normalised name
+    document_number: Mapped[str] = mapped_column(String(64), nullable=False)  # n° de pièce
+    document_key: Mapped[str] = mapped_column(String(64), nullable=False)  # normalised document number
+    label: Mapped[str] = mapped_column(String(500), nullable=False)
+    amount_excl_vat: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    vat_recoverable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    allocation_percent: Mapped[Decimal] = mapped_column(Rate(), nullable=False, default=Decimal("100"))
+    eligible_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    credit_note_of_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"))
+    # A required document (invoice, proof of payment) is missing: never counted in a claim.
+    is_complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The claim the line is attached to (set when the claim is submitted): one column, so a
+    # line can never be in two claims.
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Soft delete with a reason.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    delete_reason: Mapped[str | None] = mapped_column(Text)
+    # Optimistic locking: a concurrent edit raises StaleDataError instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    operation = relationship("Operation")
+    credit_note_of = relationship("Expense", remote_side=[id])
+    documents = relationship(
+        "SupportingDocument", back_populates="expense", order_by="SupportingDocument.id", cascade="all, delete-orphan"
+    )
+    claim = relationship("Claim", foreign_keys=[claim_id])
+
+
+class SupportingDocument(Audited, db.Model):
+    """A file stored under the upload folder with a random name; checked by content."""
+
+    __tablename__ = "supporting_documents"
+    __table_args__ = (CheckConstraint("kind IN ('invoice', 'payment', 'other')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expenses.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    expense = relationship("Expense", back_populates="documents")

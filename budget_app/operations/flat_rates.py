@@ -1,0 +1,92 @@
+"""Flat-rate amounts on their computed bases (Décret 2022-608 art. 8-II), shared by the
+financing plan and the claims: one rule, one place.
+
+Rates are percents (``Decimal("15")`` = 15 %). Costs are real costs by category code.
+Every amount is rounded half-up to the cent once.
+"""
+from decimal import Decimal
+
+from ..money import N_, quantize
+from .models import FLAT_RATES
+
+DIRECT_CATEGORIES = ("PERSONNEL", "FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS", "NATURE")
+INDIRECT_CODES = ("INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25")
+
+# Categories a flat rate replaces: their real costs are not declared (primer §3).
+# RESTANTS_40 (CPR 56) covers all remaining costs except participants' pay and allowances,
+# which are added on top; PERSONNEL_20 (CPR 55(1)) replaces real staff costs.
+COVERED_CATEGORIES = {
+    "RESTANTS_40": ("FONCTIONNEMENT", "PRESTATIONS"),
+    "PERSONNEL_20": ("PERSONNEL",),
+}
+
+# Computation order: the flat staff amount first, as it is part of the bases of the others.
+ORDER = ("PERSONNEL_20", "INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25", "RESTANTS_40")
+
+ZERO = Decimal("0.00")
+
+
+class FlatRateError(ValueError):
+    """A flat-rate choice the regulation does not allow; ``message`` is marked for translation."""
+
+    def __init__(self, message: str, **values):
+        super().__init__(message % values if values else message)
+        self.message = message
+        self.values = values
+
+
+def ceiling(code: str) -> Decimal:
+    return FLAT_RATES[code][1]
+
+
+def check_flat_rate_choice(rates: dict[str, Decimal]) -> None:
+    """Raise FlatRateError when a rate is unknown, not positive, above its ceiling, or the
+    combination is not allowed."""
+    for code, rate in rates.items():
+        if code not in FLAT_RATES:
+            raise FlatRateError(N_("Taux forfaitaire inconnu : %(code)s."), code=code)
+        if rate <= 0:
+            raise FlatRateError(N_("Le taux %(code)s doit être positif."), code=code)
+        if rate > ceiling(code):
+            raise FlatRateError(
+                N_("Le taux %(code)s ne peut dépasser %(ceiling)s %%."), code=code, ceiling=ceiling(code)
+            )
+    # CPR 56(1): the 40 % rate covers all remaining costs, so it stands alone (except participants).
+    if "RESTANTS_40" in rates and set(rates) - {"RESTANTS_40"}:
+        raise FlatRateError(
+            N_("Le taux forfaitaire RESTANTS_40 (RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
+        )
+    # One method for indirect costs.
+    if len(set(rates) & set(INDIRECT_CODES)) > 1:
+        raise FlatRateError(N_("Un seul taux forfaitaire de coûts indirects peut être retenu."))
+
+
+def flat_rate_bases(rates: dict[str, Decimal], costs: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The base of each chosen flat rate, from the real costs (and the flat staff amount)."""
+    amounts = flat_rate_amounts(rates, costs)
+    return {code: _base(code, costs, amounts) for code in ORDER if code in rates}
+
+
+def flat_rate_amounts(rates: dict[str, Decimal], costs: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Amount of each chosen flat rate, computed in ORDER, each rounded half-up once."""
+    amounts: dict[str, Decimal] = {}
+    for code in ORDER:
+        if code in rates:
+            amounts[code] = quantize(_base(code, costs, amounts) * rates[code] / Decimal(100))
+    return amounts
+
+
+def _base(code: str, costs: dict[str, Decimal], amounts: dict[str, Decimal]) -> Decimal:
+    def real(category):
+        return costs.get(category, ZERO) or ZERO
+
+    # Direct staff costs: real PERSONNEL, or the PERSONNEL_20 amount that replaces them.
+    # Participants' pay and allowances are never part of a staff-cost base (primer §3).
+    staff = amounts.get("PERSONNEL_20", real("PERSONNEL"))
+    # In-kind contributions are left out of the bases: they are neither paid nor funded.
+    direct = staff + real("FONCTIONNEMENT") + real("PRESTATIONS") + real("PARTICIPANTS")
+    if code == "PERSONNEL_20":  # CPR 55(1): other direct costs
+        return real("FONCTIONNEMENT") + real("PRESTATIONS") + real("PARTICIPANTS")
+    if code in ("INDIRECTS_15", "RESTANTS_40"):  # CPR 54(b), 56
+        return staff
+    return direct  # INDIRECTS_7 (54(a)), INDIRECTS_25 (54(c)): eligible direct costs

@@ -1,0 +1,151 @@
+"""Staff charged to operations: people, their assignment method, annual employment
+costs (hourly rate, CPR 55(2)(a)), monthly timesheets and the staff cost lines they give.
+
+A staff cost line is the PERSONNEL cost of one person for one month on one operation,
+with its computation kept as text ("137,5 h × 32,00 €/h = 4 400,00 €", CPR annex XIII).
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.models import utcnow
+from ..audit.services import Audited
+from ..db_types import Hours, Money, Rate
+from ..extensions import db
+from ..money import N_
+
+ASSIGNMENT_METHODS = {
+    "hourly": N_("Taux horaire, méthode A (RPDC 55(2)(a))"),
+    "fixed_share": N_("Temps fixe (RPDC 55(5))"),
+}
+
+TIMESHEET_STATES = {
+    "draft": N_("Brouillon"),
+    "submitted": N_("Soumise"),
+    "approved": N_("Approuvée"),
+    "locked": N_("Verrouillée (demandée)"),
+}
+
+
+class Person(Audited, db.Model):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)  # matricule
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    function: Mapped[str | None] = mapped_column(String(255))
+    employer: Mapped[str | None] = mapped_column(String(255))
+
+
+class StaffAssignment(Audited, db.Model):
+    """A person on an operation, with the method used for their cost."""
+
+    __tablename__ = "staff_assignments"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "person_id", name="one_assignment_per_person"),
+        CheckConstraint("method IN ('hourly', 'fixed_share')", name="method_known"),
+        CheckConstraint(
+            "(method = 'fixed_share' AND fixed_percent > 0 AND fixed_percent <= 100)"
+            " OR (method = 'hourly' AND fixed_percent IS NULL)",
+            name="fixed_percent_for_fixed_share",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(String(16), nullable=False)
+    fixed_percent: Mapped[Decimal | None] = mapped_column(Rate())  # % of the mission letter (fixed share)
+
+    operation = relationship("Operation")
+    person = relationship("Person")
+    annual_costs = relationship("AnnualCost", back_populates="assignment", order_by="AnnualCost.year")
+    timesheets = relationship("Timesheet", back_populates="assignment", order_by="Timesheet.month")
+
+
+class AnnualCost(Audited, db.Model):
+    """Documented annual gross employment cost of a year for an hourly person; the rate is
+    annual cost / (hours divisor × working share), CPR 55(2)(a), rounded half-up to the cent."""
+
+    __tablename__ = "annual_costs"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "year", name="one_cost_per_year"),
+        CheckConstraint("annual_cost > 0", name="annual_cost_positive"),
+        CheckConstraint("working_share > 0 AND working_share <= 100", name="working_share_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("staff_assignments.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    annual_cost: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    working_share: Mapped[Decimal] = mapped_column(Rate(), nullable=False, default=Decimal("100"))  # quotité, %
+    hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False)  # the operation's, at the time
+    hourly_rate: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    computation: Mapped[str] = mapped_column(Text, nullable=False)  # "41 280,00 € / 1 720 h = 24,00 €/h"
+
+    assignment = relationship("StaffAssignment", back_populates="annual_costs")
+
+
+class Timesheet(Audited, db.Model):
+    """One person, one operation, one month (``month`` is the first day of the month)."""
+
+    __tablename__ = "timesheets"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "month", name="one_timesheet_per_month"),
+        CheckConstraint("state IN ('draft', 'submitted', 'approved', 'locked')", name="state_known"),
+        # CPR 55(3): hours on the operation never exceed hours worked.
+        CheckConstraint(
+            "hours_on_operation IS NULL OR hours_worked IS NULL OR hours_on_operation <= hours_worked",
+            name="hours_within_worked",
+        ),
+        CheckConstraint("hours_on_operation IS NULL OR hours_on_operation >= 0", name="hours_not_negative"),
+        CheckConstraint("monthly_cost IS NULL OR monthly_cost >= 0", name="monthly_cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("staff_assignments.id"), nullable=False, index=True)
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    hours_on_operation: Mapped[Decimal | None] = mapped_column(Hours())  # hourly staff
+    hours_worked: Mapped[Decimal | None] = mapped_column(Hours())
+    monthly_cost: Mapped[Decimal | None] = mapped_column(Money())  # fixed-share staff
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+    assignment = relationship("StaffAssignment", back_populates="timesheets")
+    cost_line = relationship("StaffCostLine", back_populates="timesheet", uselist=False)
+
+
+class StaffCostLine(Audited, db.Model):
+    """The PERSONNEL cost of an approved person-month: hours × rate, or monthly cost × fixed %."""
+
+    __tablename__ = "staff_cost_lines"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_staff_cost_lines_operation_month", "operation_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    timesheet_id: Mapped[int] = mapped_column(ForeignKey("timesheets.id"), nullable=False, unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), nullable=False, index=True)
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    hours: Mapped[Decimal | None] = mapped_column(Hours())
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Money())
+    monthly_cost: Mapped[Decimal | None] = mapped_column(Money())
+    fixed_percent: Mapped[Decimal | None] = mapped_column(Rate())
+    amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # eligible amount
+    computation: Mapped[str] = mapped_column(Text, nullable=False)  # "137,5 h × 32,00 €/h = 4 400,00 €"
+    # Set when the claim is submitted: one column, so never in two claims.
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+
+    operation = relationship("Operation")
+    person = relationship("Person")
+    timesheet = relationship("Timesheet", back_populates="cost_line")
+    claim = relationship("Claim", foreign_keys=[claim_id])

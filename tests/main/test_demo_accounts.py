@@ -1,0 +1,46 @@
+"""`flask seed`: one demo account per role with a random password printed once; a second
+run changes nothing and says so; production refuses to start while demo accounts are active."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from budget_app.accounts.models import User
+from budget_app.accounts.roles import ROLES
+from budget_app.accounts.services import find_user, verify_password
+from budget_app.extensions import db
+from budget_app.main.services import assert_ready_for_production, demo_email
+
+LINE = re.compile(r"^\s+(\w+)\s+(\S+@demo\.budget-fse\.invalid)\s+(\S+)$", re.M)
+
+
+def test_first_seed_prints_each_demo_account_once_with_a_working_password(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    printed = LINE.findall(first.output)
+    assert sorted(role for role, _, _ in printed) == sorted(ROLES)
+    passwords = {password for _, _, password in printed}
+    assert len(passwords) == len(ROLES) and all(len(password) >= 16 for password in passwords)
+    for role, email, password in printed:
+        assert email == demo_email(role)
+        user = find_user(email)
+        assert verify_password(user, password) and user.is_demo and user.role == role
+        # Stored only as an argon2 hash.
+        assert password not in user.password_hash and user.password_hash.startswith("$argon2id$")
+
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0
+    assert LINE.findall(second.output) == []
+    assert "rien à faire" in second.output
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == len(ROLES)
+
+
+def test_production_refuses_to_start_while_a_demo_account_is_active(app, runner):
+    runner.invoke(args=["seed"])
+    app.config["BUDGET_APP_ENV"] = "production"
+    with pytest.raises(RuntimeError, match="demo accounts are active"):
+        assert_ready_for_production(app)
+    for role in ROLES:
+        result = runner.invoke(args=["users", "disable", demo_email(role)])
+        assert result.exit_code == 0, result.output
+    assert_ready_for_production(app)  # no exception once they are all disabled
