@@ -389,22 +389,35 @@ def _first_attr(obj, names, default=None):
     return default
 
 
+def _line_label(line_type: str, row) -> str:
+    if line_type == "staff_cost_line" and getattr(row, "person", None) is not None:
+        # Staff lines: the person's registration number (pseudonymous id) and the month.
+        month = getattr(row, "month", None)
+        return f"{row.person.registration_number} — {month.strftime('%m/%Y') if month else ''}".strip(" —")
+    parts = [getattr(row, "supplier_name", None), getattr(row, "document_number", None)]
+    label = _first_attr(row, ("label", "description", "computation"), "")
+    prefix = " ".join(str(p) for p in parts if p)
+    return f"{prefix} — {label}" if prefix else str(label)
+
+
 def _as_cost_line(line_type: str, row) -> CostLine:
-    label = _first_attr(row, ("label", "description", "person_label", "period_label", "title"), "")
-    amount = _first_attr(row, ("eligible_amount", "amount", "eligible_cost", "cost"))
+    amount = _first_attr(row, ("eligible_amount", "amount"))
     if amount is not None and not isinstance(amount, Decimal):
         amount = None
-    return CostLine(line_type, row.id, row.operation_id, str(label), amount)
+    return CostLine(line_type, row.id, row.operation_id, _line_label(line_type, row), amount)
 
 
 def operation_cost_lines(operation_id: int) -> list[CostLine]:
+    """The operation's cost lines that can be put under suspicion (not deleted)."""
     lines = []
     for line_type in LINE_TYPES:
         model = line_model(line_type)
         if model is None:
             continue
-        rows = db.session.scalars(select(model).where(model.operation_id == operation_id).order_by(model.id)).all()
-        lines.extend(_as_cost_line(line_type, row) for row in rows)
+        query = select(model).where(model.operation_id == operation_id).order_by(model.id)
+        if hasattr(model, "deleted_at"):
+            query = query.where(model.deleted_at.is_(None))
+        lines.extend(_as_cost_line(line_type, row) for row in db.session.scalars(query))
     return lines
 
 

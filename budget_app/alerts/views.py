@@ -186,14 +186,14 @@ def _followed_alert() -> Alert | None:
     if not isinstance(state, dict):
         return None
     idle = setting("ALERT_FOLLOW_UP_IDLE_MINUTES") * 60
-    if time.time() - float(state.get("seen", 0)) > idle:
+    if time.time() - int(state.get("seen", 0)) > idle:
         session.pop(FOLLOW_UP_KEY, None)
         return None
     alert = db.session.get(Alert, state.get("id"))
     if alert is None or alert.secret_hash is None:
         session.pop(FOLLOW_UP_KEY, None)
         return None
-    state["seen"] = time.time()
+    state["seen"] = int(time.time())
     session[FOLLOW_UP_KEY] = state
     return alert
 
@@ -235,7 +235,7 @@ def follow_up():
             session.clear()  # a fresh session for the follow-up
             if language:
                 session["lang"] = language
-            session[FOLLOW_UP_KEY] = {"id": alert.id, "seen": time.time()}
+            session[FOLLOW_UP_KEY] = {"id": alert.id, "seen": int(time.time())}
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
         time.sleep(current_app.config.get("LOGIN_FAILURE_DELAY_SECONDS", 1.0))

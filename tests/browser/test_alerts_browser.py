@@ -1,55 +1,18 @@
 """Browser test of the anonymous round trip (Playwright, Debian's Chromium): a visitor files
 an alert with an attachment, notes the reference and secret; the referent acknowledges;
 the visitor reads the acknowledgment and answers; the referent reads the answer."""
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from budget_app import create_app
-from budget_app.extensions import db
+from tests.alerts.factories import PDF
 from tests.conftest import PASSWORD
-
-from .factories import PDF
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_app(app_config, tmp_path):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        from budget_app.accounts.services import create_user
-        from budget_app.operations.models import Operation
-
-        db.session.add(Operation(code="HL-RSA-2023", title="Accompagnement rSa"))
-        create_user("referent@example.org", "antifraud_referent", PASSWORD)
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless=new", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-def test_anonymous_round_trip_in_a_browser(live_app, browser, tmp_path):
-    app, base = live_app
+def test_anonymous_round_trip_in_a_browser(app, make_user, make_operation, live_server, browser, tmp_path):
+    make_operation("HL-RSA-2023", title="Accompagnement rSa")
+    make_user("antifraud_referent", email="referent@example.org")
+    base = live_server
     evidence = tmp_path / "facture.pdf"
     evidence.write_bytes(PDF)
 
