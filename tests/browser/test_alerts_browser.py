@@ -59,3 +59,21 @@ def test_anonymous_round_trip_in_a_browser(app, make_user, make_operation, live_
     assert "Les factures en double datent de mars." in referent.get_by_test_id("thread").inner_text()
     reporter.close()
     staff.close()
+
+
+def test_too_large_attachment_is_refused_before_sending(app, make_operation, live_server, browser, tmp_path):
+    app.config["UPLOAD_MAX_BYTES"] = 1024
+    make_operation("HL-RSA-2023", title="Accompagnement rSa")
+    big = tmp_path / "gros.pdf"
+    big.write_bytes(PDF + b"0" * 4096)
+    page = browser.new_context().new_page()
+    page.goto(live_server + "/signalement")
+    page.get_by_label("Fraude").check()
+    page.fill("#facts", "Un long texte écrit pendant deux heures.")
+    page.set_input_files("#attachments", str(big))
+    page.get_by_test_id("submit-report").click()
+    problem = page.locator(".upload-problem")
+    problem.wait_for(state="visible")
+    assert "gros.pdf" in problem.inner_text()
+    assert page.input_value("#facts") == "Un long texte écrit pendant deux heures."
+    assert page.url.endswith("/signalement")
