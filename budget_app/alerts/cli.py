@@ -1,5 +1,6 @@
 """Command line of the alerts domain: `flask --app budget_app <group> ...`."""
 import logging
+import sys
 
 import click
 from cryptography.fernet import Fernet, MultiFernet
@@ -16,6 +17,11 @@ daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de confli
 log = logging.getLogger("budget_app.alerts")
 
 
+def _fail(message: str):
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(1)
+
+
 @alerts_cli.command("purge")
 @click.option("--days", type=int, default=None, help="Délai de conservation après clôture (jours).")
 @click.option("--dry-run", is_flag=True, help="Affiche ce qui serait purgé sans rien modifier.")
@@ -23,7 +29,7 @@ def purge_command(days, dry_run):
     """Supprime les données personnelles des signalements clos depuis plus que le délai de conservation."""
     days = setting("ALERT_RETENTION_DAYS") if days is None else days
     if days < 0:
-        raise click.ClickException("Erreur : le délai doit être positif.")
+        _fail("le délai doit être positif.")
     alerts = services.purge_closed_alerts(days)
     references = [alert.reference for alert in alerts]
     if dry_run:
@@ -37,7 +43,10 @@ def purge_command(days, dry_run):
 @alerts_cli.command("rotate-key")
 def rotate_key_command():
     """Chiffre à nouveau tous les contenus des signalements avec une nouvelle clé."""
-    old_keys = crypto.configured_keys()
+    try:
+        old_keys = crypto.configured_keys()
+    except crypto.AlertKeyError as error:
+        _fail(f"{error} (BUDGET_APP_ALERT_KEY ou instance/alert_key)")
     new_key = Fernet.generate_key()
     both = MultiFernet([Fernet(new_key)] + [Fernet(key) for key in old_keys])
     from_env = bool(current_app.config.get("ALERT_KEY"))
@@ -49,6 +58,9 @@ def rotate_key_command():
         count = services.reencrypt_all(both)
         services.audit.record("alert_key_rotated", "alerts", None, after={"values": count})
         db.session.commit()
+    except crypto.AlertKeyError as error:
+        db.session.rollback()
+        _fail(f"{error}; rien n'a été modifié dans la base (la clé précédente reste dans {path}).")
     except Exception:
         db.session.rollback()
         raise

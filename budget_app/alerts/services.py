@@ -13,6 +13,7 @@ from decimal import Decimal
 from importlib import import_module
 
 from argon2 import PasswordHasher
+from cryptography.fernet import InvalidToken
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
@@ -649,6 +650,13 @@ ENCRYPTED_COLUMNS = (
 def reencrypt_all(old_and_new) -> int:
     """Re-encrypts every encrypted column and file with the first key of ``old_and_new``
     (a MultiFernet that also holds the old keys). Returns the number of values rewritten."""
+    try:
+        return _reencrypt_all(old_and_new)
+    except InvalidToken as exc:
+        raise crypto.AlertKeyError("some alert data cannot be decrypted with the configured key") from exc
+
+
+def _reencrypt_all(old_and_new) -> int:
     count = 0
     for model, columns in ENCRYPTED_COLUMNS:
         for row in db.session.scalars(select(model)).all():

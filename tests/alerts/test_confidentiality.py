@@ -183,3 +183,29 @@ def test_attachment_download_is_never_rendered(app, referent, login, operation):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     other, _ = file_alert(operation=operation)
     assert staff.get(f"/referent/signalements/{other.reference}/pieces/{alert.attachments[0].id}").status_code == 404
+
+
+def test_rotate_key_with_a_wrong_key_changes_nothing(app, runner, operation):
+    alert, _secret = file_alert(operation=operation)
+    before = bytes(alert.content_enc)
+    app.config["ALERT_KEY"] = Fernet.generate_key().decode()  # not the key the data was written with
+    result = runner.invoke(args=["alerts", "rotate-key"])
+    assert result.exit_code == 1 and "Erreur" in result.output
+    db.session.expire_all()
+    assert bytes(db.session.get(Alert, alert.id).content_enc) == before
+    app.config["ALERT_KEY"] = "pas-une-cle"
+    result = runner.invoke(args=["alerts", "rotate-key"])
+    assert result.exit_code == 1 and "Erreur" in result.output
+
+
+def test_rotate_key_from_the_environment_prints_the_new_key(app, runner, operation):
+    key = Fernet.generate_key().decode()
+    app.config["ALERT_KEY"] = key
+    alert, _secret = file_alert(operation=operation)
+    result = runner.invoke(args=["alerts", "rotate-key"])
+    assert result.exit_code == 0, result.output
+    new_key = result.output.strip().splitlines()[-1]
+    assert new_key != key
+    app.config["ALERT_KEY"] = new_key
+    db.session.expire_all()
+    assert CANARY in services.alert_content(db.session.get(Alert, alert.id))["facts"]
