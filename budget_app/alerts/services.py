@@ -508,7 +508,12 @@ def computed_amounts(alert: Alert) -> tuple[Decimal | None, Decimal | None]:
         return None, None
     total = cents(sum(amounts, Decimal("0")))
     rate = fse_rate(alert.operation)
-    return total, (cents(total * rate / 100) if rate is not None else None)
+    return total, (eu_share(total, rate) if rate is not None else None)
+
+
+def eu_share(total: Decimal, rate_percent: Decimal) -> Decimal:
+    """EU (FSE+) share of an amount at the operation's rate, rounded half-up once."""
+    return cents(total * rate_percent / 100)
 
 
 def amounts_concerned(alert: Alert) -> tuple[Decimal | None, Decimal | None]:

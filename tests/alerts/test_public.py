@@ -183,3 +183,18 @@ def test_follow_up_session_expires(app, client, operation, monkeypatch):
     later = time.time() + 31 * 60
     monkeypatch.setattr(time, "time", lambda: later)
     assert "data-testid=\"thread\"" not in client.get("/signalement/suivi").get_data(as_text=True)
+
+
+def test_reply_without_csrf_token_is_refused_and_the_text_kept(app_config, operation):
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    page = client.get("/signalement").get_data(as_text=True)
+    response = post_report(client, operation, csrf_token=_token(page))
+    reference, secret = receipt_codes(response)
+    page = client.get("/signalement/suivi").get_data(as_text=True)
+    client.post("/signalement/suivi", data={"reference": reference, "secret": secret, "csrf_token": _token(page)})
+    response = client.post("/signalement/suivi/reponse", data={"body": "Texte de réponse conservé"})
+    assert response.status_code == 400
+    assert "Texte de réponse conservé" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AlertMessage.id))) == 0

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from budget_app.alerts import services
 from budget_app.alerts.models import Alert, AlertAttachment, AlertMessage
@@ -140,3 +142,21 @@ def test_purge_dry_run_changes_nothing(app, runner, referent, operation):
     assert alert.reference in result.output
     db.session.expire_all()
     assert db.session.get(Alert, alert.id).purged_at is None
+
+AMOUNTS = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999999.99"), places=2)
+RATES = st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=4)
+
+
+@given(total=AMOUNTS, rate=RATES)
+def test_eu_share_is_the_rounded_product_and_never_exceeds_the_total(total, rate):
+    share = services.eu_share(total, rate)
+    assert share == share.quantize(Decimal("0.01"))
+    assert abs(share - total * rate / 100) <= Decimal("0.005")
+    assert Decimal("0") <= share <= total
+
+
+def test_eu_share_golden_values():
+    # Seed operation rate 60 %: 833 750,00 -> 500 250,00 (FSE-PRIMER §2); half-up at the cent.
+    assert services.eu_share(Decimal("833750.00"), Decimal("60")) == Decimal("500250.00")
+    assert services.eu_share(Decimal("16666.78"), Decimal("60")) == Decimal("10000.07")
+    assert services.eu_share(Decimal("0.01"), Decimal("50")) == Decimal("0.01")
