@@ -327,7 +327,7 @@ def detail(reference):
         transitions=services.allowed_transitions(alert),
         deadline=services.next_deadline(alert),
         overdue=services.is_overdue(alert),
-        transition_form=TransitionForm(),
+        transition_form=TransitionForm(on=services.today()),
         message_form=MessageForm(),
         operation_form=operation_form,
         lines_form=CostLinesForm(),
