@@ -198,3 +198,9 @@ def test_reply_without_csrf_token_is_refused_and_the_text_kept(app_config, opera
     assert "Texte de réponse conservé" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(AlertMessage.id))) == 0
+
+
+def test_secrets_are_long_random_and_distinct():
+    secrets_made = {services.new_secret() for _ in range(10_000)}
+    assert len(secrets_made) == 10_000
+    assert all(len(s) == 27 and re.fullmatch(r"[A-Za-z0-9_-]+", s) for s in secrets_made)  # 160 bits
