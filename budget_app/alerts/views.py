@@ -301,6 +301,16 @@ def dashboard():
     return render_template("alerts/dashboard.html", rows=rows, today=today)
 
 
+def _default_message(alert, target) -> str:
+    if target == "acknowledged":
+        return _("Nous accusons réception de votre signalement %(ref)s du %(day)s. Il est examiné par le référent "
+                 "anti-fraude, de façon confidentielle. Vous recevrez un retour d'information sur les suites données "
+                 "au plus tard le %(due)s. Vous pouvez compléter votre signalement en répondant ici.",
+                 ref=alert.reference, day=alert.received_on.strftime("%d/%m/%Y"),
+                 due=services.deadlines.feedback_due(alert.received_on, services.today()).strftime("%d/%m/%Y"))
+    return ""
+
+
 @bp.route("/referent/signalements/<reference>")
 def detail(reference):
     alert = _alert(reference)
@@ -327,7 +337,8 @@ def detail(reference):
         transitions=services.allowed_transitions(alert),
         deadline=services.next_deadline(alert),
         overdue=services.is_overdue(alert),
-        transition_form=TransitionForm(on=services.today()),
+        transition_forms={move.target: TransitionForm(on=services.today(), message=_default_message(alert, move.target))
+                          for move in services.allowed_transitions(alert)},
         message_form=MessageForm(),
         operation_form=operation_form,
         lines_form=CostLinesForm(),

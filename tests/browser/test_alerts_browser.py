@@ -42,6 +42,7 @@ def test_anonymous_round_trip_in_a_browser(app, make_user, make_operation, live_
     assert "facture.pdf" in referent.get_by_test_id("attachments").inner_text()
     form = referent.get_by_test_id("transition-acknowledged")
     form.locator("textarea[name=reason]").fill("Recevable")
+    assert "Nous accusons réception" in form.locator("textarea[name=message]").input_value()
     form.locator("textarea[name=message]").fill("Nous accusons réception de votre signalement.")
     form.get_by_role("button", name="Accuser réception").click()
     assert referent.get_by_test_id("state").inner_text() == "Accusé de réception envoyé"
