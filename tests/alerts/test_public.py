@@ -204,3 +204,10 @@ def test_secrets_are_long_random_and_distinct():
     secrets_made = {services.new_secret() for _ in range(10_000)}
     assert len(secrets_made) == 10_000
     assert all(len(s) == 27 and re.fullmatch(r"[A-Za-z0-9_-]+", s) for s in secrets_made)  # 160 bits
+
+
+def test_public_pages_switch_to_english(client):
+    assert 'data-testid="switch-en"' in client.get("/signalement").get_data(as_text=True)
+    client.post("/compte/langue", data={"lang": "en", "next": "/signalement"})
+    page = client.get("/signalement").get_data(as_text=True)
+    assert "Report a fraud or a conflict of interest" in page and "I stay anonymous" in page
