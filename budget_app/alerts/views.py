@@ -5,6 +5,7 @@ agent: the rate limits key on a keyed hash of the address, in memory). Referent 
 (``/referent/signalements``): ``antifraud_referent`` only, 404 for every other role
 (``hidden`` in access.POLICY); each opening is written to the access log."""
 import hmac
+import logging
 import io
 import time
 from datetime import date
@@ -61,6 +62,7 @@ from .models import (
 from .settings import setting
 
 bp = Blueprint("alerts", __name__)
+log = logging.getLogger("budget_app.alerts")
 
 register_nav("alerts.dashboard", _l("Signalements"), {ANTIFRAUD_REFERENT}, 70)
 register_nav("alerts.daci_register", _l("Registre DACI"), {ADMIN, AUDITOR, ANTIFRAUD_REFERENT}, 80)
@@ -87,6 +89,14 @@ def _hashed_address() -> str:
 
 def _reference_key() -> str:
     return "alerts-reference:" + (request.form.get("reference") or "").strip().upper()[:20]
+
+
+def _throttled(what: str):
+    def on_breach(request_limit):
+        # Abnormal volume is logged (ASVS 8.1.4), without the address.
+        log.warning("event=alerts_throttled what=%s limit=%s", what, request_limit.limit)
+
+    return on_breach
 
 
 def _filed(response) -> bool:
@@ -127,6 +137,7 @@ def _csrf_expired(form) -> bool:
     key_func=_hashed_address,
     methods=["POST"],
     deduct_when=_filed,
+    on_breach=_throttled("reports_per_address"),
     error_message=_l("Trop de signalements envoyés depuis cette connexion. Réessayez dans une heure."),
 )
 @limiter.limit(
@@ -134,6 +145,7 @@ def _csrf_expired(form) -> bool:
     key_func=lambda: "alerts-total",
     methods=["POST"],
     deduct_when=_filed,
+    on_breach=_throttled("reports_total"),
     error_message=_l("Le service reçoit trop de signalements en ce moment. Réessayez dans une heure."),
 )
 def report():
@@ -204,6 +216,7 @@ def _followed_alert() -> Alert | None:
     key_func=_hashed_address,
     methods=["POST"],
     deduct_when=_follow_up_failed,
+    on_breach=_throttled("secret_failures_per_address"),
     error_message=_l("Trop de tentatives. Réessayez dans 15 minutes."),
 )
 @limiter.limit(
@@ -211,6 +224,7 @@ def _followed_alert() -> Alert | None:
     key_func=_reference_key,
     methods=["POST"],
     deduct_when=_follow_up_failed,
+    on_breach=_throttled("secret_failures_per_reference"),
     error_message=_l("Trop de tentatives pour cette référence. Réessayez dans 15 minutes."),
 )
 def follow_up():

@@ -106,11 +106,14 @@ def test_secret_is_stored_only_as_a_hash(client, operation):
     assert services.verify_follow_up("SIG-0000-000000", secret) is None
 
 
-def test_public_form_is_rate_limited(app, client, operation):
+def test_public_form_is_rate_limited(app, client, operation, caplog):
     app.config["ALERT_REPORTS_PER_ADDRESS"] = "2 per hour"
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
     assert post_report(client, operation).status_code == 200
     assert post_report(client, operation).status_code == 200
     assert post_report(client, operation).status_code == 429
+    warnings = [r.getMessage() for r in caplog.records if "alerts_throttled" in r.getMessage()]
+    assert warnings and "reports_per_address" in warnings[0] and "203.0.113.9" not in " ".join(warnings)
     # Invalid submissions do not count.
     app.config["ALERT_REPORTS_PER_ADDRESS"] = "5 per hour"
 
