@@ -71,7 +71,18 @@ POLICY: dict[str, Policy] = {
     "audit.entries": roles(read={ADMIN, AUDITOR}),
     #
     # ---- operations, plans, envelopes, dashboards (issue 4) ----
-    #
+    # Read: every role; finance officers and controllers only their operations (<operation_code>).
+    "operations.index": roles(read=ANY),
+    "operations.detail": roles(read=OPERATION_READERS),
+    "operations.version": roles(read=OPERATION_READERS),
+    "operations.compare": roles(read=OPERATION_READERS),
+    "operations.dashboard": roles(read=OPERATION_READERS),
+    # Creating an operation: admins. Amendments: admins and the assigned finance officers.
+    "operations.create": roles(read={ADMIN}, write={ADMIN}),
+    "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
+    # Envelopes aggregate every partner's operation: not for the assigned-only roles.
+    "operations.envelopes": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "operations.envelope": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
     # ---- end operations ----
     #
     # ---- expenses, documents, duplicates, imports (issue 5) ----
@@ -79,7 +90,17 @@ POLICY: dict[str, Policy] = {
     # ---- end expenses ----
     #
     # ---- staff, timesheets (issue 5) ----
-    #
+    # Finance officers enter and approve on their operations; controllers, auditors, admins read.
+    "staff.index": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.people": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.timesheets": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.cost_lines": roles(read={ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}),
+    "staff.add_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.add_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.edit_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.timesheet_action": roles(write={FINANCE_OFFICER}),
+    "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     # ---- end staff ----
     #
     # ---- claims (issue 6) ----

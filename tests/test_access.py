@@ -15,10 +15,13 @@ SAMPLE_ARGUMENTS = {
     "operation_code": "OP-IN",
     #
     # ---- operations (issue 4) ----
+    "number": 1,
+    "envelope_code": "ENV-TEST",
     #
     # ---- expenses (issue 5) ----
     #
     # ---- staff (issue 5) ----
+    "timesheet_id": 1,
     #
     # ---- claims (issue 6) ----
     #
@@ -53,10 +56,14 @@ ALLOWED_GET_STATUS = {
 SAMPLE_SETUP: dict = {
     #
     # ---- operations (issue 4) ----
+    "operations": lambda users, operation_in: __import__(
+        "tests.operations.factories", fromlist=["access_setup"]
+    ).access_setup(users, operation_in),
     #
     # ---- expenses (issue 5) ----
     #
     # ---- staff (issue 5) ----
+    "staff": lambda users, operation_in: _staff_setup(users, operation_in),
     #
     # ---- claims (issue 6) ----
     #
@@ -67,6 +74,28 @@ SAMPLE_SETUP: dict = {
     #
     # ---- end ----
 }
+
+
+# ---- staff (issue 5) ----
+def _staff_setup(users, operation_in):
+    """Timesheet 1: a draft month of an hourly person on OP-IN."""
+    from datetime import date
+    from decimal import Decimal
+
+    from budget_app.extensions import db
+    from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
+
+    assignment = StaffAssignment(
+        operation=operation_in, method="hourly",
+        person=Person(registration_number="M-1", last_name="Martin", first_name="Claire"),
+    )
+    db.session.add(AnnualCost(assignment=assignment, year=2023, annual_cost=Decimal("41280.00"),
+                              working_share=Decimal("100"), hours_divisor=1720, hourly_rate=Decimal("24.00"),
+                              computation="41 280,00 € / 1 720 h = 24,00 €/h"))
+    db.session.add(Timesheet(id=1, assignment=assignment, month=date(2023, 1, 1), hours_on_operation=Decimal("120"),
+                             hours_worked=Decimal("151.67"), state="draft"))
+    db.session.commit()
+# ---- end staff ----
 
 
 def rules(app):

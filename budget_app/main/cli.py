@@ -11,7 +11,15 @@ def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     from .seed import load_seed_operations
 
-    loaded = load_seed_operations()
+    from ..operations.services import PlanError
+
+    try:
+        loaded = load_seed_operations()
+    except PlanError as exc:
+        db.session.rollback()
+        for line in exc.lines():
+            click.echo(f"Erreur : {line}", err=True)
+        raise SystemExit(1) from None
     created = ensure_demo_accounts(operation_codes=loaded.demo_assignments)
     db.session.commit()
     for line in loaded.messages:

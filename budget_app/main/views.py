@@ -9,5 +9,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def home():
+    from ..operations.views import operation_rows
+
     operations = db.session.scalars(visible_operations_query(current_user)).all()
-    return render_template("main/home.html", operations=operations)
+    return render_template("main/home.html", rows=operation_rows(operations))

@@ -1,7 +1,68 @@
-"""Command line of the operations domain: `flask --app budget_app <group> ...`."""
+"""Command line of the operations domain: `flask --app budget_app operations ...`."""
+import json
+
+import click
 from flask.cli import AppGroup
 
-operations_cli = AppGroup("operations", help="operations commands.")
+from ..extensions import db
+from .loader import load_operation_file
+from .services import PlanError, find_operation, plan_figures
+
+operations_cli = AppGroup("operations", help="Opérations, plans de financement, enveloppes.")
+
+
+def _fail(lines):
+    db.session.rollback()
+    for line in lines:
+        click.echo(f"Erreur : {line}", err=True)
+    raise SystemExit(1)
+
+
+@operations_cli.command("load")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--amendment", "reason", help="Motif de l'avenant : enregistre le plan du fichier comme nouvelle version.")
+def load_command(path, reason):
+    """Crée l'opération du fichier TOML, ou enregistre un avenant (--amendment)."""
+    try:
+        result = load_operation_file(path, amendment=reason)
+    except PlanError as exc:
+        _fail(exc.lines())
+    db.session.commit()
+    for line in result.messages:
+        click.echo(line)
+
+
+@operations_cli.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (montants en chaînes à deux décimales).")
+def show_command(code, as_json):
+    """Affiche le plan de financement de la version en vigueur."""
+    operation = find_operation(code)
+    if operation is None or operation.current_plan is None:
+        _fail([f"opération inconnue ou sans plan : {code}"])
+    version = operation.current_plan
+    figures = plan_figures(version)
+    if as_json:
+        click.echo(json.dumps(figures.as_json(operation.code, version.number), ensure_ascii=False, indent=2))
+        return
+    from ..money import format_money, format_percent
+
+    click.echo(f"{operation.code} — {operation.title}")
+    click.echo(f"Période : {operation.start_date:%d/%m/%Y} - {operation.end_date:%d/%m/%Y} · plan version {version.number}")
+    click.echo("Dépenses :")
+    for category, years in figures.costs.items():
+        detail = ", ".join(f"{year} : {format_money(amount)}" for year, amount in years.items())
+        click.echo(f"  {category:<16} {format_money(figures.category_totals[category]):>18}  ({detail})")
+    for code_, flat in figures.flat_rates.items():
+        click.echo(f"  {code_:<16} {format_money(flat['amount']):>18}  ({format_percent(flat['rate'])} de {format_money(flat['base'])})")
+    click.echo(f"  {'TOTAL':<16} {format_money(figures.total_cost):>18}")
+    click.echo(f"FSE+ : {format_money(figures.fse_amount)} au taux de {format_percent(figures.fse_rate)}"
+               f" (plafond taux × coût total : {format_money(figures.fse_max)})")
+    click.echo("Ressources :")
+    for line in figures.resources:
+        click.echo(f"  {line['name']:<50} {format_money(line['amount']):>18}  [{line['kind']}]")
+    click.echo(f"  {'TOTAL':<50} {format_money(figures.resources_total):>18}")
+
 
 # Registered by budget_app/cli.py.
 COMMANDS = [operations_cli]

@@ -116,8 +116,11 @@ class Operation(Audited, db.Model):
     __table_args__ = (
         CheckConstraint(_in("status", OPERATION_STATUSES), name="status_known"),
         CheckConstraint("start_date < end_date", name="period_ordered"),
-        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range"),
-        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range"),
+        # Rate() is scaled by 10 000 on SQLite (db_types); migration 0004 creates these on PostgreSQL.
+        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range").ddl_if(dialect="postgresql"),
+        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range").ddl_if(
+            dialect="postgresql"
+        ),
         CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative"),
         CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known"),
     )
@@ -214,7 +217,9 @@ class PlanFlatRate(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("version_id", "code", name="one_rate_per_code"),
         CheckConstraint(_in("code", FLAT_RATES), name="code_known"),
-        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range"),
+        # Rate() is scaled by 10 000 on SQLite (db_types): same range, two spellings (migration 0004).
+        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range").ddl_if(dialect="postgresql"),
+        CheckConstraint("rate > 0 AND rate <= 400000", name="rate_range").ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,8 +1,98 @@
-"""Command line of the staff domain: `flask --app budget_app <group> ...`."""
-from flask.cli import AppGroup
+"""Command line of the staff domain: `flask --app budget_app <group> ...`.
 
-staff_cli = AppGroup("staff", help="staff commands.")
-timesheets_cli = AppGroup("timesheets", help="timesheets commands.")
+    flask --app budget_app staff import CODE FILE
+    flask --app budget_app timesheets import CODE FILE [--approved]
+
+All or nothing: any problem prints every "ligne N, colonne X : message", writes nothing
+and exits 1. The audit trail records the command as ``cli:<os user>``.
+"""
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..extensions import db
+from ..tabular import ImportRefused
+from . import services
+
+staff_cli = AppGroup("staff", help="Personnel affecté aux opérations (taux horaires, temps fixe).")
+timesheets_cli = AppGroup("timesheets", help="Fiches de temps mensuelles.")
 
 # Registered by budget_app/cli.py.
 COMMANDS = [staff_cli, timesheets_cli]
+
+# Below this many rows the check is instant: no progress bar.
+PROGRESS_FROM_ROWS = 500
+
+
+def _operation(code):
+    from ..operations.models import Operation
+
+    operation = db.session.scalar(select(Operation).where(Operation.code == code))
+    if operation is None:
+        raise click.ClickException(f"opération inconnue : {code}")
+    return operation
+
+
+def _run(kind, code, path, **options):
+    operation = _operation(code)
+    content = Path(path).read_bytes()
+    importer = services.import_staff if kind == "staff" else services.import_timesheets
+    bars = []
+
+    def progress(total):
+        """Called once the file is read, with its number of rows."""
+        if total < PROGRESS_FROM_ROWS or not sys.stderr.isatty():
+            return None
+        bar = click.progressbar(length=total, label="Vérification des lignes", file=sys.stderr)
+        bar.__enter__()
+        bars.append(bar)
+        return bar.update
+
+    try:
+        report = importer(operation, content, filename=Path(path).name, progress=progress, **options)
+    except ImportRefused as refused:
+        db.session.rollback()
+        _close(bars)
+        click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
+        for problem in refused.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    except services.StaffError as error:
+        db.session.rollback()
+        _close(bars)
+        click.echo(f"Erreur : {error}", err=True)
+        sys.exit(1)
+    _close(bars)
+    db.session.commit()
+    click.echo(report.summary)
+    for change in report.changes:
+        if change.outcome == "unchanged":
+            click.echo(f"ligne {change.row.line} : déjà enregistrée, ignorée")
+    return report
+
+
+def _close(bars):
+    for bar in bars:
+        bar.__exit__(None, None, None)
+
+
+@staff_cli.command("import")
+@click.argument("code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_staff_command(code, path):
+    """Importe le personnel (XLSX ou CSV) de l'opération CODE."""
+    _run("staff", code, path)
+
+
+@timesheets_cli.command("import")
+@click.argument("code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--approved", is_flag=True, help="Les fiches sont importées approuvées ; l'import vaut approbation.")
+def import_timesheets_command(code, path, approved):
+    """Importe des fiches de temps (XLSX ou CSV) de l'opération CODE."""
+    report = _run("timesheets", code, path, approved=approved)
+    if approved:
+        click.echo(f"{report.count('new') + report.count('updated')} fiche(s) approuvée(s) par cet import.")

@@ -29,6 +29,15 @@ TIMESHEET_STATES = {
 }
 
 
+def _percent_check(condition: str, name: str):
+    """A CHECK on ``Rate()`` columns. SQLite holds them as integers scaled by 10 000
+    (db_types), so "<= 100" is written "<= 1000000" there; PostgreSQL keeps the percent."""
+    return (
+        CheckConstraint(condition.replace("{100}", "100"), name=name).ddl_if(dialect="postgresql"),
+        CheckConstraint(condition.replace("{100}", "1000000"), name=name).ddl_if(dialect="sqlite"),
+    )
+
+
 class Person(Audited, db.Model):
     __tablename__ = "people"
 
@@ -47,10 +56,10 @@ class StaffAssignment(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("operation_id", "person_id", name="one_assignment_per_person"),
         CheckConstraint("method IN ('hourly', 'fixed_share')", name="method_known"),
-        CheckConstraint(
-            "(method = 'fixed_share' AND fixed_percent > 0 AND fixed_percent <= 100)"
+        *_percent_check(
+            "(method = 'fixed_share' AND fixed_percent > 0 AND fixed_percent <= {100})"
             " OR (method = 'hourly' AND fixed_percent IS NULL)",
-            name="fixed_percent_for_fixed_share",
+            "fixed_percent_for_fixed_share",
         ),
     )
 
@@ -74,7 +83,7 @@ class AnnualCost(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("assignment_id", "year", name="one_cost_per_year"),
         CheckConstraint("annual_cost > 0", name="annual_cost_positive"),
-        CheckConstraint("working_share > 0 AND working_share <= 100", name="working_share_range"),
+        *_percent_check("working_share > 0 AND working_share <= {100}", "working_share_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
