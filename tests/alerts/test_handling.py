@@ -208,3 +208,21 @@ def test_real_expense_lines_are_listed_linked_and_valued(app, referent, login, o
     assert services.computed_amounts(alert) == (Decimal("12500.00"), Decimal("7500.00"))
     assert not services.is_reportable_to_commission(alert)
     assert deleted.id not in {line_id for _t, line_id in services.suspected_cost_lines(operation.id)}
+
+
+def test_real_staff_cost_lines_are_listed_with_a_pseudonymous_label(app, runner, referent, operation):
+    from budget_app.staff.models import StaffCostLine
+
+    for args in (["staff", "import", operation.code, "fixtures/examples/personnel-exemple.csv"],
+                 ["timesheets", "import", operation.code, "fixtures/examples/temps-exemple.csv", "--approved"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    staff_lines = [line for line in services.operation_cost_lines(operation.id) if line.line_type == "staff_cost_line"]
+    first = db.session.scalar(db.select(StaffCostLine).order_by(StaffCostLine.id))
+    assert staff_lines and staff_lines[0].id == first.id and staff_lines[0].amount == first.amount
+    # Registration number and month, never the person's name.
+    assert staff_lines[0].label.startswith("HL-0") and "Martin" not in staff_lines[0].label
+    alert, _ = file_alert(operation=operation)
+    services.link_cost_lines(alert, referent, [("staff_cost_line", first.id)])
+    db.session.commit()
+    assert services.suspected_cost_lines(operation.id) == {("staff_cost_line", first.id)}
