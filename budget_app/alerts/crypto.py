@@ -22,8 +22,9 @@ class AlertKeyError(RuntimeError):
 
 
 def key_file_path(app=None) -> Path:
+    """``ALERT_KEY_FILE`` if set (instance/config.py), else ``instance/alert_key``."""
     app = app or current_app
-    return Path(app.instance_path) / KEY_FILE
+    return Path(app.config.get("ALERT_KEY_FILE") or Path(app.instance_path) / KEY_FILE)
 
 
 def write_key_file(path: Path, keys: list[bytes]) -> None:

@@ -6,6 +6,12 @@ import pytest
 from .factories import PDF
 
 
+@pytest.fixture(autouse=True)
+def own_alert_key(app, tmp_path):
+    """Each test has its own key file: key rotations never touch instance/alert_key."""
+    app.config["ALERT_KEY_FILE"] = str(tmp_path / "alert_key")
+
+
 @pytest.fixture
 def referent(make_user):
     return make_user("antifraud_referent", email="referent@example.org")

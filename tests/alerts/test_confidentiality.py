@@ -73,10 +73,15 @@ def test_tampered_ciphertext_does_not_decrypt(app, operation):
 
 def test_key_file_is_generated_with_owner_only_mode(app):
     path = crypto.key_file_path()
-    assert not app.config.get("ALERT_KEY")
+    assert not app.config.get("ALERT_KEY") and not path.exists()
     crypto.configured_keys()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     Fernet(path.read_bytes().strip())
+
+
+def test_key_file_defaults_to_the_instance_folder(app):
+    app.config.pop("ALERT_KEY_FILE")
+    assert crypto.key_file_path() == Path(app.instance_path) / "alert_key"
 
 
 def test_key_from_the_environment_variable(app_config, monkeypatch):
