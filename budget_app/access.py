@@ -87,6 +87,20 @@ POLICY: dict[str, Policy] = {
     #
     # ---- expenses, documents, duplicates, imports (issue 5) ----
     #
+    # Finance officers write on the operations they are assigned to; everyone who reads an
+    # operation's figures reads its expenses, the anti-fraud referent included (double
+    # funding and duplicates are what they look into). Controllers check, never edit.
+    "expenses.home": roles(read=OPERATION_READERS),
+    "expenses.index": roles(read=OPERATION_READERS),
+    "expenses.detail": roles(read=OPERATION_READERS),
+    "expenses.download": roles(read=OPERATION_READERS),
+    "expenses.duplicates": roles(read=OPERATION_READERS),
+    "expenses.create": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.edit": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.delete": roles(write={FINANCE_OFFICER}),
+    "expenses.upload_document": roles(write={FINANCE_OFFICER}),
+    "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
     # ---- end expenses ----
     #
     # ---- staff, timesheets (issue 5) ----

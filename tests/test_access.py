@@ -20,6 +20,8 @@ SAMPLE_ARGUMENTS = {
     #
     # ---- expenses (issue 5) ----
     #
+    "expense_id": 1,
+    "document_id": 1,
     # ---- staff (issue 5) ----
     "timesheet_id": 1,
     #
@@ -42,6 +44,9 @@ ALLOWED_GET_STATUS = {
     #
     # ---- expenses (issue 5) ----
     #
+    # The sample expense and document belong to OP-IN (tests/expenses/samples.py).
+    "expenses.detail": {"*": __import__("tests.expenses.samples", fromlist=["Either"]).Either(200, 404)},
+    "expenses.download": {"*": __import__("tests.expenses.samples", fromlist=["Either"]).Either(200, 404)},
     # ---- staff (issue 5) ----
     #
     # ---- claims (issue 6) ----
@@ -62,6 +67,7 @@ SAMPLE_SETUP: dict = {
     #
     # ---- expenses (issue 5) ----
     #
+    "expenses": lambda users, operation_in: __import__("tests.expenses.samples", fromlist=["setup"]).setup(users, operation_in),
     # ---- staff (issue 5) ----
     "staff": lambda users, operation_in: _staff_setup(users, operation_in),
     #

@@ -32,8 +32,13 @@ class Expense(Audited, db.Model):
             "credit_note_of_id IS NOT NULL OR (amount_excl_vat >= 0 AND vat >= 0)", name="negative_only_for_credit_note"
         ),
         Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
-        Index("ix_expenses_operation_category", "operation_id", "category"),
         Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
+        # Keyset pagination of the list: one index per sort order, and the filtered page
+        # (category and period) read in date order (migration 0006).
+        Index("ix_expenses_operation_category_incurred", "operation_id", "category", "incurred_on", "id"),
+        Index("ix_expenses_operation_eligible", "operation_id", "eligible_amount", "id"),
+        Index("ix_expenses_operation_supplier_name", "operation_id", "supplier_name", "id"),
+        Index("ix_expenses_supplier_incurred", "supplier_key", "incurred_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,3 +99,20 @@ class SupportingDocument(Audited, db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     expense = relationship("Expense", back_populates="documents")
+
+
+class ExpenseMonthTotal(db.Model):
+    """Count and sums of the live (not deleted) expense lines of an operation, by category
+    and month of the document date. Kept by database triggers on ``expenses`` (migration
+    0006), whatever writes the lines (ORM, bulk insert, another domain), so the list's
+    totals do not read 100 000 lines. Rows whose count fell to 0 stay, holding zeros."""
+
+    __tablename__ = "expense_month_totals"
+
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    amount_excl_vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    eligible_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))

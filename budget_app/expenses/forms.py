@@ -1,0 +1,154 @@
+"""Forms of the expenses domain. Fields only read what the user typed; the rules live in
+``services`` (one place for the form, the import and any API)."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..money import AmountError, parse_amount, parse_day, parse_decimal
+from ..operations.models import COST_CATEGORIES
+from .models import DOCUMENT_KINDS
+from .services import EXPENSE_STATES, ExpenseData, clean_siret
+
+
+class ExpenseForm(FlaskForm):
+    incurred_on = StringField(_l("Date de la pièce"), render_kw={"type": "date"})
+    paid_on = StringField(
+        _l("Date de paiement"),
+        render_kw={"type": "date"},
+        description=_l("Date d'acquittement : date du mandatement pour un organisme public, date du débit du compte pour un organisme privé."),
+    )
+    supplier_name = StringField(_l("Fournisseur"), validators=[Length(max=255)])
+    supplier_siret = StringField(_l("SIRET du fournisseur (facultatif)"), validators=[Length(max=20)])
+    document_number = StringField(_l("N° de pièce"), validators=[Length(max=64)])
+    label = StringField(_l("Libellé"), validators=[Length(max=500)])
+    category = SelectField(_l("Catégorie"), choices=[], validate_choice=False)
+    amount_excl_vat = StringField(_l("Montant HT"), render_kw={"inputmode": "decimal"})
+    vat = StringField(_l("TVA"), default="0,00", render_kw={"inputmode": "decimal"})
+    vat_recoverable = BooleanField(_l("TVA récupérable"))
+    allocation_percent = StringField(
+        _l("Clé d'affectation à l'opération (%)"), default="100", render_kw={"inputmode": "decimal"}
+    )
+    credit_note_of = StringField(
+        _l("Avoir sur la dépense n° (facultatif)"),
+        description=_l("Un avoir a des montants négatifs et désigne la dépense qu'il réduit."),
+    )
+    invoice = FileField(_l("Facture (PDF, JPEG, PNG, XLSX, ODS)"))
+    payment = FileField(_l("Preuve de paiement"))
+    confirm_duplicates = BooleanField(_l("J'ai vérifié : ce n'est pas un doublon, enregistrer quand même"))
+    version = HiddenField()
+
+    def set_categories(self, codes):
+        from ..money import translate
+
+        self.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, translate(COST_CATEGORIES[code])) for code in codes]
+
+    def to_data(self) -> tuple[ExpenseData, dict[str, str]]:
+        """The typed values, and the fields that could not be read (name -> message)."""
+        errors: dict[str, str] = {}
+        data = ExpenseData()
+        for name in ("incurred_on", "paid_on"):
+            text = (getattr(self, name).data or "").strip()
+            if text:
+                try:
+                    setattr(data, name, parse_day(text))
+                except AmountError as error:
+                    errors[name] = str(error)
+        data.supplier_name = (self.supplier_name.data or "").strip()
+        data.supplier_siret = clean_siret(self.supplier_siret.data)
+        data.document_number = (self.document_number.data or "").strip()
+        data.label = (self.label.data or "").strip()
+        data.category = self.category.data or None
+        data.vat_recoverable = bool(self.vat_recoverable.data)
+        credit_text = (self.credit_note_of.data or "").strip().lstrip("#")
+        if credit_text:
+            if credit_text.isdigit():
+                data.credit_note_of_id = int(credit_text)
+            else:
+                errors["credit_note_of"] = str(_l("numéro de dépense attendu"))
+        negative = data.credit_note_of_id is not None
+        for name in ("amount_excl_vat", "vat"):
+            text = (getattr(self, name).data or "").strip()
+            if not text and name == "vat":
+                text = "0"
+            if text:
+                try:
+                    setattr(data, name, parse_amount(text, allow_negative=negative))
+                except AmountError as error:
+                    errors[name] = str(error)
+            else:
+                setattr(data, name, None)
+        text = (self.allocation_percent.data or "").strip().rstrip("%").strip() or "100"
+        try:
+            data.allocation_percent = parse_decimal(text, places=4, maximum=Decimal("1000"))
+        except AmountError as error:
+            errors["allocation_percent"] = str(error)
+            data.allocation_percent = None
+        return data, errors
+
+    def fill_from(self, expense) -> None:
+        from ..money import format_number
+
+        self.incurred_on.data = expense.incurred_on.isoformat()
+        self.paid_on.data = expense.paid_on.isoformat() if expense.paid_on else ""
+        self.supplier_name.data = expense.supplier_name
+        self.supplier_siret.data = expense.supplier_siret or ""
+        self.document_number.data = expense.document_number
+        self.label.data = expense.label
+        self.category.data = expense.category
+        self.amount_excl_vat.data = format_number(expense.amount_excl_vat)
+        self.vat.data = format_number(expense.vat)
+        self.vat_recoverable.data = expense.vat_recoverable
+        key = expense.allocation_percent.normalize()
+        self.allocation_percent.data = format(key, "f").replace(".", ",")
+        self.credit_note_of.data = str(expense.credit_note_of_id or "")
+        self.version.data = str(expense.version)
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField(_l("Type de pièce"), choices=[SelectChoice(key, _l(label)) for key, label in DOCUMENT_KINDS.items()])
+    file = FileField(_l("Fichier (PDF, JPEG, PNG, XLSX, ODS)"))
+
+
+class DeleteForm(FlaskForm):
+    reason = TextAreaField(_l("Motif de la suppression"), validators=[DataRequired(), Length(max=2000)])
+    version = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Fichier de dépenses (XLSX ou CSV)"))
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    category = SelectField(_l("Catégorie"), choices=[], validate_choice=False, validators=[Optional()])
+    start = DateField(_l("Du"), validators=[Optional()])
+    end = DateField(_l("Au"), validators=[Optional()])
+    supplier = StringField(_l("Fournisseur"), validators=[Optional(), Length(max=255)])
+    state = SelectField(
+        _l("État"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(key, _l(label)) for key, label in EXPENSE_STATES.items()],
+        validators=[Optional()],
+    )
+    q = StringField(_l("Recherche"), validators=[Optional(), Length(max=200)])
+    sort = SelectField(
+        _l("Tri"),
+        choices=[
+            SelectChoice("date", _l("Date")),
+            SelectChoice("montant", _l("Montant présenté")),
+            SelectChoice("fournisseur", _l("Fournisseur")),
+            SelectChoice("categorie", _l("Catégorie")),
+        ],
+        validators=[Optional()],
+    )
+    order = SelectField(_l("Ordre"), choices=[SelectChoice("desc", _l("décroissant")), SelectChoice("asc", _l("croissant"))], validators=[Optional()])

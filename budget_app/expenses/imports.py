@@ -1,0 +1,156 @@
+"""Expense import (XLSX or CSV), the same for the web upload and the CLI.
+
+All or nothing: every row is checked by the same service as the form
+(``services.validate_expense``); if any row is wrong nothing is written and every
+problem is listed as "ligne N, colonne X : message". A row identical to a line already
+recorded in the operation is skipped and reported, so importing the same file twice
+doubles nothing.
+"""
+import hashlib
+from dataclasses import dataclass, field
+
+from ..money import N_, translate
+from ..tabular import ImportRefused, Problem, RowReader, cell_amount, cell_date, cell_text, cell_yes_no, read_table
+from .services import (
+    HUNDRED,
+    ZERO,
+    DuplicateFinder,
+    ExpenseData,
+    ExpenseRules,
+    FieldProblem,
+    Match,
+    category_from_text,
+    clean_siret,
+    create_expenses,
+    record_import,
+)
+
+COLUMNS = {
+    "incurred_on": "Date",
+    "paid_on": "Date de paiement",
+    "supplier_name": "Fournisseur",
+    "supplier_siret": "SIRET",
+    "document_number": "N° de pièce",
+    "label": "Libellé",
+    "category": "Catégorie",
+    "amount_excl_vat": "Montant HT",
+    "vat": "TVA",
+    "vat_recoverable": "TVA récupérable",
+    "allocation_percent": "Affectation (%)",
+}
+# SIRET and Affectation may be absent or empty (100 % by default).
+REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "allocation_percent"}
+
+
+@dataclass
+class ImportRow:
+    line: int
+    data: ExpenseData
+    warnings: list[Match] = field(default_factory=list)
+    already_recorded: Match | None = None
+
+
+@dataclass
+class ImportCheck:
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def to_import(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.already_recorded is None]
+
+    @property
+    def skipped(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.already_recorded is not None]
+
+    @property
+    def warnings(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.warnings and row.already_recorded is None]
+
+
+def _no_progress(rows, length):
+    return rows
+
+
+def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
+    """Read and check every row; nothing is written."""
+    result = ImportCheck(sha256=hashlib.sha256(content).hexdigest())
+    table = read_table(content, COLUMNS, REQUIRED)
+    result.problems.extend(table.problems)
+    if table.problems:
+        return result
+    if not table.rows:
+        result.problems.append(Problem(None, None, translate(N_("Le fichier ne contient aucune ligne de dépense."))))
+        return result
+    rules = ExpenseRules(operation)
+    parsed = []
+    for row in table.rows:
+        read = RowReader(row, COLUMNS, result.problems)
+        category_text = read("category", cell_text, max_length=200)
+        category = category_from_text(category_text)
+        if category_text and category is None:
+            read.fail("category", translate(N_("catégorie inconnue « %(value)s »"), value=category_text))
+        data = ExpenseData(
+            incurred_on=read("incurred_on", cell_date),
+            paid_on=read("paid_on", cell_date),
+            supplier_name=read("supplier_name", cell_text, max_length=255),
+            supplier_siret=clean_siret(read("supplier_siret", cell_text, required=False, max_length=20)),
+            document_number=read("document_number", cell_text, max_length=64),
+            label=read("label", cell_text, max_length=500),
+            category=category,
+            # A credit note must name the expense it reduces: entered in the form, not imported.
+            amount_excl_vat=read("amount_excl_vat", cell_amount),
+            vat=read("vat", cell_amount, required=False),
+            vat_recoverable=read("vat_recoverable", cell_yes_no),
+            allocation_percent=read("allocation_percent", _percent),
+        )
+        if data.vat is None and read.ok:
+            data.vat = ZERO
+        parsed.append((row.line, data, read.ok))
+    finder = DuplicateFinder(operation)
+    finder.load({data.supplier_key for _, data, ok in parsed if ok and data.supplier_name})
+    for line, data, ok in progress(parsed, len(parsed)):
+        if not ok:
+            # Rule checks still run on the cells that were read, so the list is complete.
+            for problem in rules.check(data):
+                if problem.field in COLUMNS and data_value_present(data, problem.field):
+                    result.problems.append(Problem(line, COLUMNS[problem.field], problem.message))
+            continue
+        problems = rules.check(data)
+        duplicates = None
+        if not any(problem.field in ("supplier_name", "document_number", "amount_excl_vat", "vat") for problem in problems):
+            duplicates = finder.check(data)
+            # A row already recorded is skipped, so it cannot fund anything twice.
+            if duplicates.double_funding and duplicates.already_recorded is None:
+                problems.append(FieldProblem("allocation_percent", duplicates.double_funding))
+        for problem in problems:
+            result.problems.append(Problem(line, COLUMNS.get(problem.field), problem.message))
+        if problems:
+            continue
+        row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded)
+        if row.already_recorded is None:
+            finder.remember(data, file_line=line)
+        result.rows.append(row)
+    return result
+
+
+def data_value_present(data: ExpenseData, name: str) -> bool:
+    return getattr(data, name, None) is not None
+
+
+def _percent(value, required=False):
+    from ..tabular import cell_decimal
+
+    number = cell_decimal(value, places=4, required=False)
+    return HUNDRED if number is None else number
+
+
+def import_file(operation, content: bytes, filename: str, user=None, progress=_no_progress) -> ImportCheck:
+    """Check then record every new row, or raise ImportRefused with every problem. Flushes only."""
+    result = check_file(operation, content, progress)
+    if result.problems:
+        raise ImportRefused(result.problems)
+    create_expenses(operation, [row.data for row in result.to_import], user)
+    record_import(operation, filename, result.sha256, len(result.to_import), len(result.skipped))
+    return result
