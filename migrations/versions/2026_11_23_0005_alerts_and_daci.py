@@ -1,7 +1,7 @@
 """Alerts (encrypted contents, messages, attachments, state events, access log, suspected cost lines) and the DACI register
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0006
 Create Date: 2026-11-23 12:03:17.182330
 
 """
@@ -13,7 +13,7 @@ import budget_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
