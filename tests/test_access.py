@@ -28,6 +28,10 @@ SAMPLE_ARGUMENTS = {
     # ---- claims (issue 6) ----
     #
     # ---- alerts (issue 7) ----
+    "reference": "SIG-2026-000001",
+    "attachment_id": 1,
+    "link_id": 1,
+    "declaration_id": 1,
     #
     # ---- end ----
 }
@@ -70,6 +74,9 @@ SAMPLE_SETUP: dict = {
     # ---- claims (issue 6) ----
     #
     # ---- alerts (issue 7) ----
+    "alerts": lambda users, operation_in: __import__("tests.alerts.factories", fromlist=["x"]).sample_world(
+        users, operation_in
+    ),
     #
     # ---- end ----
 }
