@@ -140,6 +140,27 @@ POLICY: dict[str, Policy] = {
     #
     # ---- alerts, DACI (issue 7): hidden=True for every alert URL ----
     #
+    "alerts.report": public(),
+    "alerts.follow_up": public(),
+    "alerts.reply": public(),
+    "alerts.end_follow_up": public(),
+    "alerts.dashboard": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.detail": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transition": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.message": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.link_operation": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.link_lines": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.lift": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.attachment": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission_xlsx": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission_print": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    # who opened which alert, when (no contents): auditors and the referent; 404 for others
+    "alerts.access_log": roles(read={AUDITOR, ANTIFRAUD_REFERENT}, hidden=True),
+    # DACI register: not confidential; admins and the referent record declarations
+    "alerts.daci_register": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "alerts.daci_new": roles(read={ADMIN, ANTIFRAUD_REFERENT}, write={ADMIN, ANTIFRAUD_REFERENT}),
+    "alerts.daci_withdraw": roles(write={ADMIN, ANTIFRAUD_REFERENT}),
     # ---- end alerts ----
 }
 

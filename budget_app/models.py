@@ -8,3 +8,6 @@ from .claims.models import Advance, Claim, ClaimLine, ClaimStateChange  # noqa: 
 from .expenses.models import Expense, ExpenseMonthTotal, SupportingDocument  # noqa: F401
 from .staff.models import AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet  # noqa: F401
 # ---- alerts models (issue 7) ----
+from .alerts.models import (  # noqa: F401
+    Alert, AlertAccess, AlertAttachment, AlertCostLine, AlertEvent, AlertMessage, DaciDeclaration,
+)

@@ -30,6 +30,10 @@ SAMPLE_ARGUMENTS = {
     "position": 1,
     #
     # ---- alerts (issue 7) ----
+    "reference": "SIG-2026-000001",
+    "attachment_id": 1,
+    "link_id": 1,
+    "declaration_id": 1,
     #
     # ---- end ----
 }
@@ -73,6 +77,9 @@ SAMPLE_SETUP: dict = {
     "claims": lambda users, operation_in: _claims_samples(),
     #
     # ---- alerts (issue 7) ----
+    "alerts": lambda users, operation_in: __import__("tests.alerts.factories", fromlist=["x"]).sample_world(
+        users, operation_in
+    ),
     #
     # ---- end ----
 }

@@ -1,0 +1,68 @@
+"""Deadlines of an alert, in French working days (directive 2019/1937 art. 9(1)(b) and (f),
+décret 2022-1284 art. 4): written acknowledgment within 7 working days of receipt;
+feedback within 3 months of the acknowledgment (or, without one, of the end of the
+7 working days). Public holidays come from the maintained ``holidays`` package.
+"""
+import calendar
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ACKNOWLEDGMENT_WORKING_DAYS = 7
+FEEDBACK_MONTHS = 3
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@lru_cache(maxsize=64)
+def _french_holidays(year: int):
+    return holidays.France(years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _french_holidays(day.year)
+
+
+def add_working_days(start: date, count: int) -> date:
+    """The ``count``-th working day after ``start`` (the day of receipt itself is not counted)."""
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def next_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day ``months`` later, or the last day of that month (31 May + 3 months = 31 Aug,
+    30 Nov + 3 months = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in France of a UTC moment (an alert received at 23:30 UTC on
+    31 December is received on 1 January in Paris)."""
+    return moment.astimezone(PARIS).date()
+
+
+def acknowledgment_due(received_on: date) -> date:
+    return add_working_days(received_on, ACKNOWLEDGMENT_WORKING_DAYS)
+
+
+def feedback_due(received_on: date, acknowledged_on: date | None) -> date:
+    """3 months from the acknowledgment, or from the end of the acknowledgment period
+    when none was sent; a deadline falling on a week-end or holiday moves to the next
+    working day."""
+    start = acknowledged_on or acknowledgment_due(received_on)
+    return next_working_day(add_months(start, FEEDBACK_MONTHS))

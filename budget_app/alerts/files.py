@@ -1,0 +1,135 @@
+"""Attachments of alerts: checked by content (not by name), size-limited like supporting
+documents (``UPLOAD_MAX_BYTES``), stored encrypted under a random name outside the web
+root (ASVS 12.2.1, 12.3.1, 12.4.1). The original name is kept only, encrypted, as metadata."""
+import io
+import os
+import secrets
+import zipfile
+from pathlib import Path
+
+from flask import current_app
+
+from ..money import N_, translate
+from . import crypto
+
+# extension -> (content type, check on the bytes)
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024
+
+
+class AttachmentError(ValueError):
+    """A refused file; ``str(err)`` is a user-facing message."""
+
+
+def _is_pdf(data: bytes) -> bool:
+    return data.startswith(b"%PDF-")
+
+
+def _is_png(data: bytes) -> bool:
+    return data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _is_jpeg(data: bytes) -> bool:
+    return data.startswith(b"\xff\xd8\xff")
+
+
+def _zip_names(data: bytes) -> set[str] | None:
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_ZIP_UNCOMPRESSED:
+                return None
+            return {info.filename for info in infos}
+    except zipfile.BadZipFile:
+        return None
+
+
+def _office(prefix: str):
+    def check(data: bytes) -> bool:
+        names = _zip_names(data)
+        if names is None or "[Content_Types].xml" not in names:
+            return False
+        if any(name.endswith("vbaProject.bin") for name in names):  # macros
+            return False
+        return any(name.startswith(prefix) for name in names)
+
+    return check
+
+
+def _is_odt(data: bytes) -> bool:
+    names = _zip_names(data)
+    return names is not None and "mimetype" in names and data[30:38] == b"mimetype" and b"opendocument.text" in data[:100]
+
+
+ALLOWED = {
+    "pdf": ("application/pdf", _is_pdf),
+    "png": ("image/png", _is_png),
+    "jpg": ("image/jpeg", _is_jpeg),
+    "jpeg": ("image/jpeg", _is_jpeg),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _office("word/")),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _office("xl/")),
+    "odt": ("application/vnd.oasis.opendocument.text", _is_odt),
+}
+
+
+def check_attachment(filename: str, data: bytes) -> str:
+    """The content type of an accepted file, or AttachmentError naming the file."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    if not data:
+        raise AttachmentError(translate(N_("« %(name)s » est vide."), name=name))
+    if len(data) > limit:
+        raise AttachmentError(
+            translate(N_("« %(name)s » dépasse la taille maximale de %(limit)s Mo."), name=name, limit=limit // (1024 * 1024))
+        )
+    if extension not in ALLOWED:
+        raise AttachmentError(
+            translate(N_("« %(name)s » : seuls les fichiers PDF, PNG, JPEG, DOCX, XLSX et ODT sont acceptés."), name=name)
+        )
+    content_type, looks_right = ALLOWED[extension]
+    if not looks_right(data):
+        raise AttachmentError(
+            translate(N_("« %(name)s » n'est pas un fichier %(kind)s valide (contenu vérifié)."), name=name, kind=extension.upper())
+        )
+    return content_type
+
+
+def safe_display_name(filename: str) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
+    return name[:200] or "piece"
+
+
+def storage_dir() -> Path:
+    path = Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / "alerts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_encrypted(data: bytes) -> str:
+    """Writes the encrypted bytes under a random name; returns that name."""
+    stored_name = secrets.token_hex(16)
+    path = storage_dir() / stored_name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(crypto.encrypt_bytes(data))
+    return stored_name
+
+
+def read_decrypted(stored_name: str) -> bytes:
+    return crypto.decrypt_bytes((storage_dir() / stored_name).read_bytes())
+
+
+def remove_file(stored_name: str) -> None:
+    path = storage_dir() / stored_name
+    if path.exists():
+        # Overwrite before unlinking, so the ciphertext does not linger on disk blocks.
+        size = path.stat().st_size
+        with open(path, "r+b") as handle:
+            handle.write(secrets.token_bytes(size))
+            handle.flush()
+            os.fsync(handle.fileno())
+        path.unlink()
