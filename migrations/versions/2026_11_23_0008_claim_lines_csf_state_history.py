@@ -1,7 +1,7 @@
 """Claim line snapshots with service-done decisions, claim state history, frozen figures, advance recovery
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0005
 Create Date: 2026-11-23 12:04:22.695680
 
 """
@@ -13,7 +13,7 @@ import budget_app.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -72,5 +72,11 @@ def claims_world(app, make_user, make_operation):
         members=[officer, controller], fse_amount=Decimal("500250.00"),
     )
     add_plan(operation)
+    # The controller's conflict-of-interest declaration (DACI), needed for the CSF (alerts domain).
+    from budget_app.alerts.services import record_declaration
+
+    record_declaration(user=controller, operation=operation, programme_year=None, signed_on=date(2023, 1, 2),
+                       valid_until=None, has_interest=False, interest_description=None, recorded_by=admin)
+    db.session.commit()
     return {"operation": operation, "officer": officer, "controller": controller, "admin": admin,
             "build": Builder(operation)}

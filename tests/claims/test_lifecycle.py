@@ -116,6 +116,15 @@ def test_csf_line_by_line_then_payment(claims_world, january):
     assert services.operation_position(operation)["advance_outstanding"] == D("0.00")
 
 
+def test_controller_without_daci_is_refused(claims_world, january, make_user):
+    services.submit_claim(january, today=date(2023, 2, 15))
+    other = make_user("controller", operations=["HL-RSA-2023"])
+    with pytest.raises(ClaimError, match="DACI"):
+        services.decide_line(january, january.lines.first(), "kept", other)
+    with pytest.raises(ClaimError, match="DACI"):
+        services.finish_control(january, other)
+
+
 def test_controller_refused_when_alerts_say_so(claims_world, january, monkeypatch):
     services.submit_claim(january, today=date(2023, 2, 15))
     monkeypatch.setattr(services, "controller_may_check", lambda user, op: "Pas de DACI valide.")
