@@ -118,7 +118,24 @@ POLICY: dict[str, Policy] = {
     # ---- end staff ----
     #
     # ---- claims (issue 6) ----
-    #
+    # Finance officers prepare, submit and withdraw, record advances and the payment received
+    # (they see the bank statement; an admin may too); controllers do the service-done check;
+    # an admin reopens a controlled claim; auditors and the referent read.
+    "claims.overview": roles(read=OPERATION_READERS),
+    "claims.index": roles(read=OPERATION_READERS),
+    "claims.show": roles(read=OPERATION_READERS),
+    "claims.printable": roles(read=OPERATION_READERS),
+    "claims.export_xlsx": roles(read=OPERATION_READERS),
+    "claims.export_csv": roles(read=OPERATION_READERS),
+    "claims.create": roles(write={FINANCE_OFFICER}),
+    "claims.delete": roles(write={FINANCE_OFFICER}),
+    "claims.submit": roles(write={FINANCE_OFFICER}),
+    "claims.withdraw": roles(write={FINANCE_OFFICER}),
+    "claims.advance": roles(write={FINANCE_OFFICER, ADMIN}),
+    "claims.decide": roles(write={CONTROLLER}),
+    "claims.finish_control": roles(write={CONTROLLER}),
+    "claims.reopen": roles(write={ADMIN}),
+    "claims.pay": roles(write={FINANCE_OFFICER, ADMIN}),
     # ---- end claims ----
     #
     # ---- alerts, DACI (issue 7): hidden=True for every alert URL ----

@@ -4,7 +4,7 @@ from .audit.models import AuditEntry  # noqa: F401
 from .operations.models import (  # noqa: F401
     Envelope, Operation, OperationMember, Organisation, PlanCost, PlanFlatRate, PlanResource, PlanVersion,
 )
-from .claims.models import Advance, Claim  # noqa: F401
+from .claims.models import Advance, Claim, ClaimLine, ClaimStateChange  # noqa: F401
 from .expenses.models import Expense, ExpenseMonthTotal, SupportingDocument  # noqa: F401
 from .staff.models import AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet  # noqa: F401
 # ---- alerts models (issue 7) ----

@@ -26,6 +26,8 @@ SAMPLE_ARGUMENTS = {
     "timesheet_id": 1,
     #
     # ---- claims (issue 6) ----
+    # "number" (claim n° 1) shares the operations' sample value above.
+    "position": 1,
     #
     # ---- alerts (issue 7) ----
     "reference": "SIG-2026-000001",
@@ -72,6 +74,7 @@ SAMPLE_SETUP: dict = {
     "staff": lambda users, operation_in: _staff_setup(users, operation_in),
     #
     # ---- claims (issue 6) ----
+    "claims": lambda users, operation_in: _claims_samples(),
     #
     # ---- alerts (issue 7) ----
     "alerts": lambda users, operation_in: __import__("tests.alerts.factories", fromlist=["x"]).sample_world(
@@ -102,6 +105,45 @@ def _staff_setup(users, operation_in):
                              hours_worked=Decimal("151.67"), state="draft"))
     db.session.commit()
 # ---- end staff ----
+
+
+# ---- claims (issue 6) ----
+def _claims_samples():
+    """Claim n° 1 with a line at position 1 on both sample operations (a submitted claim)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from budget_app.claims.models import Claim, ClaimLine
+    from budget_app.expenses.models import Expense
+    from budget_app.extensions import db
+    from budget_app.operations.models import Operation
+
+    for index, operation in enumerate(db.session.scalars(db.select(Operation).order_by(Operation.id)).all()):
+        # Explicit ids: other domains' samples also use explicit ids (expense 1).
+        expense = Expense(
+            id=9001 + index, operation_id=operation.id, category="FONCTIONNEMENT", incurred_on=date(2023, 1, 5),
+            paid_on=date(2023, 1, 6), supplier_name="Fournisseur", supplier_key="fournisseur", document_number="F1",
+            document_key="f1", label="Fournitures", amount_excl_vat=Decimal("10.00"), vat=Decimal("0.00"),
+            allocation_percent=Decimal("100"), eligible_amount=Decimal("10.00"), is_complete=True,
+        )
+        claim = Claim(operation_id=operation.id, number=1, period_start=date(2023, 1, 1), period_end=date(2023, 1, 31),
+                      state="submitted", total_eligible=Decimal("10.00"), fse_asked=Decimal("6.00"))
+        db.session.add_all([expense, claim])
+        db.session.flush()
+        from budget_app.claims.computation import claim_figures, figures_to_json
+
+        figures = claim_figures({"FONCTIONNEMENT": Decimal("10.00")}, {}, Decimal("60"), operation.fse_amount)
+        claim.figures = {"declared": figures_to_json(figures)}
+        expense.claim_id = claim.id
+        db.session.add(ClaimLine(claim_id=claim.id, position=1, kind="expense", expense_id=expense.id,
+                                 category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
+                                 declared_amount=Decimal("10.00")))
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # later inserts get ids after the explicit ones
+        db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('expenses', 'id'), "
+                                   "(SELECT max(id) FROM expenses))"))
+        db.session.commit()
+# ---- end claims ----
 
 
 def rules(app):

@@ -1,7 +1,127 @@
-"""Command line of the claims domain: `flask --app budget_app <group> ...`."""
-from flask.cli import AppGroup
+"""Command line of the claims domain: `flask --app budget_app claims ...` (the monthly cron)."""
+import sys
+from pathlib import Path
 
-claims_cli = AppGroup("claims", help="claims commands.")
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..audit import services as audit
+from ..extensions import db
+from ..money import AmountError, format_money, parse_amount, parse_day
+from ..operations.models import Operation
+from . import exports, services
+
+claims_cli = AppGroup("claims", help="Demandes de paiement : calcul, export, avances.")
+
+
+def _fail(message: str):
+    db.session.rollback()
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(1)
+
+
+def _period(month, start, end):
+    try:
+        if month:
+            if start or end:
+                raise services.ClaimError("Donnez --month, ou --from et --to, pas les deux.")
+            return services.month_period(month)
+        if not (start and end):
+            raise services.ClaimError("Donnez --month AAAA-MM, ou --from AAAA-MM-JJ et --to AAAA-MM-JJ.")
+        return parse_day(start), parse_day(end)
+    except AmountError as exc:
+        _fail(str(exc))
+    except services.ClaimError as exc:
+        _fail(exc.translated())
+
+
+def _operation(code):
+    operation = db.session.scalar(select(Operation).where(Operation.code == code))
+    if operation is None:
+        _fail(f"Opération inconnue : {code}.")
+    return operation
+
+
+def _export(operation, start, end, path: Path, fmt: str) -> exports.ClaimReport:
+    try:
+        services.check_period(operation, start, end)
+    except services.ClaimError as exc:
+        _fail(exc.translated())
+    claim = exports.find_claim(operation, start, end)
+    report = exports.build_report(operation, start, end, claim)
+    tmp = path.with_name(path.name + ".part")
+    if fmt == "csv":
+        with open(tmp, "w", encoding="utf-8", newline="") as stream:
+            exports.write_csv(report, stream)
+    else:
+        exports.write_xlsx(report, tmp)
+    tmp.replace(path)  # never a half-written file under the final name
+    audit.record("claim_export", "operations", operation.id, after={
+        "format": fmt, "start": start, "end": end, "claim": getattr(claim, "number", None),
+        "total": report.figures.total, "file": path.name,
+    })
+    db.session.commit()
+    return report
+
+
+@claims_cli.command("export")
+@click.argument("code")
+@click.option("--month", help="Mois AAAA-MM.")
+@click.option("--from", "start", help="Début AAAA-MM-JJ.")
+@click.option("--to", "end", help="Fin AAAA-MM-JJ.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+def export_command(code, month, start, end, output, fmt):
+    """Exporte la demande de la période (calculée en brouillon s'il n'y en a pas)."""
+    operation = _operation(code)
+    start, end = _period(month, start, end)
+    report = _export(operation, start, end, output, fmt)
+    click.echo(
+        f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
+        f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
+    )
+
+
+@claims_cli.command("export-all")
+@click.option("--month", required=True, help="Mois AAAA-MM.")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+def export_all_command(month, directory, fmt):
+    """Un fichier par opération en cours dont la période d'éligibilité couvre le mois."""
+    start, end = _period(month, None, None)
+    directory.mkdir(parents=True, exist_ok=True)
+    operations = db.session.scalars(
+        select(Operation).where(
+            Operation.status == "running", Operation.start_date <= end, Operation.end_date >= start
+        ).order_by(Operation.code)
+    ).all()
+    for operation in operations:
+        path = directory / f"{operation.code}-{month}.{fmt}"
+        report = _export(operation, start, end, path, fmt)
+        click.echo(f"{path} : total {format_money(report.figures.total)}, "
+                   f"FSE+ demandé {format_money(report.figures.fse_asked)}.")
+    if not operations:
+        click.echo(f"Aucune opération en cours en {month}.")
+
+
+@claims_cli.command("advance")
+@click.argument("code")
+@click.option("--date", "paid_on", required=True, help="Date de versement (JJ/MM/AAAA ou AAAA-MM-JJ).")
+@click.option("--amount", required=True, help="Montant, ex. 150 075,00.")
+@click.option("--note", default=None)
+def advance_command(code, paid_on, amount, note):
+    """Enregistre une avance FSE+ versée à l'opération."""
+    operation = _operation(code)
+    try:
+        advance = services.record_advance(operation, parse_day(paid_on), parse_amount(amount), note)
+    except AmountError as exc:
+        _fail(str(exc))
+    except services.ClaimError as exc:
+        _fail(exc.translated())
+    db.session.commit()
+    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+
 
 # Registered by budget_app/cli.py.
 COMMANDS = [claims_cli]

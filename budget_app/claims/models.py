@@ -7,7 +7,7 @@ and freezes a snapshot of the figures (the claims issue adds the snapshot and CS
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.models import utcnow
@@ -29,6 +29,9 @@ class Claim(Audited, db.Model):
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'submitted', 'controlled', 'paid')", name="state_known"),
         CheckConstraint("period_start <= period_end", name="period_ordered"),
+        UniqueConstraint("operation_id", "number", name="claim_number_unique_per_operation"),
+        CheckConstraint("advance_recovered IS NULL OR advance_recovered >= 0", name="advance_recovered_not_negative"),
+        CheckConstraint("amount_paid IS NULL OR amount_paid >= 0", name="amount_paid_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,8 +54,112 @@ class Claim(Audited, db.Model):
     paid_on: Mapped[date | None] = mapped_column(Date)
     amount_paid: Mapped[Decimal | None] = mapped_column(Money())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Frozen figures at submission (categories, flat rates, caps), then after the CSF:
+    # {"declared": {...}, "retained": {...}} as written by claims.computation.figures_to_json.
+    figures: Mapped[dict | None] = mapped_column(JSON)
+    # Part of the advance recovered on this claim's payment (primer §5, rule in README).
+    advance_recovered: Mapped[Decimal | None] = mapped_column(Money())
+    payment_reference: Mapped[str | None] = mapped_column(String(255))
 
     operation = relationship("Operation")
+    lines = relationship("ClaimLine", back_populates="claim", order_by="ClaimLine.position", lazy="dynamic")
+    state_changes = relationship("ClaimStateChange", back_populates="claim", order_by="ClaimStateChange.id")
+
+
+# CSF decisions on a line (primer §1, §8).
+CSF_DECISIONS = {
+    "kept": N_("Retenue"),
+    "reduced": N_("Réduite"),
+    "excluded": N_("Écartée"),
+}
+
+# No official reason list exists (primer §8): this one is workable.
+CSF_REASONS = {
+    "not_justified": N_("Dépense non justifiée"),
+    "outside_realisation": N_("Hors période de réalisation"),
+    "outside_payment": N_("Hors période d'acquittement"),
+    "not_paid": N_("Dépense non acquittée"),
+    "not_linked": N_("Dépense non rattachable à l'opération"),
+    "staff_time": N_("Temps de travail non justifié"),
+    "allocation_key": N_("Clé de répartition non justifiée"),
+    "procurement": N_("Règles de la commande publique non respectées"),
+    "publicity": N_("Obligations de publicité non respectées"),
+    "ineligible": N_("Dépense inéligible par nature"),
+    "double_funding": N_("Double financement"),
+    "other": N_("Autre motif"),
+}
+
+LINE_KINDS = ("expense", "staff")
+
+
+class ClaimLine(Audited, db.Model):
+    """Snapshot of one cost line of a submitted claim (its amounts at submission), and the
+    controller's decision on it. Deleted when the claim is withdrawn to draft."""
+
+    __tablename__ = "claim_lines"
+    __table_args__ = (
+        CheckConstraint("kind IN ('expense', 'staff')", name="kind_known"),
+        CheckConstraint(
+            "(kind = 'expense' AND expense_id IS NOT NULL AND staff_cost_line_id IS NULL)"
+            " OR (kind = 'staff' AND staff_cost_line_id IS NOT NULL AND expense_id IS NULL)",
+            name="one_source",
+        ),
+        CheckConstraint("decision IS NULL OR decision IN ('kept', 'reduced', 'excluded')", name="decision_known"),
+        # A reduced line keeps a smaller amount; an excluded one keeps nothing; a reason is required for both.
+        CheckConstraint(
+            "decision IS NULL OR (decision = 'kept' AND retained_amount = declared_amount)"
+            " OR (decision = 'reduced' AND retained_amount >= 0 AND retained_amount < declared_amount"
+            " AND reason IS NOT NULL)"
+            " OR (decision = 'excluded' AND retained_amount = 0 AND reason IS NOT NULL)",
+            name="decision_consistent",
+        ),
+        # Belt and braces with expenses.claim_id: a cost line is snapshotted in one claim only.
+        UniqueConstraint("expense_id", name="claim_lines_expense_once"),
+        UniqueConstraint("staff_cost_line_id", name="claim_lines_staff_line_once"),
+        Index("ix_claim_lines_claim_position", "claim_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"))
+    staff_cost_line_id: Mapped[int | None] = mapped_column(ForeignKey("staff_cost_lines.id"))
+    category: Mapped[str] = mapped_column(String(16), nullable=False)
+    description: Mapped[str] = mapped_column(String(500), nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    incurred_on: Mapped[date] = mapped_column(Date, nullable=False)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    declared_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    # CSF
+    decision: Mapped[str | None] = mapped_column(String(16))
+    retained_amount: Mapped[Decimal | None] = mapped_column(Money())
+    reason: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    claim = relationship("Claim", back_populates="lines")
+    expense = relationship("Expense")
+    staff_cost_line = relationship("StaffCostLine")
+
+
+class ClaimStateChange(db.Model):
+    """Every move of a claim, with who, when and why (the audit trail has it too)."""
+
+    __tablename__ = "claim_state_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), nullable=False, index=True)
+    from_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    to_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    claim = relationship("Claim", back_populates="state_changes")
 
 
 class Advance(Audited, db.Model):

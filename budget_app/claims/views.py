@@ -1,4 +1,303 @@
-"""Payment claims: computation, lifecycle, service-done check, exports (issue 6)."""
-from flask import Blueprint
+"""Payment claims: computation, lifecycle, service-done check, exports (issue 6).
+
+Views are thin: the operation is loaded and authorised by ``access.enforce_policy``; the
+services compute and move the claim; one commit per request.
+"""
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import OPERATION_READERS, visible_operations_query
+from ..audit import services as audit
+from ..extensions import db
+from ..navigation import register_nav
+from ..operations.models import COST_CATEGORIES, FLAT_RATES
+from . import exports, services
+from .forms import ActionForm, AdvanceForm, CreateForm, DecisionForm, PaymentForm, PeriodForm, ReasonForm, \
+    amount_field_value
+from .models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 
 bp = Blueprint("claims", __name__)
+
+register_nav("claims.overview", _l("Demandes de paiement"), OPERATION_READERS, 30)
+
+PREFIX = "/operations/<operation_code>/demandes"
+
+
+def _claim(number: int) -> Claim:
+    claim = services.claim_for_number(g.operation, number)
+    if claim is None:
+        abort(404)
+    return claim
+
+
+def _refused(error: services.ClaimError):
+    db.session.rollback()
+    flash(error.translated(), "error")
+
+
+def _labels():
+    """Every label translated here (some hold a literal « % », which Jinja's ``_`` would format)."""
+
+    def translated(labels):
+        return {code: _(label) for code, label in labels.items()}
+
+    return {
+        "categories": translated(COST_CATEGORIES),
+        "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
+        "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS),
+        "reasons": translated(CSF_REASONS), "left_out_reasons": translated(services.LEFT_OUT_REASONS),
+    }
+
+
+@bp.route("/demandes")
+def overview():
+    operations = db.session.scalars(visible_operations_query(current_user)).all()
+    rows = [(operation, services.claims_of(operation), services.operation_position(operation))
+            for operation in operations]
+    return render_template("claims/overview.html", rows=rows, labels=_labels())
+
+
+@bp.route(PREFIX + "/")
+def index():
+    operation = g.operation
+    form = PeriodForm(request.args)
+    computation = start = end = None
+    if request.args and form.validate():
+        try:
+            if form.month.data:
+                start, end = services.month_period(form.month.data.strip())
+            elif form.start.data and form.end.data:
+                start, end = form.start.data, form.end.data
+            if start:
+                services.check_period(operation, start, end)
+                computation = services.compute_period(operation, start, end)
+        except services.ClaimError as error:
+            flash(error.translated(), "error")
+            start = end = None
+    create_form = CreateForm(start=start, end=end) if start else None
+    return render_template(
+        "claims/index.html", operation=operation, claims=services.claims_of(operation), form=form,
+        computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
+        position=services.operation_position(operation),
+        advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
+                                    .order_by(Advance.paid_on)).all(),
+        advance_form=AdvanceForm(),
+    )
+
+
+@bp.route(PREFIX + "/nouvelle", methods=["POST"])
+def create():
+    form = CreateForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez une période valide (dates du et au)."), "error")
+        return redirect(url_for("claims.index"))
+    try:
+        claim = services.create_draft(g.operation, form.start.data, form.end.data, current_user)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+        return redirect(url_for("claims.index"))
+    flash(_("Brouillon de la demande n° %(number)s créé.", number=claim.number), "success")
+    return redirect(url_for("claims.show", number=claim.number))
+
+
+@bp.route(PREFIX + "/avances", methods=["POST"])
+def advance():
+    form = AdvanceForm()
+    amount, error = amount_field_value(form.amount.data)
+    if not form.validate_on_submit() or error:
+        flash(error or _("Indiquez la date et le montant de l'avance."), "error")
+        return redirect(url_for("claims.index"))
+    try:
+        services.record_advance(g.operation, form.paid_on.data, amount, form.note.data)
+        db.session.commit()
+    except services.ClaimError as refusal:
+        _refused(refusal)
+    else:
+        flash(_("Avance enregistrée."), "success")
+    return redirect(url_for("claims.index"))
+
+
+def _report(claim: Claim) -> exports.ClaimReport:
+    return exports.build_report(g.operation, claim.period_start, claim.period_end, claim)
+
+
+@bp.route(PREFIX + "/<int:number>")
+def show(number):
+    claim = _claim(number)
+    report = _report(claim)
+    lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
+    decision_forms = {}
+    if claim.state == "submitted" and current_user.role == "controller":
+        for line in lines:
+            decision_forms[line.id] = DecisionForm(
+                prefix=f"l{line.position}", decision=line.decision or "kept",
+                amount=str(line.retained_amount).replace(".", ",") if line.decision == "reduced" else "",
+                reason=line.reason or "", comment=line.comment or "",
+            )
+    return render_template(
+        "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
+        decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
+        expected_payment=services.expected_payment(claim), can_check=current_user.role == "controller",
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/imprimer")
+def printable(number):
+    claim = _claim(number)
+    report = _report(claim)
+    lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
+    return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
+                           labels=_labels(), expected_payment=services.expected_payment(claim))
+
+
+def _download(claim: Claim, extension: str, content: bytes, mimetype: str) -> Response:
+    report_name = exports.export_filename(_report(claim), extension)
+    audit.record("claim_export", "claims", claim.id, after={"format": extension})
+    db.session.commit()
+    return Response(content, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{report_name}"',
+    })
+
+
+@bp.route(PREFIX + "/<int:number>/export.xlsx")
+def export_xlsx(number):
+    claim = _claim(number)
+    return _download(claim, "xlsx", exports.xlsx_bytes(_report(claim)),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route(PREFIX + "/<int:number>/export.csv")
+def export_csv(number):
+    claim = _claim(number)
+    return _download(claim, "csv", exports.csv_bytes(_report(claim)), "text/csv; charset=utf-8")
+
+
+@bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])
+def delete(number):
+    claim = _claim(number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_draft(claim)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+        return redirect(url_for("claims.show", number=number))
+    flash(_("Brouillon supprimé."), "success")
+    return redirect(url_for("claims.index"))
+
+
+@bp.route(PREFIX + "/<int:number>/deposer", methods=["POST"])
+def submit(number):
+    claim = _claim(number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit_claim(claim, current_user)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+    else:
+        flash(_("Demande déposée : ses lignes et ses montants sont figés."), "success")
+    return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/retirer", methods=["POST"])
+def withdraw(number):
+    claim = _claim(number)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez le motif."), "error")
+        return redirect(url_for("claims.show", number=number))
+    try:
+        services.withdraw_claim(claim, form.reason.data, current_user)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+    else:
+        flash(_("Demande retirée : elle est de nouveau un brouillon."), "success")
+    return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/lignes/<int:position>", methods=["POST"])
+def decide(number, position):
+    claim = _claim(number)
+    line = claim.lines.filter(ClaimLine.position == position).first()
+    if line is None:
+        abort(404)
+    form = DecisionForm(prefix=f"l{position}")
+    amount = None
+    if form.decision.data == "reduced":
+        amount, error = amount_field_value(form.amount.data)
+        if error:
+            flash(_("Ligne %(position)s : %(error)s", position=position, error=error), "error")
+            return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+    if not form.validate_on_submit():
+        flash(_("Ligne %(position)s : décision invalide.", position=position), "error")
+        return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+    try:
+        services.decide_line(claim, line, form.decision.data, current_user, amount=amount,
+                             reason=form.reason.data or None, comment=form.comment.data)
+        db.session.commit()
+    except services.ClaimError as error:
+        db.session.rollback()
+        flash(_("Ligne %(position)s : %(error)s", position=position, error=error.translated()), "error")
+    else:
+        flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
+    return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+
+
+@bp.route(PREFIX + "/<int:number>/controle", methods=["POST"])
+def finish_control(number):
+    claim = _claim(number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.finish_control(claim, current_user)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+    else:
+        flash(_("Contrôle de service fait terminé."), "success")
+    return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/rouvrir", methods=["POST"])
+def reopen(number):
+    claim = _claim(number)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez le motif."), "error")
+        return redirect(url_for("claims.show", number=number))
+    try:
+        services.reopen_claim(claim, form.reason.data, current_user)
+        db.session.commit()
+    except services.ClaimError as error:
+        _refused(error)
+    else:
+        flash(_("Contrôle rouvert."), "success")
+    return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/paiement", methods=["POST"])
+def pay(number):
+    claim = _claim(number)
+    form = PaymentForm()
+    amount, error = amount_field_value(form.amount.data)
+    if not form.validate_on_submit() or error:
+        flash(error or _("Indiquez la date et le montant reçus."), "error")
+        return redirect(url_for("claims.show", number=number))
+    try:
+        services.record_payment(claim, form.paid_on.data, amount, form.reference.data, current_user)
+        db.session.commit()
+    except services.ClaimError as refusal:
+        _refused(refusal)
+    else:
+        flash(_("Paiement enregistré : la demande est payée."), "success")
+    return redirect(url_for("claims.show", number=number))

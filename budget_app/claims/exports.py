@@ -1,0 +1,449 @@
+"""The claim as a spreadsheet (XLSX) and its lines as CSV: the document a finance officer
+reads, checks and copies from (primer §8), so it is in French and exact.
+
+- amounts are numeric cells with a euro format, dates are date cells, rates are
+  percentage cells (never text);
+- a text cell starting with = + - @ tab CR LF or NUL is written as a typed string with the
+  quote-prefix style, so no spreadsheet runs it (XLSX); in CSV it gets a leading
+  apostrophe (OWASP). Numbers are never touched, so a negative credit note stays a number;
+- the line sheets are streamed (write-only workbook, rows read in batches): memory stays flat.
+"""
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+
+from ..expenses.models import Expense
+from ..extensions import db
+from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
+from ..staff.models import Person, StaffCostLine
+from . import services
+from .computation import ClaimFigures
+from .models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
+
+EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
+DATE_FORMAT = "DD/MM/YYYY"
+PERCENT_FORMAT = "0.00%"
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+BATCH = 2000
+HUNDRED = Decimal(100)
+
+# The Récapitulatif's fixed labels (issue 6): tests read them back exactly.
+TOTAL_LABEL = "Total des dépenses éligibles"
+RATE_LABEL = "Taux FSE+"
+ASKED_LABEL = "FSE+ demandé"
+ALREADY_LABEL = "FSE+ déjà demandé"
+REMAINING_LABEL = "FSE+ restant"
+
+EXPENSE_COLUMNS = [
+    ("Poste", "text", 34), ("Description", "text", 40), ("Fournisseur (émetteur)", "text", 28),
+    ("SIRET", "text", 16), ("N° de pièce", "text", 14), ("Date de la pièce", "date", 12),
+    ("Date d'acquittement", "date", 12), ("Montant HT", "money", 14), ("TVA", "money", 12),
+    ("Montant TTC", "money", 14), ("Clé de répartition", "percent", 10), ("Montant éligible", "money", 14),
+    ("Montant présenté", "money", 14), ("Motif d'exclusion", "text", 36),
+]
+STAFF_COLUMNS = [
+    ("Matricule", "text", 12), ("Personne", "text", 26), ("Fonction", "text", 28), ("Mois", "date", 12),
+    ("Méthode", "text", 26), ("Heures sur l'opération", "number", 12), ("Taux horaire", "money", 12),
+    ("Coût mensuel brut", "money", 14), ("Temps fixe", "percent", 10), ("Montant éligible", "money", 14), ("Montant présenté", "money", 14),
+    ("Calcul", "text", 44), ("Motif d'exclusion", "text", 30),
+]
+CSF_COLUMNS = [
+    ("N°", "number", 6), ("Type", "text", 10), ("Poste", "text", 30), ("Référence", "text", 30),
+    ("Description", "text", 40), ("Date", "date", 12), ("Montant déclaré", "money", 14),
+    ("Décision", "text", 12), ("Montant retenu", "money", 14), ("Montant écarté", "money", 14),
+    ("Motif", "text", 34), ("Commentaire", "text", 40),
+]
+CSV_HEADER = [
+    "Type", "Poste", "Description", "Fournisseur ou personne", "Référence", "Date", "Date d'acquittement",
+    "Montant éligible", "Montant présenté", "Motif d'exclusion", "Décision CSF", "Montant retenu", "Motif CSF",
+    "Commentaire CSF",
+]
+
+
+def escape_text(value: str) -> str:
+    """CSV: a leading apostrophe on text that a spreadsheet would run (OWASP CSV injection)."""
+    return "'" + value if value.startswith(DANGEROUS) else value
+
+
+@dataclass
+class ClaimReport:
+    """What every export (and the printable page) shows of one claim or one period."""
+
+    operation: Operation
+    start: date
+    end: date
+    claim: Claim | None
+    figures: ClaimFigures
+    retained: ClaimFigures | None = None
+    computation: services.Computation | None = None
+    position: dict = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return self.claim.state if self.claim else "draft"
+
+    @property
+    def frozen(self) -> bool:
+        return self.claim is not None and self.claim.state != "draft"
+
+    @property
+    def left_out(self):
+        return self.computation.left_out if self.computation else []
+
+
+def build_report(operation: Operation, start: date, end: date, claim: Claim | None = None) -> ClaimReport:
+    if claim is not None and claim.state != "draft":
+        return ClaimReport(operation, start, end, claim, services.declared_figures(claim),
+                           services.retained_figures(claim) if claim.state in ("controlled", "paid") else None)
+    computation = services.compute_period(operation, start, end, claim_id=getattr(claim, "id", None))
+    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation)
+
+
+def find_claim(operation: Operation, start: date, end: date) -> Claim | None:
+    """The claim of exactly that period (the latest if several)."""
+    return db.session.scalar(
+        select(Claim).where(Claim.operation_id == operation.id, Claim.period_start == start, Claim.period_end == end)
+        .order_by(Claim.number.desc())
+    )
+
+
+# --------------------------------------------------------------------------- line sources
+
+EXPENSE_FIELDS = (
+    Expense.category, Expense.label, Expense.supplier_name, Expense.supplier_siret, Expense.document_number,
+    Expense.incurred_on, Expense.paid_on, Expense.amount_excl_vat, Expense.vat, Expense.allocation_percent,
+    Expense.eligible_amount,
+)
+
+
+def expense_rows(report: ClaimReport):
+    """(category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented, reason)"""
+    if report.frozen:
+        query = (
+            select(*EXPENSE_FIELDS, ClaimLine.declared_amount)
+            .join(ClaimLine, ClaimLine.expense_id == Expense.id)
+            .where(ClaimLine.claim_id == report.claim.id)
+            .order_by(ClaimLine.position)
+        )
+    else:
+        query = services.included_expenses_query(report.operation, report.start, report.end, report.computation)
+        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount)
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        yield _expense_row(row[:11], row[11], None)
+    if not report.frozen:
+        excluded = [line for line in report.left_out if line.kind == "expense"]
+        by_id = {line.id: line.reason for line in excluded}
+        for chunk in services._chunks(sorted(by_id)):
+            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS).where(Expense.id.in_(chunk))):
+                yield _expense_row(row[1:], None, services.LEFT_OUT_REASONS[by_id[row[0]]])
+
+
+def _expense_row(values, presented, reason):
+    (category, label, supplier, siret, number, incurred, paid, excl, vat, key, eligible) = values
+    return (COST_CATEGORIES.get(category, category), label, supplier, siret, number, incurred, paid, excl, vat,
+            excl + vat, key / HUNDRED, eligible, presented, reason)
+
+
+def staff_rows(report: ClaimReport):
+    fields = (
+        Person.registration_number, Person.last_name, Person.first_name, Person.function, StaffCostLine.month,
+        StaffCostLine.hours, StaffCostLine.hourly_rate, StaffCostLine.monthly_cost, StaffCostLine.fixed_percent,
+        StaffCostLine.amount, StaffCostLine.computation,
+    )
+    if report.frozen:
+        query = (
+            select(*fields).join(Person, Person.id == StaffCostLine.person_id)
+            .join(ClaimLine, ClaimLine.staff_cost_line_id == StaffCostLine.id)
+            .where(ClaimLine.claim_id == report.claim.id).order_by(ClaimLine.position)
+        )
+    else:
+        query = services.included_staff_query(report.operation, report.start, report.end, report.computation)
+        query = query.with_only_columns(*fields)
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        yield _staff_row(row, None)
+    if not report.frozen:
+        by_id = {line.id: line.reason for line in report.left_out if line.kind == "staff"}
+        for chunk in services._chunks(sorted(by_id)):
+            for row in db.session.execute(
+                select(StaffCostLine.id, *fields).join(Person, Person.id == StaffCostLine.person_id)
+                .where(StaffCostLine.id.in_(chunk))
+            ):
+                yield _staff_row(row[1:], services.LEFT_OUT_REASONS[by_id[row[0]]])
+
+
+def _staff_row(values, reason):
+    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation) = values
+    method = "Temps fixe (RPDC 55(5))" if fixed is not None else "Taux horaire (RPDC 55(2))"
+    return (number, f"{last} {first}", function, month, method, hours, rate, monthly,
+            None if fixed is None else fixed / HUNDRED, amount, None if reason else amount, computation, reason)
+
+
+def csf_rows(report: ClaimReport):
+    query = (
+        select(ClaimLine).where(ClaimLine.claim_id == report.claim.id).order_by(ClaimLine.position)
+        .execution_options(yield_per=BATCH)
+    )
+    for line in db.session.scalars(query):
+        retained = line.retained_amount if line.decision else line.declared_amount
+        yield (
+            line.position, "Dépense" if line.kind == "expense" else "Personnel",
+            COST_CATEGORIES.get(line.category, line.category), line.reference, line.description, line.incurred_on,
+            line.declared_amount, CSF_DECISIONS.get(line.decision or "kept"), retained,
+            line.declared_amount - retained, CSF_REASONS.get(line.reason) if line.reason else None, line.comment,
+        )
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+class _Sheet:
+    """A write-only sheet whose columns each have a kind. One styled cell per column is
+    reused for every row: openpyxl writes a row as soon as it is appended, and its own
+    per-value path (try to bind, catch ValueError for a Cell, make a new cell after a styled
+    one) costs more than the XML itself. openpyxl is pinned < 3.2 in pyproject.toml."""
+
+    def __init__(self, workbook, title, columns):
+        self.ws = workbook.create_sheet(title)
+        self.kinds = [kind for _, kind, _ in columns]
+        for index, (_, _, width) in enumerate(columns):
+            self.ws.column_dimensions[_letter(index)].width = width
+        header = []
+        for title_text, _, _ in columns:
+            cell = WriteOnlyCell(self.ws, value=title_text)
+            cell.data_type = "s"
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            header.append(cell)
+        self.ws.append(header)
+        self.cells = [self._template(kind, column) for column, kind in enumerate(self.kinds, 1)]
+        self.quoted = [self._template("text", column, quoted=True) for column in range(1, len(self.kinds) + 1)]
+        self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
+
+    def _template(self, kind, column, quoted=False):
+        cell = WriteOnlyCell(self.ws)
+        cell.column = column
+        if kind == "money":
+            cell.number_format = EURO_FORMAT
+        elif kind == "date":
+            cell.number_format = DATE_FORMAT
+        elif kind == "percent":
+            cell.number_format = PERCENT_FORMAT
+        elif kind == "number":
+            cell.number_format = "0.##"
+        elif quoted:
+            cell.quotePrefix = True
+        # Amounts, rates and hours are Decimal, dates are date: typed once per column.
+        cell.data_type = {"money": "n", "percent": "n", "number": "n", "date": "d"}.get(kind, "s")
+        return cell
+
+    def _cells(self, values, row_index):
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            if self.kinds[index] == "text":
+                text = str(value)
+                cell = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
+                cell.value = text  # openpyxl's checks (illegal characters) apply
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            else:
+                cell = self.cells[index]
+                cell._value = value
+            cell.row = row_index
+            yield cell
+
+    def append(self, values):
+        self.ws.append(values)
+
+
+def _letter(index):
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def summary_rows(report: ClaimReport):
+    """(label, value, kind) of the Récapitulatif, top to bottom."""
+    operation, figures = report.operation, report.figures
+    claim = report.claim
+    state = CLAIM_STATES[report.state] + ("" if claim else " (calcul, non enregistré)")
+    rows = [
+        ("Opération", operation.code, "text"),
+        ("Intitulé", operation.title, "text"),
+        ("Bénéficiaire", operation.organisation.name if operation.organisation else None, "text"),
+        ("Début de la période", report.start, "date"),
+        ("Fin de la période", report.end, "date"),
+        ("État", state, "text"),
+    ]
+    if claim is not None:
+        rows.append(("Demande n°", claim.number, "number"))
+    if claim is not None and claim.submitted_at:
+        rows.append(("Date de dépôt", claim.submitted_at.date(), "date"))
+    rows += [
+        (None, None, "text"),
+        ("Poste", "Montant", "header"),
+    ]
+    for category, amount in figures.categories.items():
+        rows.append((COST_CATEGORIES[category], amount, "money"))
+    for code, amount in figures.flat_rates.items():
+        rows.append((FLAT_RATES[code][0], amount, "money"))
+    rows += [
+        (TOTAL_LABEL, figures.total, "money"),
+        (RATE_LABEL, figures.fse_rate / HUNDRED, "percent"),
+        (ASKED_LABEL, figures.fse_asked, "money"),
+        (ALREADY_LABEL, figures.fse_already_asked, "money"),
+        (REMAINING_LABEL, figures.fse_remaining, "money"),
+        ("Montant FSE+ conventionné", figures.agreed_fse, "money"),
+    ]
+    if figures.fse_cap_excess:
+        rows.append(("FSE+ calculé au-delà du montant conventionné (non demandé)", figures.fse_cap_excess, "money"))
+    if figures.over_plan:
+        rows.append(("Dépenses au-delà du total du plan de financement (non financées)", figures.over_plan, "money"))
+    if report.retained is not None:
+        retained = report.retained
+        rows += [(None, None, "text"), ("Après contrôle de service fait", None, "header")]
+        for category, amount in retained.categories.items():
+            rows.append((COST_CATEGORIES[category] + " (retenu)", amount, "money"))
+        for code, amount in retained.flat_rates.items():
+            rows.append((FLAT_RATES[code][0] + " (retenu)", amount, "money"))
+        rows += [
+            ("Total des dépenses retenues", claim.total_retained, "money"),
+            ("FSE+ dû", claim.fse_due, "money"),
+            ("Écart avec le FSE+ demandé", claim.fse_asked - claim.fse_due, "money"),
+            ("Avance récupérée sur ce paiement", claim.advance_recovered, "money"),
+            ("Paiement attendu", services.expected_payment(claim), "money"),
+        ]
+        if claim.state == "paid":
+            rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
+    return rows
+
+
+def write_xlsx(report: ClaimReport, target) -> None:
+    """Write the workbook to a path or a binary file object."""
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet("Récapitulatif")
+    summary.column_dimensions["A"].width = 70
+    summary.column_dimensions["B"].width = 44
+    templates = {}
+    for kind, fmt in (("money", EURO_FORMAT), ("date", DATE_FORMAT), ("percent", PERCENT_FORMAT), ("number", "0")):
+        templates[kind] = fmt
+    for label, value, kind in summary_rows(report):
+        row = [_summary_cell(summary, label, "label")]
+        if value is not None:
+            row.append(_summary_cell(summary, value, kind, templates.get(kind)))
+        summary.append(row)
+
+    expenses = _Sheet(workbook, "Dépenses", EXPENSE_COLUMNS)
+    for values in expense_rows(report):
+        expenses.append(values)
+    staff = _Sheet(workbook, "Personnel", STAFF_COLUMNS)
+    for values in staff_rows(report):
+        staff.append(values)
+    resources = _Sheet(workbook, "Ressources", [("Ressource", "text", 50), ("Plan de financement", "money", 18),
+                                                ("Demande", "money", 18)])
+    for values in resource_rows(report):
+        resources.append(values)
+    if report.claim is not None and report.claim.state in ("controlled", "paid"):
+        control = _Sheet(workbook, "Contrôle", CSF_COLUMNS)
+        for values in csf_rows(report):
+            control.append(values)
+    workbook.save(target)
+
+
+def _summary_cell(ws, value, kind, number_format=None):
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(DANGEROUS):
+            cell.quotePrefix = True
+    if kind in ("label", "header") and value is not None:
+        cell.font = Font(bold=kind == "header" or value in (TOTAL_LABEL, ASKED_LABEL))
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def resource_rows(report: ClaimReport):
+    """Planned resources, and for this claim: FSE+ asked, the rest financed by the beneficiary."""
+    plan = report.operation.current_plan
+    if plan is not None:
+        for resource in plan.resources:
+            yield (f"{RESOURCE_KINDS.get(resource.kind, resource.kind)} — {resource.name}", resource.amount, None)
+    yield ("FSE+", None, report.figures.fse_asked)
+    yield ("Autofinancement et autres cofinancements", None, report.figures.total - report.figures.fse_asked)
+    yield ("Total des ressources", None, report.figures.total)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_amount(value):
+    return "" if value is None else format(value, "f").replace(".", ",")
+
+
+def _csv_day(value):
+    return "" if value is None else value.strftime("%d/%m/%Y")
+
+
+def write_csv(report: ClaimReport, stream) -> None:
+    """The claim's lines: ';' separator, UTF-8 with BOM, decimal comma (French spreadsheets)."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    decisions = {}
+    if report.frozen:
+        for line in db.session.scalars(select(ClaimLine).where(ClaimLine.claim_id == report.claim.id)):
+            decisions[(line.kind, line.expense_id or line.staff_cost_line_id)] = line
+
+    def text(value):
+        return "" if value is None else escape_text(str(value))
+
+    for row in expense_rows(report):
+        (category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented,
+         reason) = row
+        writer.writerow([
+            "Dépense", text(category), text(label), text(supplier), text(number), _csv_day(incurred), _csv_day(paid),
+            _csv_amount(eligible), _csv_amount(presented), text(reason), "", "", "", "",
+        ])
+    for row in staff_rows(report):
+        (number, person, function, month, method, hours, rate, monthly, fixed, eligible, presented, computation,
+         reason) = row
+        writer.writerow([
+            "Personnel", text(COST_CATEGORIES["PERSONNEL"]), text(computation), text(person), text(number),
+            _csv_day(month), "", _csv_amount(eligible), _csv_amount(presented),
+            text(reason), "", "", "", "",
+        ])
+    if report.claim is not None and report.claim.state in ("controlled", "paid"):
+        for row in csf_rows(report):
+            (position, kind, category, reference, description, day, declared, decision, retained, _gap, reason,
+             comment) = row
+            writer.writerow([
+                "Contrôle", text(category), text(description), "", text(reference), _csv_day(day), "",
+                _csv_amount(declared), _csv_amount(declared), "", text(decision), _csv_amount(retained), text(reason),
+                text(comment),
+            ])
+
+
+def csv_bytes(report: ClaimReport) -> bytes:
+    buffer = io.StringIO()
+    write_csv(report, buffer)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(report: ClaimReport) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(report, buffer)
+    return buffer.getvalue()
+
+
+def export_filename(report: ClaimReport, extension: str) -> str:
+    number = f"-demande-{report.claim.number}" if report.claim else ""
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", report.operation.code)  # a header value, never a path
+    return f"{code}{number}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.{extension}"

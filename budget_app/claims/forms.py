@@ -1,0 +1,67 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..money import AmountError, parse_amount
+from .models import CSF_REASONS
+
+
+class PeriodForm(FlaskForm):
+    """A GET form: computing a period changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    month = StringField(_l("Mois (AAAA-MM)"), validators=[Optional(), Length(max=7)])
+    start = DateField(_l("Du"), validators=[Optional()])
+    end = DateField(_l("Au"), validators=[Optional()])
+
+
+class CreateForm(FlaskForm):
+    start = DateField(_l("Du"), validators=[DataRequired()])
+    end = DateField(_l("Au"), validators=[DataRequired()])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Motif"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+def amount_field_value(text):
+    """The French-typed amount of a form, or an error message."""
+    try:
+        return parse_amount(text), None
+    except AmountError as error:
+        return None, str(error)
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(
+        _l("Décision"),
+        choices=[SelectChoice("kept", _l("Retenue")), SelectChoice("reduced", _l("Réduite")),
+                 SelectChoice("excluded", _l("Écartée"))],
+    )
+    amount = StringField(_l("Montant retenu"), validators=[Optional(), Length(max=32)])
+    reason = SelectField(
+        _l("Motif"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, _l(label)) for code, label in CSF_REASONS.items()],
+        validators=[Optional()],
+    )
+    comment = StringField(_l("Commentaire"), validators=[Optional(), Length(max=2000)])
+
+
+class PaymentForm(FlaskForm):
+    paid_on = DateField(_l("Date de paiement"), validators=[DataRequired()])
+    amount = StringField(_l("Montant reçu"), validators=[DataRequired(), Length(max=32)])
+    reference = StringField(_l("Référence du virement"), validators=[Optional(), Length(max=255)])
+
+
+class AdvanceForm(FlaskForm):
+    paid_on = DateField(_l("Date de versement"), validators=[DataRequired()])
+    amount = StringField(_l("Montant de l'avance"), validators=[DataRequired(), Length(max=32)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

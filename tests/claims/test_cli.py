@@ -1,0 +1,52 @@
+"""The monthly routine from the command line."""
+import io
+from datetime import date
+from decimal import Decimal as D
+
+from openpyxl import load_workbook
+
+from budget_app.claims.models import Advance
+from budget_app.extensions import db
+
+
+def test_export_month_writes_the_workbook(runner, claims_world, tmp_path):
+    build = claims_world["build"]
+    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
+    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    target = tmp_path / "janvier.xlsx"
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "8\u202f372,00\u00a0€" in result.output
+    sheet = load_workbook(target)["Récapitulatif"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert values["Total des dépenses éligibles"] == 8372
+    assert values["FSE+ demandé"] == 5023.2
+    csv_target = tmp_path / "janvier.csv"
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--from", "2023-01-01", "--to", "2023-01-31",
+                                 "--format", "csv", "-o", str(csv_target)])
+    assert result.exit_code == 0, result.output
+    assert csv_target.read_bytes().startswith("\ufeff".encode())
+
+
+def test_export_errors_exit_1(runner, claims_world, tmp_path):
+    target = tmp_path / "x.xlsx"
+    result = runner.invoke(args=["claims", "export", "NOPE", "--month", "2023-01", "-o", str(target)])
+    assert result.exit_code == 1 and "Opération inconnue" in result.output
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2030-01", "-o", str(target)])
+    assert result.exit_code == 1 and "période d'éligibilité" in result.output
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-13", "-o", str(target)])
+    assert result.exit_code == 1 and "mois valide" in result.output
+    assert not target.exists()
+
+
+def test_export_all_and_advance(runner, claims_world, make_operation, tmp_path):
+    make_operation("LOT-2019-ACI", status="running")
+    make_operation("OLD", status="closed")
+    result = runner.invoke(args=["claims", "export-all", "--month", "2023-01", "--dir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["HL-RSA-2023-2023-01.xlsx",
+                                                                     "LOT-2019-ACI-2023-01.xlsx"]
+    result = runner.invoke(args=["claims", "advance", "LOT-2019-ACI", "--date", "05/01/2023", "--amount",
+                                 "150 075,00"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(Advance.amount)) == D("150075.00")

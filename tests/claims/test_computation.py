@@ -1,0 +1,195 @@
+"""Golden examples (FSE+ primer §5) and one test per rule of the claim computation."""
+from datetime import date
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from budget_app.claims.computation import advance_recovery, claim_figures
+from budget_app.claims.services import compute_period
+from budget_app.extensions import db
+
+from .conftest import add_plan
+
+JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
+
+
+# -- pure function --------------------------------------------------------------------------
+
+def test_primer_worked_example():
+    """Seed operation, one month: staff 7 280,00 €, indirect 15 % = 1 092,00 €,
+    total 8 372,00 €, FSE+ 60 % = 5 023,20 € (primer §5)."""
+    figures = claim_figures({"PERSONNEL": D("7280.00")}, {"INDIRECTS_15": D("15")}, D("60"), D("500250.00"))
+    assert figures.categories == {"PERSONNEL": D("7280.00")}
+    assert figures.flat_rates == {"INDIRECTS_15": D("1092.00")}
+    assert figures.total == D("8372.00")
+    assert figures.fse_asked == D("5023.20")
+    assert figures.fse_remaining == D("495226.80")
+
+
+def test_fse_is_rounded_half_up_once():
+    figures = claim_figures({"FONCTIONNEMENT": D("0.25")}, {}, D("50"), D("1000.00"))
+    assert figures.fse_asked == D("0.13")  # 0.125 -> 0.13 (half-up, not banker's 0.12)
+
+
+def test_cap_the_excess_is_shown_not_asked():
+    figures = claim_figures({"PERSONNEL": D("10000.00")}, {}, D("60"), D("10000.00"), already_asked=D("8000.00"))
+    assert figures.fse_computed == D("6000.00")
+    assert figures.fse_asked == D("2000.00")
+    assert figures.fse_cap_excess == D("4000.00")
+    assert figures.fse_remaining == D("0.00")
+
+
+def test_category_overrun_offset_within_the_plan_total():
+    planned = {"PERSONNEL": D("1000.00"), "FONCTIONNEMENT": D("1000.00")}
+    # Staff over its planned amount, running costs under: the total is inside the plan, all funded.
+    figures = claim_figures({"PERSONNEL": D("1500.00")}, {}, D("50"), D("1000.00"), plan_total=D("2000.00"),
+                            planned_by_category=planned)
+    assert figures.category_overruns == {"PERSONNEL": D("500.00")}
+    assert figures.over_plan == D("0.00") and figures.fse_asked == D("750.00")
+    # Beyond the plan's total, the overrun is no longer offset: not funded.
+    figures = claim_figures({"PERSONNEL": D("1500.00")}, {}, D("50"), D("1000.00"), plan_total=D("2000.00"),
+                            previous_total=D("1000.00"), planned_by_category=planned)
+    assert figures.over_plan == D("500.00")
+    assert figures.fse_asked == D("500.00")
+
+
+def test_flat_rate_replaces_its_category():
+    figures = claim_figures({"PERSONNEL": D("100.00"), "FONCTIONNEMENT": D("1000.00")}, {"PERSONNEL_20": D("20")},
+                            D("50"), D("10000.00"))
+    assert "PERSONNEL" not in figures.categories
+    assert figures.flat_rates == {"PERSONNEL_20": D("200.00")}
+    assert figures.total == D("1200.00")
+
+
+def test_advance_recovery_rule():
+    # Interim payment = FSE+ due - advance not yet recovered (primer §5.5), never below zero.
+    assert advance_recovery(D("5023.20"), D("0.00")) == (D("0.00"), D("5023.20"))
+    assert advance_recovery(D("5023.20"), D("2000.00")) == (D("2000.00"), D("3023.20"))
+    assert advance_recovery(D("5023.20"), D("9000.00")) == (D("5023.20"), D("0.00"))
+
+
+amounts = st.decimals(min_value=D("-5000"), max_value=D("50000"), places=2, allow_nan=False, allow_infinity=False)
+rate_choices = st.sampled_from([{}, {"INDIRECTS_15": D("15")}, {"INDIRECTS_7": D("7")}, {"INDIRECTS_25": D("25")},
+                                {"RESTANTS_40": D("40")}, {"PERSONNEL_20": D("20")},
+                                {"PERSONNEL_20": D("20"), "INDIRECTS_15": D("15")}])
+
+
+@given(
+    costs=st.dictionaries(st.sampled_from(["PERSONNEL", "FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS", "NATURE"]),
+                          amounts),
+    rates=rate_choices,
+    fse_rate=st.decimals(min_value=D("1"), max_value=D("100"), places=2),
+    agreed=st.decimals(min_value=D("0"), max_value=D("100000"), places=2),
+    already=st.decimals(min_value=D("0"), max_value=D("150000"), places=2),
+)
+def test_parts_add_up_and_the_cap_holds(costs, rates, fse_rate, agreed, already):
+    figures = claim_figures(costs, rates, fse_rate, agreed, already_asked=already)
+    assert sum(figures.categories.values(), D(0)) + sum(figures.flat_rates.values(), D(0)) == figures.total
+    assert all(amount >= 0 for amount in figures.categories.values())
+    assert figures.fse_asked + figures.fse_cap_excess == figures.fse_computed
+    assert figures.fse_asked >= 0
+    assert already + figures.fse_asked <= max(agreed, already)
+    for value in (figures.total, figures.fse_asked, *figures.flat_rates.values()):
+        assert value == value.quantize(D("0.01"))
+
+
+# -- over the database ----------------------------------------------------------------------
+
+def test_primer_example_from_cost_lines(claims_world):
+    build = claims_world["build"]
+    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
+    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
+    figures = result.figures
+    assert figures.categories == {"PERSONNEL": D("7280.00")}
+    assert figures.flat_rates == {"INDIRECTS_15": D("1092.00")}
+    assert (figures.total, figures.fse_asked) == (D("8372.00"), D("5023.20"))
+
+
+def _reasons(result):
+    return sorted((line.reason, line.amount) for line in result.left_out)
+
+
+def test_each_left_out_reason(claims_world, monkeypatch):
+    build, operation = claims_world["build"], claims_world["operation"]
+    add_plan(operation, rates={}, costs={("FONCTIONNEMENT", 2023): "10000.00"})  # amendment without flat rate
+    build.expense("100.00")  # counted
+    build.expense("1.00", paid_on=date(2023, 3, 1))  # paid after the claim date
+    build.expense("2.00", paid_on=None)  # not paid
+    build.expense("3.00", complete=False)  # documents missing
+    build.staff("4.00", state="submitted")  # timesheet not approved
+    suspect = build.expense("5.00")
+    claimed = build.expense("6.00")
+    deleted = build.expense("7.00")
+    from datetime import datetime, timezone
+
+    deleted.deleted_at = datetime.now(timezone.utc)
+    db.session.commit()
+    from budget_app.claims.models import Claim
+
+    other = Claim(operation_id=operation.id, number=9, period_start=date(2022, 1, 1), period_end=date(2022, 1, 31),
+                  state="submitted")
+    db.session.add(other)
+    db.session.flush()
+    claimed.claim_id = None
+    db.session.execute(db.update(type(claimed)).where(type(claimed).id == claimed.id).values(claim_id=other.id))
+    db.session.commit()
+    monkeypatch.setattr("budget_app.claims.services.suspected_cost_lines", lambda op_id: {("expense", suspect.id)})
+    result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
+    assert result.figures.categories == {"FONCTIONNEMENT": D("100.00")}
+    assert _reasons(result) == [
+        ("already_claimed", D("6.00")), ("incomplete", D("3.00")), ("not_paid", D("1.00")), ("not_paid", D("2.00")),
+        ("suspicion", D("5.00")), ("timesheet_not_approved", D("4.00")),
+    ]
+
+
+def test_outside_eligibility_period(claims_world, make_operation):
+    build, operation = claims_world["build"], claims_world["operation"]
+    operation.start_date = date(2023, 1, 15)
+    db.session.commit()
+    build.expense("10.00", incurred_on=date(2023, 1, 10))  # incurred before the start
+    build.expense("20.00", incurred_on=date(2023, 1, 20))
+    result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
+    assert result.figures.categories.get("FONCTIONNEMENT") == D("20.00")
+    assert _reasons(result) == [("outside_eligibility", D("10.00"))]
+
+
+def test_paid_by_the_claim_date(claims_world):
+    build = claims_world["build"]
+    build.expense("10.00", paid_on=date(2023, 2, 10))
+    assert compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 9)).figures.total == D("0.00")
+    assert compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 10)).figures.total == D("10.00")
+
+
+def test_credit_note_never_makes_a_category_negative(claims_world):
+    build = claims_world["build"]
+    original = build.expense("100.00", incurred_on=date(2022, 12, 20))
+    build.expense("30.00")
+    build.expense("-50.00", credit_note_of=original)
+    result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
+    assert result.figures.categories["FONCTIONNEMENT"] == D("30.00")
+    assert _reasons(result) == [("credit_note", D("-50.00"))]
+    build.expense("40.00")
+    result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
+    assert result.figures.categories["FONCTIONNEMENT"] == D("20.00")  # 30 + 40 - 50
+    assert result.left_out == []
+
+
+@given(st.lists(st.decimals(min_value=D("-500"), max_value=D("500"), places=2).filter(lambda v: v != 0),
+                min_size=1, max_size=8))
+def test_property_credit_notes_never_negative(claims_world, values):
+    from budget_app.expenses.models import Expense
+
+    db.session.execute(db.delete(Expense))
+    db.session.commit()
+    build = claims_world["build"]
+    original = build.expense("1.00", incurred_on=date(2022, 12, 1))
+    for value in values:
+        build.expense(value, credit_note_of=original if value < 0 else None, commit=False)
+    db.session.commit()
+    result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
+    amount = result.figures.categories.get("FONCTIONNEMENT", D("0.00"))
+    assert amount >= 0
+    left_out = sum((line.amount for line in result.left_out), D(0))
+    assert amount == sum((v for v in values), D(0)) - left_out

@@ -1,0 +1,42 @@
+"""Issue 6 "Done when": the seed operation, a month of staff and timesheets imported from
+the example files, then `claims export HL-RSA-2023 --month 2023-01 -o janvier.xlsx`; the
+screen shows the same figures. Needs the operations (issue 4) and staff (issue 5) commands."""
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+EXAMPLES = ROOT / "fixtures" / "examples"
+
+
+def _commands(app):
+    commands = app.cli.commands
+    return {name: set(getattr(group, "commands", {})) for name, group in commands.items()}
+
+
+def test_january_from_the_example_files(app, runner, tmp_path, client, login, make_user):
+    commands = _commands(app)
+    if "load" not in commands.get("operations", ()) or "import" not in commands.get("timesheets", ()):
+        pytest.skip("operations load / timesheets import not merged yet (issues 4 and 5)")
+    for args in (
+        ["operations", "load", str(ROOT / "fixtures" / "hl-rsa-2023.toml")],
+        ["staff", "import", "HL-RSA-2023", str(EXAMPLES / "personnel-exemple.csv")],
+        ["timesheets", "import", "HL-RSA-2023", str(EXAMPLES / "temps-exemple.csv"), "--approved"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, (args, result.output)
+    target = tmp_path / "janvier.xlsx"
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    summary = {row[0]: row[1] for row in load_workbook(target)["Récapitulatif"].iter_rows(values_only=True)
+               if row and row[0]}
+    assert summary["Dépenses directes de personnel"] == 7280
+    assert summary["Total des dépenses éligibles"] == 8372
+    assert summary["FSE+ demandé"] == 5023.2
+    assert summary["FSE+ restant"] == 495226.8
+    officer = make_user("finance_officer", operations=["HL-RSA-2023"])
+    login(client, officer)
+    page = client.get("/operations/HL-RSA-2023/demandes/?month=2023-01").get_data(as_text=True)
+    for shown in ("7\u202f280,00\u00a0€", "1\u202f092,00\u00a0€", "8\u202f372,00\u00a0€", "5\u202f023,20\u00a0€"):
+        assert shown in page

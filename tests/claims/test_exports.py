@@ -1,0 +1,117 @@
+"""XLSX read back with openpyxl, CSV parsed back: numbers, dates, escaping, totals."""
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+
+from budget_app.claims import exports, services
+from budget_app.extensions import db
+
+JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
+PAYLOADS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+@pytest.fixture
+def january_lines(claims_world):
+    build = claims_world["build"]
+    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
+    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    return claims_world
+
+
+def _summary(workbook):
+    sheet = workbook["Récapitulatif"]
+    return {row[0].value: row[1].value if len(row) > 1 else None for row in sheet.iter_rows() if row[0].value}
+
+
+def test_recapitulatif_of_the_primer_month(january_lines):
+    report = exports.build_report(january_lines["operation"], *JANUARY)
+    workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources"]
+    summary = _summary(workbook)
+    assert summary["Opération"] == "HL-RSA-2023"
+    assert summary["Dépenses directes de personnel"] == pytest.approx(7280)
+    assert summary[exports.TOTAL_LABEL] == pytest.approx(8372)
+    assert summary[exports.ASKED_LABEL] == pytest.approx(5023.2)
+    assert summary[exports.ALREADY_LABEL] == 0
+    assert summary[exports.REMAINING_LABEL] == pytest.approx(495226.8)
+    sheet = workbook["Récapitulatif"]
+    cells = {row[0].value: row[1] for row in sheet.iter_rows() if row[0].value and len(row) > 1}
+    assert cells[exports.TOTAL_LABEL].data_type == "n" and "€" in cells[exports.TOTAL_LABEL].number_format
+    assert cells[exports.RATE_LABEL].value == pytest.approx(0.6)
+    assert cells[exports.RATE_LABEL].number_format == "0.00%"
+    assert cells["Début de la période"].is_date and cells["Début de la période"].value == datetime(2023, 1, 1)
+    labels = [row[0].value for row in sheet.iter_rows()]
+    flat_label = next(label for label in labels if label and label.startswith("Coûts indirects"))
+    assert labels.index(exports.TOTAL_LABEL) > labels.index(flat_label)
+    for label in (exports.RATE_LABEL, exports.ASKED_LABEL, exports.ALREADY_LABEL, exports.REMAINING_LABEL):
+        assert label in labels
+    staff = list(workbook["Personnel"].iter_rows(min_row=2, values_only=True))
+    assert sorted(row[10] for row in staff) == [2880, 4400]
+
+
+def test_amounts_dates_and_formula_escaping(claims_world):
+    build = claims_world["build"]
+    for index, payload in enumerate(PAYLOADS):
+        build.expense(f"{index + 1}.00", label=payload, supplier=payload)
+    original = build.expense("500.00", incurred_on=date(2022, 12, 1))
+    build.expense("-1.00", credit_note_of=original, label="-avoir")
+    report = exports.build_report(claims_world["operation"], *JANUARY)
+    data = exports.xlsx_bytes(report)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = archive.read(name).decode()
+                assert "<f>" not in xml and 't="e"' not in xml
+    workbook = load_workbook(io.BytesIO(data))
+    rows = list(workbook["Dépenses"].iter_rows(min_row=2))
+    by_label = {row[1].value: row for row in rows}
+    for payload in PAYLOADS:
+        row = by_label.get(payload) or by_label[payload.replace("\r", "\n")]  # XML turns a lone CR into LF
+        assert row[1].data_type == "s" and row[1].quotePrefix
+        assert row[2].value == row[1].value and row[2].quotePrefix
+    credit = by_label["-avoir"]
+    assert credit[12].value == -1 and credit[12].data_type == "n"  # numbers untouched
+    assert credit[5].is_date and credit[5].value == datetime(2023, 1, 10)
+    assert credit[10].value == 1 and credit[10].number_format == "0.00%"
+    assert "€" in credit[12].number_format
+    total = sum(row[12].value or 0 for row in rows)
+    assert D(str(total)).quantize(D("0.01")) == report.figures.total
+
+
+def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
+    build = claims_world["build"]
+    build.expense("1234.56", label="=cmd|' /C calc'!A0")
+    build.expense("2.00", paid_on=None, label="Non payée")
+    report = exports.build_report(claims_world["operation"], *JANUARY)
+    raw = exports.csv_bytes(report)
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Type"
+    line = next(row for row in rows if "calc" in row[2])
+    assert line[2] == "'=cmd|' /C calc'!A0"
+    assert line[8] == "1234,56" and line[5] == "10/01/2023"
+    unpaid = next(row for row in rows if row[2] == "Non payée")
+    assert unpaid[8] == "" and unpaid[9] == "Non acquittée à la date de la demande"
+
+
+def test_controlled_claim_has_a_control_sheet(january_lines):
+    claim = services.create_draft(january_lines["operation"], *JANUARY)
+    services.submit_claim(claim, today=date(2023, 2, 15))
+    line = claim.lines.first()
+    services.decide_line(claim, line, "excluded", january_lines["controller"], reason="other", comment="=1+1")
+    services.finish_control(claim, january_lines["controller"])
+    db.session.commit()
+    report = exports.build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
+    workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
+    control = list(workbook["Contrôle"].iter_rows(min_row=2))
+    excluded = next(row for row in control if row[7].value == "Écartée")
+    assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
+    summary = _summary(workbook)
+    assert summary["FSE+ dû"] == pytest.approx(float(claim.fse_due))
+    assert summary["État"] == "Contrôlée"

@@ -1,0 +1,85 @@
+"""The claim pages: compute, create, submit, check line by line, pay; downloads."""
+import io
+from datetime import date
+from decimal import Decimal as D
+
+from openpyxl import load_workbook
+
+from budget_app.claims.models import Claim
+from budget_app.extensions import db
+
+BASE = "/operations/HL-RSA-2023/demandes"
+
+
+def _month(claims_world):
+    build = claims_world["build"]
+    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
+    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+
+
+def test_full_path_through_the_pages(client, login, claims_world):
+    _month(claims_world)
+    login(client, claims_world["officer"])
+    page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
+    assert "8\u202f372,00\u00a0€" in page and "5\u202f023,20\u00a0€" in page
+    response = client.post(f"{BASE}/nouvelle", data={"start": "2023-01-01", "end": "2023-01-31"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{BASE}/1")
+    response = client.post(f"{BASE}/1/deposer")
+    assert response.status_code == 302
+    claim = db.session.scalar(db.select(Claim))
+    assert claim.state == "submitted" and claim.total_eligible == D("8372.00")
+    # The screen and the file show the same total.
+    page = client.get(f"{BASE}/1").get_data(as_text=True)
+    assert "8\u202f372,00\u00a0€" in page
+    workbook = load_workbook(io.BytesIO(client.get(f"{BASE}/1/export.xlsx").data))
+    values = {row[0]: row[1] for row in workbook["Récapitulatif"].iter_rows(values_only=True) if row and row[0]}
+    assert values["Total des dépenses éligibles"] == 8372
+    csv_response = client.get(f"{BASE}/1/export.csv")
+    assert csv_response.headers["Content-Disposition"].startswith("attachment;")
+    assert csv_response.headers["Cache-Control"] == "no-store"
+
+    controller = app_client = client.application.test_client()
+    login(app_client, claims_world["controller"])
+    response = controller.post(f"{BASE}/1/lignes/1", data={"l1-decision": "reduced", "l1-amount": "4 000,00",
+                                                            "l1-reason": "staff_time", "l1-comment": ""})
+    assert response.status_code == 302
+    response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": ""})
+    follow = controller.get(f"{BASE}/1").get_data(as_text=True)
+    assert "Choisissez un motif" in follow
+    controller.post(f"{BASE}/1/controle")
+    db.session.expire_all()
+    claim = db.session.scalar(db.select(Claim))
+    # 4 000 + 2 880 = 6 880; indirect 1 032; total 7 912; FSE+ 4 747,20.
+    assert (claim.state, claim.total_retained, claim.fse_due) == ("controlled", D("7912.00"), D("4747.20"))
+    # The finance officer records the payment received.
+    response = client.post(f"{BASE}/1/paiement", data={"paid_on": date.today().isoformat(), "amount": "4 747,20",
+                                                       "reference": "VIR 123"})
+    db.session.expire_all()
+    claim = db.session.scalar(db.select(Claim))
+    assert claim.state == "paid" and claim.amount_paid == D("4747.20")
+    assert "Payée" in client.get(f"{BASE}/1").get_data(as_text=True)
+    assert client.get(f"{BASE}/1/imprimer").status_code == 200
+    assert "HL-RSA-2023" in client.get("/demandes").get_data(as_text=True)
+
+
+def test_bad_input_is_a_message_not_a_crash(client, login, claims_world):
+    login(client, claims_world["officer"])
+    page = client.get(f"{BASE}/?month=2030-01").get_data(as_text=True)
+    assert "période d&#39;éligibilité" in page or "période d'éligibilité" in page
+    page = client.get(f"{BASE}/?month=janvier").get_data(as_text=True)
+    assert "mois valide" in page
+    client.post(f"{BASE}/nouvelle", data={"start": "2023-01-01", "end": "2023-01-31"})
+    client.post(f"{BASE}/1/deposer")
+    assert "Aucune dépense" in client.get(f"{BASE}/1").get_data(as_text=True)
+    client.post(f"{BASE}/1/paiement", data={"paid_on": "2023-01-01", "amount": "abc"})
+    assert "montant valide" in client.get(f"{BASE}/1").get_data(as_text=True)
+    assert client.get(f"{BASE}/99").status_code == 404
+
+
+def test_english_pages(client, login, claims_world):
+    user = claims_world["officer"]
+    user.locale = "en"
+    db.session.commit()
+    login(client, user)
+    page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
+    assert "Payment claims" in page
