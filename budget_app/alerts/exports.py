@@ -11,14 +11,10 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from ..spreadsheet import escape_text
 from . import services
 
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 MONEY_FORMAT = '#,##0.00 "€"'
-
-
-def escape_text(value: str) -> str:
-    return "'" + value if value.startswith(DANGEROUS) else value
 
 
 def _put(ws, row: int, column: int, value, money: bool = False):

@@ -26,12 +26,12 @@ from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Ope
 from ..staff.models import Person, StaffCostLine
 from . import services
 from .computation import ClaimFigures
+from ..spreadsheet import DANGEROUS, escape_text
 from .models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 
 EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
 DATE_FORMAT = "DD/MM/YYYY"
 PERCENT_FORMAT = "0.00%"
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 BATCH = 2000
 HUNDRED = Decimal(100)
 
@@ -66,11 +66,6 @@ CSV_HEADER = [
     "Montant éligible", "Montant présenté", "Motif d'exclusion", "Décision CSF", "Montant retenu", "Motif CSF",
     "Commentaire CSF",
 ]
-
-
-def escape_text(value: str) -> str:
-    """CSV: a leading apostrophe on text that a spreadsheet would run (OWASP CSV injection)."""
-    return "'" + value if value.startswith(DANGEROUS) else value
 
 
 @dataclass
