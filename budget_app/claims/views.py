@@ -193,36 +193,43 @@ def delete(number):
     return redirect(url_for("claims.index"))
 
 
-@bp.route(PREFIX + "/<int:number>/deposer", methods=["POST"])
-def submit(number):
+def _move(number, move, success, with_reason=False):
+    """A lifecycle move from the claim page: check the form (a reason when the move needs
+    one), call the service, commit, say what happened; the page is shown again either way."""
     claim = _claim(number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = ReasonForm() if with_reason else ActionForm()
+    if not form.validate_on_submit():
+        if not with_reason:
+            abort(400)
+        flash(_("Indiquez le motif."), "error")
+        return redirect(url_for("claims.show", number=number))
     try:
-        services.submit_claim(claim, current_user)
+        move(claim, form)
         db.session.commit()
     except services.ClaimError as error:
         _refused(error)
     else:
-        flash(_("Demande déposée : ses lignes et ses montants sont figés."), "success")
+        flash(success, "success")
     return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/deposer", methods=["POST"])
+def submit(number):
+    return _move(
+        number,
+        lambda claim, form: services.submit_claim(claim, current_user),
+        _("Demande déposée : ses lignes et ses montants sont figés."),
+    )
 
 
 @bp.route(PREFIX + "/<int:number>/retirer", methods=["POST"])
 def withdraw(number):
-    claim = _claim(number)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(_("Indiquez le motif."), "error")
-        return redirect(url_for("claims.show", number=number))
-    try:
-        services.withdraw_claim(claim, form.reason.data, current_user)
-        db.session.commit()
-    except services.ClaimError as error:
-        _refused(error)
-    else:
-        flash(_("Demande retirée : elle est de nouveau un brouillon."), "success")
-    return redirect(url_for("claims.show", number=number))
+    return _move(
+        number,
+        lambda claim, form: services.withdraw_claim(claim, form.reason.data, current_user),
+        _("Demande retirée : elle est de nouveau un brouillon."),
+        with_reason=True,
+    )
 
 
 @bp.route(PREFIX + "/<int:number>/lignes/<int:position>", methods=["POST"])
@@ -255,34 +262,21 @@ def decide(number, position):
 
 @bp.route(PREFIX + "/<int:number>/controle", methods=["POST"])
 def finish_control(number):
-    claim = _claim(number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.finish_control(claim, current_user)
-        db.session.commit()
-    except services.ClaimError as error:
-        _refused(error)
-    else:
-        flash(_("Contrôle de service fait terminé."), "success")
-    return redirect(url_for("claims.show", number=number))
+    return _move(
+        number,
+        lambda claim, form: services.finish_control(claim, current_user),
+        _("Contrôle de service fait terminé."),
+    )
 
 
 @bp.route(PREFIX + "/<int:number>/rouvrir", methods=["POST"])
 def reopen(number):
-    claim = _claim(number)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(_("Indiquez le motif."), "error")
-        return redirect(url_for("claims.show", number=number))
-    try:
-        services.reopen_claim(claim, form.reason.data, current_user)
-        db.session.commit()
-    except services.ClaimError as error:
-        _refused(error)
-    else:
-        flash(_("Contrôle rouvert."), "success")
-    return redirect(url_for("claims.show", number=number))
+    return _move(
+        number,
+        lambda claim, form: services.reopen_claim(claim, form.reason.data, current_user),
+        _("Contrôle rouvert."),
+        with_reason=True,
+    )
 
 
 @bp.route(PREFIX + "/<int:number>/paiement", methods=["POST"])
