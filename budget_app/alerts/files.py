@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..expenses.documents import JPEG, PDF, PNG, XLSX, sniff
 from ..money import N_, translate
 from . import crypto
 
@@ -21,16 +22,9 @@ class AttachmentError(ValueError):
     """A refused file; ``str(err)`` is a user-facing message."""
 
 
-def _is_pdf(data: bytes) -> bool:
-    return data.startswith(b"%PDF-")
-
-
-def _is_png(data: bytes) -> bool:
-    return data.startswith(b"\x89PNG\r\n\x1a\n")
-
-
-def _is_jpeg(data: bytes) -> bool:
-    return data.startswith(b"\xff\xd8\xff")
+def _sniffed(content_type: str):
+    """PDF, images and workbooks: the application's one content check (expenses.documents)."""
+    return lambda data: sniff(data) == content_type
 
 
 def _zip_names(data: bytes) -> set[str] | None:
@@ -46,16 +40,13 @@ def _zip_names(data: bytes) -> set[str] | None:
         return None
 
 
-def _office(prefix: str):
-    def check(data: bytes) -> bool:
-        names = _zip_names(data)
-        if names is None or "[Content_Types].xml" not in names:
-            return False
-        if any(name.endswith("vbaProject.bin") for name in names):  # macros
-            return False
-        return any(name.startswith(prefix) for name in names)
-
-    return check
+def _is_docx(data: bytes) -> bool:
+    names = _zip_names(data)
+    if names is None or "[Content_Types].xml" not in names:
+        return False
+    if any(name.endswith("vbaProject.bin") for name in names):  # macros
+        return False
+    return any(name.startswith("word/") for name in names)
 
 
 def _is_odt(data: bytes) -> bool:
@@ -64,12 +55,12 @@ def _is_odt(data: bytes) -> bool:
 
 
 ALLOWED = {
-    "pdf": ("application/pdf", _is_pdf),
-    "png": ("image/png", _is_png),
-    "jpg": ("image/jpeg", _is_jpeg),
-    "jpeg": ("image/jpeg", _is_jpeg),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _office("word/")),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _office("xl/")),
+    "pdf": (PDF, _sniffed(PDF)),
+    "png": (PNG, _sniffed(PNG)),
+    "jpg": (JPEG, _sniffed(JPEG)),
+    "jpeg": (JPEG, _sniffed(JPEG)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _is_docx),
+    "xlsx": (XLSX, _sniffed(XLSX)),
     "odt": ("application/vnd.oasis.opendocument.text", _is_odt),
 }
 
