@@ -59,7 +59,7 @@ def build(app):
     from sqlalchemy import insert
 
     from budget_app.expenses.models import Expense
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
     from budget_app.operations.models import Operation, Organisation
 
     organisation = Organisation(name="Département (banc d'essai)", kind="collectivite")
@@ -94,7 +94,7 @@ def bare_aggregate(operation):
     from sqlalchemy import func, select
 
     from budget_app.expenses.models import Expense
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
 
     return db.session.execute(
         select(Expense.category, func.sum(Expense.eligible_amount))
@@ -110,7 +110,7 @@ def bare_dump(operation, path):
 
     from budget_app.claims import exports
     from budget_app.expenses.models import Expense
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Dépenses")
@@ -138,6 +138,7 @@ def export_claim(operation, path):
 PEAK_PROBE = """
 import resource, sys
 from flask.cli import main
+from budget_app.claims import selection
 sys.argv = ["flask"] + sys.argv[1:]
 try:
     main()
@@ -163,8 +164,8 @@ def main():
     from flask_migrate import upgrade
 
     from budget_app import create_app
-    from budget_app.claims import services
-    from budget_app.extensions import db
+
+    from budget_app.kernel.extensions import db
 
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
@@ -178,9 +179,9 @@ def main():
             print(f"{LINES} lignes créées en {time.perf_counter() - begin:.1f} s ({db.engine.dialect.name})")
 
             sums = bare_aggregate(operation)
-            computation = services.compute_period(operation, START, END, as_of=date(2023, 3, 1))
+            computation = selection.compute_period(operation, START, END, as_of=date(2023, 3, 1))
             bare_sql, computed = _paired(lambda: bare_aggregate(operation),
-                                         lambda: services.compute_period(operation, START, END,
+                                         lambda: selection.compute_period(operation, START, END,
                                                                          as_of=date(2023, 3, 1)), rounds=9)
             assert sum(amount for _c, amount in sums) == computation.figures.total, "the two sums differ"
             print(f"calcul de la demande : {computed * 1000:.0f} ms ; agrégat SQL nu : {bare_sql * 1000:.0f} ms ; "

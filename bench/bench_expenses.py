@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from budget_app import create_app  # noqa: E402
-from budget_app.extensions import db  # noqa: E402
+from budget_app.kernel.extensions import db  # noqa: E402
 
 RUNS = 15
 CATEGORIES = ("FONCTIONNEMENT", "PRESTATIONS")
@@ -46,7 +46,7 @@ def median_time(action, runs=RUNS):
 
 
 def make_rows(operation_id, first, count, rng):
-    from budget_app.expenses.services import document_key, eligible_amount, supplier_key
+    from budget_app.expenses.rules import document_key, eligible_amount, supplier_key
 
     rows = []
     for number in range(first, first + count):
@@ -161,7 +161,8 @@ def bare_read(content):
 def main():
     from flask_migrate import upgrade
 
-    from budget_app.accounts.services import create_user, start_session
+    from budget_app.accounts.services import create_user
+    from budget_app.accounts.sessions import start_session
     from budget_app.operations.models import Operation, Organisation, PlanCost, PlanVersion
 
     rng = random.Random(2019)

@@ -1,19 +1,67 @@
-"""FSE+ grant budget and cofinancing tracker."""
+"""FSE+ grant budget and cofinancing tracker.
+
+``create_app`` is the composition root: the only place that knows every domain. It binds
+the kernel's extensions, then registers each domain's blueprint, commands and hooks, in
+layer order (README, "Development"):
+
+    reporting → claims → alerts → expenses, staff → operations → accounts → kernel
+"""
 import logging
 import os
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import PROJECT_ROOT, DefaultConfig, load_environment, load_or_create_secret_key, normalise_database_url
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from . import seed
+from .accounts import cli as accounts_cli
+from .accounts import views as accounts_views
+from .accounts.access import add_operation_code, enforce_policy
+from .accounts.navigation import nav_items_for_current_user
+from .accounts.policy import may
+from .accounts.roles import ROLE_LABELS
+from .accounts.sessions import user_for_session
+from .alerts import cli as alerts_cli
+from .alerts import views as alerts_views
+from .claims import cli as claims_cli
+from .claims import views as claims_views
+from .expenses import cli as expenses_cli
+from .expenses import views as expenses_views
+from .kernel import formatting
+from .kernel.config import (
+    PROJECT_ROOT,
+    DefaultConfig,
+    load_environment,
+    load_or_create_secret_key,
+    normalise_database_url,
+)
+from .kernel.errors import register_error_handlers
+from .kernel.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .kernel.i18n import current_locale, translate_label
+from .kernel.log import OneLineFormatter
+from .kernel.transactions import commit_or_rollback
+from .operations import cli as operations_cli
+from .operations import views as operations_views
+from .reporting import views as reporting_views
+from .staff import cli as staff_cli
+from .staff import views as staff_views
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+# Every domain, from the top layer down: its blueprint, and its commands where it has
+# some. Importing them registers their models, hooks and menu entries.
+BLUEPRINTS = (
+    reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
+    operations_views.bp, accounts_views.bp,
+)
+COMMANDS = (
+    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, seed.seed_command,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,17 +73,10 @@ def create_app(config: dict | None = None) -> Flask:
     _configure(app, config)
     _configure_logging(app)
     _bind_extensions(app)
-    _register_blueprints(app)
+    _register_domains(app)
     _register_request_hooks(app)
     _register_templates(app)
-
-    from .errors import register_error_handlers
-
     register_error_handlers(app)
-
-    from .cli import register_cli
-
-    register_cli(app)
     return app
 
 
@@ -64,19 +105,11 @@ def _configure(app: Flask, config: dict | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
-class _OneLineFormatter(logging.Formatter):
-    """Escapes CR/LF so that user input cannot forge log lines (ASVS 7.3.1)."""
-
-    def format(self, record):
-        text = super().format(record)
-        return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(_OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logger = logging.getLogger("budget_app")
-    if not any(isinstance(h.formatter, _OneLineFormatter) for h in logger.handlers):
+    if not any(isinstance(h.formatter, OneLineFormatter) for h in logger.handlers):
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     # Werkzeug's access log prints client addresses; the whistleblowing channel must not leave any.
@@ -108,17 +141,13 @@ def _bind_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    # The foundation's catalogue plus one per domain (budget_app/<domain>/translations).
+    # One catalogue per package (budget_app/<package>/translations) and the root one.
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(str(path) for path in translation_directories()))
     babel.init_app(app, locale_selector=select_locale, default_locale="fr", default_timezone="Europe/Paris")
-
-    from . import models  # noqa: F401  (every model registered on the metadata)
-
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = None  # the server-side session record is the protection
-    login_manager.user_loader(_load_user)
 
 
 def translation_directories() -> list[Path]:
@@ -126,15 +155,7 @@ def translation_directories() -> list[Path]:
     return [package / "translations", *sorted(path for path in package.glob("*/translations") if path.is_dir())]
 
 
-def _load_user(user_id: str):
-    from .accounts.services import user_for_session
-
-    return user_for_session(user_id, session.get("sid"))
-
-
 def select_locale() -> str:
-    from flask import current_app, has_request_context
-
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated:
@@ -145,15 +166,12 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-# One blueprint per domain (``budget_app/<domain>/views.py`` defines ``bp``).
-DOMAINS = ("accounts", "audit", "main", "operations", "expenses", "staff", "claims", "alerts")
-
-
-def _register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
-    for domain in DOMAINS:
-        app.register_blueprint(import_module(f"{__name__}.{domain}.views").bp)
+def _register_domains(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    login_manager.user_loader(lambda user_id: user_for_session(user_id, session.get("sid")))
 
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -173,10 +191,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from .access import add_operation_code, enforce_policy
-
     app.before_request(enforce_policy)
     app.url_defaults(add_operation_code)
+    # One commit per request that succeeds, a rollback otherwise (kernel.transactions).
+    app.after_request(commit_or_rollback)
 
     @app.after_request
     def security_headers(response):
@@ -196,31 +214,21 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
-    from flask_babel import format_datetime, get_locale
-
-    from . import money
-    from .accounts.roles import ROLE_LABELS
-
-    def locale() -> str:
-        return str(get_locale() or "fr")
-
-    app.jinja_env.filters["money"] = lambda value: money.format_money(value, locale())
-    app.jinja_env.filters["number"] = lambda value, places=2: money.format_number(value, locale(), places)
-    app.jinja_env.filters["percent"] = lambda value, places=2: money.format_percent(value, locale(), places)
-    app.jinja_env.filters["day"] = lambda value: money.format_day(value, locale())
-    app.jinja_env.filters["moment"] = lambda value: (
-        format_datetime(value, "dd/MM/yyyy HH:mm:ss" if locale() == "fr" else "yyyy-MM-dd HH:mm:ss") if value else ""
-    )
-
-    from .navigation import nav_items_for_current_user
+    filters = app.jinja_env.filters
+    filters["money"] = lambda value: formatting.format_money(value)
+    filters["number"] = lambda value, places=2: formatting.format_number(value, None, places)
+    filters["percent"] = lambda value, places=2: formatting.format_percent(value, None, places)
+    filters["hours"] = lambda value: formatting.format_hours(value)
+    filters["day"] = lambda value: formatting.format_day(value)
+    filters["month"] = lambda value: formatting.format_month(value)
+    filters["moment"] = lambda value: formatting.format_moment(value)
 
     @app.context_processor
     def template_globals():
-        from flask_babel import gettext
-
         return {
-            "current_locale": locale(),
-            "role_label": lambda role: gettext(ROLE_LABELS.get(role, role)),
+            "current_locale": current_locale(),
+            "role_label": lambda role: translate_label(ROLE_LABELS, role),
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
+            "may": may,
         }

@@ -1,6 +1,6 @@
 """Production entry point: ``gunicorn 'budget_app.wsgi:app'`` (see README)."""
 from . import create_app
-from .main.services import assert_ready_for_production
+from .seed import assert_ready_for_production
 
 app = create_app()
 assert_ready_for_production(app)

@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from flask.testing import FlaskClient
 
 from budget_app import create_app
-from budget_app.config import normalise_database_url
-from budget_app.extensions import db, limiter
+from budget_app.kernel.config import normalise_database_url
+from budget_app.kernel.extensions import db, limiter
 
 settings.register_profile(
     "budget", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150
@@ -195,7 +195,7 @@ def make_user(app):
 @pytest.fixture
 def login():
     """Log a test client in without the login form (the form itself has its own tests)."""
-    from budget_app.accounts.services import start_session
+    from budget_app.accounts.sessions import start_session
 
     def do_login(client, user):
         token = start_session(user)
@@ -216,6 +216,7 @@ def make_operation(app):
     from datetime import date
     from decimal import Decimal
 
+    from budget_app.accounts.assignments import assign
     from budget_app.operations.models import Operation, Organisation
 
     def make(code="OP-1", title="Opération de test", members=(), organisation=None, **columns):
@@ -231,8 +232,10 @@ def make_operation(app):
             **columns,
         }
         operation = Operation(code=code, title=title, organisation=organisation, **values)
-        operation.members = list(members)
         db.session.add(operation)
+        db.session.flush()
+        for member in members:
+            assign(member.id, operation.id)
         db.session.commit()
         return operation
 

@@ -91,7 +91,7 @@ def _staff_setup(users, operation_in):
     from datetime import date
     from decimal import Decimal
 
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
     from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 
     assignment = StaffAssignment(
@@ -115,7 +115,7 @@ def _claims_samples():
 
     from budget_app.claims.models import Claim, ClaimLine
     from budget_app.expenses.models import Expense
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
     from budget_app.operations.models import Operation
 
     for index, operation in enumerate(db.session.scalars(db.select(Operation).order_by(Operation.id)).all()):

@@ -4,7 +4,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 
 def test_models_match_the_migrated_schema(app):

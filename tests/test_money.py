@@ -4,7 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.money import AmountError, cents, format_day, format_money, parse_amount, parse_day, parse_decimal
+from budget_app.kernel.errors import DomainError
+from budget_app.kernel.money import cents, parse_amount, parse_day, parse_decimal
+from budget_app.kernel.formatting import format_day, format_money
 
 
 @pytest.mark.parametrize(
@@ -45,7 +47,7 @@ def test_parse_amount_accepts_french_input(text, expected):
     ],
 )
 def test_parse_amount_refuses_with_a_message(text, fragment):
-    with pytest.raises(AmountError) as error:
+    with pytest.raises(DomainError) as error:
         parse_amount(text)
     assert fragment in str(error.value)
 
@@ -75,7 +77,7 @@ def test_dates_french_format():
     assert parse_day("31/12/2024").isoformat() == "2024-12-31"
     assert parse_day("2024-12-31").isoformat() == "2024-12-31"
     assert format_day(parse_day("2023-01-01"), "fr") == "01/01/2023"
-    with pytest.raises(AmountError, match="date valide"):
+    with pytest.raises(DomainError, match="date valide"):
         parse_day("31/02/2024")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from budget_app import create_app
-from budget_app.config import load_or_create_secret_key
+from budget_app.kernel.config import load_or_create_secret_key
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_internal_error_shows_no_stack_trace(app, client):
         raise RuntimeError("secret internals")
 
     app.add_url_rule("/boom", "boom", explode)
-    from budget_app.access import POLICY, public
+    from budget_app.accounts.policy import POLICY, public
 
     POLICY["boom"] = public()
     try:
@@ -124,7 +124,7 @@ def test_secret_key_is_generated_once_with_owner_only_mode(tmp_path):
 
 
 def test_no_secret_key_in_code():
-    from budget_app.config import DefaultConfig
+    from budget_app.kernel.config import DefaultConfig
 
     assert not hasattr(DefaultConfig, "SECRET_KEY")
 
@@ -132,10 +132,10 @@ def test_no_secret_key_in_code():
 def test_log_lines_cannot_be_forged(app, client, caplog):
     import logging
 
-    from budget_app import _OneLineFormatter
+    from budget_app.kernel.log import OneLineFormatter
 
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "user=%s", ("a\r\n2025-01-01 INFO admin logged in",), None)
-    assert "\n" not in _OneLineFormatter("%(message)s").format(record)
+    assert "\n" not in OneLineFormatter("%(message)s").format(record)
 
 
 def test_sql_injection_in_filters_is_harmless(app, client, make_user, login):
@@ -154,7 +154,7 @@ def test_openpyxl_uses_defusedxml():
 def test_no_float_money_columns(app):
     from sqlalchemy import Float
 
-    from budget_app.extensions import db
+    from budget_app.kernel.extensions import db
 
     for table in db.metadata.tables.values():
         for column in table.columns:

@@ -1,6 +1,6 @@
 import pytest
 
-from budget_app.spreadsheet import escape_text
+from budget_app.kernel.spreadsheet import escape_text
 
 
 @pytest.mark.parametrize("text", ["=1+2", "+33 1 23", "-2", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"])

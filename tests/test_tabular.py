@@ -5,7 +5,15 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from budget_app.tabular import CellError, RowReader, cell_amount, cell_date, cell_month, cell_yes_no, read_table
+from budget_app.kernel.tabular import (
+    DomainError,
+    RowReader,
+    cell_amount,
+    cell_date,
+    cell_month,
+    cell_yes_no,
+    read_table,
+)
 
 COLUMNS = {"date": "Date", "supplier": "Fournisseur", "amount": "Montant HT", "recoverable": "TVA récupérable"}
 
@@ -59,7 +67,7 @@ def test_amounts(text, expected):
 
 @pytest.mark.parametrize("text", ["abc", "1,234.5", "-3", "1,234"])
 def test_bad_amounts(text):
-    with pytest.raises(CellError):
+    with pytest.raises(DomainError):
         cell_amount(text)
 
 
@@ -67,9 +75,9 @@ def test_dates_and_months():
     assert cell_date("31/12/2023") == date(2023, 12, 31) == cell_date("2023-12-31")
     assert cell_month("2023-01") == date(2023, 1, 1) == cell_month("01/2023")
     for bad in ("2023-13", "13/2023", "janvier"):
-        with pytest.raises(CellError):
+        with pytest.raises(DomainError):
             cell_month(bad)
-    with pytest.raises(CellError, match="jj/mm/aaaa"):
+    with pytest.raises(DomainError, match="jj/mm/aaaa"):
         cell_date("31/02/2023")
     assert cell_yes_no("Non") is False and cell_yes_no("OUI") is True
 

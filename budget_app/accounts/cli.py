@@ -1,13 +1,16 @@
+"""`flask --app budget_app users ...`: accounts from the command line."""
 import sys
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..extensions import db
+from ..kernel.extensions import db
+from ..kernel.transactions import command_transaction
+from .assignments import codes_of
 from .models import User
 from .roles import ROLES
-from .services import AccountError, create_user, disable_user
+from .services import create_user, disable_user
 
 users_cli = AppGroup("users", help="Comptes utilisateurs / user accounts.")
 
@@ -22,16 +25,11 @@ def _read_password() -> str:
 @click.argument("email")
 @click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}")
 @click.option("--operation", "operations", multiple=True, help="Operation code (repeatable).")
+@command_transaction
 def create_command(email, role, operations):
     """Create an account; the password is read from standard input."""
     password = _read_password()
-    try:
-        user = create_user(email, role, password, operation_codes=operations)
-        db.session.commit()
-    except AccountError as error:
-        db.session.rollback()
-        click.echo(f"Erreur : {error}", err=True)
-        sys.exit(1)
+    user = create_user(email, role, password, operation_codes=operations)
     click.echo(f"Compte créé : {user.email} ({user.role})")
 
 
@@ -41,19 +39,17 @@ def list_command():
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "actif" if user.active else "désactivé"
         demo = " [démo]" if user.is_demo else ""
-        codes = ",".join(op.code for op in user.operations) or "-"
+        codes = ",".join(codes_of(user.id)) or "-"
         click.echo(f"{user.email}\t{user.role}\t{state}{demo}\t{codes}")
 
 
 @users_cli.command("disable")
 @click.argument("email")
+@command_transaction
 def disable_command(email):
     """Disable an account and end its sessions."""
-    try:
-        user = disable_user(email)
-        db.session.commit()
-    except AccountError as error:
-        db.session.rollback()
-        click.echo(f"Erreur : {error}", err=True)
-        sys.exit(1)
+    user = disable_user(email)
     click.echo(f"Compte désactivé : {user.email}")
+
+
+COMMANDS = [users_cli]

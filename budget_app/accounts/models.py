@@ -4,9 +4,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..extensions import db
+from ..kernel.audit.models import utcnow
+from ..kernel.audit.services import Audited
+from ..kernel.extensions import db
 from .roles import ROLES
 
 
@@ -30,16 +30,21 @@ class User(UserMixin, Audited, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    operations = relationship(
-        "Operation", secondary="operation_members", back_populates="members", order_by="Operation.code"
-    )
-
     @property
     def is_active(self) -> bool:
         return self.active
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"
+
+
+class OperationMember(Audited, db.Model):
+    """A finance officer or controller assigned to an operation: they see only these."""
+
+    __tablename__ = "operation_members"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
 
 
 class UserSession(db.Model):

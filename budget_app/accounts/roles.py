@@ -1,5 +1,5 @@
 """The five roles. What each may do is declared in ``budget_app.access``."""
-from ..money import N_
+from ..kernel.i18n import N_
 
 ADMIN = "admin"
 FINANCE_OFFICER = "finance_officer"

@@ -8,19 +8,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..audit import services as audit
-from ..extensions import db, limiter
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db, limiter
+from ..kernel.i18n import current_locale
+from .assignments import codes_by_user
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .models import User
-from .services import (
-    AccountError,
-    change_password,
-    end_session,
-    find_user,
-    normalise_email,
-    start_session,
-    verify_password,
-)
+from .passwords import verify_password
+from .services import change_password, find_user, normalise_email
+from .sessions import end_session, start_session
 
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("budget_app.accounts")
@@ -60,7 +57,7 @@ def safe_next_url(target: str | None) -> str | None:
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(url_for("reporting.home"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next"))
@@ -73,21 +70,14 @@ def login():
             login_user(user)
             session["sid"] = token
             audit.record("login", "users", user.id)
-            db.session.commit()
             log.info("event=login_succeeded user=%s", user.id)
-            return redirect(next_url or url_for("main.home"))
+            return redirect(next_url or url_for("reporting.home"))
         g.login_failed = True
         log.warning("event=login_failed user=%s", user.id if user else None)
         # Each failure is slowed down; repeated ones are refused by the limits above.
         time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
-    return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=_locale()))
-
-
-def _locale():
-    from flask_babel import get_locale
-
-    return str(get_locale() or "fr")
+    return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=current_locale()))
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -95,7 +85,6 @@ def logout():
     user_id = current_user.id
     end_session(session.get("sid"), "logout")
     audit.record("logout", "users", user_id)
-    db.session.commit()
     logout_user()
     language = session.get("lang")
     session.clear()
@@ -111,19 +100,17 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data, form.new.data)
-        except AccountError as error:
-            db.session.rollback()
+        except DomainError as error:
             form.new.errors.append(str(error))
         else:
             # Every other session of this user (and any copied cookie) has ended; this one restarts.
             user = current_user._get_current_object()
             session.clear()
             token = start_session(user)
-            db.session.commit()
             login_user(user)
             session["sid"] = token
             flash(_("Votre mot de passe a été changé. Vos autres sessions ont été fermées."), "success")
-            return redirect(url_for("main.home"))
+            return redirect(url_for("reporting.home"))
     return render_template("accounts/password.html", form=form)
 
 
@@ -133,11 +120,10 @@ def language():
     if form.validate_on_submit():
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-            db.session.commit()
         else:
             session["lang"] = form.lang.data
     target = safe_next_url(request.form.get("next")) or (
-        url_for("main.home") if current_user.is_authenticated else url_for("accounts.login")
+        url_for("reporting.home") if current_user.is_authenticated else url_for("accounts.login")
     )
     return redirect(target)
 
@@ -145,4 +131,4 @@ def language():
 @bp.route("/admin/utilisateurs")
 def users():
     accounts = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("accounts/users.html", users=accounts)
+    return render_template("accounts/users.html", users=accounts, codes=codes_by_user())

@@ -1,25 +1,19 @@
 """Command line of the alerts domain: `flask --app budget_app <group> ...`."""
 import logging
-import sys
 
 import click
 from cryptography.fernet import Fernet, MultiFernet
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..extensions import db
-from . import crypto, services
-from .settings import setting
+from ..kernel.extensions import db
+from ..kernel.audit import services as audit
+from ..kernel.transactions import fail
+from . import crypto, handling, retention
 
 alerts_cli = AppGroup("alerts", help="Signalements : purge des données personnelles, rotation de la clé.")
-daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
 
 log = logging.getLogger("budget_app.alerts")
-
-
-def _fail(message: str):
-    click.echo(f"Erreur : {message}", err=True)
-    sys.exit(1)
 
 
 @alerts_cli.command("purge")
@@ -27,10 +21,10 @@ def _fail(message: str):
 @click.option("--dry-run", is_flag=True, help="Affiche ce qui serait purgé sans rien modifier.")
 def purge_command(days, dry_run):
     """Supprime les données personnelles des signalements clos depuis plus que le délai de conservation."""
-    days = setting("ALERT_RETENTION_DAYS") if days is None else days
+    days = current_app.config["ALERT_RETENTION_DAYS"] if days is None else days
     if days < 0:
-        _fail("le délai doit être positif.")
-    alerts = services.purge_closed_alerts(days)
+        fail(["le délai doit être positif."])
+    alerts = retention.purge_closed_alerts(days)
     references = [alert.reference for alert in alerts]
     if dry_run:
         db.session.rollback()
@@ -46,7 +40,7 @@ def rotate_key_command():
     try:
         old_keys = crypto.configured_keys()
     except crypto.AlertKeyError as error:
-        _fail(f"{error} (BUDGET_APP_ALERT_KEY ou instance/alert_key)")
+        fail([f"{error} (BUDGET_APP_ALERT_KEY ou instance/alert_key)"])
     new_key = Fernet.generate_key()
     both = MultiFernet([Fernet(new_key)] + [Fernet(key) for key in old_keys])
     from_env = bool(current_app.config.get("ALERT_KEY"))
@@ -55,12 +49,12 @@ def rotate_key_command():
         # New key first, old ones kept until the database is committed: a crash leaves both usable.
         crypto.write_key_file(path, [new_key] + old_keys)
     try:
-        count = services.reencrypt_all(both)
-        services.audit.record("alert_key_rotated", "alerts", None, after={"values": count})
+        count = retention.reencrypt_all(both)
+        audit.record("alert_key_rotated", "alerts", None, after={"values": count})
         db.session.commit()
     except crypto.AlertKeyError as error:
         db.session.rollback()
-        _fail(f"{error}; rien n'a été modifié dans la base (la clé précédente reste dans {path}).")
+        fail([f"{error}; rien n'a été modifié dans la base (la clé précédente reste dans {path})."])
     except Exception:
         db.session.rollback()
         raise
@@ -76,24 +70,14 @@ def rotate_key_command():
 @alerts_cli.command("deadlines")
 def deadlines_command():
     """Liste les signalements ouverts par échéance (les dépassées en premier)."""
-    for alert in services.dashboard_alerts():
-        deadline = services.next_deadline(alert)
+    for alert in handling.dashboard_alerts():
+        deadline = handling.next_deadline(alert)
         if deadline is None:
             continue
         what, day = deadline
-        flag = " EN RETARD" if services.is_overdue(alert) else ""
+        flag = " EN RETARD" if handling.is_overdue(alert) else ""
         label = "accusé de réception" if what == "acknowledgment" else "retour d'information"
         click.echo(f"{alert.reference}  {alert.state:<14} {label} avant le {day.strftime('%d/%m/%Y')}{flag}")
 
 
-@daci_cli.command("missing")
-def missing_command():
-    """Liste les contrôleurs affectés à une opération sans DACI en vigueur."""
-    missing = services.missing_declarations()
-    for user, operation in missing:
-        click.echo(f"{operation.code}  {user.email}")
-    click.echo(f"{len(missing)} déclaration(s) manquante(s)")
-
-
-# Registered by budget_app/cli.py.
-COMMANDS = [alerts_cli, daci_cli]
+COMMANDS = [alerts_cli]

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from ..spreadsheet import escape_text
-from . import services
+from ..kernel.spreadsheet import escape_text
+from . import transmission
+from .suspicions import LINE_TYPE_LABELS
 
 MONEY_FORMAT = '#,##0.00 "€"'
 
@@ -41,7 +42,7 @@ def transmission_workbook(alert) -> bytes:
     sheet.title = _("Fiche de transmission")[:31]
     _put(sheet, 1, 1, _("Fiche de transmission d'une irrégularité présumée")).font = Font(bold=True, size=13)
     row = 3
-    for label, value, kind in services.transmission_rows(alert):
+    for label, value, kind in transmission.transmission_rows(alert):
         _put(sheet, row, 1, label).font = Font(bold=True)
         cell = _put(sheet, row, 2, value, money=kind == "money")
         if kind == "percent" and value is not None:
@@ -55,8 +56,8 @@ def transmission_workbook(alert) -> bytes:
         _put(lines, 1, column, title).font = Font(bold=True)
     total = Decimal("0.00")
     row = 2
-    for line in services.transmission_lines(alert):
-        _put(lines, row, 1, _(services.LINE_TYPE_LABELS[line.line_type]))
+    for line in transmission.transmission_lines(alert):
+        _put(lines, row, 1, _(LINE_TYPE_LABELS[line.line_type]))
         _put(lines, row, 2, line.id)
         _put(lines, row, 3, line.label)
         _put(lines, row, 4, line.amount, money=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from ..expenses.documents import JPEG, PDF, PNG, XLSX, sniff
-from ..money import N_, translate
+from ..kernel.errors import DomainError
+from ..kernel.uploads import JPEG, PDF, PNG, XLSX, sniff
+from ..kernel.i18n import N_
 from . import crypto
 
 # extension -> (content type, check on the bytes)
@@ -18,12 +19,8 @@ MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024
 
 
-class AttachmentError(ValueError):
-    """A refused file; ``str(err)`` is a user-facing message."""
-
-
 def _sniffed(content_type: str):
-    """PDF, images and workbooks: the application's one content check (expenses.documents)."""
+    """PDF, images and workbooks: the application's one content check (kernel.uploads)."""
     return lambda data: sniff(data) == content_type
 
 
@@ -66,24 +63,22 @@ ALLOWED = {
 
 
 def check_attachment(filename: str, data: bytes) -> str:
-    """The content type of an accepted file, or AttachmentError naming the file."""
+    """The content type of an accepted file, or DomainError naming the file."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
-        raise AttachmentError(translate(N_("« %(name)s » est vide."), name=name))
+        raise DomainError(N_("« %(name)s » est vide."), name=name)
     if len(data) > limit:
-        raise AttachmentError(
-            translate(N_("« %(name)s » dépasse la taille maximale de %(limit)s Mo."), name=name, limit=limit // (1024 * 1024))
+        raise DomainError(
+            N_("« %(name)s » dépasse la taille maximale de %(limit)s Mo."), name=name, limit=limit // (1024 * 1024)
         )
     if extension not in ALLOWED:
-        raise AttachmentError(
-            translate(N_("« %(name)s » : seuls les fichiers PDF, PNG, JPEG, DOCX, XLSX et ODT sont acceptés."), name=name)
-        )
+        raise DomainError(N_("« %(name)s » : seuls les fichiers PDF, PNG, JPEG, DOCX, XLSX et ODT sont acceptés."), name=name)
     content_type, looks_right = ALLOWED[extension]
     if not looks_right(data):
-        raise AttachmentError(
-            translate(N_("« %(name)s » n'est pas un fichier %(kind)s valide (contenu vérifié)."), name=name, kind=extension.upper())
+        raise DomainError(
+            N_("« %(name)s » n'est pas un fichier %(kind)s valide (contenu vérifié)."), name=name, kind=extension.upper()
         )
     return content_type
 

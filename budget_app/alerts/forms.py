@@ -3,12 +3,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from werkzeug.utils import cached_property
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from .models import KIND_LABELS, KINDS, RECIPIENT_LABELS, RECIPIENTS
-from .services import MAX_TEXT
-from .settings import setting
+from .filing import MAX_TEXT
+from flask import current_app
 
 
 class LongLivedForm(FlaskForm):
@@ -19,7 +19,7 @@ class LongLivedForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         @cached_property
         def csrf_time_limit(self):
-            return setting("ALERT_FORM_CSRF_TIME_LIMIT")
+            return current_app.config["ALERT_FORM_CSRF_TIME_LIMIT"]
 
 
 class ReportForm(LongLivedForm):
@@ -103,14 +103,3 @@ class TransmissionForm(FlaskForm):
     measures = TextAreaField(_l("Mesures prises"), validators=[Optional(), Length(max=5000)])
     persons = TextAreaField(_l("Personnes concernées (une par ligne)"), validators=[Optional(), Length(max=5000)])
     reveal_persons = BooleanField(_l("Nommer les personnes concernées (sinon : pseudonymes)"))
-
-
-class DaciForm(FlaskForm):
-    user_id = SelectField(_l("Personne"), coerce=int, validators=[DataRequired()])
-    operation_id = SelectField(_l("Opération"), coerce=int, validators=[Optional()])
-    programme_year = IntegerField(_l("Ou année de programmation (toutes les opérations)"),
-                                  validators=[Optional(), NumberRange(min=2021, max=2100)])
-    signed_on = DateField(_l("Signée le"), validators=[DataRequired()])
-    valid_until = DateField(_l("Valable jusqu'au"), validators=[Optional()])
-    has_interest = BooleanField(_l("Un intérêt est déclaré"))
-    interest_description = TextAreaField(_l("Description de l'intérêt"), validators=[Optional(), Length(max=5000)])

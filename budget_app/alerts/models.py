@@ -1,4 +1,4 @@
-"""Alerts (signalements) and conflict-of-interest declarations (DACI).
+"""Alerts (signalements).
 
 Everything a reporter writes (facts, persons, identity, messages, attachment names and
 contents) is stored encrypted (``LargeBinary`` columns ending in ``_enc``, see
@@ -20,15 +20,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..db_types import Money
-from ..extensions import db
-from ..money import N_
+from ..kernel.audit.models import utcnow
+from ..kernel.db_types import Money
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
 
 # Alert kinds (issue 7; CPR art. 69 and annex XII "type of irregularity").
 FRAUD = "fraud"
@@ -227,32 +225,3 @@ class AlertAccess(db.Model):
     action: Mapped[str] = mapped_column(String(32), nullable=False)
 
     user = relationship("User")
-
-
-class DaciDeclaration(Audited, db.Model):
-    """A conflict-of-interest declaration (DACI) of a person who selects or checks
-    operations: for one operation, or for every operation of a programme year."""
-
-    __tablename__ = "daci_declarations"
-    __table_args__ = (
-        CheckConstraint(
-            "(operation_id IS NOT NULL AND programme_year IS NULL) OR (operation_id IS NULL AND programme_year IS NOT NULL)",
-            name="one_scope",
-        ),
-        CheckConstraint("valid_until IS NULL OR valid_until >= signed_on", name="valid_after_signature"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
-    programme_year: Mapped[int | None] = mapped_column(Integer)
-    signed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    valid_until: Mapped[date | None] = mapped_column(Date)
-    has_interest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    interest_description: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
-    withdrawn_on: Mapped[date | None] = mapped_column(Date)
-
-    user = relationship("User", foreign_keys=[user_id])
-    operation = relationship("Operation")

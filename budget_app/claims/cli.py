@@ -1,55 +1,60 @@
 """Command line of the claims domain: `flask --app budget_app claims ...` (the monthly cron)."""
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..audit import services as audit
-from ..extensions import db
-from ..money import AmountError, format_money, parse_amount, parse_day
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import format_money
+from ..kernel.i18n import N_
+from ..kernel.money import parse_amount, parse_day
+from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
-from . import exports, services
+from ..operations.services import find_operation
+from . import exports
+from .daci import missing_declarations
+from .payments import record_advance
+from .periods import check_period, month_period
+from .report import ClaimReport, build_report, find_claim
 
 claims_cli = AppGroup("claims", help="Demandes de paiement : calcul, export, avances.")
+daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
 
 
 def _fail(message: str):
-    db.session.rollback()
-    click.echo(f"Erreur : {message}", err=True)
-    sys.exit(1)
+    fail([message])
 
 
 def _period(month, start, end):
     try:
         if month:
             if start or end:
-                raise services.ClaimError("Donnez --month, ou --from et --to, pas les deux.")
-            return services.month_period(month)
+                raise DomainError(N_("Donnez --month, ou --from et --to, pas les deux."))
+            return month_period(month)
         if not (start and end):
-            raise services.ClaimError("Donnez --month AAAA-MM, ou --from AAAA-MM-JJ et --to AAAA-MM-JJ.")
+            raise DomainError(N_("Donnez --month AAAA-MM, ou --from AAAA-MM-JJ et --to AAAA-MM-JJ."))
         return parse_day(start), parse_day(end)
-    except AmountError as exc:
+    except DomainError as exc:
         _fail(str(exc))
-    except services.ClaimError as exc:
-        _fail(exc.translated())
 
 
 def _operation(code):
-    operation = db.session.scalar(select(Operation).where(Operation.code == code))
+    operation = find_operation(code)
     if operation is None:
         _fail(f"Opération inconnue : {code}.")
     return operation
 
 
-def _export(operation, start, end, path: Path, fmt: str) -> exports.ClaimReport:
+def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
     try:
-        services.check_period(operation, start, end)
-    except services.ClaimError as exc:
-        _fail(exc.translated())
-    claim = exports.find_claim(operation, start, end)
-    report = exports.build_report(operation, start, end, claim)
+        check_period(operation, start, end)
+    except DomainError as exc:
+        _fail(str(exc))
+    claim = find_claim(operation, start, end)
+    report = build_report(operation, start, end, claim)
     tmp = path.with_name(path.name + ".part")
     if fmt == "csv":
         with open(tmp, "w", encoding="utf-8", newline="") as stream:
@@ -110,18 +115,21 @@ def export_all_command(month, directory, fmt):
 @click.option("--date", "paid_on", required=True, help="Date de versement (JJ/MM/AAAA ou AAAA-MM-JJ).")
 @click.option("--amount", required=True, help="Montant, ex. 150 075,00.")
 @click.option("--note", default=None)
+@command_transaction
 def advance_command(code, paid_on, amount, note):
     """Enregistre une avance FSE+ versée à l'opération."""
     operation = _operation(code)
-    try:
-        advance = services.record_advance(operation, parse_day(paid_on), parse_amount(amount), note)
-    except AmountError as exc:
-        _fail(str(exc))
-    except services.ClaimError as exc:
-        _fail(exc.translated())
-    db.session.commit()
+    advance = record_advance(operation, parse_day(paid_on), parse_amount(amount), note)
     click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
 
 
-# Registered by budget_app/cli.py.
-COMMANDS = [claims_cli]
+@daci_cli.command("missing")
+def missing_command():
+    """Liste les contrôleurs affectés à une opération sans DACI en vigueur."""
+    missing = missing_declarations()
+    for user, operation in missing:
+        click.echo(f"{operation.code}  {user.email}")
+    click.echo(f"{len(missing)} déclaration(s) manquante(s)")
+
+
+COMMANDS = [claims_cli, daci_cli]

@@ -8,7 +8,7 @@ because the total is the sum of the rounded parts.
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from ..money import cents
+from ..kernel.money import cents
 from ..operations.flat_rates import COVERED_CATEGORIES, DIRECT_CATEGORIES, flat_rate_amounts
 
 ZERO = Decimal("0.00")

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..money import AmountError, parse_amount
+from ..kernel.errors import DomainError
+from ..kernel.money import parse_amount
 from .models import CSF_REASONS
 
 
@@ -36,7 +37,7 @@ def amount_field_value(text):
     """The French-typed amount of a form, or an error message."""
     try:
         return parse_amount(text), None
-    except AmountError as error:
+    except DomainError as error:
         return None, str(error)
 
 
@@ -65,3 +66,14 @@ class AdvanceForm(FlaskForm):
     paid_on = DateField(_l("Date de versement"), validators=[DataRequired()])
     amount = StringField(_l("Montant de l'avance"), validators=[DataRequired(), Length(max=32)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class DaciForm(FlaskForm):
+    user_id = SelectField(_l("Personne"), coerce=int, validators=[DataRequired()])
+    operation_id = SelectField(_l("Opération"), coerce=int, validators=[Optional()])
+    programme_year = IntegerField(_l("Ou année de programmation (toutes les opérations)"),
+                                  validators=[Optional(), NumberRange(min=2021, max=2100)])
+    signed_on = DateField(_l("Signée le"), validators=[DataRequired()])
+    valid_until = DateField(_l("Valable jusqu'au"), validators=[Optional()])
+    has_interest = BooleanField(_l("Un intérêt est déclaré"))
+    interest_description = TextAreaField(_l("Description de l'intérêt"), validators=[Optional(), Length(max=5000)])

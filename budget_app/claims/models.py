@@ -1,20 +1,34 @@
-"""Payment claims (demandes de paiement) and the FSE+ advance.
+"""Payment claims (demandes de paiement), their lines and state history, the FSE+ advance,
+and the conflict-of-interest declarations (DACI) of the people who check them.
 
 A claim covers a period of an operation. While ``draft`` it is recomputed from the cost
 lines; submitting attaches its lines (``expenses.claim_id`` / ``staff_cost_lines.claim_id``)
-and freezes a snapshot of the figures (the claims issue adds the snapshot and CSF tables).
+and freezes a snapshot of the figures and of each line (``ClaimLine``), on which the
+service-done check records its decisions.
 """
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..db_types import Money
-from ..extensions import db
-from ..money import N_
+from ..kernel.audit.models import utcnow
+from ..kernel.audit.services import Audited
+from ..kernel.db_types import Money
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
 
 CLAIM_STATES = {
     "draft": N_("Brouillon"),
@@ -174,4 +188,33 @@ class Advance(Audited, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
 
+    operation = relationship("Operation")
+
+
+class DaciDeclaration(Audited, db.Model):
+    """A conflict-of-interest declaration (DACI) of a person who selects or checks
+    operations: for one operation, or for every operation of a programme year."""
+
+    __tablename__ = "daci_declarations"
+    __table_args__ = (
+        CheckConstraint(
+            "(operation_id IS NOT NULL AND programme_year IS NULL) OR (operation_id IS NULL AND programme_year IS NOT NULL)",
+            name="one_scope",
+        ),
+        CheckConstraint("valid_until IS NULL OR valid_until >= signed_on", name="valid_after_signature"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
+    programme_year: Mapped[int | None] = mapped_column(Integer)
+    signed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    has_interest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    interest_description: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+
+    user = relationship("User", foreign_keys=[user_id])
     operation = relationship("Operation")

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from ..extensions import db
-from ..tabular import ImportRefused
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.transactions import fail
+from ..operations.services import find_operation
+from .imports import import_file
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
 
@@ -23,13 +25,9 @@ def import_command(code, file):
 
     Tout ou rien : au moindre problème, rien n'est écrit, chaque problème est affiché
     (« ligne N, colonne X : message ») et la commande sort avec le code 1."""
-    from ..operations.models import Operation
-    from .imports import import_file
-
-    operation = db.session.scalar(select(Operation).where(Operation.code == code))
+    operation = find_operation(code)
     if operation is None:
-        click.echo(f"Erreur : opération inconnue « {code} ».", err=True)
-        sys.exit(1)
+        fail([f"opération inconnue « {code} »."])
     content = file.read_bytes()
 
     def progress(rows, length):
@@ -39,13 +37,12 @@ def import_command(code, file):
 
     try:
         result = import_file(operation, content, file.name, progress=progress)
-        db.session.commit()
-    except ImportRefused as refused:
-        db.session.rollback()
+    except DomainError as refused:
         click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
         for problem in refused.problems:
             click.echo(str(problem), err=True)
-        sys.exit(1)
+        fail([])
+    db.session.commit()
     for row in result.skipped:
         click.echo(f"ligne {row.line} : déjà enregistrée (dépense n° {row.already_recorded.expense_id}), ignorée")
     for row in result.warnings:
@@ -60,5 +57,4 @@ def _bar(rows, length):
         yield from bar
 
 
-# Registered by budget_app/cli.py.
 COMMANDS = [expenses_cli]

@@ -9,10 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..money import AmountError, parse_amount, parse_day, parse_decimal
+from ..kernel.errors import DomainError
+from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..operations.models import COST_CATEGORIES
 from .models import DOCUMENT_KINDS
-from .services import EXPENSE_STATES, ExpenseData, clean_siret
+from ..kernel.i18n import translate
+from ..kernel.siret import normalise_siret
+from .rules import EXPENSE_STATES, ExpenseData
 
 
 class ExpenseForm(FlaskForm):
@@ -43,8 +46,6 @@ class ExpenseForm(FlaskForm):
     version = HiddenField()
 
     def set_categories(self, codes):
-        from ..money import translate
-
         self.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, translate(COST_CATEGORIES[code])) for code in codes]
 
     def to_data(self) -> tuple[ExpenseData, dict[str, str]]:
@@ -56,10 +57,10 @@ class ExpenseForm(FlaskForm):
             if text:
                 try:
                     setattr(data, name, parse_day(text))
-                except AmountError as error:
+                except DomainError as error:
                     errors[name] = str(error)
         data.supplier_name = (self.supplier_name.data or "").strip()
-        data.supplier_siret = clean_siret(self.supplier_siret.data)
+        data.supplier_siret = normalise_siret(self.supplier_siret.data)
         data.document_number = (self.document_number.data or "").strip()
         data.label = (self.label.data or "").strip()
         data.category = self.category.data or None
@@ -78,20 +79,20 @@ class ExpenseForm(FlaskForm):
             if text:
                 try:
                     setattr(data, name, parse_amount(text, allow_negative=negative))
-                except AmountError as error:
+                except DomainError as error:
                     errors[name] = str(error)
             else:
                 setattr(data, name, None)
         text = (self.allocation_percent.data or "").strip().rstrip("%").strip() or "100"
         try:
             data.allocation_percent = parse_decimal(text, places=4, maximum=Decimal("1000"))
-        except AmountError as error:
+        except DomainError as error:
             errors["allocation_percent"] = str(error)
             data.allocation_percent = None
         return data, errors
 
     def fill_from(self, expense) -> None:
-        from ..money import format_number
+        from ..kernel.formatting import format_number
 
         self.incurred_on.data = expense.incurred_on.isoformat()
         self.paid_on.data = expense.paid_on.isoformat() if expense.paid_on else ""

@@ -9,21 +9,14 @@ doubles nothing.
 import hashlib
 from dataclasses import dataclass, field
 
-from ..money import N_, translate
-from ..tabular import ImportRefused, Problem, RowReader, cell_amount, cell_date, cell_text, cell_yes_no, read_table
-from .services import (
-    HUNDRED,
-    ZERO,
-    DuplicateFinder,
-    ExpenseData,
-    ExpenseRules,
-    FieldProblem,
-    Match,
-    category_from_text,
-    clean_siret,
-    create_expenses,
-    record_import,
-)
+from ..kernel.errors import DomainError, Problem
+from ..kernel.i18n import N_
+from ..kernel.siret import normalise_siret
+from ..kernel.tabular import RowReader, cell_amount, cell_date, cell_decimal, cell_text, cell_yes_no, read_table
+from ..kernel.transactions import atomic
+from .duplicates import DuplicateFinder, Match
+from .rules import HUNDRED, ZERO, ExpenseData, ExpenseRules, category_from_text
+from .services import create_expenses, record_import
 
 COLUMNS = {
     "incurred_on": "Date",
@@ -81,7 +74,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     if table.problems:
         return result
     if not table.rows:
-        result.problems.append(Problem(None, None, translate(N_("Le fichier ne contient aucune ligne de dépense."))))
+        result.problems.append(Problem(DomainError(N_("Le fichier ne contient aucune ligne de dépense."))))
         return result
     rules = ExpenseRules(operation)
     parsed = []
@@ -90,12 +83,12 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
         category_text = read("category", cell_text, max_length=200)
         category = category_from_text(category_text)
         if category_text and category is None:
-            read.fail("category", translate(N_("catégorie inconnue « %(value)s »"), value=category_text))
+            read.fail("category", DomainError(N_("catégorie inconnue « %(value)s »"), value=category_text))
         data = ExpenseData(
             incurred_on=read("incurred_on", cell_date),
             paid_on=read("paid_on", cell_date),
             supplier_name=read("supplier_name", cell_text, max_length=255),
-            supplier_siret=clean_siret(read("supplier_siret", cell_text, required=False, max_length=20)),
+            supplier_siret=normalise_siret(read("supplier_siret", cell_text, required=False, max_length=20)),
             document_number=read("document_number", cell_text, max_length=64),
             label=read("label", cell_text, max_length=500),
             category=category,
@@ -115,7 +108,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             # Rule checks still run on the cells that were read, so the list is complete.
             for problem in rules.check(data):
                 if problem.field in COLUMNS and data_value_present(data, problem.field):
-                    result.problems.append(Problem(line, COLUMNS[problem.field], problem.message))
+                    result.problems.append(Problem(problem.error, line=line, column=COLUMNS[problem.field]))
             continue
         problems = rules.check(data)
         duplicates = None
@@ -123,9 +116,9 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             duplicates = finder.check(data)
             # A row already recorded is skipped, so it cannot fund anything twice.
             if duplicates.double_funding and duplicates.already_recorded is None:
-                problems.append(FieldProblem("allocation_percent", duplicates.double_funding))
+                problems.append(Problem(duplicates.double_funding, field="allocation_percent"))
         for problem in problems:
-            result.problems.append(Problem(line, COLUMNS.get(problem.field), problem.message))
+            result.problems.append(Problem(problem.error, line=line, column=COLUMNS.get(problem.field)))
         if problems:
             continue
         row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded)
@@ -140,17 +133,16 @@ def data_value_present(data: ExpenseData, name: str) -> bool:
 
 
 def _percent(value, required=False):
-    from ..tabular import cell_decimal
-
     number = cell_decimal(value, places=4, required=False)
     return HUNDRED if number is None else number
 
 
+@atomic
 def import_file(operation, content: bytes, filename: str, user=None, progress=_no_progress) -> ImportCheck:
-    """Check then record every new row, or raise ImportRefused with every problem. Flushes only."""
+    """Check then record every new row, or raise DomainError listing every problem. Flushes only."""
     result = check_file(operation, content, progress)
     if result.problems:
-        raise ImportRefused(result.problems)
+        raise DomainError(problems=result.problems)
     create_expenses(operation, [row.data for row in result.to_import], user)
     record_import(operation, filename, result.sha256, len(result.to_import), len(result.skipped))
     return result

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
-from ..claims.models import Claim
-from ..extensions import db
+from ..kernel.extensions import db
+from .hooks import claim_state, held_lines
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50
@@ -25,10 +25,12 @@ SORTS = {
 
 
 def state_expression():
-    """The state of a line, from its claim and completeness (no per-row query)."""
+    """The state of a line, from the claim that holds it (claims tell its state through
+    ``hooks.claim_state``) and its completeness, in the same query as the lines."""
+    held_by = claim_state(Expense.claim_id)
     return case(
-        (Claim.state.in_(("controlled", "paid")), "controlled"),
-        (Claim.state == "submitted", "claimed"),
+        (held_by.in_(("controlled", "paid")), "controlled"),
+        (held_by == "submitted", "claimed"),
         (Expense.is_complete.is_(False), "incomplete"),
         else_="draft",
     )
@@ -56,7 +58,6 @@ def filtered(operation_id: int, filters: Filters):
     state = state_expression().label("state")
     query = (
         select(Expense, state)
-        .outerjoin(Claim, Claim.id == Expense.claim_id)
         .where(Expense.operation_id == operation_id, Expense.deleted_at.is_(None))
     )
     return _where(query, filters)
@@ -139,8 +140,6 @@ def totals_of_lines(operation_id: int, filters: Filters) -> Totals:
         .select_from(Expense)
         .where(Expense.operation_id == operation_id, Expense.deleted_at.is_(None))
     )
-    if filters.state:
-        query = query.outerjoin(Claim, Claim.id == Expense.claim_id)
     return _totals(db.session.execute(_where(query, filters)).one())
 
 
@@ -235,10 +234,8 @@ class PageMarks:
 
 
 def page_marks(operation_id: int, expenses) -> PageMarks:
-    """Documents, possible duplicates and suspicion flags of the lines of one page, with
-    one query each (whatever the page size)."""
-    from ..alerts.services import suspected_cost_lines
-
+    """Documents, possible duplicates and held lines of one page, with one query each
+    (whatever the page size)."""
     marks = PageMarks()
     ids = [expense.id for expense in expenses]
     if not ids:
@@ -267,7 +264,7 @@ def page_marks(operation_id: int, expenses) -> PageMarks:
     )
     looks_alike = or_(same_document, same_amount_and_date)
     marks.duplicates = set(db.session.scalars(select(Expense.id).where(Expense.id.in_(ids), looks_alike)))
-    marks.suspected = {line_id for kind, line_id in suspected_cost_lines(operation_id) if kind == "expense"}
+    marks.suspected = set(held_lines(operation_id)) & set(ids)
     return marks
 
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..db_types import Money, Rate
-from ..extensions import db
-from ..money import N_
+from ..kernel.audit.models import utcnow
+from ..kernel.audit.services import Audited
+from ..kernel.db_types import Money, Rate
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
 
 DOCUMENT_KINDS = {
     "invoice": N_("Facture ou pièce de valeur probante équivalente"),
@@ -78,7 +78,6 @@ class Expense(Audited, db.Model):
     documents = relationship(
         "SupportingDocument", back_populates="expense", order_by="SupportingDocument.id", cascade="all, delete-orphan"
     )
-    claim = relationship("Claim", foreign_keys=[claim_id])
 
 
 class SupportingDocument(Audited, db.Model):

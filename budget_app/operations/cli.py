@@ -4,30 +4,22 @@ import json
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
+from ..kernel.formatting import format_money, format_percent
+from ..kernel.transactions import command_transaction, fail
 from .loader import load_operation_file
-from .services import PlanError, find_operation, plan_figures
+from .plans import plan_figures
+from .services import find_operation
 
 operations_cli = AppGroup("operations", help="Opérations, plans de financement, enveloppes.")
-
-
-def _fail(lines):
-    db.session.rollback()
-    for line in lines:
-        click.echo(f"Erreur : {line}", err=True)
-    raise SystemExit(1)
 
 
 @operations_cli.command("load")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--amendment", "reason", help="Motif de l'avenant : enregistre le plan du fichier comme nouvelle version.")
+@command_transaction
 def load_command(path, reason):
     """Crée l'opération du fichier TOML, ou enregistre un avenant (--amendment)."""
-    try:
-        result = load_operation_file(path, amendment=reason)
-    except PlanError as exc:
-        _fail(exc.lines())
-    db.session.commit()
+    result = load_operation_file(path, amendment=reason)
     for line in result.messages:
         click.echo(line)
 
@@ -39,14 +31,12 @@ def show_command(code, as_json):
     """Affiche le plan de financement de la version en vigueur."""
     operation = find_operation(code)
     if operation is None or operation.current_plan is None:
-        _fail([f"opération inconnue ou sans plan : {code}"])
+        fail([f"opération inconnue ou sans plan : {code}"])
     version = operation.current_plan
     figures = plan_figures(version)
     if as_json:
         click.echo(json.dumps(figures.as_json(operation.code, version.number), ensure_ascii=False, indent=2))
         return
-    from ..money import format_money, format_percent
-
     click.echo(f"{operation.code} — {operation.title}")
     click.echo(f"Période : {operation.start_date:%d/%m/%Y} - {operation.end_date:%d/%m/%Y} · plan version {version.number}")
     click.echo("Dépenses :")

@@ -6,7 +6,9 @@ Every amount is rounded half-up to the cent once.
 """
 from decimal import Decimal
 
-from ..money import N_, quantize
+from ..kernel.errors import DomainError
+from ..kernel.i18n import N_
+from ..kernel.money import quantize
 from .models import FLAT_RATES
 
 DIRECT_CATEGORIES = ("PERSONNEL", "FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS", "NATURE")
@@ -26,39 +28,30 @@ ORDER = ("PERSONNEL_20", "INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25", "RESTANT
 ZERO = Decimal("0.00")
 
 
-class FlatRateError(ValueError):
-    """A flat-rate choice the regulation does not allow; ``message`` is marked for translation."""
-
-    def __init__(self, message: str, **values):
-        super().__init__(message % values if values else message)
-        self.message = message
-        self.values = values
-
-
 def ceiling(code: str) -> Decimal:
     return FLAT_RATES[code][1]
 
 
 def check_flat_rate_choice(rates: dict[str, Decimal]) -> None:
-    """Raise FlatRateError when a rate is unknown, not positive, above its ceiling, or the
+    """Raise DomainError when a rate is unknown, not positive, above its ceiling, or the
     combination is not allowed."""
     for code, rate in rates.items():
         if code not in FLAT_RATES:
-            raise FlatRateError(N_("Taux forfaitaire inconnu : %(code)s."), code=code)
+            raise DomainError(N_("Taux forfaitaire inconnu : %(code)s."), code=code)
         if rate <= 0:
-            raise FlatRateError(N_("Le taux %(code)s doit être positif."), code=code)
+            raise DomainError(N_("Le taux %(code)s doit être positif."), code=code)
         if rate > ceiling(code):
-            raise FlatRateError(
+            raise DomainError(
                 N_("Le taux %(code)s ne peut dépasser %(ceiling)s %%."), code=code, ceiling=ceiling(code)
             )
     # CPR 56(1): the 40 % rate covers all remaining costs, so it stands alone (except participants).
     if "RESTANTS_40" in rates and set(rates) - {"RESTANTS_40"}:
-        raise FlatRateError(
+        raise DomainError(
             N_("Le taux forfaitaire RESTANTS_40 (RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
         )
     # One method for indirect costs.
     if len(set(rates) & set(INDIRECT_CODES)) > 1:
-        raise FlatRateError(N_("Un seul taux forfaitaire de coûts indirects peut être retenu."))
+        raise DomainError(N_("Un seul taux forfaitaire de coûts indirects peut être retenu."))
 
 
 def flat_rate_bases(rates: dict[str, Decimal], costs: dict[str, Decimal]) -> dict[str, Decimal]:

@@ -1,7 +1,7 @@
 """The operation file (TOML): the fixtures of ``fixtures/`` and ``operations load FILE``.
 
 Parsing turns the file into service inputs and names the field of every problem
-(``plan.costs[2].amount : montant invalide``); the rules themselves are in services.py,
+(``plan.costs[2].amount : montant invalide``); the rules themselves are in rules.py,
 so the file, the form and the CLI cannot disagree. Nothing is written unless the whole
 file is valid. Decimal numbers are read as Decimal, never float.
 """
@@ -11,12 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..audit.services import record
-from ..money import CENT, N_, AmountError, parse_amount, parse_day, parse_decimal, translate
-from .services import (
-    CostLine, EnvelopeInput, FlatRateLine, OperationInput, OrganisationInput, PlanError, PlanInput, ResourceLine,
-    create_operation, ensure_envelope, find_operation, normalise_siret, record_amendment, same_plan,
-)
+from ..kernel.audit.services import record
+from ..kernel.errors import DomainError
+from ..kernel.i18n import N_, translate
+from ..kernel.money import CENT, parse_amount, parse_day, parse_decimal
+from ..kernel.siret import normalise_siret
+from .rules import CostLine, EnvelopeInput, FlatRateLine, OperationInput, OrganisationInput, PlanInput, ResourceLine, problem
+from .services import create_operation, ensure_envelope, find_operation, record_amendment, same_plan
 
 # Said by `flask seed` when a fixture's operation exists with another plan.
 SEED_KEPT = N_("%(file)s : opération déjà présente avec un autre plan, laissée telle quelle.")
@@ -29,7 +30,7 @@ class _Reader:
         self.errors = []
 
     def error(self, path, message, **values):
-        self.errors.append((path, translate(message, **values)))
+        self.errors.append(problem(path, message, **values))
 
     def table(self, data, path, required=True):
         value = data.get(path.rsplit(".", 1)[-1]) if isinstance(data, dict) else None
@@ -72,7 +73,7 @@ class _Reader:
         if isinstance(value, str):
             try:
                 return parse_day(value)
-            except AmountError:
+            except DomainError:
                 pass
         self.error(f"{path}.{key}", N_("date invalide (AAAA-MM-JJ ou JJ/MM/AAAA)"))
         return None
@@ -94,7 +95,7 @@ class _Reader:
             value = format(value.quantize(CENT), "f")
         try:
             return parse_amount(value)
-        except AmountError as exc:
+        except DomainError as exc:
             self.error(f"{path}.{key}", N_("montant invalide (%(detail)s)"), detail=str(exc))
             return None
 
@@ -109,7 +110,7 @@ class _Reader:
             return default
         try:
             return parse_decimal(value, places=4, maximum=Decimal("100"))
-        except AmountError as exc:
+        except DomainError as exc:
             self.error(f"{path}.{key}", N_("taux invalide (%(detail)s)"), detail=str(exc))
             return default
 
@@ -159,12 +160,12 @@ def _organisation(reader, data, path):
 
 
 def parse_operation_file(text: str) -> OperationFile:
-    """The file's content as service inputs; PlanError naming every bad field."""
+    """The file's content as service inputs; a DomainError naming every bad field."""
     reader = _Reader()
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise PlanError([("", translate(N_("fichier TOML illisible : %(detail)s"), detail=str(exc)))]) from exc
+        raise DomainError(problems=[problem("", N_("fichier TOML illisible : %(detail)s"), detail=str(exc))]) from exc
     reader.unknown(data, TOP_KEYS, "")
     demo = data.get("demo", False)
     if not isinstance(demo, bool):
@@ -238,7 +239,7 @@ def parse_operation_file(text: str) -> OperationFile:
         if kind is not None and name is not None and amount is not None:
             plan.resources.append(ResourceLine(kind, name, amount))
     if reader.errors:
-        raise PlanError(reader.errors)
+        raise DomainError(problems=reader.errors)
     return OperationFile(demo=demo, organisation=organisation, operation=operation, plan=plan, envelope=envelope)
 
 
@@ -258,7 +259,7 @@ def load_operation(text: str, amendment: str | None = None, source: str = "") ->
     existing = find_operation(op.code)
     if existing is None:
         if amendment:
-            raise PlanError([("operation.code", translate(N_("aucune opération %(code)s à modifier par avenant"), code=op.code))])
+            raise DomainError(problems=[problem("operation.code", N_("aucune opération %(code)s à modifier par avenant"), code=op.code)])
         envelope = None
         created_envelope = False
         if parsed.envelope is not None:
@@ -284,9 +285,10 @@ def load_operation(text: str, amendment: str | None = None, source: str = "") ->
                           [translate(N_("Opération %(code)s déjà à jour (plan version %(version)s) : rien à faire."),
                                      code=op.code, version=current.number)])
     if not amendment:
-        raise PlanError([("operation.code", translate(
+        raise DomainError(problems=[problem(
+            "operation.code",
             N_("l'opération %(code)s existe déjà avec un autre plan : enregistrez un avenant avec --amendment \"motif\""),
-            code=op.code))])
+            code=op.code)])
     plan = parsed.plan
     plan.reason = amendment
     version = record_amendment(existing, plan, end_date=op.end_date, fse_rate=op.fse_rate, fse_amount=op.fse_amount)
@@ -300,5 +302,5 @@ def load_operation_file(path, amendment: str | None = None) -> LoadResult:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError([("", translate(N_("fichier illisible : %(detail)s"), detail=str(exc)))]) from exc
+        raise DomainError(problems=[problem("", N_("fichier illisible : %(detail)s"), detail=str(exc))]) from exc
     return load_operation(text, amendment=amendment, source=path.name)

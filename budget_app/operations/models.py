@@ -10,11 +10,12 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..db_types import Money, Rate
-from ..extensions import db
-from ..money import N_
+from ..accounts.models import OperationMember, User
+from ..kernel.audit.models import utcnow
+from ..kernel.audit.services import Audited
+from ..kernel.db_types import Money, Rate
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
 
 ORGANISATION_KINDS = {
     "collectivite": N_("Collectivité"),
@@ -102,15 +103,6 @@ class Envelope(Audited, db.Model):
     operations = relationship("Operation", back_populates="envelope", order_by="Operation.code")
 
 
-class OperationMember(Audited, db.Model):
-    """A finance officer or controller assigned to an operation: they see only these."""
-
-    __tablename__ = "operation_members"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), primary_key=True)
-
-
 class Operation(Audited, db.Model):
     __tablename__ = "operations"
     __table_args__ = (
@@ -146,7 +138,8 @@ class Operation(Audited, db.Model):
 
     organisation = relationship("Organisation")
     envelope = relationship("Envelope", back_populates="operations")
-    members = relationship("User", secondary="operation_members", back_populates="operations", order_by="User.email")
+    # Finance officers and controllers assigned to the operation (accounts.assignments).
+    members = relationship(User, secondary=OperationMember.__table__, order_by=User.email, viewonly=True)
     plan_versions = relationship(
         "PlanVersion", back_populates="operation", order_by="PlanVersion.number", cascade="all, delete-orphan"
     )

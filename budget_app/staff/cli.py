@@ -11,16 +11,16 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from ..extensions import db
-from ..tabular import ImportRefused
-from . import services
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.transactions import fail
+from ..operations.services import find_operation
+from . import imports
 
 staff_cli = AppGroup("staff", help="Personnel affecté aux opérations (taux horaires, temps fixe).")
 timesheets_cli = AppGroup("timesheets", help="Fiches de temps mensuelles.")
 
-# Registered by budget_app/cli.py.
 COMMANDS = [staff_cli, timesheets_cli]
 
 # Below this many rows the check is instant: no progress bar.
@@ -28,9 +28,7 @@ PROGRESS_FROM_ROWS = 500
 
 
 def _operation(code):
-    from ..operations.models import Operation
-
-    operation = db.session.scalar(select(Operation).where(Operation.code == code))
+    operation = find_operation(code)
     if operation is None:
         raise click.ClickException(f"opération inconnue : {code}")
     return operation
@@ -39,7 +37,7 @@ def _operation(code):
 def _run(kind, code, path, **options):
     operation = _operation(code)
     content = Path(path).read_bytes()
-    importer = services.import_staff if kind == "staff" else services.import_timesheets
+    importer = imports.import_staff if kind == "staff" else imports.import_timesheets
     bars = []
 
     def progress(total):
@@ -53,18 +51,14 @@ def _run(kind, code, path, **options):
 
     try:
         report = importer(operation, content, filename=Path(path).name, progress=progress, **options)
-    except ImportRefused as refused:
-        db.session.rollback()
+    except DomainError as refused:
         _close(bars)
+        if not refused.problems:
+            fail([str(refused)])
         click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
         for problem in refused.problems:
             click.echo(str(problem), err=True)
-        sys.exit(1)
-    except services.StaffError as error:
-        db.session.rollback()
-        _close(bars)
-        click.echo(f"Erreur : {error}", err=True)
-        sys.exit(1)
+        fail([])
     _close(bars)
     db.session.commit()
     click.echo(report.summary)

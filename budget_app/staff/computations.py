@@ -11,51 +11,28 @@
 Each computation is returned with its text, in French, with the exact figures used
 ("137,5 h × 32,00 €/h = 4 400,00 €"): it is stored with the amount, so an auditor reads
 years later how each amount was obtained (CPR annex XIII). The text uses plain spaces as
-thousands separators so that it copies unchanged into any spreadsheet or report.
+thousands separators so that it copies unchanged into any spreadsheet or report. Pages
+show the same computation in the reader's language (``line_text``, ``rate_text``).
 """
 from decimal import Decimal
 
-from ..money import cents
+from ..kernel.formatting import format_money, format_hours, format_percent
+from ..kernel.i18n import current_locale
+from ..kernel.money import cents
 
 HUNDRED = Decimal(100)
 
 
-def _group(digits: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return " ".join(groups)
+def euros(value: Decimal, locale: str = "fr") -> str:
+    return format_money(value, locale, plain=True)
 
 
-def french_number(value: Decimal, places: int | None = None) -> str:
-    """1234.5 -> "1 234,5"; with ``places`` the number is printed with exactly that many
-    decimals (already rounded by the caller), else trailing zeros are dropped."""
-    value = Decimal(value)
-    if places is not None:
-        text = format(value.quantize(Decimal(1).scaleb(-places)), "f")
-    else:
-        text = format(value.normalize(), "f") if value != value.to_integral() else format(value.to_integral(), "f")
-    sign = ""
-    if text.startswith("-"):
-        sign, text = "-", text[1:]
-    whole, _, fraction = text.partition(".")
-    if fraction and places is None:
-        fraction = fraction.rstrip("0")
-    return sign + _group(whole) + ("," + fraction if fraction else "")
+def hours_text(value: Decimal, locale: str = "fr") -> str:
+    return format_hours(value, locale, plain=True)
 
 
-def euros(value: Decimal) -> str:
-    return f"{french_number(value, 2)} €"
-
-
-def hours_text(value: Decimal) -> str:
-    return f"{french_number(value)} h"
-
-
-def percent_text(value: Decimal) -> str:
-    return f"{french_number(value)} %"
+def percent_text(value: Decimal, locale: str = "fr") -> str:
+    return format_percent(value, locale, places=None, plain=True)
 
 
 def reference_hours(divisor: int, working_share: Decimal) -> Decimal:
@@ -66,25 +43,52 @@ def reference_hours(divisor: int, working_share: Decimal) -> Decimal:
 def hourly_rate(annual_cost: Decimal, divisor: int, working_share: Decimal = HUNDRED) -> tuple[Decimal, str]:
     """CPR 55(2)(a). 41 280,00 € / 1 720 h = 24,00 €/h; part time
     20 640,00 € / (1 720 h × 50 % = 860 h) = 24,00 €/h."""
-    hours = reference_hours(divisor, working_share)
-    rate = cents(Decimal(annual_cost) / hours)
+    rate = cents(Decimal(annual_cost) / reference_hours(divisor, working_share))
+    return rate, rate_text(annual_cost, divisor, working_share, rate, "fr")
+
+
+def rate_text(annual_cost, divisor, working_share, rate, locale: str | None = None) -> str:
+    locale = locale or current_locale()
     if Decimal(working_share) == HUNDRED:
-        text = f"{euros(annual_cost)} / {hours_text(Decimal(divisor))} = {euros(rate)}/h"
-    else:
-        text = (
-            f"{euros(annual_cost)} / ({hours_text(Decimal(divisor))} × {percent_text(working_share)}"
-            f" = {hours_text(hours)}) = {euros(rate)}/h"
-        )
-    return rate, text
+        return f"{euros(annual_cost, locale)} / {hours_text(Decimal(divisor), locale)} = {euros(rate, locale)}/h"
+    hours = reference_hours(divisor, working_share)
+    return (
+        f"{euros(annual_cost, locale)} / ({hours_text(Decimal(divisor), locale)} × {percent_text(working_share, locale)}"
+        f" = {hours_text(hours, locale)}) = {euros(rate, locale)}/h"
+    )
 
 
 def hourly_amount(hours: Decimal, rate: Decimal) -> tuple[Decimal, str]:
     """A month of hourly staff: 137,5 h × 32,00 €/h = 4 400,00 €."""
     amount = cents(Decimal(hours) * Decimal(rate))
-    return amount, f"{hours_text(hours)} × {euros(rate)}/h = {euros(amount)}"
+    return amount, hourly_text(hours, rate, amount, "fr")
+
+
+def hourly_text(hours, rate, amount, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return f"{hours_text(hours, locale)} × {euros(rate, locale)}/h = {euros(amount, locale)}"
 
 
 def fixed_share_amount(monthly_cost: Decimal, fixed_percent: Decimal) -> tuple[Decimal, str]:
     """CPR 55(5): 2 800,00 € × 50 % = 1 400,00 €."""
     amount = cents(Decimal(monthly_cost) * Decimal(fixed_percent) / HUNDRED)
-    return amount, f"{euros(monthly_cost)} × {percent_text(fixed_percent)} = {euros(amount)}"
+    return amount, fixed_share_text(monthly_cost, fixed_percent, amount, "fr")
+
+
+def fixed_share_text(monthly_cost, fixed_percent, amount, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return f"{euros(monthly_cost, locale)} × {percent_text(fixed_percent, locale)} = {euros(amount, locale)}"
+
+
+def line_text(line, locale: str | None = None) -> str:
+    """A staff cost line's computation in the reader's language, from its stored figures."""
+    if line.hours is not None and line.hourly_rate is not None:
+        return hourly_text(line.hours, line.hourly_rate, line.amount, locale)
+    if line.monthly_cost is not None and line.fixed_percent is not None:
+        return fixed_share_text(line.monthly_cost, line.fixed_percent, line.amount, locale)
+    return line.computation
+
+
+def annual_cost_text(cost, locale: str | None = None) -> str:
+    """An annual cost's hourly-rate computation in the reader's language."""
+    return rate_text(cost.annual_cost, cost.hours_divisor, cost.working_share, cost.hourly_rate, locale)

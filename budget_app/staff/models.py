@@ -10,11 +10,10 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.models import utcnow
-from ..audit.services import Audited
-from ..db_types import Hours, Money, Rate
-from ..extensions import db
-from ..money import N_
+from ..kernel.audit.services import Audited
+from ..kernel.db_types import Hours, Money, Rate
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
 
 ASSIGNMENT_METHODS = {
     "hourly": N_("Taux horaire, méthode A (RPDC 55(2)(a))"),
@@ -27,6 +26,9 @@ TIMESHEET_STATES = {
     "approved": N_("Approuvée"),
     "locked": N_("Verrouillée (demandée)"),
 }
+# A month's cost line counts (in lists, totals and claims) once its timesheet is approved;
+# a claim's submission locks it.
+CLAIMABLE_TIMESHEET_STATES = ("approved", "locked")
 
 
 def _percent_check(condition: str, name: str):
@@ -157,4 +159,3 @@ class StaffCostLine(Audited, db.Model):
     operation = relationship("Operation")
     person = relationship("Person")
     timesheet = relationship("Timesheet", back_populates="cost_line")
-    claim = relationship("Claim", foreign_keys=[claim_id])

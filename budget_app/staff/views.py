@@ -1,54 +1,67 @@
-"""Staff, hourly rates, fixed shares and timesheets (issue 5).
+"""Staff, hourly rates, fixed shares and timesheets.
 
-Views are thin: the operation is loaded and authorised by ``access.enforce_policy``;
-every rule is in ``services`` (the forms are one-row imports); one commit per request.
-"""
-import secrets
-import time
-from datetime import date
+Views are thin: the operation is loaded and authorised by ``accounts.access``; the forms
+are one-row imports (``imports``); the request commits once."""
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import visible_operations_query
 from ..accounts.models import User
-from ..accounts.roles import ADMIN, AUDITOR, CONTROLLER, FINANCE_OFFICER
-from ..extensions import db
-from ..navigation import register_nav
-from ..tabular import CellError, ImportRefused, cell_month
-from . import computations, services
-from .models import ASSIGNMENT_METHODS, TIMESHEET_STATES, StaffAssignment, Timesheet
+from ..accounts.navigation import register_nav
+from ..accounts.policy import may
+from ..kernel import staging
+from ..kernel.errors import Conflict, DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import format_number
+from ..kernel.i18n import translate_label
+from ..kernel.tabular import cell_month
+from ..operations.services import visible_operations_query
+from . import computations, imports, queries
+from .changes import OUTCOME_LABELS
+from .forms import ImportForm, StaffForm, TimesheetActionForm, TimesheetForm
+from .hooks import claim_numbers
+from .lifecycle import changeable_problem, change_state, user_moves
+from .models import ASSIGNMENT_METHODS, TIMESHEET_STATES, Timesheet
+from .people import STAFF_COLUMNS
+from .timesheets import TIMESHEET_COLUMNS
 
 bp = Blueprint("staff", __name__)
-
-READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}
-register_nav("staff.index", _l("Personnel"), READERS, order=40)
+register_nav("staff.index", _l("Personnel"), order=40)
 
 IMPORT_KINDS = {
     "staff": {
         "endpoint": "staff.import_staff",
         "title": _l("Importer le personnel"),
-        "columns": services.STAFF_COLUMNS,
+        "columns": STAFF_COLUMNS,
         "example": "personnel-exemple.csv",
         "done": "staff.people",
     },
     "timesheets": {
         "endpoint": "staff.import_timesheets",
         "title": _l("Importer des fiches de temps"),
-        "columns": services.TIMESHEET_COLUMNS,
+        "columns": TIMESHEET_COLUMNS,
         "example": "temps-exemple.csv",
         "done": "staff.timesheets",
     },
 }
+CONFLICT = _l(
+    "Cette fiche a été modifiée par quelqu'un d'autre pendant votre saisie. Vos valeurs sont conservées "
+    "ci-dessous ; vérifiez la fiche actuelle puis enregistrez à nouveau."
+)
 
 
-def _may_write() -> bool:
-    return current_user.role == FINANCE_OFFICER
+@bp.app_context_processor
+def staff_labels():
+    return {
+        "staff_computation": computations.line_text,
+        "rate_computation": computations.annual_cost_text,
+        "timesheet_state_label": lambda state: translate_label(TIMESHEET_STATES, state),
+    }
 
 
 @bp.route("/personnel")
@@ -60,8 +73,8 @@ def index():
 @bp.route("/operations/<operation_code>/personnel")
 def people():
     operation = g.operation
-    assignments = services.assignments_of(operation)
-    declared = services.hours_by_person_year([a.person_id for a in assignments])
+    assignments = queries.assignments_of(operation)
+    declared = queries.hours_by_person_year([a.person_id for a in assignments])
     return render_template(
         "staff/people.html",
         operation=operation,
@@ -69,7 +82,7 @@ def people():
         declared=declared,
         methods=ASSIGNMENT_METHODS,
         reference_hours=computations.reference_hours,
-        may_write=_may_write(),
+        may_write=may("staff.add_staff"),
     )
 
 
@@ -88,24 +101,21 @@ def _problems_by_field(problems, columns):
 @bp.route("/operations/<operation_code>/personnel/saisie", methods=["GET", "POST"])
 def add_staff():
     operation = g.operation
-    values = {key: "" for key in services.STAFF_COLUMNS}
-    values["method"] = "horaire"
+    form = StaffForm()
+    values = form.values()
     errors, general = {}, []
-    if request.method == "POST":
-        values = {key: request.form.get(key, "").strip() for key in services.STAFF_COLUMNS}
+    if form.validate_on_submit():
         try:
-            change = services.save_staff_row(operation, values)
-        except ImportRefused as refused:
-            db.session.rollback()
-            errors, general = _problems_by_field(refused.problems, services.STAFF_COLUMNS)
+            change = imports.save_staff_row(operation, values)
+        except DomainError as refused:
+            errors, general = _problems_by_field(refused.problems, STAFF_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
-            db.session.commit()
             flash(_("%(name)s : %(detail)s (%(outcome)s).", name=f"{values['first_name']} {values['last_name']}",
-                    detail=change.detail, outcome=_(services.OUTCOME_LABELS[change.outcome])), "success")
+                    detail=change.detail, outcome=_(OUTCOME_LABELS[change.outcome])), "success")
             return redirect(url_for("staff.people"))
     return render_template(
         "staff/staff_form.html", operation=operation, values=values, errors=errors, general=general,
-        columns=services.STAFF_COLUMNS,
+        columns=STAFF_COLUMNS,
     )
 
 
@@ -115,7 +125,7 @@ def _selected_month():
         return None
     try:
         return cell_month(text)
-    except CellError:
+    except DomainError:
         flash(_("Mois invalide : %(value)s (attendu aaaa-mm).", value=text), "error")
         return None
 
@@ -124,21 +134,22 @@ def _selected_month():
 def timesheets():
     operation = g.operation
     month = _selected_month()
-    sheets = services.timesheets_of(operation, month)
+    sheets = queries.timesheets_of(operation, month)
     user_ids = {sheet.entered_by_id for sheet in sheets} | {sheet.approved_by_id for sheet in sheets}
     users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids - {None})))}
+    held = {sheet.cost_line.claim_id for sheet in sheets if sheet.cost_line and sheet.cost_line.claim_id}
     return render_template(
         "staff/timesheets.html",
         operation=operation,
         sheets=sheets,
         month=month,
-        months=services.months_of(operation),
+        months=queries.months_of(operation),
         users=users,
         states=TIMESHEET_STATES,
-        transitions=services.TRANSITIONS,
-        action_labels=services.ACTION_LABELS,
-        changeable=services.changeable_problem,
-        may_write=_may_write(),
+        moves=user_moves,
+        changeable=changeable_problem,
+        claim_numbers=claim_numbers(held),
+        may_write=may("staff.timesheet_action"),
     )
 
 
@@ -150,52 +161,46 @@ def _timesheet_or_404(timesheet_id) -> Timesheet:
 
 
 def _sheet_values(sheet: Timesheet) -> dict:
-    def number(value):
-        return computations.french_number(value) if value is not None else ""
+    def number(value, places=None):
+        return format_number(value, "fr", places, plain=True) if value is not None else ""
 
     return {
         "registration_number": sheet.assignment.person.registration_number,
         "month": f"{sheet.month.year}-{sheet.month.month:02d}",
         "hours_on_operation": number(sheet.hours_on_operation),
         "hours_worked": number(sheet.hours_worked),
-        "monthly_cost": computations.french_number(sheet.monthly_cost, 2) if sheet.monthly_cost is not None else "",
+        "monthly_cost": number(sheet.monthly_cost, 2),
     }
 
 
 def _timesheet_form(sheet: Timesheet | None):
     operation = g.operation
-    values = _sheet_values(sheet) if sheet else {key: "" for key in services.TIMESHEET_COLUMNS}
+    form = TimesheetForm()
+    values = _sheet_values(sheet) if sheet else {key: "" for key in TIMESHEET_COLUMNS}
     if sheet is None and request.args.get("mois"):
         values["month"] = request.args["mois"][:7]
     version = sheet.version if sheet else None
     errors, general = {}, []
     if sheet is not None and request.method == "GET":
-        blocked = services.changeable_problem(sheet)
-        if blocked:
-            flash(blocked, "error")
+        blocked = changeable_problem(sheet)
+        if blocked is not None:
+            flash(str(blocked), "error")
             return redirect(url_for("staff.timesheets"))
-    if request.method == "POST":
-        values = {key: request.form.get(key, "").strip() for key in services.TIMESHEET_COLUMNS}
+    if form.validate_on_submit():
+        values = form.values()
         if sheet is not None:
             values["registration_number"] = sheet.assignment.person.registration_number
+        seen_version = int(form.version.data) if sheet is not None and (form.version.data or "").isdigit() else None
         try:
-            seen_version = int(request.form.get("version", "")) if sheet is not None else None
-        except ValueError:
-            seen_version = None
-        try:
-            change = services.save_timesheet(operation, values, current_user, sheet=sheet, version=seen_version)
-            db.session.commit()
-        except ImportRefused as refused:
+            change = imports.save_timesheet(operation, values, current_user, sheet=sheet, version=seen_version)
+        except (Conflict, StaleDataError):
             db.session.rollback()
-            errors, general = _problems_by_field(refused.problems, services.TIMESHEET_COLUMNS)
-        except (services.StaffError, StaleDataError) as error:
-            db.session.rollback()
-            general = [str(error) if isinstance(error, services.StaffError) else _(
-                "Cette fiche a été modifiée par quelqu'un d'autre pendant votre saisie. Vos valeurs sont conservées "
-                "ci-dessous ; vérifiez la fiche actuelle puis enregistrez à nouveau.")]
+            general = [str(CONFLICT)]
             if sheet is not None:
                 db.session.refresh(sheet)
                 version = sheet.version
+        except DomainError as refused:
+            errors, general = _problems_by_field(refused.problems, TIMESHEET_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
             flash(_("Fiche enregistrée en brouillon : %(detail)s.", detail=change.detail), "success")
             return redirect(url_for("staff.timesheets", mois=values["month"][:7] if values.get("month") else None))
@@ -209,8 +214,8 @@ def _timesheet_form(sheet: Timesheet | None):
         values=values,
         errors=errors,
         general=general,
-        columns=services.TIMESHEET_COLUMNS,
-        assignments=services.assignments_of(operation),
+        columns=TIMESHEET_COLUMNS,
+        assignments=queries.assignments_of(operation),
         states=TIMESHEET_STATES,
     )
 
@@ -228,23 +233,23 @@ def edit_timesheet(timesheet_id):
 @bp.route("/operations/<operation_code>/fiches-de-temps/<int:timesheet_id>/etat", methods=["POST"])
 def timesheet_action(timesheet_id):
     sheet = _timesheet_or_404(timesheet_id)
-    action = request.form.get("action", "")
+    form = TimesheetActionForm()
     month = f"{sheet.month.year}-{sheet.month.month:02d}"
+    changed = _("Cette fiche a changé depuis l'affichage de la page : vérifiez-la puis recommencez.")
+    seen_version = int(form.version.data) if (form.version.data or "").isdigit() else sheet.version
+    if not form.validate_on_submit() or seen_version != sheet.version:
+        flash(changed, "error")
+        return redirect(url_for("staff.timesheets", mois=month))
     try:
-        seen_version = int(request.form.get("version", sheet.version))
-    except ValueError:
-        seen_version = -1
-    try:
-        if seen_version != sheet.version:
-            raise services.StaffError(_("Cette fiche a changé depuis l'affichage de la page : vérifiez-la puis recommencez."))
-        services.change_state(sheet, action, current_user)
-        db.session.commit()
-    except (services.StaffError, StaleDataError) as error:
+        change_state(sheet, form.action.data or "", current_user)
+    except (Conflict, StaleDataError):
         db.session.rollback()
-        flash(str(error) if isinstance(error, services.StaffError) else _(
-            "Cette fiche a changé depuis l'affichage de la page : vérifiez-la puis recommencez."), "error")
+        flash(changed, "error")
+    except DomainError as error:
+        flash(str(error), "error")
     else:
-        flash(_("Fiche de %(month)s : %(state)s.", month=month, state=_(TIMESHEET_STATES[sheet.state])), "success")
+        flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
+              "success")
     return redirect(url_for("staff.timesheets", mois=month))
 
 
@@ -252,13 +257,15 @@ def timesheet_action(timesheet_id):
 def cost_lines():
     operation = g.operation
     month = _selected_month()
+    lines = queries.cost_lines_of(operation, month)
     return render_template(
         "staff/cost_lines.html",
         operation=operation,
-        lines=services.cost_lines_of(operation, month),
-        total=services.cost_lines_total(operation, month),
+        lines=lines,
+        total=queries.cost_lines_total(operation, month),
         month=month,
-        months=services.months_of(operation),
+        months=queries.months_of(operation),
+        claim_numbers=claim_numbers({line.claim_id for line in lines if line.claim_id}),
         reference_hours=computations.reference_hours,
     )
 
@@ -266,32 +273,18 @@ def cost_lines():
 # ---------------------------------------------------------------- imports: upload, preview, confirm
 
 
-PENDING_MAX_AGE_SECONDS = 24 * 3600
-
-
-def _pending_dir() -> Path:
-    """Files waiting for confirmation, under the upload folder (outside static/), random names;
-    those left unconfirmed for a day are removed."""
-    path = Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / "pending-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    limit = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in path.iterdir():
-        if old.is_file() and old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
-    return path
-
-
 def _run_import(kind, content, filename, apply):
     if kind == "staff":
-        return services.import_staff(g.operation, content, filename=filename, apply=apply)
-    return services.import_timesheets(g.operation, content, filename=filename, user=current_user, apply=apply)
+        return imports.import_staff(g.operation, content, filename=filename, apply=apply)
+    return imports.import_timesheets(g.operation, content, filename=filename, user=current_user, apply=apply)
 
 
 def _import_page(kind):
     spec = IMPORT_KINDS[kind]
+    form = ImportForm()
     context = {"operation": g.operation, "spec": spec, "kind": kind, "problems": None, "report": None, "token": None}
-    if request.method == "POST" and request.form.get("token"):
-        return _confirm_import(kind, spec)
+    if request.method == "POST" and form.token.data:
+        return _confirm_import(kind, spec, form.token.data)
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -301,43 +294,27 @@ def _import_page(kind):
         filename = Path(upload.filename).name[:200]
         try:
             report = _run_import(kind, content, filename, apply=False)
-        except ImportRefused as refused:
-            db.session.rollback()
-            context["problems"] = refused.problems
+        except DomainError as refused:
+            context["problems"] = refused.problems or [str(refused)]
             context["filename"] = filename
             return render_template("staff/import.html", **context), 422
-        db.session.rollback()
-        token = secrets.token_urlsafe(24)
-        (_pending_dir() / token).write_bytes(content)
-        session[f"staff_import_{kind}"] = {"token": token, "operation": g.operation.code, "filename": filename,
-                                          "sha256": services.content_digest(content)}
+        token = staging.stage(f"staff-{kind}", g.operation.code, content, filename)
         context.update(report=report, token=token, filename=filename)
     return render_template("staff/import.html", **context)
 
 
-def _confirm_import(kind, spec):
-    pending = session.get(f"staff_import_{kind}") or {}
-    token = request.form.get("token", "")
-    if not pending or not secrets.compare_digest(pending.get("token", ""), token) or pending.get("operation") != g.operation.code:
+def _confirm_import(kind, spec, token):
+    staged = staging.take(f"staff-{kind}", g.operation.code, token)
+    if staged is None:
         flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
         return redirect(url_for(spec["endpoint"]))
-    path = _pending_dir() / pending["token"]
-    session.pop(f"staff_import_{kind}", None)
-    if not path.is_file():
-        flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
-        return redirect(url_for(spec["endpoint"]))
-    content = path.read_bytes()
-    path.unlink()
-    if services.content_digest(content) != pending.get("sha256"):
-        abort(400)
     try:
         # Checked again: the data may have changed since the preview.
-        report = _run_import(kind, content, pending["filename"], apply=True)
-        db.session.commit()
-    except ImportRefused as refused:
-        db.session.rollback()
+        report = _run_import(kind, staged.content, staged.filename, apply=True)
+    except DomainError as refused:
         return render_template("staff/import.html", operation=g.operation, spec=spec, kind=kind,
-                               problems=refused.problems, report=None, token=None, filename=pending["filename"]), 422
+                               problems=refused.problems or [str(refused)], report=None, token=None,
+                               filename=staged.filename), 422
     flash(_("Import terminé : %(summary)s", summary=report.summary), "success")
     return redirect(url_for(spec["done"]))
 
@@ -350,8 +327,3 @@ def import_staff():
 @bp.route("/operations/<operation_code>/fiches-de-temps/import", methods=["GET", "POST"])
 def import_timesheets():
     return _import_page("timesheets")
-
-
-@bp.app_template_filter("month")
-def month_filter(value: date) -> str:
-    return f"{value.month:02d}/{value.year}" if value else ""

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 09:39:51.433914
 from alembic import op
 import sqlalchemy as sa
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 
 
 # revision identifiers, used by Alembic.

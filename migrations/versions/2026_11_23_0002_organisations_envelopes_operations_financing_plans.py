@@ -8,7 +8,7 @@ Create Date: 2026-11-23 11:56:31.297248
 from alembic import op
 import sqlalchemy as sa
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('end_date', sa.Date(), nullable=False),
-    sa.Column('fse_amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+    sa.Column('fse_amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.CheckConstraint('fse_amount >= 0', name=op.f('ck_envelopes_fse_amount_not_negative')),
     sa.CheckConstraint('start_date <= end_date', name=op.f('ck_envelopes_period_ordered')),
@@ -72,7 +72,7 @@ def upgrade():
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=16), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+    sa.Column('amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
     sa.CheckConstraint("category IN ('PERSONNEL', 'FONCTIONNEMENT', 'PRESTATIONS', 'PARTICIPANTS', 'NATURE')", name=op.f('ck_plan_costs_category_known')),
     sa.CheckConstraint('amount >= 0', name=op.f('ck_plan_costs_amount_not_negative')),
     sa.ForeignKeyConstraint(['version_id'], ['plan_versions.id'], name=op.f('fk_plan_costs_version_id_plan_versions')),
@@ -87,7 +87,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
-    sa.Column('rate', budget_app.db_types.ScaledDecimal(7, 4), nullable=False),
+    sa.Column('rate', budget_app.kernel.db_types.ScaledDecimal(7, 4), nullable=False),
     sa.CheckConstraint("code IN ('INDIRECTS_7', 'INDIRECTS_15', 'INDIRECTS_25', 'RESTANTS_40', 'PERSONNEL_20')", name=op.f('ck_plan_flat_rates_code_known')),
     sa.CheckConstraint('rate > 0 AND rate <= 40', name=op.f('ck_plan_flat_rates_rate_range')),
     sa.ForeignKeyConstraint(['version_id'], ['plan_versions.id'], name=op.f('fk_plan_flat_rates_version_id_plan_versions')),
@@ -104,7 +104,7 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
-    sa.Column('amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+    sa.Column('amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
     sa.CheckConstraint("kind IN ('fse', 'self', 'public', 'private', 'nature')", name=op.f('ck_plan_resources_kind_known')),
     sa.CheckConstraint('amount >= 0', name=op.f('ck_plan_resources_amount_not_negative')),
     sa.ForeignKeyConstraint(['version_id'], ['plan_versions.id'], name=op.f('fk_plan_resources_version_id_plan_versions')),
@@ -119,9 +119,9 @@ def upgrade():
         batch_op.add_column(sa.Column('service', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('start_date', sa.Date(), nullable=False))
         batch_op.add_column(sa.Column('end_date', sa.Date(), nullable=False))
-        batch_op.add_column(sa.Column('fse_rate', budget_app.db_types.ScaledDecimal(7, 4), nullable=False))
-        batch_op.add_column(sa.Column('fse_amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=False))
-        batch_op.add_column(sa.Column('advance_rate', budget_app.db_types.ScaledDecimal(7, 4), nullable=False))
+        batch_op.add_column(sa.Column('fse_rate', budget_app.kernel.db_types.ScaledDecimal(7, 4), nullable=False))
+        batch_op.add_column(sa.Column('fse_amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False))
+        batch_op.add_column(sa.Column('advance_rate', budget_app.kernel.db_types.ScaledDecimal(7, 4), nullable=False))
         batch_op.add_column(sa.Column('hours_divisor', sa.Integer(), nullable=False))
         batch_op.add_column(sa.Column('status', sa.String(length=16), nullable=False))
         batch_op.add_column(sa.Column('last_payment_date', sa.Date(), nullable=True))

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 12:03:17.182330
 from alembic import op
 import sqlalchemy as sa
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -52,8 +52,8 @@ def upgrade():
     sa.Column('transmitted_to', sa.String(length=32), nullable=True),
     sa.Column('transmitted_on', sa.Date(), nullable=True),
     sa.Column('closed_on', sa.Date(), nullable=True),
-    sa.Column('amount_concerned', budget_app.db_types.ScaledDecimal(14, 2), nullable=True),
-    sa.Column('eu_amount_concerned', budget_app.db_types.ScaledDecimal(14, 2), nullable=True),
+    sa.Column('amount_concerned', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=True),
+    sa.Column('eu_amount_concerned', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=True),
     sa.Column('detected_on', sa.Date(), nullable=True),
     sa.Column('period_start', sa.Date(), nullable=True),
     sa.Column('period_end', sa.Date(), nullable=True),

@@ -14,7 +14,7 @@ Create Date: 2026-11-23 12:30:00
 import sqlalchemy as sa
 from alembic import op
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 
 revision = "0006"
 down_revision = "0007"
@@ -96,9 +96,9 @@ def _create_month_totals():
         sa.Column("category", sa.String(length=16), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
-        sa.Column("amount_excl_vat", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
-        sa.Column("vat", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
-        sa.Column("eligible_amount", budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.Column("amount_excl_vat", budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.Column("vat", budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
+        sa.Column("eligible_amount", budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
         sa.ForeignKeyConstraint(
             ["operation_id"], ["operations.id"], name=op.f("fk_expense_month_totals_operation_id_operations")
         ),

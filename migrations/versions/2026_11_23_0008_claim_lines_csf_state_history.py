@@ -8,7 +8,7 @@ Create Date: 2026-11-23 12:04:22.695680
 from alembic import op
 import sqlalchemy as sa
 
-import budget_app.db_types
+import budget_app.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -47,9 +47,9 @@ def upgrade():
     sa.Column('reference', sa.String(length=255), nullable=True),
     sa.Column('incurred_on', sa.Date(), nullable=False),
     sa.Column('paid_on', sa.Date(), nullable=True),
-    sa.Column('declared_amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=False),
+    sa.Column('declared_amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=True),
-    sa.Column('retained_amount', budget_app.db_types.ScaledDecimal(14, 2), nullable=True),
+    sa.Column('retained_amount', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=True),
     sa.Column('reason', sa.String(length=32), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
@@ -72,7 +72,7 @@ def upgrade():
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.add_column(sa.Column('created_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('figures', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('advance_recovered', budget_app.db_types.ScaledDecimal(14, 2), nullable=True))
+        batch_op.add_column(sa.Column('advance_recovered', budget_app.kernel.db_types.ScaledDecimal(14, 2), nullable=True))
         batch_op.add_column(sa.Column('payment_reference', sa.String(length=255), nullable=True))
         batch_op.create_unique_constraint('claim_number_unique_per_operation', ['operation_id', 'number'])
         batch_op.create_foreign_key(batch_op.f('fk_claims_created_by_id_users'), 'users', ['created_by_id'], ['id'])

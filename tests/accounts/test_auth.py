@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from budget_app.accounts.models import User, UserSession
-from budget_app.audit.models import AuditEntry
-from budget_app.extensions import db
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.extensions import db
 from tests.conftest import PASSWORD
 
 

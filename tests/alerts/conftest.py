@@ -42,32 +42,3 @@ def receipt_codes(response):
     reference = re.search(r'data-testid="reference">([^<]+)<', page).group(1)
     secret = re.search(r'data-testid="secret">([^<]+)<', page).group(1)
     return reference, secret
-
-
-@pytest.fixture
-def fake_lines(app, monkeypatch):
-    """Cost lines in stand-in tables: returns a function(kind, operation, label, amount) -> id."""
-    from decimal import Decimal
-
-    from budget_app.alerts import services
-    from budget_app.extensions import db
-
-    from . import fake_lines as module
-
-    monkeypatch.setitem(services.LINE_MODELS, "expense", (module.__name__, "FakeExpense"))
-    monkeypatch.setitem(services.LINE_MODELS, "staff_cost_line", (module.__name__, "FakeStaffCostLine"))
-    module.Base.metadata.create_all(db.engine)
-
-    def make(kind, operation, label, amount):
-        model = module.FakeExpense if kind == "expense" else module.FakeStaffCostLine
-        values = {"operation_id": operation.id, "label": label}
-        values["eligible_amount" if kind == "expense" else "amount"] = Decimal(amount)
-        row = model(**values)
-        db.session.add(row)
-        db.session.commit()
-        return row.id
-
-    yield make
-    db.session.rollback()
-    db.session.remove()
-    module.Base.metadata.drop_all(db.engine)

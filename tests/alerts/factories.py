@@ -1,16 +1,19 @@
 """Builders for alert tests (also used by tests/test_access.py's SAMPLE_SETUP)."""
 from datetime import date
 
-from budget_app.alerts import services
+
 from budget_app.alerts.models import AlertCostLine
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
+from budget_app.alerts import filing
+from budget_app.alerts import handling
+from budget_app.claims import daci
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CANARY = "CANARY-7f3a"
 
 
 def file_alert(kind="fraud", facts=f"Facture gonflée {CANARY}", operation=None, attachments=(), **extra):
-    report = services.Report(
+    report = filing.Report(
         kind=kind,
         facts=facts,
         operation_id=operation.id if operation is not None else None,
@@ -19,7 +22,7 @@ def file_alert(kind="fraud", facts=f"Facture gonflée {CANARY}", operation=None,
         dates=extra.pop("dates", "mars 2025"),
         **extra,
     )
-    alert, secret = services.file_alert(report, attachments)
+    alert, secret = filing.file_alert(report, attachments)
     db.session.commit()
     return alert, secret
 
@@ -30,11 +33,11 @@ def sample_world(users, operation_in):
     alert, _secret = file_alert(operation=operation_in, attachments=[("preuve.pdf", PDF)])
     alert.reference = "SIG-2026-000001"
     alert.received_on = alert.received_on.replace(month=1, day=2) if alert.received_on.month > 1 else alert.received_on
-    services.change_state(alert, "acknowledged", referent, "reçu", "Nous avons bien reçu votre signalement.")
-    services.change_state(alert, "under_review", referent, "examen")
-    services.change_state(alert, "transmitted", referent, "fondé", "Transmis à l'OLAF.", recipient="olaf")
+    handling.change_state(alert, "acknowledged", referent, "reçu", "Nous avons bien reçu votre signalement.")
+    handling.change_state(alert, "under_review", referent, "examen")
+    handling.change_state(alert, "transmitted", referent, "fondé", "Transmis à l'OLAF.", recipient="olaf")
     db.session.add(AlertCostLine(alert_id=alert.id, operation_id=operation_in.id, line_type="expense", line_id=1))
-    services.record_declaration(
+    daci.record_declaration(
         user=users["controller"], operation=operation_in, programme_year=None, signed_on=date(2026, 1, 5),
         valid_until=None, has_interest=False, interest_description="", recorded_by=users["admin"],
     )

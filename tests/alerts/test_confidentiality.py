@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from budget_app.alerts import crypto, services
+from budget_app.alerts import crypto
 from budget_app.alerts.models import Alert, AlertAccess
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 from tests.conftest import ON_POSTGRES
 
 from .conftest import post_report, receipt_codes
 from .factories import CANARY, PDF, file_alert
+from budget_app.alerts import filing
 
 ALERT_URLS = (
     "/referent/signalements",
@@ -58,9 +59,9 @@ def test_raw_database_and_files_hold_no_plaintext(app, client, referent, operati
             assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     # The referent, with the key, reads it all back.
     alert = db.session.scalar(db.select(Alert).where(Alert.reference == reference))
-    assert CANARY in services.alert_content(alert)["facts"]
-    assert services.alert_identity(alert)["name"] == f"Nom {CANARY}"
-    assert services.attachment_meta(alert.attachments[0])["name"] == f"{CANARY}.pdf"
+    assert CANARY in filing.alert_content(alert)["facts"]
+    assert filing.alert_identity(alert)["name"] == f"Nom {CANARY}"
+    assert filing.attachment_meta(alert.attachments[0])["name"] == f"{CANARY}.pdf"
 
 
 def test_tampered_ciphertext_does_not_decrypt(app, operation):
@@ -105,13 +106,13 @@ def test_rotate_key(app, runner, operation):
     assert stat.S_IMODE(os.stat(crypto.key_file_path()).st_mode) == 0o600
     db.session.expire_all()
     alert = db.session.get(Alert, alert.id)
-    assert CANARY in services.alert_content(alert)["facts"]
+    assert CANARY in filing.alert_content(alert)["facts"]
     from budget_app.alerts import files
 
     assert files.read_decrypted(alert.attachments[0].stored_name) == PDF
     with pytest.raises(Exception):
         Fernet(old_key).decrypt(bytes(alert.content_enc))
-    assert services.verify_follow_up(alert.reference, secret) is not None
+    assert filing.verify_follow_up(alert.reference, secret) is not None
 
 
 @pytest.mark.parametrize("role", ["admin", "finance_officer", "controller", "auditor"])
@@ -155,7 +156,7 @@ def test_audit_trail_holds_no_alert_contents(app, client, referent, login, opera
     login(staff, referent)
     staff.post(f"/referent/signalements/{reference}/etat",
                data={"target": "acknowledged", "reason": f"motif {CANARY}", "message": f"message {CANARY}"})
-    from budget_app.audit.models import AuditEntry
+    from budget_app.kernel.audit.models import AuditEntry
 
     entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.object_type == "alerts")).all()
     assert {e.action for e in entries} >= {"alert_received", "alert_transition", "alert_message"}
@@ -213,4 +214,4 @@ def test_rotate_key_from_the_environment_prints_the_new_key(app, runner, operati
     assert new_key != key
     app.config["ALERT_KEY"] = new_key
     db.session.expire_all()
-    assert CANARY in services.alert_content(db.session.get(Alert, alert.id))["facts"]
+    assert CANARY in filing.alert_content(db.session.get(Alert, alert.id))["facts"]

@@ -5,13 +5,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from budget_app.alerts import deadlines, services
+from budget_app.alerts import deadlines
 from budget_app.alerts.models import Alert, AlertEvent
-from budget_app.extensions import db
+from budget_app.kernel.errors import DomainError
+from budget_app.kernel.extensions import db
 
 from tests.conftest import ON_POSTGRES
 
+from tests.expenses.factories import make_expense
+from tests.staff.factories import make_staff_line
+
 from .factories import file_alert
+from budget_app.alerts import filing
+from budget_app.alerts import handling
+from budget_app.alerts import suspicions
+from budget_app.alerts import transmission
 
 
 @pytest.mark.parametrize(
@@ -43,44 +51,44 @@ def test_received_day_is_the_day_in_paris():
 def test_filed_alert_has_its_deadlines(app, operation):
     alert, _ = file_alert(operation=operation)
     assert alert.acknowledgment_due == deadlines.acknowledgment_due(alert.received_on)
-    assert services.next_deadline(alert) == ("acknowledgment", alert.acknowledgment_due)
+    assert handling.next_deadline(alert) == ("acknowledgment", alert.acknowledgment_due)
 
 
 def test_transition_table(app, referent, operation):
     alert, _ = file_alert(operation=operation)
-    with pytest.raises(services.AlertError):
-        services.change_state(alert, "transmitted", referent, "trop tôt", "x", recipient="olaf")
-    with pytest.raises(services.AlertError, match="motif"):
-        services.change_state(alert, "acknowledged", referent, "", "message")
-    with pytest.raises(services.AlertError, match="message"):
-        services.change_state(alert, "acknowledged", referent, "recevable", "")
-    services.change_state(alert, "acknowledged", referent, "recevable", "Bien reçu.")
-    assert alert.acknowledged_on == services.today()
+    with pytest.raises(DomainError):
+        handling.change_state(alert, "transmitted", referent, "trop tôt", "x", recipient="olaf")
+    with pytest.raises(DomainError, match="motif"):
+        handling.change_state(alert, "acknowledged", referent, "", "message")
+    with pytest.raises(DomainError, match="message"):
+        handling.change_state(alert, "acknowledged", referent, "recevable", "")
+    handling.change_state(alert, "acknowledged", referent, "recevable", "Bien reçu.")
+    assert alert.acknowledged_on == handling.today()
     assert alert.feedback_due == deadlines.feedback_due(alert.received_on, alert.acknowledged_on)
-    assert services.next_deadline(alert) == ("feedback", alert.feedback_due)
-    services.change_state(alert, "under_review", referent, "examen")
-    with pytest.raises(services.AlertError, match="destinataire"):
-        services.change_state(alert, "transmitted", referent, "fondé", "Transmis.", recipient=None)
-    services.change_state(alert, "transmitted", referent, "fondé", "Transmis au parquet.", recipient="prosecutor")
-    assert (alert.transmitted_to, alert.transmitted_on, alert.feedback_on) == ("prosecutor", services.today(), services.today())
-    assert services.next_deadline(alert) is None
-    services.change_state(alert, "closed_founded", referent, "jugé", "Affaire close.")
-    assert alert.is_closed and alert.closed_on == services.today()
-    assert services.allowed_transitions(alert) == ()
+    assert handling.next_deadline(alert) == ("feedback", alert.feedback_due)
+    handling.change_state(alert, "under_review", referent, "examen")
+    with pytest.raises(DomainError, match="destinataire"):
+        handling.change_state(alert, "transmitted", referent, "fondé", "Transmis.", recipient=None)
+    handling.change_state(alert, "transmitted", referent, "fondé", "Transmis au parquet.", recipient="prosecutor")
+    assert (alert.transmitted_to, alert.transmitted_on, alert.feedback_on) == ("prosecutor", handling.today(), handling.today())
+    assert handling.next_deadline(alert) is None
+    handling.change_state(alert, "closed_founded", referent, "jugé", "Affaire close.")
+    assert alert.is_closed and alert.closed_on == handling.today()
+    assert handling.allowed_transitions(alert) == ()
     db.session.commit()
     events = db.session.scalars(db.select(AlertEvent).order_by(AlertEvent.id)).all()
     assert [(e.from_state, e.to_state) for e in events] == [
         ("received", "acknowledged"), ("acknowledged", "under_review"), ("under_review", "transmitted"),
         ("transmitted", "closed_founded"),
     ]
-    assert services.event_reason(events[0]) == "recevable"
-    assert [services.message_body(m) for m in alert.messages] == ["Bien reçu.", "Transmis au parquet.", "Affaire close."]
+    assert filing.event_reason(events[0]) == "recevable"
+    assert [filing.message_body(m) for m in alert.messages] == ["Bien reçu.", "Transmis au parquet.", "Affaire close."]
 
 
 def test_transition_date_cannot_be_in_the_future(app, referent, operation):
     alert, _ = file_alert(operation=operation)
-    with pytest.raises(services.AlertError, match="futur"):
-        services.change_state(alert, "acknowledged", referent, "r", "m", on=date(2999, 1, 1))
+    with pytest.raises(DomainError, match="futur"):
+        handling.change_state(alert, "acknowledged", referent, "r", "m", on=date(2999, 1, 1))
 
 
 def test_dashboard_sorted_by_deadline_with_overdue_highlighted(app, referent, login, operation):
@@ -89,11 +97,11 @@ def test_dashboard_sorted_by_deadline_with_overdue_highlighted(app, referent, lo
     late.acknowledgment_due = deadlines.acknowledgment_due(late.received_on)
     recent, _ = file_alert(operation=operation)
     done, _ = file_alert(operation=operation)
-    services.change_state(done, "acknowledged", referent, "ok", "reçu")
-    services.record_feedback(done, referent, "Nous avons transmis votre signalement.")
+    handling.change_state(done, "acknowledged", referent, "ok", "reçu")
+    handling.record_feedback(done, referent, "Nous avons transmis votre signalement.")
     db.session.commit()
-    assert [a.id for a in services.dashboard_alerts()] == [late.id, recent.id, done.id]
-    assert services.is_overdue(late) and not services.is_overdue(recent)
+    assert [a.id for a in handling.dashboard_alerts()] == [late.id, recent.id, done.id]
+    assert handling.is_overdue(late) and not handling.is_overdue(recent)
     client = login(app.test_client(), referent)
     page = client.get("/referent/signalements").get_data(as_text=True)
     assert page.index(late.reference) < page.index(recent.reference) < page.index(done.reference)
@@ -108,46 +116,48 @@ def test_referent_message_and_feedback_flag(app, referent, login, operation):
     assert db.session.get(Alert, alert.id).feedback_on is None
     client.post(f"/referent/signalements/{alert.reference}/message", data={"body": "Suites données.", "feedback": "y"})
     db.session.expire_all()
-    assert db.session.get(Alert, alert.id).feedback_on == services.today()
+    assert db.session.get(Alert, alert.id).feedback_on == handling.today()
 
 
 # ---------------------------------------------------------------- suspicion on cost lines
 
-def test_linked_lines_are_suspected_until_lifted(app, referent, login, operation, make_operation, fake_lines):
+def test_linked_lines_are_suspected_until_lifted(app, referent, login, operation, make_operation):
     other = make_operation("OP-2")
-    e1 = fake_lines("expense", operation, "Facture traiteur", "1200.00")
-    e2 = fake_lines("expense", operation, "Loyer", "800.00")
-    s1 = fake_lines("staff_cost_line", operation, "Agent A janvier", "2880.00")
-    foreign = fake_lines("expense", other, "Autre opération", "10.00")
+    e1 = make_expense(operation, "1200.00", label="Facture traiteur").id
+    e2 = make_expense(operation, "800.00", label="Loyer").id
+    staff_line = make_staff_line(operation, "2880.00", hours=Decimal("120"), rate=Decimal("24.00"))
+    s1 = staff_line.id
+    foreign = make_expense(other, "10.00", label="Autre opération").id
     alert, _ = file_alert(operation=None)
     client = login(app.test_client(), referent)
     # Lines need an operation first.
     client.post(f"/referent/signalements/{alert.reference}/lignes", data={"line": f"expense:{e1}"})
-    assert services.suspected_cost_lines(operation.id) == set()
+    assert suspicions.suspected_cost_lines(operation.id) == set()
     client.post(f"/referent/signalements/{alert.reference}/operation", data={"operation_id": operation.id})
     page = client.get(f"/referent/signalements/{alert.reference}").get_data(as_text=True)
-    assert "Facture traiteur" in page and "Agent A janvier" in page and "Autre opération" not in page
+    staff_label = f"{staff_line.person.registration_number} — 01/2023"
+    assert "Facture traiteur" in page and staff_label in page and "Autre opération" not in page
     response = client.post(f"/referent/signalements/{alert.reference}/lignes",
                            data={"line": [f"expense:{e1}", f"staff_cost_line:{s1}"]})
     assert response.status_code == 302
-    assert services.suspected_cost_lines(operation.id) == {("expense", e1), ("staff_cost_line", s1)}
+    assert suspicions.suspected_cost_lines(operation.id) == {("expense", e1), ("staff_cost_line", s1)}
     # A line of another operation, or one that does not exist, is refused; nothing changes.
     client.post(f"/referent/signalements/{alert.reference}/lignes", data={"expense_ids": f"{e2}, {foreign}"})
     client.post(f"/referent/signalements/{alert.reference}/lignes", data={"expense_ids": "9999"})
-    assert services.suspected_cost_lines(operation.id) == {("expense", e1), ("staff_cost_line", s1)}
-    assert services.suspected_cost_lines(other.id) == set()
+    assert suspicions.suspected_cost_lines(operation.id) == {("expense", e1), ("staff_cost_line", s1)}
+    assert suspicions.suspected_cost_lines(other.id) == set()
     # Lifting needs a reason.
     db.session.expire_all()
     link = next(l for l in db.session.get(Alert, alert.id).cost_lines if l.line_id == e1)
     client.post(f"/referent/signalements/{alert.reference}/lignes/{link.id}/lever", data={"reason": ""})
-    assert ("expense", e1) in services.suspected_cost_lines(operation.id)
+    assert ("expense", e1) in suspicions.suspected_cost_lines(operation.id)
     client.post(f"/referent/signalements/{alert.reference}/lignes/{link.id}/lever", data={"reason": "facture justifiée"})
-    assert services.suspected_cost_lines(operation.id) == {("staff_cost_line", s1)}
+    assert suspicions.suspected_cost_lines(operation.id) == {("staff_cost_line", s1)}
     db.session.expire_all()
     link = db.session.get(type(link), link.id)
     assert link.lifted_by == referent.id and link.lifted_at is not None
     assert b"justifi" not in bytes(link.lift_reason)
-    from budget_app.audit.models import AuditEntry
+    from budget_app.kernel.audit.models import AuditEntry
 
     actions = {(e.action, e.object_type) for e in db.session.scalars(db.select(AuditEntry))}
     assert ("suspicion_set", "expense") in actions and ("suspicion_lifted", "expense") in actions
@@ -155,59 +165,38 @@ def test_linked_lines_are_suspected_until_lifted(app, referent, login, operation
 
 def test_lines_must_exist(app, referent, operation):
     alert, _ = file_alert(operation=operation)
-    with pytest.raises(services.AlertError, match="n'existe pas"):
-        services.link_cost_lines(alert, referent, [("expense", 999)])
+    with pytest.raises(DomainError, match="n'existe pas"):
+        suspicions.link_cost_lines(alert, referent, [("expense", 999)])
 
 
-def test_computed_amounts_from_suspected_lines(app, referent, operation, fake_lines, monkeypatch):
-    monkeypatch.setattr(services, "fse_rate", lambda op: Decimal("60.0000"))
-    e1 = fake_lines("expense", operation, "Facture", "12345.67")
-    s1 = fake_lines("staff_cost_line", operation, "Agent", "4321.11")
+def test_computed_amounts_from_suspected_lines(app, referent, operation):
+    e1 = make_expense(operation, "12345.67", label="Facture").id
+    s1 = make_staff_line(operation, "4321.11").id
     alert, _ = file_alert(operation=operation)
-    services.link_cost_lines(alert, referent, [("expense", e1), ("staff_cost_line", s1)])
+    suspicions.link_cost_lines(alert, referent, [("expense", e1), ("staff_cost_line", s1)])
     # 16 666.78 x 60 % = 10 000.068 -> 10 000.07 (half-up, once)
-    assert services.computed_amounts(alert) == (Decimal("16666.78"), Decimal("10000.07"))
-    assert services.is_reportable_to_commission(alert)
-
-
-def _expense(operation, label, amount, **extra):
-    from budget_app.expenses.models import Expense
-
-    expense = Expense(
-        operation_id=operation.id, category="FONCTIONNEMENT", incurred_on=date(2023, 3, 1), supplier_name="Traiteur SA",
-        supplier_key="traiteur sa", document_number="F-1", document_key="f1", label=label,
-        amount_excl_vat=Decimal(amount), eligible_amount=Decimal(amount), **extra,
-    )
-    db.session.add(expense)
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        if ON_POSTGRES or "allocation_range" not in str(error):
-            raise
-        # expenses' CHECK (allocation_percent <= 100) compares the scaled integer on SQLite.
-        pytest.skip("expenses.ck_expenses_allocation_range refuses 100 % on SQLite (issue 5)")
-    return expense
+    assert transmission.computed_amounts(alert) == (Decimal("16666.78"), Decimal("10000.07"))
+    assert transmission.is_reportable_to_commission(alert)
 
 
 def test_real_expense_lines_are_listed_linked_and_valued(app, referent, login, operation):
-    kept = _expense(operation, "Repas du comité", "12500.00")
-    deleted = _expense(operation, "Saisie annulée", "10.00", deleted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    kept = make_expense(operation, "12500.00", label="Repas du comité")
+    deleted = make_expense(operation, "10.00", label="Saisie annulée", deleted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     alert, _ = file_alert(operation=operation)
-    lines = services.operation_cost_lines(operation.id)
+    lines = suspicions.operation_cost_lines(operation.id)
     assert [(line.line_type, line.id) for line in lines] == [("expense", kept.id)]
     assert lines[0].amount == Decimal("12500.00") and "Repas du comité" in lines[0].label
     client = login(app.test_client(), referent)
     page = client.get(f"/referent/signalements/{alert.reference}").get_data(as_text=True)
     assert "Repas du comité" in page and "Saisie annulée" not in page
     client.post(f"/referent/signalements/{alert.reference}/lignes", data={"line": f"expense:{kept.id}"})
-    assert services.suspected_cost_lines(operation.id) == {("expense", kept.id)}
+    assert suspicions.suspected_cost_lines(operation.id) == {("expense", kept.id)}
     db.session.expire_all()
     alert = db.session.get(Alert, alert.id)
     # 12 500,00 x 60 % (the operation's FSE+ rate) = 7 500,00: not reportable to the Commission.
-    assert services.computed_amounts(alert) == (Decimal("12500.00"), Decimal("7500.00"))
-    assert not services.is_reportable_to_commission(alert)
-    assert deleted.id not in {line_id for _t, line_id in services.suspected_cost_lines(operation.id)}
+    assert transmission.computed_amounts(alert) == (Decimal("12500.00"), Decimal("7500.00"))
+    assert not transmission.is_reportable_to_commission(alert)
+    assert deleted.id not in {line_id for _t, line_id in suspicions.suspected_cost_lines(operation.id)}
 
 
 def test_real_staff_cost_lines_are_listed_with_a_pseudonymous_label(app, runner, referent, operation):
@@ -217,12 +206,12 @@ def test_real_staff_cost_lines_are_listed_with_a_pseudonymous_label(app, runner,
                  ["timesheets", "import", operation.code, "fixtures/examples/temps-exemple.csv", "--approved"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
-    staff_lines = [line for line in services.operation_cost_lines(operation.id) if line.line_type == "staff_cost_line"]
+    staff_lines = [line for line in suspicions.operation_cost_lines(operation.id) if line.line_type == "staff_cost_line"]
     first = db.session.scalar(db.select(StaffCostLine).order_by(StaffCostLine.id))
     assert staff_lines and staff_lines[0].id == first.id and staff_lines[0].amount == first.amount
     # Registration number and month, never the person's name.
     assert staff_lines[0].label.startswith("HL-0") and "Martin" not in staff_lines[0].label
     alert, _ = file_alert(operation=operation)
-    services.link_cost_lines(alert, referent, [("staff_cost_line", first.id)])
+    suspicions.link_cost_lines(alert, referent, [("staff_cost_line", first.id)])
     db.session.commit()
-    assert services.suspected_cost_lines(operation.id) == {("staff_cost_line", first.id)}
+    assert suspicions.suspected_cost_lines(operation.id) == {("staff_cost_line", first.id)}

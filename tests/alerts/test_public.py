@@ -5,12 +5,13 @@ import re
 import time
 
 from budget_app import create_app
-from budget_app.alerts import services
+
 from budget_app.alerts.models import Alert, AlertMessage
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 from .conftest import post_report, receipt_codes
 from .factories import PDF
+from budget_app.alerts import filing
 
 
 def test_anonymous_round_trip(app, client, referent, operation, login):
@@ -101,9 +102,9 @@ def test_secret_is_stored_only_as_a_hash(client, operation):
     reference, secret = receipt_codes(post_report(client, operation))
     alert = db.session.scalar(db.select(Alert).where(Alert.reference == reference))
     assert secret not in alert.secret_hash and alert.secret_hash.startswith("$argon2")
-    assert services.verify_follow_up(reference, secret).id == alert.id
-    assert services.verify_follow_up(reference, secret + "x") is None
-    assert services.verify_follow_up("SIG-0000-000000", secret) is None
+    assert filing.verify_follow_up(reference, secret).id == alert.id
+    assert filing.verify_follow_up(reference, secret + "x") is None
+    assert filing.verify_follow_up("SIG-0000-000000", secret) is None
 
 
 def test_public_form_is_rate_limited(app, client, operation, caplog):
@@ -204,7 +205,7 @@ def test_reply_without_csrf_token_is_refused_and_the_text_kept(app_config, opera
 
 
 def test_secrets_are_long_random_and_distinct():
-    secrets_made = {services.new_secret() for _ in range(10_000)}
+    secrets_made = {filing.new_secret() for _ in range(10_000)}
     assert len(secrets_made) == 10_000
     assert all(len(s) == 27 and re.fullmatch(r"[A-Za-z0-9_-]+", s) for s in secrets_made)  # 160 bits
 

@@ -9,20 +9,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.alerts import services
+
 from budget_app.alerts.models import Alert, AlertAttachment, AlertMessage
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 from .factories import CANARY, PDF, file_alert
+from budget_app.alerts import filing
+from budget_app.alerts import handling
+from budget_app.alerts import transmission
 
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "#N/A"]
 
 
 def _transmitted(referent, operation, **extra):
     alert, _ = file_alert(operation=operation, **extra)
-    services.change_state(alert, "acknowledged", referent, "ok", "Bien reçu.")
-    services.change_state(alert, "under_review", referent, "examen")
-    services.change_state(alert, "transmitted", referent, "fondé", "Transmis.", recipient="olaf")
+    handling.change_state(alert, "acknowledged", referent, "ok", "Bien reçu.")
+    handling.change_state(alert, "under_review", referent, "examen")
+    handling.change_state(alert, "transmitted", referent, "fondé", "Transmis.", recipient="olaf")
     db.session.commit()
     return alert
 
@@ -31,7 +34,7 @@ def _details(alert, **values):
     defaults = dict(amount=None, eu_amount=None, detected_on=None, period_start=None, period_end=None,
                     detection="", measures="", persons="", reveal_persons=False)
     defaults.update(values)
-    services.save_transmission_details(alert, **defaults)
+    transmission.save_transmission_details(alert, **defaults)
     db.session.commit()
 
 
@@ -67,7 +70,7 @@ def test_xlsx_has_the_fields_and_no_formula(app, referent, login, operation):
 def test_commission_threshold(app, referent, operation, eu_amount, reportable):
     alert = _transmitted(referent, operation)
     _details(alert, amount=Decimal("20000.00"), eu_amount=Decimal(eu_amount))
-    rows = {label: value for label, value, _kind in services.transmission_rows(alert)}
+    rows = {label: value for label, value, _kind in transmission.transmission_rows(alert)}
     assert rows["À signaler à la Commission (part UE ≥ 10 000 €)"] == reportable
 
 
@@ -94,19 +97,19 @@ def test_transmission_form_page_validates_amounts(app, referent, login, operatio
     db.session.expire_all()
     alert = db.session.get(Alert, alert.id)
     assert (alert.amount_concerned, alert.eu_amount_concerned) == (Decimal("20000.00"), Decimal("12000.00"))
-    assert services.transmission_details(alert)["measures"] == "Suspension des paiements"
+    assert filing.transmission_details(alert)["measures"] == "Suspension des paiements"
     page = client.get(f"/referent/signalements/{alert.reference}/transmission/impression").get_data(as_text=True)
     assert "20\u202f000,00\xa0€" in page or "20 000,00" in page
 
 
 def test_purge_removes_personal_data_and_keeps_the_record(app, runner, referent, operation):
     alert = _transmitted(referent, operation, attachments=[("preuve.pdf", PDF)])
-    services.change_state(alert, "closed_founded", referent, "fondé", "Merci.")
+    handling.change_state(alert, "closed_founded", referent, "fondé", "Merci.")
     recent, secret = file_alert(operation=operation)
-    services.change_state(recent, "acknowledged", referent, "ok", "reçu")
-    services.change_state(recent, "closed_unfounded", referent, "hors champ", "Hors champ.")
+    handling.change_state(recent, "acknowledged", referent, "ok", "reçu")
+    handling.change_state(recent, "closed_unfounded", referent, "hors champ", "Hors champ.")
     db.session.commit()
-    alert.closed_on = services.today() - timedelta(days=61)
+    alert.closed_on = handling.today() - timedelta(days=61)
     db.session.commit()
     stored = alert.attachments[0].stored_name
     from budget_app.alerts import files
@@ -126,17 +129,17 @@ def test_purge_removes_personal_data_and_keeps_the_record(app, runner, referent,
     assert (alert.reference, alert.kind, alert.operation_id, alert.state, alert.transmitted_to) == (
         alert.reference, "fraud", operation.id, "closed_founded", "olaf")
     # The recent one is untouched; a second run purges nothing more.
-    assert services.alert_content(db.session.get(Alert, recent.id))["facts"].endswith(CANARY)
+    assert filing.alert_content(db.session.get(Alert, recent.id))["facts"].endswith(CANARY)
     assert "0 signalement(s)" in runner.invoke(args=["alerts", "purge"]).output
-    from budget_app.audit.models import AuditEntry
+    from budget_app.kernel.audit.models import AuditEntry
 
     assert db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "alert_purged")).object_id == str(alert.id)
 
 
 def test_purge_dry_run_changes_nothing(app, runner, referent, operation):
     alert = _transmitted(referent, operation)
-    services.change_state(alert, "closed_founded", referent, "fondé", "Merci.")
-    alert.closed_on = services.today() - timedelta(days=400)
+    handling.change_state(alert, "closed_founded", referent, "fondé", "Merci.")
+    alert.closed_on = handling.today() - timedelta(days=400)
     db.session.commit()
     result = runner.invoke(args=["alerts", "purge", "--dry-run"])
     assert alert.reference in result.output
@@ -149,7 +152,7 @@ RATES = st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=4)
 
 @given(total=AMOUNTS, rate=RATES)
 def test_eu_share_is_the_rounded_product_and_never_exceeds_the_total(total, rate):
-    share = services.eu_share(total, rate)
+    share = transmission.eu_share(total, rate)
     assert share == share.quantize(Decimal("0.01"))
     assert abs(share - total * rate / 100) <= Decimal("0.005")
     assert Decimal("0") <= share <= total
@@ -157,6 +160,6 @@ def test_eu_share_is_the_rounded_product_and_never_exceeds_the_total(total, rate
 
 def test_eu_share_golden_values():
     # Seed operation rate 60 %: 833 750,00 -> 500 250,00 (FSE-PRIMER §2); half-up at the cent.
-    assert services.eu_share(Decimal("833750.00"), Decimal("60")) == Decimal("500250.00")
-    assert services.eu_share(Decimal("16666.78"), Decimal("60")) == Decimal("10000.07")
-    assert services.eu_share(Decimal("0.01"), Decimal("50")) == Decimal("0.01")
+    assert transmission.eu_share(Decimal("833750.00"), Decimal("60")) == Decimal("500250.00")
+    assert transmission.eu_share(Decimal("16666.78"), Decimal("60")) == Decimal("10000.07")
+    assert transmission.eu_share(Decimal("0.01"), Decimal("50")) == Decimal("0.01")

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from budget_app.audit.models import AuditEntry
-from budget_app.audit.services import note_for_changes, record
-from budget_app.extensions import db
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.audit.services import note_for_changes, record
+from budget_app.kernel.extensions import db
 from budget_app.operations.models import Organisation
 
 

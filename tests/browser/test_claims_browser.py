@@ -6,6 +6,7 @@ import pytest
 
 from tests.claims.conftest import claims_world  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD
+from tests.staff.factories import make_staff_line
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +19,9 @@ def _log_out(page):
 
 
 def test_compute_submit_check_and_pay(page, live_server, log_in, claims_world, tmp_path):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
     page.on("dialog", lambda dialog: dialog.accept())
 
     # The finance officer computes January and submits it.

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.expenses.conftest import PDF_BYTES, add_plan
+from tests.expenses.conftest import PDF_BYTES
+from tests.operations.factories import make_plan
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +16,7 @@ def test_officer_enters_an_expense_with_an_uploaded_pdf_and_sees_it_listed(page,
         "LOT-2019-ACI", members=[officer], start_date=date(2019, 1, 1), end_date=date(2019, 12, 31),
         fse_rate=Decimal("50"), fse_amount=Decimal("60000.00"),
     )
-    add_plan(operation, [("FONCTIONNEMENT", 2019, "20000"), ("PRESTATIONS", 2019, "10000")])
+    make_plan(operation, costs={("FONCTIONNEMENT", 2019): "20000", ("PRESTATIONS", 2019): "10000"}, flat_rates={})
     invoice = tmp_path / "facture-mars.pdf"
     invoice.write_bytes(PDF_BYTES)
     proof = tmp_path / "releve.pdf"

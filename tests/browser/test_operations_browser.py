@@ -8,8 +8,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_plan_dashboard_and_amendment(app, page, live_server, log_in, make_user, tmp_path):
-    from budget_app.extensions import db
-    from budget_app.main.seed import load_seed_operations
+    from budget_app.kernel.extensions import db
+    from budget_app.seed import load_seed_operations
 
     load_seed_operations()
     db.session.commit()

@@ -6,13 +6,14 @@ from decimal import Decimal as D
 from openpyxl import load_workbook
 
 from budget_app.claims.models import Advance
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
+from tests.staff.factories import make_staff_line
 
 
 def test_export_month_writes_the_workbook(runner, claims_world, tmp_path):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
     target = tmp_path / "janvier.xlsx"
     result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
     assert result.exit_code == 0, result.output

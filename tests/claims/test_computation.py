@@ -6,10 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from budget_app.claims.computation import advance_recovery, claim_figures
-from budget_app.claims.services import compute_period
-from budget_app.extensions import db
+from budget_app.claims.selection import compute_period
+from budget_app.kernel.extensions import db
 
-from .conftest import add_plan
+from tests.operations.factories import make_plan
+from tests.expenses.factories import make_expense
+from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
 
@@ -97,9 +99,9 @@ def test_parts_add_up_and_the_cap_holds(costs, rates, fse_rate, agreed, already)
 # -- over the database ----------------------------------------------------------------------
 
 def test_primer_example_from_cost_lines(claims_world):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     figures = result.figures
     assert figures.categories == {"PERSONNEL": D("7280.00")}
@@ -112,16 +114,16 @@ def _reasons(result):
 
 
 def test_each_left_out_reason(claims_world, monkeypatch):
-    build, operation = claims_world["build"], claims_world["operation"]
-    add_plan(operation, rates={}, costs={("FONCTIONNEMENT", 2023): "10000.00"})  # amendment without flat rate
-    build.expense("100.00")  # counted
-    build.expense("1.00", paid_on=date(2023, 3, 1))  # paid after the claim date
-    build.expense("2.00", paid_on=None)  # not paid
-    build.expense("3.00", complete=False)  # documents missing
-    build.staff("4.00", state="submitted")  # timesheet not approved
-    suspect = build.expense("5.00")
-    claimed = build.expense("6.00")
-    deleted = build.expense("7.00")
+    operation = claims_world["operation"]
+    make_plan(operation, costs={("FONCTIONNEMENT", 2023): "10000.00"}, flat_rates={})  # amendment without flat rate
+    make_expense(operation, "100.00")  # counted
+    make_expense(operation, "1.00", paid_on=date(2023, 3, 1))  # paid after the claim date
+    make_expense(operation, "2.00", paid_on=None)  # not paid
+    make_expense(operation, "3.00", complete=False)  # documents missing
+    make_staff_line(operation, "4.00", state="submitted")  # timesheet not approved
+    suspect = make_expense(operation, "5.00")
+    claimed = make_expense(operation, "6.00")
+    deleted = make_expense(operation, "7.00")
     from datetime import datetime, timezone
 
     deleted.deleted_at = datetime.now(timezone.utc)
@@ -135,7 +137,7 @@ def test_each_left_out_reason(claims_world, monkeypatch):
     claimed.claim_id = None
     db.session.execute(db.update(type(claimed)).where(type(claimed).id == claimed.id).values(claim_id=other.id))
     db.session.commit()
-    monkeypatch.setattr("budget_app.claims.services.suspected_cost_lines", lambda op_id: {("expense", suspect.id)})
+    monkeypatch.setattr("budget_app.claims.selection.suspected_cost_lines", lambda op_id: {("expense", suspect.id)})
     result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
     assert result.figures.categories == {"FONCTIONNEMENT": D("100.00")}
     assert _reasons(result) == [
@@ -145,32 +147,32 @@ def test_each_left_out_reason(claims_world, monkeypatch):
 
 
 def test_outside_eligibility_period(claims_world, make_operation):
-    build, operation = claims_world["build"], claims_world["operation"]
+    operation = claims_world["operation"]
     operation.start_date = date(2023, 1, 15)
     db.session.commit()
-    build.expense("10.00", incurred_on=date(2023, 1, 10))  # incurred before the start
-    build.expense("20.00", incurred_on=date(2023, 1, 20))
+    make_expense(operation, "10.00", incurred_on=date(2023, 1, 10))  # incurred before the start
+    make_expense(operation, "20.00", incurred_on=date(2023, 1, 20))
     result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
     assert result.figures.categories.get("FONCTIONNEMENT") == D("20.00")
     assert _reasons(result) == [("outside_eligibility", D("10.00"))]
 
 
 def test_paid_by_the_claim_date(claims_world):
-    build = claims_world["build"]
-    build.expense("10.00", paid_on=date(2023, 2, 10))
+    operation = claims_world["operation"]
+    make_expense(operation, "10.00", paid_on=date(2023, 2, 10))
     assert compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 9)).figures.total == D("0.00")
     assert compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 10)).figures.total == D("10.00")
 
 
 def test_credit_note_never_makes_a_category_negative(claims_world):
-    build = claims_world["build"]
-    original = build.expense("100.00", incurred_on=date(2022, 12, 20))
-    build.expense("30.00")
-    build.expense("-50.00", credit_note_of=original)
+    operation = claims_world["operation"]
+    original = make_expense(operation, "100.00", incurred_on=date(2022, 12, 20))
+    make_expense(operation, "30.00")
+    make_expense(operation, "-50.00", credit_note_of=original)
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     assert result.figures.categories["FONCTIONNEMENT"] == D("30.00")
     assert _reasons(result) == [("credit_note", D("-50.00"))]
-    build.expense("40.00")
+    make_expense(operation, "40.00")
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     assert result.figures.categories["FONCTIONNEMENT"] == D("20.00")  # 30 + 40 - 50
     assert result.left_out == []
@@ -183,10 +185,10 @@ def test_property_credit_notes_never_negative(claims_world, values):
 
     db.session.execute(db.delete(Expense))
     db.session.commit()
-    build = claims_world["build"]
-    original = build.expense("1.00", incurred_on=date(2022, 12, 1))
+    operation = claims_world["operation"]
+    original = make_expense(operation, "1.00", incurred_on=date(2022, 12, 1))
     for value in values:
-        build.expense(value, credit_note_of=original if value < 0 else None, commit=False)
+        make_expense(operation, value, credit_note_of=original if value < 0 else None, commit=False)
     db.session.commit()
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     amount = result.figures.categories.get("FONCTIONNEMENT", D("0.00"))

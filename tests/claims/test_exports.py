@@ -8,8 +8,13 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from budget_app.claims import exports, services
-from budget_app.extensions import db
+from budget_app.claims import exports
+from budget_app.kernel.extensions import db
+from budget_app.claims import control
+from budget_app.claims.report import ALREADY_LABEL, ASKED_LABEL, RATE_LABEL, REMAINING_LABEL, TOTAL_LABEL, build_report
+from budget_app.claims import lifecycle
+from tests.expenses.factories import make_expense
+from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
 PAYLOADS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
@@ -17,9 +22,9 @@ PAYLOADS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"
 
 @pytest.fixture
 def january_lines(claims_world):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
     return claims_world
 
 
@@ -29,38 +34,38 @@ def _summary(workbook):
 
 
 def test_recapitulatif_of_the_primer_month(january_lines):
-    report = exports.build_report(january_lines["operation"], *JANUARY)
+    report = build_report(january_lines["operation"], *JANUARY)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
     assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources"]
     summary = _summary(workbook)
     assert summary["Opération"] == "HL-RSA-2023"
     assert summary["Dépenses directes de personnel"] == pytest.approx(7280)
-    assert summary[exports.TOTAL_LABEL] == pytest.approx(8372)
-    assert summary[exports.ASKED_LABEL] == pytest.approx(5023.2)
-    assert summary[exports.ALREADY_LABEL] == 0
-    assert summary[exports.REMAINING_LABEL] == pytest.approx(495226.8)
+    assert summary[TOTAL_LABEL] == pytest.approx(8372)
+    assert summary[ASKED_LABEL] == pytest.approx(5023.2)
+    assert summary[ALREADY_LABEL] == 0
+    assert summary[REMAINING_LABEL] == pytest.approx(495226.8)
     sheet = workbook["Récapitulatif"]
     cells = {row[0].value: row[1] for row in sheet.iter_rows() if row[0].value and len(row) > 1}
-    assert cells[exports.TOTAL_LABEL].data_type == "n" and "€" in cells[exports.TOTAL_LABEL].number_format
-    assert cells[exports.RATE_LABEL].value == pytest.approx(0.6)
-    assert cells[exports.RATE_LABEL].number_format == "0.00%"
+    assert cells[TOTAL_LABEL].data_type == "n" and "€" in cells[TOTAL_LABEL].number_format
+    assert cells[RATE_LABEL].value == pytest.approx(0.6)
+    assert cells[RATE_LABEL].number_format == "0.00%"
     assert cells["Début de la période"].is_date and cells["Début de la période"].value == datetime(2023, 1, 1)
     labels = [row[0].value for row in sheet.iter_rows()]
     flat_label = next(label for label in labels if label and label.startswith("Coûts indirects"))
-    assert labels.index(exports.TOTAL_LABEL) > labels.index(flat_label)
-    for label in (exports.RATE_LABEL, exports.ASKED_LABEL, exports.ALREADY_LABEL, exports.REMAINING_LABEL):
+    assert labels.index(TOTAL_LABEL) > labels.index(flat_label)
+    for label in (RATE_LABEL, ASKED_LABEL, ALREADY_LABEL, REMAINING_LABEL):
         assert label in labels
     staff = list(workbook["Personnel"].iter_rows(min_row=2, values_only=True))
     assert sorted(row[10] for row in staff) == [2880, 4400]
 
 
 def test_amounts_dates_and_formula_escaping(claims_world):
-    build = claims_world["build"]
+    operation = claims_world["operation"]
     for index, payload in enumerate(PAYLOADS):
-        build.expense(f"{index + 1}.00", label=payload, supplier=payload)
-    original = build.expense("500.00", incurred_on=date(2022, 12, 1))
-    build.expense("-1.00", credit_note_of=original, label="-avoir")
-    report = exports.build_report(claims_world["operation"], *JANUARY)
+        make_expense(operation, f"{index + 1}.00", label=payload, supplier=payload)
+    original = make_expense(operation, "500.00", incurred_on=date(2022, 12, 1))
+    make_expense(operation, "-1.00", credit_note_of=original, label="-avoir")
+    report = build_report(claims_world["operation"], *JANUARY)
     data = exports.xlsx_bytes(report)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
@@ -84,10 +89,10 @@ def test_amounts_dates_and_formula_escaping(claims_world):
 
 
 def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
-    build = claims_world["build"]
-    build.expense("1234.56", label="=cmd|' /C calc'!A0")
-    build.expense("2.00", paid_on=None, label="Non payée")
-    report = exports.build_report(claims_world["operation"], *JANUARY)
+    operation = claims_world["operation"]
+    make_expense(operation, "1234.56", label="=cmd|' /C calc'!A0")
+    make_expense(operation, "2.00", paid_on=None, label="Non payée")
+    report = build_report(claims_world["operation"], *JANUARY)
     raw = exports.csv_bytes(report)
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
@@ -100,17 +105,17 @@ def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
 
 
 def test_controlled_claim_has_a_control_sheet(january_lines):
-    claim = services.create_draft(january_lines["operation"], *JANUARY)
-    services.submit_claim(claim, today=date(2023, 2, 15))
+    claim = lifecycle.create_draft(january_lines["operation"], *JANUARY)
+    lifecycle.submit_claim(claim, today=date(2023, 2, 15))
     line = claim.lines.first()
-    services.decide_line(claim, line, "excluded", january_lines["controller"], reason="other", comment="=1+1")
-    services.finish_control(claim, january_lines["controller"])
+    control.decide_line(claim, line, "excluded", january_lines["controller"], reason="other", comment="=1+1")
+    control.finish_control(claim, january_lines["controller"])
     db.session.commit()
-    report = exports.build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
+    report = build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
     assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
-    control = list(workbook["Contrôle"].iter_rows(min_row=2))
-    excluded = next(row for row in control if row[7].value == "Écartée")
+    control_rows = list(workbook["Contrôle"].iter_rows(min_row=2))
+    excluded = next(row for row in control_rows if row[7].value == "Écartée")
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
     summary = _summary(workbook)
     assert summary["FSE+ dû"] == pytest.approx(float(claim.fse_due))

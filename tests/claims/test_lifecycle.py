@@ -7,31 +7,39 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from budget_app.audit.models import AuditEntry
-from budget_app.claims import services
+from budget_app.kernel.audit.models import AuditEntry
+
 from budget_app.claims.models import Advance, Claim, ClaimLine
-from budget_app.claims.services import ClaimConflict, ClaimError, ClaimLockedError
+from budget_app.kernel.errors import Conflict, DomainError
 from budget_app.expenses.models import Expense
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 from budget_app.staff.models import Timesheet
 
 from ..conftest import ON_POSTGRES
+from budget_app.claims import control
+from budget_app.claims import lifecycle
+from budget_app.claims import payments
+from budget_app.claims import periods
+from budget_app.claims import selection
+from budget_app.staff.lifecycle import change_state
+from tests.expenses.factories import make_expense
+from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
 
 
 @pytest.fixture
 def january(claims_world):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
-    claim = services.create_draft(claims_world["operation"], *JANUARY)
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    claim = lifecycle.create_draft(claims_world["operation"], *JANUARY)
     db.session.commit()
     return claim
 
 
 def test_submit_freezes_lines_and_totals(claims_world, january):
-    services.submit_claim(january, claims_world["officer"], today=date(2023, 2, 15))
+    lifecycle.submit_claim(january, claims_world["officer"], today=date(2023, 2, 15))
     db.session.commit()
     assert january.state == "submitted"
     assert (january.total_eligible, january.fse_asked) == (D("8372.00"), D("5023.20"))
@@ -40,35 +48,35 @@ def test_submit_freezes_lines_and_totals(claims_world, january):
     assert {ts.state for ts in db.session.scalars(select(Timesheet))} == {"locked"}
     actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "claims")))
     assert {"claim_submit", "claim_frozen"} <= actions
-    # Later edits to an attached line are refused.
-    line = lines[0].staff_cost_line
-    line.amount = D("1.00")
-    with pytest.raises(ClaimLockedError):
-        db.session.flush()
+    # Later edits to an attached line are refused: the rule is the claims domain's, the staff
+    # domain asks it.
+    sheet = lines[0].staff_cost_line.timesheet
+    with pytest.raises(DomainError, match="demande de paiement n° 1"):
+        change_state(sheet, "reopen", claims_world["officer"])
     db.session.rollback()
     # Another claim over the same month finds nothing left to claim.
-    second = services.create_draft(claims_world["operation"], *JANUARY)
-    result = services.compute_period(claims_world["operation"], *JANUARY, claim_id=second.id)
+    second = lifecycle.create_draft(claims_world["operation"], *JANUARY)
+    result = selection.compute_period(claims_world["operation"], *JANUARY, claim_id=second.id)
     assert result.figures.total == D("0.00")
     assert {line.reason for line in result.left_out} == {"already_claimed"}
-    with pytest.raises(ClaimError):
-        services.submit_claim(second, claims_world["officer"])
+    with pytest.raises(DomainError):
+        lifecycle.submit_claim(second, claims_world["officer"])
 
 
 def test_transition_table_refuses_other_moves(claims_world, january):
-    with pytest.raises(ClaimError):
-        services.record_payment(january, date(2023, 3, 1), D("1.00"))
-    with pytest.raises(ClaimError):
-        services.reopen_claim(january, "motif")
-    services.submit_claim(january, today=date(2023, 2, 15))
-    with pytest.raises(ClaimError, match="motif"):
-        services.withdraw_claim(january, "  ")
+    with pytest.raises(DomainError):
+        payments.record_payment(january, date(2023, 3, 1), D("1.00"))
+    with pytest.raises(DomainError):
+        lifecycle.reopen_claim(january, "motif")
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
+    with pytest.raises(DomainError, match="motif"):
+        lifecycle.withdraw_claim(january, "  ")
 
 
 def test_withdraw_detaches_lines(claims_world, january):
-    services.submit_claim(january, today=date(2023, 2, 15))
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
     db.session.commit()
-    services.withdraw_claim(january, "Erreur de période")
+    lifecycle.withdraw_claim(january, "Erreur de période")
     db.session.commit()
     claim = db.session.get(Claim, january.id)
     assert claim.state == "draft" and claim.total_eligible is None
@@ -83,68 +91,68 @@ def test_csf_line_by_line_then_payment(claims_world, january):
     operation = claims_world["operation"]
     db.session.add(Advance(operation=operation, paid_on=date(2023, 1, 5), amount=D("1000.00")))
     db.session.commit()
-    services.submit_claim(january, today=date(2023, 2, 15))
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
     db.session.commit()
     controller = claims_world["controller"]
     # Ordered by month then name: Durand (4 400,00) then Martin (2 880,00).
     second, first = january.lines.order_by(ClaimLine.position).all()
-    with pytest.raises(ClaimError, match="motif"):
-        services.decide_line(january, first, "reduced", controller, amount=D("2000.00"))
-    with pytest.raises(ClaimError):
-        services.decide_line(january, first, "reduced", controller, amount=D("3000.00"), reason="staff_time")
-    services.decide_line(january, first, "reduced", controller, amount=D("2400.00"), reason="staff_time",
+    with pytest.raises(DomainError, match="motif"):
+        control.decide_line(january, first, "reduced", controller, amount=D("2000.00"))
+    with pytest.raises(DomainError):
+        control.decide_line(january, first, "reduced", controller, amount=D("3000.00"), reason="staff_time")
+    control.decide_line(january, first, "reduced", controller, amount=D("2400.00"), reason="staff_time",
                          comment="100 h justifiées sur 120")
-    services.decide_line(january, second, "excluded", controller, reason="not_justified")
-    services.decide_line(january, second, "kept", controller)
-    retained = services.finish_control(january, controller)
+    control.decide_line(january, second, "excluded", controller, reason="not_justified")
+    control.decide_line(january, second, "kept", controller)
+    retained = control.finish_control(january, controller)
     db.session.commit()
     # 2 400 + 4 400 = 6 800; indirect 15 % = 1 020; total 7 820; FSE+ 60 % = 4 692.
     assert retained.flat_rates == {"INDIRECTS_15": D("1020.00")}
     assert (january.total_retained, january.fse_due) == (D("7820.00"), D("4692.00"))
     assert january.fse_asked - january.fse_due == D("331.20")
     assert january.advance_recovered == D("1000.00")
-    assert services.expected_payment(january) == D("3692.00")
-    with pytest.raises(ClaimError):
-        services.decide_line(january, first, "kept", controller)
-    services.reopen_claim(january, "Pièce retrouvée", claims_world["admin"])
+    assert payments.expected_payment(january) == D("3692.00")
+    with pytest.raises(DomainError):
+        control.decide_line(january, first, "kept", controller)
+    lifecycle.reopen_claim(january, "Pièce retrouvée", claims_world["admin"])
     assert january.state == "submitted" and january.fse_due is None
-    services.finish_control(january, controller)
-    services.record_payment(january, date.today(), D("3692.00"), "VIR-2023-04")
+    control.finish_control(january, controller)
+    payments.record_payment(january, date.today(), D("3692.00"), "VIR-2023-04")
     db.session.commit()
     assert january.state == "paid"
     assert operation.last_payment_date == date.today()
-    assert services.operation_position(operation)["advance_outstanding"] == D("0.00")
+    assert payments.operation_position(operation)["advance_outstanding"] == D("0.00")
 
 
 def test_controller_without_daci_is_refused(claims_world, january, make_user):
-    services.submit_claim(january, today=date(2023, 2, 15))
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
     other = make_user("controller", operations=["HL-RSA-2023"])
-    with pytest.raises(ClaimError, match="DACI"):
-        services.decide_line(january, january.lines.first(), "kept", other)
-    with pytest.raises(ClaimError, match="DACI"):
-        services.finish_control(january, other)
+    with pytest.raises(DomainError, match="DACI"):
+        control.decide_line(january, january.lines.first(), "kept", other)
+    with pytest.raises(DomainError, match="DACI"):
+        control.finish_control(january, other)
 
 
 def test_controller_refused_when_alerts_say_so(claims_world, january, monkeypatch):
-    services.submit_claim(january, today=date(2023, 2, 15))
-    monkeypatch.setattr(services, "controller_may_check", lambda user, op: "Pas de DACI valide.")
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
+    monkeypatch.setattr(control, "controller_may_check", lambda user, op: DomainError("Pas de DACI valide."))
     line = january.lines.first()
-    with pytest.raises(ClaimError, match="DACI"):
-        services.decide_line(january, line, "kept", claims_world["controller"])
+    with pytest.raises(DomainError, match="DACI"):
+        control.decide_line(january, line, "kept", claims_world["controller"])
 
 
 def test_concurrent_moves_of_one_claim_only_one_wins(claims_world, january):
     """The state guard: the UPDATE matches only the state read."""
     stale = db.session.get(Claim, january.id)
-    services.submit_claim(january, today=date(2023, 2, 15))
+    lifecycle.submit_claim(january, today=date(2023, 2, 15))
     db.session.commit()
     db.session.execute(text("SELECT 1"))
     stale.state = "draft"  # as another request read it before the submission
     from sqlalchemy.orm import attributes
 
     attributes.set_committed_value(stale, "state", "draft")
-    with pytest.raises(ClaimError):
-        services.submit_claim(stale, today=date(2023, 2, 15))
+    with pytest.raises(DomainError):
+        lifecycle.submit_claim(stale, today=date(2023, 2, 15))
     db.session.rollback()
 
 
@@ -154,10 +162,10 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     the other is refused and changes nothing; no line is in two claims."""
     operation = claims_world["operation"]
     for index in range(50):
-        claims_world["build"].expense("10.00", commit=False)
+        make_expense(claims_world["operation"], "10.00", commit=False)
     db.session.commit()
-    first = services.create_draft(operation, *JANUARY)
-    second = services.create_draft(operation, *JANUARY)
+    first = lifecycle.create_draft(operation, *JANUARY)
+    second = lifecycle.create_draft(operation, *JANUARY)
     db.session.commit()
     ids = (first.id, second.id)
     barrier = threading.Barrier(2)
@@ -170,13 +178,13 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
                 db.session.registry.set(session)  # the services use db.session
                 try:
                     claim = session.get(Claim, claim_id)
-                    services.compute_period(operation=claim.operation, start=claim.period_start,
+                    selection.compute_period(operation=claim.operation, start=claim.period_start,
                                             end=claim.period_end)
                     barrier.wait(timeout=10)
-                    services.submit_claim(claim, today=date(2023, 2, 15))
+                    lifecycle.submit_claim(claim, today=date(2023, 2, 15))
                     session.commit()
                     outcome[claim_id] = "ok"
-                except ClaimConflict:
+                except Conflict:
                     session.rollback()
                     outcome[claim_id] = "conflict"
                 finally:
@@ -202,15 +210,15 @@ def test_cumulated_fse_never_exceeds_the_agreed_amount(claims_world):
     operation = claims_world["operation"]
     operation.fse_amount = D("6000.00")
     db.session.commit()
-    build = claims_world["build"]
+    operation = claims_world["operation"]
     asked = []
     for month in (1, 2, 3):
-        build.staff("5000.00", month=date(2023, month, 1))
-        start, end = services.month_period(f"2023-{month:02d}")
-        claim = services.create_draft(operation, start, end)
-        services.submit_claim(claim, today=date(2023, 6, 1))
+        make_staff_line(operation, "5000.00", month=date(2023, month, 1))
+        start, end = periods.month_period(f"2023-{month:02d}")
+        claim = lifecycle.create_draft(operation, start, end)
+        lifecycle.submit_claim(claim, today=date(2023, 6, 1))
         db.session.commit()
-        asked.append((claim.fse_asked, services.declared_figures(claim).fse_cap_excess))
+        asked.append((claim.fse_asked, selection.declared_figures(claim).fse_cap_excess))
     # 5 000 + 750 indirect = 5 750 × 60 % = 3 450 per month; the third only gets what is left.
     assert asked == [(D("3450.00"), D("0.00")), (D("2550.00"), D("900.00")), (D("0.00"), D("3450.00"))]
-    assert services.operation_position(operation)["remaining"] == D("0.00")
+    assert payments.operation_position(operation)["remaining"] == D("0.00")

@@ -6,15 +6,16 @@ from decimal import Decimal as D
 from openpyxl import load_workbook
 
 from budget_app.claims.models import Claim
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
+from tests.staff.factories import make_staff_line
 
 BASE = "/operations/HL-RSA-2023/demandes"
 
 
 def _month(claims_world):
-    build = claims_world["build"]
-    build.staff("2880.00", hours=D("120"), rate=D("24.00"))
-    build.staff("4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
+    operation = claims_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
 
 
 def test_full_path_through_the_pages(client, login, claims_world):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
+from tests.operations.factories import make_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "examples"
 
@@ -14,17 +15,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "examples"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-
-
-def add_plan(operation, costs, flat_rates=()):
-    from budget_app.operations.models import PlanCost, PlanFlatRate, PlanVersion
-
-    version = PlanVersion(number=len(operation.plan_versions) + 1)
-    version.costs = [PlanCost(category=category, year=year, amount=Decimal(amount)) for category, year, amount in costs]
-    version.flat_rates = [PlanFlatRate(code=code, rate=Decimal(rate)) for code, rate in flat_rates]
-    operation.plan_versions.append(version)
-    db.session.commit()
-    return operation
 
 
 @pytest.fixture
@@ -43,16 +33,17 @@ def lot(make_operation, officer):
         fse_rate=Decimal("50"),
         fse_amount=Decimal("60000.00"),
     )
-    return add_plan(
+    make_plan(
         operation,
-        [("PERSONNEL", 2019, "90000"), ("FONCTIONNEMENT", 2019, "20000"), ("PRESTATIONS", 2019, "10000")],
-        [("INDIRECTS_15", "15")],
+        costs={("PERSONNEL", 2019): "90000", ("FONCTIONNEMENT", 2019): "20000", ("PRESTATIONS", 2019): "10000"},
+        flat_rates={"INDIRECTS_15": "15"},
     )
+    return operation
 
 
 @pytest.fixture
 def expense_data():
-    from budget_app.expenses.services import ExpenseData
+    from budget_app.expenses.rules import ExpenseData
 
     def make(**overrides):
         values = dict(

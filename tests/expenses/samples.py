@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from flask import current_app
 
-from budget_app.expenses.documents import store_file
+from budget_app.kernel.uploads import store_file
 from budget_app.expenses.models import Expense, SupportingDocument
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

@@ -5,7 +5,8 @@ import zipfile
 
 import pytest
 
-from budget_app.expenses.documents import ODS, PDF, PNG, XLSX, DocumentRefused, check_document
+from budget_app.kernel.errors import DomainError
+from budget_app.kernel.uploads import ODS, PDF, PNG, XLSX, check_document
 
 from .conftest import JPEG_BYTES, PDF_BYTES, PNG_BYTES
 
@@ -53,11 +54,11 @@ def test_accepted_types(app, name, data, expected):
     ],
 )
 def test_refused_types(app, name, data):
-    with pytest.raises(DocumentRefused):
+    with pytest.raises(DomainError):
         check_document(name, data if data is not None else xlsx_bytes(macro=True))
 
 
 def test_size_limit(app):
     app.config["UPLOAD_MAX_BYTES"] = 100
-    with pytest.raises(DocumentRefused, match="taille maximale"):
+    with pytest.raises(DomainError, match="taille maximale"):
         check_document("facture.pdf", PDF_BYTES + b" " * 100)

@@ -5,11 +5,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from budget_app.audit.models import AuditEntry
+from budget_app.kernel.audit.models import AuditEntry
 from budget_app.expenses.models import Expense
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 from .conftest import EXAMPLES
+from tests.operations.factories import make_plan
 
 EXAMPLE_TOTAL = Decimal("7966.46")  # the eligible amounts of the 8 example rows
 
@@ -84,10 +85,9 @@ def test_double_funding_inside_the_file_is_an_error(runner, lot, tmp_path):
 
 
 def test_example_cannot_go_to_an_operation_without_these_categories(runner, make_operation):
-    from .conftest import add_plan
-
+    
     operation = make_operation("HL-RSA-2023")
-    add_plan(operation, [("PERSONNEL", 2023, "362500")])
+    make_plan(operation, costs={("PERSONNEL", 2023): "362500"}, flat_rates={})
     result = runner.invoke(args=["expenses", "import", "HL-RSA-2023", str(EXAMPLES / "depenses-exemple.csv")])
     assert result.exit_code == 1
     assert "hors de la période" in result.output and "n'est pas prévue au plan" in result.output

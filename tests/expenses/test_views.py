@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from budget_app.audit.models import AuditEntry
+from budget_app.kernel.audit.models import AuditEntry
 from budget_app.expenses.models import Expense, SupportingDocument
 from budget_app.expenses.services import create_expense
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 
 from .conftest import PDF_BYTES, PNG_BYTES, form_values
 
@@ -221,7 +221,7 @@ def test_incomplete_state_filter(client, login, officer, lot, expense_data):
 def test_suspected_lines_are_flagged(monkeypatch, client, login, officer, lot, expense_data):
     expense = create_expense(lot, expense_data())
     db.session.commit()
-    monkeypatch.setattr("budget_app.alerts.services.suspected_cost_lines", lambda operation_id: {("expense", expense.id)})
+    monkeypatch.setattr("budget_app.alerts.suspicions.suspected_cost_lines", lambda operation_id: {("expense", expense.id)})
     login(client, officer)
     assert "signalée" in client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
 

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from budget_app.accounts.models import User
 from budget_app.accounts.roles import ROLES
-from budget_app.accounts.services import find_user, verify_password
-from budget_app.extensions import db
-from budget_app.main.services import assert_ready_for_production, demo_email
+from budget_app.accounts.services import find_user
+from budget_app.accounts.passwords import verify_password
+from budget_app.kernel.extensions import db
+from budget_app.seed import assert_ready_for_production, demo_email
 
 LINE = re.compile(r"^\s+(\w+)\s+(\S+@demo\.budget-fse\.invalid)\s+(\S+)$", re.M)
 

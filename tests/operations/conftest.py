@@ -18,8 +18,8 @@ def lot_text():
 @pytest.fixture
 def seeded(app):
     """Both fixtures loaded through the seed service."""
-    from budget_app.extensions import db
-    from budget_app.main.seed import load_seed_operations
+    from budget_app.kernel.extensions import db
+    from budget_app.seed import load_seed_operations
 
     result = load_seed_operations()
     db.session.commit()

@@ -6,11 +6,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from budget_app.accounts.models import User
-from budget_app.audit.models import AuditEntry
-from budget_app.extensions import db
-from budget_app.main.seed import load_seed_operations
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.extensions import db
+from budget_app.accounts.assignments import codes_of
+from budget_app.seed import load_seed_operations
 from budget_app.operations.models import Envelope, Operation
-from budget_app.operations.services import plan_figures
+from budget_app.operations.plans import plan_figures
 
 D = Decimal
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -61,7 +62,7 @@ def test_flask_seed_twice(app, runner):
     assert first.exit_code == 0, first.output
     assert "Opération HL-RSA-2023 créée" in first.output
     officer = db.session.scalar(select(User).filter_by(role="finance_officer"))
-    assert sorted(o.code for o in officer.operations) == ["HL-RSA-2023", "LOT-2019-ACI"]
+    assert codes_of(officer.id) == ["HL-RSA-2023", "LOT-2019-ACI"]
     second = runner.invoke(args=["seed"])
     assert second.exit_code == 0
     assert "Données de démonstration déjà chargées : rien à faire." in second.output
@@ -130,7 +131,8 @@ def test_bad_operation_values_are_refused_by_the_database_on_postgresql(seeded):
     from tests.conftest import ON_POSTGRES
 
     if not ON_POSTGRES:  # SQLite keeps these checks to the service (migration 0004)
-        from budget_app.operations.services import check_operation, operation_input_of
+        from budget_app.operations.rules import check_operation
+        from budget_app.operations.services import operation_input_of
 
         operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
         for column, value in (("fse_rate", D("150")), ("status", "lost"), ("hours_divisor", 1600)):

@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from budget_app.operations.flat_rates import FlatRateError, check_flat_rate_choice, flat_rate_amounts, flat_rate_bases
+from budget_app.kernel.errors import DomainError
+from budget_app.operations.flat_rates import check_flat_rate_choice, flat_rate_amounts, flat_rate_bases
 
 D = Decimal
 
@@ -53,7 +54,7 @@ def test_rounding_is_half_up_once():
     ],
 )
 def test_refused_choices(rates):
-    with pytest.raises(FlatRateError):
+    with pytest.raises(DomainError):
         check_flat_rate_choice(rates)
 
 

@@ -4,11 +4,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from budget_app.audit.models import AuditEntry
-from budget_app.extensions import db
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.extensions import db
 from budget_app.operations.loader import load_operation, parse_operation_file
 from budget_app.operations.models import Envelope, Operation, Organisation, PlanVersion
-from budget_app.operations.services import PlanError, plan_figures
+from budget_app.kernel.errors import DomainError
+from budget_app.operations.plans import plan_figures
 
 D = Decimal
 
@@ -19,7 +20,7 @@ def counts():
 
 
 def errors_of(text, **kwargs):
-    with pytest.raises(PlanError) as caught:
+    with pytest.raises(DomainError) as caught:
         load_operation(text, **kwargs)
     db.session.rollback()
     return caught.value.lines()

@@ -5,11 +5,10 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.operations.services import (
-    CostLine, FlatRateLine, OperationInput, PlanInput, ResourceLine, check_operation, check_organisation, check_plan,
-    compute_plan, elapsed_share, final_balance_deadline, forecast_at_pace, siret_is_valid,
-    OrganisationInput,
-)
+from budget_app.operations.rules import CostLine, FlatRateLine, OperationInput, PlanInput, ResourceLine, check_operation, check_organisation, check_plan, OrganisationInput
+from budget_app.operations.plans import compute_plan, final_balance_deadline
+from budget_app.kernel.siret import siret_is_valid
+from budget_app.reporting.progress import elapsed_share, forecast_at_pace
 
 D = Decimal
 
@@ -32,7 +31,7 @@ def seed_plan(**changes):
 
 
 def paths(errors):
-    return [path for path, _ in errors]
+    return [found.field for found in errors]
 
 
 def plain(text):
@@ -56,7 +55,7 @@ def test_resources_must_equal_costs_to_the_cent():
     plan = seed_plan(resources=[ResourceLine("fse", "FSE+", D("500250.00")), ResourceLine("self", "Auto", D("333499.99"))])
     errors = check_plan(seed_operation(), plan)
     assert paths(errors) == ["plan.resources"]
-    message = plain(errors[0][1])
+    message = plain(errors[0].message)
     assert "833 749,99" in message and "833 750,00" in message and "-0,01" in message
 
 
@@ -64,7 +63,7 @@ def test_fse_above_rate_times_total_is_refused_showing_both_amounts_and_the_gap(
     plan = seed_plan(resources=[ResourceLine("fse", "FSE+", D("500250.01")), ResourceLine("self", "Auto", D("333499.99"))])
     errors = check_plan(seed_operation(fse_amount=D("500250.01")), plan)
     assert paths(errors) == ["operation.fse_amount"]
-    message = plain(errors[0][1])
+    message = plain(errors[0].message)
     assert "500 250,01" in message and "500 250,00" in message and "0,01" in message
 
 
@@ -76,7 +75,7 @@ def test_fse_resource_must_be_the_agreed_amount():
 def test_flat_rate_above_its_ceiling_is_refused():
     errors = check_plan(seed_operation(), seed_plan(flat_rates=[FlatRateLine("INDIRECTS_15", D("15.01"))]))
     assert paths(errors) == ["plan.flat_rates[1].rate"]
-    assert "15" in errors[0][1]
+    assert "15" in errors[0].message
 
 
 def test_a_lower_rate_than_the_ceiling_is_allowed():
@@ -116,7 +115,7 @@ def test_in_kind_contributions_appear_equally_in_costs_and_resources():
     bad = seed_plan(costs=costs, flat_rates=[], resources=[
         ResourceLine("fse", "FSE+", D("600.00")), ResourceLine("self", "Auto", D("600.00"))])
     errors = check_plan(seed_operation(fse_amount=D("600.00"), fse_rate=D("50")), bad)
-    assert paths(errors) == ["plan.resources"] and "nature" in errors[0][1]
+    assert paths(errors) == ["plan.resources"] and "nature" in errors[0].message
 
 
 def test_cost_years_within_the_period_and_one_amount_per_category_and_year():

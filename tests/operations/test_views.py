@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
+from budget_app.reporting import views as reporting_views
 from budget_app.operations.models import Operation, PlanVersion
 
 D = Decimal
@@ -173,7 +174,7 @@ def test_dashboard_planned_realised_forecast_and_pace_warning(client, admin, mon
     db.session.add(Claim(operation_id=operation.id, number=2, period_start=date(2024, 1, 1),
                          period_end=date(2024, 6, 30), state="draft", fse_asked=D("999.00")))
     db.session.commit()
-    monkeypatch.setattr(views, "today", lambda: date(2023, 12, 31))
+    monkeypatch.setattr(reporting_views, "today_in_paris", lambda: date(2023, 12, 31))
     response = client.get("/operations/HL-RSA-2023/tableau-de-bord")
     text = page(response)
     # Primer §5 worked month: 7 280,00 staff + 1 092,00 indirect = 8 372,00.
@@ -191,7 +192,7 @@ def test_no_pace_warning_when_consumption_follows_time(client, admin, monkeypatc
 
     operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
     _staff_cost(operation, D("362500.00"))
-    monkeypatch.setattr(views, "today", lambda: date(2023, 12, 31))
+    monkeypatch.setattr(reporting_views, "today_in_paris", lambda: date(2023, 12, 31))
     text = page(client.get("/operations/HL-RSA-2023/tableau-de-bord"))
     assert 'data-testid="pace-warning"' not in text
     app.config["PACE_WARNING_MARGIN_PERCENT"] = -1  # a margin below the gap warns
@@ -218,7 +219,7 @@ def test_envelope_overrun_from_the_form(client, admin):
 
 
 def test_amendment_is_audited_with_its_reason(client, admin):
-    from budget_app.audit.models import AuditEntry
+    from budget_app.kernel.audit.models import AuditEntry
 
     client.post("/operations/HL-RSA-2023/avenant", data=_amendment(reason="Prolongation de six mois"))
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "amendment"))

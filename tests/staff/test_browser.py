@@ -1,7 +1,7 @@
 """A finance officer imports the example files through the screens, a colleague approves."""
 import pytest
 
-from budget_app.extensions import db
+from budget_app.kernel.extensions import db
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.money import cents
+from budget_app.kernel.money import cents
 from budget_app.staff import computations
 
 D = Decimal

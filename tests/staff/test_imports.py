@@ -4,11 +4,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from budget_app.audit.models import AuditEntry
-from budget_app.extensions import db
-from budget_app.staff import services
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.extensions import db
+
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
-from budget_app.tabular import ImportRefused
+from budget_app.kernel.errors import DomainError
+from budget_app.staff import imports
+from budget_app.staff import queries
 
 D = Decimal
 
@@ -34,13 +36,13 @@ def test_example_files_give_the_primer_month(hl_operation, runner, suffix):
              for c in db.session.scalars(select(AnnualCost))}
     assert rates["HL-04122023"] == (D("24.00"), "41 280,00 € / 1 720 h = 24,00 €/h")
     assert rates["HL-06552023"] == (D("24.00"), "20 640,00 € / (1 720 h × 50 % = 860 h) = 24,00 €/h")
-    january = services.cost_lines_of(hl_operation, month=__import__("datetime").date(2023, 1, 1))
+    january = queries.cost_lines_of(hl_operation, month=__import__("datetime").date(2023, 1, 1))
     assert sorted(line.computation for line in january) == [
         "120 h × 24,00 €/h = 2 880,00 €",
         "137,5 h × 32,00 €/h = 4 400,00 €",
     ]
     # Primer §5: staff 7 280,00 € in the worked month.
-    assert services.cost_lines_total(hl_operation, __import__("datetime").date(2023, 1, 1)) == D("7280.00")
+    assert queries.cost_lines_total(hl_operation, __import__("datetime").date(2023, 1, 1)) == D("7280.00")
     fixed = db.session.scalar(select(StaffCostLine).where(StaffCostLine.fixed_percent.is_not(None)))
     assert (fixed.amount, fixed.computation) == (D("1400.00"), "2 800,00 € × 50 % = 1 400,00 €")
     assert all(sheet.state == "approved" for sheet in db.session.scalars(select(Timesheet)))
@@ -54,7 +56,7 @@ def test_reimport_doubles_nothing(hl_operation, runner):
     again = runner.invoke(args=["timesheets", "import", "HL-RSA-2023", "fixtures/examples/temps-exemple.csv", "--approved"])
     assert again.exit_code == 0 and "6 déjà enregistrée(s)" in again.output
     assert (count(Person), count(AnnualCost), count(Timesheet), count(StaffCostLine)) == before
-    assert services.cost_lines_total(hl_operation) == D("7280.00") + D("3120.00") + D("4480.00") + D("1440.00") + D("1400.00")
+    assert queries.cost_lines_total(hl_operation) == D("7280.00") + D("3120.00") + D("4480.00") + D("1440.00") + D("1400.00")
 
 
 def test_import_as_approved_is_recorded_as_the_approval(hl_operation, runner):
@@ -70,7 +72,7 @@ def test_import_without_approved_waits_for_approval(hl_operation, runner):
     import_examples(runner, approved=False)
     assert {sheet.state for sheet in db.session.scalars(select(Timesheet))} == {"submitted"}
     assert count(StaffCostLine) == 0
-    assert services.cost_lines_total(hl_operation) == 0
+    assert queries.cost_lines_total(hl_operation) == 0
 
 
 def write(tmp_path, name, text):
@@ -180,8 +182,8 @@ def test_same_registration_number_other_name_refused(hl_operation, runner, tmp_p
 
 
 def test_service_refusal_lists_problems(hl_operation):
-    with pytest.raises(ImportRefused) as refused:
-        services.import_staff(hl_operation, b"Matricule;Nom\n")
+    with pytest.raises(DomainError) as refused:
+        imports.import_staff(hl_operation, b"Matricule;Nom\n")
     assert [str(p) for p in refused.value.problems] == [
         "ligne 1, colonne Prénom : colonne obligatoire absente",
         "ligne 1, colonne Méthode : colonne obligatoire absente",
@@ -191,15 +193,6 @@ def test_service_refusal_lists_problems(hl_operation):
 def test_unknown_operation(runner):
     result = runner.invoke(args=["staff", "import", "NOPE", "fixtures/examples/personnel-exemple.csv"])
     assert result.exit_code == 1 and "opération inconnue" in result.output
-
-
-def test_claimable_lines_of_a_period(hl_operation, runner):
-    from datetime import date
-
-    import_examples(runner)
-    lines = services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 1, 31))
-    assert sum(line.amount for line in lines) == D("7280.00")
-    assert len(services.claimable_cost_lines(hl_operation, date(2023, 1, 1), date(2023, 12, 31))) == 6
 
 
 def test_hours_of_a_month_on_all_operations_within_hours_worked(hl_operation, make_operation, runner, tmp_path):

@@ -6,9 +6,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from budget_app.claims.models import Claim
-from budget_app.extensions import db
-from budget_app.staff import services
+from budget_app.kernel.extensions import db
+from budget_app.staff.lifecycle import lock_held_timesheets
+
 from budget_app.staff.models import Person, StaffCostLine, Timesheet
+from budget_app.staff import queries
 
 D = Decimal
 
@@ -119,7 +121,7 @@ def test_claimed_timesheet_is_locked_with_the_claim_named(client, login, make_us
     db.session.flush()
     for line in db.session.scalars(select(StaffCostLine).where(StaffCostLine.month == date(2023, 1, 1))):
         line.claim_id = claim.id
-    assert services.lock_claimed_timesheets(claim) == 2
+    assert lock_held_timesheets(claim.id) == 2
     db.session.commit()
     sheet = sheet_for("HL-0412", date(2023, 1, 1))
     assert sheet.state == "locked"
@@ -130,7 +132,7 @@ def test_claimed_timesheet_is_locked_with_the_claim_named(client, login, make_us
     db.session.refresh(sheet)
     assert sheet.state == "locked"
     # Locked months still count as PERSONNEL costs.
-    assert services.cost_lines_total(operation, date(2023, 1, 1)) == D("7280.00")
+    assert queries.cost_lines_total(operation, date(2023, 1, 1)) == D("7280.00")
     # And a file changing a claimed month is refused, naming the claim.
     result = runner.invoke(args=["timesheets", "import", "HL-RSA-2023", "fixtures/examples/temps-exemple.xlsx"])
     assert result.exit_code == 0  # identical rows: nothing to change

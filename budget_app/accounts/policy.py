@@ -1,0 +1,184 @@
+"""The access policy, declared in one place, and ``may``: the one question templates and
+views ask ("may the current user use this endpoint?") instead of comparing role names.
+
+Every endpoint of the application has one entry in ``POLICY``. A request to an endpoint
+without an entry is refused (fail closed), and ``tests/test_access.py`` checks every rule
+of ``app.url_map`` for every role against a table of expected outcomes of its own.
+
+- ``public``: no login needed.
+- ``read``: roles allowed for GET/HEAD; ``write``: roles allowed for other methods.
+  ``ANY`` means every logged-in user.
+- ``hidden``: refusals answer 404 instead of 403, so the page's existence is not
+  revealed (alerts: only the anti-fraud referent may know they exist).
+
+Object-level rule: a URL with ``<operation_code>`` is loaded and authorised once, by
+``access.enforce_policy``; finance officers and controllers who are not assigned to the
+operation get 404 (ihatemoney's ``pull_project`` pattern).
+"""
+from dataclasses import dataclass
+
+from flask_login import current_user
+
+from .assignments import assigned_operation_ids
+from .roles import ADMIN, ANTIFRAUD_REFERENT, ASSIGNED_ONLY, AUDITOR, CONTROLLER, FINANCE_OFFICER, ROLES
+
+ANY = frozenset(ROLES)
+NOBODY = frozenset()
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Policy:
+    public: bool = False
+    read: frozenset = NOBODY
+    write: frozenset = NOBODY
+    hidden: bool = False
+
+    def allows(self, role: str | None, method: str) -> bool:
+        if self.public:
+            return True
+        if role is None:
+            return False
+        roles = self.read if method in READ_METHODS else self.write
+        return role in roles
+
+
+def public() -> Policy:
+    return Policy(public=True)
+
+
+def roles(read=NOBODY, write=NOBODY, hidden=False) -> Policy:
+    return Policy(read=frozenset(read), write=frozenset(write), hidden=hidden)
+
+
+# Roles that read an operation's figures.
+OPERATION_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, ANTIFRAUD_REFERENT}
+STAFF_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}
+
+POLICY: dict[str, Policy] = {
+    "static": public(),
+    # accounts
+    "accounts.login": public(),
+    "accounts.language": public(),
+    "accounts.logout": roles(write=ANY),
+    "accounts.password": roles(read=ANY, write=ANY),
+    "accounts.users": roles(read={ADMIN}),
+    #
+    # reporting: home, operations list and dashboards, envelopes, audit trail
+    "reporting.home": roles(read=ANY),
+    "reporting.operations": roles(read=ANY),
+    "reporting.dashboard": roles(read=OPERATION_READERS),
+    # Envelopes aggregate every partner's operation: not for the assigned-only roles.
+    "reporting.envelopes": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "reporting.envelope": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "reporting.journal": roles(read={ADMIN, AUDITOR}),
+    #
+    # operations and financing plans. Read: every role that reads figures; finance officers
+    # and controllers only their operations (<operation_code>).
+    "operations.detail": roles(read=OPERATION_READERS),
+    "operations.version": roles(read=OPERATION_READERS),
+    "operations.compare": roles(read=OPERATION_READERS),
+    # Creating an operation: admins. Amendments: admins and the assigned finance officers.
+    "operations.create": roles(read={ADMIN}, write={ADMIN}),
+    "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
+    #
+    # expenses, documents, duplicates, imports. Finance officers write on the operations
+    # they are assigned to; everyone who reads an operation's figures reads its expenses,
+    # the anti-fraud referent included (double funding and duplicates are what they look
+    # into). Controllers check, never edit.
+    "expenses.home": roles(read=OPERATION_READERS),
+    "expenses.index": roles(read=OPERATION_READERS),
+    "expenses.detail": roles(read=OPERATION_READERS),
+    "expenses.download": roles(read=OPERATION_READERS),
+    "expenses.duplicates": roles(read=OPERATION_READERS),
+    "expenses.create": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.edit": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.delete": roles(write={FINANCE_OFFICER}),
+    "expenses.upload_document": roles(write={FINANCE_OFFICER}),
+    "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
+    #
+    # staff and timesheets: finance officers enter and approve on their operations;
+    # controllers, auditors, admins read.
+    "staff.index": roles(read=STAFF_READERS),
+    "staff.people": roles(read=STAFF_READERS),
+    "staff.timesheets": roles(read=STAFF_READERS),
+    "staff.cost_lines": roles(read=STAFF_READERS),
+    "staff.add_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.add_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.edit_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.timesheet_action": roles(write={FINANCE_OFFICER}),
+    "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    #
+    # claims. Finance officers prepare, submit and withdraw, record advances and the
+    # payment received (they see the bank statement; an admin may too); controllers do the
+    # service-done check; an admin reopens a controlled claim; auditors and the referent read.
+    "claims.overview": roles(read=OPERATION_READERS),
+    "claims.index": roles(read=OPERATION_READERS),
+    "claims.show": roles(read=OPERATION_READERS),
+    "claims.printable": roles(read=OPERATION_READERS),
+    "claims.export_xlsx": roles(read=OPERATION_READERS),
+    "claims.export_csv": roles(read=OPERATION_READERS),
+    "claims.create": roles(write={FINANCE_OFFICER}),
+    "claims.delete": roles(write={FINANCE_OFFICER}),
+    "claims.submit": roles(write={FINANCE_OFFICER}),
+    "claims.withdraw": roles(write={FINANCE_OFFICER}),
+    "claims.advance": roles(write={FINANCE_OFFICER, ADMIN}),
+    "claims.decide": roles(write={CONTROLLER}),
+    "claims.finish_control": roles(write={CONTROLLER}),
+    "claims.reopen": roles(write={ADMIN}),
+    "claims.pay": roles(write={FINANCE_OFFICER, ADMIN}),
+    # The DACI register (who may check) is not confidential; admins and the referent
+    # record declarations.
+    "claims.daci_register": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
+    "claims.daci_new": roles(read={ADMIN, ANTIFRAUD_REFERENT}, write={ADMIN, ANTIFRAUD_REFERENT}),
+    "claims.daci_withdraw": roles(write={ADMIN, ANTIFRAUD_REFERENT}),
+    #
+    # alerts: hidden=True for every URL but the public channel
+    "alerts.report": public(),
+    "alerts.follow_up": public(),
+    "alerts.reply": public(),
+    "alerts.end_follow_up": public(),
+    "alerts.dashboard": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.detail": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transition": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.message": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.link_operation": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.link_lines": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.lift": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.attachment": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission_xlsx": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.transmission_print": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    # who opened which alert, when (no contents): auditors and the referent; 404 for others
+    "alerts.access_log": roles(read={AUDITOR, ANTIFRAUD_REFERENT}, hidden=True),
+}
+
+
+def role_of(user) -> str | None:
+    return user.role if user is not None and user.is_authenticated else None
+
+
+def may(endpoint: str, method: str | None = None, operation=None, user=None) -> bool:
+    """May ``user`` (the current user by default) use ``endpoint``? ``method`` defaults to
+    what the endpoint is for: reading when it can be read, else writing. With
+    ``operation``, finance officers and controllers must also be assigned to it."""
+    policy = POLICY.get(endpoint)
+    if policy is None:
+        return False
+    user = current_user if user is None else user
+    if method is None:
+        method = "GET" if (policy.public or policy.read) else "POST"
+    if not policy.allows(role_of(user), method):
+        return False
+    if operation is not None and not policy.public:
+        return assigned_to(user, operation.id)
+    return True
+
+
+def assigned_to(user, operation_id: int) -> bool:
+    """Roles limited to their operations see only those; the others see every operation."""
+    if user.role not in ASSIGNED_ONLY:
+        return True
+    return operation_id in assigned_operation_ids(user.id)

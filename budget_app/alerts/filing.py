@@ -1,0 +1,189 @@
+"""The confidential channel's public side: filing a report (anonymous or named, with
+attachments checked by content), the reporter's follow-up with a reference and a secret
+(kept only as an Argon2 hash), the thread of messages, and reading what was filed.
+Everything the reporter writes is encrypted (``crypto``). Sources: FSE-PRIMER §6
+(directive 2019/1937; loi 2022-401 and décret 2022-1284)."""
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from ..accounts.passwords import hasher
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
+from ..kernel.transactions import atomic
+from . import crypto, deadlines, files
+from .models import KINDS, RECEIVED, Alert, AlertAccess, AlertAttachment, AlertEvent, AlertMessage
+
+log = logging.getLogger("budget_app.alerts")
+
+MAX_TEXT = 20000
+SECRET_BYTES = 20  # 160 bits (ASVS 2.6.2 asks at least 112)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against for an unknown reference, so both paths take the same time.
+    return hasher().hash("not-a-secret-of-any-report")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_reference(year: int) -> str:
+    for _attempt in range(50):
+        reference = f"SIG-{year}-{secrets.randbelow(10**6):06d}"
+        if db.session.scalar(select(Alert.id).where(Alert.reference == reference)) is None:
+            return reference
+    raise RuntimeError("no free alert reference")  # pragma: no cover (10^6 per year)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+@dataclass
+class Report:
+    kind: str
+    facts: str
+    operation_id: int | None = None
+    operation_text: str = ""
+    persons: str = ""
+    dates: str = ""
+    anonymous: bool = True
+    name: str = ""
+    contact: str = ""
+
+
+@atomic
+def file_alert(report: Report, attachments=(), now: datetime | None = None) -> tuple[Alert, str]:
+    """Files an alert from the public form; returns it and the follow-up secret (shown once).
+    ``attachments`` are (filename, bytes) pairs, already read."""
+    if report.kind not in KINDS:
+        raise DomainError(N_("Type de signalement inconnu."))
+    if not (report.facts or "").strip():
+        raise DomainError(N_("Décrivez les faits."))
+    if report.operation_id is None and not (report.operation_text or "").strip():
+        raise DomainError(N_("Choisissez l'opération concernée dans la liste ou décrivez-la."))
+    if not report.anonymous and not ((report.name or "").strip() and (report.contact or "").strip()):
+        raise DomainError(N_("Pour ne pas rester anonyme, indiquez un nom et un moyen de vous contacter."))
+    checked = [(files.safe_display_name(name), data, files.check_attachment(name, data)) for name, data in attachments]
+    now = now or utcnow()
+    received_on = deadlines.local_day(now)
+    secret = new_secret()
+    alert = Alert(
+        reference=new_reference(received_on.year),
+        kind=report.kind,
+        state=RECEIVED,
+        anonymous=report.anonymous,
+        operation_id=report.operation_id,
+        secret_hash=hasher().hash(secret),
+        content_enc=crypto.encrypt_json(
+            {
+                "facts": report.facts.strip(),
+                "persons": (report.persons or "").strip(),
+                "dates": (report.dates or "").strip(),
+                "operation_text": (report.operation_text or "").strip(),
+            }
+        ),
+        identity_enc=None
+        if report.anonymous
+        else crypto.encrypt_json({"name": report.name.strip(), "contact": report.contact.strip()}),
+        received_at=now,
+        received_on=received_on,
+        acknowledgment_due=deadlines.acknowledgment_due(received_on),
+        feedback_due=deadlines.feedback_due(received_on, None),
+    )
+    db.session.add(alert)
+    db.session.flush()
+    for name, data, content_type in checked:
+        add_attachment(alert, None, name, data, content_type)
+    db.session.flush()
+    # Content-free: the audit trail is read by admins and auditors and cannot be purged.
+    audit.record("alert_received", "alerts", alert.id, after={"reference": alert.reference, "state": alert.state})
+    log.info("event=alert_received id=%s", alert.id)
+    return alert, secret
+
+
+def add_attachment(alert, message, name, data, content_type):
+    stored_name = files.store_encrypted(data)
+    attachment = AlertAttachment(
+        alert_id=alert.id,
+        message_id=message.id if message is not None else None,
+        stored_name=stored_name,
+        meta_enc=crypto.encrypt_json({"name": name, "content_type": content_type, "size": len(data)}),
+    )
+    db.session.add(attachment)
+    return attachment
+
+
+def verify_follow_up(reference: str, secret: str) -> Alert | None:
+    """The alert whose reference and secret match, else None (same work either way)."""
+    reference = (reference or "").strip().upper()
+    alert = db.session.scalar(select(Alert).where(Alert.reference == reference)) if reference else None
+    stored = alert.secret_hash if alert is not None and alert.secret_hash else _dummy_hash()
+    try:
+        ok = hasher().verify(stored, (secret or "").strip())
+    except (VerificationError, InvalidHashError):
+        ok = False
+    return alert if ok and alert is not None and alert.secret_hash else None
+
+
+@atomic
+def post_message(alert: Alert, author: str, body: str, user=None, attachments=()) -> AlertMessage:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(N_("Le message est vide."))
+    if len(body) > MAX_TEXT:
+        raise DomainError(N_("Le message dépasse %(n)s caractères."), n=MAX_TEXT)
+    if alert.purged_at is not None:
+        raise DomainError(N_("Ce signalement est clos et ses données personnelles ont été supprimées."))
+    checked = [(files.safe_display_name(name), data, files.check_attachment(name, data)) for name, data in attachments]
+    message = AlertMessage(
+        alert_id=alert.id, author=author, user_id=getattr(user, "id", None), body_enc=crypto.encrypt_text(body)
+    )
+    db.session.add(message)
+    db.session.flush()
+    for name, data, content_type in checked:
+        add_attachment(alert, message, name, data, content_type)
+    audit.record("alert_message", "alerts", alert.id, after={"author": author})
+    return message
+
+
+def alert_content(alert: Alert) -> dict:
+    return crypto.decrypt_json(alert.content_enc, default={}) or {}
+
+
+def alert_identity(alert: Alert) -> dict | None:
+    return crypto.decrypt_json(alert.identity_enc)
+
+
+def message_body(message: AlertMessage) -> str:
+    return crypto.decrypt_text(message.body_enc) or ""
+
+
+def attachment_meta(attachment: AlertAttachment) -> dict:
+    return crypto.decrypt_json(attachment.meta_enc, default={}) or {}
+
+
+def transmission_details(alert: Alert) -> dict:
+    return crypto.decrypt_json(alert.transmission_enc, default={}) or {}
+
+
+def event_reason(event: AlertEvent) -> str:
+    return crypto.decrypt_text(event.reason_enc) or ""
+
+
+def events_of(alert: Alert) -> list[AlertEvent]:
+    return db.session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert.id).order_by(AlertEvent.id)).all()
+
+
+def log_access(alert: Alert, user, action: str) -> None:
+    db.session.add(AlertAccess(reference=alert.reference, user_id=user.id, action=action))

@@ -1,0 +1,86 @@
+"""Keeping alerts no longer than needed: the personal data of closed alerts is purged
+after ``ALERT_RETENTION_DAYS`` (CNIL guidance on professional alerts); the encryption
+key can be rotated (every value and file re-encrypted)."""
+import logging
+from datetime import datetime, timedelta
+
+from cryptography.fernet import InvalidToken
+from sqlalchemy import select
+
+from ..kernel.audit import services as audit
+from ..kernel.extensions import db
+from . import crypto, deadlines, files
+from .filing import events_of, utcnow
+from .models import CLOSED_STATES, Alert, AlertAttachment, AlertCostLine, AlertEvent, AlertMessage
+
+log = logging.getLogger("budget_app.alerts")
+
+
+def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> list[Alert]:
+    """Deletes the personal data of alerts closed more than ``retention_days`` ago: facts,
+    identities, messages, attachments (files overwritten), reasons, the secret. The record
+    stays: reference, kind, operation, states and dates, amounts, recipient."""
+    now = now or utcnow()
+    limit = deadlines.local_day(now) - timedelta(days=retention_days)
+    alerts = db.session.scalars(
+        select(Alert).where(Alert.purged_at.is_(None), Alert.state.in_(CLOSED_STATES), Alert.closed_on <= limit)
+    ).all()
+    for alert in alerts:
+        for attachment in list(alert.attachments):
+            files.remove_file(attachment.stored_name)
+            db.session.delete(attachment)
+        for message in alert.messages:
+            message.body_enc = None
+        for event in events_of(alert):
+            event.reason_enc = None
+        for link in alert.cost_lines:
+            link.lift_reason = None
+        alert.content_enc = None
+        alert.identity_enc = None
+        alert.transmission_enc = None
+        alert.secret_hash = None
+        alert.purged_at = now
+        db.session.flush()
+        audit.record("alert_purged", "alerts", alert.id, after={"reference": alert.reference, "closed_on": alert.closed_on})
+        log.info("event=alert_purged id=%s reference=%s", alert.id, alert.reference)
+    return alerts
+
+
+ENCRYPTED_COLUMNS = (
+    (Alert, ("content_enc", "identity_enc", "transmission_enc")),
+    (AlertMessage, ("body_enc",)),
+    (AlertAttachment, ("meta_enc",)),
+    (AlertCostLine, ("lift_reason",)),
+    (AlertEvent, ("reason_enc",)),
+)
+
+
+def reencrypt_all(old_and_new) -> int:
+    """Re-encrypts every encrypted column and file with the first key of ``old_and_new``
+    (a MultiFernet that also holds the old keys). Returns the number of values rewritten."""
+    try:
+        return _reencrypt_all(old_and_new)
+    except InvalidToken as exc:
+        raise crypto.AlertKeyError("some alert data cannot be decrypted with the configured key") from exc
+
+
+def _reencrypt_all(old_and_new) -> int:
+    count = 0
+    for model, columns in ENCRYPTED_COLUMNS:
+        for row in db.session.scalars(select(model)).all():
+            for column in columns:
+                value = getattr(row, column)
+                if value is not None:
+                    setattr(row, column, old_and_new.rotate(bytes(value)))
+                    count += 1
+    for attachment in db.session.scalars(select(AlertAttachment)).all():
+        path = files.storage_dir() / attachment.stored_name
+        if path.exists():
+            rotated = old_and_new.rotate(path.read_bytes())
+            tmp = path.with_suffix(".rotating")
+            tmp.write_bytes(rotated)
+            tmp.chmod(0o600)
+            tmp.replace(path)
+            count += 1
+    db.session.flush()
+    return count

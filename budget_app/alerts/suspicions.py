@@ -1,0 +1,130 @@
+"""Cost lines under suspicion: the referent links an alert to an operation and puts some
+of its expense and staff cost lines under suspicion; they stay out of every new claim
+until the suspicion is lifted with a reason. Alerts mark lines as held; they know
+nothing of claims (claims ask ``suspected_cost_lines``)."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..expenses.hooks import held_lines
+from ..expenses.models import Expense
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import format_month
+from ..kernel.i18n import N_
+from ..kernel.transactions import atomic
+from ..staff.models import StaffCostLine
+from . import crypto
+from .filing import utcnow
+from .models import LINE_TYPES, Alert, AlertCostLine
+
+@dataclass(frozen=True)
+class CostLine:
+    line_type: str
+    id: int
+    operation_id: int
+    label: str
+    amount: Decimal | None
+
+
+LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine}
+LINE_TYPE_LABELS = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
+
+
+def _as_cost_line(line_type: str, row) -> CostLine:
+    if line_type == "staff_cost_line":
+        # Staff lines: the person's registration number (pseudonymous id) and the month.
+        label = f"{row.person.registration_number} — {format_month(row.month, 'fr')}"
+        return CostLine(line_type, row.id, row.operation_id, label, row.amount)
+    label = f"{row.supplier_name} {row.document_number} — {row.label}"
+    return CostLine(line_type, row.id, row.operation_id, label, row.eligible_amount)
+
+
+def operation_cost_lines(operation_id: int) -> list[CostLine]:
+    """The operation's cost lines that can be put under suspicion (not deleted)."""
+    expenses = select(Expense).where(Expense.operation_id == operation_id, Expense.deleted_at.is_(None))
+    staff = select(StaffCostLine).where(StaffCostLine.operation_id == operation_id)
+    return [_as_cost_line("expense", row) for row in db.session.scalars(expenses.order_by(Expense.id))] + [
+        _as_cost_line("staff_cost_line", row) for row in db.session.scalars(staff.order_by(StaffCostLine.id))
+    ]
+
+
+def cost_line(line_type: str, line_id: int) -> CostLine | None:
+    if line_type not in LINE_TYPES:
+        return None
+    row = db.session.get(LINE_MODELS[line_type], line_id)
+    return None if row is None else _as_cost_line(line_type, row)
+
+
+@atomic
+def link_operation(alert: Alert, operation) -> None:
+    if any(link.lifted_at is None for link in alert.cost_lines) and operation.id != alert.operation_id:
+        raise DomainError(N_("Levez d'abord la suspicion sur les lignes de l'opération actuelle."))
+    before = alert.operation_id
+    alert.operation_id = operation.id
+    db.session.flush()
+    audit.record("alert_operation", "alerts", alert.id, before={"operation_id": before}, after={"operation_id": operation.id})
+
+
+@atomic
+def link_cost_lines(alert: Alert, user, pairs) -> list[AlertCostLine]:
+    """Puts cost lines of the alert's operation under suspicion: they stay out of any new claim."""
+    if alert.operation_id is None:
+        raise DomainError(N_("Rattachez d'abord le signalement à une opération."))
+    if alert.purged_at is not None or alert.is_closed:
+        raise DomainError(N_("Ce signalement est clos."))
+    live = {(link.line_type, link.line_id) for link in alert.cost_lines if link.lifted_at is None}
+    created = []
+    for line_type, line_id in pairs:
+        line = cost_line(line_type, line_id)
+        if line is None:
+            raise DomainError(N_("La ligne %(type)s n° %(id)s n'existe pas."), type=line_type, id=line_id)
+        if line.operation_id != alert.operation_id:
+            raise DomainError(N_("La ligne %(type)s n° %(id)s n'appartient pas à l'opération du signalement."), type=line_type, id=line_id)
+        if (line_type, line_id) in live:
+            continue
+        link = AlertCostLine(
+            alert_id=alert.id, operation_id=alert.operation_id, line_type=line_type, line_id=line_id, linked_by=user.id
+        )
+        db.session.add(link)
+        alert.cost_lines.append(link)
+        live.add((line_type, line_id))
+        created.append(link)
+    db.session.flush()
+    for link in created:
+        audit.record("suspicion_set", link.line_type, link.line_id, after={"alert_id": alert.id})
+    return created
+
+
+@atomic
+def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(N_("Indiquez le motif de la levée de suspicion."))
+    if link.lifted_at is not None:
+        raise DomainError(N_("La suspicion sur cette ligne est déjà levée."))
+    link.lifted_at = utcnow()
+    link.lifted_by = user.id
+    link.lift_reason = crypto.encrypt_text(reason)
+    db.session.flush()
+    audit.record("suspicion_lifted", link.line_type, link.line_id, after={"alert_id": link.alert_id}, note="reason recorded (encrypted)")
+
+
+def suspected_cost_lines(operation_id: int) -> set[tuple[str, int]]:
+    """Cost lines under a live suspicion, as ("expense" | "staff_cost_line", id) pairs:
+    they stay out of any new claim until the referent lifts the suspicion."""
+    rows = db.session.execute(
+        select(AlertCostLine.line_type, AlertCostLine.line_id).where(
+            AlertCostLine.operation_id == operation_id, AlertCostLine.lifted_at.is_(None)
+        )
+    ).all()
+    return {(line_type, line_id) for line_type, line_id in rows}
+
+
+@held_lines.register
+def suspected_expenses(operation_id: int) -> set[int]:
+    """For the expenses domain: its lines under a live suspicion."""
+    return {line_id for line_type, line_id in suspected_cost_lines(operation_id) if line_type == "expense"}
+

@@ -1,0 +1,26 @@
+"""Fraud and conflict-of-interest alerts: the public channel (``public``) and the
+anti-fraud referent's pages (``referent``)."""
+from flask import Blueprint
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ...accounts.navigation import register_nav
+from ...kernel.i18n import translate_label
+from ..models import KIND_LABELS, RECIPIENT_LABELS, STATE_LABELS
+
+bp = Blueprint("alerts", __name__)
+
+register_nav("alerts.dashboard", _l("Signalements"), 70)
+register_nav("alerts.access_log", _l("Accès aux signalements"), 85)
+
+
+@bp.app_context_processor
+def alert_labels():
+    return {
+        "alert_kind_label": lambda kind: translate_label(KIND_LABELS, kind),
+        "alert_state_label": lambda state: translate_label(STATE_LABELS, state),
+        "alert_recipient_label": lambda r: translate_label(RECIPIENT_LABELS, r) if r else "",
+    }
+
+
+from . import public, referent  # noqa: E402,F401  (their routes are on ``bp``)

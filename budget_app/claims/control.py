@@ -1,0 +1,123 @@
+"""The service-done check (contrôle de service fait, CSF, primer §8): a controller holding
+a valid conflict-of-interest declaration keeps, reduces or excludes each line of a
+submitted claim with a reason; finishing the check recomputes the flat rates on the
+retained amounts (retained amounts replace declared ones, primer §5), the FSE+ due and
+the advance recovered on this payment."""
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.i18n import N_
+from ..kernel.transactions import atomic
+from .computation import ClaimFigures, advance_recovery, claim_figures, figures_from_json, figures_to_json, fse_due
+from .daci import controller_may_check
+from .lifecycle import move
+from .models import CSF_REASONS, Claim, ClaimLine
+from .payments import advance_outstanding
+
+ZERO = Decimal("0.00")
+
+
+def _check_controller(claim: Claim, user) -> None:
+    if claim.state != "submitted":
+        raise DomainError(N_("Le contrôle de service fait porte sur une demande déposée."))
+    refusal = controller_may_check(user, claim.operation)
+    if refusal is not None:
+        raise refusal
+
+
+@atomic
+def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount: Decimal | None = None,
+                reason: str | None = None, comment: str | None = None) -> None:
+    """Keep, reduce (new amount) or exclude one line, with a reason from the list (primer §8)."""
+    _check_controller(claim, user)
+    if line.claim_id != claim.id:
+        raise DomainError(N_("Cette ligne n'appartient pas à la demande."))
+    comment = (comment or "").strip() or None
+    if decision not in ("kept", "reduced", "excluded"):
+        raise DomainError(N_("Décision inconnue."))
+    if decision != "kept":
+        if reason not in CSF_REASONS:
+            raise DomainError(N_("Choisissez un motif dans la liste pour réduire ou écarter une ligne."))
+        if reason == "other" and not comment:
+            raise DomainError(N_("Précisez le motif « Autre motif » dans le commentaire."))
+    if line.declared_amount < 0 and decision != "kept":
+        raise DomainError(N_("Un avoir (montant négatif) ne peut qu'être retenu."))
+    if decision == "kept":
+        retained, reason = line.declared_amount, (reason if reason in CSF_REASONS else None)
+    elif decision == "excluded":
+        retained = ZERO
+    else:
+        if amount is None:
+            raise DomainError(N_("Indiquez le montant retenu."))
+        if not (ZERO <= amount < line.declared_amount):
+            raise DomainError(N_("Le montant retenu doit être positif et inférieur au montant déclaré."))
+        retained = amount
+    line.decision = decision
+    line.retained_amount = retained
+    line.reason = reason
+    line.comment = comment
+    line.decided_at = datetime.now(timezone.utc)
+    line.decided_by_id = getattr(user, "id", None)
+    db.session.flush()
+
+
+def retained_figures(claim: Claim) -> ClaimFigures | None:
+    """After (or during) the service-done check: the figures on the retained amounts, flat
+    rates recomputed on the retained bases (primer §5: retained amounts replace declared)."""
+    if claim.state == "draft":
+        return None
+    if claim.state in ("controlled", "paid") and claim.figures and "retained" in claim.figures:
+        return figures_from_json(claim.figures["retained"])
+    return _retained_now(claim)
+
+
+def _retained_now(claim: Claim) -> ClaimFigures:
+    sums: dict = {}
+    rows = db.session.execute(
+        select(
+            ClaimLine.category,
+            func.sum(case((ClaimLine.decision.is_(None), ClaimLine.declared_amount), else_=ClaimLine.retained_amount)),
+        )
+        .where(ClaimLine.claim_id == claim.id)
+        .group_by(ClaimLine.category)
+    ).all()
+    for category, amount in rows:
+        sums[category] = amount or ZERO
+    declared = figures_from_json(claim.figures["declared"])
+    # Same rates and caps as at submission: the controller checks what was asked.
+    return claim_figures(
+        sums,
+        dict(declared.flat_rate_percents),
+        declared.fse_rate,
+        declared.agreed_fse,
+        already_asked=declared.fse_already_asked,
+        plan_categories=tuple(declared.categories),
+    )
+
+
+@atomic
+def finish_control(claim: Claim, user=None) -> ClaimFigures:
+    """Close the check: undecided lines are kept; flat rates recomputed on the retained
+    bases; FSE+ due; the advance recovered on this payment (README, primer §5.5)."""
+    _check_controller(claim, user)
+    now = datetime.now(timezone.utc)
+    for line in claim.lines.filter(ClaimLine.decision.is_(None)):
+        line.decision, line.retained_amount, line.decided_at = "kept", line.declared_amount, now
+        line.decided_by_id = getattr(user, "id", None)
+    db.session.flush()
+    retained = _retained_now(claim)
+    due = fse_due(retained, claim.fse_asked)
+    recovered, _payment = advance_recovery(due, advance_outstanding(claim.operation, claim.id))
+    move(claim, "control", "controlled")
+    claim.figures = {**claim.figures, "retained": figures_to_json(retained)}
+    claim.total_retained = retained.total
+    claim.fse_due = due
+    claim.advance_recovered = recovered
+    claim.controlled_at = now
+    claim.controlled_by_id = getattr(user, "id", None)
+    db.session.flush()
+    return retained

@@ -1,0 +1,240 @@
+"""A claim's life: draft → submitted (its lines attached and frozen, with a snapshot) →
+controlled (the service-done check, ``control``) → paid (``payments``); a submitted claim
+can be withdrawn to draft with a reason, a controlled one reopened by an admin. Nothing
+else moves a claim (``CLAIMS``), and every move is guarded in the database.
+
+The rule "a line a submitted claim holds is frozen" lives here: the expenses and staff
+domains ask it through their ``line_frozen`` hooks.
+"""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import delete, func, insert, select, update
+
+from ..expenses import hooks as expense_hooks
+from ..expenses.models import Expense
+from ..kernel.audit import services as audit
+from ..kernel.audit.services import current_actor
+from ..kernel.errors import Conflict, DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import today_in_paris
+from ..kernel.i18n import N_, translate_label
+from ..kernel.transactions import atomic
+from ..kernel.transitions import StateMachine, Transition
+from ..operations.models import Operation
+from ..staff import hooks as staff_hooks
+from ..staff.lifecycle import lock_held_timesheets, unlock_held_timesheets
+from ..staff.models import StaffCostLine
+from .computation import figures_to_json
+from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
+from .periods import check_period
+from .selection import Computation, chunks, compute_period, included_expenses_query, included_staff_query
+
+CLAIMS = StateMachine(
+    CLAIM_STATES,
+    [
+        Transition("submit", ("draft",), "submitted", N_("Déposer")),
+        Transition("withdraw", ("submitted",), "draft", N_("Retirer"), reason_required=True),
+        Transition("control", ("submitted",), "controlled", N_("Terminer le contrôle")),
+        Transition("reopen", ("controlled",), "submitted", N_("Rouvrir"), reason_required=True),
+        Transition("pay", ("controlled",), "paid", N_("Enregistrer le paiement")),
+    ],
+    refusal=N_("Une demande à l'état « %(state)s » ne peut pas passer à l'état « %(target)s »."),
+    conflict=N_("La demande a été modifiée entre-temps par quelqu'un d'autre ; rechargez la page."),
+)
+
+
+def claim_for_number(operation: Operation, number: int) -> Claim | None:
+    return db.session.scalar(select(Claim).where(Claim.operation_id == operation.id, Claim.number == number))
+
+
+def claims_of(operation: Operation) -> list[Claim]:
+    return db.session.scalars(select(Claim).where(Claim.operation_id == operation.id).order_by(Claim.number)).all()
+
+
+def move(claim: Claim, action: str, to_state: str, reason: str | None = None) -> None:
+    """Apply one move of ``CLAIMS``, recorded with who, when and why."""
+    transition = CLAIMS.by_target(claim.state, to_state, action)
+    reason = (reason or "").strip() or None
+    from_state = CLAIMS.move(claim, transition, reason)
+    user_id, actor = current_actor()
+    db.session.add(ClaimStateChange(claim_id=claim.id, from_state=from_state, to_state=to_state, reason=reason,
+                                    user_id=user_id, actor=actor))
+    if reason:
+        audit.note_for_changes(reason)
+    audit.record(f"claim_{action}", "claims", claim.id, before={"state": from_state}, after={"state": to_state},
+                 note=reason)
+
+
+@atomic
+def create_draft(operation: Operation, start: date, end: date, user=None) -> Claim:
+    check_period(operation, start, end)
+    number = (db.session.scalar(select(func.max(Claim.number)).where(Claim.operation_id == operation.id)) or 0) + 1
+    claim = Claim(
+        operation=operation, number=number, period_start=start, period_end=end, state="draft",
+        created_by_id=getattr(user, "id", None),
+    )
+    db.session.add(claim)
+    db.session.flush()
+    return claim
+
+
+def delete_draft(claim: Claim) -> None:
+    if claim.state != "draft" or claim.state_changes:
+        raise DomainError(N_("Seul un brouillon jamais déposé peut être supprimé."))
+    db.session.delete(claim)
+    db.session.flush()
+
+
+@atomic
+def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computation:
+    """Freeze a draft: attach its lines (race-safe), snapshot them and the totals."""
+    today = today or today_in_paris()
+    operation = claim.operation
+    computation = compute_period(operation, claim.period_start, claim.period_end, as_of=today, claim_id=claim.id,
+                                 list_left_out=False)
+    if computation.expense_count + computation.staff_count == 0:
+        raise DomainError(N_("Aucune dépense à demander sur cette période."))
+    move(claim, "submit", "submitted")
+    position = 0
+    snapshot = []
+    expense_ids = []
+    for expense in db.session.scalars(
+        included_expenses_query(operation, claim.period_start, claim.period_end, computation)
+        .execution_options(yield_per=2000)
+    ):
+        position += 1
+        expense_ids.append(expense.id)
+        snapshot.append({
+            "claim_id": claim.id, "position": position, "kind": "expense", "expense_id": expense.id,
+            "staff_cost_line_id": None, "category": expense.category, "description": expense.label[:500],
+            "reference": f"{expense.supplier_name} n° {expense.document_number}"[:255],
+            "incurred_on": expense.incurred_on, "paid_on": expense.paid_on,
+            "declared_amount": expense.eligible_amount,
+        })
+    staff_ids = []
+    for line in db.session.scalars(included_staff_query(operation, claim.period_start, claim.period_end, computation)):
+        position += 1
+        staff_ids.append(line.id)
+        person = line.person
+        snapshot.append({
+            "claim_id": claim.id, "position": position, "kind": "staff", "expense_id": None,
+            "staff_cost_line_id": line.id, "category": "PERSONNEL", "description": line.computation[:500],
+            "reference": f"{person.registration_number} {person.last_name} {person.first_name}"[:255],
+            "incurred_on": line.month, "paid_on": None, "declared_amount": line.amount,
+        })
+    # Attach: only lines no one else has taken. On PostgreSQL a concurrent submission
+    # waits on the row locks, then sees claim_id set and matches fewer rows.
+    _attach(Expense, expense_ids, claim.id, versioned=True)
+    _attach(StaffCostLine, staff_ids, claim.id)
+    # The claimed months' timesheets become "locked".
+    locked = lock_held_timesheets(claim.id)
+    if locked:
+        audit.record("lock", "claims", claim.id, after={"timesheets_locked": locked})
+    if snapshot:
+        db.session.execute(insert(ClaimLine), snapshot)
+    figures = computation.figures
+    claim.figures = {"declared": figures_to_json(figures), "as_of": today.isoformat()}
+    claim.total_eligible = figures.total
+    claim.fse_asked = figures.fse_asked
+    claim.submitted_at = datetime.now(timezone.utc)
+    claim.submitted_by_id = getattr(user, "id", None)
+    db.session.flush()
+    audit.record("claim_frozen", "claims", claim.id, after={
+        "lines": len(snapshot), "total_eligible": figures.total, "fse_asked": figures.fse_asked,
+    })
+    return computation
+
+
+def _attach(model, ids, claim_id, versioned=False):
+    values = {"claim_id": claim_id}
+    if versioned:
+        values["version"] = model.version + 1
+    for chunk in chunks(ids):
+        taken = db.session.execute(
+            update(model).where(model.id.in_(chunk), model.claim_id.is_(None)).values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != len(chunk):
+            raise Conflict(
+                N_("Des dépenses de la période viennent d'être rattachées à une autre demande : "
+                   "rien n'a été déposé, recalculez la demande.")
+            )
+
+
+@atomic
+def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
+    """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped."""
+    move(claim, "withdraw", "draft", reason)
+    unlock_held_timesheets(claim.id)
+    db.session.execute(
+        update(Expense).where(Expense.claim_id == claim.id).values(claim_id=None, version=Expense.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(StaffCostLine).where(StaffCostLine.claim_id == claim.id).values(claim_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(ClaimLine).where(ClaimLine.claim_id == claim.id))
+    claim.figures = None
+    claim.total_eligible = claim.fse_asked = None
+    claim.submitted_at = None
+    claim.submitted_by_id = None
+    db.session.flush()
+    db.session.expire_all()
+
+
+@atomic
+def reopen_claim(claim: Claim, reason: str, user=None) -> None:
+    """An admin reopens a controlled claim (with a reason): back to submitted, decisions kept."""
+    move(claim, "reopen", "submitted", reason)
+    claim.figures = {key: value for key, value in claim.figures.items() if key != "retained"}
+    claim.total_retained = claim.fse_due = claim.advance_recovered = None
+    claim.controlled_at = None
+    claim.controlled_by_id = None
+    db.session.flush()
+
+
+# ---- frozen lines: the rule, asked by the expenses and staff domains
+
+
+def _holding_claim(claim_id: int | None) -> Claim | None:
+    claim = db.session.get(Claim, claim_id) if claim_id is not None else None
+    return claim if claim is not None and claim.state != "draft" else None
+
+
+@expense_hooks.line_frozen.register
+def expense_frozen(expense) -> DomainError | None:
+    """A line a submitted claim holds cannot change: its snapshot and the CSF rest on it."""
+    claim = _holding_claim(expense.claim_id)
+    if claim is None:
+        return None
+    return DomainError(
+        N_("Cette dépense fait partie de la demande de paiement n° %(number)s (%(state)s) : elle ne peut plus être modifiée."),
+        number=claim.number,
+        state=translate_label(CLAIM_STATES, claim.state),
+    )
+
+
+@staff_hooks.line_frozen.register
+def staff_line_frozen(line, what) -> DomainError | None:
+    claim = _holding_claim(line.claim_id)
+    if claim is None:
+        return None
+    return DomainError(
+        N_("%(what)s fait partie de la demande de paiement n° %(number)s : elle ne peut plus être modifiée."),
+        what=what,
+        number=claim.number,
+    )
+
+
+@expense_hooks.claim_state.register
+def claim_state_of(claim_id_column):
+    return select(Claim.state).where(Claim.id == claim_id_column).scalar_subquery()
+
+
+@staff_hooks.claim_numbers.register
+def claim_numbers(claim_ids) -> dict:
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Claim.id, Claim.number).where(Claim.id.in_(ids))).all())

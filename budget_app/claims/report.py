@@ -1,0 +1,238 @@
+"""What a claim or a period shows, the same for every output (XLSX, CSV, printable page):
+the figures (declared, and retained after the check), the Récapitulatif rows, the lines of
+each kind with their reason when left out, the control decisions. Rows are read in
+batches from the database; nothing here writes a file."""
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..expenses.models import Expense
+from ..kernel.extensions import db
+from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
+from ..staff.models import Person, StaffCostLine
+from .computation import ClaimFigures
+from .control import retained_figures
+from .models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
+from .payments import expected_payment
+from .selection import (
+    LEFT_OUT_REASONS,
+    Computation,
+    chunks,
+    compute_period,
+    declared_figures,
+    included_expenses_query,
+    included_staff_query,
+)
+
+BATCH = 2000
+HUNDRED = Decimal(100)
+
+# The Récapitulatif's fixed labels (issue 6): tests read them back exactly.
+TOTAL_LABEL = "Total des dépenses éligibles"
+RATE_LABEL = "Taux FSE+"
+ASKED_LABEL = "FSE+ demandé"
+ALREADY_LABEL = "FSE+ déjà demandé"
+REMAINING_LABEL = "FSE+ restant"
+
+
+@dataclass
+class ClaimReport:
+    """What every export (and the printable page) shows of one claim or one period."""
+
+    operation: Operation
+    start: date
+    end: date
+    claim: Claim | None
+    figures: ClaimFigures
+    retained: ClaimFigures | None = None
+    computation: Computation | None = None
+    position: dict = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return self.claim.state if self.claim else "draft"
+
+    @property
+    def frozen(self) -> bool:
+        return self.claim is not None and self.claim.state != "draft"
+
+    @property
+    def left_out(self):
+        return self.computation.left_out if self.computation else []
+
+
+def build_report(operation: Operation, start: date, end: date, claim: Claim | None = None) -> ClaimReport:
+    if claim is not None and claim.state != "draft":
+        return ClaimReport(operation, start, end, claim, declared_figures(claim),
+                           retained_figures(claim) if claim.state in ("controlled", "paid") else None)
+    computation = compute_period(operation, start, end, claim_id=getattr(claim, "id", None))
+    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation)
+
+
+def find_claim(operation: Operation, start: date, end: date) -> Claim | None:
+    """The claim of exactly that period (the latest if several)."""
+    return db.session.scalar(
+        select(Claim).where(Claim.operation_id == operation.id, Claim.period_start == start, Claim.period_end == end)
+        .order_by(Claim.number.desc())
+    )
+
+
+# --------------------------------------------------------------------------- line sources
+
+EXPENSE_FIELDS = (
+    Expense.category, Expense.label, Expense.supplier_name, Expense.supplier_siret, Expense.document_number,
+    Expense.incurred_on, Expense.paid_on, Expense.amount_excl_vat, Expense.vat, Expense.allocation_percent,
+    Expense.eligible_amount,
+)
+
+
+def expense_rows(report: ClaimReport):
+    """(category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented, reason)"""
+    if report.frozen:
+        query = (
+            select(*EXPENSE_FIELDS, ClaimLine.declared_amount)
+            .join(ClaimLine, ClaimLine.expense_id == Expense.id)
+            .where(ClaimLine.claim_id == report.claim.id)
+            .order_by(ClaimLine.position)
+        )
+    else:
+        query = included_expenses_query(report.operation, report.start, report.end, report.computation)
+        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount)
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        yield _expense_row(row[:11], row[11], None)
+    if not report.frozen:
+        excluded = [line for line in report.left_out if line.kind == "expense"]
+        by_id = {line.id: line.reason for line in excluded}
+        for chunk in chunks(sorted(by_id)):
+            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS).where(Expense.id.in_(chunk))):
+                yield _expense_row(row[1:], None, LEFT_OUT_REASONS[by_id[row[0]]])
+
+
+def _expense_row(values, presented, reason):
+    (category, label, supplier, siret, number, incurred, paid, excl, vat, key, eligible) = values
+    return (COST_CATEGORIES.get(category, category), label, supplier, siret, number, incurred, paid, excl, vat,
+            excl + vat, key / HUNDRED, eligible, presented, reason)
+
+
+def staff_rows(report: ClaimReport):
+    fields = (
+        Person.registration_number, Person.last_name, Person.first_name, Person.function, StaffCostLine.month,
+        StaffCostLine.hours, StaffCostLine.hourly_rate, StaffCostLine.monthly_cost, StaffCostLine.fixed_percent,
+        StaffCostLine.amount, StaffCostLine.computation,
+    )
+    if report.frozen:
+        query = (
+            select(*fields).join(Person, Person.id == StaffCostLine.person_id)
+            .join(ClaimLine, ClaimLine.staff_cost_line_id == StaffCostLine.id)
+            .where(ClaimLine.claim_id == report.claim.id).order_by(ClaimLine.position)
+        )
+    else:
+        query = included_staff_query(report.operation, report.start, report.end, report.computation)
+        query = query.with_only_columns(*fields)
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        yield _staff_row(row, None)
+    if not report.frozen:
+        by_id = {line.id: line.reason for line in report.left_out if line.kind == "staff"}
+        for chunk in chunks(sorted(by_id)):
+            for row in db.session.execute(
+                select(StaffCostLine.id, *fields).join(Person, Person.id == StaffCostLine.person_id)
+                .where(StaffCostLine.id.in_(chunk))
+            ):
+                yield _staff_row(row[1:], LEFT_OUT_REASONS[by_id[row[0]]])
+
+
+def _staff_row(values, reason):
+    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation) = values
+    method = "Temps fixe (RPDC 55(5))" if fixed is not None else "Taux horaire (RPDC 55(2))"
+    return (number, f"{last} {first}", function, month, method, hours, rate, monthly,
+            None if fixed is None else fixed / HUNDRED, amount, None if reason else amount, computation, reason)
+
+
+def csf_rows(report: ClaimReport):
+    query = (
+        select(ClaimLine).where(ClaimLine.claim_id == report.claim.id).order_by(ClaimLine.position)
+        .execution_options(yield_per=BATCH)
+    )
+    for line in db.session.scalars(query):
+        retained = line.retained_amount if line.decision else line.declared_amount
+        yield (
+            line.position, "Dépense" if line.kind == "expense" else "Personnel",
+            COST_CATEGORIES.get(line.category, line.category), line.reference, line.description, line.incurred_on,
+            line.declared_amount, CSF_DECISIONS.get(line.decision or "kept"), retained,
+            line.declared_amount - retained, CSF_REASONS.get(line.reason) if line.reason else None, line.comment,
+        )
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def summary_rows(report: ClaimReport):
+    """(label, value, kind) of the Récapitulatif, top to bottom."""
+    operation, figures = report.operation, report.figures
+    claim = report.claim
+    state = CLAIM_STATES[report.state] + ("" if claim else " (calcul, non enregistré)")
+    rows = [
+        ("Opération", operation.code, "text"),
+        ("Intitulé", operation.title, "text"),
+        ("Bénéficiaire", operation.organisation.name if operation.organisation else None, "text"),
+        ("Début de la période", report.start, "date"),
+        ("Fin de la période", report.end, "date"),
+        ("État", state, "text"),
+    ]
+    if claim is not None:
+        rows.append(("Demande n°", claim.number, "number"))
+    if claim is not None and claim.submitted_at:
+        rows.append(("Date de dépôt", claim.submitted_at.date(), "date"))
+    rows += [
+        (None, None, "text"),
+        ("Poste", "Montant", "header"),
+    ]
+    for category, amount in figures.categories.items():
+        rows.append((COST_CATEGORIES[category], amount, "money"))
+    for code, amount in figures.flat_rates.items():
+        rows.append((FLAT_RATES[code][0], amount, "money"))
+    rows += [
+        (TOTAL_LABEL, figures.total, "money"),
+        (RATE_LABEL, figures.fse_rate / HUNDRED, "percent"),
+        (ASKED_LABEL, figures.fse_asked, "money"),
+        (ALREADY_LABEL, figures.fse_already_asked, "money"),
+        (REMAINING_LABEL, figures.fse_remaining, "money"),
+        ("Montant FSE+ conventionné", figures.agreed_fse, "money"),
+    ]
+    if figures.fse_cap_excess:
+        rows.append(("FSE+ calculé au-delà du montant conventionné (non demandé)", figures.fse_cap_excess, "money"))
+    if figures.over_plan:
+        rows.append(("Dépenses au-delà du total du plan de financement (non financées)", figures.over_plan, "money"))
+    if report.retained is not None:
+        retained = report.retained
+        rows += [(None, None, "text"), ("Après contrôle de service fait", None, "header")]
+        for category, amount in retained.categories.items():
+            rows.append((COST_CATEGORIES[category] + " (retenu)", amount, "money"))
+        for code, amount in retained.flat_rates.items():
+            rows.append((FLAT_RATES[code][0] + " (retenu)", amount, "money"))
+        rows += [
+            ("Total des dépenses retenues", claim.total_retained, "money"),
+            ("FSE+ dû", claim.fse_due, "money"),
+            ("Écart avec le FSE+ demandé", claim.fse_asked - claim.fse_due, "money"),
+            ("Avance récupérée sur ce paiement", claim.advance_recovered, "money"),
+            ("Paiement attendu", expected_payment(claim), "money"),
+        ]
+        if claim.state == "paid":
+            rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
+    return rows
+
+
+def resource_rows(report: ClaimReport):
+    """Planned resources, and for this claim: FSE+ asked, the rest financed by the beneficiary."""
+    plan = report.operation.current_plan
+    if plan is not None:
+        for resource in plan.resources:
+            yield (f"{RESOURCE_KINDS.get(resource.kind, resource.kind)} — {resource.name}", resource.amount, None)
+    yield ("FSE+", None, report.figures.fse_asked)
+    yield ("Autofinancement et autres cofinancements", None, report.figures.total - report.figures.fse_asked)
+    yield ("Total des ressources", None, report.figures.total)
+
+
+# --------------------------------------------------------------------------- CSV

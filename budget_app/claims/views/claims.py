@@ -1,0 +1,293 @@
+"""Claims: any period computed on screen; a claim's life (draft, submitted, controlled,
+paid), its service-done check, exports and printable view. Views load (the operation
+comes from ``accounts.access``), call a service and redirect; the request commits once."""
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...accounts.policy import may
+from ...kernel.audit import services as audit
+from ...kernel.errors import DomainError
+from ...kernel.extensions import db
+from ...operations.models import COST_CATEGORIES, FLAT_RATES
+from ...operations.services import visible_operations_query
+from .. import control, exports, lifecycle, payments
+from ..forms import (
+    ActionForm,
+    AdvanceForm,
+    CreateForm,
+    DecisionForm,
+    PaymentForm,
+    PeriodForm,
+    ReasonForm,
+    amount_field_value,
+)
+from ..models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
+from ..periods import check_period, month_period
+from ..report import ClaimReport, build_report
+from ..selection import LEFT_OUT_REASONS, compute_period
+from . import bp
+
+PREFIX = "/operations/<operation_code>/demandes"
+
+
+def _claim(number: int) -> Claim:
+    claim = lifecycle.claim_for_number(g.operation, number)
+    if claim is None:
+        abort(404)
+    return claim
+
+
+def _refused(error: DomainError):
+    flash(str(error), "error")
+
+
+def _labels():
+    """Every label translated here (some hold a literal « % », which Jinja's ``_`` would format)."""
+
+    def translated(labels):
+        return {code: _(label) for code, label in labels.items()}
+
+    return {
+        "categories": translated(COST_CATEGORIES),
+        "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
+        "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS),
+        "reasons": translated(CSF_REASONS), "left_out_reasons": translated(LEFT_OUT_REASONS),
+    }
+
+
+@bp.route("/demandes")
+def overview():
+    operations = db.session.scalars(visible_operations_query(current_user)).all()
+    rows = [(operation, lifecycle.claims_of(operation), payments.operation_position(operation))
+            for operation in operations]
+    return render_template("claims/overview.html", rows=rows, labels=_labels())
+
+
+@bp.route(PREFIX + "/")
+def index():
+    operation = g.operation
+    form = PeriodForm(request.args)
+    computation = start = end = None
+    if request.args and form.validate():
+        try:
+            if form.month.data:
+                start, end = month_period(form.month.data.strip())
+            elif form.start.data and form.end.data:
+                start, end = form.start.data, form.end.data
+            if start:
+                check_period(operation, start, end)
+                computation = compute_period(operation, start, end)
+        except DomainError as error:
+            flash(str(error), "error")
+            start = end = None
+    create_form = CreateForm(start=start, end=end) if start else None
+    return render_template(
+        "claims/index.html", operation=operation, claims=lifecycle.claims_of(operation), form=form,
+        computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
+        position=payments.operation_position(operation),
+        advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
+                                    .order_by(Advance.paid_on)).all(),
+        advance_form=AdvanceForm(),
+    )
+
+
+@bp.route(PREFIX + "/nouvelle", methods=["POST"])
+def create():
+    form = CreateForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez une période valide (dates du et au)."), "error")
+        return redirect(url_for("claims.index"))
+    try:
+        claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user)
+    except DomainError as error:
+        _refused(error)
+        return redirect(url_for("claims.index"))
+    flash(_("Brouillon de la demande n° %(number)s créé.", number=claim.number), "success")
+    return redirect(url_for("claims.show", number=claim.number))
+
+
+@bp.route(PREFIX + "/avances", methods=["POST"])
+def advance():
+    form = AdvanceForm()
+    amount, error = amount_field_value(form.amount.data)
+    if not form.validate_on_submit() or error:
+        flash(error or _("Indiquez la date et le montant de l'avance."), "error")
+        return redirect(url_for("claims.index"))
+    try:
+        payments.record_advance(g.operation, form.paid_on.data, amount, form.note.data)
+    except DomainError as refusal:
+        _refused(refusal)
+    else:
+        flash(_("Avance enregistrée."), "success")
+    return redirect(url_for("claims.index"))
+
+
+def _report(claim: Claim) -> ClaimReport:
+    return build_report(g.operation, claim.period_start, claim.period_end, claim)
+
+
+@bp.route(PREFIX + "/<int:number>")
+def show(number):
+    claim = _claim(number)
+    report = _report(claim)
+    lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
+    decision_forms = {}
+    can_check = may("claims.decide")
+    if claim.state == "submitted" and can_check:
+        for line in lines:
+            decision_forms[line.id] = DecisionForm(
+                prefix=f"l{line.position}", decision=line.decision or "kept",
+                amount=str(line.retained_amount).replace(".", ",") if line.decision == "reduced" else "",
+                reason=line.reason or "", comment=line.comment or "",
+            )
+    return render_template(
+        "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
+        decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
+        expected_payment=payments.expected_payment(claim), can_check=can_check,
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/imprimer")
+def printable(number):
+    claim = _claim(number)
+    report = _report(claim)
+    lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
+    return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
+                           labels=_labels(), expected_payment=payments.expected_payment(claim))
+
+
+def _download(claim: Claim, extension: str, content: bytes, mimetype: str) -> Response:
+    report_name = exports.export_filename(_report(claim), extension)
+    audit.record("claim_export", "claims", claim.id, after={"format": extension})
+    return Response(content, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{report_name}"',
+    })
+
+
+@bp.route(PREFIX + "/<int:number>/export.xlsx")
+def export_xlsx(number):
+    claim = _claim(number)
+    return _download(claim, "xlsx", exports.xlsx_bytes(_report(claim)),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route(PREFIX + "/<int:number>/export.csv")
+def export_csv(number):
+    claim = _claim(number)
+    return _download(claim, "csv", exports.csv_bytes(_report(claim)), "text/csv; charset=utf-8")
+
+
+@bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])
+def delete(number):
+    claim = _claim(number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        lifecycle.delete_draft(claim)
+    except DomainError as error:
+        _refused(error)
+        return redirect(url_for("claims.show", number=number))
+    flash(_("Brouillon supprimé."), "success")
+    return redirect(url_for("claims.index"))
+
+
+def _move(number, move, success, with_reason=False):
+    """A lifecycle move from the claim page: check the form (a reason when the move needs
+    one), call the service, commit, say what happened; the page is shown again either way."""
+    claim = _claim(number)
+    form = ReasonForm() if with_reason else ActionForm()
+    if not form.validate_on_submit():
+        if not with_reason:
+            abort(400)
+        flash(_("Indiquez le motif."), "error")
+        return redirect(url_for("claims.show", number=number))
+    try:
+        move(claim, form)
+    except DomainError as error:
+        _refused(error)
+    else:
+        flash(success, "success")
+    return redirect(url_for("claims.show", number=number))
+
+
+@bp.route(PREFIX + "/<int:number>/deposer", methods=["POST"])
+def submit(number):
+    return _move(
+        number,
+        lambda claim, form: lifecycle.submit_claim(claim, current_user),
+        _("Demande déposée : ses lignes et ses montants sont figés."),
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/retirer", methods=["POST"])
+def withdraw(number):
+    return _move(
+        number,
+        lambda claim, form: lifecycle.withdraw_claim(claim, form.reason.data, current_user),
+        _("Demande retirée : elle est de nouveau un brouillon."),
+        with_reason=True,
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/lignes/<int:position>", methods=["POST"])
+def decide(number, position):
+    claim = _claim(number)
+    line = claim.lines.filter(ClaimLine.position == position).first()
+    if line is None:
+        abort(404)
+    form = DecisionForm(prefix=f"l{position}")
+    amount = None
+    if form.decision.data == "reduced":
+        amount, error = amount_field_value(form.amount.data)
+        if error:
+            flash(_("Ligne %(position)s : %(error)s", position=position, error=error), "error")
+            return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+    if not form.validate_on_submit():
+        flash(_("Ligne %(position)s : décision invalide.", position=position), "error")
+        return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+    try:
+        control.decide_line(claim, line, form.decision.data, current_user, amount=amount,
+                             reason=form.reason.data or None, comment=form.comment.data)
+    except DomainError as error:
+        flash(_("Ligne %(position)s : %(error)s", position=position, error=str(error)), "error")
+    else:
+        flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
+    return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+
+
+@bp.route(PREFIX + "/<int:number>/controle", methods=["POST"])
+def finish_control(number):
+    return _move(
+        number,
+        lambda claim, form: control.finish_control(claim, current_user),
+        _("Contrôle de service fait terminé."),
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/rouvrir", methods=["POST"])
+def reopen(number):
+    return _move(
+        number,
+        lambda claim, form: lifecycle.reopen_claim(claim, form.reason.data, current_user),
+        _("Contrôle rouvert."),
+        with_reason=True,
+    )
+
+
+@bp.route(PREFIX + "/<int:number>/paiement", methods=["POST"])
+def pay(number):
+    claim = _claim(number)
+    form = PaymentForm()
+    amount, error = amount_field_value(form.amount.data)
+    if not form.validate_on_submit() or error:
+        flash(error or _("Indiquez la date et le montant reçus."), "error")
+        return redirect(url_for("claims.show", number=number))
+    try:
+        payments.record_payment(claim, form.paid_on.data, amount, form.reference.data, current_user)
+    except DomainError as refusal:
+        _refused(refusal)
+    else:
+        flash(_("Paiement enregistré : la demande est payée."), "success")
+    return redirect(url_for("claims.show", number=number))

@@ -1,0 +1,16 @@
+"""What the layers above tell the expenses domain, without being imported by it
+(``kernel.hooks``). Claims and alerts register their answers when their modules load."""
+from sqlalchemy import null
+
+from ..kernel.hooks import Hook
+
+# Claims: why an expense can no longer change (a DomainError: a submitted claim holds it),
+# else None.
+line_frozen = Hook("expenses.line_frozen")
+
+# Claims: a SQL expression giving the state of the claim that holds a line, from
+# ``Expense.claim_id`` (NULL when no claim holds it), for the list's "state" column.
+claim_state = Hook("expenses.claim_state", default=lambda claim_id_column: null())
+
+# Alerts: the ids of an operation's expenses under a live suspicion.
+held_lines = Hook("expenses.held_lines", default=lambda operation_id: set())

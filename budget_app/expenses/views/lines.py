@@ -1,0 +1,340 @@
+"""The expense lists, one expense (create, read, change, delete) and its documents."""
+import os
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
+
+from ...accounts.policy import may
+from ...kernel.errors import Conflict, DomainError, render_error
+from ...kernel.extensions import db
+from ...kernel.i18n import N_
+from ...kernel.uploads import check_document, stored_path, too_large
+from ...operations.models import COST_CATEGORIES
+from ...operations.services import visible_operations_query
+from .. import listing
+from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
+from ..hooks import line_frozen
+from ..models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
+from ..rules import EXPENSE_STATES, ExpenseData, eligible_computation, expense_categories
+from ..services import (
+    add_document,
+    allocation_total,
+    create_expense,
+    delete_expense,
+    documents_with_same_content,
+    ensure_changeable,
+    frozen_reason,
+    update_expense,
+    validate_expense,
+)
+from . import bp
+
+
+def _expense(expense_id: int) -> Expense:
+    expense = db.session.get(Expense, expense_id)
+    if expense is None or expense.operation_id != g.operation.id:
+        abort(404)
+    return expense
+
+
+def _visible_operation_ids() -> set:
+    return {operation.id for operation in db.session.scalars(visible_operations_query(current_user))}
+
+
+@bp.route("/depenses")
+def home():
+    operations = db.session.scalars(visible_operations_query(current_user)).all()
+    ids = [operation.id for operation in operations]
+    sums = {}
+    if ids:
+        # From the monthly totals the database keeps: a few rows per operation.
+        rows = db.session.execute(
+            select(
+                ExpenseMonthTotal.operation_id,
+                func.sum(ExpenseMonthTotal.line_count),
+                func.coalesce(func.sum(ExpenseMonthTotal.eligible_amount), 0),
+            )
+            .where(ExpenseMonthTotal.operation_id.in_(ids))
+            .group_by(ExpenseMonthTotal.operation_id)
+        )
+        sums = {operation_id: (count, total) for operation_id, count, total in rows}
+    return render_template("expenses/home.html", operations=operations, sums=sums)
+
+
+def _filters(form: FilterForm) -> listing.Filters:
+    filters = listing.Filters()
+    if form.validate():
+        filters.category = form.category.data or None
+        filters.start = form.start.data
+        filters.end = form.end.data
+        filters.supplier = (form.supplier.data or "").strip() or None
+        filters.state = form.state.data if form.state.data in EXPENSE_STATES else None
+        filters.search = (form.q.data or "").strip() or None
+        filters.sort = form.sort.data if form.sort.data in listing.SORTS else "date"
+        filters.descending = form.order.data != "asc"
+    return filters
+
+
+@bp.route("/operations/<operation_code>/depenses")
+def index(operation_code=None):
+    operation = g.operation
+    form = FilterForm(request.args)
+    form.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, _(label)) for code, label in COST_CATEGORIES.items()]
+    filters = _filters(form)
+    page = listing.page(
+        operation.id,
+        filters,
+        after=request.args.get("apres"),
+        before=request.args.get("avant"),
+        last=request.args.get("fin") == "1",
+    )
+    totals = listing.totals(operation.id, filters)
+    marks = listing.page_marks(operation.id, [row[0] for row in page.rows])
+    arguments = {key: value for key, value in request.args.items() if key not in ("apres", "avant", "fin")}
+    return render_template(
+        "expenses/index.html",
+        operation=operation,
+        form=form,
+        page=page,
+        totals=totals,
+        marks=marks,
+        arguments=arguments,
+        states=EXPENSE_STATES,
+        categories=COST_CATEGORIES,
+        may_write=may("expenses.create"),
+    )
+
+
+@bp.route("/depenses/doublons")
+def duplicates():
+    groups = listing.duplicate_groups()
+    visible = _visible_operation_ids()
+    return render_template("expenses/duplicates.html", groups=groups, visible=visible)
+
+
+# ---- one expense
+
+
+def _apply_problems(form: ExpenseForm, problems) -> list[str]:
+    """Put each problem under its field; return those that belong to no field."""
+    general = []
+    for problem in problems:
+        field = getattr(form, problem.field, None) if problem.field else None
+        if field is not None and problem.field in ExpenseForm.__dict__:
+            field.errors = list(field.errors or []) + [problem.message]
+        else:
+            general.append(problem.message)
+    return general
+
+
+def _uploads():
+    """(kind, filename, bytes) of the files sent with the form; a file over the limit gets the 413 page."""
+    files = []
+    for kind in ("invoice", "payment"):
+        storage = request.files.get(kind)
+        if storage and storage.filename:
+            data = storage.read()
+            if too_large(data):
+                return None, storage.filename
+            files.append((kind, storage.filename, data))
+    return files, None
+
+
+def _too_large_page(filename):
+    limit = current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)
+    return render_error(
+        413, _("Le fichier « %(name)s » dépasse la taille maximale de %(limit)s Mo.", name=os.path.basename(filename), limit=limit)
+    )
+
+
+@bp.route("/operations/<operation_code>/depenses/nouvelle", methods=["GET", "POST"])
+def create(operation_code=None):
+    operation = g.operation
+    form = ExpenseForm()
+    form.set_categories(expense_categories(operation))
+    general, warnings = [], []
+    if request.method == "POST" and form.validate():
+        data, errors = form.to_data()
+        files, refused = _uploads()
+        if files is None:
+            return _too_large_page(refused)
+        for name, message in errors.items():
+            getattr(form, name).errors = [message]
+        problems, duplicates = validate_expense(operation, data)
+        problems = [problem for problem in problems if problem.field not in errors]
+        general = _apply_problems(form, problems)
+        for kind, filename, content in files:
+            try:
+                check_document(filename, content)
+            except DomainError as error:
+                getattr(form, kind).errors = [str(error)]
+        warnings = duplicates.warnings + ([duplicates.already_recorded] if duplicates.already_recorded else [])
+        has_errors = errors or problems or any(getattr(form, kind).errors for kind, _f, _c in files)
+        if not has_errors and (not warnings or form.confirm_duplicates.data):
+            expense = create_expense(operation, data, current_user, checked=True)
+            db.session.flush()
+            same_files = []
+            for kind, filename, content in files:
+                _document, same = add_document(expense, kind, filename, content, current_user)
+                same_files.extend(same)
+            flash(_("Dépense n° %(id)s enregistrée : montant présenté %(amount)s.", id=expense.id,
+                    amount=eligible_computation(expense)), "success")
+            if same_files:
+                flash(_("Attention : ce fichier est déjà joint ailleurs (même contenu)."), "warning")
+            if not expense.is_complete:
+                flash(_("Dépense incomplète : joignez la facture et la preuve de paiement."), "warning")
+            return redirect(url_for("expenses.detail", expense_id=expense.id))
+    elif request.method == "POST":
+        general = [message for messages in form.errors.values() for message in messages]
+    return render_template(
+        "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings
+    )
+
+
+@bp.route("/operations/<operation_code>/depenses/<int:expense_id>")
+def detail(expense_id, operation_code=None):
+    expense = _expense(expense_id)
+    same_files = documents_with_same_content(document.id for document in expense.documents)
+    _problems, duplicates = validate_expense(expense.operation, _data_of(expense), expense)
+    visible = _visible_operation_ids()
+    lock = line_frozen(expense) if expense.claim_id is not None else None
+    return render_template(
+        "expenses/detail.html",
+        operation=g.operation,
+        expense=expense,
+        computation=eligible_computation(expense),
+        same_files=same_files,
+        duplicates=duplicates.warnings,
+        total_key=allocation_total(expense),
+        visible=visible,
+        lock=lock,
+        document_form=DocumentForm(),
+        delete_form=DeleteForm(version=expense.version),
+        kinds=DOCUMENT_KINDS,
+        states=EXPENSE_STATES,
+        may_write=may("expenses.edit") and frozen_reason(expense) is None,
+    )
+
+
+def _data_of(expense):
+    return ExpenseData(
+        incurred_on=expense.incurred_on,
+        paid_on=expense.paid_on,
+        supplier_name=expense.supplier_name,
+        supplier_siret=expense.supplier_siret,
+        document_number=expense.document_number,
+        label=expense.label,
+        category=expense.category,
+        amount_excl_vat=expense.amount_excl_vat,
+        vat=expense.vat,
+        vat_recoverable=expense.vat_recoverable,
+        allocation_percent=expense.allocation_percent,
+        credit_note_of_id=expense.credit_note_of_id,
+    )
+
+
+@bp.route("/operations/<operation_code>/depenses/<int:expense_id>/modifier", methods=["GET", "POST"])
+def edit(expense_id, operation_code=None):
+    expense = _expense(expense_id)
+    try:
+        ensure_changeable(expense)
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for("expenses.detail", expense_id=expense.id))
+    form = ExpenseForm()
+    form.set_categories(expense_categories(g.operation))
+    general, conflict = [], False
+    if request.method == "GET":
+        form.fill_from(expense)
+    elif form.validate():
+        data, errors = form.to_data()
+        for name, message in errors.items():
+            getattr(form, name).errors = [message]
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        if not errors:
+            try:
+                update_expense(expense, data, version)
+                flash(_("Dépense n° %(id)s modifiée.", id=expense.id), "success")
+                return redirect(url_for("expenses.detail", expense_id=expense.id))
+            except (Conflict, StaleDataError):
+                db.session.rollback()
+                conflict = True
+            except DomainError as error:
+                general = _apply_problems(form, error.problems) if error.problems else [str(error)]
+        if conflict:
+            # Keep what the user typed; show the current values; the next save applies on top.
+            expense = _expense(expense_id)
+            form.version.data = str(expense.version)
+            general = [_("Quelqu'un d'autre a modifié cette dépense pendant que vous la modifiiez. Vos saisies sont conservées ci-dessous ; comparez-les aux valeurs actuelles puis enregistrez à nouveau.")]
+    else:
+        general = [message for messages in form.errors.values() for message in messages]
+    return render_template(
+        "expenses/form.html", operation=g.operation, form=form, expense=expense, general=general,
+        warnings=[], conflict=conflict,
+    )
+
+
+@bp.route("/operations/<operation_code>/depenses/<int:expense_id>/supprimer", methods=["POST"])
+def delete(expense_id, operation_code=None):
+    expense = _expense(expense_id)
+    form = DeleteForm()
+    reason = form.reason.data if form.validate() else ""
+    version = form.version.data
+    try:
+        if version and version.isdigit() and int(version) != expense.version:
+            raise Conflict(N_("Cette dépense a été modifiée entre-temps par quelqu'un d'autre."))
+        delete_expense(expense, reason, current_user)
+    except (Conflict, StaleDataError):
+        db.session.rollback()
+        flash(_("Quelqu'un d'autre a modifié cette dépense entre-temps : relisez-la avant de la supprimer."), "error")
+        return redirect(url_for("expenses.detail", expense_id=expense_id))
+    except DomainError as error:
+        flash(error.problems[0].message if error.problems else str(error), "error")
+        return redirect(url_for("expenses.detail", expense_id=expense_id))
+    flash(_("Dépense n° %(id)s supprimée (motif conservé dans le journal).", id=expense_id), "success")
+    return redirect(url_for("expenses.index"))
+
+
+@bp.route("/operations/<operation_code>/depenses/<int:expense_id>/pieces", methods=["POST"])
+def upload_document(expense_id, operation_code=None):
+    expense = _expense(expense_id)
+    form = DocumentForm()
+    storage = request.files.get("file")
+    if not form.validate() or storage is None or not storage.filename:
+        flash(_("Choisissez le type de pièce et le fichier à joindre."), "error")
+        return redirect(url_for("expenses.detail", expense_id=expense_id))
+    data = storage.read()
+    if too_large(data):
+        return _too_large_page(storage.filename)
+    try:
+        _document, same = add_document(expense, form.kind.data, storage.filename, data, current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for("expenses.detail", expense_id=expense_id))
+    flash(_("Pièce jointe."), "success")
+    if same:
+        flash(_("Attention : ce fichier est déjà joint ailleurs (même contenu)."), "warning")
+    return redirect(url_for("expenses.detail", expense_id=expense_id))
+
+
+@bp.route("/operations/<operation_code>/pieces/<int:document_id>")
+def download(document_id, operation_code=None):
+    document = db.session.get(SupportingDocument, document_id)
+    if document is None or document.expense.operation_id != g.operation.id:
+        abort(404)
+    try:
+        path = stored_path(document.stored_name)
+        handle = open(path, "rb")
+    except OSError:
+        abort(404)
+    response = send_file(
+        handle, mimetype=document.content_type, as_attachment=True, download_name=document.original_name, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response

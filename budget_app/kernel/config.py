@@ -1,0 +1,118 @@
+"""Every setting of the application, with its default (README, "Configuration").
+
+Layers: defaults here, then ``instance/config.py``, then the environment, then the
+``config`` mapping given to ``create_app`` (tests). Code reads ``current_app.config[NAME]``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class DefaultConfig:
+    BUDGET_APP_ENV = "development"
+    SQLALCHEMY_DATABASE_URI = None  # set from the instance folder in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Whole-request ceiling; supporting documents have their own limit below it.
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    BUDGET_APP_UPLOAD_DIR = None  # instance/uploads by default
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "budget_session"
+    # Server-side session limits (ASVS 3.3.2): idle and absolute lifetime.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    WTF_CSRF_TIME_LIMIT = 3600
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    # Login throttling: failures per window before refusal, and the delay added to each failure.
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    LOGIN_FAILURE_DELAY_SECONDS = 1.0
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+    AUDIT_PAGE_SIZE = 50
+    # Pace warning on the operation dashboard: consumption trailing elapsed time by more than
+    # this many percentage points.
+    PACE_WARNING_MARGIN_PERCENT = 15
+    # Argon2id cost (RFC 9106 second recommended option); tests lower it (TESTING).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST_KIB = 65536
+    ARGON2_PARALLELISM = 4
+
+    # ---- alerts (confidential channel)
+    # The public form and the reporter's answer keep a valid CSRF token this long (seconds).
+    ALERT_FORM_CSRF_TIME_LIMIT = 24 * 3600
+    # Public form throttling, counted on a keyed hash of the address (never stored).
+    ALERT_REPORTS_PER_ADDRESS = "5 per hour"
+    ALERT_REPORTS_TOTAL = "60 per hour"
+    # Wrong follow-up secrets: per address and per reference.
+    ALERT_SECRET_FAILURES_PER_ADDRESS = "10 per 15 minutes"
+    ALERT_SECRET_FAILURES_PER_REFERENCE = "5 per 15 minutes"
+    # A reporter's follow-up session ends after this idle time (minutes).
+    ALERT_FOLLOW_UP_IDLE_MINUTES = 30
+    # Personal data of a closed alert is purged this many days after closure (CNIL,
+    # référentiel "alertes professionnelles" 2019: two months after closure without follow-up).
+    ALERT_RETENTION_DAYS = 60
+    # Where the alert encryption key is read when BUDGET_APP_ALERT_KEY is not set
+    # (default: instance/alert_key, created 0600 on first use).
+    ALERT_KEY_FILE = None
+
+
+# Environment variables read on top of defaults and instance/config.py.
+ENVIRONMENT_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "BUDGET_APP_UPLOAD_DIR": "BUDGET_APP_UPLOAD_DIR",
+    "BUDGET_APP_ENV": "BUDGET_APP_ENV",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "BUDGET_APP_ALERT_KEY": "ALERT_KEY",
+}
+INTEGER_ENVIRONMENT_KEYS = {
+    "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
+    "BUDGET_APP_UPLOAD_MAX_BYTES": "UPLOAD_MAX_BYTES",
+    "BUDGET_APP_SESSION_IDLE_MINUTES": "SESSION_IDLE_MINUTES",
+    "BUDGET_APP_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
+}
+
+
+def load_environment(config: dict, environ=os.environ) -> None:
+    for name, key in ENVIRONMENT_KEYS.items():
+        if environ.get(name):
+            config[key] = environ[name]
+    for name, key in INTEGER_ENVIRONMENT_KEYS.items():
+        if environ.get(name):
+            try:
+                config[key] = int(environ[name])
+            except ValueError as exc:
+                raise RuntimeError(f"{name} must be a whole number, got {environ[name]!r}") from exc
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """No default key in code: generate one on first start, readable by the owner only."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    os.chmod(path, 0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; accept the common short spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,135 @@
+"""The one shape of a refused operation, and the error pages (never a stack trace).
+
+``DomainError`` carries a message written in French and marked with ``N_``, its values,
+and optionally the field it is about and the problems it gathers (an import refuses a
+whole file and lists every row). It is translated when shown (``str(error)``), in the
+language of whoever reads it: the user's on a page, French on the command line.
+"""
+import logging
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .i18n import N_, translate
+
+log = logging.getLogger("budget_app.errors")
+
+
+class DomainError(Exception):
+    """A refused operation: nothing was written. ``str()`` is the translated message."""
+
+    status = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None, problems=(), **values):
+        # ``problems``: DomainErrors or ``Problem``s, each shown on its own line.
+        self.message = message
+        self.values = values
+        self.field = field
+        self.problems = list(problems)
+        super().__init__(message % values if values and message else message)
+
+    def __str__(self) -> str:
+        if self.message:
+            return translate(self.message, **{key: _shown(value) for key, value in self.values.items()})
+        return "\n".join(str(problem) for problem in self.problems)
+
+    def lines(self) -> list[str]:
+        """Every problem as one line (the message first when there is one)."""
+        if not self.problems:
+            return [str(self)]
+        return ([str(self)] if self.message else []) + [str(problem) for problem in self.problems]
+
+
+class Conflict(DomainError):
+    """Someone else changed the same thing first: nothing was written, reload and retry."""
+
+    status = 409
+
+
+def _shown(value):
+    # Values may be lazy strings or nested errors: shown in the reader's language.
+    return str(value) if isinstance(value, DomainError) else value
+
+
+@dataclass
+class Problem:
+    """One problem of a form, a plan or an import row: where (field, or file line and
+    column) and what (a ``DomainError``, translated when shown; or a text already in the
+    reader's language)."""
+
+    error: DomainError | str
+    field: str | None = None
+    line: int | None = None
+    column: str | None = None
+
+    @property
+    def message(self) -> str:
+        return str(self.error)
+
+    def __str__(self) -> str:
+        text = str(self.error)
+        if self.line is None:
+            return f"{self.field} : {text}" if self.field else text
+        if self.column is None:
+            return translate(N_("ligne %(line)s : %(text)s"), line=self.line, text=text)
+        return translate(N_("ligne %(line)s, colonne %(column)s : %(text)s"), line=self.line, column=self.column, text=text)
+
+
+ERROR_TEXTS = {
+    400: (_l("Requête invalide"), _l("La requête n'a pas pu être comprise. Revenez à la page précédente et réessayez.")),
+    403: (_l("Accès refusé"), _l("Votre rôle ne permet pas d'accéder à cette page.")),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou vous n'y avez pas accès.")),
+    405: (_l("Méthode non permise"), _l("Cette page ne peut pas être utilisée de cette façon.")),
+    409: (
+        _l("Modification concurrente"),
+        _l("Quelqu'un d'autre vient de modifier ces données : rien n'a été enregistré. Rechargez la page."),
+    ),
+    413: (
+        _l("Fichier trop volumineux"),
+        _l("Le fichier ou le formulaire envoyé dépasse la taille maximale autorisée (%(limit)s Mo)."),
+    ),
+    429: (_l("Trop de tentatives"), _l("Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.")),
+    500: (_l("Erreur interne"), _l("Une erreur inattendue s'est produite. Rien n'a été enregistré ; réessayez ou contactez l'administrateur.")),
+}
+
+
+def render_error(code: int, message=None):
+    title, default = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    if message is None:
+        limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        message = str(default).replace("%(limit)s", str(limit_mb))
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def register_error_handlers(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _l("Le formulaire a expiré ou n'est pas valide. Rechargez la page et saisissez-le à nouveau.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code == 429:
+            # Flask-Limiter's breach carries the limit's own message (login, public form...).
+            message = getattr(getattr(error, "limit", None), "error_message", None)
+            return render_error(429, str(message) if message else None)
+        if error.code in ERROR_TEXTS:
+            return render_error(error.code)
+        return error
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        # A refusal no view caught: its message, never a stack trace; nothing is committed.
+        db.session.rollback()
+        return render_error(error.status if error.status in ERROR_TEXTS else 400, str(error))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        db.session.rollback()
+        log.exception("event=unhandled_error")
+        return render_error(500)

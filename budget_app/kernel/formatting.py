@@ -1,0 +1,117 @@
+"""Amounts, numbers, hours, percents and dates as the reader expects them: French by
+default (1 234,56 €, 60,00 %, 31/01/2023), English when the user chose it (€1,234.56).
+
+Every page, export and computation text goes through these functions; ``locale``
+defaults to the current user's language. ``plain=True`` writes ordinary spaces instead of
+the typographic no-break spaces, for texts that are stored or copied into spreadsheets
+("137,5 h × 32,00 €/h = 4 400,00 €").
+"""
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from .i18n import current_locale
+from .money import cents, quantize
+
+PARIS = ZoneInfo("Europe/Paris")
+_SPACES = {"\u00a0": " ", "\u202f": " "}
+
+
+def _plain(text: str) -> str:
+    for special, space in _SPACES.items():
+        text = text.replace(special, space)
+    return text
+
+
+def _french(locale: str) -> bool:
+    return locale.startswith("fr")
+
+
+def format_money(value, locale: str | None = None, plain: bool = False) -> str:
+    """1 234,56 € in French, €1,234.56 in English; never "-0,00 €"."""
+    if value is None:
+        return ""
+    value = cents(value)
+    if value == 0:
+        value = abs(value)
+    text = format_currency(value, "EUR", locale=locale or current_locale())
+    return _plain(text) if plain else text
+
+
+def format_number(value, locale: str | None = None, places: int | None = 2, plain: bool = False) -> str:
+    """A number with thousands groups; ``places=None`` prints as few decimals as the value
+    needs (137,5 ; 1 720)."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if places is None:
+        exponent = value.normalize().as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+    else:
+        decimals = places
+        value = quantize(value, Decimal(1).scaleb(-places))
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    text = format_decimal(value, format=pattern, locale=locale or current_locale())
+    return _plain(text) if plain else text
+
+
+def format_percent(value, locale: str | None = None, places: int | None = 2, plain: bool = False) -> str:
+    """A rate held as a number of percent: 60.00 -> "60,00 %" (French), "60.00%" (English)."""
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    number = format_number(value, locale, places, plain)
+    if _french(locale):
+        return f"{number}{' ' if plain else chr(0xa0)}%"
+    return f"{number}%"
+
+
+def format_hours(value, locale: str | None = None, plain: bool = False) -> str:
+    """137,5 h ; 1 720 h (as few decimals as needed)."""
+    if value is None:
+        return ""
+    return f"{format_number(value, locale, None, plain)} h"
+
+
+def format_day(value, locale: str | None = None) -> str:
+    """dd/mm/yyyy in French, ISO in English."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_time(value).date() if value.tzinfo else value.date()
+    if _french(locale or current_locale()):
+        return babel_format_date(value, "dd/MM/yyyy", locale="fr")
+    return value.isoformat()
+
+
+def format_month(value, locale: str | None = None) -> str:
+    """mm/yyyy in French, yyyy-mm in English."""
+    if value is None:
+        return ""
+    if _french(locale or current_locale()):
+        return f"{value.month:02d}/{value.year}"
+    return f"{value.year}-{value.month:02d}"
+
+
+def local_time(moment: datetime) -> datetime:
+    """A stored (UTC) moment in Paris time; SQLite gives naive datetimes, stored in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(PARIS)
+
+
+def format_moment(value, locale: str | None = None) -> str:
+    """A date and time in Paris time: 31/01/2023 14:05:00 (French), 2023-01-31 14:05:00."""
+    if value is None:
+        return ""
+    pattern = "dd/MM/yyyy HH:mm:ss" if _french(locale or current_locale()) else "yyyy-MM-dd HH:mm:ss"
+    return babel_format_datetime(local_time(value), pattern, locale=locale or current_locale())
+
+
+def today_in_paris() -> date:
+    """Today's date where the users are (the server may run in UTC)."""
+    return datetime.now(PARIS).date()

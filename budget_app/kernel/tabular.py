@@ -1,0 +1,250 @@
+"""Reading import files (XLSX or CSV) into rows, the same way for every import.
+
+- XLSX is recognised by content (a ZIP container), anything else is read as CSV.
+- CSV: UTF-8 with or without BOM, else Windows-1252; separator `;` or `,` detected on the
+  header line.
+- Headers are matched without regard to case, accents or extra spaces; a column that is
+  not expected is refused by name, a required column that is missing too.
+- Every problem is collected as "ligne N, colonne X : message" (N is the line of the file,
+  the header being line 1) so that an import can refuse the whole file and list them all.
+
+Cell parsers (``cell_amount``, ``cell_date``, ``cell_month``, ...) accept what finance
+officers type: comma or point decimals, dd/mm/yyyy or yyyy-mm-dd, yyyy-mm or mm/yyyy.
+"""
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from .errors import DomainError, Problem
+from .i18n import N_
+from .money import parse_decimal
+
+
+def normalise_header(text) -> str:
+    text = unicodedata.normalize("NFKD", str(text or ""))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("’", "'")
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict  # canonical key -> raw cell value (str, or a native XLSX value)
+
+
+@dataclass
+class Table:
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_table(content: bytes, columns: dict[str, str], required: set[str] | frozenset = frozenset()) -> Table:
+    """Read ``content`` (the file's bytes). ``columns`` maps canonical keys to the French
+    header of each expected column; ``required`` lists keys whose column must be present."""
+    if content[:4] == b"PK\x03\x04":
+        try:
+            header, raw_rows = _read_xlsx(content)
+        except DomainError as error:
+            return Table(problems=[Problem(error)])
+        except Exception:  # a damaged workbook: openpyxl raises many kinds of errors
+            return Table(problems=[Problem(DomainError(N_("Classeur illisible (archive XLSX invalide).")))])
+    else:
+        try:
+            header, raw_rows = _read_csv(content)
+        except UnicodeDecodeError:
+            return Table(problems=[Problem(DomainError(N_("Encodage du fichier non reconnu.")))])
+    table = Table()
+    if header is None:
+        table.problems.append(Problem(DomainError(N_("Le fichier est vide."))))
+        return table
+    by_header = {normalise_header(label): key for key, label in columns.items()}
+    positions: dict[int, str] = {}
+    for index, label in enumerate(header):
+        if label is None or not str(label).strip():
+            continue
+        key = by_header.get(normalise_header(label))
+        if key is None:
+            table.problems.append(Problem(DomainError(N_("colonne inconnue")), line=1, column=str(label).strip()))
+        elif key in positions.values():
+            table.problems.append(Problem(DomainError(N_("colonne en double")), line=1, column=str(label).strip()))
+        else:
+            positions[index] = key
+    for key in sorted(required - set(positions.values())):
+        table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=1, column=columns[key]))
+    if table.problems:
+        return table
+    for line, cells in raw_rows:
+        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+            continue  # blank lines are not rows
+        extra = [cell for index, cell in enumerate(cells) if index not in positions and cell not in (None, "")]
+        if extra and len(cells) > len(header):
+            table.problems.append(Problem(DomainError(N_("plus de cellules que de colonnes")), line=line))
+            continue
+        values = {key: (cells[index] if index < len(cells) else None) for index, key in positions.items()}
+        table.rows.append(Row(line, values))
+    return table
+
+
+def _read_csv(content: bytes):
+    if content.startswith(b"\xef\xbb\xbf"):
+        text = content[3:].decode("utf-8")
+    else:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    return header, ((reader.line_num, row) for row in reader)
+
+
+# An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
+XLSX_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+XLSX_MAX_ENTRIES = 1000
+
+
+def check_zip_container(content: bytes) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile:
+        raise DomainError(N_("Classeur illisible (archive XLSX invalide).")) from None
+    if len(entries) > XLSX_MAX_ENTRIES or sum(entry.file_size for entry in entries) > XLSX_MAX_UNCOMPRESSED_BYTES:
+        raise DomainError(N_("Classeur refusé : son contenu décompressé est trop volumineux."))
+
+
+def _read_xlsx(content: bytes):
+    from openpyxl import load_workbook  # defusedxml is installed: openpyxl parses with it
+
+    check_zip_container(content)
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+
+    def numbered():
+        for line, row in enumerate(rows, start=2):
+            yield line, list(row)
+        workbook.close()
+
+    return (list(header) if header is not None else None), numbered()
+
+
+# ---- cell parsers: each returns the value or raises DomainError saying what is wrong
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def cell_text(value, required: bool = True, max_length: int = 500) -> str | None:
+    text = _text(value)
+    if not text:
+        if required:
+            raise DomainError(N_("valeur obligatoire"))
+        return None
+    if len(text) > max_length:
+        raise DomainError(N_("texte trop long (%(max)s caractères au plus)"), max=max_length)
+    return text
+
+
+def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: bool = False) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise DomainError(N_("valeur obligatoire"))
+        return None
+    if isinstance(value, bool):
+        raise DomainError(N_("nombre attendu"))
+    if isinstance(value, float):
+        value = Decimal(repr(value))  # the shortest decimal that reads back as this float
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            raise DomainError(N_("au plus %(places)s décimales"), places=places)
+    return parse_decimal(value, places=places, allow_negative=allow_negative)
+
+
+def cell_amount(value, required: bool = True, allow_negative: bool = False) -> Decimal | None:
+    return cell_decimal(value, places=2, required=required, allow_negative=allow_negative)
+
+
+def cell_date(value, required: bool = True) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        if required:
+            raise DomainError(N_("date obligatoire"))
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise DomainError(N_("date invalide « %(value)s » (attendu jj/mm/aaaa ou aaaa-mm-jj)"), value=text)
+
+
+def cell_month(value, required: bool = True) -> date | None:
+    """A month as its first day: yyyy-mm or mm/yyyy (a full date gives its month)."""
+    if isinstance(value, (date, datetime)):
+        return date(value.year, value.month, 1)
+    text = _text(value)
+    if not text:
+        if required:
+            raise DomainError(N_("mois obligatoire"))
+        return None
+    for pattern in (r"(?P<y>\d{4})-(?P<m>\d{1,2})", r"(?P<m>\d{1,2})/(?P<y>\d{4})"):
+        match = re.fullmatch(pattern, text)
+        if match and 1 <= int(match["m"]) <= 12:
+            return date(int(match["y"]), int(match["m"]), 1)
+    raise DomainError(N_("mois invalide « %(value)s » (attendu aaaa-mm ou mm/aaaa)"), value=text)
+
+
+def cell_yes_no(value, required: bool = True) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = normalise_header(_text(value))
+    if not text:
+        if required:
+            raise DomainError(N_("oui ou non attendu"))
+        return None
+    if text in ("oui", "o", "yes", "y", "vrai", "true", "1"):
+        return True
+    if text in ("non", "n", "no", "faux", "false", "0"):
+        return False
+    raise DomainError(N_("oui ou non attendu, pas « %(value)s »"), value=_text(value))
+
+
+class RowReader:
+    """Reads the cells of one row, collecting a Problem for each bad cell instead of
+    stopping at the first, so an import lists every problem of the file."""
+
+    def __init__(self, row: Row, columns: dict[str, str], problems: list[Problem]):
+        self.row = row
+        self.columns = columns
+        self.problems = problems
+        self.ok = True
+
+    def __call__(self, key: str, parser, **options):
+        try:
+            return parser(self.row.values.get(key), **options)
+        except DomainError as error:
+            self.fail(key, error)
+            return None
+
+    def fail(self, key: str | None, error: DomainError | str) -> None:
+        self.ok = False
+        self.problems.append(Problem(error, line=self.row.line, column=self.columns.get(key) if key else None))

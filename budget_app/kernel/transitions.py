@@ -1,0 +1,100 @@
+"""State machines: claims, timesheets and alerts move only along their declared table.
+
+A ``StateMachine`` lists the ``Transition``s of one kind of record. ``move`` applies one,
+guarded in the database: the UPDATE matches only the state that was read, so two people
+moving the same record at once cannot both succeed (the second gets a ``Conflict``).
+The ORM sees the new state too, so the automatic audit entry records the move.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import inspect, update
+from sqlalchemy.orm import attributes
+
+from .errors import Conflict, DomainError
+from .extensions import db
+from .i18n import N_, translate
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple
+    target: str
+    label: str = ""  # marked with N_, shown on the button
+    reason_required: bool = False
+    flags: frozenset = frozenset()  # what else the move implies (e.g. "tells_reporter")
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+class StateMachine:
+    def __init__(self, labels: dict, transitions, column: str = "state", refusal: str | None = None,
+                 conflict: str | None = None):
+        self.labels = labels  # state -> label (N_)
+        self.transitions = tuple(transitions)
+        self.column = column
+        # Messages (N_) for a move the table does not allow (with %(state)s, %(target)s) and
+        # for a record someone else moved first.
+        self.refusal = refusal or N_("Le passage de l'état « %(state)s » à l'état « %(target)s » n'est pas permis.")
+        self.conflict = conflict or N_(
+            "Cet enregistrement a été modifié entre-temps par quelqu'un d'autre ; rechargez la page."
+        )
+
+    def label(self, state: str) -> str:
+        return translate(self.labels[state]) if state in self.labels else state
+
+    def allowed(self, state: str) -> tuple:
+        return tuple(move for move in self.transitions if state in move.sources)
+
+    def by_action(self, state: str, action: str) -> Transition:
+        move = next((m for m in self.transitions if m.action == action), None)
+        if move is None:
+            raise DomainError(N_("Action inconnue."))
+        if state not in move.sources:
+            raise DomainError(
+                N_("Action « %(action)s » impossible à l'état « %(state)s »."),
+                action=translate(move.label) if move.label else action,
+                state=self.label(state),
+            )
+        return move
+
+    def by_target(self, state: str, target: str, action: str | None = None) -> Transition:
+        move = next(
+            (m for m in self.allowed(state) if m.target == target and (action is None or m.action == action)), None
+        )
+        if move is None:
+            raise DomainError(self.refusal, state=self.label(state), target=self.label(target))
+        return move
+
+    def move(self, record, transition: Transition, reason: str | None = None) -> str:
+        """Apply ``transition`` to ``record`` (guarded UPDATE); returns the state it left."""
+        reason = (reason or "").strip() or None
+        if transition.reason_required and not reason:
+            raise DomainError(N_("Indiquez le motif."))
+        column = self.column
+        from_state = getattr(record, column)
+        if from_state not in transition.sources:
+            self.by_action(from_state, transition.action)  # raises: not allowed from this state
+        model = type(record)
+        mapper = inspect(model)
+        values = {column: transition.target}
+        version_column = mapper.version_id_col
+        version_key = None
+        if version_column is not None:
+            version_key = mapper.get_property_by_column(version_column).key
+            values[version_key] = getattr(model, version_key) + 1
+        db.session.flush()
+        moved = db.session.execute(
+            update(model)
+            .where(model.id == record.id, getattr(model, column) == from_state)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            raise Conflict(self.conflict)
+        if version_key is not None:
+            attributes.set_committed_value(record, version_key, getattr(record, version_key) + 1)
+        attributes.set_committed_value(record, column, from_state)
+        setattr(record, column, transition.target)
+        return from_state

@@ -1,0 +1,161 @@
+"""What an operation has realised against its plan, and its FSE+ flows: the figures of
+the home page, the operations list, the operation dashboard and the envelope pages.
+Reporting reads every domain and writes none."""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ..claims.models import Advance, Claim
+from ..expenses.models import Expense
+from ..kernel.extensions import db
+from ..kernel.money import cents
+from ..operations.flat_rates import flat_rate_amounts
+from ..operations.models import COST_CATEGORIES, Envelope, Operation
+from ..operations.plans import PlanFigures, current_figures, final_balance_deadline
+from ..operations.services import envelope_programmed
+from ..staff.models import StaffCostLine
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+
+def realised_costs(operation: Operation) -> dict:
+    """Realised direct costs by category: complete, non-deleted expenses at their eligible amount,
+    plus staff cost lines (PERSONNEL)."""
+    rows = db.session.execute(
+        select(Expense.category, func.sum(Expense.eligible_amount))
+        .where(Expense.operation_id == operation.id, Expense.deleted_at.is_(None), Expense.is_complete.is_(True))
+        .group_by(Expense.category)
+    ).all()
+    costs = {category: Decimal(total or 0) for category, total in rows}
+    staff = db.session.scalar(
+        select(func.coalesce(func.sum(StaffCostLine.amount), 0)).where(StaffCostLine.operation_id == operation.id)
+    )
+    if staff:
+        costs["PERSONNEL"] = costs.get("PERSONNEL", ZERO) + Decimal(staff)
+    return {c: cents(costs[c]) for c in COST_CATEGORIES if c in costs}
+
+
+def fse_flows(operation_ids) -> dict:
+    """FSE+ asked (non-draft claims), paid on claims, and advances paid, for these operations."""
+    ids = list(operation_ids)
+    if not ids:
+        return {"asked": ZERO, "paid_claims": ZERO, "advances": ZERO}
+    asked = db.session.scalar(
+        select(func.coalesce(func.sum(Claim.fse_asked), 0)).where(Claim.operation_id.in_(ids), Claim.state != "draft")
+    )
+    paid = db.session.scalar(select(func.coalesce(func.sum(Claim.amount_paid), 0)).where(Claim.operation_id.in_(ids)))
+    advances = db.session.scalar(select(func.coalesce(func.sum(Advance.amount), 0)).where(Advance.operation_id.in_(ids)))
+    return {"asked": cents(Decimal(asked)), "paid_claims": cents(Decimal(paid)), "advances": cents(Decimal(advances))}
+
+
+def elapsed_share(start: date, end: date, today: date) -> Decimal:
+    """Share of the eligibility period elapsed at the end of ``today``, in percent (0-100)."""
+    if today < start:
+        return ZERO
+    total_days = (end - start).days + 1
+    days = min((today - start).days + 1, total_days)
+    return (Decimal(days) * HUNDRED / Decimal(total_days)).quantize(Decimal("0.01"))
+
+
+def forecast_at_pace(realised: Decimal, start: date, end: date, today: date) -> Decimal:
+    """Realised amount extrapolated to the end of the period at the pace observed so far."""
+    if today < start:
+        return ZERO
+    if today >= end:
+        return realised
+    days = (today - start).days + 1
+    total_days = (end - start).days + 1
+    return cents(realised * Decimal(total_days) / Decimal(days))
+
+
+@dataclass
+class Progress:
+    planned: PlanFigures
+    rows: list  # [{"code", "planned", "realised", "forecast"}] categories then flat rates
+    planned_total: Decimal
+    realised_total: Decimal
+    forecast_total: Decimal
+    consumed_percent: Decimal
+    elapsed_percent: Decimal
+    pace_gap: Decimal  # elapsed - consumed, percentage points
+    pace_warning: bool
+    fse_agreed: Decimal
+    fse_asked: Decimal
+    fse_paid_claims: Decimal
+    fse_advances: Decimal
+    fse_paid: Decimal
+    fse_remaining: Decimal
+    final_deadline: date
+    deadline_passed: bool
+    today: date
+
+
+def operation_progress(operation: Operation, today: date, margin: Decimal) -> Progress:
+    planned = current_figures(operation)
+    realised = realised_costs(operation)
+    rates = {f.code: f.rate for f in operation.current_plan.flat_rates} if operation.current_plan else {}
+    realised_flat = flat_rate_amounts(rates, realised)
+    start, end = operation.start_date, operation.end_date
+    rows = []
+    for category in COST_CATEGORIES:
+        p, r = planned.category_totals.get(category, ZERO), realised.get(category, ZERO)
+        if p or r:
+            rows.append({"code": category, "kind": "category", "planned": p, "realised": r,
+                         "forecast": forecast_at_pace(r, start, end, today)})
+    for code in planned.flat_rate_amounts:
+        p, r = planned.flat_rate_amounts[code], realised_flat.get(code, ZERO)
+        rows.append({"code": code, "kind": "flat", "planned": p, "realised": r,
+                     "forecast": forecast_at_pace(r, start, end, today)})
+    planned_total = planned.total_cost
+    realised_total = sum((row["realised"] for row in rows), ZERO)
+    forecast_total = sum((row["forecast"] for row in rows), ZERO)
+    consumed = (realised_total * HUNDRED / planned_total).quantize(Decimal("0.01")) if planned_total else ZERO
+    elapsed = elapsed_share(start, end, today)
+    gap = elapsed - consumed
+    flows = fse_flows([operation.id])
+    paid = flows["paid_claims"] + flows["advances"]
+    deadline = final_balance_deadline(end)
+    return Progress(
+        planned=planned,
+        rows=rows,
+        planned_total=planned_total,
+        realised_total=realised_total,
+        forecast_total=forecast_total,
+        consumed_percent=consumed,
+        elapsed_percent=elapsed,
+        pace_gap=gap,
+        pace_warning=today >= start and gap > margin,
+        fse_agreed=operation.fse_amount,
+        fse_asked=flows["asked"],
+        fse_paid_claims=flows["paid_claims"],
+        fse_advances=flows["advances"],
+        fse_paid=paid,
+        fse_remaining=operation.fse_amount - paid,
+        final_deadline=deadline,
+        deadline_passed=today > deadline,
+        today=today,
+    )
+
+
+@dataclass
+class EnvelopeFigures:
+    envelope: Envelope
+    programmed: Decimal
+    claimed: Decimal
+    paid: Decimal
+    remaining: Decimal  # envelope - programmed
+
+
+def envelope_figures(envelope: Envelope) -> EnvelopeFigures:
+    programmed = envelope_programmed(envelope)
+    flows = fse_flows([operation.id for operation in envelope.operations])
+    return EnvelopeFigures(
+        envelope=envelope,
+        programmed=programmed,
+        claimed=flows["asked"],
+        paid=flows["paid_claims"] + flows["advances"],
+        remaining=envelope.fse_amount - programmed,
+    )

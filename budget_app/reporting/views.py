@@ -1,0 +1,96 @@
+"""Reporting: the home page, the operations list with their progress, an operation's
+dashboard, the intermediate bodies' envelopes and the audit trail. Reads every domain,
+writes none."""
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.navigation import register_nav
+from ..kernel.audit.models import AuditEntry
+from ..kernel.extensions import db
+from ..kernel.formatting import today_in_paris
+from ..operations.models import Envelope
+from ..operations.services import visible_operations_query
+from . import charts
+from .forms import AuditFilterForm
+from .progress import envelope_figures, operation_progress
+
+bp = Blueprint("reporting", __name__)
+
+register_nav("reporting.operations", _l("Opérations"), 10)
+register_nav("reporting.envelopes", _l("Enveloppes"), 15)
+
+
+def pace_margin() -> Decimal:
+    return Decimal(current_app.config["PACE_WARNING_MARGIN_PERCENT"])
+
+
+def operation_rows(operations):
+    """Figures of the operations list (home page, operations list, envelope page)."""
+    today = today_in_paris()
+    return [{"operation": operation, "progress": operation_progress(operation, today, pace_margin())}
+            for operation in operations]
+
+
+@bp.route("/")
+def home():
+    operations = db.session.scalars(visible_operations_query(current_user)).all()
+    return render_template("reporting/home.html", rows=operation_rows(operations))
+
+
+@bp.route("/operations/")
+def operations():
+    found = db.session.scalars(visible_operations_query(current_user)).all()
+    return render_template("reporting/operations.html", rows=operation_rows(found))
+
+
+@bp.route("/operations/<operation_code>/tableau-de-bord")
+def dashboard():
+    operation = g.operation
+    progress = operation_progress(operation, today_in_paris(), pace_margin())
+    return render_template("reporting/dashboard.html", operation=operation, progress=progress,
+                           margin=pace_margin(), charts=charts.dashboard_charts(progress))
+
+
+@bp.route("/enveloppes/")
+def envelopes():
+    items = db.session.scalars(select(Envelope).order_by(Envelope.code)).all()
+    return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items])
+
+
+@bp.route("/enveloppes/<envelope_code>")
+def envelope(envelope_code):
+    found = db.session.scalar(select(Envelope).where(Envelope.code == envelope_code))
+    if found is None:
+        abort(404)
+    figures = envelope_figures(found)
+    return render_template("reporting/envelope.html", envelope=found, figures=figures,
+                           rows=operation_rows(found.operations), chart=charts.envelope_chart(figures))
+
+
+def _day_start(day):
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+@bp.route("/journal")
+def journal():
+    form = AuditFilterForm(request.args)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if form.validate():
+        if form.object_type.data:
+            query = query.where(AuditEntry.object_type == form.object_type.data.strip())
+        if form.object_id.data:
+            query = query.where(AuditEntry.object_id == form.object_id.data.strip())
+        if form.actor.data:
+            query = query.where(AuditEntry.actor.contains(form.actor.data.strip()))
+        if form.start.data:
+            query = query.where(AuditEntry.occurred_at >= _day_start(form.start.data))
+        if form.end.data:
+            query = query.where(AuditEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
+    page = db.paginate(query, page=form.page.data or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
+    object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    return render_template("reporting/journal.html", form=form, page=page, object_types=object_types)

@@ -1,0 +1,111 @@
+"""`flask seed`: the demonstration data. The operations of ``fixtures/`` (TOML, README
+"Operations"), loaded through the same service as `flask operations load`, and one demo
+account per role with a random password printed once. A second run changes nothing and
+says so. Production mode refuses to start while a demo account is active."""
+import secrets
+import string
+from dataclasses import dataclass, field
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+
+from .accounts.models import User
+from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLES
+from .accounts.services import create_user, find_user
+from .kernel.config import PROJECT_ROOT
+from .kernel.errors import DomainError
+from .kernel.extensions import db
+from .kernel.i18n import translate
+from .kernel.transactions import command_transaction
+from .operations.loader import SEED_KEPT, load_operation_file
+
+FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+DEMO_DOMAIN = "demo.budget-fse.invalid"
+
+
+@dataclass
+class SeedResult:
+    changed: bool = False
+    messages: list = field(default_factory=list)
+    # Operation codes the demo finance officer and controller are assigned to.
+    demo_assignments: list = field(default_factory=list)
+
+
+def load_seed_operations(directory=None) -> SeedResult:
+    """Load every ``*.toml`` of ``fixtures/`` in name order. An operation already there with a
+    different plan is left alone (amendments go through `operations load --amendment`)."""
+    result = SeedResult()
+    for path in sorted((directory or FIXTURES_DIR).glob("*.toml")):
+        savepoint = db.session.begin_nested()
+        try:
+            loaded = load_operation_file(path)
+        except DomainError as exc:
+            savepoint.rollback()
+            if any(found.field == "operation.code" for found in exc.problems):
+                result.messages.append(translate(SEED_KEPT, file=path.name))
+                continue
+            raise DomainError(problems=[f"{path.name} {found}".strip() for found in exc.problems]) from exc
+        savepoint.commit()
+        result.messages += loaded.messages
+        result.changed |= loaded.action != "unchanged"
+        result.demo_assignments.append(loaded.code)
+    return result
+
+
+def demo_email(role: str) -> str:
+    return f"{role.replace('_', '.')}@{DEMO_DOMAIN}"
+
+
+def random_password(length: int = 20) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
+    """One demo account per role; returns (email, role, password) of those created now.
+    Passwords are random and only returned here, to be printed once."""
+    created = []
+    for role in ROLES:
+        email = demo_email(role)
+        if find_user(email):
+            continue
+        password = random_password()
+        codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
+        create_user(email, role, password, operation_codes=codes, is_demo=True)
+        created.append((email, role, password))
+    return created
+
+
+def assert_ready_for_production(app) -> None:
+    """Production mode refuses to start while a demo account is active."""
+    if app.config["BUDGET_APP_ENV"] != "production":
+        return
+    with app.app_context():
+        if not sa_inspect(db.engine).has_table("users"):
+            raise RuntimeError("Database not migrated: run `flask --app budget_app db upgrade` first.")
+        demo = db.session.scalars(select(User.email).where(User.is_demo.is_(True), User.active.is_(True))).all()
+        if demo:
+            raise RuntimeError(
+                "Production mode refuses to start while demo accounts are active: "
+                + ", ".join(demo)
+                + ". Disable them with `flask --app budget_app users disable EMAIL`."
+            )
+
+
+@click.command("seed")
+@with_appcontext
+@command_transaction
+def seed_command():
+    """Load the seed operations and the demo accounts; a second run changes nothing."""
+    loaded = load_seed_operations()
+    created = ensure_demo_accounts(operation_codes=loaded.demo_assignments)
+    for line in loaded.messages:
+        click.echo(line)
+    if created:
+        click.echo("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
+        for email, role, password in created:
+            click.echo(f"  {role:<20} {email:<45} {password}")
+    if not created and not loaded.changed:
+        click.echo("Données de démonstration déjà chargées : rien à faire.")

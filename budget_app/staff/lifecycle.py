@@ -1,0 +1,145 @@
+"""A timesheet's life: draft → submitted → approved by another finance officer than the
+one who entered it (four eyes) → locked once a claim holds its month. Approving makes
+the month's cost line (hours × rate, or monthly cost × fixed %: ``computations``);
+going back to draft removes it. A line a claim holds cannot change (``hooks.line_frozen``,
+answered by claims)."""
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import format_month
+from ..kernel.i18n import N_
+from ..kernel.transactions import atomic
+from ..kernel.transitions import StateMachine, Transition
+from . import computations
+from .hooks import line_frozen
+from .models import TIMESHEET_STATES, StaffCostLine, Timesheet
+
+# What a user may do; "lock" and "unlock" are done by a claim's submission and withdrawal.
+TIMESHEETS = StateMachine(
+    TIMESHEET_STATES,
+    [
+        Transition("submit", ("draft",), "submitted", N_("Soumettre")),
+        Transition("approve", ("submitted",), "approved", N_("Approuver")),
+        Transition("reopen", ("submitted", "approved"), "draft", N_("Remettre en brouillon")),
+        Transition("lock", ("approved",), "locked"),
+    ],
+)
+USER_ACTIONS = ("submit", "approve", "reopen")
+
+
+def user_moves(sheet: Timesheet):
+    """The moves offered on a timesheet's row."""
+    return [move for move in TIMESHEETS.allowed(sheet.state) if move.action in USER_ACTIONS]
+
+
+def changeable_problem(sheet: Timesheet) -> DomainError | None:
+    """Why a timesheet can no longer change (a claim holds its month), or None."""
+    line = sheet.cost_line
+    what = DomainError(N_("La fiche de %(month)s"), month=format_month(sheet.month))
+    if line is not None and line.claim_id is not None:
+        reason = line_frozen(line, what)
+        if reason is not None:
+            return reason
+    if sheet.state == "locked":
+        return DomainError(N_("La fiche de %(month)s est verrouillée (demandée) : elle ne peut plus être modifiée."),
+                           month=format_month(sheet.month))
+    return None
+
+
+@atomic
+def change_state(sheet: Timesheet, action: str, user) -> None:
+    if action not in USER_ACTIONS:
+        raise DomainError(N_("Action inconnue."))
+    blocked = changeable_problem(sheet)
+    if blocked is not None:
+        raise blocked
+    move = TIMESHEETS.by_action(sheet.state, action)
+    if action == "approve":
+        # Four eyes: the approver is not the one who entered the figures.
+        if sheet.entered_by_id is not None and user is not None and sheet.entered_by_id == user.id:
+            raise DomainError(N_("Une fiche ne peut pas être approuvée par la personne qui l'a saisie : un autre gestionnaire doit l'approuver."))
+        approve(sheet, user)
+        return
+    before = TIMESHEETS.move(sheet, move)
+    if action == "reopen":
+        remove_cost_line(sheet)
+        sheet.approved_by_id = None
+        sheet.approved_at = None
+    audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": move.target})
+    db.session.flush()
+
+
+def approve(sheet: Timesheet, user, note=None) -> None:
+    before = TIMESHEETS.move(sheet, TIMESHEETS.by_action(sheet.state, "approve"))
+    sheet.approved_by_id = user.id if user is not None else None
+    sheet.approved_at = datetime.now(timezone.utc)
+    line = refresh_cost_line(sheet)
+    db.session.flush()
+    audit.record("approve", "timesheets", sheet.id, before={"state": before},
+                 after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
+
+
+def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
+    """The PERSONNEL cost of an approved person-month, with its computation kept."""
+    assignment = sheet.assignment
+    with db.session.no_autoflush:
+        if assignment.method == "hourly":
+            cost = next((cost for cost in assignment.annual_costs if cost.year == sheet.month.year), None)
+            if cost is None:
+                raise DomainError(N_("Aucun coût annuel %(year)s pour %(number)s : le taux horaire ne peut être calculé."),
+                                  year=sheet.month.year, number=assignment.person.registration_number)
+            amount, text = computations.hourly_amount(sheet.hours_on_operation, cost.hourly_rate)
+            values = {"hours": sheet.hours_on_operation, "hourly_rate": cost.hourly_rate,
+                      "monthly_cost": None, "fixed_percent": None}
+        else:
+            amount, text = computations.fixed_share_amount(sheet.monthly_cost, assignment.fixed_percent)
+            values = {"hours": None, "hourly_rate": None,
+                      "monthly_cost": sheet.monthly_cost, "fixed_percent": assignment.fixed_percent}
+        values.update(operation_id=assignment.operation_id, person_id=assignment.person_id, month=sheet.month,
+                      amount=amount, computation=text)
+        line = sheet.cost_line
+        if line is None:
+            line = StaffCostLine(timesheet=sheet, **values)
+            db.session.add(line)
+        else:
+            for key, value in values.items():
+                setattr(line, key, value)
+    return line
+
+
+def remove_cost_line(sheet: Timesheet) -> None:
+    if sheet.cost_line is not None:
+        db.session.delete(sheet.cost_line)
+        sheet.cost_line = None
+        db.session.flush()
+
+
+def lock_held_timesheets(claim_id: int) -> int:
+    """For the claims domain, at submission: the timesheets of the cost lines claim
+    ``claim_id`` holds become 'locked' (no change after that). Returns how many."""
+    sheets = db.session.scalars(
+        select(Timesheet)
+        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "approved")
+    ).all()
+    lock = TIMESHEETS.by_action("approved", "lock")
+    for sheet in sheets:
+        TIMESHEETS.move(sheet, lock)
+    db.session.flush()
+    return len(sheets)
+
+
+def unlock_held_timesheets(claim_id: int) -> None:
+    """For the claims domain, when a claim goes back to draft: its months' timesheets are
+    approved again (their cost lines are free for another claim)."""
+    held = select(StaffCostLine.timesheet_id).where(StaffCostLine.claim_id == claim_id)
+    db.session.execute(
+        update(Timesheet)
+        .where(Timesheet.id.in_(held), Timesheet.state == "locked")
+        .values(state="approved", version=Timesheet.version + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,121 @@
+"""What the staff pages and the other domains read: an operation's assignments,
+timesheets, cost lines and their total, hours declared per person and year."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import selectinload
+
+from ..kernel.extensions import db
+from .models import CLAIMABLE_TIMESHEET_STATES, Person, StaffAssignment, StaffCostLine, Timesheet
+
+
+def assignments_of(operation):
+    return db.session.scalars(
+        select(StaffAssignment)
+        .where(StaffAssignment.operation_id == operation.id)
+        .join(Person)
+        .options(selectinload(StaffAssignment.person), selectinload(StaffAssignment.annual_costs))
+        .order_by(Person.last_name, Person.first_name, Person.registration_number)
+    ).all()
+
+
+def timesheets_of(operation, month: date | None = None):
+    query = (
+        select(Timesheet)
+        .join(StaffAssignment)
+        .join(Person)
+        .where(StaffAssignment.operation_id == operation.id)
+        .options(
+            selectinload(Timesheet.assignment).selectinload(StaffAssignment.person),
+            selectinload(Timesheet.cost_line),
+        )
+        .order_by(Timesheet.month, Person.last_name, Person.first_name)
+    )
+    if month is not None:
+        query = query.where(Timesheet.month == month)
+    return db.session.scalars(query).all()
+
+
+def cost_lines_of(operation, month: date | None = None):
+    """The PERSONNEL cost lines of an operation: one per approved (or locked) person-month."""
+    query = (
+        select(StaffCostLine)
+        .join(Timesheet, StaffCostLine.timesheet_id == Timesheet.id)
+        .join(Person, StaffCostLine.person_id == Person.id)
+        .where(StaffCostLine.operation_id == operation.id, Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES))
+        .options(
+            selectinload(StaffCostLine.person),
+            selectinload(StaffCostLine.timesheet).selectinload(Timesheet.assignment),
+        )
+        .order_by(StaffCostLine.month, Person.last_name, Person.first_name)
+    )
+    if month is not None:
+        query = query.where(StaffCostLine.month == month)
+    return db.session.scalars(query).all()
+
+
+def cost_lines_total(operation, month: date | None = None) -> Decimal:
+    query = (
+        select(func.coalesce(func.sum(StaffCostLine.amount), 0))
+        .join(Timesheet, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(StaffCostLine.operation_id == operation.id, Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES))
+    )
+    if month is not None:
+        query = query.where(StaffCostLine.month == month)
+    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+
+
+def hours_by_person_year(person_ids) -> dict:
+    """(person id, year) -> hours declared on every operation, for the cap (CPR 55(3))."""
+    if not person_ids:
+        return {}
+    year = extract("year", Timesheet.month)
+    rows = db.session.execute(
+        select(StaffAssignment.person_id, year, func.sum(Timesheet.hours_on_operation))
+        .join(Timesheet, Timesheet.assignment_id == StaffAssignment.id)
+        .where(StaffAssignment.person_id.in_(list(person_ids)))
+        .group_by(StaffAssignment.person_id, year)
+    ).all()
+    return {(person_id, int(row_year)): Decimal(hours or 0).quantize(Decimal("0.01")) for person_id, row_year, hours in rows}
+
+
+def months_of(operation) -> list[date]:
+    return list(
+        db.session.scalars(
+            select(Timesheet.month)
+            .join(StaffAssignment)
+            .where(StaffAssignment.operation_id == operation.id)
+            .distinct()
+            .order_by(Timesheet.month)
+        )
+    )
+
+
+def hours_declared(person_id, year, exclude_ids=()) -> Decimal:
+    """Hours on operations declared for a person over a calendar year, every operation and state."""
+    query = (
+        select(func.coalesce(func.sum(Timesheet.hours_on_operation), 0))
+        .join(StaffAssignment)
+        .where(StaffAssignment.person_id == person_id, extract("year", Timesheet.month) == year)
+    )
+    if exclude_ids:
+        query = query.where(Timesheet.id.not_in(list(exclude_ids)))
+    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+
+
+def hours_on_other_operations(operation, person_ids, months) -> dict:
+    """(person id, month) -> hours declared on the person's other operations that month."""
+    if not person_ids or not months:
+        return {}
+    rows = db.session.execute(
+        select(StaffAssignment.person_id, Timesheet.month, func.sum(Timesheet.hours_on_operation))
+        .join(Timesheet, Timesheet.assignment_id == StaffAssignment.id)
+        .where(
+            StaffAssignment.person_id.in_(list(person_ids)),
+            StaffAssignment.operation_id != operation.id,
+            Timesheet.month.in_(list(months)),
+        )
+        .group_by(StaffAssignment.person_id, Timesheet.month)
+    ).all()
+    return {(person_id, month): Decimal(hours or 0) for person_id, month, hours in rows}
