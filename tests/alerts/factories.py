@@ -1,4 +1,4 @@
-"""Builders for alert tests (also used by tests/test_access.py's SAMPLE_SETUP)."""
+"""Test objects of the alerts domain (also used by the route × role walk)."""
 from datetime import date
 
 
@@ -27,8 +27,9 @@ def file_alert(kind="fraud", facts=f"Facture gonflée {CANARY}", operation=None,
     return alert, secret
 
 
-def sample_world(users, operation_in):
-    """SIG-2026-000001 (transmitted, one attachment, one suspected line) and DACI n° 1."""
+def sample_world(users, operation_in, expense_id):
+    """A transmitted alert with one attachment and one suspected line (expense
+    ``expense_id``), and the controller's DACI. Returns (alert, declaration)."""
     referent = users["antifraud_referent"]
     alert, _secret = file_alert(operation=operation_in, attachments=[("preuve.pdf", PDF)])
     alert.reference = "SIG-2026-000001"
@@ -36,9 +37,11 @@ def sample_world(users, operation_in):
     handling.change_state(alert, "acknowledged", referent, "reçu", "Nous avons bien reçu votre signalement.")
     handling.change_state(alert, "under_review", referent, "examen")
     handling.change_state(alert, "transmitted", referent, "fondé", "Transmis à l'OLAF.", recipient="olaf")
-    db.session.add(AlertCostLine(alert_id=alert.id, operation_id=operation_in.id, line_type="expense", line_id=1))
-    daci.record_declaration(
+    db.session.add(AlertCostLine(alert_id=alert.id, operation_id=operation_in.id, line_type="expense",
+                                 line_id=expense_id))
+    declaration = daci.record_declaration(
         user=users["controller"], operation=operation_in, programme_year=None, signed_on=date(2026, 1, 5),
         valid_until=None, has_interest=False, interest_description="", recorded_by=users["admin"],
     )
     db.session.commit()
+    return alert, declaration
