@@ -43,6 +43,8 @@ chromium:
 
 install-test: $(VENV)/.installed-test compile-translations chromium
 
+# Two workers (pytest-xdist): CI machines have two cores.
+PYTEST_ARGS ?= -n 2
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

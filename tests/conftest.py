@@ -2,7 +2,8 @@
 
 The suite runs on SQLite by default. ``TEST_DATABASE_URL`` switches it to PostgreSQL,
 e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/budget_test``: the suite creates that
-database, migrates it once, empties it between tests and drops it at the end.
+database, migrates it once, empties it between tests and drops it at the end. Under
+pytest-xdist each worker has its own database (the worker's name is appended).
 """
 import contextvars
 import os
@@ -10,11 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from flask.testing import FlaskClient
 
 from budget_app import create_app
 from budget_app.kernel.config import normalise_database_url
@@ -78,6 +78,9 @@ def migrated_database(tmp_path_factory):
     """The schema as the migrations build it, made once per run."""
     if ON_POSTGRES:
         url = normalise_database_url(TEST_DATABASE_URL)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            url = make_url(url).set(database=f"{make_url(url).database}_{worker}").render_as_string(hide_password=False)
         create_postgres_database(url)
         migrate_to_head(url, tmp_path_factory.mktemp("instance"))
         yield url

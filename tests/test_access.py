@@ -11,7 +11,14 @@ from decimal import Decimal
 import pytest
 
 from budget_app.accounts.policy import POLICY
-from budget_app.accounts.roles import ADMIN, ANTIFRAUD_REFERENT, AUDITOR, CONTROLLER, FINANCE_OFFICER, ROLES
+from budget_app.accounts.roles import (
+    ADMIN,
+    ANTIFRAUD_REFERENT,
+    AUDITOR,
+    CONTROLLER,
+    FINANCE_OFFICER,
+    ROLES,
+)
 from budget_app.claims.computation import claim_figures, figures_to_json
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db

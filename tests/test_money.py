@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from budget_app.kernel.errors import DomainError
-from budget_app.kernel.money import cents, parse_amount, parse_day, parse_decimal
 from budget_app.kernel.formatting import format_day, format_money
+from budget_app.kernel.money import cents, parse_amount, parse_day, parse_decimal
 
 
 @pytest.mark.parametrize(

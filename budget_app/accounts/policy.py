@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from flask_login import current_user
 
 from .assignments import assigned_operation_ids
-from .roles import ADMIN, ANTIFRAUD_REFERENT, ASSIGNED_ONLY, AUDITOR, CONTROLLER, FINANCE_OFFICER, ROLES
+from .roles import (
+    ADMIN,
+    ANTIFRAUD_REFERENT,
+    ASSIGNED_ONLY,
+    AUDITOR,
+    CONTROLLER,
+    FINANCE_OFFICER,
+    ROLES,
+)
 
 ANY = frozenset(ROLES)
 NOBODY = frozenset()
@@ -177,8 +185,13 @@ def may(endpoint: str, method: str | None = None, operation=None, user=None) -> 
     return True
 
 
+def limited_to_assignments(user) -> bool:
+    """Finance officers and controllers see only the operations they are assigned to."""
+    return user.role in ASSIGNED_ONLY
+
+
 def assigned_to(user, operation_id: int) -> bool:
     """Roles limited to their operations see only those; the others see every operation."""
-    if user.role not in ASSIGNED_ONLY:
+    if not limited_to_assignments(user):
         return True
     return operation_id in assigned_operation_ids(user.id)

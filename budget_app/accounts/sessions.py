@@ -50,7 +50,7 @@ def _aware(moment: datetime) -> datetime:
 
 def user_for_session(user_id: str, token: str | None) -> User | None:
     """The user of a live session, or None: ended, idle too long, too old, or account disabled.
-    The session record is kept up to date on its own (it is not part of the request's work)."""
+    The record's expiry and last activity are written with the request's commit."""
     if not token or not str(user_id).isdigit():
         return None
     record = db.session.scalar(
@@ -62,8 +62,7 @@ def user_for_session(user_id: str, token: str | None) -> User | None:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     maximum = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
     if now - _aware(record.last_seen_at) > idle or now - _aware(record.created_at) > maximum:
-        record.ended_at, record.end_reason = now, "expired"
-        db.session.commit()
+        record.ended_at, record.end_reason = now, "expired"  # committed with the request
         return None
     user = db.session.get(User, record.user_id)
     if user is None or not user.active:
@@ -71,5 +70,4 @@ def user_for_session(user_id: str, token: str | None) -> User | None:
     # Written at most once a minute: enough for the idle limit, light on the database.
     if now - _aware(record.last_seen_at) > timedelta(seconds=60):
         record.last_seen_at = now
-        db.session.commit()
     return user

@@ -6,8 +6,8 @@ from cryptography.fernet import Fernet, MultiFernet
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..kernel.extensions import db
 from ..kernel.audit import services as audit
+from ..kernel.extensions import db
 from ..kernel.transactions import fail
 from . import crypto, handling, retention
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from flask import current_app
 
 from ..kernel.errors import DomainError
-from ..kernel.uploads import JPEG, PDF, PNG, XLSX, sniff
 from ..kernel.i18n import N_
+from ..kernel.uploads import JPEG, PDF, PNG, XLSX, sniff
 from . import crypto
 
 # extension -> (content type, check on the bytes)

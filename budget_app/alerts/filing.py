@@ -19,7 +19,15 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from . import crypto, deadlines, files
-from .models import KINDS, RECEIVED, Alert, AlertAccess, AlertAttachment, AlertEvent, AlertMessage
+from .models import (
+    KINDS,
+    RECEIVED,
+    Alert,
+    AlertAccess,
+    AlertAttachment,
+    AlertEvent,
+    AlertMessage,
+)
 
 log = logging.getLogger("budget_app.alerts")
 

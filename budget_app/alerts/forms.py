@@ -1,14 +1,21 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from werkzeug.utils import cached_property
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import KIND_LABELS, KINDS, RECIPIENT_LABELS, RECIPIENTS
 from .filing import MAX_TEXT
-from flask import current_app
+from .models import KIND_LABELS, KINDS, RECIPIENT_LABELS, RECIPIENTS
 
 
 class LongLivedForm(FlaskForm):

@@ -11,7 +11,14 @@ from ..kernel.audit import services as audit
 from ..kernel.extensions import db
 from . import crypto, deadlines, files
 from .filing import events_of, utcnow
-from .models import CLOSED_STATES, Alert, AlertAttachment, AlertCostLine, AlertEvent, AlertMessage
+from .models import (
+    CLOSED_STATES,
+    Alert,
+    AlertAttachment,
+    AlertCostLine,
+    AlertEvent,
+    AlertMessage,
+)
 
 log = logging.getLogger("budget_app.alerts")
 

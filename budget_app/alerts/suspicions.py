@@ -20,6 +20,7 @@ from . import crypto
 from .filing import utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
 
+
 @dataclass(frozen=True)
 class CostLine:
     line_type: str

@@ -9,7 +9,11 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from ..kernel.money import cents
-from ..operations.flat_rates import COVERED_CATEGORIES, DIRECT_CATEGORIES, flat_rate_amounts
+from ..operations.flat_rates import (
+    COVERED_CATEGORIES,
+    DIRECT_CATEGORIES,
+    flat_rate_amounts,
+)
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)

@@ -12,7 +12,14 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from .computation import ClaimFigures, advance_recovery, claim_figures, figures_from_json, figures_to_json, fse_due
+from .computation import (
+    ClaimFigures,
+    advance_recovery,
+    claim_figures,
+    figures_from_json,
+    figures_to_json,
+    fse_due,
+)
 from .daci import controller_may_check
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine

@@ -15,10 +15,21 @@ import re
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
+from ..kernel.formatting import decimal_text
 from ..kernel.spreadsheet import DANGEROUS, escape_text
 from ..operations.models import COST_CATEGORIES
-from .report import ASKED_LABEL, TOTAL_LABEL, ClaimReport, csf_rows, expense_rows, resource_rows, staff_rows, summary_rows
+from .report import (
+    ASKED_LABEL,
+    TOTAL_LABEL,
+    ClaimReport,
+    csf_rows,
+    expense_rows,
+    resource_rows,
+    staff_rows,
+    summary_rows,
+)
 
 EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
 DATE_FORMAT = "DD/MM/YYYY"
@@ -110,8 +121,6 @@ class _Sheet:
 
 
 def _letter(index):
-    from openpyxl.utils import get_column_letter
-
     return get_column_letter(index + 1)
 
 
@@ -161,7 +170,7 @@ def _summary_cell(ws, value, kind, number_format=None):
 
 
 def _csv_amount(value):
-    return "" if value is None else format(value, "f").replace(".", ",")
+    return decimal_text(value, places=2)
 
 
 def _csv_day(value):

@@ -27,7 +27,13 @@ from ..staff.models import StaffCostLine
 from .computation import figures_to_json
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
 from .periods import check_period
-from .selection import Computation, chunks, compute_period, included_expenses_query, included_staff_query
+from .selection import (
+    Computation,
+    chunks,
+    compute_period,
+    included_expenses_query,
+    included_staff_query,
+)
 
 CLAIMS = StateMachine(
     CLAIM_STATES,

@@ -5,16 +5,24 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..kernel.errors import DomainError
+from ..kernel.formatting import decimal_text, format_number
+from ..kernel.i18n import translate
 from ..kernel.money import parse_amount, parse_day, parse_decimal
+from ..kernel.siret import normalise_siret
 from ..operations.models import COST_CATEGORIES
 from .models import DOCUMENT_KINDS
-from ..kernel.i18n import translate
-from ..kernel.siret import normalise_siret
 from .rules import EXPENSE_STATES, ExpenseData
 
 
@@ -92,8 +100,6 @@ class ExpenseForm(FlaskForm):
         return data, errors
 
     def fill_from(self, expense) -> None:
-        from ..kernel.formatting import format_number
-
         self.incurred_on.data = expense.incurred_on.isoformat()
         self.paid_on.data = expense.paid_on.isoformat() if expense.paid_on else ""
         self.supplier_name.data = expense.supplier_name
@@ -104,8 +110,7 @@ class ExpenseForm(FlaskForm):
         self.amount_excl_vat.data = format_number(expense.amount_excl_vat)
         self.vat.data = format_number(expense.vat)
         self.vat_recoverable.data = expense.vat_recoverable
-        key = expense.allocation_percent.normalize()
-        self.allocation_percent.data = format(key, "f").replace(".", ",")
+        self.allocation_percent.data = decimal_text(expense.allocation_percent)
         self.credit_note_of.data = str(expense.credit_note_of_id or "")
         self.version.data = str(expense.version)
 

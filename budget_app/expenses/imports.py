@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
 from ..kernel.siret import normalise_siret
-from ..kernel.tabular import RowReader, cell_amount, cell_date, cell_decimal, cell_text, cell_yes_no, read_table
+from ..kernel.tabular import (
+    RowReader,
+    cell_amount,
+    cell_date,
+    cell_decimal,
+    cell_text,
+    cell_yes_no,
+    read_table,
+)
 from ..kernel.transactions import atomic
 from .duplicates import DuplicateFinder, Match
 from .rules import HUNDRED, ZERO, ExpenseData, ExpenseRules, category_from_text

@@ -7,12 +7,22 @@ eligible = (amount excl. VAT + VAT when not recoverable) × allocation key, half
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..kernel.audit.models import utcnow
 from ..kernel.audit.services import Audited
-from ..kernel.db_types import Money, Rate
+from ..kernel.db_types import Money, Rate, rate_check
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
@@ -26,7 +36,7 @@ DOCUMENT_KINDS = {
 class Expense(Audited, db.Model):
     __tablename__ = "expenses"
     __table_args__ = (
-        CheckConstraint("allocation_percent > 0 AND allocation_percent <= 100", name="allocation_range"),
+        *rate_check("allocation_percent > 0 AND allocation_percent <= {100}", "allocation_range"),
         # Only a credit note (avoir), which names the expense it reduces, may be negative.
         CheckConstraint(
             "credit_note_of_id IS NOT NULL OR (amount_excl_vat >= 0 AND vat >= 0)", name="negative_only_for_credit_note"

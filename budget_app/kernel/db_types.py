@@ -5,9 +5,10 @@ column there holds a binary float, and ``SUM`` adds floats. So on SQLite the sam
 columns hold whole numbers of the smallest unit (cents for money) and the values
 come back as ``Decimal``; sums stay exact on both databases.
 """
+import re
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Numeric
+from sqlalchemy import BigInteger, CheckConstraint, Numeric
 from sqlalchemy.types import TypeDecorator
 
 from .money import quantize
@@ -69,3 +70,23 @@ def Rate():
 def Hours():
     """Hours to the hundredth: Numeric(9, 2)."""
     return ScaledDecimal(9, 2)
+
+
+def rate_check(condition: str, name: str) -> tuple:
+    """A CHECK on ``Rate()`` columns, for both databases: SQLite holds them as integers
+    scaled by 10 000, so a bound written ``{40}`` in ``condition`` is 40 on PostgreSQL and
+    400000 on SQLite. The model declares both; each database gets its own."""
+
+    def spelled(factor: int) -> str:
+        return re.sub(r"\{(\d+)\}", lambda match: str(int(match.group(1)) * factor), condition)
+
+    return (
+        CheckConstraint(spelled(1), name=name).ddl_if(dialect="postgresql"),
+        CheckConstraint(spelled(10000), name=name).ddl_if(dialect="sqlite"),
+    )
+
+
+def postgresql_only(constraint: CheckConstraint) -> CheckConstraint:
+    """A check SQLite does not have: adding it there would rebuild a table others reference
+    (migration 0004); the service enforces the rule on both databases."""
+    return constraint.ddl_if(dialect="postgresql")

@@ -59,6 +59,16 @@ def format_number(value, locale: str | None = None, places: int | None = 2, plai
     return _plain(text) if plain else text
 
 
+def decimal_text(value, places: int | None = None) -> str:
+    """A number as French users type it in a form and read it in a CSV cell: no thousands
+    separator, a decimal comma ("1234,56"; ``places=None``: as few decimals as needed)."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    value = value.normalize() if places is None else quantize(value, Decimal(1).scaleb(-places))
+    return format(value, "f").replace(".", ",")
+
+
 def format_percent(value, locale: str | None = None, places: int | None = 2, plain: bool = False) -> str:
     """A rate held as a number of percent: 60.00 -> "60,00 %" (French), "60.00%" (English)."""
     if value is None:

@@ -15,6 +15,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -111,8 +112,6 @@ XLSX_MAX_ENTRIES = 1000
 
 
 def check_zip_container(content: bytes) -> None:
-    import zipfile
-
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             entries = archive.infolist()
@@ -123,7 +122,9 @@ def check_zip_container(content: bytes) -> None:
 
 
 def _read_xlsx(content: bytes):
-    from openpyxl import load_workbook  # defusedxml is installed: openpyxl parses with it
+    from openpyxl import (
+        load_workbook,  # defusedxml is installed: openpyxl parses with it
+    )
 
     check_zip_container(content)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

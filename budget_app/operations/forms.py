@@ -1,13 +1,26 @@
 """Forms of the operations domain. Amounts and rates are typed as text in French format and
 parsed by money.py; the rules are checked by services.py (the same as for files and the CLI)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from flask_wtf import FlaskForm
-
-from .models import COST_CATEGORIES, FLAT_RATES, OPERATION_STATUSES, ORGANISATION_KINDS, RESOURCE_KINDS
+from .models import (
+    COST_CATEGORIES,
+    FLAT_RATES,
+    OPERATION_STATUSES,
+    ORGANISATION_KINDS,
+    RESOURCE_KINDS,
+)
 
 COST_ROWS = 10
 RESOURCE_ROWS = 6

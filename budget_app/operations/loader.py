@@ -16,8 +16,23 @@ from ..kernel.errors import DomainError
 from ..kernel.i18n import N_, translate
 from ..kernel.money import CENT, parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
-from .rules import CostLine, EnvelopeInput, FlatRateLine, OperationInput, OrganisationInput, PlanInput, ResourceLine, problem
-from .services import create_operation, ensure_envelope, find_operation, record_amendment, same_plan
+from .rules import (
+    CostLine,
+    EnvelopeInput,
+    FlatRateLine,
+    OperationInput,
+    OrganisationInput,
+    PlanInput,
+    ResourceLine,
+    problem,
+)
+from .services import (
+    create_operation,
+    ensure_envelope,
+    find_operation,
+    record_amendment,
+    same_plan,
+)
 
 # Said by `flask seed` when a fixture's operation exists with another plan.
 SEED_KEPT = N_("%(file)s : opération déjà présente avec un autre plan, laissée telle quelle.")

@@ -7,13 +7,22 @@ amounts, totals) are never stored: they are computed by ``operations.services``.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import OperationMember, User
 from ..kernel.audit.models import utcnow
 from ..kernel.audit.services import Audited
-from ..kernel.db_types import Money, Rate
+from ..kernel.db_types import Money, Rate, postgresql_only, rate_check
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
@@ -105,16 +114,15 @@ class Envelope(Audited, db.Model):
 
 class Operation(Audited, db.Model):
     __tablename__ = "operations"
+    # The operation's checks came with columns added to an existing table (migration 0002):
+    # PostgreSQL has them (0004); on SQLite the service alone enforces them (db_types).
     __table_args__ = (
-        CheckConstraint(_in("status", OPERATION_STATUSES), name="status_known"),
-        CheckConstraint("start_date < end_date", name="period_ordered"),
-        # Rate() is scaled by 10 000 on SQLite (db_types); migration 0004 creates these on PostgreSQL.
-        CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range").ddl_if(dialect="postgresql"),
-        CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range").ddl_if(
-            dialect="postgresql"
-        ),
-        CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative"),
-        CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known"),
+        postgresql_only(CheckConstraint(_in("status", OPERATION_STATUSES), name="status_known")),
+        postgresql_only(CheckConstraint("start_date < end_date", name="period_ordered")),
+        postgresql_only(CheckConstraint("fse_rate > 0 AND fse_rate <= 100", name="fse_rate_range")),
+        postgresql_only(CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range")),
+        postgresql_only(CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative")),
+        postgresql_only(CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -211,8 +219,7 @@ class PlanFlatRate(Audited, db.Model):
         UniqueConstraint("version_id", "code", name="one_rate_per_code"),
         CheckConstraint(_in("code", FLAT_RATES), name="code_known"),
         # Rate() is scaled by 10 000 on SQLite (db_types): same range, two spellings (migration 0004).
-        CheckConstraint("rate > 0 AND rate <= 40", name="rate_range").ddl_if(dialect="postgresql"),
-        CheckConstraint("rate > 0 AND rate <= 400000", name="rate_range").ddl_if(dialect="sqlite"),
+        *rate_check("rate > 0 AND rate <= {40}", "rate_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import decimal_text
 from ..kernel.money import parse_amount, parse_decimal
 from .forms import EXTRA_ROWS
 from .models import FLAT_RATES, Envelope, Organisation
@@ -27,18 +28,13 @@ def fill_plan(form, version):
     for row, cost in zip(form.costs, costs):
         row.form.category.data = cost.category
         row.form.year.data = str(cost.year)
-        row.form.amount.data = plain_number(cost.amount)
+        row.form.amount.data = decimal_text(cost.amount, places=2)
     for row, resource in zip(form.resources, resources):
         row.form.kind.data = resource.kind
         row.form.name.data = resource.name
-        row.form.amount.data = plain_number(resource.amount)
+        row.form.amount.data = decimal_text(resource.amount, places=2)
     for flat in version.flat_rates:
-        getattr(form.flat_rates, flat.code).data = plain_number(flat.rate.normalize())
-
-
-def plain_number(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.replace(".", ",")
+        getattr(form.flat_rates, flat.code).data = decimal_text(flat.rate)
 
 
 class PlanFormReader:

@@ -21,7 +21,14 @@ from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
 from ..kernel.siret import siret_is_valid
 from .flat_rates import COVERED_CATEGORIES, check_flat_rate_choice
-from .models import COST_CATEGORIES, FLAT_RATES, HOURS_DIVISORS, OPERATION_STATUSES, ORGANISATION_KINDS, RESOURCE_KINDS
+from .models import (
+    COST_CATEGORIES,
+    FLAT_RATES,
+    HOURS_DIVISORS,
+    OPERATION_STATUSES,
+    ORGANISATION_KINDS,
+    RESOURCE_KINDS,
+)
 from .plans import compute_plan
 
 ZERO = Decimal("0.00")

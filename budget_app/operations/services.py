@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..accounts.assignments import operation_by_code, operation_codes
 from ..accounts.models import OperationMember
-from ..accounts.roles import ASSIGNED_ONLY
+from ..accounts.policy import limited_to_assignments
 from ..kernel.audit.services import note_for_changes, record
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
@@ -16,11 +16,19 @@ from ..kernel.formatting import format_money
 from ..kernel.i18n import N_, translate
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
-from .models import Envelope, Operation, Organisation, PlanCost, PlanFlatRate, PlanResource, PlanVersion
+from .models import (
+    Envelope,
+    Operation,
+    Organisation,
+    PlanCost,
+    PlanFlatRate,
+    PlanResource,
+    PlanVersion,
+)
 from .rules import (
+    CostLine,
     EnvelopeInput,
     FlatRateLine,
-    CostLine,
     OperationInput,
     OrganisationInput,
     PlanInput,
@@ -36,7 +44,7 @@ from .rules import (
 def visible_operations_query(user):
     """The operations a user may see, as a select() to filter, sort or paginate."""
     query = select(Operation).order_by(Operation.code)
-    if user.role in ASSIGNED_ONLY:
+    if limited_to_assignments(user):
         query = query.join(OperationMember, OperationMember.operation_id == Operation.id).where(
             OperationMember.user_id == user.id
         )

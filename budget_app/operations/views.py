@@ -6,21 +6,39 @@ read by ``plan_form``, the rules are ``rules`` (the same as for files and the CL
 request commits once (``kernel.transactions``)."""
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import decimal_text
 from ..kernel.i18n import translate_label
+from ..kernel.siret import normalise_siret
 from .forms import AmendmentForm, OperationForm
-from .models import COST_CATEGORIES, FLAT_RATES, OPERATION_STATUSES, ORGANISATION_KINDS, RESOURCE_KINDS, Envelope, Organisation
-from .plan_form import PlanFormReader, envelope_choices, fill_plan, organisation_choices, plain_number
+from .models import (
+    COST_CATEGORIES,
+    FLAT_RATES,
+    OPERATION_STATUSES,
+    ORGANISATION_KINDS,
+    RESOURCE_KINDS,
+    Envelope,
+    Organisation,
+)
+from .plan_form import PlanFormReader, envelope_choices, fill_plan, organisation_choices
 from .plans import compare_versions, current_figures, plan_figures
 from .rules import OperationInput, OrganisationInput
 from .services import create_operation, record_amendment
-from ..kernel.siret import normalise_siret
 
 bp = Blueprint("operations", __name__)
 
@@ -146,8 +164,8 @@ def amend():
     general = []
     if request.method == "GET":
         form.end_date.data = operation.end_date
-        form.fse_rate.data = plain_number(operation.fse_rate.normalize())
-        form.fse_amount.data = plain_number(operation.fse_amount)
+        form.fse_rate.data = decimal_text(operation.fse_rate)
+        form.fse_amount.data = decimal_text(operation.fse_amount, places=2)
         if operation.current_plan is not None:
             fill_plan(form, operation.current_plan)
     elif form.validate_on_submit():

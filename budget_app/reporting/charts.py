@@ -4,8 +4,8 @@ No JavaScript and no style attributes (CSP): colours are SVG presentation attrib
 Each chart is drawn beside a table holding the same figures."""
 from decimal import Decimal
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-
 
 WIDTH = 640
 LABEL_WIDTH = 150
@@ -41,8 +41,6 @@ def bar_chart(title, groups, series):
 
 
 def dashboard_charts(progress):
-    from flask_babel import gettext
-
     series = [("planned", _l("Prévu"), BLUE), ("realised", _l("Réalisé"), GREEN), ("forecast", _l("Projection"), GREY)]
     groups = []
     for row in progress.rows:
@@ -77,8 +75,6 @@ def dashboard_charts(progress):
 
 
 def envelope_chart(figures):
-    from flask_babel import gettext
-
     chart = bar_chart(
         _l("Enveloppe, programmé, demandé, versé, disponible"),
         [(gettext("Enveloppe"), {"v": figures.envelope.fse_amount}),

@@ -16,7 +16,7 @@ show the same computation in the reader's language (``line_text``, ``rate_text``
 """
 from decimal import Decimal
 
-from ..kernel.formatting import format_money, format_hours, format_percent
+from ..kernel.formatting import format_hours, format_money, format_percent
 from ..kernel.i18n import current_locale
 from ..kernel.money import cents
 

@@ -12,7 +12,13 @@ from ..kernel.transactions import atomic
 from .changes import Change, ImportReport, row_problem
 from .lifecycle import changeable_problem
 from .models import Timesheet
-from .people import STAFF_COLUMNS, STAFF_REQUIRED, apply_staff_changes, check_staff_rows, parse_staff_row
+from .people import (
+    STAFF_COLUMNS,
+    STAFF_REQUIRED,
+    apply_staff_changes,
+    check_staff_rows,
+    parse_staff_row,
+)
 from .timesheets import (
     TIMESHEET_COLUMNS,
     TIMESHEET_REQUIRED,

@@ -7,11 +7,21 @@ with its computation kept as text ("137,5 h × 32,00 €/h = 4 400,00 €", CPR 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..kernel.audit.services import Audited
-from ..kernel.db_types import Hours, Money, Rate
+from ..kernel.db_types import Hours, Money, Rate, rate_check
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
@@ -29,15 +39,6 @@ TIMESHEET_STATES = {
 # A month's cost line counts (in lists, totals and claims) once its timesheet is approved;
 # a claim's submission locks it.
 CLAIMABLE_TIMESHEET_STATES = ("approved", "locked")
-
-
-def _percent_check(condition: str, name: str):
-    """A CHECK on ``Rate()`` columns. SQLite holds them as integers scaled by 10 000
-    (db_types), so "<= 100" is written "<= 1000000" there; PostgreSQL keeps the percent."""
-    return (
-        CheckConstraint(condition.replace("{100}", "100"), name=name).ddl_if(dialect="postgresql"),
-        CheckConstraint(condition.replace("{100}", "1000000"), name=name).ddl_if(dialect="sqlite"),
-    )
 
 
 class Person(Audited, db.Model):
@@ -58,7 +59,7 @@ class StaffAssignment(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("operation_id", "person_id", name="one_assignment_per_person"),
         CheckConstraint("method IN ('hourly', 'fixed_share')", name="method_known"),
-        *_percent_check(
+        *rate_check(
             "(method = 'fixed_share' AND fixed_percent > 0 AND fixed_percent <= {100})"
             " OR (method = 'hourly' AND fixed_percent IS NULL)",
             "fixed_percent_for_fixed_share",
@@ -85,7 +86,7 @@ class AnnualCost(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("assignment_id", "year", name="one_cost_per_year"),
         CheckConstraint("annual_cost > 0", name="annual_cost_positive"),
-        *_percent_check("working_share > 0 AND working_share <= {100}", "working_share_range"),
+        *rate_check("working_share > 0 AND working_share <= {100}", "working_share_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

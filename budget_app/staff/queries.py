@@ -7,7 +7,13 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import selectinload
 
 from ..kernel.extensions import db
-from .models import CLAIMABLE_TIMESHEET_STATES, Person, StaffAssignment, StaffCostLine, Timesheet
+from .models import (
+    CLAIMABLE_TIMESHEET_STATES,
+    Person,
+    StaffAssignment,
+    StaffCostLine,
+    Timesheet,
+)
 
 
 def assignments_of(operation):

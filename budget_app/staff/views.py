@@ -4,7 +4,16 @@ Views are thin: the operation is loaded and authorised by ``accounts.access``; t
 are one-row imports (``imports``); the request commits once."""
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +34,7 @@ from . import computations, imports, queries
 from .changes import OUTCOME_LABELS
 from .forms import ImportForm, StaffForm, TimesheetActionForm, TimesheetForm
 from .hooks import claim_numbers
-from .lifecycle import changeable_problem, change_state, user_moves
+from .lifecycle import change_state, changeable_problem, user_moves
 from .models import ASSIGNMENT_METHODS, TIMESHEET_STATES, Timesheet
 from .people import STAFF_COLUMNS
 from .timesheets import TIMESHEET_COLUMNS

@@ -1,6 +1,6 @@
-from budget_app.accounts.assignments import codes_of
 from sqlalchemy import func, select
 
+from budget_app.accounts.assignments import codes_of
 from budget_app.accounts.models import User
 from budget_app.kernel.extensions import db
 

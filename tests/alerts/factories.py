@@ -1,12 +1,10 @@
 """Test objects of the alerts domain (also used by the route × role walk)."""
 from datetime import date
 
-
+from budget_app.alerts import filing, handling
 from budget_app.alerts.models import AlertCostLine
-from budget_app.kernel.extensions import db
-from budget_app.alerts import filing
-from budget_app.alerts import handling
 from budget_app.claims import daci
+from budget_app.kernel.extensions import db
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CANARY = "CANARY-7f3a"

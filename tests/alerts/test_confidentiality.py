@@ -6,14 +6,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from budget_app.alerts import crypto
+from budget_app.alerts import crypto, filing
 from budget_app.alerts.models import Alert, AlertAccess
 from budget_app.kernel.extensions import db
 from tests.conftest import ON_POSTGRES
 
 from .conftest import post_report, receipt_codes
 from .factories import CANARY, PDF, file_alert
-from budget_app.alerts import filing
 
 ALERT_URLS = (
     "/referent/signalements",

@@ -3,23 +3,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
-from budget_app.alerts import deadlines
+from budget_app.alerts import deadlines, filing, handling, suspicions, transmission
 from budget_app.alerts.models import Alert, AlertEvent
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
-
-from tests.conftest import ON_POSTGRES
-
 from tests.expenses.factories import make_expense
 from tests.staff.factories import make_staff_line
 
 from .factories import file_alert
-from budget_app.alerts import filing
-from budget_app.alerts import handling
-from budget_app.alerts import suspicions
-from budget_app.alerts import transmission
 
 
 @pytest.mark.parametrize(

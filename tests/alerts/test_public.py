@@ -5,13 +5,12 @@ import re
 import time
 
 from budget_app import create_app
-
+from budget_app.alerts import filing
 from budget_app.alerts.models import Alert, AlertMessage
 from budget_app.kernel.extensions import db
 
 from .conftest import post_report, receipt_codes
 from .factories import PDF
-from budget_app.alerts import filing
 
 
 def test_anonymous_round_trip(app, client, referent, operation, login):

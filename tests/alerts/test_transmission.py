@@ -9,14 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-
+from budget_app.alerts import filing, handling, transmission
 from budget_app.alerts.models import Alert, AlertAttachment, AlertMessage
 from budget_app.kernel.extensions import db
 
 from .factories import CANARY, PDF, file_alert
-from budget_app.alerts import filing
-from budget_app.alerts import handling
-from budget_app.alerts import transmission
 
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "#N/A"]
 

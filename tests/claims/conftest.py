@@ -1,6 +1,5 @@
 """The claims tests' world: the seed operation with its plan, a finance officer, a
 controller holding a DACI, an admin (objects come from each domain's factories)."""
-from datetime import date
 from decimal import Decimal
 
 import pytest

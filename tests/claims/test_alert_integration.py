@@ -3,11 +3,9 @@
 from datetime import date
 from decimal import Decimal as D
 
-
+from budget_app.alerts import filing, suspicions
 from budget_app.claims.selection import compute_period
 from budget_app.kernel.extensions import db
-from budget_app.alerts import filing
-from budget_app.alerts import suspicions
 from tests.expenses.factories import make_expense
 from tests.staff.factories import make_staff_line
 

@@ -1,6 +1,4 @@
 """The monthly routine from the command line."""
-import io
-from datetime import date
 from decimal import Decimal as D
 
 from openpyxl import load_workbook

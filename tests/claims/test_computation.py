@@ -8,9 +8,8 @@ from hypothesis import strategies as st
 from budget_app.claims.computation import advance_recovery, claim_figures
 from budget_app.claims.selection import compute_period
 from budget_app.kernel.extensions import db
-
-from tests.operations.factories import make_plan
 from tests.expenses.factories import make_expense
+from tests.operations.factories import make_plan
 from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))

@@ -3,12 +3,11 @@ from datetime import date, timedelta
 
 import pytest
 
-
-from budget_app.claims.models import DaciDeclaration
-from budget_app.claims.daci import controller_may_check
-from budget_app.kernel.extensions import db
 from budget_app.claims import daci
+from budget_app.claims.daci import controller_may_check
+from budget_app.claims.models import DaciDeclaration
 from budget_app.kernel.errors import DomainError
+from budget_app.kernel.extensions import db
 
 from .factories import declare
 

@@ -8,11 +8,16 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from budget_app.claims import exports
+from budget_app.claims import control, exports, lifecycle
+from budget_app.claims.report import (
+    ALREADY_LABEL,
+    ASKED_LABEL,
+    RATE_LABEL,
+    REMAINING_LABEL,
+    TOTAL_LABEL,
+    build_report,
+)
 from budget_app.kernel.extensions import db
-from budget_app.claims import control
-from budget_app.claims.report import ALREADY_LABEL, ASKED_LABEL, RATE_LABEL, REMAINING_LABEL, TOTAL_LABEL, build_report
-from budget_app.claims import lifecycle
 from tests.expenses.factories import make_expense
 from tests.staff.factories import make_staff_line
 

@@ -7,23 +7,18 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from budget_app.kernel.audit.models import AuditEntry
-
+from budget_app.claims import control, lifecycle, payments, periods, selection
 from budget_app.claims.models import Advance, Claim, ClaimLine
-from budget_app.kernel.errors import Conflict, DomainError
 from budget_app.expenses.models import Expense
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.errors import Conflict, DomainError
 from budget_app.kernel.extensions import db
-from budget_app.staff.models import Timesheet
-
-from ..conftest import ON_POSTGRES
-from budget_app.claims import control
-from budget_app.claims import lifecycle
-from budget_app.claims import payments
-from budget_app.claims import periods
-from budget_app.claims import selection
 from budget_app.staff.lifecycle import change_state
+from budget_app.staff.models import Timesheet
 from tests.expenses.factories import make_expense
 from tests.staff.factories import make_staff_line
+
+from ..conftest import ON_POSTGRES
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from budget_app.kernel.extensions import db
 from tests.operations.factories import make_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "examples"

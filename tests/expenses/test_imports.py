@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from budget_app.kernel.audit.models import AuditEntry
 from budget_app.expenses.models import Expense
+from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.extensions import db
+from tests.operations.factories import make_plan
 
 from .conftest import EXAMPLES
-from tests.operations.factories import make_plan
 
 EXAMPLE_TOTAL = Decimal("7966.46")  # the eligible amounts of the 8 example rows
 

@@ -7,13 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from budget_app.expenses.duplicates import DuplicateFinder
-from budget_app.kernel.errors import DomainError
-from budget_app.kernel.siret import siret_is_valid
-from budget_app.expenses.rules import ExpenseRules, document_key, eligible_amount, eligible_computation, supplier_key
+from budget_app.expenses.rules import (
+    ExpenseRules,
+    document_key,
+    eligible_amount,
+    eligible_computation,
+    supplier_key,
+)
 from budget_app.expenses.services import create_expense, validate_expense
+from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
+from budget_app.kernel.siret import siret_is_valid
 from tests.operations.factories import make_plan
-
 
 
 def test_eligible_amount_adds_vat_when_not_recoverable_and_applies_the_key():

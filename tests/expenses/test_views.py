@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from budget_app.kernel.audit.models import AuditEntry
 from budget_app.expenses.models import Expense, SupportingDocument
 from budget_app.expenses.services import create_expense
+from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.extensions import db
 
 from .conftest import PDF_BYTES, PNG_BYTES, form_values

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from budget_app.accounts.models import User
+from budget_app.accounts.passwords import verify_password
 from budget_app.accounts.roles import ROLES
 from budget_app.accounts.services import find_user
-from budget_app.accounts.passwords import verify_password
 from budget_app.kernel.extensions import db
 from budget_app.seed import assert_ready_for_production, demo_email
 

@@ -3,7 +3,14 @@ from datetime import date
 from decimal import Decimal
 
 from budget_app.kernel.extensions import db
-from budget_app.operations.models import Envelope, Organisation, PlanCost, PlanFlatRate, PlanResource, PlanVersion
+from budget_app.operations.models import (
+    Envelope,
+    Organisation,
+    PlanCost,
+    PlanFlatRate,
+    PlanResource,
+    PlanVersion,
+)
 
 D = Decimal
 

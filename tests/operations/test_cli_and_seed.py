@@ -5,13 +5,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from budget_app.accounts.assignments import codes_of
 from budget_app.accounts.models import User
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.extensions import db
-from budget_app.accounts.assignments import codes_of
-from budget_app.seed import load_seed_operations
 from budget_app.operations.models import Envelope, Operation
 from budget_app.operations.plans import plan_figures
+from budget_app.seed import load_seed_operations
 
 D = Decimal
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

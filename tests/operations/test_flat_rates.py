@@ -1,10 +1,15 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from budget_app.kernel.errors import DomainError
-from budget_app.operations.flat_rates import check_flat_rate_choice, flat_rate_amounts, flat_rate_bases
+from budget_app.operations.flat_rates import (
+    check_flat_rate_choice,
+    flat_rate_amounts,
+    flat_rate_bases,
+)
 
 D = Decimal
 

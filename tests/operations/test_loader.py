@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
 from budget_app.operations.loader import load_operation, parse_operation_file
 from budget_app.operations.models import Envelope, Operation, Organisation, PlanVersion
-from budget_app.kernel.errors import DomainError
 from budget_app.operations.plans import plan_figures
 
 D = Decimal

@@ -5,9 +5,19 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.operations.rules import CostLine, FlatRateLine, OperationInput, PlanInput, ResourceLine, check_operation, check_organisation, check_plan, OrganisationInput
-from budget_app.operations.plans import compute_plan, final_balance_deadline
 from budget_app.kernel.siret import siret_is_valid
+from budget_app.operations.plans import compute_plan, final_balance_deadline
+from budget_app.operations.rules import (
+    CostLine,
+    FlatRateLine,
+    OperationInput,
+    OrganisationInput,
+    PlanInput,
+    ResourceLine,
+    check_operation,
+    check_organisation,
+    check_plan,
+)
 from budget_app.reporting.progress import elapsed_share, forecast_at_pace
 
 D = Decimal

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from budget_app.kernel.extensions import db
-from budget_app.reporting import views as reporting_views
 from budget_app.operations.models import Operation, PlanVersion
+from budget_app.reporting import views as reporting_views
 
 D = Decimal
 
@@ -152,7 +152,12 @@ def test_controller_cannot_amend(client, make_user, login, seeded):
 
 
 def _staff_cost(operation, amount, month=date(2023, 3, 1)):
-    from budget_app.staff.models import Person, StaffAssignment, StaffCostLine, Timesheet
+    from budget_app.staff.models import (
+        Person,
+        StaffAssignment,
+        StaffCostLine,
+        Timesheet,
+    )
 
     person = Person(registration_number=f"M{amount}", last_name="Martin", first_name="Lou")
     assignment = StaffAssignment(operation=operation, person=person, method="hourly")
@@ -164,7 +169,6 @@ def _staff_cost(operation, amount, month=date(2023, 3, 1)):
 
 def test_dashboard_planned_realised_forecast_and_pace_warning(client, admin, monkeypatch):
     from budget_app.claims.models import Claim
-    from budget_app.operations import views
 
     operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
     _staff_cost(operation, D("7280.00"))
@@ -188,7 +192,6 @@ def test_dashboard_planned_realised_forecast_and_pace_warning(client, admin, mon
 
 
 def test_no_pace_warning_when_consumption_follows_time(client, admin, monkeypatch, app):
-    from budget_app.operations import views
 
     operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
     _staff_cost(operation, D("362500.00"))

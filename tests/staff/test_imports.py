@@ -5,12 +5,16 @@ import pytest
 from sqlalchemy import func, select
 
 from budget_app.kernel.audit.models import AuditEntry
-from budget_app.kernel.extensions import db
-
-from budget_app.staff.models import AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
 from budget_app.kernel.errors import DomainError
-from budget_app.staff import imports
-from budget_app.staff import queries
+from budget_app.kernel.extensions import db
+from budget_app.staff import imports, queries
+from budget_app.staff.models import (
+    AnnualCost,
+    Person,
+    StaffAssignment,
+    StaffCostLine,
+    Timesheet,
+)
 
 D = Decimal
 

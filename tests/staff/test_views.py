@@ -7,10 +7,9 @@ from sqlalchemy import func, select
 
 from budget_app.claims.models import Claim
 from budget_app.kernel.extensions import db
-from budget_app.staff.lifecycle import lock_held_timesheets
-
-from budget_app.staff.models import Person, StaffCostLine, Timesheet
 from budget_app.staff import queries
+from budget_app.staff.lifecycle import lock_held_timesheets
+from budget_app.staff.models import Person, StaffCostLine, Timesheet
 
 D = Decimal
 

@@ -1,7 +1,6 @@
 """Fraud and conflict-of-interest alerts: the public channel (``public``) and the
 anti-fraud referent's pages (``referent``)."""
 from flask import Blueprint
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...accounts.navigation import register_nav

@@ -2,7 +2,16 @@
 (``hidden`` in the access policy); each opening is written to the alert access log."""
 import io
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,11 +19,27 @@ from wtforms.fields.choices import SelectChoice
 
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
+from ...kernel.formatting import decimal_text
 from ...kernel.money import parse_amount
 from ...operations.models import Operation
-from .. import crypto, deadlines, exports, files, filing, handling, suspicions, transmission as transmission_form
-from ..forms import CostLinesForm, LiftForm, MessageForm, OperationLinkForm, TransitionForm, TransmissionForm
-from ..models import LINE_TYPES, STATE_LABELS, Alert, AlertAccess, AlertAttachment, AlertCostLine
+from .. import crypto, deadlines, exports, files, filing, handling, suspicions
+from .. import transmission as transmission_form
+from ..forms import (
+    CostLinesForm,
+    LiftForm,
+    MessageForm,
+    OperationLinkForm,
+    TransitionForm,
+    TransmissionForm,
+)
+from ..models import (
+    LINE_TYPES,
+    STATE_LABELS,
+    Alert,
+    AlertAccess,
+    AlertAttachment,
+    AlertCostLine,
+)
 from . import bp
 from .public import operation_choices
 
@@ -222,8 +247,8 @@ def transmission(reference):
     content = filing.alert_content(alert)
     if request.method == "GET":
         form = TransmissionForm(
-            amount=format(alert.amount_concerned, "f").replace(".", ",") if alert.amount_concerned is not None else "",
-            eu_amount=format(alert.eu_amount_concerned, "f").replace(".", ",") if alert.eu_amount_concerned is not None else "",
+            amount=decimal_text(alert.amount_concerned, places=2),
+            eu_amount=decimal_text(alert.eu_amount_concerned, places=2),
             detected_on=alert.detected_on or alert.received_on,
             period_start=alert.period_start,
             period_end=alert.period_end,

@@ -10,6 +10,7 @@ from ...accounts.policy import may
 from ...kernel.audit import services as audit
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
+from ...kernel.formatting import decimal_text
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.services import visible_operations_query
 from .. import control, exports, lifecycle, payments
@@ -139,7 +140,7 @@ def show(number):
         for line in lines:
             decision_forms[line.id] = DecisionForm(
                 prefix=f"l{line.position}", decision=line.decision or "kept",
-                amount=str(line.retained_amount).replace(".", ",") if line.decision == "reduced" else "",
+                amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
                 reason=line.reason or "", comment=line.comment or "",
             )
     return render_template(

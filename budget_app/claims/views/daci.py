@@ -14,6 +14,8 @@ from ...kernel.extensions import db
 from ...operations.models import Operation
 from ..daci import (
     daci_register as declarations,
+)
+from ..daci import (
     declaration_in_force,
     missing_declarations,
     record_declaration,

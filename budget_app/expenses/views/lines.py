@@ -1,7 +1,17 @@
 """The expense lists, one expense (create, read, change, delete) and its documents."""
 import os
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -19,7 +29,12 @@ from .. import listing
 from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
 from ..hooks import line_frozen
 from ..models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
-from ..rules import EXPENSE_STATES, ExpenseData, eligible_computation, expense_categories
+from ..rules import (
+    EXPENSE_STATES,
+    ExpenseData,
+    eligible_computation,
+    expense_categories,
+)
 from ..services import (
     add_document,
     allocation_total,

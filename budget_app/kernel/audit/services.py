@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from flask import has_request_context
+from flask_login import current_user
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Mapper, Session, attributes
 
@@ -59,8 +60,6 @@ def json_value(value):
 def current_actor() -> tuple[int | None, str]:
     """Who is acting: the logged-in user, the anonymous public, or the OS user of a CLI command."""
     if has_request_context():
-        from flask_login import current_user
-
         if current_user and current_user.is_authenticated:
             return current_user.id, f"user:{current_user.email}"
         return None, "public"
