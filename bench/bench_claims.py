@@ -1,4 +1,4 @@
-"""Claims benchmark (issue 6): 100 000 cost lines in one month of one operation.
+"""Claims benchmark: 100 000 cost lines in one month of one operation.
 
 Prints ratios against baselines measured in the same run:
 - claim XLSX export vs a bare openpyxl write-only dump of the same rows (target <= 1.2x);
@@ -108,7 +108,7 @@ def bare_dump(operation, path):
     from openpyxl import Workbook
     from sqlalchemy import select
 
-    from budget_app.claims import exports
+    from budget_app.claims import exports, report
     from budget_app.expenses.models import Expense
     from budget_app.kernel.extensions import db
 
@@ -116,11 +116,11 @@ def bare_dump(operation, path):
     sheet = workbook.create_sheet("Dépenses")
     sheet.append([title for title, _kind, _width in exports.EXPENSE_COLUMNS])
     query = (
-        select(*exports.EXPENSE_FIELDS, Expense.eligible_amount)
+        select(*report.EXPENSE_FIELDS, Expense.eligible_amount)
         .where(Expense.operation_id == operation.id, Expense.incurred_on >= START, Expense.incurred_on <= END)
         .order_by(Expense.category, Expense.incurred_on, Expense.id)
     )
-    for row in db.session.execute(query.execution_options(yield_per=exports.BATCH)):
+    for row in db.session.execute(query.execution_options(yield_per=report.BATCH)):
         (category, label, supplier, siret, number, incurred, paid, excl, vat, key, eligible, presented) = row
         sheet.append([category, label, supplier, siret, number, incurred, paid, excl, vat, excl + vat, key / 100,
                       eligible, presented, None])
@@ -128,11 +128,11 @@ def bare_dump(operation, path):
 
 
 def export_claim(operation, path):
-    from budget_app.claims import exports
+    from budget_app.claims import exports, report
 
-    report = exports.build_report(operation, START, END)
-    exports.write_xlsx(report, path)
-    return report
+    claim_report = report.build_report(operation, START, END)
+    exports.write_xlsx(claim_report, path)
+    return claim_report
 
 
 PEAK_PROBE = """

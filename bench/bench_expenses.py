@@ -1,4 +1,4 @@
-"""Benchmark of the expense list and the expense import (issue 5).
+"""Benchmark of the expense list and the expense import.
 
 1. Fills one operation with 1 000 expense lines, times three pages of the list (first
    page, a page filtered by category and period, a far page reached by its keyset cursor,

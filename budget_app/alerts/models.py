@@ -28,7 +28,7 @@ from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
-# Alert kinds (issue 7; CPR art. 69 and annex XII "type of irregularity").
+# Alert kinds (CPR art. 69 and annex XII "type of irregularity").
 FRAUD = "fraud"
 CONFLICT_OF_INTEREST = "conflict_of_interest"
 DOUBLE_FUNDING = "double_funding"

@@ -29,7 +29,7 @@ from .selection import (
 BATCH = 2000
 HUNDRED = Decimal(100)
 
-# The Récapitulatif's fixed labels (issue 6): tests read them back exactly.
+# The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
 RATE_LABEL = "Taux FSE+"
 ASKED_LABEL = "FSE+ demandé"

@@ -1,5 +1,5 @@
 """Across domains: cost lines linked to an alert drop out of the next claim with the reason
-"suspicion", and come back once the referent lifts the suspicion (issue 7 × issue 6)."""
+"suspicion", and come back once the referent lifts the suspicion."""
 from datetime import date
 from decimal import Decimal as D
 

@@ -201,7 +201,7 @@ def follow_up():
             session[FOLLOW_UP_KEY] = {"id": alert.id, "seen": int(time.time())}
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
-        time.sleep(current_app.config.get("LOGIN_FAILURE_DELAY_SECONDS", 1.0))
+        time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
         flash(_("Référence ou code secret incorrect."), "error")
     return render_template("alerts/public/follow_up_login.html", form=form)
 
