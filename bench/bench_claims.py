@@ -164,7 +164,7 @@ def main():
     from flask_migrate import upgrade
 
     from budget_app import create_app
-
+    from budget_app.claims import selection
     from budget_app.kernel.extensions import db
 
     with tempfile.TemporaryDirectory() as directory:

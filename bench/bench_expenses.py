@@ -161,6 +161,7 @@ def bare_read(content):
 def main():
     from flask_migrate import upgrade
 
+    from budget_app.accounts.assignments import assign
     from budget_app.accounts.services import create_user
     from budget_app.accounts.sessions import start_session
     from budget_app.operations.models import Operation, Organisation, PlanCost, PlanVersion
@@ -186,11 +187,12 @@ def main():
             code="BENCH", title="Bench", organisation=organisation, start_date=START, end_date=date(2019, 12, 31),
             fse_rate=Decimal("50"), fse_amount=Decimal("1000000.00"), status="running",
         )
-        operation.members = [officer]
         version = PlanVersion(number=1)
         version.costs = [PlanCost(category=category, year=2019, amount=Decimal("1000000")) for category in CATEGORIES]
         operation.plan_versions.append(version)
         db.session.add(operation)
+        db.session.flush()
+        assign(officer.id, operation.id)
         db.session.commit()
         token = start_session(officer)
         db.session.commit()
