@@ -89,6 +89,7 @@ EXPECTED = {
     "claims.printable": (READERS, ""),
     "claims.export_xlsx": (READERS, ""),
     "claims.export_csv": (READERS, ""),
+    "claims.export_pdf": (READERS, ""),
     "claims.create": ("", "F"),
     "claims.delete": ("", "F"),
     "claims.submit": ("", "F"),

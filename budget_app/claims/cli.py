@@ -14,7 +14,7 @@ from ..kernel.money import parse_amount, parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
-from . import exports
+from . import exports, pdf
 from .daci import missing_declarations
 from .payments import record_advance
 from .periods import check_period, month_period
@@ -48,7 +48,7 @@ def _operation(code):
     return operation
 
 
-def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
+def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
     try:
         check_period(operation, start, end)
     except DomainError as exc:
@@ -58,7 +58,9 @@ def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
     tmp = path.with_name(path.name + ".part")
     if fmt == "csv":
         with open(tmp, "w", encoding="utf-8", newline="") as stream:
-            exports.write_csv(report, stream)
+            exports.write_csv(report, stream, dialect)
+    elif fmt == "pdf":
+        pdf.write_pdf(report, tmp)
     else:
         exports.write_xlsx(report, tmp)
     tmp.replace(path)  # never a half-written file under the final name
@@ -76,12 +78,14 @@ def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
 @click.option("--from", "start", help="Début AAAA-MM-JJ.")
 @click.option("--to", "end", help="Fin AAAA-MM-JJ.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
-def export_command(code, month, start, end, output, fmt):
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
+@click.option("--dialect", type=click.Choice(sorted(exports.CSV_DIALECTS)), default="fr", show_default=True,
+              help="CSV : fr (« ; », virgule décimale) ou excel-en (« , », point décimal).")
+def export_command(code, month, start, end, output, fmt, dialect):
     """Exporte la demande de la période (calculée en brouillon s'il n'y en a pas)."""
     operation = _operation(code)
     start, end = _period(month, start, end)
-    report = _export(operation, start, end, output, fmt)
+    report = _export(operation, start, end, output, fmt, dialect)
     click.echo(
         f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
         f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
@@ -91,7 +95,7 @@ def export_command(code, month, start, end, output, fmt):
 @claims_cli.command("export-all")
 @click.option("--month", required=True, help="Mois AAAA-MM.")
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
 def export_all_command(month, directory, fmt):
     """Un fichier par opération en cours dont la période d'éligibilité couvre le mois."""
     start, end = _period(month, None, None)

@@ -13,7 +13,7 @@ from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.services import visible_operations_query
-from .. import control, exports, lifecycle, payments
+from .. import control, exports, lifecycle, payments, pdf
 from ..forms import (
     ActionForm,
     AdvanceForm,
@@ -177,7 +177,16 @@ def export_xlsx(number):
 @bp.route(PREFIX + "/<int:number>/export.csv")
 def export_csv(number):
     claim = _claim(number)
-    return _download(claim, "csv", exports.csv_bytes(_report(claim)), "text/csv; charset=utf-8")
+    dialect = request.args.get("dialect", "fr")
+    if dialect not in exports.CSV_DIALECTS:
+        abort(404)
+    return _download(claim, "csv", exports.csv_bytes(_report(claim), dialect), "text/csv; charset=utf-8")
+
+
+@bp.route(PREFIX + "/<int:number>/export.pdf")
+def export_pdf(number):
+    claim = _claim(number)
+    return _download(claim, "pdf", pdf.pdf_bytes(_report(claim)), "application/pdf")
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])

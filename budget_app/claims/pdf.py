@@ -1,0 +1,183 @@
+"""The claim as a PDF: what gets signed and attached (A4 landscape, page numbers, the
+Récapitulatif, the line tables and, once controlled, the decisions). Made with fpdf2 (pure
+Python, no network) and the DejaVu Sans Condensed fonts shipped in ``claims/fonts``
+(Bitstream Vera licence, LICENSE-DejaVu.txt), embedded as subsets.
+
+The figures are those of the XLSX (the same ``report`` rows), printed by
+``kernel.formatting`` in French with plain spaces ("7 280,00 €"), so that the text copied
+or extracted from the PDF reads the same amounts to the cent.
+"""
+import io
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+
+from ..kernel.formatting import format_day, format_hours, format_money, format_month, format_percent
+from .exports import EMPTY_SHEET
+from .report import (
+    ClaimReport,
+    controlled,
+    csf_rows,
+    expense_rows,
+    staff_rows,
+    summary_rows,
+    title_lines,
+)
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVu"
+LINE = 5.2  # mm per table row
+HUNDRED = Decimal(100)
+
+# (title, width in mm, kind, index in the report row); widths add up to 277 mm (A4 landscape
+# less 10 mm margins).
+EXPENSE_TABLE = [
+    ("Poste", 38, "text", 0), ("Description", 50, "text", 1), ("Fournisseur", 32, "text", 2),
+    ("N° de pièce", 20, "text", 4), ("Date", 17, "date", 5), ("Acquittée le", 17, "date", 6),
+    ("Montant éligible", 24, "money", 11), ("Montant présenté", 24, "money", 12),
+    ("Motif d'exclusion", 55, "text", 13),
+]
+STAFF_TABLE = [
+    ("Matricule", 17, "text", 0), ("Personne", 34, "text", 1), ("Mois", 13, "month", 3), ("Méthode", 36, "text", 4),
+    ("Heures", 14, "hours", 5), ("Calcul", 72, "text", 11), ("Montant éligible", 24, "money", 9),
+    ("Montant présenté", 24, "money", 10), ("Motif d'exclusion", 43, "text", 12),
+]
+CSF_TABLE = [
+    ("N°", 9, "number", 0), ("Type", 16, "text", 1), ("Référence", 42, "text", 3), ("Description", 50, "text", 4),
+    ("Déclaré", 22, "money", 6), ("Décision", 16, "text", 7), ("Retenu", 22, "money", 8), ("Écarté", 22, "money", 9),
+    ("Motif", 40, "text", 10), ("Commentaire", 38, "text", 11),
+]
+
+
+def _text(value, kind) -> str:
+    if value is None:
+        return ""
+    if kind == "money":
+        return format_money(value, "fr", plain=True)
+    if kind == "percent":
+        return format_percent(value * HUNDRED, "fr", plain=True)
+    if kind == "date":
+        return format_day(value, "fr")
+    if kind == "month":
+        return format_month(value, "fr")
+    if kind == "hours":
+        return format_hours(value, "fr", plain=True)
+    return " ".join(str(value).split())  # one line: no tab, CR or LF in a cell
+
+
+class _Document(FPDF):
+    def __init__(self, report: ClaimReport):
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.code = report.operation.code
+        self.label = f"Demande n° {report.claim.number}" if report.claim is not None else "État récapitulatif"
+        self.add_font(FONT, "", str(FONTS / "DejaVuSansCondensed.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "DejaVuSansCondensed-Bold.ttf"))
+        self.set_margins(10, 10, 10)
+        self.set_auto_page_break(True, margin=14)
+        self.set_lang("fr")
+        self.set_title(f"{self.code} — {self.label}")
+        self.set_creator("Suivi FSE+")
+
+    def footer(self):
+        self.set_y(-11)
+        self.set_font(FONT, "", 7)
+        self.cell(0, 4, f"{self.code} · {self.label}", align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 4, f"Page {self.page_no()} / {{nb}}", align="R")
+
+    def fit(self, text: str, width: float) -> str:
+        """The text cut to the cell's width, with an ellipsis (the XLSX and CSV hold it whole)."""
+        room = width - 2 * self.c_margin
+        if self.get_string_width(text) <= room:
+            return text
+        while text and self.get_string_width(text + "…") > room:
+            text = text[: max(1, int(len(text) * 0.9))] if len(text) > 40 else text[:-1]
+        return text + "…"
+
+    def heading(self, text: str):
+        if self.get_y() + 3 * LINE > self.page_break_trigger:
+            self.add_page()
+        self.ln(3)
+        self.set_font(FONT, "B", 11)
+        self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+    def table(self, columns, rows, totals=()):
+        """A table whose header is repeated on each page; ``totals``: titles of the money
+        columns summed on a last row."""
+        sums = {title: Decimal("0.00") for title in totals}
+        self._header(columns)
+        count = 0
+        self.set_font(FONT, "", 7.5)
+        for row in rows:
+            count += 1
+            if self.get_y() + LINE > self.page_break_trigger:
+                self.add_page()
+                self._header(columns)
+                self.set_font(FONT, "", 7.5)
+            for title, width, kind, index in columns:
+                value = row[index]
+                if title in sums and value is not None:
+                    sums[title] += value
+                align = "R" if kind in ("money", "hours", "number") else "L"
+                self.cell(width, LINE, self.fit(_text(value, kind), width), border="B", align=align)
+            self.ln(LINE)
+        if not count:
+            self.cell(0, LINE, EMPTY_SHEET, new_x="LMARGIN", new_y="NEXT")
+        if totals:
+            self.set_font(FONT, "B", 7.5)
+            for position, (title, width, _kind, _index) in enumerate(columns):
+                text = "Total" if position == 0 else (_text(sums[title], "money") if title in sums else "")
+                self.cell(width, LINE, text, border="T", align="L" if position == 0 else "R")
+            self.ln(LINE)
+
+    def _header(self, columns):
+        self.set_font(FONT, "B", 7.5)
+        self.set_fill_color(230, 230, 230)
+        for title, width, kind, _index in columns:
+            align = "R" if kind in ("money", "hours", "number") else "L"
+            self.cell(width, LINE + 1, title, border="B", align=align, fill=True)
+        self.ln(LINE + 1)
+
+
+def _summary(pdf: _Document, report: ClaimReport):
+    pdf.heading("Récapitulatif")
+    for label, value, kind in summary_rows(report):
+        if label is None:
+            pdf.ln(2)
+            continue
+        bold = kind == "header"
+        pdf.set_font(FONT, "B" if bold else "", 8.5)
+        pdf.cell(190, LINE, pdf.fit(str(label), 190))
+        shown = "" if value is None else (str(value) if kind in ("text", "header") else _text(value, kind))
+        pdf.cell(45, LINE, shown, align="L" if kind in ("text", "header") else "R", new_x="LMARGIN", new_y="NEXT")
+
+
+def write_pdf(report: ClaimReport, target) -> None:
+    """Write the PDF to a path or a binary file object."""
+    pdf = _Document(report)
+    pdf.add_page()
+    title, subtitle = title_lines(report)
+    pdf.set_font(FONT, "B", 13)
+    pdf.multi_cell(0, 6.5, title, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
+    pdf.multi_cell(0, 5, subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
+    _summary(pdf, report)
+    pdf.heading("Dépenses")
+    pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Montant présenté",))
+    pdf.heading("Personnel")
+    pdf.table(STAFF_TABLE, staff_rows(report), totals=("Montant présenté",))
+    if controlled(report):
+        pdf.heading("Contrôle de service fait : décisions")
+        pdf.table(CSF_TABLE, csf_rows(report), totals=("Déclaré", "Retenu", "Écarté"))
+    data = pdf.output()
+    if hasattr(target, "write"):
+        target.write(data)
+    else:
+        Path(target).write_bytes(data)
+
+
+def pdf_bytes(report: ClaimReport) -> bytes:
+    buffer = io.BytesIO()
+    write_pdf(report, buffer)
+    return buffer.getvalue()
