@@ -90,6 +90,7 @@ EXPECTED = {
     "claims.export_xlsx": (READERS, ""),
     "claims.export_csv": (READERS, ""),
     "claims.export_pdf": (READERS, ""),
+    "claims.evidence_pack": (READERS, ""),
     "claims.create": ("", "F"),
     "claims.delete": ("", "F"),
     "claims.submit": ("", "F"),

@@ -15,6 +15,8 @@ from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
 from . import exports, pdf
+from .lifecycle import claim_for_number
+from .pack import write_pack
 from .daci import missing_declarations
 from .payments import record_advance
 from .periods import check_period, month_period
@@ -112,6 +114,37 @@ def export_all_command(month, directory, fmt):
                    f"FSE+ demandé {format_money(report.figures.fse_asked)}.")
     if not operations:
         click.echo(f"Aucune opération en cours en {month}.")
+
+
+@claims_cli.command("pack")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def pack_command(code, number, output):
+    """Dossier de preuves de la demande NUMBER (ZIP) : demande en XLSX et PDF, pièces, fiches
+    de temps et calculs, décisions du contrôle, manifeste (SHA-256, taille, ligne)."""
+    operation = _operation(code)
+    claim = claim_for_number(operation, number)
+    if claim is None:
+        _fail(f"Pas de demande n° {number} pour {operation.code}.")
+    tmp = output.with_name(output.name + ".part")
+    try:
+        result = write_pack(claim, tmp)
+    except DomainError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(str(exc))
+    tmp.replace(output)
+    audit.record("claim_pack", "claims", claim.id, after={
+        "file": output.name, "files": result.files, "missing": len(result.missing), "altered": len(result.altered),
+    })
+    db.session.commit()
+    click.echo(f"{output} : demande n° {claim.number} de {operation.code}, {result.files} fichier(s) au manifeste.")
+    for name in result.missing:
+        click.echo(f"Erreur : pièce absente du stockage : {name}", err=True)
+    for name in result.altered:
+        click.echo(f"Erreur : pièce dont le contenu ne correspond plus au SHA-256 enregistré : {name}", err=True)
+    if not result.complete:
+        raise SystemExit(1)
 
 
 @claims_cli.command("advance")
