@@ -57,6 +57,7 @@ EXPECTED = {
     "reporting.envelopes": ("ARU", ""),
     "reporting.envelope": ("ARU", ""),
     "reporting.journal": ("AU", ""),
+    "reporting.retention": ("AU", ""),
     "operations.detail": (READERS, ""),
     "operations.version": (READERS, ""),
     "operations.compare": (READERS, ""),
