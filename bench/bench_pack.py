@@ -30,9 +30,9 @@ START, END = date(2023, 1, 1), date(2023, 1, 31)
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 
 
-def build(upload_dir: Path):
-    """An operation, DOCUMENTS / 2 complete expenses with an invoice and a proof of payment
-    each (random bytes behind a PDF header: nothing to compress), a submitted claim."""
+def build(upload_dir: Path, code=CODE, documents=DOCUMENTS):
+    """An operation, ``documents`` / 2 complete expenses with an invoice and a proof of
+    payment each (random bytes behind a PDF header: nothing to compress), a submitted claim."""
     from sqlalchemy import insert, select
 
     from budget_app.claims import lifecycle
@@ -41,12 +41,12 @@ def build(upload_dir: Path):
     from budget_app.operations.models import Operation, Organisation
 
     organisation = Organisation(name="Association (banc d'essai)", kind="association")
-    operation = Operation(code=CODE, title="Banc d'essai du dossier de preuves", organisation=organisation,
+    operation = Operation(code=code, title="Banc d'essai du dossier de preuves", organisation=organisation,
                           start_date=date(2023, 1, 1), end_date=date(2024, 12, 31), fse_rate=Decimal("60"),
                           fse_amount=Decimal("900000000.00"), status="running")
     db.session.add(operation)
     db.session.commit()
-    expenses = DOCUMENTS // 2
+    expenses = documents // 2
     db.session.execute(insert(Expense), [{
         "operation_id": operation.id, "category": "FONCTIONNEMENT", "incurred_on": START + timedelta(days=i % 31),
         "paid_on": date(2023, 2, 5), "supplier_name": f"Fournisseur {i % 50}", "supplier_key": f"f{i % 50}",
@@ -59,7 +59,7 @@ def build(upload_dir: Path):
     for index, expense_id in enumerate(ids):
         for kind in ("invoice", "payment"):
             data = b"%PDF-1.4\n" + os.urandom(DOCUMENT_BYTES - 9)
-            stored = f"{index:06d}{kind[0]}{os.urandom(8).hex()}.pdf"
+            stored = f"{code}-{index:06d}{kind[0]}{os.urandom(8).hex()}.pdf"
             (upload_dir / stored).write_bytes(data)
             rows.append({"expense_id": expense_id, "kind": kind, "original_name": f"{kind}-{index}.pdf",
                          "stored_name": stored, "content_type": "application/pdf", "size": len(data),
@@ -73,8 +73,9 @@ def build(upload_dir: Path):
 
 
 def zip_baseline(upload_dir: Path, target: Path):
+    """The same document files, stored (-0) as the pack stores them."""
     target.unlink(missing_ok=True)
-    subprocess.run(["zip", "-0", "-r", "-q", str(target), "."], cwd=upload_dir, check=True)
+    subprocess.run(["zip", "-0", "-r", "-q", str(target), "."], cwd=upload_dir / CODE, check=True)
 
 
 def write_pack(claim, target: Path):
@@ -98,13 +99,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 
 
-def cli_pack(database_url, upload_dir, target):
+def cli_pack(database_url, upload_dir, target, code=CODE):
     """Max RSS (MiB) and wall time of `flask claims pack` as its own process."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
            "BUDGET_APP_UPLOAD_DIR": str(upload_dir)}
     begin = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "pack", CODE, "1", "-o", str(target)],
+        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "pack", code, "1", "-o", str(target)],
         check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     return int(result.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - begin
@@ -129,6 +130,10 @@ def main():
             upgrade(directory=str(ROOT / "migrations"))
             begin = time.perf_counter()
             claim = build(upload_dir)
+            build(upload_dir, code="BENCH-MINI", documents=2)
+            (upload_dir / CODE).mkdir()
+            for path in upload_dir.glob(f"{CODE}-*.pdf"):  # the baseline's folder: the same files, hard links
+                os.link(path, upload_dir / CODE / path.name)
             print(f"{DOCUMENTS} pièces de {DOCUMENT_BYTES // 1024} Ko créées en {time.perf_counter() - begin:.1f} s")
             times = ([], [])
             for _ in range(3):  # alternately, so a busy machine slows both alike
@@ -143,7 +148,9 @@ def main():
             db.session.remove()
             db.engine.dispose()
         peak, wall = cli_pack(database_url, upload_dir, workdir / "cli.zip")
-        print(f"mémoire maximale de `flask claims pack` : {peak:.0f} Mo (cible <= 120) ; "
+        small, _wall = cli_pack(database_url, upload_dir, workdir / "mini.zip", code="BENCH-MINI")
+        print(f"mémoire maximale de `flask claims pack` : {peak:.0f} Mo (cible <= 120) ; la même commande pour "
+              f"une demande de 2 pièces : {small:.0f} Mo (les {DOCUMENTS} pièces ajoutent {peak - small:.0f} Mo) ; "
               f"durée de la commande, démarrage compris : {wall:.2f} s")
 
 

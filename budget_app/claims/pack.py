@@ -103,10 +103,13 @@ class _Writer:
         digest, size = hashlib.sha256(), 0
         info = zipfile.ZipInfo(f"{self.root}/{name}")
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
         with self.archive.open(info, "w", force_zip64=True) as target:
-            while chunk := source.read(CHUNK):
+            while read := source.readinto(buffer):
+                chunk = view[:read]
                 digest.update(chunk)
-                size += len(chunk)
+                size += read
                 target.write(chunk)
                 yield
         sha = digest.hexdigest()

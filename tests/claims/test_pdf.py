@@ -5,12 +5,15 @@ import re
 from datetime import date
 from decimal import Decimal as D
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from budget_app.claims import control, exports, lifecycle, pdf
 from budget_app.claims.report import build_report
 from budget_app.kernel.extensions import db
+from budget_app.kernel.formatting import format_money
 from tests.expenses.factories import make_expense
 from tests.staff.factories import make_staff_line
 
@@ -80,3 +83,10 @@ def test_pdf_of_a_draft_period_with_expenses_and_page_breaks(claims_world):
     assert text.count("Montant présenté") >= 3  # the table header repeated on each page
     assert "Non acquittée à la date de la demande" in text
     assert "Aucune ligne pour cette période" in text  # no staff line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=D("-99999999.999"), max_value=D("99999999.999"), places=3, allow_nan=False))
+def test_pdf_amounts_read_as_format_money(value):
+    """The PDF's fast euro formatter prints what ``format_money`` prints (French, plain spaces)."""
+    assert pdf.euros(value) == format_money(value, "fr", plain=True)
