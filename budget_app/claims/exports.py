@@ -53,8 +53,8 @@ HEADER_ROW = TITLE_ROWS + 1
 
 EXPENSE_COLUMNS = [
     ("Poste", "text", 30), ("Description", "text", 40), ("Fournisseur (émetteur)", "text", 26),
-    ("SIRET", "text", 15), ("N° de pièce", "text", 13), ("Date de la pièce", "date", 11),
-    ("Date d'acquittement", "date", 11), ("Montant HT", "money", 13), ("TVA", "money", 11),
+    ("SIRET", "text", 15), ("N° de pièce", "text", 13), ("Date de la pièce", "date", 12),
+    ("Date d'acquittement", "date", 13), ("Montant HT", "money", 13), ("TVA", "money", 11),
     ("Montant TTC", "money", 13), ("Clé de répartition", "percent", 10), ("Montant éligible", "money", 13),
     ("Montant présenté", "money", 13), ("Motif d'exclusion", "text", 30),
 ]
@@ -128,6 +128,7 @@ class _Sheet:
         self.count = 0
         for index, (_, _, width) in enumerate(columns):
             self.ws.column_dimensions[_letter(index)].width = width
+        self.ws.row_dimensions[HEADER_ROW].height = 30  # two lines of wrapped titles
         freeze_below(self.ws, HEADER_ROW)
         print_layout(self.ws, report.operation.code, landscape=True, header_row=HEADER_ROW)
         _title_block(self.ws, report)

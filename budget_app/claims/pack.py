@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import extract, select
 
 from ..accounts.models import User
-from ..expenses.models import Expense, SupportingDocument
+from ..expenses.models import DOCUMENT_KINDS, Expense, SupportingDocument
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text, format_day, format_moment, format_month
@@ -184,7 +184,7 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
         if name in used:
             name = f"pieces/{position}-{document.id}-{_safe_name(document.original_name)}"
         used.add(name)
-        what = f"Pièce justificative ({document.kind})"
+        what = f"Pièce justificative : {DOCUMENT_KINDS.get(document.kind, document.kind)}"
         try:
             source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
         except OSError:

@@ -37,14 +37,13 @@ HUNDRED = Decimal(100)
 # less 10 mm margins).
 EXPENSE_TABLE = [
     ("Poste", 38, "text", 0), ("Description", 50, "text", 1), ("Fournisseur", 32, "text", 2),
-    ("N° de pièce", 20, "text", 4), ("Date", 17, "date", 5), ("Acquittée le", 17, "date", 6),
-    ("Montant éligible", 24, "money", 11), ("Montant présenté", 24, "money", 12),
-    ("Motif d'exclusion", 55, "text", 13),
+    ("N° de pièce", 20, "text", 4), ("Date", 17, "date", 5), ("Acquittée", 17, "date", 6),
+    ("Éligible", 24, "money", 11), ("Présenté", 24, "money", 12), ("Motif d'exclusion", 55, "text", 13),
 ]
 STAFF_TABLE = [
     ("Matricule", 17, "text", 0), ("Personne", 34, "text", 1), ("Mois", 13, "month", 3), ("Méthode", 36, "text", 4),
-    ("Heures", 14, "hours", 5), ("Calcul", 72, "text", 11), ("Montant éligible", 24, "money", 9),
-    ("Montant présenté", 24, "money", 10), ("Motif d'exclusion", 43, "text", 12),
+    ("Heures", 14, "hours", 5), ("Calcul", 72, "text", 11), ("Éligible", 24, "money", 9),
+    ("Présenté", 24, "money", 10), ("Motif d'exclusion", 43, "text", 12),
 ]
 CSF_TABLE = [
     ("N°", 10, "number", 0), ("Type", 15, "text", 1), ("Référence", 42, "text", 3), ("Description", 50, "text", 4),
@@ -187,7 +186,7 @@ def _document_class():
             self.set_fill_color(230, 230, 230)
             for title, width, kind, _index in columns:
                 align = "R" if kind in ("money", "hours", "number") else "L"
-                self.cell(width, LINE + 1, title, border="B", align=align, fill=True)
+                self.cell(width, LINE + 1, self.fit(title, width), border="B", align=align, fill=True)
             self.ln(LINE + 1)
 
     return Document
@@ -217,9 +216,9 @@ def write_pdf(report: ClaimReport, target) -> None:
     pdf.multi_cell(0, 5, subtitle, align="L", new_x="LMARGIN", new_y="NEXT")
     _summary(pdf, report)
     pdf.heading("Dépenses")
-    pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Montant présenté",))
+    pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Présenté",))
     pdf.heading("Personnel")
-    pdf.table(STAFF_TABLE, staff_rows(report), totals=("Montant présenté",))
+    pdf.table(STAFF_TABLE, staff_rows(report), totals=("Présenté",))
     if controlled(report):
         pdf.heading("Contrôle de service fait : décisions")
         pdf.table(CSF_TABLE, csf_rows(report), totals=("Déclaré", "Retenu", "Écarté"))

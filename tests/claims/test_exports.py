@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from budget_app.claims import control, exports, lifecycle
-from budget_app.claims.exports import EMPTY_SHEET, HEADER_ROW
+from budget_app.claims.exports import HEADER_ROW
 from budget_app.claims.report import (
     ALREADY_LABEL,
     ASKED_LABEL,

@@ -80,7 +80,7 @@ def test_pdf_of_a_draft_period_with_expenses_and_page_breaks(claims_world):
     make_expense(operation, "2.00", paid_on=None, label="Non payée")
     text, document = assert_same_figures(build_report(operation, *JANUARY))
     assert len(PdfReader(io.BytesIO(document)).pages) >= 3
-    assert text.count("Montant présenté") >= 3  # the table header repeated on each page
+    assert text.count("Motif d'exclusion") >= 3  # the table header repeated on each page
     assert "Non acquittée à la date de la demande" in text
     assert "Aucune ligne pour cette période" in text  # no staff line
 
