@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import extract, select
 
 from ..accounts.models import User
@@ -166,18 +167,73 @@ def _control_rows(report):
                decision, _amount(retained), _amount(rejected), reason or "", comment or ""]
 
 
+class _Renditions(threading.Thread):
+    """The claim as XLSX, PDF and CSV, written to temporary files by a thread with its own
+    application context (and database session) while the documents are copied: reading,
+    hashing, CRC and writing release the GIL, so both run at once on two cores."""
+
+    FILES = (("demande.xlsx", "La demande (tableur)", False), ("demande.pdf", "La demande (PDF)", False),
+             ("lignes.csv", "Les lignes de la demande", True))
+
+    def __init__(self, app, claim_id: int):
+        super().__init__(daemon=True)
+        self.app, self.claim_id = app, claim_id
+        self.files, self.error = {}, None
+
+    def run(self):
+        try:
+            with self.app.app_context():
+                claim = db.session.get(Claim, self.claim_id)
+                report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
+                writers = {"demande.xlsx": lambda spool: exports.write_xlsx(report, spool),
+                           "demande.pdf": lambda spool: pdf.write_pdf(report, spool),
+                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
+                for name, _what, _compress in self.FILES:
+                    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)
+                    self.files[name] = spool
+                    writers[name](spool)
+                    spool.seek(0)
+        except Exception as error:  # noqa: BLE001 (raised again by the pack's thread)
+            self.error = error
+
+    def close(self):
+        for spool in self.files.values():
+            spool.close()
+
+
 def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     """Write the pack into ``archive``, yielding after every chunk (the caller may forward
     what was written so far)."""
     check_packable(claim)
     report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
     writer = _Writer(archive, pack_filename(claim)[: -len(".zip")])
-    with tempfile.TemporaryFile() as spool:
-        exports.write_xlsx(report, spool)
-        spool.seek(0)
-        yield from writer.copy("demande.xlsx", spool, "", "La demande (tableur)")
-    yield from writer.bytes("demande.pdf", pdf.pdf_bytes(report), "La demande (PDF)", compress=False)
-    yield from writer.bytes("lignes.csv", exports.csv_bytes(report), "Les lignes de la demande")
+    renditions = _Renditions(current_app._get_current_object(), claim.id)
+    renditions.start()
+    try:
+        yield from _documents_steps(claim, writer, result)
+        renditions.join()
+        if renditions.error is not None:
+            raise renditions.error
+        for name, what, compress in renditions.FILES:
+            yield from writer.copy(name, renditions.files[name], "", what, compress=compress)
+    finally:
+        renditions.join()
+        renditions.close()
+    yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
+                            _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
+                            "Fiches de temps et calcul des frais de personnel")
+    if controlled(report):
+        yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
+                                "Décisions du contrôle de service fait")
+    result.files = len(writer.manifest)
+    manifest = _csv_text(MANIFEST_HEADER, writer.manifest)
+    info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, manifest)
+    yield
+
+
+def _documents_steps(claim: Claim, writer: _Writer, result: PackResult):
     used = set()
     for position, document in _document_rows(claim):
         name = f"pieces/{position}-{_safe_name(document.original_name)}"
@@ -195,18 +251,6 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
             yield from writer.copy(name, source, position, what, recorded=document.sha256)
         if writer.manifest[-1][5] == ALTERED:
             result.altered.append(name)
-    yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
-                            _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
-                            "Fiches de temps et calcul des frais de personnel")
-    if controlled(report):
-        yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
-                                "Décisions du contrôle de service fait")
-    result.files = len(writer.manifest)
-    manifest = _csv_text(MANIFEST_HEADER, writer.manifest)
-    info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv")
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, manifest)
-    yield
 
 
 def write_pack(claim: Claim, target) -> PackResult:
