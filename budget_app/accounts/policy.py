@@ -80,6 +80,8 @@ POLICY: dict[str, Policy] = {
     "reporting.envelopes": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
     "reporting.envelope": roles(read={ADMIN, AUDITOR, ANTIFRAUD_REFERENT}),
     "reporting.journal": roles(read={ADMIN, AUDITOR}),
+    # Operations whose retention ended (CPR 82): the admin purges; auditors read.
+    "reporting.retention": roles(read={ADMIN, AUDITOR}),
     #
     # operations and financing plans. Read: every role that reads figures; finance officers
     # and controllers only their operations (<operation_code>).
@@ -128,6 +130,8 @@ POLICY: dict[str, Policy] = {
     "claims.printable": roles(read=OPERATION_READERS),
     "claims.export_xlsx": roles(read=OPERATION_READERS),
     "claims.export_csv": roles(read=OPERATION_READERS),
+    "claims.export_pdf": roles(read=OPERATION_READERS),
+    "claims.evidence_pack": roles(read=OPERATION_READERS),
     "claims.create": roles(write={FINANCE_OFFICER}),
     "claims.delete": roles(write={FINANCE_OFFICER}),
     "claims.submit": roles(write={FINANCE_OFFICER}),

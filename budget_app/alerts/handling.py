@@ -5,7 +5,7 @@ Moves are written to the alert's own events (encrypted reasons), never with cont
 the general audit trail."""
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
@@ -14,6 +14,7 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
+from ..operations.hooks import retention_extended
 from . import crypto, deadlines
 from .filing import post_message
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     TRANSMITTED,
     UNDER_REVIEW,
     Alert,
+    AlertCostLine,
     AlertEvent,
 )
 
@@ -144,3 +146,14 @@ def dashboard_alerts() -> list[Alert]:
     with_deadline = sorted((a for a in alerts if next_deadline(a)), key=lambda a: (next_deadline(a)[1], a.received_at))
     without = [a for a in alerts if not next_deadline(a)]
     return with_deadline + without
+
+
+@retention_extended.register
+def procedure_under_way(operation_id: int) -> bool:
+    """CPR 82: records are kept while a procedure is under way: here, while an alert on the
+    operation (or on some of its cost lines) is not closed. Callers say "extended", never why."""
+    linked = select(AlertCostLine.alert_id).where(AlertCostLine.operation_id == operation_id)
+    query = select(Alert.id).where(
+        Alert.state.not_in(sorted(CLOSED_STATES)), or_(Alert.operation_id == operation_id, Alert.id.in_(linked))
+    ).limit(1)
+    return db.session.scalar(query) is not None

@@ -14,7 +14,9 @@ from ..kernel.money import parse_amount, parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
-from . import exports
+from . import exports, pdf
+from .lifecycle import claim_for_number
+from .pack import write_pack
 from .daci import missing_declarations
 from .payments import record_advance
 from .periods import check_period, month_period
@@ -48,7 +50,7 @@ def _operation(code):
     return operation
 
 
-def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
+def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
     try:
         check_period(operation, start, end)
     except DomainError as exc:
@@ -58,7 +60,9 @@ def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
     tmp = path.with_name(path.name + ".part")
     if fmt == "csv":
         with open(tmp, "w", encoding="utf-8", newline="") as stream:
-            exports.write_csv(report, stream)
+            exports.write_csv(report, stream, dialect)
+    elif fmt == "pdf":
+        pdf.write_pdf(report, tmp)
     else:
         exports.write_xlsx(report, tmp)
     tmp.replace(path)  # never a half-written file under the final name
@@ -76,12 +80,14 @@ def _export(operation, start, end, path: Path, fmt: str) -> ClaimReport:
 @click.option("--from", "start", help="Début AAAA-MM-JJ.")
 @click.option("--to", "end", help="Fin AAAA-MM-JJ.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
-def export_command(code, month, start, end, output, fmt):
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
+@click.option("--dialect", type=click.Choice(sorted(exports.CSV_DIALECTS)), default="fr", show_default=True,
+              help="CSV : fr (« ; », virgule décimale) ou excel-en (« , », point décimal).")
+def export_command(code, month, start, end, output, fmt, dialect):
     """Exporte la demande de la période (calculée en brouillon s'il n'y en a pas)."""
     operation = _operation(code)
     start, end = _period(month, start, end)
-    report = _export(operation, start, end, output, fmt)
+    report = _export(operation, start, end, output, fmt, dialect)
     click.echo(
         f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
         f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
@@ -91,7 +97,7 @@ def export_command(code, month, start, end, output, fmt):
 @claims_cli.command("export-all")
 @click.option("--month", required=True, help="Mois AAAA-MM.")
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
 def export_all_command(month, directory, fmt):
     """Un fichier par opération en cours dont la période d'éligibilité couvre le mois."""
     start, end = _period(month, None, None)
@@ -108,6 +114,37 @@ def export_all_command(month, directory, fmt):
                    f"FSE+ demandé {format_money(report.figures.fse_asked)}.")
     if not operations:
         click.echo(f"Aucune opération en cours en {month}.")
+
+
+@claims_cli.command("pack")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def pack_command(code, number, output):
+    """Dossier de preuves de la demande NUMBER (ZIP) : demande en XLSX et PDF, pièces, fiches
+    de temps et calculs, décisions du contrôle, manifeste (SHA-256, taille, ligne)."""
+    operation = _operation(code)
+    claim = claim_for_number(operation, number)
+    if claim is None:
+        _fail(f"Pas de demande n° {number} pour {operation.code}.")
+    tmp = output.with_name(output.name + ".part")
+    try:
+        result = write_pack(claim, tmp)
+    except DomainError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(str(exc))
+    tmp.replace(output)
+    audit.record("claim_pack", "claims", claim.id, after={
+        "file": output.name, "files": result.files, "missing": len(result.missing), "altered": len(result.altered),
+    })
+    db.session.commit()
+    click.echo(f"{output} : demande n° {claim.number} de {operation.code}, {result.files} fichier(s) au manifeste.")
+    for name in result.missing:
+        click.echo(f"Erreur : pièce absente du stockage : {name}", err=True)
+    for name in result.altered:
+        click.echo(f"Erreur : pièce dont le contenu ne correspond plus au SHA-256 enregistré : {name}", err=True)
+    if not result.complete:
+        raise SystemExit(1)
 
 
 @claims_cli.command("advance")

@@ -6,80 +6,138 @@ reads, checks and copies from (primer §8), so it is in French and exact.
 - a text cell starting with = + - @ tab CR LF or NUL is written as a typed string with the
   quote-prefix style, so no spreadsheet runs it (XLSX); in CSV it gets a leading
   apostrophe (OWASP). Numbers are never touched, so a negative credit note stays a number;
-- the line sheets are streamed (write-only workbook, rows read in batches): memory stays flat.
+- the line sheets are streamed (write-only workbook, rows read in batches): memory stays flat;
+- every sheet has the title block (operation, beneficiary, period, state, date of issue),
+  prints on A4 one page wide with the header repeated and a footer (``kernel.sheet_layout``);
+  line sheets have a frozen header, an autofilter and a totals row equal to the
+  Récapitulatif's figures (numbers, never a formula);
+- the CSV has one row per cost line, the control decision on the same row.
 """
 import csv
 import io
 import re
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..kernel.formatting import decimal_text
+from ..kernel.formatting import decimal_text, format_day
+from ..kernel.sheet_layout import freeze_below, print_layout
 from ..kernel.spreadsheet import DANGEROUS, escape_text
-from ..operations.models import COST_CATEGORIES
 from .report import (
     ASKED_LABEL,
     TOTAL_LABEL,
     ClaimReport,
+    controlled,
     csf_rows,
     expense_rows,
+    line_rows,
     resource_rows,
     staff_rows,
     summary_rows,
+    title_lines,
 )
 
 EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
 DATE_FORMAT = "DD/MM/YYYY"
+MONTH_FORMAT = "MM/YYYY"
 PERCENT_FORMAT = "0.00%"
+NUMBER_TYPES = {"money": "n", "percent": "n", "number": "n", "date": "d", "month": "d"}
+FORMATS = {"money": EURO_FORMAT, "date": DATE_FORMAT, "month": MONTH_FORMAT, "percent": PERCENT_FORMAT,
+           "number": "0.##"}
+EMPTY_SHEET = "Aucune ligne pour cette période"
+TITLE_ROWS = 3  # title, subtitle, blank: the header row is the 4th
+HEADER_ROW = TITLE_ROWS + 1
 
 EXPENSE_COLUMNS = [
-    ("Poste", "text", 34), ("Description", "text", 40), ("Fournisseur (émetteur)", "text", 28),
-    ("SIRET", "text", 16), ("N° de pièce", "text", 14), ("Date de la pièce", "date", 12),
-    ("Date d'acquittement", "date", 12), ("Montant HT", "money", 14), ("TVA", "money", 12),
-    ("Montant TTC", "money", 14), ("Clé de répartition", "percent", 10), ("Montant éligible", "money", 14),
-    ("Montant présenté", "money", 14), ("Motif d'exclusion", "text", 36),
+    ("Poste", "text", 30), ("Description", "text", 40), ("Fournisseur (émetteur)", "text", 26),
+    ("SIRET", "text", 15), ("N° de pièce", "text", 13), ("Date de la pièce", "date", 12),
+    ("Date d'acquittement", "date", 13), ("Montant HT", "money", 13), ("TVA", "money", 11),
+    ("Montant TTC", "money", 13), ("Clé de répartition", "percent", 10), ("Montant éligible", "money", 13),
+    ("Montant présenté", "money", 13), ("Motif d'exclusion", "text", 30),
 ]
 STAFF_COLUMNS = [
-    ("Matricule", "text", 12), ("Personne", "text", 26), ("Fonction", "text", 28), ("Mois", "date", 12),
-    ("Méthode", "text", 26), ("Heures sur l'opération", "number", 12), ("Taux horaire", "money", 12),
-    ("Coût mensuel brut", "money", 14), ("Temps fixe", "percent", 10), ("Montant éligible", "money", 14), ("Montant présenté", "money", 14),
-    ("Calcul", "text", 44), ("Motif d'exclusion", "text", 30),
+    ("Matricule", "text", 11), ("Personne", "text", 24), ("Fonction", "text", 26), ("Mois", "month", 9),
+    ("Méthode", "text", 22), ("Heures sur l'opération", "number", 10), ("Taux horaire", "money", 11),
+    ("Coût mensuel brut", "money", 13), ("Temps fixe", "percent", 9), ("Montant éligible", "money", 13),
+    ("Montant présenté", "money", 13), ("Calcul", "text", 40), ("Motif d'exclusion", "text", 26),
 ]
 CSF_COLUMNS = [
-    ("N°", "number", 6), ("Type", "text", 10), ("Poste", "text", 30), ("Référence", "text", 30),
-    ("Description", "text", 40), ("Date", "date", 12), ("Montant déclaré", "money", 14),
-    ("Décision", "text", 12), ("Montant retenu", "money", 14), ("Montant écarté", "money", 14),
-    ("Motif", "text", 34), ("Commentaire", "text", 40),
+    ("N°", "number", 6), ("Type", "text", 10), ("Poste", "text", 28), ("Référence", "text", 28),
+    ("Description", "text", 38), ("Date", "date", 11), ("Montant déclaré", "money", 13),
+    ("Décision", "text", 11), ("Montant retenu", "money", 13), ("Montant écarté", "money", 13),
+    ("Motif", "text", 30), ("Commentaire", "text", 36),
 ]
+RESOURCE_COLUMNS = [("Ressource", "text", 50), ("Plan de financement", "money", 18), ("Demande", "money", 18)]
+# Amount columns summed on the totals row of each line sheet (equal to the Récapitulatif).
+EXPENSE_TOTALS = ("Montant présenté",)
+STAFF_TOTALS = ("Montant présenté",)
+CSF_TOTALS = ("Montant déclaré", "Montant retenu", "Montant écarté")
+
 CSV_HEADER = [
-    "Type", "Poste", "Description", "Fournisseur ou personne", "Référence", "Date", "Date d'acquittement",
-    "Montant éligible", "Montant présenté", "Motif d'exclusion", "Décision CSF", "Montant retenu", "Motif CSF",
-    "Commentaire CSF",
+    "N°", "Type", "Poste", "Description", "Fournisseur ou personne", "Référence", "Date", "Date d'acquittement",
+    "Montant éligible", "Montant présenté", "Motif d'exclusion", "Décision CSF", "Montant retenu",
+    "Montant écarté", "Motif CSF", "Commentaire CSF",
 ]
+# CSV dialects: French spreadsheets (";", decimal comma, dd/mm/yyyy) or an English Excel
+# ("," and a decimal point, ISO dates, which no locale reads the wrong way round).
+CSV_DIALECTS = {
+    "fr": {"delimiter": ";", "decimal": ",", "locale": "fr"},
+    "excel-en": {"delimiter": ",", "decimal": ".", "locale": "en"},
+}
+
+
+class _Raw(tuple):
+    """A row of ready-made cells (title block, note, totals), written as they are."""
+
+
+def _text_cell(ws, value, bold=False, size=None):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # never a formula
+    if value.startswith(DANGEROUS):
+        cell.quotePrefix = True
+    if bold or size:
+        cell.font = Font(bold=bold, size=size)
+    return cell
+
+
+def _title_block(ws, report: ClaimReport):
+    """Rows 1-3 of every sheet: title, subtitle (beneficiary, period, state, issue date), blank."""
+    title, subtitle = title_lines(report)
+    ws.append(_Raw([_text_cell(ws, title, bold=True, size=12)]))
+    ws.append(_Raw([_text_cell(ws, subtitle)]))
+    ws.append(_Raw([]))
 
 
 class _Sheet:
-    """A write-only sheet whose columns each have a kind. One styled cell per column is
+    """A write-only line sheet whose columns each have a kind. One styled cell per column is
     reused for every row: openpyxl writes a row as soon as it is appended, and its own
     per-value path (try to bind, catch ValueError for a Cell, make a new cell after a styled
-    one) costs more than the XML itself. openpyxl is pinned < 3.2 in pyproject.toml."""
+    one) costs more than the XML itself. openpyxl is pinned < 3.2 in pyproject.toml.
 
-    def __init__(self, workbook, title, columns):
+    Rows 1-3 are the title block, row 4 the header (frozen, repeated on every printed page,
+    with an autofilter down to the last line); ``close`` writes the note of an empty sheet
+    and the totals row."""
+
+    def __init__(self, workbook, title, columns, report: ClaimReport, totals=()):
         self.ws = workbook.create_sheet(title)
         self.kinds = [kind for _, kind, _ in columns]
+        self.totals = {index: Decimal("0.00") for index, (name, _, _) in enumerate(columns) if name in totals}
+        self.count = 0
         for index, (_, _, width) in enumerate(columns):
             self.ws.column_dimensions[_letter(index)].width = width
+        self.ws.row_dimensions[HEADER_ROW].height = 30  # two lines of wrapped titles
+        freeze_below(self.ws, HEADER_ROW)
+        print_layout(self.ws, report.operation.code, landscape=True, header_row=HEADER_ROW)
+        _title_block(self.ws, report)
         header = []
         for title_text, _, _ in columns:
-            cell = WriteOnlyCell(self.ws, value=title_text)
-            cell.data_type = "s"
-            cell.font = Font(bold=True)
+            cell = _text_cell(self.ws, title_text, bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             header.append(cell)
-        self.ws.append(header)
+        self.ws.append(_Raw(header))
         self.cells = [self._template(kind, column) for column, kind in enumerate(self.kinds, 1)]
         self.quoted = [self._template("text", column, quoted=True) for column in range(1, len(self.kinds) + 1)]
         self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
@@ -87,21 +145,21 @@ class _Sheet:
     def _template(self, kind, column, quoted=False):
         cell = WriteOnlyCell(self.ws)
         cell.column = column
-        if kind == "money":
-            cell.number_format = EURO_FORMAT
-        elif kind == "date":
-            cell.number_format = DATE_FORMAT
-        elif kind == "percent":
-            cell.number_format = PERCENT_FORMAT
-        elif kind == "number":
-            cell.number_format = "0.##"
+        if kind in FORMATS:
+            cell.number_format = FORMATS[kind]
         elif quoted:
             cell.quotePrefix = True
         # Amounts, rates and hours are Decimal, dates are date: typed once per column.
-        cell.data_type = {"money": "n", "percent": "n", "number": "n", "date": "d"}.get(kind, "s")
+        cell.data_type = NUMBER_TYPES.get(kind, "s")
         return cell
 
     def _cells(self, values, row_index):
+        if isinstance(values, _Raw):
+            for column, cell in enumerate(values, 1):
+                cell.column, cell.row = column, row_index
+                if cell.value is not None:
+                    yield cell
+            return
         for index, value in enumerate(values):
             if value is None:
                 continue
@@ -117,7 +175,26 @@ class _Sheet:
             yield cell
 
     def append(self, values):
+        self.count += 1
+        for index in self.totals:
+            if values[index] is not None:
+                self.totals[index] += values[index]
         self.ws.append(values)
+
+    def close(self, label="Total"):
+        """The note of an empty sheet, the autofilter over the lines, the totals row."""
+        if not self.count:
+            self.ws.append(_Raw([_text_cell(self.ws, EMPTY_SHEET)]))
+        last = HEADER_ROW + max(self.count, 1)
+        self.ws.auto_filter.ref = f"A{HEADER_ROW}:{_letter(len(self.kinds) - 1)}{last}"
+        if self.totals:
+            row = [WriteOnlyCell(self.ws) for _ in self.kinds]
+            row[0] = _text_cell(self.ws, label, bold=True)
+            for index, total in self.totals.items():
+                row[index] = WriteOnlyCell(self.ws, value=total)
+                row[index].number_format = EURO_FORMAT
+                row[index].font = Font(bold=True)
+            self.ws.append(_Raw(row))
 
 
 def _letter(index):
@@ -128,40 +205,41 @@ def write_xlsx(report: ClaimReport, target) -> None:
     """Write the workbook to a path or a binary file object."""
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet("Récapitulatif")
-    summary.column_dimensions["A"].width = 70
-    summary.column_dimensions["B"].width = 44
-    templates = {}
-    for kind, fmt in (("money", EURO_FORMAT), ("date", DATE_FORMAT), ("percent", PERCENT_FORMAT), ("number", "0")):
-        templates[kind] = fmt
+    summary.column_dimensions["A"].width = 64
+    summary.column_dimensions["B"].width = 40
+    print_layout(summary, report.operation.code, landscape=False, one_page=True)
+    _title_block(summary, report)
     for label, value, kind in summary_rows(report):
         row = [_summary_cell(summary, label, "label")]
         if value is not None:
-            row.append(_summary_cell(summary, value, kind, templates.get(kind)))
+            row.append(_summary_cell(summary, value, kind, FORMATS.get(kind)))
         summary.append(row)
 
-    expenses = _Sheet(workbook, "Dépenses", EXPENSE_COLUMNS)
+    expenses = _Sheet(workbook, "Dépenses", EXPENSE_COLUMNS, report, EXPENSE_TOTALS)
     for values in expense_rows(report):
         expenses.append(values)
-    staff = _Sheet(workbook, "Personnel", STAFF_COLUMNS)
+    expenses.close()
+    staff = _Sheet(workbook, "Personnel", STAFF_COLUMNS, report, STAFF_TOTALS)
     for values in staff_rows(report):
         staff.append(values)
-    resources = _Sheet(workbook, "Ressources", [("Ressource", "text", 50), ("Plan de financement", "money", 18),
-                                                ("Demande", "money", 18)])
+    staff.close()
+    resources = _Sheet(workbook, "Ressources", RESOURCE_COLUMNS, report)
     for values in resource_rows(report):
         resources.append(values)
-    if report.claim is not None and report.claim.state in ("controlled", "paid"):
-        control = _Sheet(workbook, "Contrôle", CSF_COLUMNS)
+    resources.close()
+    if controlled(report):
+        control = _Sheet(workbook, "Contrôle", CSF_COLUMNS, report, CSF_TOTALS)
         for values in csf_rows(report):
             control.append(values)
+        control.close()
     workbook.save(target)
 
 
 def _summary_cell(ws, value, kind, number_format=None):
-    cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(DANGEROUS):
-            cell.quotePrefix = True
+        cell = _text_cell(ws, value)
+    else:
+        cell = WriteOnlyCell(ws, value=value)
     if kind in ("label", "header") and value is not None:
         cell.font = Font(bold=kind == "header" or value in (TOTAL_LABEL, ASKED_LABEL))
     if number_format:
@@ -169,51 +247,36 @@ def _summary_cell(ws, value, kind, number_format=None):
     return cell
 
 
-def _csv_amount(value):
-    return decimal_text(value, places=2)
-
-
-def _csv_day(value):
-    return "" if value is None else value.strftime("%d/%m/%Y")
-
-
-def write_csv(report: ClaimReport, stream) -> None:
-    """The claim's lines: ';' separator, UTF-8 with BOM, decimal comma (French spreadsheets)."""
+def write_csv(report: ClaimReport, stream, dialect: str = "fr") -> None:
+    """One row per cost line, every field quoted, the control decision on the line's row:
+    summing "Montant présenté" counts each line once. ``fr``: ';', decimal comma,
+    dd/mm/yyyy; ``excel-en``: ',', decimal point, ISO dates. UTF-8 with BOM."""
+    spec = CSV_DIALECTS[dialect]
     stream.write("\ufeff")
-    writer = csv.writer(stream, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(stream, delimiter=spec["delimiter"], quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
+
     def text(value):
         return "" if value is None else escape_text(str(value))
 
-    for row in expense_rows(report):
-        (category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented,
-         reason) = row
+    def amount(value):
+        return decimal_text(value, places=2).replace(",", spec["decimal"])
+
+    def day(value):
+        return format_day(value, spec["locale"])
+
+    for (position, kind, category, description, party, reference, incurred, paid, eligible, presented, left_out,
+         decision, retained, rejected, csf_reason, comment) in line_rows(report):
         writer.writerow([
-            "Dépense", text(category), text(label), text(supplier), text(number), _csv_day(incurred), _csv_day(paid),
-            _csv_amount(eligible), _csv_amount(presented), text(reason), "", "", "", "",
+            "" if position is None else str(position), kind, text(category), text(description), text(party),
+            text(reference), day(incurred), day(paid), amount(eligible), amount(presented), text(left_out),
+            text(decision), amount(retained), amount(rejected), text(csf_reason), text(comment),
         ])
-    for row in staff_rows(report):
-        (number, person, function, month, method, hours, rate, monthly, fixed, eligible, presented, computation,
-         reason) = row
-        writer.writerow([
-            "Personnel", text(COST_CATEGORIES["PERSONNEL"]), text(computation), text(person), text(number),
-            _csv_day(month), "", _csv_amount(eligible), _csv_amount(presented),
-            text(reason), "", "", "", "",
-        ])
-    if report.claim is not None and report.claim.state in ("controlled", "paid"):
-        for row in csf_rows(report):
-            (position, kind, category, reference, description, day, declared, decision, retained, _gap, reason,
-             comment) = row
-            writer.writerow([
-                "Contrôle", text(category), text(description), "", text(reference), _csv_day(day), "",
-                _csv_amount(declared), _csv_amount(declared), "", text(decision), _csv_amount(retained), text(reason),
-                text(comment),
-            ])
 
 
-def csv_bytes(report: ClaimReport) -> bytes:
+def csv_bytes(report: ClaimReport, dialect: str = "fr") -> bytes:
     buffer = io.StringIO()
-    write_csv(report, buffer)
+    write_csv(report, buffer, dialect)
     return buffer.getvalue().encode("utf-8")
 
 

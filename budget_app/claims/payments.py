@@ -11,6 +11,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
+from ..operations.hooks import final_payment_date
 from ..operations.models import Operation
 from .figures import live_claims
 from .lifecycle import move
@@ -80,3 +81,14 @@ def operation_position(operation: Operation) -> dict:
         "advances": advances,
         "advance_outstanding": advance_outstanding(operation),
     }
+
+
+@final_payment_date.register
+def final_payment(operation: Operation) -> date | None:
+    """The payment that starts the retention period (CPR 82): the payment received for the
+    claim whose period reaches the operation's end date (the final balance, primer §8)."""
+    return db.session.scalar(
+        select(func.max(Claim.paid_on)).where(
+            Claim.operation_id == operation.id, Claim.state == "paid", Claim.period_end >= operation.end_date
+        )
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..expenses.models import Expense
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day, local_time, today_in_paris
 from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
 from ..staff.models import Person, StaffCostLine
 from .computation import ClaimFigures
@@ -184,7 +185,8 @@ def summary_rows(report: ClaimReport):
     if claim is not None:
         rows.append(("Demande n°", claim.number, "number"))
     if claim is not None and claim.submitted_at:
-        rows.append(("Date de dépôt", claim.submitted_at.date(), "date"))
+        rows.append(("Date de dépôt", local_time(claim.submitted_at).date(), "date"))
+    rows.append(("Date d'émission", today_in_paris(), "date"))
     rows += [
         (None, None, "text"),
         ("Poste", "Montant", "header"),
@@ -229,10 +231,88 @@ def resource_rows(report: ClaimReport):
     plan = report.operation.current_plan
     if plan is not None:
         for resource in plan.resources:
-            yield (f"{RESOURCE_KINDS.get(resource.kind, resource.kind)} — {resource.name}", resource.amount, None)
+            yield (resource_label(resource.kind, resource.name), resource.amount, None)
     yield ("FSE+", None, report.figures.fse_asked)
     yield ("Autofinancement et autres cofinancements", None, report.figures.total - report.figures.fse_asked)
     yield ("Total des ressources", None, report.figures.total)
 
 
-# --------------------------------------------------------------------------- CSV
+def resource_label(kind: str, name: str) -> str:
+    """"FSE+", not "FSE+ — FSE+": the name is added only when it says more than the kind."""
+    kind_label = RESOURCE_KINDS.get(kind, kind)
+    name = (name or "").strip()
+    if not name or name.casefold() == kind_label.casefold():
+        return kind_label
+    return f"{kind_label} — {name}"
+
+
+def title_lines(report: ClaimReport) -> tuple[str, str]:
+    """The title block of every sheet and of the PDF: what, for whom, which period, in which
+    state, issued when (Europe/Paris). In French: the document that is sent."""
+    operation, claim = report.operation, report.claim
+    what = (f"Demande de paiement FSE+ n° {claim.number}" if claim is not None
+            else "État récapitulatif des dépenses (calcul, non enregistré)")
+    title = f"{what} — {operation.code} — {operation.title}"
+    beneficiary = operation.organisation.name if operation.organisation else ""
+    subtitle = (f"Bénéficiaire : {beneficiary} · Période du {format_day(report.start, 'fr')} au "
+                f"{format_day(report.end, 'fr')} · État : {CLAIM_STATES[report.state]} · "
+                f"Émis le {format_day(today_in_paris(), 'fr')}")
+    return title, subtitle
+
+
+# --------------------------------------------------------------------------- one row per line
+
+LINE_FIELDS = (
+    "position", "kind", "category", "description", "party", "reference", "day", "paid_on", "eligible", "presented",
+    "left_out", "decision", "retained", "rejected", "csf_reason", "comment",
+)
+
+
+def controlled(report: ClaimReport) -> bool:
+    return report.claim is not None and report.claim.state in ("controlled", "paid")
+
+
+def line_rows(report: ClaimReport):
+    """One tuple (``LINE_FIELDS``) per cost line, with the control decision on the same row
+    once the check is complete: the CSV's rows, so summing "Montant présenté" counts each
+    line once. Left-out lines of a draft follow, with no amount presented."""
+    if not report.frozen:
+        for row in expense_rows(report):
+            (category, label, supplier, _siret, number, incurred, paid, _excl, _vat, _incl, _key, eligible,
+             presented, reason) = row
+            yield (None, "Dépense", category, label, supplier, number, incurred, paid, eligible, presented, reason,
+                   None, None, None, None, None)
+        for row in staff_rows(report):
+            (number, person, _function, month, _method, _hours, _rate, _monthly, _fixed, eligible, presented,
+             computation, reason) = row
+            yield (None, "Personnel", COST_CATEGORIES["PERSONNEL"], computation, person, number, month, None,
+                   eligible, presented, reason, None, None, None, None, None)
+        return
+    checked = controlled(report)
+    query = (
+        select(ClaimLine.position, ClaimLine.kind, ClaimLine.category, ClaimLine.description, ClaimLine.incurred_on,
+               ClaimLine.paid_on, ClaimLine.declared_amount, ClaimLine.decision, ClaimLine.retained_amount,
+               ClaimLine.reason, ClaimLine.comment, Expense.label, Expense.supplier_name, Expense.document_number,
+               Expense.eligible_amount, Person.registration_number, Person.last_name, Person.first_name,
+               StaffCostLine.amount)
+        .outerjoin(Expense, Expense.id == ClaimLine.expense_id)
+        .outerjoin(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
+        .outerjoin(Person, Person.id == StaffCostLine.person_id)
+        .where(ClaimLine.claim_id == report.claim.id).order_by(ClaimLine.position)
+        .execution_options(yield_per=BATCH)
+    )
+    for (position, kind, category, description, incurred, paid, declared, decision, retained_amount, reason,
+         comment, label, supplier, number, expense_eligible, registration, last, first, staff_amount) in (
+            db.session.execute(query)):
+        expense = kind == "expense"
+        # Decisions are shown once the check is complete; lines left undecided are kept.
+        retained = (retained_amount if decision else declared) if checked else None
+        yield (
+            position, "Dépense" if expense else "Personnel", COST_CATEGORIES.get(category, category),
+            label if expense else description, supplier if expense else f"{last} {first}",
+            number if expense else registration, incurred, paid, expense_eligible if expense else staff_amount,
+            declared, None,
+            CSF_DECISIONS.get(decision or "kept") if checked else None,
+            retained, declared - retained if checked else None,
+            CSF_REASONS.get(reason) if checked and reason else None, comment if checked else None,
+        )

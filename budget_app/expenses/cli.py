@@ -1,5 +1,6 @@
 """Command line of the expenses domain: `flask --app budget_app expenses ...`."""
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -7,11 +8,15 @@ from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day, today_in_paris
+from ..kernel.money import parse_day
 from ..kernel.transactions import fail
 from ..operations.services import find_operation
 from .imports import import_file
+from .purge import purge_candidates, purge_documents
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
+retention_cli = AppGroup("retention", help="Conservation des pièces (RPDC art. 82).")
 
 # Above this many rows a progress bar is drawn on the terminal.
 PROGRESS_FROM = 200
@@ -57,4 +62,56 @@ def _bar(rows, length):
         yield from bar
 
 
-COMMANDS = [expenses_cli]
+@retention_cli.command("purge")
+@click.option("--before", "before", required=True, help="Date (JJ/MM/AAAA ou AAAA-MM-JJ) : opérations dont la "
+              "conservation a pris fin avant cette date.")
+@click.option("--manifest", "manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Manifeste CSV des pièces supprimées (par défaut retention-purge-AAAAMMJJ-HHMMSS.csv).")
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+def purge_command(before, manifest, yes):
+    """Supprime les pièces justificatives des opérations dont la conservation (5 ans à compter du
+    31 décembre de l'année du paiement final, RPDC art. 82) a pris fin avant BEFORE, après
+    confirmation ; le journal d'audit est conservé et un manifeste liste les pièces supprimées."""
+    try:
+        before = parse_day(before)
+    except DomainError as error:
+        fail(error.lines())
+    today = today_in_paris()
+    candidates = purge_candidates(before, today)
+    if not candidates:
+        click.echo(f"Aucune opération dont la conservation a pris fin avant le {format_day(before, 'fr')} "
+                   "ne détient encore de pièces.")
+        return
+    for item in candidates:
+        click.echo(f"{item.operation.code} : conservation jusqu'au {format_day(item.retention.end, 'fr')}, "
+                   f"{item.documents} pièce(s)")
+    total = sum(item.documents for item in candidates)
+    manifest = manifest or Path(f"retention-purge-{datetime.now():%Y%m%d-%H%M%S}.csv")
+    if manifest.exists():
+        fail([f"le manifeste {manifest} existe déjà."])
+    if not yes:
+        answer = click.prompt(f"Supprimer définitivement ces {total} pièce(s) ? (oui/non)", default="non",
+                              show_default=False)
+        if answer.strip().lower() not in ("o", "oui", "y", "yes"):
+            fail(["suppression abandonnée, rien n'a été supprimé."])
+    try:
+        files = purge_documents(candidates, manifest, today)
+    except DomainError as error:
+        fail(error.lines())
+    db.session.commit()
+    kept = []
+    for path in files:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            kept.append(path.name)
+    click.echo(f"{total} pièce(s) supprimée(s) ; manifeste : {manifest}")
+    for name in kept:
+        click.echo(f"Erreur : fichier non supprimé du stockage : {name}", err=True)
+    if kept:
+        sys.exit(1)
+
+
+COMMANDS = [expenses_cli, retention_cli]

@@ -89,6 +89,10 @@ class Expense(Audited, db.Model):
         "SupportingDocument", back_populates="expense", order_by="SupportingDocument.id", cascade="all, delete-orphan"
     )
 
+    def retention_operation_id(self) -> int:
+        """Kept until the operation's retention ends (operations.retention, CPR 82)."""
+        return self.operation_id
+
 
 class SupportingDocument(Audited, db.Model):
     """A file stored under the upload folder with a random name; checked by content."""
@@ -108,6 +112,10 @@ class SupportingDocument(Audited, db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     expense = relationship("Expense", back_populates="documents")
+
+    def retention_operation_id(self) -> int:
+        """Kept until the operation's retention ends (operations.retention, CPR 82)."""
+        return self.expense.operation_id
 
 
 class ExpenseMonthTotal(db.Model):

@@ -141,6 +141,8 @@ class Operation(Audited, db.Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="programmed")
     # Retention: 5 years from 31 December of the year of the last payment (CPR 82).
     last_payment_date: Mapped[date | None] = mapped_column(Date)
+    # When `retention purge` removed the supporting documents (retention ended), else None.
+    documents_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
 

@@ -37,6 +37,7 @@ from .models import (
 )
 from .plan_form import PlanFormReader, envelope_choices, fill_plan, organisation_choices
 from .plans import compare_versions, current_figures, plan_figures
+from .retention import retention_of
 from .rules import OperationInput, OrganisationInput
 from .services import create_operation, record_amendment
 
@@ -62,7 +63,7 @@ def detail():
     version = operation.current_plan
     figures = current_figures(operation)
     return render_template("operations/detail.html", operation=operation, version=version, figures=figures,
-                           versions=operation.plan_versions)
+                           versions=operation.plan_versions, retention=retention_of(operation))
 
 
 @bp.route("/operations/<operation_code>/versions/<int:number>")

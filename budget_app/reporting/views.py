@@ -14,6 +14,7 @@ from ..kernel.audit.models import AuditEntry
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..operations.models import Envelope
+from ..expenses.purge import ended_operations
 from ..operations.services import visible_operations_query
 from . import charts
 from .forms import AuditFilterForm
@@ -23,6 +24,7 @@ bp = Blueprint("reporting", __name__)
 
 register_nav("reporting.operations", _l("Opérations"), 10)
 register_nav("reporting.envelopes", _l("Enveloppes"), 15)
+register_nav("reporting.retention", _l("Conservation"), 90)
 
 
 def pace_margin() -> Decimal:
@@ -94,3 +96,10 @@ def journal():
     page = db.paginate(query, page=form.page.data or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
     object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
     return render_template("reporting/journal.html", form=form, page=page, object_types=object_types)
+
+
+@bp.route("/conservation")
+def retention():
+    """Operations whose retention has ended (CPR art. 82): their documents may be purged
+    (`retention purge`). An operation whose retention is extended is not listed."""
+    return render_template("reporting/retention.html", ended=ended_operations(today_in_paris()))

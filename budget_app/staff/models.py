@@ -160,3 +160,8 @@ class StaffCostLine(Audited, db.Model):
     operation = relationship("Operation")
     person = relationship("Person")
     timesheet = relationship("Timesheet", back_populates="cost_line")
+
+    def retention_operation_id(self) -> int | None:
+        """A line declared in a claim is kept until the operation's retention ends
+        (operations.retention, CPR 82); an undeclared one is a draft computation."""
+        return self.operation_id if self.claim_id is not None else None

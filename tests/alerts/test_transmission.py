@@ -56,10 +56,18 @@ def test_xlsx_has_the_fields_and_no_formula(app, referent, login, operation):
     assert amount.data_type == "n" and Decimal(str(amount.value)) == Decimal("25000")
     assert Decimal(str(values["Part UE concernée"].value)) == Decimal("15000")
     assert values["À signaler à la Commission (part UE ≥ 10 000 €)"].value == "Oui"
-    assert values["Mesures prises"].value == "'" + PAYLOADS[0]
+    # Typed text with the quote-prefix style: no visible apostrophe, never a formula.
+    assert values["Mesures prises"].value == PAYLOADS[0]
+    assert values["Mesures prises"].data_type == "s" and values["Mesures prises"].quotePrefix
+    rate = values["Taux FSE+"]
+    assert rate.data_type == "n" and rate.value == pytest.approx(0.6) and rate.number_format == "0.00%"
+    assert sheet.page_setup.paperSize == 9 and sheet.page_setup.fitToWidth == 1
+    assert sheet.oddFooter.right.text == "Page &P / &N" and sheet.oddFooter.left.text == "HL-RSA-2023"
+    lines = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[1]
+    assert lines.print_title_rows == "$4:$4" and lines.freeze_panes == "A5"
     assert values["Mode de détection"].value.startswith("Signalement reçu par le canal d'alerte le ")
     persons = values["Personnes concernées"].value
-    assert persons.startswith("'=HYPERLINK") and "+1+1" in persons
+    assert persons.startswith("=HYPERLINK") and "+1+1" in persons
     assert "OLAF" in values["État de la procédure"].value
 
 

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from budget_app.claims import control, exports, lifecycle
+from budget_app.claims.exports import HEADER_ROW
 from budget_app.claims.report import (
     ALREADY_LABEL,
     ASKED_LABEL,
@@ -31,6 +32,12 @@ def january_lines(claims_world):
     make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
     make_staff_line(operation, "4400.00", hours=D("137.5"), rate=D("32.00"), name="Durand")
     return claims_world
+
+
+def lines_of(sheet, values_only=False):
+    """The line rows of a line sheet: below the header (row 4), above the totals row."""
+    rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=values_only))
+    return rows[:-1]
 
 
 def _summary(workbook):
@@ -60,7 +67,7 @@ def test_recapitulatif_of_the_primer_month(january_lines):
     assert labels.index(TOTAL_LABEL) > labels.index(flat_label)
     for label in (RATE_LABEL, ASKED_LABEL, ALREADY_LABEL, REMAINING_LABEL):
         assert label in labels
-    staff = list(workbook["Personnel"].iter_rows(min_row=2, values_only=True))
+    staff = lines_of(workbook["Personnel"], values_only=True)
     assert sorted(row[10] for row in staff) == [2880, 4400]
 
 
@@ -78,7 +85,7 @@ def test_amounts_dates_and_formula_escaping(claims_world):
                 xml = archive.read(name).decode()
                 assert "<f>" not in xml and 't="e"' not in xml
     workbook = load_workbook(io.BytesIO(data))
-    rows = list(workbook["Dépenses"].iter_rows(min_row=2))
+    rows = lines_of(workbook["Dépenses"])
     by_label = {row[1].value: row for row in rows}
     for payload in PAYLOADS:
         row = by_label.get(payload) or by_label[payload.replace("\r", "\n")]  # XML turns a lone CR into LF
@@ -101,12 +108,15 @@ def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
     raw = exports.csv_bytes(report)
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Type"
-    line = next(row for row in rows if "calc" in row[2])
-    assert line[2] == "'=cmd|' /C calc'!A0"
-    assert line[8] == "1234,56" and line[5] == "10/01/2023"
-    unpaid = next(row for row in rows if row[2] == "Non payée")
-    assert unpaid[8] == "" and unpaid[9] == "Non acquittée à la date de la demande"
+    assert rows[0][:2] == ["N°", "Type"]
+    line = next(row for row in rows if "calc" in row[3])
+    assert line[3] == "'=cmd|' /C calc'!A0"
+    assert line[9] == "1234,56" and line[6] == "10/01/2023"
+    unpaid = next(row for row in rows if row[3] == "Non payée")
+    assert unpaid[9] == "" and unpaid[10] == "Non acquittée à la date de la demande"
+    # Every field quoted, numbers included.
+    body = raw.decode("utf-8-sig").splitlines()[1]
+    assert body.startswith('"') and ';"1234,56";' in raw.decode("utf-8-sig")
 
 
 def test_controlled_claim_has_a_control_sheet(january_lines):
@@ -119,7 +129,7 @@ def test_controlled_claim_has_a_control_sheet(january_lines):
     report = build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
     assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
-    control_rows = list(workbook["Contrôle"].iter_rows(min_row=2))
+    control_rows = lines_of(workbook["Contrôle"])
     excluded = next(row for row in control_rows if row[7].value == "Écartée")
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
     summary = _summary(workbook)

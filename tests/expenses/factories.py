@@ -1,5 +1,6 @@
 """Test objects of the expenses domain, built with the models (the eligible amount set as
 given): for the tests of other domains that need cost lines, and the route × role walk."""
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -34,7 +35,7 @@ def attach_document(expense, kind="invoice", name="f.pdf", content=PDF, **column
     """A stored file attached to ``expense`` (written under the upload folder)."""
     document = SupportingDocument(
         expense_id=expense.id, kind=kind, original_name=name, stored_name=store_file(content, "application/pdf"),
-        content_type="application/pdf", size=len(content), sha256="0" * 64, **columns,
+        content_type="application/pdf", size=len(content), sha256=hashlib.sha256(content).hexdigest(), **columns,
     )
     db.session.add(document)
     db.session.commit()

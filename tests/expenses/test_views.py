@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 
 from budget_app.expenses.models import Expense, SupportingDocument
@@ -248,7 +249,9 @@ def test_monthly_totals_kept_by_the_database_match_the_lines(lot, expense_data):
         expense.amount_excl_vat += Decimal("1.01")
     for expense in lines[10:15]:
         delete_expense(expense, "test")
-    db.session.delete(lines[20])
+    # A hard delete in SQL (the application refuses one through the ORM before the end of
+    # retention, CPR 82): the triggers keep the totals whatever writes the table.
+    db.session.execute(sa_delete(Expense).where(Expense.id == lines[20].id))
     db.session.commit()
     for filters in (
         listing.Filters(),

@@ -1,7 +1,7 @@
 """Claims: any period computed on screen; a claim's life (draft, submitted, controlled,
 paid), its service-done check, exports and printable view. Views load (the operation
 comes from ``accounts.access``), call a service and redirect; the request commits once."""
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.services import visible_operations_query
-from .. import control, exports, lifecycle, payments
+from .. import control, exports, lifecycle, pack, payments, pdf
 from ..forms import (
     ActionForm,
     AdvanceForm,
@@ -177,7 +177,31 @@ def export_xlsx(number):
 @bp.route(PREFIX + "/<int:number>/export.csv")
 def export_csv(number):
     claim = _claim(number)
-    return _download(claim, "csv", exports.csv_bytes(_report(claim)), "text/csv; charset=utf-8")
+    dialect = request.args.get("dialect", "fr")
+    if dialect not in exports.CSV_DIALECTS:
+        abort(404)
+    return _download(claim, "csv", exports.csv_bytes(_report(claim), dialect), "text/csv; charset=utf-8")
+
+
+@bp.route(PREFIX + "/<int:number>/export.pdf")
+def export_pdf(number):
+    claim = _claim(number)
+    return _download(claim, "pdf", pdf.pdf_bytes(_report(claim)), "application/pdf")
+
+
+@bp.route(PREFIX + "/<int:number>/dossier-de-preuves.zip")
+def evidence_pack(number):
+    """The evidence pack, streamed as it is written (memory bounded whatever the documents)."""
+    claim = _claim(number)
+    try:
+        pack.check_packable(claim)
+    except DomainError as error:
+        _refused(error)
+        return redirect(url_for("claims.show", number=number))
+    audit.record("claim_pack", "claims", claim.id, after={"format": "zip"})
+    return Response(pack.stream_pack(current_app._get_current_object(), claim.id), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{pack.pack_filename(claim)}"',
+    })
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])

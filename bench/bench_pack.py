@@ -1,0 +1,170 @@
+"""Evidence-pack benchmark: a submitted claim whose lines hold 2 000 documents of 200 KB.
+
+Prints ratios against baselines measured in the same run:
+- writing the pack (``claims.pack.write_pack``: XLSX, PDF, CSV, the documents hashed and
+  stored, timesheets, manifest) vs `zip -0 -r` of the same document files (target <= 1.3x),
+  in elapsed time and in CPU time (the latter does not depend on what else the machine runs);
+- peak memory (max RSS) of `flask claims pack` run as its own process (target <= 120 MB).
+
+    .venv/bin/python bench/bench_pack.py
+    BENCH_DOCUMENTS=400 .venv/bin/python bench/bench_pack.py      # a quick run
+"""
+import hashlib
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "2000"))
+DOCUMENT_BYTES = 200 * 1024
+CODE = "BENCH-PACK"
+START, END = date(2023, 1, 1), date(2023, 1, 31)
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+
+
+def build(upload_dir: Path, code=CODE, documents=DOCUMENTS):
+    """An operation, ``documents`` / 2 complete expenses with an invoice and a proof of
+    payment each (random bytes behind a PDF header: nothing to compress), a submitted claim."""
+    from sqlalchemy import insert, select
+
+    from budget_app.claims import lifecycle
+    from budget_app.expenses.models import Expense, SupportingDocument
+    from budget_app.kernel.extensions import db
+    from budget_app.operations.models import Operation, Organisation
+
+    organisation = Organisation(name="Association (banc d'essai)", kind="association")
+    operation = Operation(code=code, title="Banc d'essai du dossier de preuves", organisation=organisation,
+                          start_date=date(2023, 1, 1), end_date=date(2024, 12, 31), fse_rate=Decimal("60"),
+                          fse_amount=Decimal("900000000.00"), status="running")
+    db.session.add(operation)
+    db.session.commit()
+    expenses = documents // 2
+    db.session.execute(insert(Expense), [{
+        "operation_id": operation.id, "category": "FONCTIONNEMENT", "incurred_on": START + timedelta(days=i % 31),
+        "paid_on": date(2023, 2, 5), "supplier_name": f"Fournisseur {i % 50}", "supplier_key": f"f{i % 50}",
+        "document_number": f"F{i:06d}", "document_key": f"f{i:06d}", "label": f"Dépense n° {i}",
+        "amount_excl_vat": Decimal("100.00"), "vat": Decimal("0.00"), "vat_recoverable": False,
+        "allocation_percent": Decimal("100"), "eligible_amount": Decimal("100.00"), "is_complete": True, "version": 1,
+    } for i in range(expenses)])
+    ids = db.session.scalars(select(Expense.id).where(Expense.operation_id == operation.id).order_by(Expense.id)).all()
+    rows = []
+    for index, expense_id in enumerate(ids):
+        for kind in ("invoice", "payment"):
+            data = b"%PDF-1.4\n" + os.urandom(DOCUMENT_BYTES - 9)
+            stored = f"{code}-{index:06d}{kind[0]}{os.urandom(8).hex()}.pdf"
+            (upload_dir / stored).write_bytes(data)
+            rows.append({"expense_id": expense_id, "kind": kind, "original_name": f"{kind}-{index}.pdf",
+                         "stored_name": stored, "content_type": "application/pdf", "size": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest()})
+    db.session.execute(insert(SupportingDocument), rows)
+    db.session.commit()
+    claim = lifecycle.create_draft(operation, START, END)
+    lifecycle.submit_claim(claim, today=date(2023, 3, 1))
+    db.session.commit()
+    return claim
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (all its threads) and of its finished children (zip)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def zip_baseline(upload_dir: Path, target: Path):
+    """The same document files, stored (-0) as the pack stores them."""
+    target.unlink(missing_ok=True)
+    subprocess.run(["zip", "-0", "-r", "-q", str(target), "."], cwd=upload_dir / CODE, check=True)
+
+
+def write_pack(claim, target: Path):
+    from budget_app.claims.pack import write_pack as pack
+
+    target.unlink(missing_ok=True)
+    result = pack(claim, target)
+    assert result.complete and result.files == DOCUMENTS + 4, result
+
+
+PEAK_PROBE = """
+import resource, sys
+from flask.cli import main
+sys.argv = ["flask"] + sys.argv[1:]
+try:
+    main()
+except SystemExit as exit_:
+    if exit_.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def cli_pack(database_url, upload_dir, target, code=CODE):
+    """Max RSS (MiB) and wall time of `flask claims pack` as its own process."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
+           "BUDGET_APP_UPLOAD_DIR": str(upload_dir)}
+    begin = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "pack", code, "1", "-o", str(target)],
+        check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    return int(result.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - begin
+
+
+def main():
+    if not shutil.which("zip"):
+        sys.exit("zip is not installed (apt-get install zip): no baseline")
+    from flask_migrate import upgrade
+
+    from budget_app import create_app
+    from budget_app.kernel.extensions import db
+
+    with tempfile.TemporaryDirectory() as directory:
+        workdir = Path(directory)
+        upload_dir = workdir / "uploads"
+        upload_dir.mkdir()
+        database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET, "TESTING": True,
+                          "BUDGET_APP_UPLOAD_DIR": str(upload_dir)})
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            begin = time.perf_counter()
+            claim = build(upload_dir)
+            build(upload_dir, code="BENCH-MINI", documents=2)
+            (upload_dir / CODE).mkdir()
+            for path in upload_dir.glob(f"{CODE}-*.pdf"):  # the baseline's folder: the same files, hard links
+                os.link(path, upload_dir / CODE / path.name)
+            print(f"{DOCUMENTS} pièces de {DOCUMENT_BYTES // 1024} Ko créées en {time.perf_counter() - begin:.1f} s")
+            times, cpu = ([], []), ([], [])
+            for _ in range(3):  # alternately, so a busy machine slows both alike
+                for index, run in enumerate((lambda: zip_baseline(upload_dir, workdir / "zip.zip"),
+                                             lambda: write_pack(claim, workdir / "pack.zip"))):
+                    begin, used = time.perf_counter(), _cpu()
+                    run()
+                    times[index].append(time.perf_counter() - begin)
+                    cpu[index].append(_cpu() - used)
+            baseline, measured = statistics.median(times[0]), statistics.median(times[1])
+            print(f"dossier de preuves : {measured:.2f} s ; zip -0 -r des mêmes pièces : {baseline:.2f} s ; "
+                  f"ratio {measured / baseline:.2f} (cible <= 1.3)")
+            zip_cpu, pack_cpu = statistics.median(cpu[0]), statistics.median(cpu[1])
+            print(f"temps processeur (utilisateur + système) : dossier {pack_cpu:.2f} s ; zip {zip_cpu:.2f} s ; "
+                  f"ratio {pack_cpu / zip_cpu:.2f} (indépendant de la charge de la machine)")
+            db.session.remove()
+            db.engine.dispose()
+        peak, wall = cli_pack(database_url, upload_dir, workdir / "cli.zip")
+        small, _wall = cli_pack(database_url, upload_dir, workdir / "mini.zip", code="BENCH-MINI")
+        print(f"mémoire maximale de `flask claims pack` : {peak:.0f} Mo (cible <= 120) ; la même commande pour "
+              f"une demande de 2 pièces : {small:.0f} Mo (les {DOCUMENTS} pièces ajoutent {peak - small:.0f} Mo) ; "
+              f"durée de la commande, démarrage compris : {wall:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

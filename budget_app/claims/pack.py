@@ -1,0 +1,342 @@
+"""The evidence pack of a claim (dossier de preuves), for an auditor: one ZIP holding the
+claim as XLSX and PDF, its lines as CSV, every supporting document of its lines (named
+``<line number>-<original name>``), the timesheets and staff computations (CPR annex XIII:
+how each hourly rate and amount was computed), the control decisions once checked, and a
+manifest giving each file's SHA-256, size and the line it supports.
+
+Written as a stream: every entry is copied in chunks of ``CHUNK`` bytes and hashed on the
+way, so memory stays bounded whatever the number and size of the documents; documents are
+stored (not recompressed: PDF and images are compressed already). The web download reads
+the ZIP as it is written (``stream_pack``). A document missing on disk, or whose content no
+longer has the SHA-256 recorded at upload, is listed in the manifest as such, never skipped
+silently; the caller says so (the CLI exits 1 after writing the pack).
+"""
+import csv
+import hashlib
+import io
+import queue
+import re
+import threading
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import extract, select
+
+from ..accounts.models import User
+from ..expenses.models import DOCUMENT_KINDS, Expense, SupportingDocument
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
+from ..kernel.formatting import decimal_text, format_day, format_moment, format_month
+from ..kernel.i18n import N_
+from ..kernel.spreadsheet import escape_text
+from ..kernel.uploads import stored_path
+from ..staff.computations import line_text, rate_text
+from ..staff.models import TIMESHEET_STATES, AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
+from . import exports, pdf
+from .models import Claim, ClaimLine
+from .report import build_report, controlled, csf_rows
+
+CHUNK = 1024 * 1024
+PRESENT, MISSING, ALTERED = "présent", "absent du stockage", "SHA-256 différent de celui enregistré"
+MANIFEST_HEADER = ["Fichier", "Ligne", "Contenu", "SHA-256", "Taille (octets)", "État", "SHA-256 enregistré"]
+TIMESHEET_HEADER = [
+    "Ligne", "Matricule", "Personne", "Mois", "Méthode", "État de la fiche", "Approuvée le", "Approuvée par",
+    "Heures sur l'opération", "Heures travaillées", "Coût mensuel brut", "Temps fixe (%)", "Calcul du taux horaire",
+    "Taux horaire", "Calcul du montant", "Montant",
+]
+CONTROL_HEADER = ["N°", "Type", "Poste", "Référence", "Description", "Date", "Montant déclaré", "Décision",
+                  "Montant retenu", "Montant écarté", "Motif", "Commentaire"]
+
+
+@dataclass
+class PackResult:
+    files: int = 0
+    missing: list = field(default_factory=list)  # archive names of documents absent from the storage
+    altered: list = field(default_factory=list)  # archive names whose SHA-256 is not the recorded one
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.altered
+
+
+def check_packable(claim: Claim) -> None:
+    if claim.state == "draft":
+        raise DomainError(N_("Le dossier de preuves rassemble les pièces d'une demande déposée ; "
+                             "la demande n° %(number)s est un brouillon."), number=claim.number)
+
+
+def pack_filename(claim: Claim) -> str:
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", claim.operation.code)
+    return f"{code}-demande-{claim.number}-dossier-de-preuves.zip"
+
+
+def _safe_name(name: str) -> str:
+    """An archive member name from a user's file name: no directory, no control character."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable() and char not in ':*?"<>|')
+    return name.strip(" .") or "document"
+
+
+def _csv_text(header, rows) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([escape_text(value) if isinstance(value, str) else value for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _amount(value) -> str:
+    return decimal_text(value, places=2)
+
+
+class _Writer:
+    """Entries written one by one, hashed as they go; ``steps`` yields after every chunk."""
+
+    def __init__(self, archive: zipfile.ZipFile, root: str):
+        self.archive, self.root = archive, root
+        self.manifest = []
+
+    def copy(self, name, source, line, what, compress=False, recorded=None):
+        digest, size = hashlib.sha256(), 0
+        info = zipfile.ZipInfo(f"{self.root}/{name}")
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        with self.archive.open(info, "w", force_zip64=True) as target:
+            while read := source.readinto(buffer):
+                chunk = view[:read]
+                digest.update(chunk)
+                size += read
+                target.write(chunk)
+                yield
+        sha = digest.hexdigest()
+        state = PRESENT if recorded in (None, sha) else ALTERED
+        self.manifest.append([name, line, what, sha, size, state, recorded or ""])
+
+    def bytes(self, name, data, what, compress=True):
+        yield from self.copy(name, io.BytesIO(data), "", what, compress=compress)
+
+
+def _document_rows(claim: Claim):
+    query = (
+        select(ClaimLine.position, SupportingDocument)
+        .join(Expense, Expense.id == ClaimLine.expense_id)
+        .join(SupportingDocument, SupportingDocument.expense_id == Expense.id)
+        .where(ClaimLine.claim_id == claim.id)
+        .order_by(ClaimLine.position, SupportingDocument.id)
+        .execution_options(yield_per=500)
+    )
+    return db.session.execute(query)
+
+
+def _timesheet_rows(claim: Claim):
+    approver = User.__table__.alias("approver")
+    query = (
+        select(ClaimLine.position, StaffCostLine, Person, Timesheet, StaffAssignment.method, AnnualCost,
+               approver.c.email)
+        .join(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
+        .join(Person, Person.id == StaffCostLine.person_id)
+        .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
+        .join(StaffAssignment, StaffAssignment.id == Timesheet.assignment_id)
+        .outerjoin(AnnualCost, (AnnualCost.assignment_id == StaffAssignment.id)
+                   & (AnnualCost.year == extract("year", StaffCostLine.month)))
+        .outerjoin(approver, approver.c.id == Timesheet.approved_by_id)
+        .where(ClaimLine.claim_id == claim.id).order_by(ClaimLine.position)
+    )
+    for position, line, person, sheet, method, annual, email in db.session.execute(query):
+        yield [
+            position, person.registration_number, f"{person.last_name} {person.first_name}",
+            format_month(line.month, "fr"), "Temps fixe (RPDC 55(5))" if method != "hourly" else
+            "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(sheet.state, sheet.state), format_moment(sheet.approved_at, "fr"), email or "",
+            decimal_text(sheet.hours_on_operation), decimal_text(sheet.hours_worked), _amount(sheet.monthly_cost),
+            decimal_text(line.fixed_percent),
+            rate_text(annual.annual_cost, annual.hours_divisor, annual.working_share, annual.hourly_rate, "fr")
+            if annual is not None else "", _amount(line.hourly_rate), line_text(line, "fr"), _amount(line.amount),
+        ]
+
+
+def _control_rows(report):
+    for row in csf_rows(report):
+        (position, kind, category, reference, description, day, declared, decision, retained, rejected, reason,
+         comment) = row
+        yield [position, kind, category, reference, description, format_day(day, "fr"), _amount(declared),
+               decision, _amount(retained), _amount(rejected), reason or "", comment or ""]
+
+
+class _Renditions(threading.Thread):
+    """The claim as XLSX, PDF and CSV, written to temporary files by a thread with its own
+    application context (and database session) while the documents are copied: reading,
+    hashing, CRC and writing release the GIL, so both run at once on two cores."""
+
+    FILES = (("demande.xlsx", "La demande (tableur)", False), ("demande.pdf", "La demande (PDF)", False),
+             ("lignes.csv", "Les lignes de la demande", True))
+
+    def __init__(self, app, claim_id: int):
+        super().__init__(daemon=True)
+        self.app, self.claim_id = app, claim_id
+        self.files, self.error = {}, None
+
+    def run(self):
+        try:
+            with self.app.app_context():
+                claim = db.session.get(Claim, self.claim_id)
+                report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
+                writers = {"demande.xlsx": lambda spool: exports.write_xlsx(report, spool),
+                           "demande.pdf": lambda spool: pdf.write_pdf(report, spool),
+                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
+                for name, _what, _compress in self.FILES:
+                    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)
+                    self.files[name] = spool
+                    writers[name](spool)
+                    spool.seek(0)
+        except Exception as error:  # noqa: BLE001 (raised again by the pack's thread)
+            self.error = error
+
+    def close(self):
+        for spool in self.files.values():
+            spool.close()
+
+
+def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
+    """Write the pack into ``archive``, yielding after every chunk (the caller may forward
+    what was written so far)."""
+    check_packable(claim)
+    report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
+    writer = _Writer(archive, pack_filename(claim)[: -len(".zip")])
+    renditions = _Renditions(current_app._get_current_object(), claim.id)
+    renditions.start()
+    try:
+        yield from _documents_steps(claim, writer, result)
+        renditions.join()
+        if renditions.error is not None:
+            raise renditions.error
+        for name, what, compress in renditions.FILES:
+            yield from writer.copy(name, renditions.files[name], "", what, compress=compress)
+    finally:
+        renditions.join()
+        renditions.close()
+    yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
+                            _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
+                            "Fiches de temps et calcul des frais de personnel")
+    if controlled(report):
+        yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
+                                "Décisions du contrôle de service fait")
+    result.files = len(writer.manifest)
+    manifest = _csv_text(MANIFEST_HEADER, writer.manifest)
+    info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, manifest)
+    yield
+
+
+def _documents_steps(claim: Claim, writer: _Writer, result: PackResult):
+    used = set()
+    for position, document in _document_rows(claim):
+        name = f"pieces/{position}-{_safe_name(document.original_name)}"
+        if name in used:
+            name = f"pieces/{position}-{document.id}-{_safe_name(document.original_name)}"
+        used.add(name)
+        what = f"Pièce justificative : {DOCUMENT_KINDS.get(document.kind, document.kind)}"
+        try:
+            source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
+        except OSError:
+            result.missing.append(name)
+            writer.manifest.append([name, position, what, "", document.size, MISSING, document.sha256])
+            continue
+        with source:
+            yield from writer.copy(name, source, position, what, recorded=document.sha256)
+        if writer.manifest[-1][5] == ALTERED:
+            result.altered.append(name)
+
+
+def write_pack(claim: Claim, target) -> PackResult:
+    """Write the pack to a path or a binary file object."""
+    result = PackResult()
+    with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+        for _step in pack_steps(claim, archive, result):
+            pass
+    return result
+
+
+class _Pipe(io.RawIOBase):
+    """What the ZIP writer wrote since the last ``drain`` (not seekable: zipfile then writes
+    data descriptors after each entry)."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _produce(app, claim_id: int, chunks: queue.Queue, cancelled: threading.Event) -> None:
+    """Write the pack in an application context (and database session) of its own, handing
+    each piece to the response through a small queue: memory stays bounded."""
+
+    def hand_over(data):
+        while not cancelled.is_set():
+            try:
+                chunks.put(data, timeout=1)
+                return
+            except queue.Full:
+                continue
+        raise _Cancelled
+
+    try:
+        with app.app_context():
+            claim = db.session.get(Claim, claim_id)
+            pipe = _Pipe()
+            with zipfile.ZipFile(pipe, "w", allowZip64=True) as archive:
+                for _step in pack_steps(claim, archive, PackResult()):
+                    data = pipe.drain()
+                    if data:
+                        hand_over(data)
+            hand_over(pipe.drain())
+            db.session.rollback()  # it only read
+    except _Cancelled:
+        pass
+    except Exception:  # noqa: BLE001 (logged; the download ends short, never a half-valid pack)
+        app.logger.exception("evidence pack of claim %s failed", claim_id)
+        chunks.put(_FAILED)
+        return
+    chunks.put(_DONE)
+
+
+_DONE, _FAILED = object(), object()
+
+
+def stream_pack(app, claim_id: int):
+    """The pack as an iterable of byte chunks, for a streamed HTTP response. It is written
+    by a thread with its own application context: the request (and its transaction) has
+    ended when the body is streamed."""
+    chunks = queue.Queue(maxsize=4)
+    cancelled = threading.Event()
+    worker = threading.Thread(target=_produce, args=(app, claim_id, chunks, cancelled), daemon=True)
+    worker.start()
+    try:
+        while True:
+            data = chunks.get()
+            if data is _DONE:
+                return
+            if data is _FAILED:
+                raise RuntimeError("evidence pack failed")
+            yield data
+    finally:
+        cancelled.set()

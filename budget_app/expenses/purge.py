@@ -1,0 +1,101 @@
+"""The end of retention (CPR art. 82, primer §7): the operations whose records need no
+longer be kept, and the purge of their supporting documents (``retention purge``).
+
+The purge removes the stored files and their ``supporting_documents`` rows; the expenses,
+the claims and the audit trail stay (the trail records each document's deletion, and one
+``retention_purge`` event per operation with the manifest's name and SHA-256). A manifest
+(CSV) lists every document removed. Nothing is removed from an operation whose retention
+has not ended, or is extended (``operations.retention`` refuses it at the flush).
+"""
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..kernel.audit import services as audit
+from ..kernel.extensions import db
+from ..kernel.formatting import format_day
+from ..kernel.spreadsheet import escape_text
+from ..kernel.uploads import stored_path
+from ..operations.models import Operation
+from ..operations.retention import Retention, ensure_retention_ended, retention_of
+from .models import Expense, SupportingDocument
+
+MANIFEST_HEADER = ["Opération", "Fin de conservation", "Dépense", "N° de pièce", "Pièce", "Type", "Nom d'origine",
+                   "SHA-256", "Taille (octets)", "Déposée le"]
+
+
+@dataclass(frozen=True)
+class Ended:
+    operation: Operation
+    retention: Retention
+    documents: int  # supporting documents still stored
+
+
+def ended_operations(today: date) -> list[Ended]:
+    """Operations whose retention ended before ``today`` (never one extended), by end date."""
+    counts = dict(db.session.execute(
+        select(Expense.operation_id, func.count(SupportingDocument.id))
+        .join(SupportingDocument, SupportingDocument.expense_id == Expense.id).group_by(Expense.operation_id)
+    ).all())
+    found = []
+    for operation in db.session.scalars(select(Operation).where(Operation.last_payment_date.is_not(None))):
+        retention = retention_of(operation)
+        if retention.ended(today):
+            found.append(Ended(operation, retention, counts.get(operation.id, 0)))
+    return sorted(found, key=lambda item: (item.retention.end, item.operation.code))
+
+
+def purge_candidates(before: date, today: date) -> list[Ended]:
+    """Ended operations whose retention ended before ``before`` and that still hold documents."""
+    return [item for item in ended_operations(today) if item.retention.end < before and item.documents]
+
+
+def _documents(operation_id: int):
+    return db.session.scalars(
+        select(SupportingDocument).join(Expense, Expense.id == SupportingDocument.expense_id)
+        .where(Expense.operation_id == operation_id).order_by(Expense.id, SupportingDocument.id)
+    ).all()
+
+
+def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> list[Path]:
+    """Delete the documents' rows (flushed, not committed), write the manifest (a new file),
+    and return the stored files to remove once the caller has committed."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(MANIFEST_HEADER)
+    files, purged = [], []
+    for item in candidates:
+        operation = item.operation
+        ensure_retention_ended(operation, today)
+        documents = _documents(operation.id)
+        for document in documents:
+            expense = document.expense
+            writer.writerow([
+                operation.code, format_day(item.retention.end, "fr"), expense.id,
+                escape_text(expense.document_number), document.id, document.kind,
+                escape_text(document.original_name), document.sha256, document.size,
+                format_day(document.uploaded_at, "fr"),
+            ])
+            files.append(stored_path(document.stored_name))
+            db.session.delete(document)
+        purged.append((operation, len(documents)))
+    data = buffer.getvalue().encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    now = datetime.now(timezone.utc)
+    for operation, count in purged:
+        operation.documents_purged_at = now
+        audit.record("retention_purge", "operations", operation.id, after={
+            "documents": count, "manifest": manifest.name, "manifest_sha256": digest,
+        })
+    db.session.flush()
+    partial = manifest.with_name(manifest.name + ".part")
+    with open(partial, "xb") as handle:  # never overwrite an earlier manifest
+        handle.write(data)
+    partial.replace(manifest)
+    return files

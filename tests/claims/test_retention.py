@@ -1,0 +1,187 @@
+"""Retention (CPR art. 82, primer §7): 31 December of the year of the final payment + 5
+years, "à déterminer" before it, extended while an alert on the operation is open (said to
+those who purge, never why); no document or declared cost line deleted before it; the
+admin page of ended operations; `retention purge` with confirmation, manifest and trail."""
+import csv
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from budget_app.alerts import filing, handling
+from budget_app.claims.models import Claim
+from budget_app.expenses.models import SupportingDocument
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.kernel.errors import DomainError
+from budget_app.kernel.extensions import db
+from budget_app.kernel.uploads import stored_path
+from budget_app.operations.retention import retention_end, retention_of
+from tests.expenses.factories import attach_document, make_expense
+
+
+@pytest.fixture(autouse=True)
+def own_alert_key(app, tmp_path):
+    app.config["ALERT_KEY_FILE"] = str(tmp_path / "alert_key")
+
+
+def _paid_final_claim(operation, paid_on):
+    """The final claim (its period reaches the operation's end), paid on ``paid_on``."""
+    claim = Claim(operation_id=operation.id, number=1, period_start=operation.start_date,
+                  period_end=operation.end_date, state="paid", total_eligible=D("10.00"), fse_asked=D("6.00"),
+                  paid_on=paid_on, amount_paid=D("6.00"))
+    db.session.add(claim)
+    operation.last_payment_date = paid_on
+    db.session.commit()
+    return claim
+
+
+def _open_alert(operation):
+    alert, _secret = filing.file_alert(filing.Report(
+        kind="fraud", facts="Faits", operation_id=operation.id, operation_text="", persons="", dates=""))
+    db.session.commit()
+    return alert
+
+
+def test_golden_dates():
+    assert retention_end(date(2025, 3, 15)) == date(2030, 12, 31)
+    assert retention_end(date(2025, 12, 31)) == date(2030, 12, 31)
+    assert retention_end(date(2026, 1, 1)) == date(2031, 12, 31)
+
+
+def test_to_be_determined_until_the_final_payment(app, make_operation):
+    operation = make_operation("OP-R")
+    interim = Claim(operation_id=operation.id, number=1, period_start=date(2023, 1, 1), period_end=date(2023, 12, 31),
+                    state="paid", paid_on=date(2024, 3, 1), amount_paid=D("6.00"))
+    db.session.add(interim)
+    operation.last_payment_date = date(2024, 3, 1)
+    db.session.commit()
+    assert retention_of(operation).end is None  # an interim payment is not the final one
+    final = Claim(operation_id=operation.id, number=2, period_start=date(2024, 1, 1), period_end=date(2024, 12, 31),
+                  state="paid", paid_on=date(2025, 4, 2), amount_paid=D("6.00"))
+    db.session.add(final)
+    db.session.commit()
+    retention = retention_of(operation)
+    assert (retention.last_payment, retention.end, retention.extended) == (date(2025, 4, 2), date(2030, 12, 31),
+                                                                           False)
+    assert not retention.ended(date(2030, 12, 31)) and retention.ended(date(2031, 1, 1))
+
+
+def test_closed_operation_with_a_recorded_last_payment(app, make_operation):
+    operation = make_operation("OP-OLD", status="closed", last_payment_date=date(2020, 6, 30))
+    assert retention_of(operation).end == date(2025, 12, 31)
+
+
+def test_operation_page_and_extension_said_neutrally(app, make_operation, make_user, login, client):
+    officer = make_user("finance_officer", email="fo@example.org")
+    operation = make_operation("OP-P", members=[officer])
+    admin = make_user("admin", email="admin@example.org")
+    login(client, officer)
+    page = client.get("/operations/OP-P/").get_data(as_text=True)
+    assert "à déterminer" in page
+    _paid_final_claim(operation, date(2025, 3, 15))
+    _open_alert(operation)
+    assert retention_of(operation).extended
+    page = client.get("/operations/OP-P/").get_data(as_text=True)
+    shown = page.split("data-testid=\"retention\">")[1].split("</td>")[0]
+    assert "jusqu'au 31/12/2030" in shown and "prolongée" not in page, shown
+    login(client, admin)
+    page = client.get("/operations/OP-P/").get_data(as_text=True)
+    assert "jusqu'au 31/12/2030 — prolongée" in page
+    for word in ("signalement", "alerte", "suspicion", "fraude"):
+        assert word not in page.lower().split("<main")[-1]
+
+
+def test_no_document_or_declared_line_deleted_before_the_end(app, make_operation):
+    operation = make_operation("OP-D")
+    expense = make_expense(operation, "10.00")
+    document = attach_document(expense)
+    db.session.delete(document)
+    with pytest.raises(DomainError, match="fin de conservation sera fixée après le paiement final"):
+        db.session.flush()
+    db.session.rollback()
+    _paid_final_claim(operation, date(2025, 3, 15))
+    db.session.delete(db.session.get(SupportingDocument, document.id))
+    with pytest.raises(DomainError, match="au moins jusqu'au 31/12/2030"):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(SupportingDocument, document.id) is not None
+
+
+@pytest.fixture
+def ended(app, make_operation):
+    """OP-END: paid in 2019, kept until 31/12/2024 (ended), two documents; OP-LIVE paid in
+    2025 (kept until 2030), one document; OP-HELD ended but an alert is open."""
+    operations = {}
+    for code, paid_on in (("OP-END", date(2019, 5, 10)), ("OP-LIVE", date(2025, 5, 10)),
+                          ("OP-HELD", date(2019, 5, 10))):
+        operation = make_operation(code, start_date=date(2017, 1, 1), end_date=date(2018, 12, 31))
+        expense = make_expense(operation, "10.00", incurred_on=date(2018, 3, 1), paid_on=date(2018, 3, 2))
+        attach_document(expense, name=f"{code}-facture.pdf", content=f"%PDF-1.4 {code}\n".encode())
+        if code == "OP-END":
+            attach_document(expense, kind="payment", name="=virement.pdf", content=b"%PDF-1.4 virement\n")
+        _paid_final_claim(operation, paid_on)
+        operations[code] = operation
+    _open_alert(operations["OP-HELD"])
+    return operations
+
+
+def test_admin_page_lists_ended_operations_only(ended, make_user, login, client):
+    login(client, make_user("admin", email="admin@example.org"))
+    page = client.get("/conservation").get_data(as_text=True)
+    assert "OP-END" in page and "31/12/2024" in page
+    assert "OP-LIVE" not in page and "OP-HELD" not in page
+
+
+def test_purge_asks_then_removes_documents_keeps_trail_writes_manifest(ended, runner, tmp_path):
+    manifest = tmp_path / "purge.csv"
+    documents = db.session.scalars(select(SupportingDocument).order_by(SupportingDocument.id)).all()
+    paths = {document.original_name: stored_path(document.stored_name) for document in documents}
+    before = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest)],
+                           input="n\n")
+    assert before.exit_code == 1 and "OP-END" in before.output and "rien n'a été supprimé" in before.output
+    assert not manifest.exists() and all(path.exists() for path in paths.values())
+
+    result = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest)],
+                           input="o\n")
+    assert result.exit_code == 0, result.output
+    assert "2 pièce(s) supprimée(s)" in result.output
+    assert not paths["OP-END-facture.pdf"].exists() and not paths["=virement.pdf"].exists()
+    assert paths["OP-LIVE-facture.pdf"].exists() and paths["OP-HELD-facture.pdf"].exists()
+    remaining = {document.original_name for document in db.session.scalars(select(SupportingDocument))}
+    assert remaining == {"OP-LIVE-facture.pdf", "OP-HELD-facture.pdf"}
+    with open(manifest, encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.DictReader(stream, delimiter=";"))
+    assert sorted(row["Nom d'origine"] for row in rows) == ["'=virement.pdf", "OP-END-facture.pdf"]
+    assert all(row["Opération"] == "OP-END" and row["Fin de conservation"] == "31/12/2024" for row in rows)
+    trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "supporting_documents")).all()
+    assert len([entry for entry in trail if entry.action == "create"]) == 4  # the history is kept
+    assert sorted(entry.before["original_name"] for entry in trail if entry.action == "delete") == [
+        "=virement.pdf", "OP-END-facture.pdf"]
+    purge = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_purge")).one()
+    assert purge.after["documents"] == 2 and purge.after["manifest"] == "purge.csv"
+    assert ended["OP-END"].documents_purged_at is not None
+
+    again = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--yes"])
+    assert again.exit_code == 0 and "Aucune opération" in again.output
+
+
+def test_purge_never_touches_an_operation_whose_retention_has_not_ended(ended, runner, tmp_path):
+    future = (date.today() + timedelta(days=365 * 20)).isoformat()
+    result = runner.invoke(args=["retention", "purge", "--before", future, "--yes", "--manifest",
+                                 str(tmp_path / "m.csv")])
+    assert result.exit_code == 0, result.output
+    assert "OP-LIVE" not in result.output and "OP-HELD" not in result.output
+    remaining = {document.original_name for document in db.session.scalars(select(SupportingDocument))}
+    assert remaining == {"OP-LIVE-facture.pdf", "OP-HELD-facture.pdf"}
+
+
+def test_held_operation_ends_when_the_alert_is_closed(ended, make_user):
+    referent = make_user("antifraud_referent", email="referent@example.org")
+    alert = db.session.scalars(select(handling.Alert)).one()
+    assert not retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
+    handling.change_state(alert, "acknowledged", referent, "reçu", "Nous avons bien reçu votre signalement.")
+    assert not retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
+    handling.change_state(alert, "closed_unfounded", referent, "sans suite", "Classé sans suite.")
+    db.session.commit()
+    assert retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
