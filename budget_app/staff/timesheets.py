@@ -171,7 +171,9 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
             running[cap_key] = total
             amount, text = computations.hourly_amount(row.hours_on_operation, cost.hourly_rate)
         else:
-            amount, text = computations.fixed_share_amount(row.monthly_cost, assignment.fixed_percent)
+            days = computations.days_in_operation(row.month, operation.start_date, operation.end_date)
+            amount, text = computations.fixed_share_amount(
+                row.monthly_cost, assignment.fixed_percent, days, computations.days_in_month(row.month))
         changes.append(Change(row, "new" if sheet is None else "updated", text, sheet or assignment))
     return changes
 

@@ -106,7 +106,7 @@ def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
     assert line[2] == "'=cmd|' /C calc'!A0"
     assert line[8] == "1234,56" and line[5] == "10/01/2023"
     unpaid = next(row for row in rows if row[2] == "Non payée")
-    assert unpaid[8] == "" and unpaid[9] == "Non acquittée à la date de la demande"
+    assert unpaid[8] == "" and unpaid[9] == "Non acquittée à la date du bilan"
 
 
 def test_controlled_claim_has_a_control_sheet(january_lines):
@@ -124,4 +124,4 @@ def test_controlled_claim_has_a_control_sheet(january_lines):
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
     summary = _summary(workbook)
     assert summary["FSE+ dû"] == pytest.approx(float(claim.fse_due))
-    assert summary["État"] == "Contrôlée"
+    assert summary["État"] == "Contrôlé"

@@ -58,7 +58,7 @@ def test_full_path_through_the_pages(client, login, claims_world):
     db.session.expire_all()
     claim = db.session.scalar(db.select(Claim))
     assert claim.state == "paid" and claim.amount_paid == D("4747.20")
-    assert "Payée" in client.get(f"{BASE}/1").get_data(as_text=True)
+    assert "Payé" in client.get(f"{BASE}/1").get_data(as_text=True)
     assert client.get(f"{BASE}/1/imprimer").status_code == 200
     assert "HL-RSA-2023" in client.get("/demandes").get_data(as_text=True)
 
@@ -83,4 +83,4 @@ def test_english_pages(client, login, claims_world):
     db.session.commit()
     login(client, user)
     page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
-    assert "Payment claims" in page
+    assert "Balance reports" in page
