@@ -76,6 +76,10 @@ def days_in_month(month: date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
+def month_last_day(month: date) -> date:
+    return month.replace(day=days_in_month(month))
+
+
 def days_in_operation(month: date, start: date, end: date) -> int | None:
     """Calendar days of ``month`` between the operation's ``start`` and ``end`` (primer §9),
     or None when the whole month is inside."""
