@@ -71,12 +71,12 @@ def bilans_of(operation: Operation) -> list[Claim]:
 
 def check_new_bilan(operation: Operation, start: date, end: date, final: bool) -> None:
     """Refuse a bilan the rules do not allow, saying which rule (primer §8-9)."""
-    check_period(operation, start, end)
     existing = bilans_of(operation)
     closing = next((claim for claim in existing if claim.kind == "final"), None)
     if closing is not None:
         raise DomainError(N_("Le bilan final (n° %(number)s) est déjà créé : aucun bilan ne vient après lui."),
                           number=closing.number)
+    check_period(operation, start, end)
     expected = existing[-1].period_end + DAY if existing else operation.start_date
     if start != expected:
         raise DomainError(

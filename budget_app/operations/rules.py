@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..kernel.errors import DomainError, Problem
-from ..kernel.formatting import format_money
+from ..kernel.formatting import format_money, format_number
 from ..kernel.i18n import N_
 from ..kernel.siret import siret_is_valid
 from .flat_rates import COVERED_CATEGORIES, check_flat_rate_choice
@@ -275,7 +275,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
             problem("operation.fse_amount", N_("le FSE+ conventionné (%(amount)s) n'est pas le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s), écart %(gap)s ; si la convention fixe ce montant, indiquez fse_amount_fixed = true : le taux appliqué sera alors FSE+ / coût total (%(effective)s %%)"),
                 amount=format_money(op.fse_amount), rate=format(op.fse_rate.normalize(), "f"), total=format_money(figures.total_cost),
                 max=format_money(figures.fse_max), gap=format_money(figures.fse_amount - figures.fse_max),
-                effective=format(figures.effective_rate, "f"))
+                effective=format_number(figures.effective_rate, places=4))
         )
     return errors
 
