@@ -69,6 +69,14 @@ def bilans_of(operation: Operation) -> list[Claim]:
     return db.session.scalars(select(Claim).where(Claim.operation_id == operation.id).order_by(Claim.number)).all()
 
 
+def next_start(operation: Operation) -> date | None:
+    """Where the next bilan starts (None once the final bilan exists)."""
+    existing = bilans_of(operation)
+    if any(claim.kind == "final" for claim in existing):
+        return None
+    return existing[-1].period_end + DAY if existing else operation.start_date
+
+
 def check_new_bilan(operation: Operation, start: date, end: date, final: bool) -> None:
     """Refuse a bilan the rules do not allow, saying which rule (primer §8-9)."""
     existing = bilans_of(operation)

@@ -180,9 +180,22 @@ def _attach(model, ids, claim_id, versioned=False):
             )
 
 
+def _later_in(claim: Claim, states) -> int | None:
+    """The number of a later bilan of the operation in one of ``states``, if any."""
+    return db.session.scalar(
+        select(func.min(Claim.number)).where(Claim.operation_id == claim.operation_id, Claim.number > claim.number,
+                                             Claim.state.in_(states))
+    )
+
+
 @atomic
 def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
-    """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped."""
+    """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped.
+    Not under a later live bilan: its cumulated figures rest on this one (primer §9)."""
+    later = _later_in(claim, ("submitted", "controlled", "paid"))
+    if later is not None:
+        raise DomainError(N_("Le bilan n° %(number)s, déposé après celui-ci, repose sur ses montants : retirez-le d'abord."),
+                          number=later)
     move(claim, "withdraw", "draft", reason)
     unlock_held_timesheets(claim.id)
     db.session.execute(
@@ -204,7 +217,12 @@ def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
 
 @atomic
 def reopen_claim(claim: Claim, reason: str, user=None) -> None:
-    """An admin reopens a controlled claim (with a reason): back to submitted, decisions kept."""
+    """An admin reopens a controlled bilan (with a reason): back to submitted, decisions kept.
+    Not under a later checked bilan: its FSE+ due rests on this one's (primer §9)."""
+    later = _later_in(claim, ("controlled", "paid"))
+    if later is not None:
+        raise DomainError(N_("Le bilan n° %(number)s, contrôlé après celui-ci, repose sur ses montants retenus : rouvrez-le d'abord."),
+                          number=later)
     move(claim, "reopen", "submitted", reason)
     claim.figures = {key: value for key, value in claim.figures.items() if key != "retained"}
     claim.total_retained = claim.fse_due = claim.advance_recovered = None

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from budget_app.claims import bilans, lifecycle
+from budget_app.claims import bilans, control, lifecycle
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
 from tests.staff.factories import make_staff_line
@@ -122,3 +122,25 @@ def test_a_final_bilan_with_nothing_left_is_still_the_balance(claims_world):
     final = lifecycle.create_draft(operation, date(2023, 2, 1), date(2024, 12, 31), final=True)
     lifecycle.submit_claim(final, today=date(2023, 2, 1))
     assert (final.total_eligible, final.fse_asked) == (D("0.00"), D("0.00"))
+
+
+def test_an_earlier_bilan_is_not_withdrawn_or_reopened_under_a_later_one(claims_world):
+    """The final bilan's figures rest on the interim one (primer §9): withdrawing the interim
+    bilan while the final one is submitted, or reopening it once the final one is checked,
+    is refused; the later one first."""
+    operation, controller, admin = claims_world["operation"], claims_world["controller"], claims_world["admin"]
+    make_staff_line(operation, "100.00", month=date(2023, 1, 1))
+    make_staff_line(operation, "100.00", month=date(2023, 2, 1), name="Durand")
+    interim = lifecycle.create_draft(operation, date(2023, 1, 1), date(2023, 1, 31))
+    lifecycle.submit_claim(interim, today=date(2023, 3, 1))
+    final = lifecycle.create_draft(operation, date(2023, 2, 1), date(2024, 12, 31), final=True)
+    lifecycle.submit_claim(final, today=date(2023, 3, 1))
+    with pytest.raises(DomainError, match="retirez-le d'abord"):
+        lifecycle.withdraw_claim(interim, "erreur")
+    control.finish_control(interim, controller)
+    control.finish_control(final, controller)
+    with pytest.raises(DomainError, match="rouvrez-le d'abord"):
+        lifecycle.reopen_claim(interim, "pièce retrouvée", admin)
+    lifecycle.reopen_claim(final, "pièce retrouvée", admin)
+    lifecycle.reopen_claim(interim, "pièce retrouvée", admin)
+    assert (interim.state, final.state) == ("submitted", "submitted")

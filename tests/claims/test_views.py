@@ -84,3 +84,20 @@ def test_english_pages(client, login, claims_world):
     login(client, user)
     page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
     assert "Balance reports" in page
+
+
+def test_bilan_pages_say_the_rule_the_kind_and_the_deadline(client, login, claims_world):
+    """The seed operation (24 months): the page quotes the rule and the next start; a second
+    interim bilan is refused with the rule; the final one is created with its box ticked."""
+    _month(claims_world)
+    login(client, claims_world["officer"])
+    page = client.get(f"{BASE}/").get_data(as_text=True)
+    assert "au plus un bilan intermédiaire" in page and 'data-testid="next-start"' in page
+    client.post(f"{BASE}/nouvelle", data={"start": "2023-01-01", "end": "2023-01-31"})
+    client.post(f"{BASE}/nouvelle", data={"start": "2023-02-01", "end": "2023-02-28"})
+    assert "Bilan intermédiaire refusé" in client.get(f"{BASE}/").get_data(as_text=True)
+    response = client.post(f"{BASE}/nouvelle", data={"start": "2023-02-01", "end": "2024-12-31", "final": "y"})
+    assert response.headers["Location"].endswith(f"{BASE}/2")
+    page = client.get(f"{BASE}/2").get_data(as_text=True)
+    assert "Bilan final n° 2" in page and "30/06/2025" in page
+    assert [claim.kind for claim in db.session.scalars(db.select(Claim).order_by(Claim.number))] == ["interim", "final"]

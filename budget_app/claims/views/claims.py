@@ -92,7 +92,7 @@ def index():
         computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
         position=payments.operation_position(operation), rule=bilans.bilan_rule(operation).text,
         warnings=bilans.warnings(operation, today_in_paris()), final_deadline=bilans.final_deadline(operation),
-        payment_deadline=payment_deadline(operation),
+        payment_deadline=payment_deadline(operation), next_start=bilans.next_start(operation),
         advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
                                     .order_by(Advance.paid_on)).all(),
         advance_form=AdvanceForm(),
