@@ -35,17 +35,24 @@ def _read(content: bytes, columns, required):
     return table
 
 
-@atomic
-def import_staff(operation, content: bytes, filename: str = "", apply: bool = True, progress=None) -> ImportReport:
-    """All or nothing: a DomainError lists every problem, nothing is written."""
-    table = _read(content, STAFF_COLUMNS, STAFF_REQUIRED)
+def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None) -> list[Change]:
+    """Read, parse and check every row of a file; raise DomainError listing every problem."""
+    table = _read(content, columns, required)
     problems: list[Problem] = []
-    rows = [parsed for row in table.rows if (parsed := parse_staff_row(row, problems)) is not None]
-    changes = check_staff_rows(operation, rows, problems, progress(len(rows)) if progress else None)
+    rows = [parsed for row in table.rows if (parsed := parse(row, problems)) is not None]
+    changes = check(operation, rows, problems, progress(len(rows)) if progress else None)
     if not table.rows and not problems:
         problems.append(Problem(DomainError(N_("Le fichier ne contient aucune ligne."))))
     if problems:
         raise DomainError(problems=sorted(problems, key=lambda problem: problem.line or 0))
+    return changes
+
+
+@atomic
+def import_staff(operation, content: bytes, filename: str = "", apply: bool = True, progress=None) -> ImportReport:
+    """All or nothing: a DomainError lists every problem, nothing is written."""
+    changes = _checked_changes(operation, content, STAFF_COLUMNS, STAFF_REQUIRED, parse_staff_row, check_staff_rows,
+                               progress)
     report = ImportReport("staff", changes)
     if apply:
         apply_staff_changes(operation, changes)
@@ -56,14 +63,8 @@ def import_staff(operation, content: bytes, filename: str = "", apply: bool = Tr
 @atomic
 def import_timesheets(operation, content: bytes, filename: str = "", approved: bool = False, user=None,
                       apply: bool = True, progress=None) -> ImportReport:
-    table = _read(content, TIMESHEET_COLUMNS, TIMESHEET_REQUIRED)
-    problems: list[Problem] = []
-    rows = [parsed for row in table.rows if (parsed := parse_timesheet_row(row, problems)) is not None]
-    changes = check_timesheet_rows(operation, rows, problems, progress(len(rows)) if progress else None)
-    if not table.rows and not problems:
-        problems.append(Problem(DomainError(N_("Le fichier ne contient aucune ligne."))))
-    if problems:
-        raise DomainError(problems=sorted(problems, key=lambda problem: problem.line or 0))
+    changes = _checked_changes(operation, content, TIMESHEET_COLUMNS, TIMESHEET_REQUIRED, parse_timesheet_row,
+                               check_timesheet_rows, progress)
     report = ImportReport("timesheets", changes)
     if apply:
         apply_timesheet_changes(operation, changes, user=user, approved=approved)
