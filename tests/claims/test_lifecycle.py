@@ -160,13 +160,14 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     db.session.commit()
     first = lifecycle.create_draft(operation, *JANUARY)
     db.session.commit()
+    first_id = first.id
     ids = ("one", "two")
     barrier = threading.Barrier(2)
     outcome = {}
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
 
     def submit(name):
-        claim_id = first.id
+        claim_id = first_id
         with app.app_context():
             with Session(engine) as session:
                 db.session.registry.set(session)  # the services use db.session
@@ -192,9 +193,9 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     engine.dispose()
     assert sorted(outcome.values()) == ["conflict", "ok"]
     db.session.expire_all()
-    assert db.session.get(Claim, first.id).state == "submitted"
+    assert db.session.get(Claim, first_id).state == "submitted"
     attached = db.session.scalars(select(Expense.claim_id).distinct()).all()
-    assert attached == [first.id]
+    assert attached == [first_id]
     assert db.session.scalar(select(db.func.count()).select_from(ClaimLine)) == 50
 
 
