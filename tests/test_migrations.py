@@ -62,3 +62,44 @@ def test_check_constraints_of_models_and_database_agree(app):
         different = {key: (declared[key], found[key]) for key in declared
                      if _normalised(declared[key]) != _normalised(found[key])}
         assert different == {}
+
+
+def test_0010_keeps_existing_rows_and_accepts_the_new_values(app):
+    """Upgrading a database holding data (the SQLite checks are rewritten in place, with
+    foreign keys on): rows stay, participants' costs under RESTANTS_40 become pay and
+    allowances, a bilan ending on its operation's end date becomes final; OPCOs are accepted."""
+    from sqlalchemy import text
+
+    downgrade(revision="0009")
+    db.session.remove()
+    statements = [
+        "INSERT INTO organisations (id, name, kind, is_demo) VALUES (1, 'Asso', 'association', false)",
+        "INSERT INTO operations (id, code, title, organisation_id, start_date, end_date, fse_rate, fse_amount,"
+        " advance_rate, hours_divisor, status, is_demo) VALUES (1, 'OP', 'Op', 1, '2023-01-01', '2023-12-31',"
+        " :rate, :amount, 0, 1720, 'running', false)",
+        "INSERT INTO plan_versions (id, operation_id, number, created_at) VALUES (1, 1, 1, '2023-01-01 00:00:00')",
+        "INSERT INTO plan_flat_rates (id, version_id, code, rate) VALUES (1, 1, 'RESTANTS_40', :flat)",
+        "INSERT INTO expenses (id, operation_id, category, incurred_on, supplier_name, supplier_key, document_number,"
+        " document_key, label, amount_excl_vat, vat, vat_recoverable, allocation_percent, eligible_amount,"
+        " is_complete, created_at, version) VALUES (1, 1, 'PARTICIPANTS', '2023-02-01', 'ASP', 'asp', 'R1', 'R1',"
+        " 'Rémunération', :cost, 0, false, :key, :cost, true, '2023-02-01 00:00:00', 1)",
+        "INSERT INTO claims (id, operation_id, number, period_start, period_end, state, created_at)"
+        " VALUES (1, 1, 1, '2023-01-01', '2023-12-31', 'draft', '2024-01-05 00:00:00')",
+    ]
+    sqlite = db.engine.dialect.name == "sqlite"
+    values = {"rate": 600000 if sqlite else 60, "amount": 60000 if sqlite else 600, "flat": 400000 if sqlite else 40,
+              "cost": 100000 if sqlite else 1000, "key": 1000000 if sqlite else 100}
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), values)
+    upgrade()
+    db.session.remove()
+    with db.engine.begin() as connection:
+        assert connection.execute(text("SELECT subcategory FROM expenses")).scalar_one() == "REMUNERATION"
+        assert connection.execute(text("SELECT kind FROM claims")).scalar_one() == "final"
+        assert connection.execute(text("SELECT advance_recovery FROM operations")).scalar_one() == "interim"
+        connection.execute(text("INSERT INTO organisations (id, name, kind, is_demo) VALUES (2, 'OPCO', 'opco', false)"))
+    with db.engine.connect() as connection:
+        if sqlite:
+            assert connection.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []

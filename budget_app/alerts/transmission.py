@@ -12,6 +12,8 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
+from ..operations.fse_rates import rate_of
+from ..operations.plans import current_figures
 from . import crypto
 from .filing import alert_content, transmission_details
 from .models import KIND_LABELS, RECIPIENT_LABELS, STATE_LABELS, Alert
@@ -23,8 +25,12 @@ COMMISSION_REPORTING_THRESHOLD = Decimal("10000.00")
 
 
 def fse_rate(operation) -> Decimal | None:
+    """The operation's FSE+ rate in percent: FSE+ / total when the agreement fixes the
+    amount (primer §9, ``operations.fse_rates``)."""
     rate = getattr(operation, "fse_rate", None) if operation is not None else None
-    return rate if isinstance(rate, Decimal) else None
+    if not isinstance(rate, Decimal):
+        return None
+    return rate_of(operation, current_figures(operation).total_cost).percent
 
 
 def computed_amounts(alert: Alert) -> tuple[Decimal | None, Decimal | None]:

@@ -1,4 +1,6 @@
-"""Command line of the claims domain: `flask --app budget_app claims ...` (the monthly cron)."""
+"""Command line of the claims domain: `flask --app budget_app claims ...`: the monthly
+statement of expenditure (état récapitulatif, the cron), and the bilans' commands
+(``bilans_cli``)."""
 from pathlib import Path
 
 import click
@@ -14,15 +16,15 @@ from ..kernel.money import parse_amount, parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
-from . import exports, pdf
+from . import bilans_cli, exports, pdf
+from .advances import record_advance
 from .lifecycle import claim_for_number
 from .pack import write_pack
 from .daci import missing_declarations
-from .payments import record_advance
 from .periods import check_period, month_period
 from .report import ClaimReport, build_report, find_claim
 
-claims_cli = AppGroup("claims", help="Demandes de paiement : calcul, export, avances.")
+claims_cli = AppGroup("claims", help="États récapitulatifs des dépenses : calcul, export ; avances.")
 daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
 
 
@@ -84,7 +86,7 @@ def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") ->
 @click.option("--dialect", type=click.Choice(sorted(exports.CSV_DIALECTS)), default="fr", show_default=True,
               help="CSV : fr (« ; », virgule décimale) ou excel-en (« , », point décimal).")
 def export_command(code, month, start, end, output, fmt, dialect):
-    """Exporte la demande de la période (calculée en brouillon s'il n'y en a pas)."""
+    """Exporte l'état récapitulatif de la période (le bilan de cette période s'il existe)."""
     operation = _operation(code)
     start, end = _period(month, start, end)
     report = _export(operation, start, end, output, fmt, dialect)
@@ -154,7 +156,7 @@ def pack_command(code, number, output):
 @click.option("--note", default=None)
 @command_transaction
 def advance_command(code, paid_on, amount, note):
-    """Enregistre une avance FSE+ versée à l'opération."""
+    """Enregistre une avance FSE+ versée à l'opération (comme « advances record »)."""
     operation = _operation(code)
     advance = record_advance(operation, parse_day(paid_on), parse_amount(amount), note)
     click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
@@ -169,4 +171,4 @@ def missing_command():
     click.echo(f"{len(missing)} déclaration(s) manquante(s)")
 
 
-COMMANDS = [claims_cli, daci_cli]
+COMMANDS = [claims_cli, daci_cli, *bilans_cli.COMMANDS]

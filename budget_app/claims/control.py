@@ -1,8 +1,8 @@
 """The service-done check (contrôle de service fait, CSF, primer §8): a controller holding
 a valid conflict-of-interest declaration keeps, reduces or excludes each line of a
-submitted claim with a reason; finishing the check recomputes the flat rates on the
-retained amounts (retained amounts replace declared ones, primer §5), the FSE+ due and
-the advance recovered on this payment."""
+submitted bilan with a reason; finishing the check recomputes the flat rates on the
+retained amounts (retained amounts replace declared ones, primer §5), the FSE+ due (the
+final balance for the final bilan, primer §9) and the advance recovered on this payment."""
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
+from .advances import advance_outstanding
 from .computation import (
     ClaimFigures,
     advance_recovery,
@@ -21,16 +22,16 @@ from .computation import (
     fse_due,
 )
 from .daci import controller_may_check
+from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
-from .payments import advance_outstanding
 
 ZERO = Decimal("0.00")
 
 
-def _check_controller(claim: Claim, user) -> None:
+def check_controller(claim: Claim, user) -> None:
     if claim.state != "submitted":
-        raise DomainError(N_("Le contrôle de service fait porte sur une demande déposée."))
+        raise DomainError(N_("Le contrôle de service fait porte sur un bilan déposé."))
     refusal = controller_may_check(user, claim.operation)
     if refusal is not None:
         raise refusal
@@ -40,9 +41,9 @@ def _check_controller(claim: Claim, user) -> None:
 def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount: Decimal | None = None,
                 reason: str | None = None, comment: str | None = None) -> None:
     """Keep, reduce (new amount) or exclude one line, with a reason from the list (primer §8)."""
-    _check_controller(claim, user)
+    check_controller(claim, user)
     if line.claim_id != claim.id:
-        raise DomainError(N_("Cette ligne n'appartient pas à la demande."))
+        raise DomainError(N_("Cette ligne n'appartient pas au bilan."))
     comment = (comment or "").strip() or None
     if decision not in ("kept", "reduced", "excluded"):
         raise DomainError(N_("Décision inconnue."))
@@ -51,8 +52,8 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
             raise DomainError(N_("Choisissez un motif dans la liste pour réduire ou écarter une ligne."))
         if reason == "other" and not comment:
             raise DomainError(N_("Précisez le motif « Autre motif » dans le commentaire."))
-    if line.declared_amount < 0 and decision != "kept":
-        raise DomainError(N_("Un avoir (montant négatif) ne peut qu'être retenu."))
+    if line.declared_amount < 0 and decision == "reduced":
+        raise DomainError(N_("Un avoir (montant négatif) est retenu, ou écarté quand la dépense qu'il réduit ne l'a pas été."))
     if decision == "kept":
         retained, reason = line.declared_amount, (reason if reason in CSF_REASONS else None)
     elif decision == "excluded":
@@ -95,14 +96,24 @@ def _retained_now(claim: Claim) -> ClaimFigures:
     for category, amount in rows:
         sums[category] = amount or ZERO
     declared = figures_from_json(claim.figures["declared"])
-    # Same rates and caps as at submission: the controller checks what was asked.
+    # Same rates, agreed amount and plan total as at submission: the controller checks
+    # what was declared. The cumulated figures are today's: the earlier bilans' retained
+    # amounts and FSE+ due once they are controlled (primer §9).
+    plan_total = declared.plan_total
+    if plan_total is None:
+        plan_total = plan_context(claim.operation)["plan_total"]
+    before = cumulated_before(claim.operation, claim)
     return claim_figures(
         sums,
         dict(declared.flat_rate_percents),
-        declared.fse_rate,
+        declared.rate,
         declared.agreed_fse,
-        already_asked=declared.fse_already_asked,
+        already_asked=before["already_asked"],
+        plan_total=plan_total,
+        previous_total=before["previous_total"],
         plan_categories=tuple(declared.categories),
+        previous_by_category=before["previous_by_category"],
+        final=claim.kind == "final",
     )
 
 
@@ -110,7 +121,16 @@ def _retained_now(claim: Claim) -> ClaimFigures:
 def finish_control(claim: Claim, user=None) -> ClaimFigures:
     """Close the check: undecided lines are kept; flat rates recomputed on the retained
     bases; FSE+ due; the advance recovered on this payment (README, primer §5.5)."""
-    _check_controller(claim, user)
+    check_controller(claim, user)
+    if claim.kind == "final":
+        # The final balance rests on every retained cost (primer §9).
+        unchecked = db.session.scalar(
+            select(Claim.number).where(Claim.operation_id == claim.operation_id, Claim.number < claim.number,
+                                       Claim.state.not_in(CHECKED_STATES)).order_by(Claim.number)
+        )
+        if unchecked is not None:
+            raise DomainError(N_("Le solde se calcule sur toutes les dépenses retenues : terminez d'abord le contrôle du bilan n° %(number)s."),
+                              number=unchecked)
     now = datetime.now(timezone.utc)
     for line in claim.lines.filter(ClaimLine.decision.is_(None)):
         line.decision, line.retained_amount, line.decided_at = "kept", line.declared_amount, now
@@ -118,7 +138,9 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
     db.session.flush()
     retained = _retained_now(claim)
     due = fse_due(retained, claim.fse_asked)
-    recovered, _payment = advance_recovery(due, advance_outstanding(claim.operation, claim.id))
+    recovered, _payment = advance_recovery(due, advance_outstanding(claim.operation, claim.id),
+                                           final=claim.kind == "final",
+                                           at_final_balance=claim.operation.advance_recovery == "final")
     move(claim, "control", "controlled")
     claim.figures = {**claim.figures, "retained": figures_to_json(retained)}
     claim.total_retained = retained.total

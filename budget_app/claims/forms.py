@@ -30,6 +30,7 @@ class PeriodForm(FlaskForm):
 class CreateForm(FlaskForm):
     start = DateField(_l("Du"), validators=[DataRequired()])
     end = DateField(_l("Au"), validators=[DataRequired()])
+    final = BooleanField(_l("Bilan final (il se termine à la fin de l'opération)"))
 
 
 class ReasonForm(FlaskForm):

@@ -1,7 +1,8 @@
-"""A claim's life: draft → submitted (its lines attached and frozen, with a snapshot) →
-controlled (the service-done check, ``control``) → paid (``payments``); a submitted claim
+"""A bilan's life: draft → submitted (its lines attached and frozen, with a snapshot) →
+controlled (the service-done check, ``control``) → paid (``payments``); a submitted bilan
 can be withdrawn to draft with a reason, a controlled one reopened by an admin. Nothing
-else moves a claim (``CLAIMS``), and every move is guarded in the database.
+else moves a bilan (``CLAIMS``), and every move is guarded in the database. Which bilans
+may exist (kind, count, periods) is ``bilans``.
 
 The rule "a line a submitted claim holds is frozen" lives here: the expenses and staff
 domains ask it through their ``line_frozen`` hooks.
@@ -21,12 +22,14 @@ from ..kernel.i18n import N_, translate_label
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.models import Operation
+from ..operations.plans import payment_deadline
 from ..staff import hooks as staff_hooks
 from ..staff.lifecycle import lock_held_timesheets, unlock_held_timesheets
 from ..staff.models import StaffCostLine
+from .bilans import check_new_bilan, check_submission_order
 from .computation import figures_to_json
+from .credit_notes import snapshot_reference
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
-from .periods import check_period
 from .selection import (
     Computation,
     chunks,
@@ -44,8 +47,8 @@ CLAIMS = StateMachine(
         Transition("reopen", ("controlled",), "submitted", N_("Rouvrir"), reason_required=True),
         Transition("pay", ("controlled",), "paid", N_("Enregistrer le paiement")),
     ],
-    refusal=N_("Une demande à l'état « %(state)s » ne peut pas passer à l'état « %(target)s »."),
-    conflict=N_("La demande a été modifiée entre-temps par quelqu'un d'autre ; rechargez la page."),
+    refusal=N_("Un bilan à l'état « %(state)s » ne peut pas passer à l'état « %(target)s »."),
+    conflict=N_("Le bilan a été modifié entre-temps par quelqu'un d'autre ; rechargez la page."),
 )
 
 
@@ -72,12 +75,13 @@ def move(claim: Claim, action: str, to_state: str, reason: str | None = None) ->
 
 
 @atomic
-def create_draft(operation: Operation, start: date, end: date, user=None) -> Claim:
-    check_period(operation, start, end)
+def create_draft(operation: Operation, start: date, end: date, user=None, final: bool = False) -> Claim:
+    """A new bilan, interim or ``final``, as the rules allow (``bilans.check_new_bilan``)."""
+    check_new_bilan(operation, start, end, final)
     number = (db.session.scalar(select(func.max(Claim.number)).where(Claim.operation_id == operation.id)) or 0) + 1
     claim = Claim(
         operation=operation, number=number, period_start=start, period_end=end, state="draft",
-        created_by_id=getattr(user, "id", None),
+        kind="final" if final else "interim", created_by_id=getattr(user, "id", None),
     )
     db.session.add(claim)
     db.session.flush()
@@ -85,8 +89,15 @@ def create_draft(operation: Operation, start: date, end: date, user=None) -> Cla
 
 
 def delete_draft(claim: Claim) -> None:
+    """A draft never submitted, and the latest bilan (the periods stay without a gap)."""
     if claim.state != "draft" or claim.state_changes:
         raise DomainError(N_("Seul un brouillon jamais déposé peut être supprimé."))
+    later = db.session.scalar(
+        select(func.max(Claim.number)).where(Claim.operation_id == claim.operation_id, Claim.number > claim.number)
+    )
+    if later is not None:
+        raise DomainError(N_("Seul le dernier bilan peut être supprimé : le bilan n° %(number)s le suit."),
+                          number=later)
     db.session.delete(claim)
     db.session.flush()
 
@@ -96,10 +107,11 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     """Freeze a draft: attach its lines (race-safe), snapshot them and the totals."""
     today = today or today_in_paris()
     operation = claim.operation
-    computation = compute_period(operation, claim.period_start, claim.period_end, as_of=today, claim_id=claim.id,
+    check_submission_order(claim)
+    computation = compute_period(operation, claim.period_start, claim.period_end, as_of=today, claim=claim,
                                  list_left_out=False)
-    if computation.expense_count + computation.staff_count == 0:
-        raise DomainError(N_("Aucune dépense à demander sur cette période."))
+    if computation.expense_count + computation.staff_count == 0 and claim.kind != "final":
+        raise DomainError(N_("Aucune dépense à déclarer sur cette période."))
     move(claim, "submit", "submitted")
     position = 0
     snapshot = []
@@ -113,7 +125,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
         snapshot.append({
             "claim_id": claim.id, "position": position, "kind": "expense", "expense_id": expense.id,
             "staff_cost_line_id": None, "category": expense.category, "description": expense.label[:500],
-            "reference": f"{expense.supplier_name} n° {expense.document_number}"[:255],
+            "reference": snapshot_reference(expense)[:255],
             "incurred_on": expense.incurred_on, "paid_on": expense.paid_on,
             "declared_amount": expense.eligible_amount,
         })
@@ -139,7 +151,8 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     if snapshot:
         db.session.execute(insert(ClaimLine), snapshot)
     figures = computation.figures
-    claim.figures = {"declared": figures_to_json(figures), "as_of": today.isoformat()}
+    claim.figures = {"declared": figures_to_json(figures), "as_of": today.isoformat(),
+                     "payment_deadline": payment_deadline(operation).isoformat()}
     claim.total_eligible = figures.total
     claim.fse_asked = figures.fse_asked
     claim.submitted_at = datetime.now(timezone.utc)
@@ -162,14 +175,27 @@ def _attach(model, ids, claim_id, versioned=False):
         ).rowcount
         if taken != len(chunk):
             raise Conflict(
-                N_("Des dépenses de la période viennent d'être rattachées à une autre demande : "
-                   "rien n'a été déposé, recalculez la demande.")
+                N_("Des dépenses de la période viennent d'être rattachées à un autre bilan : "
+                   "rien n'a été déposé, recalculez le bilan.")
             )
+
+
+def _later_in(claim: Claim, states) -> int | None:
+    """The number of a later bilan of the operation in one of ``states``, if any."""
+    return db.session.scalar(
+        select(func.min(Claim.number)).where(Claim.operation_id == claim.operation_id, Claim.number > claim.number,
+                                             Claim.state.in_(states))
+    )
 
 
 @atomic
 def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
-    """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped."""
+    """Back to draft (by the finance officer, with a reason): lines detached, snapshot dropped.
+    Not under a later live bilan: its cumulated figures rest on this one (primer §9)."""
+    later = _later_in(claim, ("submitted", "controlled", "paid"))
+    if later is not None:
+        raise DomainError(N_("Le bilan n° %(number)s, déposé après celui-ci, repose sur ses montants : retirez-le d'abord."),
+                          number=later)
     move(claim, "withdraw", "draft", reason)
     unlock_held_timesheets(claim.id)
     db.session.execute(
@@ -191,7 +217,12 @@ def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
 
 @atomic
 def reopen_claim(claim: Claim, reason: str, user=None) -> None:
-    """An admin reopens a controlled claim (with a reason): back to submitted, decisions kept."""
+    """An admin reopens a controlled bilan (with a reason): back to submitted, decisions kept.
+    Not under a later checked bilan: its FSE+ due rests on this one's (primer §9)."""
+    later = _later_in(claim, ("controlled", "paid"))
+    if later is not None:
+        raise DomainError(N_("Le bilan n° %(number)s, contrôlé après celui-ci, repose sur ses montants retenus : rouvrez-le d'abord."),
+                          number=later)
     move(claim, "reopen", "submitted", reason)
     claim.figures = {key: value for key, value in claim.figures.items() if key != "retained"}
     claim.total_retained = claim.fse_due = claim.advance_recovered = None
@@ -215,7 +246,7 @@ def expense_frozen(expense) -> DomainError | None:
     if claim is None:
         return None
     return DomainError(
-        N_("Cette dépense fait partie de la demande de paiement n° %(number)s (%(state)s) : elle ne peut plus être modifiée."),
+        N_("Cette dépense fait partie du bilan n° %(number)s (%(state)s) : elle ne peut plus être modifiée."),
         number=claim.number,
         state=translate_label(CLAIM_STATES, claim.state),
     )
@@ -227,7 +258,7 @@ def staff_line_frozen(line, what) -> DomainError | None:
     if claim is None:
         return None
     return DomainError(
-        N_("%(what)s fait partie de la demande de paiement n° %(number)s : elle ne peut plus être modifiée."),
+        N_("%(what)s fait partie du bilan n° %(number)s : elle ne peut plus être modifiée."),
         what=what,
         number=claim.number,
     )

@@ -1,7 +1,8 @@
-"""Payment claims (demandes de paiement), their lines and state history, the FSE+ advance,
-and the conflict-of-interest declarations (DACI) of the people who check them.
+"""Bilans (interim and final balance reports, the payment claims of the national
+programme), their lines and state history, the FSE+ advance, and the conflict-of-interest
+declarations (DACI) of the people who check them. The code calls a bilan a ``Claim``.
 
-A claim covers a period of an operation. While ``draft`` it is recomputed from the cost
+A bilan covers a period of an operation (primer §8-9: ``claims.bilans``). While ``draft`` it is recomputed from the cost
 lines; submitting attaches its lines (``expenses.claim_id`` / ``staff_cost_lines.claim_id``)
 and freezes a snapshot of the figures and of each line (``ClaimLine``), on which the
 service-done check records its decisions.
@@ -30,11 +31,17 @@ from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
+# Primer §8: interim bilans, then the final one, which ends on the operation's end date.
+BILAN_KINDS = {
+    "interim": N_("Bilan intermédiaire"),
+    "final": N_("Bilan final"),
+}
+
 CLAIM_STATES = {
     "draft": N_("Brouillon"),
-    "submitted": N_("Déposée"),
-    "controlled": N_("Contrôlée"),
-    "paid": N_("Payée"),
+    "submitted": N_("Déposé"),
+    "controlled": N_("Contrôlé"),
+    "paid": N_("Payé"),
 }
 
 
@@ -42,6 +49,7 @@ class Claim(Audited, db.Model):
     __tablename__ = "claims"
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'submitted', 'controlled', 'paid')", name="state_known"),
+        CheckConstraint("kind IN ('interim', 'final')", name="kind_known"),
         CheckConstraint("period_start <= period_end", name="period_ordered"),
         UniqueConstraint("operation_id", "number", name="claim_number_unique_per_operation"),
         CheckConstraint("advance_recovered IS NULL OR advance_recovered >= 0", name="advance_recovered_not_negative"),
@@ -51,6 +59,7 @@ class Claim(Audited, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2, ... per operation
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="interim")  # BILAN_KINDS
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")

@@ -1,10 +1,8 @@
-"""FSE+ money actually moving: the advance paid at the start and recovered on later
-payments, the payment received for a controlled claim, and the operation's position
-(asked, remaining, paid, advance not yet recovered) shown on the claim pages."""
+"""FSE+ money actually moving: the payment received for a controlled bilan, and the
+operation's position (FSE+ asked or due, remaining, paid, advance not yet recovered) shown
+on the bilan pages. The advance itself is ``advances``."""
 from datetime import date
 from decimal import Decimal
-
-from sqlalchemy import func, select
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
@@ -13,23 +11,12 @@ from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..operations.hooks import final_payment_date
 from ..operations.models import Operation
-from .figures import live_claims
+from .advances import advance_outstanding, advances_paid
+from .figures import counted, live_claims
 from .lifecycle import move
-from .models import Advance, Claim
+from .models import Claim
 
 ZERO = Decimal("0.00")
-
-
-def advance_outstanding(operation: Operation, excluding_claim_id: int | None = None) -> Decimal:
-    """Advances paid minus what controlled or paid claims already recovered."""
-    paid = db.session.scalar(select(func.sum(Advance.amount)).where(Advance.operation_id == operation.id)) or ZERO
-    query = select(func.sum(Claim.advance_recovered)).where(
-        Claim.operation_id == operation.id, Claim.state.in_(("controlled", "paid"))
-    )
-    if excluding_claim_id is not None:
-        query = query.where(Claim.id != excluding_claim_id)
-    recovered = db.session.scalar(query) or ZERO
-    return paid - recovered
 
 
 @atomic
@@ -57,22 +44,13 @@ def expected_payment(claim: Claim) -> Decimal | None:
     return claim.fse_due - (claim.advance_recovered or ZERO)
 
 
-@atomic
-def record_advance(operation: Operation, paid_on: date, amount: Decimal, note: str | None = None) -> Advance:
-    if amount <= 0:
-        raise DomainError(N_("Le montant de l'avance doit être positif."))
-    advance = Advance(operation=operation, paid_on=paid_on, amount=amount, note=(note or "").strip() or None)
-    db.session.add(advance)
-    db.session.flush()
-    return advance
-
-
 def operation_position(operation: Operation) -> dict:
-    """FSE+ already asked, remaining, advance not yet recovered, paid: for the pages."""
+    """FSE+ already asked (FSE+ due for the controlled bilans, primer §9), remaining,
+    advance not yet recovered, paid: for the pages."""
     live = live_claims(operation)
-    asked = sum((claim.fse_asked or ZERO for claim in live), ZERO)
+    asked = sum((counted(claim).fse for claim in live), ZERO)
     paid = sum((claim.amount_paid or ZERO for claim in live if claim.state == "paid"), ZERO)
-    advances = db.session.scalar(select(func.sum(Advance.amount)).where(Advance.operation_id == operation.id)) or ZERO
+    advances = advances_paid(operation)
     return {
         "agreed": operation.fse_amount,
         "asked": asked,
@@ -86,9 +64,9 @@ def operation_position(operation: Operation) -> dict:
 @final_payment_date.register
 def final_payment(operation: Operation) -> date | None:
     """The payment that starts the retention period (CPR 82): the payment received for the
-    claim whose period reaches the operation's end date (the final balance, primer §8)."""
+    final bilan (primer §8), the one that settles the operation."""
     return db.session.scalar(
         select(func.max(Claim.paid_on)).where(
-            Claim.operation_id == operation.id, Claim.state == "paid", Claim.period_end >= operation.end_date
+            Claim.operation_id == operation.id, Claim.state == "paid", Claim.kind == "final"
         )
     )

@@ -12,10 +12,11 @@ from ..expenses.models import Expense
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, local_time, today_in_paris
 from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
+from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
 from .computation import ClaimFigures
 from .control import retained_figures
-from .models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
+from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import expected_payment
 from .selection import (
     LEFT_OUT_REASONS,
@@ -68,7 +69,7 @@ def build_report(operation: Operation, start: date, end: date, claim: Claim | No
     if claim is not None and claim.state != "draft":
         return ClaimReport(operation, start, end, claim, declared_figures(claim),
                            retained_figures(claim) if claim.state in ("controlled", "paid") else None)
-    computation = compute_period(operation, start, end, claim_id=getattr(claim, "id", None))
+    computation = compute_period(operation, start, end, claim=claim)
     return ClaimReport(operation, start, end, claim, computation.figures, computation=computation)
 
 
@@ -187,6 +188,7 @@ def summary_rows(report: ClaimReport):
     if claim is not None and claim.submitted_at:
         rows.append(("Date de dépôt", local_time(claim.submitted_at).date(), "date"))
     rows.append(("Date d'émission", today_in_paris(), "date"))
+    rows += dates_rows(report)
     rows += [
         (None, None, "text"),
         ("Poste", "Montant", "header"),
@@ -223,6 +225,24 @@ def summary_rows(report: ClaimReport):
         ]
         if claim.state == "paid":
             rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
+    return rows
+
+
+def dates_rows(report: ClaimReport):
+    """Which bilan, and the dates that applied (primer §8-9): the payment deadline and the
+    date by which costs had to be paid; for the final bilan, its own deadline."""
+    claim, operation = report.claim, report.operation
+    rows = []
+    if claim is not None:
+        rows.append(("Bilan", BILAN_KINDS[claim.kind], "text"))
+        if claim.kind == "final":
+            rows.append(("Date limite de dépôt du bilan final", final_balance_deadline(operation.end_date), "date"))
+    rows.append(("Date limite d'acquittement appliquée", payment_deadline(operation), "date"))
+    as_of = report.computation.as_of if report.computation else None
+    if as_of is None and claim is not None and claim.figures and claim.figures.get("as_of"):
+        as_of = date.fromisoformat(claim.figures["as_of"])
+    if as_of is not None:
+        rows.append(("Dépenses acquittées au plus tard le", min(as_of, payment_deadline(operation)), "date"))
     return rows
 
 

@@ -1,43 +1,57 @@
-"""Which cost lines a claim includes, in one place: the computation, the list of lines left
-out (with their reason) and the submission all read the same rules (``expense_rules``,
-``staff_rules``); each rule is written once, with its reason and its positive form.
+"""Which cost lines a statement or a bilan includes, in one place: the computation, the
+list of lines left out (with their reason) and the submission all read the same rules
+(``expense_rules``, ``staff_rules``) over the same scope (``Scope``); each rule is written
+once, with its reason and its positive form.
 
-A line of the period is included when it is in no other claim, not in a category a flat
-rate covers, incurred and paid within the eligibility period (Décret art. 4), complete
-(invoice and proof of payment, Décret art. 7), paid by the claim date (primer §5.1), its
-timesheet approved (staff); lines under suspicion (alerts) and credit notes that would
-make a category negative are then left out in Python.
+A line is included when it is in no other bilan, not replaced by a flat rate, incurred in
+the realisation period (Décret art. 4) and paid between its start and the payment
+deadline (primer §9), complete (invoice and proof of payment, Décret art. 7), paid by the
+bilan's date (primer §5.1), its timesheet approved (staff); lines under suspicion (alerts)
+are then left out in Python. Credit notes are netted in their period, even when a category
+goes negative (primer §9).
+
+Scope (primer §9, "nothing falls between two bilans"):
+- a statement (état récapitulatif) takes the lines of its period;
+- a bilan takes the lines of its period, and the lines of earlier periods that no earlier
+  bilan could take (paid, completed or approved late, credit notes on a checked line);
+- a staff month belongs to the period holding its last day within the operation
+  (min(end of month, end of the operation)): a bilan ending on 15 June leaves June to
+  the next one; a month is in one bilan only.
 """
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, false, func, literal, null, or_, select, true
+from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..alerts.suspicions import suspected_cost_lines
 from ..expenses.models import Expense
+from ..kernel.dates import add_months, month_end, month_start
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
+from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
+from ..operations.plans import payment_deadline
 from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Timesheet
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
+from .models import Claim
 
 ZERO = Decimal("0.00")
 CHUNK = 5000  # ids per ... IN (...): under SQLite's bound-parameter limit
 
-# Why a cost line of the period is left out of a claim (shown with the line).
+# Why a cost line is left out (shown with the line).
 LEFT_OUT_REASONS = {
-    "already_claimed": N_("Déjà dans une autre demande"),
+    "already_claimed": N_("Déjà dans un autre bilan"),
     "covered_by_flat_rate": N_("Catégorie couverte par un taux forfaitaire"),
-    "outside_eligibility": N_("Hors période d'éligibilité"),
+    "outside_eligibility": N_("Hors période de réalisation"),
+    "outside_payment_period": N_("Acquittée hors de la période d'acquittement (date limite dépassée)"),
     "incomplete": N_("Pièces justificatives incomplètes"),
-    "not_paid": N_("Non acquittée à la date de la demande"),
+    "not_paid": N_("Non acquittée à la date du bilan"),
     "timesheet_not_approved": N_("Fiche de temps non approuvée"),
     "suspicion": N_("Signalement en cours (suspicion)"),
-    "credit_note": N_("Avoir supérieur aux dépenses de sa catégorie sur la période"),
 }
 
 
@@ -48,33 +62,47 @@ class Rule:
     kept: ColumnElement  # the same rule as a positive condition (a NULL leaves the line out)
 
 
-def expense_rules(operation: Operation, as_of: date, covered: set, incurred_checked: bool = False) -> list[Rule]:
-    """``incurred_checked``: the query already keeps incurred_on inside the eligibility
+def covered_expense(rates) -> ColumnElement | None:
+    """True for an expense a chosen flat rate replaces (primer §3, §9): a covered category,
+    or the covered part of a partly covered one (participants' costs other than their pay
+    and allowances under RESTANTS_40, CPR 56(2))."""
+    conditions = []
+    full = covered_categories(rates)
+    if full:
+        conditions.append(Expense.category.in_(sorted(full)))
+    for category, declared in covered_parts(rates).items():
+        conditions.append(and_(Expense.category == category,
+                               or_(Expense.subcategory.is_(None), Expense.subcategory.not_in(declared))))
+    return or_(*conditions) if conditions else None
+
+
+def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bool = False) -> list[Rule]:
+    """``incurred_checked``: the query already keeps incurred_on inside the realisation
     period, so the positive form need not test it on every row."""
-    start, end = operation.start_date, operation.end_date
-    incurred_kept = [] if incurred_checked else [Expense.incurred_on >= start, Expense.incurred_on <= end]
+    start, end, deadline = operation.start_date, operation.end_date, payment_deadline(operation)
     rules = [Rule("already_claimed", Expense.claim_id.is_not(None), Expense.claim_id.is_(None))]
-    if covered:
-        rules.append(Rule("covered_by_flat_rate", Expense.category.in_(sorted(covered)),
-                          Expense.category.not_in(sorted(covered))))
+    covered = covered_expense(rates)
+    if covered is not None:
+        rules.append(Rule("covered_by_flat_rate", covered, not_(covered)))
+    incurred_kept = [] if incurred_checked else [Expense.incurred_on >= start, Expense.incurred_on <= end]
     return rules + [
-        # Décret art. 4: incurred AND paid inside the eligibility period.
-        Rule(
-            "outside_eligibility",
-            or_(Expense.incurred_on < start, Expense.incurred_on > end, Expense.paid_on < start, Expense.paid_on > end),
-            and_(*incurred_kept, Expense.paid_on >= start, Expense.paid_on <= end),
-        ),
+        # Décret art. 4: incurred inside the realisation period.
+        Rule("outside_eligibility", or_(Expense.incurred_on < start, Expense.incurred_on > end),
+             and_(*incurred_kept) if incurred_kept else true()),
+        # Primer §9: paid between the start and the payment deadline (end + 6 months by default).
+        Rule("outside_payment_period", or_(Expense.paid_on < start, Expense.paid_on > deadline),
+             and_(Expense.paid_on >= start, Expense.paid_on <= deadline)),
         Rule("incomplete", Expense.is_complete.is_(False), Expense.is_complete.is_(True)),
-        # Paid before the claim is submitted (primer §5.1): by today for a draft.
+        # Paid before the bilan is submitted (primer §5.1, §9): by today for a draft.
         Rule("not_paid", or_(Expense.paid_on.is_(None), Expense.paid_on > as_of), Expense.paid_on <= as_of),
     ]
 
 
-def staff_rules(operation: Operation, covered: set) -> list[Rule]:
+def staff_rules(operation: Operation, rates) -> list[Rule]:
     rules = [Rule("already_claimed", StaffCostLine.claim_id.is_not(None), StaffCostLine.claim_id.is_(None))]
-    if "PERSONNEL" in covered:
+    if "PERSONNEL" in covered_categories(rates):
         rules.append(Rule("covered_by_flat_rate", true(), false()))
-    first_month = operation.start_date.replace(day=1)
+    first_month = month_start(operation.start_date)
     return rules + [
         Rule(
             "outside_eligibility",
@@ -98,22 +126,48 @@ def kept_by(rules: list[Rule]):
     return and_(*[rule.kept for rule in rules])
 
 
-def expense_period(operation: Operation, start: date, end: date):
-    return (
-        Expense.operation_id == operation.id,
-        Expense.deleted_at.is_(None),
-        Expense.incurred_on >= start,
-        Expense.incurred_on <= end,
-    )
+def last_staff_month(operation: Operation, end: date) -> date:
+    """The last month whose last day within the operation is on or before ``end``."""
+    if end >= operation.end_date:
+        return month_start(operation.end_date)
+    if end == month_end(end):
+        return month_start(end)
+    return add_months(month_start(end), -1)
 
 
-def staff_period(operation: Operation, start: date, end: date):
-    # A month is in the period when its first day is (staff cost lines are monthly).
-    return (
-        StaffCostLine.operation_id == operation.id,
-        StaffCostLine.month >= start,
-        StaffCostLine.month <= end,
-    )
+@dataclass(frozen=True)
+class Scope:
+    """The lines a statement (``catch_up`` False) or a bilan (True) looks at."""
+
+    operation: Operation
+    start: date
+    end: date
+    catch_up: bool = False
+
+    def expenses(self, within_realisation: bool = False):
+        operation = self.operation
+        start, end = self.start, self.end
+        if within_realisation:
+            start, end = max(start, operation.start_date), min(end, operation.end_date)
+        conditions = [Expense.operation_id == operation.id, Expense.deleted_at.is_(None), Expense.incurred_on <= end]
+        if self.catch_up and start > operation.start_date:
+            conditions.append(or_(Expense.incurred_on >= start,
+                                  and_(Expense.incurred_on >= operation.start_date, Expense.claim_id.is_(None))))
+        else:
+            conditions.append(Expense.incurred_on >= start)
+        return conditions
+
+    def staff(self):
+        operation = self.operation
+        first, last = month_start(self.start), last_staff_month(operation, self.end)
+        conditions = [StaffCostLine.operation_id == operation.id, StaffCostLine.month <= last]
+        first_of_operation = month_start(operation.start_date)
+        if self.catch_up and first > first_of_operation:
+            conditions.append(or_(StaffCostLine.month >= first,
+                                  and_(StaffCostLine.month >= first_of_operation, StaffCostLine.claim_id.is_(None))))
+        else:
+            conditions.append(StaffCostLine.month >= first)
+        return conditions
 
 
 @dataclass
@@ -130,43 +184,43 @@ class LeftOutLine:
 
 @dataclass
 class Computation:
-    """A claim's figures with what they were computed from."""
+    """A statement's or a bilan's figures with what they were computed from."""
 
     figures: ClaimFigures
     as_of: date
     left_out: list = field(default_factory=list)
-    # Ids excluded in Python (suspicions, credit notes) on top of the SQL conditions.
+    # Ids excluded in Python (suspicions) on top of the SQL conditions.
     excluded_expense_ids: set = field(default_factory=set)
     excluded_staff_ids: set = field(default_factory=set)
     expense_count: int = 0
     staff_count: int = 0
+    scope: Scope | None = None
+    rates: dict = field(default_factory=dict)
 
 
 def compute_period(
     operation: Operation, start: date, end: date, as_of: date | None = None, claim_id: int | None = None,
-    list_left_out: bool = True,
+    list_left_out: bool = True, claim=None,
 ) -> Computation:
-    """The draft figures of a period: sums in the database (one grouped scan per kind),
-    then the few lines excluded in Python (suspicions, credit notes)."""
+    """The draft figures of a statement (no ``claim``) or a bilan: sums in the database (one
+    grouped scan per kind), then the few lines excluded in Python (suspicions)."""
     as_of = as_of or today_in_paris()
+    if claim is None and claim_id is not None:
+        claim = db.session.get(Claim, claim_id)
     context = plan_context(operation)
-    covered = covered_categories(context["rates"])
+    rates = context["rates"]
+    scope = Scope(operation, start, end, catch_up=claim is not None)
     # One grouped scan per kind: the included lines' sums, and how many were left out
-    # (their reasons are read only when there are some).
-    # The scan is limited to the part of the period inside the eligibility period; lines of
-    # the period outside it are only listed (left out).
-    beyond_eligibility = start < operation.start_date or end > operation.end_date
-    included = kept_by(expense_rules(operation, as_of, covered, incurred_checked=True))
+    # (their reasons are read only when there are some). The scan is limited to the part
+    # of the period inside the realisation period; lines outside it are only listed.
+    beyond_realisation = start < operation.start_date or end > operation.end_date
+    included = kept_by(expense_rules(operation, as_of, rates, incurred_checked=True))
     sums: dict = {}
-    left_out_count = 1 if beyond_eligibility else 0
+    left_out_count = 1 if beyond_realisation else 0
     rows = db.session.execute(
-        select(
-            Expense.category,
-            func.sum(case((included, Expense.eligible_amount))),
-            func.count(case((included, 1))),
-            func.count(),
-        )
-        .where(*expense_period(operation, max(start, operation.start_date), min(end, operation.end_date)))
+        select(Expense.category, func.sum(case((included, Expense.eligible_amount))), func.count(case((included, 1))),
+               func.count())
+        .where(*scope.expenses(within_realisation=True))
         .group_by(Expense.category)
     ).all()
     expense_count = 0
@@ -175,31 +229,30 @@ def compute_period(
             sums[category] = amount or ZERO
             expense_count += count
         left_out_count += lines - count
-    staff_included = kept_by(staff_rules(operation, covered))
+    staff_included = kept_by(staff_rules(operation, rates))
     staff_row = db.session.execute(
         select(func.sum(case((staff_included, StaffCostLine.amount))), func.count(case((staff_included, 1))),
                func.count())
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-        .where(*staff_period(operation, start, end))
+        .where(*scope.staff())
     ).one()
     staff_count = staff_row[1]
     if staff_count:
         sums["PERSONNEL"] = sums.get("PERSONNEL", ZERO) + (staff_row[0] or ZERO)
     left_out_count += staff_row[2] - staff_count
-    reason = reason_of(expense_rules(operation, as_of, covered)).label("reason_code")
-    staff_reason = reason_of(staff_rules(operation, covered)).label("reason_code")
 
-    computation = Computation(figures=None, as_of=as_of)
+    computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates)
     left_out: list[LeftOutLine] = []
     # Suspected lines (alerts) stay out until the referent lifts the suspicion.
     suspected = suspected_cost_lines(operation.id)
     suspected_expenses = {line_id for kind, line_id in suspected if kind == "expense"}
     suspected_staff = {line_id for kind, line_id in suspected if kind == "staff_cost_line"}
+    reason = reason_of(expense_rules(operation, as_of, rates)).label("reason_code")
+    staff_reason = reason_of(staff_rules(operation, rates)).label("reason_code")
     for chunk in chunks(sorted(suspected_expenses)):
-        for line in db.session.execute(
-            select(Expense, reason).where(*expense_period(operation, start, end), Expense.id.in_(chunk))
+        for expense, code in db.session.execute(
+            select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
         ).all():
-            expense, code = line
             if code is None:
                 sums[expense.category] -= expense.eligible_amount
                 expense_count -= 1
@@ -209,42 +262,17 @@ def compute_period(
         for line, code in db.session.execute(
             select(StaffCostLine, staff_reason)
             .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-            .where(*staff_period(operation, start, end), StaffCostLine.id.in_(chunk))
+            .where(*scope.staff(), StaffCostLine.id.in_(chunk))
         ).all():
             if code is None:
                 sums["PERSONNEL"] -= line.amount
                 staff_count -= 1
                 computation.excluded_staff_ids.add(line.id)
                 left_out.append(_left_out_staff(line, "suspicion"))
-    # A credit note never makes a category negative in a claim: the latest credit notes
-    # of such a category are left out until it is not negative; they go into a claim
-    # whose period also holds enough costs of that category.
-    for category, amount in list(sums.items()):
-        if amount >= 0:
-            continue
-        notes = db.session.scalars(
-            select(Expense)
-            .where(
-                *expense_period(operation, max(start, operation.start_date), min(end, operation.end_date)),
-                included,
-                Expense.category == category,
-                Expense.eligible_amount < 0,
-            )
-            .order_by(Expense.incurred_on.desc(), Expense.id.desc())
-        ).all()
-        for note in notes:
-            if sums[category] >= 0:
-                break
-            if note.id in computation.excluded_expense_ids:
-                continue
-            sums[category] -= note.eligible_amount
-            expense_count -= 1
-            computation.excluded_expense_ids.add(note.id)
-            left_out.append(_left_out_expense(note, "credit_note"))
 
     if list_left_out and left_out_count:
-        left_out += list(_left_out_lines(operation, start, end, as_of, covered))
-    computation.figures = figures_for(operation, sums, claim_id, context)
+        left_out += list(_left_out_lines(scope, as_of, rates))
+    computation.figures = figures_for(operation, sums, claim, context)
     computation.left_out = sorted(left_out, key=lambda line: (line.kind, line.day, line.id))
     computation.expense_count = expense_count
     computation.staff_count = staff_count
@@ -266,26 +294,31 @@ def _left_out_staff(line: StaffCostLine, reason: str) -> LeftOutLine:
     )
 
 
-def _left_out_lines(operation, start, end, as_of, covered):
-    reason = reason_of(expense_rules(operation, as_of, covered))
+def _left_out_lines(scope: Scope, as_of, rates):
+    operation = scope.operation
+    reason = reason_of(expense_rules(operation, as_of, rates))
     for expense, code in db.session.execute(
-        select(Expense, reason).where(*expense_period(operation, start, end), reason.is_not(None))
+        select(Expense, reason).where(*scope.expenses(), reason.is_not(None))
     ).all():
         yield _left_out_expense(expense, code)
-    staff_reason = reason_of(staff_rules(operation, covered))
+    staff_reason = reason_of(staff_rules(operation, rates))
     for line, code in db.session.execute(
         select(StaffCostLine, staff_reason)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-        .where(*staff_period(operation, start, end), staff_reason.is_not(None))
+        .where(*scope.staff(), staff_reason.is_not(None))
     ).all():
         yield _left_out_staff(line, code)
 
 
+def _scope(operation, start, end, computation: Computation) -> Scope:
+    return computation.scope or Scope(operation, start, end)
+
+
 def included_expenses_query(operation, start, end, computation: Computation):
     """The expenses a draft counts, as a select() (streamed by the exports and the submission)."""
-    covered = covered_categories(plan_context(operation)["rates"])
     query = select(Expense).where(
-        *expense_period(operation, start, end), kept_by(expense_rules(operation, computation.as_of, covered))
+        *_scope(operation, start, end, computation).expenses(),
+        kept_by(expense_rules(operation, computation.as_of, computation.rates)),
     )
     if computation.excluded_expense_ids:
         query = query.where(Expense.id.not_in(sorted(computation.excluded_expense_ids)))
@@ -293,12 +326,11 @@ def included_expenses_query(operation, start, end, computation: Computation):
 
 
 def included_staff_query(operation, start, end, computation: Computation):
-    covered = covered_categories(plan_context(operation)["rates"])
     query = (
         select(StaffCostLine)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(Person, Person.id == StaffCostLine.person_id)
-        .where(*staff_period(operation, start, end), kept_by(staff_rules(operation, covered)))
+        .where(*_scope(operation, start, end, computation).staff(), kept_by(staff_rules(operation, computation.rates)))
     )
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))
@@ -315,5 +347,5 @@ def declared_figures(claim) -> ClaimFigures:
     frozen = frozen_declared_figures(claim)
     if frozen is not None:
         return frozen
-    return compute_period(claim.operation, claim.period_start, claim.period_end, claim_id=claim.id,
+    return compute_period(claim.operation, claim.period_start, claim.period_end, claim=claim,
                           list_left_out=False).figures

@@ -21,7 +21,7 @@ from ..kernel.formatting import decimal_text, format_number
 from ..kernel.i18n import translate
 from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
-from ..operations.models import COST_CATEGORIES
+from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES
 from .models import DOCUMENT_KINDS
 from .rules import EXPENSE_STATES, ExpenseData
 
@@ -38,6 +38,12 @@ class ExpenseForm(FlaskForm):
     document_number = StringField(_l("N° de pièce"), validators=[Length(max=64)])
     label = StringField(_l("Libellé"), validators=[Length(max=500)])
     category = SelectField(_l("Catégorie"), choices=[], validate_choice=False)
+    subcategory = SelectField(
+        _l("Dépenses liées aux participants : nature"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, _l(label)) for code, label in PARTICIPANT_SUBCATEGORIES.items()],
+        validate_choice=False,
+        description=_l("Pour la catégorie « Dépenses liées aux participants » seulement : leurs rémunérations et indemnités se déclarent en plus du taux forfaitaire de 40 % (RPDC 56(2))."),
+    )
     amount_excl_vat = StringField(_l("Montant HT"), render_kw={"inputmode": "decimal"})
     vat = StringField(_l("TVA"), default="0,00", render_kw={"inputmode": "decimal"})
     vat_recoverable = BooleanField(_l("TVA récupérable"))
@@ -46,7 +52,7 @@ class ExpenseForm(FlaskForm):
     )
     credit_note_of = StringField(
         _l("Avoir sur la dépense n° (facultatif)"),
-        description=_l("Un avoir a des montants négatifs et désigne la dépense qu'il réduit."),
+        description=_l("Un avoir a des montants négatifs et désigne la dépense qu'il réduit ; il en reprend la catégorie, la clé d'affectation et le traitement de la TVA."),
     )
     invoice = FileField(_l("Facture (PDF, JPEG, PNG, XLSX, ODS)"))
     payment = FileField(_l("Preuve de paiement"))
@@ -72,6 +78,7 @@ class ExpenseForm(FlaskForm):
         data.document_number = (self.document_number.data or "").strip()
         data.label = (self.label.data or "").strip()
         data.category = self.category.data or None
+        data.subcategory = self.subcategory.data or None
         data.vat_recoverable = bool(self.vat_recoverable.data)
         credit_text = (self.credit_note_of.data or "").strip().lstrip("#")
         if credit_text:
@@ -107,6 +114,7 @@ class ExpenseForm(FlaskForm):
         self.document_number.data = expense.document_number
         self.label.data = expense.label
         self.category.data = expense.category
+        self.subcategory.data = expense.subcategory or ""
         self.amount_excl_vat.data = format_number(expense.amount_excl_vat)
         self.vat.data = format_number(expense.vat)
         self.vat_recoverable.data = expense.vat_recoverable

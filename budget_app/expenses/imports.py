@@ -23,7 +23,7 @@ from ..kernel.tabular import (
 )
 from ..kernel.transactions import atomic
 from .duplicates import DuplicateFinder, Match
-from .rules import HUNDRED, ZERO, ExpenseData, ExpenseRules, category_from_text
+from .rules import HUNDRED, ZERO, ExpenseData, ExpenseRules, category_from_text, subcategory_from_text
 from .services import create_expenses, record_import
 
 COLUMNS = {
@@ -34,13 +34,15 @@ COLUMNS = {
     "document_number": "N° de pièce",
     "label": "Libellé",
     "category": "Catégorie",
+    "subcategory": "Sous-catégorie",
     "amount_excl_vat": "Montant HT",
     "vat": "TVA",
     "vat_recoverable": "TVA récupérable",
     "allocation_percent": "Affectation (%)",
 }
-# SIRET and Affectation may be absent or empty (100 % by default).
-REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "allocation_percent"}
+# SIRET, Sous-catégorie (participants' costs only) and Affectation may be absent or empty
+# (100 % by default).
+REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent"}
 
 
 @dataclass
@@ -92,6 +94,11 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
         category = category_from_text(category_text)
         if category_text and category is None:
             read.fail("category", DomainError(N_("catégorie inconnue « %(value)s »"), value=category_text))
+        subcategory_text = read("subcategory", cell_text, required=False, max_length=200)
+        subcategory = subcategory_from_text(subcategory_text)
+        if subcategory_text and subcategory is None:
+            read.fail("subcategory", DomainError(N_("sous-catégorie inconnue « %(value)s » (REMUNERATION ou AUTRES)"),
+                                                 value=subcategory_text))
         data = ExpenseData(
             incurred_on=read("incurred_on", cell_date),
             paid_on=read("paid_on", cell_date),
@@ -100,6 +107,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             document_number=read("document_number", cell_text, max_length=64),
             label=read("label", cell_text, max_length=500),
             category=category,
+            subcategory=subcategory,
             # A credit note must name the expense it reduces: entered in the form, not imported.
             amount_excl_vat=read("amount_excl_vat", cell_amount),
             vat=read("vat", cell_amount, required=False),

@@ -41,6 +41,11 @@ class Expense(Audited, db.Model):
         CheckConstraint(
             "credit_note_of_id IS NOT NULL OR (amount_excl_vat >= 0 AND vat >= 0)", name="negative_only_for_credit_note"
         ),
+        # Participants' costs say whether they are pay and allowances (CPR 56(2), primer §9).
+        CheckConstraint(
+            "subcategory IS NULL OR (category = 'PARTICIPANTS' AND subcategory IN ('REMUNERATION', 'AUTRES'))",
+            name="subcategory_of_participants",
+        ),
         Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
         Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
         # Keyset pagination of the list: one index per sort order, and the filtered page
@@ -54,6 +59,9 @@ class Expense(Audited, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
     category: Mapped[str] = mapped_column(String(16), nullable=False)
+    # PARTICIPANTS only: REMUNERATION (participants' pay and allowances) or AUTRES
+    # (operations.models.PARTICIPANT_SUBCATEGORIES); None on other categories.
+    subcategory: Mapped[str | None] = mapped_column(String(16))
     incurred_on: Mapped[date] = mapped_column(Date, nullable=False)  # date of the document
     paid_on: Mapped[date | None] = mapped_column(Date)  # date d'acquittement
     supplier_name: Mapped[str] = mapped_column(String(255), nullable=False)

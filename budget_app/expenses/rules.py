@@ -16,8 +16,11 @@ from ..kernel.formatting import format_money, format_percent
 from ..kernel.i18n import N_
 from ..kernel.money import quantize
 from ..kernel.siret import siret_is_valid
-from ..operations.flat_rates import COVERED_CATEGORIES
-from ..operations.models import COST_CATEGORIES, Operation
+from sqlalchemy import func, select
+
+from ..operations.flat_rates import covered_parts, is_covered
+from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
+from ..operations.plans import payment_deadline
 from .models import Expense
 
 HUNDRED = Decimal("100")
@@ -34,7 +37,7 @@ REQUIRED_DOCUMENTS = ("invoice", "payment")
 EXPENSE_STATES = {
     "draft": N_("Saisie"),
     "incomplete": N_("Incomplète"),
-    "claimed": N_("Dans une demande"),
+    "claimed": N_("Dans un bilan"),
     "controlled": N_("Contrôlée"),
 }
 
@@ -47,6 +50,7 @@ FIELDS = (
     "document_number",
     "label",
     "category",
+    "subcategory",
     "amount_excl_vat",
     "vat",
     "vat_recoverable",
@@ -127,6 +131,7 @@ class ExpenseData:
     document_number: str | None = None
     label: str | None = None
     category: str | None = None
+    subcategory: str | None = None  # PARTICIPANTS only (PARTICIPANT_SUBCATEGORIES)
     amount_excl_vat: Decimal | None = None
     vat: Decimal | None = ZERO
     vat_recoverable: bool = False
@@ -146,18 +151,39 @@ class ExpenseData:
         return eligible_amount(self.amount_excl_vat, self.vat or ZERO, self.vat_recoverable, self.allocation_percent)
 
 
+def _rates(operation: Operation) -> list[str]:
+    plan = operation.current_plan
+    return [rate.code for rate in plan.flat_rates] if plan else []
+
+
 def expense_categories(operation: Operation) -> list[str]:
     """Categories an expense may carry: in the operation's current plan, not covered by a
-    chosen flat rate (Décret art. 8-II: a covered category's real costs are not declared),
+    chosen flat rate (Décret art. 8-II: a covered category's real costs are not declared;
+    a partly covered one, PARTICIPANTS under RESTANTS_40, stays for its declared part),
     and not PERSONNEL (entered through staff costs)."""
     plan = operation.current_plan
     if plan is None:
         return []
-    covered = set(NOT_AN_EXPENSE_CATEGORY)
-    for rate in plan.flat_rates:
-        covered.update(COVERED_CATEGORIES.get(rate.code, ()))
+    rates = _rates(operation)
+    parts = covered_parts(rates)
     planned = {cost.category for cost in plan.costs}
-    return [code for code in COST_CATEGORIES if code in planned and code not in covered]
+    return [
+        code for code in COST_CATEGORIES
+        if code in planned and code not in NOT_AN_EXPENSE_CATEGORY
+        and (code in parts or not is_covered(rates, code))
+    ]
+
+
+@lru_cache(maxsize=64)
+def subcategory_from_text(text: str | None) -> str | None:
+    """A participants' sub-category code, or its French label, matched loosely."""
+    if not text:
+        return None
+    folded = " ".join(_fold(text).split())
+    for code, label in PARTICIPANT_SUBCATEGORIES.items():
+        if folded in (code.casefold(), " ".join(_fold(label).split())):
+            return code
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -180,30 +206,52 @@ class ExpenseRules:
         self.categories = expense_categories(operation)
         plan = operation.current_plan
         self.planned = {cost.category for cost in plan.costs} if plan else set()
-        self.covered = {
-            category for rate in (plan.flat_rates if plan else ()) for category in COVERED_CATEGORIES.get(rate.code, ())
-        }
+        self.rates = _rates(operation)
+        self.parts = covered_parts(self.rates)
+        self.deadline = payment_deadline(operation)
 
-    def check(self, data: ExpenseData) -> list[Problem]:
+    def check(self, data: ExpenseData, editing_id: int | None = None) -> list[Problem]:
+        """Every rule for one line. A credit note first takes its original line's terms
+        (``credit_note_terms``): ``data`` is changed in place. ``editing_id``: the line
+        being changed, if any."""
         problems: list[Problem] = []
 
         def fail(name, message, **values):
             problems.append(Problem(DomainError(message, **values), field=name))
 
+        original = None
+        if data.credit_note_of_id is not None:
+            original = credit_note_terms(self.operation, data)
+            if original is None:
+                fail("credit_note_of", N_("la dépense réduite par l'avoir n'existe pas dans cette opération"))
+            elif original.credit_note_of_id is not None:
+                fail("credit_note_of", N_("un avoir réduit une dépense, pas un autre avoir"))
+                original = None
         operation = self.operation
         start, end = operation.start_date, operation.end_date
-        # Décret art. 4: costs incurred AND paid within the eligibility period.
-        for name, value in (("incurred_on", data.incurred_on), ("paid_on", data.paid_on)):
-            if value is None:
-                fail(name, N_("date obligatoire"))
-            elif not start <= value <= end:
-                fail(
-                    name,
-                    N_("le %(day)s est hors de la période d'éligibilité de l'opération (du %(start)s au %(end)s)"),
-                    day=value.strftime("%d/%m/%Y"),
-                    start=start.strftime("%d/%m/%Y"),
-                    end=end.strftime("%d/%m/%Y"),
-                )
+        # Décret art. 4: costs incurred within the realisation period, and paid by the
+        # payment deadline (primer §9: end date + 6 months by default, so December salaries
+        # paid in January count).
+        if data.incurred_on is None:
+            fail("incurred_on", N_("date obligatoire"))
+        elif not start <= data.incurred_on <= end:
+            fail(
+                "incurred_on",
+                N_("le %(day)s est hors de la période d'éligibilité de l'opération (du %(start)s au %(end)s)"),
+                day=data.incurred_on.strftime("%d/%m/%Y"),
+                start=start.strftime("%d/%m/%Y"),
+                end=end.strftime("%d/%m/%Y"),
+            )
+        if data.paid_on is None:
+            fail("paid_on", N_("date obligatoire"))
+        elif not start <= data.paid_on <= self.deadline:
+            fail(
+                "paid_on",
+                N_("le %(day)s est hors de la période d'acquittement de l'opération (du %(start)s au %(deadline)s, date limite d'acquittement)"),
+                day=data.paid_on.strftime("%d/%m/%Y"),
+                start=start.strftime("%d/%m/%Y"),
+                deadline=self.deadline.strftime("%d/%m/%Y"),
+            )
         for name, value, length in (
             ("supplier_name", data.supplier_name, 255),
             ("document_number", data.document_number, 64),
@@ -218,11 +266,14 @@ class ExpenseRules:
         if data.supplier_siret and not siret_is_valid(data.supplier_siret):
             fail("supplier_siret", N_("SIRET invalide : 14 chiffres avec une clé de contrôle exacte"))
         self._check_category(data, fail)
-        self._check_amounts(data, fail)
+        self._check_amounts(data, fail, original, editing_id)
         return problems
 
     def _check_category(self, data, fail):
         code = data.category
+        if data.subcategory is not None and data.subcategory not in PARTICIPANT_SUBCATEGORIES:
+            fail("subcategory", N_("sous-catégorie inconnue « %(value)s »"), value=data.subcategory)
+            return
         if not code:
             fail("category", N_("catégorie obligatoire"))
         elif code not in COST_CATEGORIES:
@@ -231,7 +282,7 @@ class ExpenseRules:
             fail("category", N_("les frais de personnel se saisissent en coûts de personnel (fiches de temps), pas en dépenses"))
         elif self.operation.current_plan is None:
             fail("category", N_("l'opération n'a pas de plan de financement"))
-        elif code in self.covered:
+        elif code not in self.parts and is_covered(self.rates, code):
             fail(
                 "category",
                 N_("la catégorie %(code)s est couverte par un taux forfaitaire du plan : ses coûts réels ne se déclarent pas"),
@@ -239,8 +290,17 @@ class ExpenseRules:
             )
         elif code not in self.planned:
             fail("category", N_("la catégorie %(code)s n'est pas prévue au plan de financement de l'opération"), code=code)
+        elif code != "PARTICIPANTS" and data.subcategory is not None:
+            fail("subcategory", N_("la sous-catégorie ne s'indique que pour les dépenses liées aux participants"))
+        elif code == "PARTICIPANTS" and data.subcategory is None:
+            fail("subcategory", N_("précisez s'il s'agit de rémunérations et indemnités des participants ou d'autres dépenses liées aux participants"))
+        elif is_covered(self.rates, code, data.subcategory):
+            fail(
+                "subcategory",
+                N_("seules les rémunérations et indemnités des participants se déclarent en plus du taux forfaitaire RESTANTS_40 (RPDC 56(2)) ; les autres dépenses liées aux participants sont couvertes par ce taux"),
+            )
 
-    def _check_amounts(self, data, fail):
+    def _check_amounts(self, data, fail, original=None, editing_id=None):
         amount, vat, key = data.amount_excl_vat, data.vat, data.allocation_percent
         if amount is None:
             fail("amount_excl_vat", N_("montant obligatoire"))
@@ -263,8 +323,45 @@ class ExpenseRules:
                 fail("amount_excl_vat", N_("un avoir a un montant négatif"))
             if vat > 0:
                 fail("vat", N_("la TVA d'un avoir est négative ou nulle"))
-            original = db.session.get(Expense, data.credit_note_of_id)
-            if original is None or original.operation_id != self.operation.id or original.deleted_at is not None:
-                fail("credit_note_of", N_("la dépense réduite par l'avoir n'existe pas dans cette opération"))
-            elif original.credit_note_of_id is not None:
-                fail("credit_note_of", N_("un avoir réduit une dépense, pas un autre avoir"))
+            if original is not None and amount <= 0 and vat <= 0 and key is not None:
+                _check_remaining(original, data, editing_id, fail)
+
+
+# ---- credit notes (avoirs), primer §9
+
+
+def credit_note_terms(operation: Operation, data: ExpenseData) -> Expense | None:
+    """A credit note reduces the line it names with that line's terms: same category and
+    sub-category, allocation key and VAT treatment (primer §9), whatever was typed.
+    Returns the original line (None when it is not a live line of the operation)."""
+    original = db.session.get(Expense, data.credit_note_of_id)
+    if original is None or original.operation_id != operation.id or original.deleted_at is not None:
+        return None
+    data.category = original.category
+    data.subcategory = original.subcategory
+    data.allocation_percent = original.allocation_percent
+    data.vat_recoverable = original.vat_recoverable
+    return original
+
+
+def _check_remaining(original: Expense, data: ExpenseData, editing_id, fail) -> None:
+    """A credit note never takes a line below zero: with the other credit notes on it, it
+    reduces at most what remains of the line (amount excl. VAT, VAT, eligible amount)."""
+    query = select(
+        func.coalesce(func.sum(Expense.amount_excl_vat), 0), func.coalesce(func.sum(Expense.vat), 0),
+        func.coalesce(func.sum(Expense.eligible_amount), 0),
+    ).where(Expense.credit_note_of_id == original.id, Expense.deleted_at.is_(None))
+    if editing_id is not None:
+        query = query.where(Expense.id != editing_id)
+    noted_amount, noted_vat, noted_eligible = (Decimal(value) for value in db.session.execute(query).one())
+    remaining = original.amount_excl_vat + noted_amount
+    remaining_vat = original.vat + noted_vat
+    remaining_eligible = original.eligible_amount + noted_eligible
+    if (remaining + data.amount_excl_vat < 0 or remaining_vat + data.vat < 0
+            or remaining_eligible + data.eligible_amount < 0):
+        fail(
+            "amount_excl_vat",
+            N_("l'avoir (%(amount)s HT, TVA %(vat)s) dépasse ce qui reste de la dépense n° %(number)s (%(remaining)s HT, TVA %(remaining_vat)s)"),
+            amount=format_money(data.amount_excl_vat), vat=format_money(data.vat), number=original.id,
+            remaining=format_money(remaining), remaining_vat=format_money(remaining_vat),
+        )

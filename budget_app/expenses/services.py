@@ -44,7 +44,7 @@ def validate_expense(operation: Operation, data: ExpenseData, expense: Expense |
     """Every rule for one line: field problems, then duplicates (double funding is an error).
     Returns (problems, duplicate_check)."""
     rules = rules or ExpenseRules(operation)
-    problems = rules.check(data)
+    problems = rules.check(data, editing_id=expense.id if expense is not None else None)
     duplicates = DuplicateCheck()
     if not any(problem.field in ("supplier_name", "document_number", "amount_excl_vat", "vat") for problem in problems):
         finder = finder or DuplicateFinder(operation)
@@ -66,6 +66,7 @@ def _values(data: ExpenseData) -> dict:
         "document_key": data.document_key,
         "label": data.label.strip(),
         "category": data.category,
+        "subcategory": data.subcategory if data.category == "PARTICIPANTS" else None,
         "amount_excl_vat": data.amount_excl_vat,
         "vat": data.vat,
         "vat_recoverable": bool(data.vat_recoverable),

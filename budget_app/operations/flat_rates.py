@@ -15,12 +15,39 @@ DIRECT_CATEGORIES = ("PERSONNEL", "FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS
 INDIRECT_CODES = ("INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25")
 
 # Categories a flat rate replaces: their real costs are not declared (primer §3).
-# RESTANTS_40 (CPR 56) covers all remaining costs except participants' pay and allowances,
-# which are added on top; PERSONNEL_20 (CPR 55(1)) replaces real staff costs.
+# RESTANTS_40 (CPR 56, primer §9) covers every real-cost category except direct staff costs
+# and participants' pay and allowances, which are declared on top: running costs, services,
+# in-kind contributions, and the participants' costs other than their pay and allowances
+# (COVERED_PARTS). PERSONNEL_20 (CPR 55(1)) replaces real staff costs.
 COVERED_CATEGORIES = {
-    "RESTANTS_40": ("FONCTIONNEMENT", "PRESTATIONS"),
+    "RESTANTS_40": ("FONCTIONNEMENT", "PRESTATIONS", "NATURE"),
     "PERSONNEL_20": ("PERSONNEL",),
 }
+# Category -> the sub-categories a rate leaves declared at real cost (the rest of the
+# category is covered). A PARTICIPANTS line whose sub-category is not stated is covered.
+DECLARED_PARTS = {
+    "RESTANTS_40": {"PARTICIPANTS": ("REMUNERATION",)},
+}
+
+
+def covered_parts(rates) -> dict:
+    """Category -> sub-categories still declared at real cost, for the partly covered categories."""
+    parts: dict = {}
+    for code in rates:
+        for category, kept in DECLARED_PARTS.get(code, {}).items():
+            parts[category] = tuple(kept)
+    return parts
+
+
+def is_covered(rates, category: str, subcategory: str | None = None) -> bool:
+    """Whether a real cost of this category (and sub-category) is replaced by a chosen flat rate."""
+    for code in rates:
+        if category in COVERED_CATEGORIES.get(code, ()):
+            return True
+        kept = DECLARED_PARTS.get(code, {}).get(category)
+        if kept is not None and subcategory not in kept:
+            return True
+    return False
 
 # Computation order: the flat staff amount first, as it is part of the bases of the others.
 ORDER = ("PERSONNEL_20", "INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25", "RESTANTS_40")

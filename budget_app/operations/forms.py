@@ -3,6 +3,7 @@ parsed by money.py; the rules are checked by services.py (the same as for files 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -15,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from .models import (
+    ADVANCE_RECOVERY,
     COST_CATEGORIES,
     FLAT_RATES,
     OPERATION_STATUSES,
@@ -72,7 +74,14 @@ class OperationForm(PlanFields, FlaskForm):
     end_date = DateField(_l("Fin de la période d'éligibilité"), validators=[Optional()])
     fse_rate = StringField(_l("Taux FSE+ (%)"), validators=[Length(max=12)])
     fse_amount = StringField(_l("Montant FSE+ conventionné"), validators=[Length(max=40)])
+    fse_amount_fixed = BooleanField(_l("La convention fixe ce montant (taux appliqué = FSE+ / coût total)"))
     advance_rate = StringField(_l("Taux d'avance (pourcentage du FSE+)"), default="0", validators=[Length(max=12)])
+    advance_override = BooleanField(_l("Avance prévue par la convention malgré le type de bénéficiaire"))
+    advance_override_reason = StringField(_l("Clause de la convention prévoyant l'avance"),
+                                          validators=[Optional(), Length(max=2000)])
+    advance_recovery = SelectField(_l("Récupération de l'avance"), choices=_choices(ADVANCE_RECOVERY, blank=False),
+                                   validate_choice=False)
+    payment_deadline = DateField(_l("Date limite d'acquittement (par défaut : fin + 6 mois)"), validators=[Optional()])
     hours_divisor = SelectField(_l("Diviseur horaire annuel"), choices=[SelectChoice("1720", "1720"), SelectChoice("1607", "1607")],
                                 validate_choice=False)
     status = SelectField(_l("Statut"), choices=_choices(OPERATION_STATUSES, blank=False), validate_choice=False)
@@ -86,3 +95,5 @@ class AmendmentForm(PlanFields, FlaskForm):
     end_date = DateField(_l("Fin de la période d'éligibilité"), validators=[Optional()])
     fse_rate = StringField(_l("Taux FSE+ (%)"), validators=[Length(max=12)])
     fse_amount = StringField(_l("Montant FSE+ conventionné"), validators=[Length(max=40)])
+    fse_amount_fixed = BooleanField(_l("La convention fixe ce montant (taux appliqué = FSE+ / coût total)"))
+    payment_deadline = DateField(_l("Date limite d'acquittement (par défaut : fin + 6 mois)"), validators=[Optional()])

@@ -140,6 +140,13 @@ class _Reader:
             return default
         return value
 
+    def flag(self, data, key, path):
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.error(f"{path}.{key}", N_("true ou false attendu"))
+            return False
+        return value
+
     def rows(self, data, key, path):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
@@ -207,7 +214,8 @@ def parse_operation_file(text: str) -> OperationFile:
     reader.unknown(
         op,
         {"code", "title", "service", "start_date", "end_date", "fse_rate", "fse_amount", "advance_rate",
-         "hours_divisor", "status", "last_payment_date"},
+         "hours_divisor", "status", "last_payment_date", "fse_amount_fixed", "advance_override",
+         "advance_override_reason", "advance_recovery", "payment_deadline"},
         "operation",
     )
     operation = OperationInput(
@@ -222,6 +230,11 @@ def parse_operation_file(text: str) -> OperationFile:
         hours_divisor=reader.integer(op, "hours_divisor", "operation", required=False, default=1720),
         status=reader.text(op, "status", "operation", required=False) or "programmed",
         last_payment_date=reader.day(op, "last_payment_date", "operation", required=False),
+        fse_amount_fixed=reader.flag(op, "fse_amount_fixed", "operation"),
+        advance_override=reader.flag(op, "advance_override", "operation"),
+        advance_override_reason=reader.text(op, "advance_override_reason", "operation", required=False),
+        advance_recovery=reader.text(op, "advance_recovery", "operation", required=False) or "interim",
+        payment_deadline=reader.day(op, "payment_deadline", "operation", required=False),
     )
 
     plan_data = reader.table(data, "plan") or {}
@@ -294,6 +307,8 @@ def load_operation(text: str, amendment: str | None = None, source: str = "") ->
         and existing.fse_amount == op.fse_amount
         and existing.fse_rate == op.fse_rate
         and existing.end_date == op.end_date
+        and existing.fse_amount_fixed == op.fse_amount_fixed
+        and existing.payment_deadline == op.payment_deadline
     )
     if unchanged:
         return LoadResult(op.code, "unchanged", current.number,
@@ -306,7 +321,8 @@ def load_operation(text: str, amendment: str | None = None, source: str = "") ->
             code=op.code)])
     plan = parsed.plan
     plan.reason = amendment
-    version = record_amendment(existing, plan, end_date=op.end_date, fse_rate=op.fse_rate, fse_amount=op.fse_amount)
+    version = record_amendment(existing, plan, end_date=op.end_date, fse_rate=op.fse_rate, fse_amount=op.fse_amount,
+                               fse_amount_fixed=op.fse_amount_fixed, payment_deadline=op.payment_deadline)
     return LoadResult(op.code, "amended", version.number,
                       [translate(N_("Avenant enregistré pour %(code)s : plan version %(version)s."),
                                  code=op.code, version=version.number)])

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -29,7 +30,18 @@ from ..kernel.i18n import N_
 ORGANISATION_KINDS = {
     "collectivite": N_("Collectivité"),
     "association": N_("Association"),
+    "opco": N_("OPCO (opérateur de compétences)"),
+    "state_operator": N_("Opérateur de l'État"),
     "other": N_("Autre"),
+}
+# Beneficiaries who get no start-up advance on the national programme (primer §8, fse.gouv.fr
+# « la convention ») unless the agreement says otherwise (``Operation.advance_override``).
+NO_ADVANCE_KINDS = ("collectivite", "opco", "state_operator")
+
+# When the advance is recovered (primer §9): on the interim payments (default), or at the final balance.
+ADVANCE_RECOVERY = {
+    "interim": N_("Sur les paiements intermédiaires"),
+    "final": N_("Au solde"),
 }
 
 OPERATION_STATUSES = {
@@ -45,6 +57,13 @@ COST_CATEGORIES = {
     "PRESTATIONS": N_("Prestations de services"),
     "PARTICIPANTS": N_("Dépenses liées aux participants"),
     "NATURE": N_("Contributions en nature"),
+}
+
+# Participants' costs are split in two (CPR 56(2), primer §9): their pay and allowances are
+# declared on top of the RESTANTS_40 flat rate, the rest is covered by it.
+PARTICIPANT_SUBCATEGORIES = {
+    "REMUNERATION": N_("Rémunérations et indemnités des participants"),
+    "AUTRES": N_("Autres dépenses liées aux participants"),
 }
 
 # Flat-rate options (Décret art. 8-II): code -> (label, ceiling in percent).
@@ -123,6 +142,13 @@ class Operation(Audited, db.Model):
         postgresql_only(CheckConstraint("advance_rate >= 0 AND advance_rate <= 100", name="advance_rate_range")),
         postgresql_only(CheckConstraint("fse_amount >= 0", name="fse_amount_not_negative")),
         postgresql_only(CheckConstraint("hours_divisor IN (1720, 1607)", name="hours_divisor_known")),
+        postgresql_only(CheckConstraint(_in("advance_recovery", ADVANCE_RECOVERY), name="advance_recovery_known")),
+        postgresql_only(CheckConstraint(
+            "advance_override = false OR advance_override_reason IS NOT NULL", name="advance_override_has_reason"
+        )),
+        postgresql_only(CheckConstraint(
+            "payment_deadline IS NULL OR payment_deadline >= end_date", name="payment_deadline_after_end"
+        )),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -135,7 +161,17 @@ class Operation(Audited, db.Model):
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
     fse_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=False)  # percent
     fse_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # agreed FSE+ (cap)
+    # The agreement fixes the FSE+ amount, which is not exactly rate × total: the rate used
+    # is then FSE+ / total eligible cost (primer §1, §9; operations.fse_rates).
+    fse_amount_fixed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     advance_rate: Mapped[Decimal] = mapped_column(Rate(), nullable=False, default=Decimal("0"))  # percent of FSE+
+    # An advance for a beneficiary of a NO_ADVANCE_KINDS kind, because the agreement says so.
+    advance_override: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    advance_override_reason: Mapped[str | None] = mapped_column(Text)
+    advance_recovery: Mapped[str] = mapped_column(String(16), nullable=False, default="interim")
+    # Costs incurred in the period are eligible when paid by this date (primer §9); None:
+    # the end date + 6 months (``operations.plans.payment_deadline``).
+    payment_deadline: Mapped[date | None] = mapped_column(Date)
     # Annual hours divisor for hourly staff rates, CPR 55(2)(a): 1720, or 1607 (territorial civil servants).
     hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False, default=1720)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="programmed")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from ..kernel.dates import add_months
 from ..kernel.money import cents
 from .flat_rates import flat_rate_amounts, flat_rate_bases
+from .fse_rates import effective
 from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion
 
 ZERO = Decimal("0.00")
@@ -17,6 +18,13 @@ HUNDRED = Decimal("100")
 def final_balance_deadline(end_date: date) -> date:
     """The final balance report is due at the latest 6 months after the end (primer §8)."""
     return add_months(end_date, 6)
+
+
+def payment_deadline(operation: Operation) -> date:
+    """A cost incurred in the realisation period is eligible when paid by this date (primer
+    §9): the operation's setting, by default the end date + 6 months (the final bilan's
+    deadline), so that December salaries paid in January count."""
+    return operation.payment_deadline or add_months(operation.end_date, 6)
 
 
 def split_by_year(total: Decimal, per_year: dict) -> dict:
@@ -61,10 +69,16 @@ class PlanFigures:
         return self.fse_amount <= self.fse_max
 
     @property
+    def fse_is_rate_times_total(self) -> bool:
+        """The agreed FSE+ is rate × total eligible cost, to the cent (primer §1)."""
+        return self.fse_amount == self.fse_max
+
+    @property
     def effective_rate(self) -> Decimal:
+        """FSE+ / total eligible cost in percent, four decimals (primer §9)."""
         if not self.total_cost:
             return ZERO
-        return (self.fse_amount * HUNDRED / self.total_cost).quantize(Decimal("0.01"))
+        return effective(self.fse_amount, self.total_cost).percent
 
     def as_json(self, code: str, version_number: int | None = None) -> dict:
         def money(value):

@@ -5,7 +5,11 @@ load and the CLI. Each check returns every problem found, naming its field
 Rules (FSE+ primer §1-3):
 - start before end;
 - resources total = costs total (flat-rate amounts included), to the cent;
-- FSE+ agreed <= rate x total eligible cost (the cofinancing rate is FSE+ / total);
+- FSE+ agreed = rate x total eligible cost to the cent, unless the agreement fixes the
+  amount (``fse_amount_fixed``): the rate used is then FSE+ / total (primer §1, §9);
+- no advance for collectivités, OPCOs and State operators unless the agreement says so
+  (``advance_override`` with a reason, primer §8);
+- the payment deadline is on or after the end date (primer §9);
 - a flat rate at most its ceiling, and only allowed combinations (CPR 54-56, flat_rates.py);
 - a category covered by a flat rate carries no real costs (Décret art. 8-II);
 - in-kind contributions equal in costs and resources;
@@ -17,14 +21,16 @@ from datetime import date
 from decimal import Decimal
 
 from ..kernel.errors import DomainError, Problem
-from ..kernel.formatting import format_money
+from ..kernel.formatting import format_money, format_number
 from ..kernel.i18n import N_
 from ..kernel.siret import siret_is_valid
 from .flat_rates import COVERED_CATEGORIES, check_flat_rate_choice
 from .models import (
+    ADVANCE_RECOVERY,
     COST_CATEGORIES,
     FLAT_RATES,
     HOURS_DIVISORS,
+    NO_ADVANCE_KINDS,
     OPERATION_STATUSES,
     ORGANISATION_KINDS,
     RESOURCE_KINDS,
@@ -71,6 +77,11 @@ class OperationInput:
     hours_divisor: int = 1720
     status: str = "programmed"
     last_payment_date: date | None = None
+    fse_amount_fixed: bool = False  # the agreement fixes the amount: rate used = FSE+ / total
+    advance_override: bool = False  # an advance although the beneficiary's kind gets none
+    advance_override_reason: str | None = None
+    advance_recovery: str = "interim"  # interim | final
+    payment_deadline: date | None = None  # None: end date + 6 months
 
 
 @dataclass
@@ -138,6 +149,16 @@ def check_operation(op: OperationInput):
         errors.append(problem("operation.advance_rate", N_("le taux d'avance doit être compris entre 0 et 100 %")))
     if op.hours_divisor not in HOURS_DIVISORS:
         errors.append(problem("operation.hours_divisor", N_("diviseur horaire annuel : 1720 ou 1607")))
+    if op.advance_recovery not in ADVANCE_RECOVERY:
+        errors.append(problem("operation.advance_recovery", N_("valeur inconnue (valeurs : %(values)s)"),
+                              values=", ".join(ADVANCE_RECOVERY)))
+    if op.advance_override and not (op.advance_override_reason or "").strip():
+        errors.append(problem("operation.advance_override_reason",
+                              N_("motif obligatoire : la clause de la convention qui prévoit l'avance")))
+    if op.payment_deadline and op.end_date and op.payment_deadline < op.end_date:
+        errors.append(problem("operation.payment_deadline",
+                              N_("la date limite d'acquittement ne peut précéder la fin de l'opération (%(end)s)"),
+                              end=op.end_date.strftime("%d/%m/%Y")))
     if op.status not in OPERATION_STATUSES:
         errors.append(
             problem("operation.status", N_("statut inconnu (valeurs : %(values)s)"), values=", ".join(OPERATION_STATUSES))
@@ -241,13 +262,31 @@ def check_plan(op: OperationInput, plan: PlanInput):
             problem("plan.resources", N_("la ressource FSE+ (%(resource)s) doit être égale au montant FSE+ conventionné (%(agreed)s)"),
                 resource=format_money(figures.fse_resource), agreed=format_money(op.fse_amount))
         )
-    if not figures.fse_within_rate:
+    # Primer §1, §9: the rate is FSE+ / total. An amount that is not rate × total to the cent
+    # is a typing error, unless the agreement fixes it; then the rate used is amount / total.
+    if op.fse_amount_fixed:
+        if figures.total_cost and op.fse_amount > figures.total_cost:
+            errors.append(
+                problem("operation.fse_amount", N_("le FSE+ (%(amount)s) dépasse le coût total éligible (%(total)s)"),
+                        amount=format_money(op.fse_amount), total=format_money(figures.total_cost))
+            )
+    elif not figures.fse_is_rate_times_total:
         errors.append(
-            problem("operation.fse_amount", N_("le FSE+ (%(amount)s) dépasse le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s) de %(gap)s"),
+            problem("operation.fse_amount", N_("le FSE+ conventionné (%(amount)s) n'est pas le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s), écart %(gap)s ; si la convention fixe ce montant, indiquez fse_amount_fixed = true : le taux appliqué sera alors FSE+ / coût total (%(effective)s %%)"),
                 amount=format_money(op.fse_amount), rate=format(op.fse_rate.normalize(), "f"), total=format_money(figures.total_cost),
-                max=format_money(figures.fse_max), gap=format_money(-figures.fse_difference))
+                max=format_money(figures.fse_max), gap=format_money(figures.fse_amount - figures.fse_max),
+                effective=format_number(figures.effective_rate, places=4))
         )
     return errors
+
+
+def check_advance(kind: str | None, op: OperationInput):
+    """Primer §8: no start-up advance for collectivités, OPCOs and State operators, unless
+    the agreement provides one (``advance_override`` with its reason)."""
+    if kind in NO_ADVANCE_KINDS and op.advance_rate and not op.advance_override:
+        return [problem("operation.advance_rate", N_("pas d'avance pour un bénéficiaire de type %(kind)s (collectivité, OPCO, opérateur de l'État : primer §8) ; taux d'avance 0, ou advance_override = true avec le motif de la convention"),
+                        kind=DomainError(ORGANISATION_KINDS[kind]))]
+    return []
 
 
 def check_envelope_input(env: EnvelopeInput):

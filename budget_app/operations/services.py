@@ -33,6 +33,7 @@ from .rules import (
     OrganisationInput,
     PlanInput,
     ResourceLine,
+    check_advance,
     check_envelope_input,
     check_operation,
     check_organisation,
@@ -155,6 +156,7 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
     if not any(found.field == "operation.end_date" for found in errors):
         errors += check_plan(op, plan)
     errors += check_envelope_room(envelope, op.fse_amount)
+    errors += check_advance(org.kind, op)
     if errors:
         raise DomainError(problems=errors)
     organisation = org if isinstance(org, Organisation) else find_or_create_organisation(org, demo)
@@ -171,6 +173,11 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
         hours_divisor=op.hours_divisor,
         status=op.status,
         last_payment_date=op.last_payment_date,
+        fse_amount_fixed=op.fse_amount_fixed,
+        advance_override=op.advance_override,
+        advance_override_reason=(op.advance_override_reason or "").strip() or None,
+        advance_recovery=op.advance_recovery,
+        payment_deadline=op.payment_deadline,
         envelope=envelope,
         is_demo=demo,
     )
@@ -180,7 +187,9 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
     return operation
 
 
-AMENDABLE_FIELDS = ("end_date", "fse_rate", "fse_amount")
+KEEP = object()  # an amendment that leaves a setting as it is
+
+AMENDABLE_FIELDS = ("end_date", "fse_rate", "fse_amount", "fse_amount_fixed", "payment_deadline")
 
 
 def operation_input_of(operation: Operation, **changes) -> OperationInput:
@@ -196,6 +205,11 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
         "hours_divisor": operation.hours_divisor,
         "status": operation.status,
         "last_payment_date": operation.last_payment_date,
+        "fse_amount_fixed": operation.fse_amount_fixed,
+        "advance_override": operation.advance_override,
+        "advance_override_reason": operation.advance_override_reason,
+        "advance_recovery": operation.advance_recovery,
+        "payment_deadline": operation.payment_deadline,
     }
     values.update(changes)
     return OperationInput(**values)
@@ -203,14 +217,17 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
 
 @atomic
 def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
-                     user_id=None) -> PlanVersion:
+                     user_id=None, fse_amount_fixed=None, payment_deadline=KEEP) -> PlanVersion:
     """An amendment (avenant): a new plan version; earlier versions stay as they were.
-    It may also change the end date, the FSE+ rate and the agreed FSE+ amount."""
+    It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
+    agreement fixes it) and the payment deadline."""
     op = operation_input_of(
         operation,
         end_date=end_date if end_date is not None else operation.end_date,
         fse_rate=fse_rate if fse_rate is not None else operation.fse_rate,
         fse_amount=fse_amount if fse_amount is not None else operation.fse_amount,
+        fse_amount_fixed=fse_amount_fixed if fse_amount_fixed is not None else operation.fse_amount_fixed,
+        payment_deadline=operation.payment_deadline if payment_deadline is KEEP else payment_deadline,
     )
     errors = []
     if not (plan.amendment_number or "").strip():
@@ -233,9 +250,8 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
            number=plan.amendment_number, date=plan.signed_on.strftime("%d/%m/%Y"), version=number, reason=plan.reason)
     )
     before = {key: getattr(operation, key) for key in AMENDABLE_FIELDS}
-    operation.end_date = op.end_date
-    operation.fse_rate = op.fse_rate
-    operation.fse_amount = op.fse_amount
+    for key in AMENDABLE_FIELDS:
+        setattr(operation, key, getattr(op, key))
     version = _add_version(operation, plan, number, user_id)
     db.session.flush()
     record(

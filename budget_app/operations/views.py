@@ -27,16 +27,18 @@ from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
 from .forms import AmendmentForm, OperationForm
 from .models import (
+    ADVANCE_RECOVERY,
     COST_CATEGORIES,
     FLAT_RATES,
     OPERATION_STATUSES,
     ORGANISATION_KINDS,
+    PARTICIPANT_SUBCATEGORIES,
     RESOURCE_KINDS,
     Envelope,
     Organisation,
 )
 from .plan_form import PlanFormReader, envelope_choices, fill_plan, organisation_choices
-from .plans import compare_versions, current_figures, plan_figures
+from .plans import compare_versions, current_figures, payment_deadline, plan_figures
 from .retention import retention_of
 from .rules import OperationInput, OrganisationInput
 from .services import create_operation, record_amendment
@@ -50,10 +52,13 @@ def labels():
     return {
         "flat_rate_codes": list(FLAT_RATES),
         "category_label": lambda code: translate_label(COST_CATEGORIES, code),
+        "subcategory_label": lambda code: translate_label(PARTICIPANT_SUBCATEGORIES, code),
         "flat_rate_label": lambda code: _(FLAT_RATES[code][0]) if code in FLAT_RATES else code,
         "resource_label": lambda kind: translate_label(RESOURCE_KINDS, kind),
         "status_label": lambda status: translate_label(OPERATION_STATUSES, status),
         "organisation_kind_label": lambda kind: translate_label(ORGANISATION_KINDS, kind),
+        "advance_recovery_label": lambda code: translate_label(ADVANCE_RECOVERY, code),
+        "payment_deadline_of": payment_deadline,
     }
 
 
@@ -141,6 +146,11 @@ def create():
                 advance_rate=advance_rate,
                 hours_divisor=int(form.hours_divisor.data) if (form.hours_divisor.data or "").isdigit() else 0,
                 status=form.status.data,
+                fse_amount_fixed=bool(form.fse_amount_fixed.data),
+                advance_override=bool(form.advance_override.data),
+                advance_override_reason=(form.advance_override_reason.data or "").strip() or None,
+                advance_recovery=form.advance_recovery.data or "interim",
+                payment_deadline=form.payment_deadline.data,
             )
             try:
                 operation = create_operation(op, organisation, plan, envelope=envelope, user_id=current_user.id)
@@ -167,6 +177,8 @@ def amend():
         form.end_date.data = operation.end_date
         form.fse_rate.data = decimal_text(operation.fse_rate)
         form.fse_amount.data = decimal_text(operation.fse_amount, places=2)
+        form.fse_amount_fixed.data = operation.fse_amount_fixed
+        form.payment_deadline.data = operation.payment_deadline
         if operation.current_plan is not None:
             fill_plan(form, operation.current_plan)
     elif form.validate_on_submit():
@@ -181,7 +193,9 @@ def amend():
         if not collector.errors:
             try:
                 version = record_amendment(operation, plan, end_date=form.end_date.data, fse_rate=fse_rate,
-                                           fse_amount=fse_amount, user_id=current_user.id)
+                                           fse_amount=fse_amount, user_id=current_user.id,
+                                           fse_amount_fixed=bool(form.fse_amount_fixed.data),
+                                           payment_deadline=form.payment_deadline.data)
             except DomainError as exc:
                 collector.service_errors(exc)
             except IntegrityError:  # two amendments at once: the version number is unique

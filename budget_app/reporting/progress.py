@@ -7,45 +7,26 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from ..claims.balance import fse_counted, realised
+from ..claims.bilans import warnings as bilan_warnings
 from ..claims.models import Advance, Claim
-from ..expenses.models import Expense
 from ..kernel.extensions import db
 from ..kernel.money import cents
-from ..operations.flat_rates import flat_rate_amounts
 from ..operations.models import COST_CATEGORIES, Envelope, Operation
 from ..operations.plans import PlanFigures, current_figures, final_balance_deadline
 from ..operations.services import envelope_programmed
-from ..staff.models import StaffCostLine
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 
 
-def realised_costs(operation: Operation) -> dict:
-    """Realised direct costs by category: complete, non-deleted expenses at their eligible amount,
-    plus staff cost lines (PERSONNEL)."""
-    rows = db.session.execute(
-        select(Expense.category, func.sum(Expense.eligible_amount))
-        .where(Expense.operation_id == operation.id, Expense.deleted_at.is_(None), Expense.is_complete.is_(True))
-        .group_by(Expense.category)
-    ).all()
-    costs = {category: Decimal(total or 0) for category, total in rows}
-    staff = db.session.scalar(
-        select(func.coalesce(func.sum(StaffCostLine.amount), 0)).where(StaffCostLine.operation_id == operation.id)
-    )
-    if staff:
-        costs["PERSONNEL"] = costs.get("PERSONNEL", ZERO) + Decimal(staff)
-    return {c: cents(costs[c]) for c in COST_CATEGORIES if c in costs}
-
-
 def fse_flows(operation_ids) -> dict:
-    """FSE+ asked (non-draft claims), paid on claims, and advances paid, for these operations."""
+    """FSE+ asked (live bilans: FSE+ due once controlled, primer §9), paid on bilans, and
+    advances paid, for these operations."""
     ids = list(operation_ids)
     if not ids:
         return {"asked": ZERO, "paid_claims": ZERO, "advances": ZERO}
-    asked = db.session.scalar(
-        select(func.coalesce(func.sum(Claim.fse_asked), 0)).where(Claim.operation_id.in_(ids), Claim.state != "draft")
-    )
+    asked = fse_counted(ids)
     paid = db.session.scalar(select(func.coalesce(func.sum(Claim.amount_paid), 0)).where(Claim.operation_id.in_(ids)))
     advances = db.session.scalar(select(func.coalesce(func.sum(Advance.amount), 0)).where(Advance.operation_id.in_(ids)))
     return {"asked": cents(Decimal(asked)), "paid_claims": cents(Decimal(paid)), "advances": cents(Decimal(advances))}
@@ -91,22 +72,23 @@ class Progress:
     final_deadline: date
     deadline_passed: bool
     today: date
+    warnings: list  # bilans: a required interim missing, the final one late (primer §8-9)
 
 
 def operation_progress(operation: Operation, today: date, margin: Decimal) -> Progress:
+    """Planned against realised, realised being the bilan formula (``claims.balance``)."""
     planned = current_figures(operation)
-    realised = realised_costs(operation)
-    rates = {f.code: f.rate for f in operation.current_plan.flat_rates} if operation.current_plan else {}
-    realised_flat = flat_rate_amounts(rates, realised)
+    figures = realised(operation, today)
+    realised_costs, realised_flat = figures.categories, figures.flat_rates
     start, end = operation.start_date, operation.end_date
     rows = []
     for category in COST_CATEGORIES:
-        p, r = planned.category_totals.get(category, ZERO), realised.get(category, ZERO)
+        p, r = planned.category_totals.get(category, ZERO), realised_costs.get(category, ZERO)
         if p or r:
             rows.append({"code": category, "kind": "category", "planned": p, "realised": r,
                          "forecast": forecast_at_pace(r, start, end, today)})
-    for code in planned.flat_rate_amounts:
-        p, r = planned.flat_rate_amounts[code], realised_flat.get(code, ZERO)
+    for code in dict.fromkeys([*planned.flat_rate_amounts, *realised_flat]):
+        p, r = planned.flat_rate_amounts.get(code, ZERO), realised_flat.get(code, ZERO)
         rows.append({"code": code, "kind": "flat", "planned": p, "realised": r,
                      "forecast": forecast_at_pace(r, start, end, today)})
     planned_total = planned.total_cost
@@ -137,6 +119,7 @@ def operation_progress(operation: Operation, today: date, margin: Decimal) -> Pr
         final_deadline=deadline,
         deadline_passed=today > deadline,
         today=today,
+        warnings=bilan_warnings(operation, today),
     )
 
 

@@ -16,7 +16,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.transactions import fail
 from ..operations.services import find_operation
-from . import imports
+from . import computations, imports
 
 staff_cli = AppGroup("staff", help="Personnel affecté aux opérations (taux horaires, temps fixe).")
 timesheets_cli = AppGroup("timesheets", help="Fiches de temps mensuelles.")
@@ -65,6 +65,10 @@ def _run(kind, code, path, **options):
     for change in report.changes:
         if change.outcome == "unchanged":
             click.echo(f"ligne {change.row.line} : déjà enregistrée, ignorée")
+        elif kind == "timesheets" and computations.days_in_operation(
+                change.row.month, operation.start_date, operation.end_date) is not None:
+            # Primer §9: say which dates the hours (or the prorated share) of such a month cover.
+            click.echo(f"ligne {change.row.line} : {change.detail}")
     return report
 
 

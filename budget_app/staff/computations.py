@@ -4,7 +4,8 @@
   working share), rounded half-up to the cent ONCE; the rounded rate is the one used.
 - A month of hourly staff: hours on the operation × rounded rate, rounded half-up once.
 - A month of fixed-share staff (CPR 55(5)): monthly gross employment cost × fixed %,
-  rounded half-up once.
+  rounded half-up once; a month partly outside the operation's dates is prorated by
+  calendar days (primer §9): × days inside / days of the month, in the same rounding.
 - Cap (CPR 55(3)): hours declared per person for a year never exceed the hours used to
   compute the rate, divisor × working share.
 
@@ -14,6 +15,8 @@ years later how each amount was obtained (CPR annex XIII). The text uses plain s
 thousands separators so that it copies unchanged into any spreadsheet or report. Pages
 show the same computation in the reader's language (``line_text``, ``rate_text``).
 """
+import calendar
+from datetime import date
 from decimal import Decimal
 
 from ..kernel.formatting import format_hours, format_money, format_percent
@@ -69,15 +72,52 @@ def hourly_text(hours, rate, amount, locale: str | None = None) -> str:
     return f"{hours_text(hours, locale)} × {euros(rate, locale)}/h = {euros(amount, locale)}"
 
 
-def fixed_share_amount(monthly_cost: Decimal, fixed_percent: Decimal) -> tuple[Decimal, str]:
-    """CPR 55(5): 2 800,00 € × 50 % = 1 400,00 €."""
-    amount = cents(Decimal(monthly_cost) * Decimal(fixed_percent) / HUNDRED)
-    return amount, fixed_share_text(monthly_cost, fixed_percent, amount, "fr")
+def days_in_month(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
 
 
-def fixed_share_text(monthly_cost, fixed_percent, amount, locale: str | None = None) -> str:
+def month_last_day(month: date) -> date:
+    return month.replace(day=days_in_month(month))
+
+
+def days_in_operation(month: date, start: date, end: date) -> int | None:
+    """Calendar days of ``month`` between the operation's ``start`` and ``end`` (primer §9),
+    or None when the whole month is inside."""
+    first = month.replace(day=1)
+    last = first.replace(day=days_in_month(first))
+    inside_first, inside_last = max(first, start), min(last, end)
+    if inside_first == first and inside_last == last:
+        return None
+    return max(0, (inside_last - inside_first).days + 1)
+
+
+def partial_months(start: date, end: date) -> list[date]:
+    """The operation's first and last months when they are only partly inside its dates:
+    timesheets of those months declare the hours worked between the dates only (primer §9)."""
+    months = []
+    for month in (start.replace(day=1), end.replace(day=1)):
+        if days_in_operation(month, start, end) is not None and month not in months:
+            months.append(month)
+    return months
+
+
+def fixed_share_amount(monthly_cost: Decimal, fixed_percent: Decimal, days: int | None = None,
+                       month_days: int | None = None) -> tuple[Decimal, str]:
+    """CPR 55(5): 2 800,00 € × 50 % = 1 400,00 €. A month partly outside the operation
+    (``days`` of its ``month_days`` inside) is prorated by calendar days, rounded once:
+    2 800,00 € × 50 % × 17/31 = 767,74 €."""
+    amount = Decimal(monthly_cost) * Decimal(fixed_percent) / HUNDRED
+    if days is not None:
+        amount = amount * days / month_days
+    amount = cents(amount)
+    return amount, fixed_share_text(monthly_cost, fixed_percent, amount, "fr", days, month_days)
+
+
+def fixed_share_text(monthly_cost, fixed_percent, amount, locale: str | None = None, days: int | None = None,
+                     month_days: int | None = None) -> str:
     locale = locale or current_locale()
-    return f"{euros(monthly_cost, locale)} × {percent_text(fixed_percent, locale)} = {euros(amount, locale)}"
+    prorata = f" × {days}/{month_days}" if days is not None else ""
+    return f"{euros(monthly_cost, locale)} × {percent_text(fixed_percent, locale)}{prorata} = {euros(amount, locale)}"
 
 
 def line_text(line, locale: str | None = None) -> str:
@@ -85,7 +125,9 @@ def line_text(line, locale: str | None = None) -> str:
     if line.hours is not None and line.hourly_rate is not None:
         return hourly_text(line.hours, line.hourly_rate, line.amount, locale)
     if line.monthly_cost is not None and line.fixed_percent is not None:
-        return fixed_share_text(line.monthly_cost, line.fixed_percent, line.amount, locale)
+        days = getattr(line, "days_in_period", None)
+        month_days = days_in_month(line.month) if days is not None else None
+        return fixed_share_text(line.monthly_cost, line.fixed_percent, line.amount, locale, days, month_days)
     return line.computation
 
 

@@ -94,11 +94,14 @@ def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
                                   year=sheet.month.year, number=assignment.person.registration_number)
             amount, text = computations.hourly_amount(sheet.hours_on_operation, cost.hourly_rate)
             values = {"hours": sheet.hours_on_operation, "hourly_rate": cost.hourly_rate,
-                      "monthly_cost": None, "fixed_percent": None}
+                      "monthly_cost": None, "fixed_percent": None, "days_in_period": None}
         else:
-            amount, text = computations.fixed_share_amount(sheet.monthly_cost, assignment.fixed_percent)
-            values = {"hours": None, "hourly_rate": None,
-                      "monthly_cost": sheet.monthly_cost, "fixed_percent": assignment.fixed_percent}
+            operation = assignment.operation
+            days = computations.days_in_operation(sheet.month, operation.start_date, operation.end_date)
+            amount, text = computations.fixed_share_amount(
+                sheet.monthly_cost, assignment.fixed_percent, days, computations.days_in_month(sheet.month))
+            values = {"hours": None, "hourly_rate": None, "monthly_cost": sheet.monthly_cost,
+                      "fixed_percent": assignment.fixed_percent, "days_in_period": days}
         values.update(operation_id=assignment.operation_id, person_id=assignment.person_id, month=sheet.month,
                       amount=amount, computation=text)
         line = sheet.cost_line

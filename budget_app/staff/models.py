@@ -152,6 +152,8 @@ class StaffCostLine(Audited, db.Model):
     hourly_rate: Mapped[Decimal | None] = mapped_column(Money())
     monthly_cost: Mapped[Decimal | None] = mapped_column(Money())
     fixed_percent: Mapped[Decimal | None] = mapped_column(Rate())
+    # Fixed share of a month partly outside the operation: its calendar days inside (primer §9).
+    days_in_period: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # eligible amount
     computation: Mapped[str] = mapped_column(Text, nullable=False)  # "137,5 h × 32,00 €/h = 4 400,00 €"
     # Set when the claim is submitted: one column, so never in two claims.

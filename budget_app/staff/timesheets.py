@@ -170,8 +170,15 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                 continue
             running[cap_key] = total
             amount, text = computations.hourly_amount(row.hours_on_operation, cost.hourly_rate)
+            if computations.days_in_operation(row.month, operation.start_date, operation.end_date) is not None:
+                # Primer §9: a month partly outside the operation declares its in-period hours only.
+                text += translate(N_(" — mois en partie hors de l'opération : heures faites du %(start)s au %(end)s seulement"),
+                                  start=max(row.month, operation.start_date).strftime("%d/%m/%Y"),
+                                  end=min(computations.month_last_day(row.month), operation.end_date).strftime("%d/%m/%Y"))
         else:
-            amount, text = computations.fixed_share_amount(row.monthly_cost, assignment.fixed_percent)
+            days = computations.days_in_operation(row.month, operation.start_date, operation.end_date)
+            amount, text = computations.fixed_share_amount(
+                row.monthly_cost, assignment.fixed_percent, days, computations.days_in_month(row.month))
         changes.append(Change(row, "new" if sheet is None else "updated", text, sheet or assignment))
     return changes
 

@@ -226,6 +226,7 @@ def _timesheet_form(sheet: Timesheet | None):
         columns=TIMESHEET_COLUMNS,
         assignments=queries.assignments_of(operation),
         states=TIMESHEET_STATES,
+        partial_months=computations.partial_months(operation.start_date, operation.end_date),
     )
 
 

@@ -37,7 +37,7 @@ def test_compute_submit_check_and_pay(page, live_server, log_in, claims_world, t
     assert page.url.endswith(f"{BASE}/1")
     page.click("[data-testid=submit-claim]")
     page.wait_for_load_state()
-    assert page.inner_text("[data-testid=state]") == "Déposée"
+    assert page.inner_text("[data-testid=state]") == "Déposé"
     assert page.locator("[data-testid=lines] tbody tr[id^=ligne-]").count() == 2
     with page.expect_download() as download:
         page.click("[data-testid=download-xlsx]")
@@ -60,7 +60,7 @@ def test_compute_submit_check_and_pay(page, live_server, log_in, claims_world, t
     page.wait_for_load_state()
     page.click("[data-testid=finish-control]")
     page.wait_for_load_state()
-    assert page.inner_text("[data-testid=state]") == "Contrôlée"
+    assert page.inner_text("[data-testid=state]") == "Contrôlé"
     # 4 000 + 2 880 = 6 880; indirect 1 032; total 7 912; FSE+ 4 747,20.
     assert page.inner_text("[data-testid=total-retained]") == "7\u202f912,00\u00a0€"
     assert page.inner_text("[data-testid=fse-due]") == "4\u202f747,20\u00a0€"
@@ -74,7 +74,7 @@ def test_compute_submit_check_and_pay(page, live_server, log_in, claims_world, t
     page.fill("[data-testid=paid-amount]", "4 747,20")
     page.click("[data-testid=record-payment]")
     page.wait_for_load_state()
-    assert page.inner_text("[data-testid=state]") == "Payée"
+    assert page.inner_text("[data-testid=state]") == "Payé"
     assert page.inner_text("[data-testid=amount-paid]") == "4\u202f747,20\u00a0€"
     page.goto(f"{live_server}{BASE}/")
-    assert "Payée" in page.inner_text("[data-testid=claims]")
+    assert "Payé" in page.inner_text("[data-testid=claims]")

@@ -5,6 +5,7 @@ from openpyxl import load_workbook
 
 from budget_app.claims.models import Advance
 from budget_app.kernel.extensions import db
+from budget_app.operations.models import Organisation
 from tests.staff.factories import make_staff_line
 
 
@@ -39,7 +40,8 @@ def test_export_errors_exit_1(runner, claims_world, tmp_path):
 
 
 def test_export_all_and_advance(runner, claims_world, make_operation, tmp_path):
-    make_operation("LOT-2019-ACI", status="running")
+    partner = Organisation(name="Association de test", kind="association")
+    make_operation("LOT-2019-ACI", status="running", organisation=partner, advance_rate=D("30"))
     make_operation("OLD", status="closed")
     result = runner.invoke(args=["claims", "export-all", "--month", "2023-01", "--dir", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output

@@ -87,9 +87,11 @@ rate_choices = st.sampled_from([{}, {"INDIRECTS_15": D("15")}, {"INDIRECTS_7": D
 def test_parts_add_up_and_the_cap_holds(costs, rates, fse_rate, agreed, already):
     figures = claim_figures(costs, rates, fse_rate, agreed, already_asked=already)
     assert sum(figures.categories.values(), D(0)) + sum(figures.flat_rates.values(), D(0)) == figures.total
-    assert all(amount >= 0 for amount in figures.categories.values())
+    # Credit notes are netted in their period: a category keeps its (possibly negative) sum.
+    assert all(figures.categories[category] == amount for category, amount in costs.items()
+               if category in figures.categories)
     assert figures.fse_asked + figures.fse_cap_excess == figures.fse_computed
-    assert figures.fse_asked >= 0
+    assert figures.fse_asked >= min(D(0), figures.fse_computed)
     assert already + figures.fse_asked <= max(agreed, already)
     for value in (figures.total, figures.fse_asked, *figures.flat_rates.values()):
         assert value == value.quantize(D("0.01"))
@@ -163,23 +165,29 @@ def test_paid_by_the_claim_date(claims_world):
     assert compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 10)).figures.total == D("10.00")
 
 
-def test_credit_note_never_makes_a_category_negative(claims_world):
+def test_credit_note_is_netted_in_its_period_even_below_zero(claims_world):
+    """Primer §9: a credit note counts in the period of its date, even when its category
+    goes negative for that period. December: a 100,00 € invoice (outside this January
+    statement); January: 30,00 € of costs and a −50,00 € credit note on the invoice:
+    30,00 − 50,00 = −20,00 € for January, nothing left out; with 40,00 € more, 20,00 €."""
     operation = claims_world["operation"]
     original = make_expense(operation, "100.00", incurred_on=date(2022, 12, 20))
     make_expense(operation, "30.00")
     make_expense(operation, "-50.00", credit_note_of=original)
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
-    assert result.figures.categories["FONCTIONNEMENT"] == D("30.00")
-    assert _reasons(result) == [("credit_note", D("-50.00"))]
+    assert result.figures.categories["FONCTIONNEMENT"] == D("-20.00")
+    assert result.figures.total == D("-20.00")
+    assert result.left_out == []
     make_expense(operation, "40.00")
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     assert result.figures.categories["FONCTIONNEMENT"] == D("20.00")  # 30 + 40 - 50
-    assert result.left_out == []
 
 
 @given(st.lists(st.decimals(min_value=D("-500"), max_value=D("500"), places=2).filter(lambda v: v != 0),
                 min_size=1, max_size=8))
-def test_property_credit_notes_never_negative(claims_world, values):
+def test_property_credit_notes_are_netted(claims_world, values):
+    """Whatever the mix of costs and credit notes of a period, the period's category is
+    their sum: nothing is left out, nothing is clamped (primer §9)."""
     from budget_app.expenses.models import Expense
 
     db.session.execute(db.delete(Expense))
@@ -191,6 +199,5 @@ def test_property_credit_notes_never_negative(claims_world, values):
     db.session.commit()
     result = compute_period(claims_world["operation"], *JANUARY, as_of=date(2023, 2, 15))
     amount = result.figures.categories.get("FONCTIONNEMENT", D("0.00"))
-    assert amount >= 0
-    left_out = sum((line.amount for line in result.left_out), D(0))
-    assert amount == sum((v for v in values), D(0)) - left_out
+    assert result.left_out == []
+    assert amount == sum((v for v in values), D(0))

@@ -113,7 +113,7 @@ def test_csv_separator_bom_decimal_comma_and_escaping(claims_world):
     assert line[3] == "'=cmd|' /C calc'!A0"
     assert line[9] == "1234,56" and line[6] == "10/01/2023"
     unpaid = next(row for row in rows if row[3] == "Non payée")
-    assert unpaid[9] == "" and unpaid[10] == "Non acquittée à la date de la demande"
+    assert unpaid[9] == "" and unpaid[10] == "Non acquittée à la date du bilan"
     # Every field quoted, numbers included.
     body = raw.decode("utf-8-sig").splitlines()[1]
     assert body.startswith('"') and ';"1234,56";' in raw.decode("utf-8-sig")
@@ -134,4 +134,4 @@ def test_controlled_claim_has_a_control_sheet(january_lines):
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
     summary = _summary(workbook)
     assert summary["FSE+ dû"] == pytest.approx(float(claim.fse_due))
-    assert summary["État"] == "Contrôlée"
+    assert summary["État"] == "Contrôlé"

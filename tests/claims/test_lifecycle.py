@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from budget_app.claims import control, lifecycle, payments, periods, selection
+from budget_app.claims import control, lifecycle, payments, selection
 from budget_app.claims.models import Advance, Claim, ClaimLine
 from budget_app.expenses.models import Expense
 from budget_app.kernel.audit.models import AuditEntry
@@ -46,16 +46,15 @@ def test_submit_freezes_lines_and_totals(claims_world, january):
     # Later edits to an attached line are refused: the rule is the claims domain's, the staff
     # domain asks it.
     sheet = lines[0].staff_cost_line.timesheet
-    with pytest.raises(DomainError, match="demande de paiement n° 1"):
+    with pytest.raises(DomainError, match="bilan n° 1"):
         change_state(sheet, "reopen", claims_world["officer"])
     db.session.rollback()
-    # Another claim over the same month finds nothing left to claim.
-    second = lifecycle.create_draft(claims_world["operation"], *JANUARY)
-    result = selection.compute_period(claims_world["operation"], *JANUARY, claim_id=second.id)
+    # A statement of the same month finds nothing left to declare; no second bilan over it.
+    result = selection.compute_period(claims_world["operation"], *JANUARY)
     assert result.figures.total == D("0.00")
     assert {line.reason for line in result.left_out} == {"already_claimed"}
-    with pytest.raises(DomainError):
-        lifecycle.submit_claim(second, claims_world["officer"])
+    with pytest.raises(DomainError, match="doit commencer le 01/02/2023"):
+        lifecycle.create_draft(claims_world["operation"], *JANUARY)
 
 
 def test_transition_table_refuses_other_moves(claims_world, january):
@@ -153,21 +152,22 @@ def test_concurrent_moves_of_one_claim_only_one_wins(claims_world, january):
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL row locks (two connections)")
 def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
-    """Two drafts over the same lines submitted from two connections at once: one wins,
-    the other is refused and changes nothing; no line is in two claims."""
+    """The same bilan submitted from two connections at once: one wins, the other is
+    refused and changes nothing; its lines are attached once."""
     operation = claims_world["operation"]
     for index in range(50):
         make_expense(claims_world["operation"], "10.00", commit=False)
     db.session.commit()
     first = lifecycle.create_draft(operation, *JANUARY)
-    second = lifecycle.create_draft(operation, *JANUARY)
     db.session.commit()
-    ids = (first.id, second.id)
+    first_id = first.id
+    ids = ("one", "two")
     barrier = threading.Barrier(2)
     outcome = {}
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    def submit(claim_id):
+    def submit(name):
+        claim_id = first_id
         with app.app_context():
             with Session(engine) as session:
                 db.session.registry.set(session)  # the services use db.session
@@ -178,14 +178,14 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
                     barrier.wait(timeout=10)
                     lifecycle.submit_claim(claim, today=date(2023, 2, 15))
                     session.commit()
-                    outcome[claim_id] = "ok"
+                    outcome[name] = "ok"
                 except Conflict:
                     session.rollback()
-                    outcome[claim_id] = "conflict"
+                    outcome[name] = "conflict"
                 finally:
                     db.session.registry.clear()
 
-    threads = [threading.Thread(target=submit, args=(claim_id,)) for claim_id in ids]
+    threads = [threading.Thread(target=submit, args=(name,)) for name in ids]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -193,27 +193,29 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     engine.dispose()
     assert sorted(outcome.values()) == ["conflict", "ok"]
     db.session.expire_all()
-    winner = next(claim_id for claim_id, result in outcome.items() if result == "ok")
-    loser = next(claim_id for claim_id in ids if claim_id != winner)
-    assert db.session.get(Claim, loser).state == "draft"
+    assert db.session.get(Claim, first_id).state == "submitted"
     attached = db.session.scalars(select(Expense.claim_id).distinct()).all()
-    assert attached == [winner]
-    assert db.session.scalar(select(db.func.count()).select_from(ClaimLine).where(ClaimLine.claim_id == loser)) == 0
+    assert attached == [first_id]
+    assert db.session.scalar(select(db.func.count()).select_from(ClaimLine)) == 50
 
 
 def test_cumulated_fse_never_exceeds_the_agreed_amount(claims_world):
+    """Agreed FSE+ 6 000,00 €; 5 000,00 € of staff a month + 15 % = 5 750,00 €, × 60 % =
+    3 450,00 € a month. Interim bilan (January): 3 450,00 €. Final bilan (February to the
+    end, two months): min(6 000,00, 60 % × 17 250,00 = 10 350,00) − 3 450,00 = 2 550,00 €;
+    the 4 350,00 € above the agreed amount are shown, not asked."""
     operation = claims_world["operation"]
     operation.fse_amount = D("6000.00")
     db.session.commit()
     operation = claims_world["operation"]
-    asked = []
     for month in (1, 2, 3):
         make_staff_line(operation, "5000.00", month=date(2023, month, 1))
-        start, end = periods.month_period(f"2023-{month:02d}")
-        claim = lifecycle.create_draft(operation, start, end)
+    asked = []
+    for start, end, final in ((date(2023, 1, 1), date(2023, 1, 31), False),
+                              (date(2023, 2, 1), date(2024, 12, 31), True)):
+        claim = lifecycle.create_draft(operation, start, end, final=final)
         lifecycle.submit_claim(claim, today=date(2023, 6, 1))
         db.session.commit()
         asked.append((claim.fse_asked, selection.declared_figures(claim).fse_cap_excess))
-    # 5 000 + 750 indirect = 5 750 × 60 % = 3 450 per month; the third only gets what is left.
-    assert asked == [(D("3450.00"), D("0.00")), (D("2550.00"), D("900.00")), (D("0.00"), D("3450.00"))]
+    assert asked == [(D("3450.00"), D("0.00")), (D("2550.00"), D("4350.00"))]
     assert payments.operation_position(operation)["remaining"] == D("0.00")

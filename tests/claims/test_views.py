@@ -58,7 +58,7 @@ def test_full_path_through_the_pages(client, login, claims_world):
     db.session.expire_all()
     claim = db.session.scalar(db.select(Claim))
     assert claim.state == "paid" and claim.amount_paid == D("4747.20")
-    assert "Payée" in client.get(f"{BASE}/1").get_data(as_text=True)
+    assert "Payé" in client.get(f"{BASE}/1").get_data(as_text=True)
     assert client.get(f"{BASE}/1/imprimer").status_code == 200
     assert "HL-RSA-2023" in client.get("/demandes").get_data(as_text=True)
 
@@ -83,4 +83,21 @@ def test_english_pages(client, login, claims_world):
     db.session.commit()
     login(client, user)
     page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
-    assert "Payment claims" in page
+    assert "Balance reports" in page
+
+
+def test_bilan_pages_say_the_rule_the_kind_and_the_deadline(client, login, claims_world):
+    """The seed operation (24 months): the page quotes the rule and the next start; a second
+    interim bilan is refused with the rule; the final one is created with its box ticked."""
+    _month(claims_world)
+    login(client, claims_world["officer"])
+    page = client.get(f"{BASE}/").get_data(as_text=True)
+    assert "au plus un bilan intermédiaire" in page and 'data-testid="next-start"' in page
+    client.post(f"{BASE}/nouvelle", data={"start": "2023-01-01", "end": "2023-01-31"})
+    client.post(f"{BASE}/nouvelle", data={"start": "2023-02-01", "end": "2023-02-28"})
+    assert "Bilan intermédiaire refusé" in client.get(f"{BASE}/").get_data(as_text=True)
+    response = client.post(f"{BASE}/nouvelle", data={"start": "2023-02-01", "end": "2024-12-31", "final": "y"})
+    assert response.headers["Location"].endswith(f"{BASE}/2")
+    page = client.get(f"{BASE}/2").get_data(as_text=True)
+    assert "Bilan final n° 2" in page and "30/06/2025" in page
+    assert [claim.kind for claim in db.session.scalars(db.select(Claim).order_by(Claim.number))] == ["interim", "final"]

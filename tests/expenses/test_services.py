@@ -78,7 +78,7 @@ def test_valid_line_has_no_problem(lot, expense_data):
     "overrides, field",
     [
         ({"incurred_on": date(2018, 12, 31)}, "incurred_on"),
-        ({"paid_on": date(2020, 1, 2)}, "paid_on"),
+        ({"paid_on": date(2020, 7, 1)}, "paid_on"),  # after the payment deadline (end + 6 months)
         ({"paid_on": None}, "paid_on"),
         ({"category": "PARTICIPANTS"}, "category"),  # not in the plan
         ({"category": "PERSONNEL"}, "category"),  # staff costs come from timesheets

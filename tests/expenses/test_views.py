@@ -146,12 +146,12 @@ def test_line_of_a_submitted_claim_cannot_be_changed(client, login, officer, lot
     login(client, officer)
     detail = f"/operations/LOT-2019-ACI/depenses/{expense.id}"
     client.post(f"{detail}/modifier", data=form_values(label="x"))
-    assert "demande de paiement n° 2" in client.get(detail).get_data(as_text=True)
+    assert "bilan n° 2" in client.get(detail).get_data(as_text=True)
     client.post(f"{detail}/supprimer", data={"reason": "x"})
-    assert "demande de paiement n° 2" in client.get(detail).get_data(as_text=True)
+    assert "bilan n° 2" in client.get(detail).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Expense, expense.id).deleted_at is None
-    assert "Dans une demande" in client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    assert "Dans un bilan" in client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
 
 
 def test_download_is_an_attachment_for_allowed_users_only(app, client, login, officer, lot, make_user, make_operation):

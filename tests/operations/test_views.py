@@ -84,7 +84,7 @@ def test_admin_creates_an_operation(client, make_user, login, app):
 
 @pytest.mark.parametrize("extra, message", [
     ({"resources-1-amount": "333 499,99"}, "total des ressources"),
-    ({"fse_rate": "50"}, "dépasse le taux"),
+    ({"fse_rate": "50"}, "n'est pas le taux"),
     ({"flat_rates-INDIRECTS_15": "20"}, "ne peut dépasser 15"),
     ({"flat_rates-RESTANTS_40": "40"}, "RESTANTS_40"),
     ({"end_date": "2022-12-31"}, "postérieure à la date de début"),

@@ -127,7 +127,7 @@ def test_claimed_timesheet_is_locked_with_the_claim_named(client, login, make_us
     login(client, officer)
     response = follow(client, client.post(f"/operations/HL-RSA-2023/fiches-de-temps/{sheet.id}/etat",
                                           data={"action": "reopen", "version": sheet.version}))
-    assert "demande de paiement n° 1" in response.get_data(as_text=True)
+    assert "bilan n° 1" in response.get_data(as_text=True)
     db.session.refresh(sheet)
     assert sheet.state == "locked"
     # Locked months still count as PERSONNEL costs.
@@ -139,7 +139,7 @@ def test_claimed_timesheet_is_locked_with_the_claim_named(client, login, make_us
     path = runner.app.instance_path + "/t.csv"
     open(path, "w", encoding="utf-8").write(changed)
     result = runner.invoke(args=["timesheets", "import", "HL-RSA-2023", path])
-    assert result.exit_code == 1 and "demande de paiement n° 1" in result.output
+    assert result.exit_code == 1 and "bilan n° 1" in result.output
 
 
 def test_web_import_preview_then_confirm(client, login, make_user, make_operation, example):

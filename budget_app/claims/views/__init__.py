@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from ...accounts.navigation import register_nav
 
 bp = Blueprint("claims", __name__)
-register_nav("claims.overview", _l("Demandes de paiement"), 30)
+register_nav("claims.overview", _l("Bilans"), 30)
 register_nav("claims.daci_register", _l("Registre DACI"), 80)
 
 from . import claims, daci  # noqa: E402,F401  (their routes are on ``bp``)

@@ -1,6 +1,7 @@
-"""Claims: any period computed on screen; a claim's life (draft, submitted, controlled,
-paid), its service-done check, exports and printable view. Views load (the operation
-comes from ``accounts.access``), call a service and redirect; the request commits once."""
+"""Statements and bilans: any period computed on screen (the état récapitulatif); a
+bilan's life (draft, submitted, controlled, paid), its service-done check, exports and
+printable view. Views load (the operation comes from ``accounts.access``), call a service
+and redirect; the request commits once."""
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,10 +11,12 @@ from ...accounts.policy import may
 from ...kernel.audit import services as audit
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text
+from ...kernel.formatting import decimal_text, today_in_paris
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
+from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
-from .. import control, exports, lifecycle, pack, payments, pdf
+from .. import bilans, control, exports, lifecycle, pack, payments, pdf
+from ..advances import record_advance
 from ..forms import (
     ActionForm,
     AdvanceForm,
@@ -24,7 +27,7 @@ from ..forms import (
     ReasonForm,
     amount_field_value,
 )
-from ..models import CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
+from ..models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 from ..periods import check_period, month_period
 from ..report import ClaimReport, build_report
 from ..selection import LEFT_OUT_REASONS, compute_period
@@ -53,7 +56,7 @@ def _labels():
     return {
         "categories": translated(COST_CATEGORIES),
         "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
-        "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS),
+        "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS), "kinds": translated(BILAN_KINDS),
         "reasons": translated(CSF_REASONS), "left_out_reasons": translated(LEFT_OUT_REASONS),
     }
 
@@ -83,11 +86,13 @@ def index():
         except DomainError as error:
             flash(str(error), "error")
             start = end = None
-    create_form = CreateForm(start=start, end=end) if start else None
+    create_form = CreateForm(start=start, end=end, final=bool(end and end == operation.end_date)) if start else None
     return render_template(
         "claims/index.html", operation=operation, claims=lifecycle.claims_of(operation), form=form,
         computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
-        position=payments.operation_position(operation),
+        position=payments.operation_position(operation), rule=bilans.bilan_rule(operation).text,
+        warnings=bilans.warnings(operation, today_in_paris()), final_deadline=bilans.final_deadline(operation),
+        payment_deadline=payment_deadline(operation), next_start=bilans.next_start(operation),
         advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
                                     .order_by(Advance.paid_on)).all(),
         advance_form=AdvanceForm(),
@@ -101,11 +106,12 @@ def create():
         flash(_("Indiquez une période valide (dates du et au)."), "error")
         return redirect(url_for("claims.index"))
     try:
-        claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user)
+        claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user,
+                                       final=bool(form.final.data))
     except DomainError as error:
         _refused(error)
         return redirect(url_for("claims.index"))
-    flash(_("Brouillon de la demande n° %(number)s créé.", number=claim.number), "success")
+    flash(_("Brouillon créé : %(bilan)s.", bilan=bilans.bilan_label(claim)), "success")
     return redirect(url_for("claims.show", number=claim.number))
 
 
@@ -117,7 +123,7 @@ def advance():
         flash(error or _("Indiquez la date et le montant de l'avance."), "error")
         return redirect(url_for("claims.index"))
     try:
-        payments.record_advance(g.operation, form.paid_on.data, amount, form.note.data)
+        record_advance(g.operation, form.paid_on.data, amount, form.note.data)
     except DomainError as refusal:
         _refused(refusal)
     else:
@@ -146,7 +152,8 @@ def show(number):
     return render_template(
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
-        expected_payment=payments.expected_payment(claim), can_check=can_check,
+        expected_payment=payments.expected_payment(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
+        late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
     )
 
 
@@ -156,7 +163,8 @@ def printable(number):
     report = _report(claim)
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
-                           labels=_labels(), expected_payment=payments.expected_payment(claim))
+                           labels=_labels(), expected_payment=payments.expected_payment(claim),
+                           bilan_label=bilans.bilan_label(claim))
 
 
 def _download(claim: Claim, extension: str, content: bytes, mimetype: str) -> Response:
@@ -219,7 +227,7 @@ def delete(number):
 
 
 def _move(number, move, success, with_reason=False):
-    """A lifecycle move from the claim page: check the form (a reason when the move needs
+    """A lifecycle move from the bilan page: check the form (a reason when the move needs
     one), call the service, commit, say what happened; the page is shown again either way."""
     claim = _claim(number)
     form = ReasonForm() if with_reason else ActionForm()
@@ -234,6 +242,9 @@ def _move(number, move, success, with_reason=False):
         _refused(error)
     else:
         flash(success, "success")
+        late = bilans.late_submission(claim)
+        if late is not None and claim.state == "submitted":
+            flash(str(late), "warning")
     return redirect(url_for("claims.show", number=number))
 
 
@@ -242,7 +253,7 @@ def submit(number):
     return _move(
         number,
         lambda claim, form: lifecycle.submit_claim(claim, current_user),
-        _("Demande déposée : ses lignes et ses montants sont figés."),
+        _("Bilan déposé : ses lignes et ses montants sont figés."),
     )
 
 
@@ -251,7 +262,7 @@ def withdraw(number):
     return _move(
         number,
         lambda claim, form: lifecycle.withdraw_claim(claim, form.reason.data, current_user),
-        _("Demande retirée : elle est de nouveau un brouillon."),
+        _("Bilan retiré : il est de nouveau un brouillon."),
         with_reason=True,
     )
 
@@ -314,5 +325,5 @@ def pay(number):
     except DomainError as refusal:
         _refused(refusal)
     else:
-        flash(_("Paiement enregistré : la demande est payée."), "success")
+        flash(_("Paiement enregistré : le bilan est payé."), "success")
     return redirect(url_for("claims.show", number=number))

@@ -1,0 +1,228 @@
+"""Command line of the bilans: every step of a bilan's life, so that it can be scripted and
+checked (`flask --app budget_app bilans ...`, `advances record`). Each command is all or
+nothing: a refusal prints `Erreur : …`, writes nothing and exits with 1."""
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from ..accounts.policy import may
+from ..accounts.services import find_user
+from ..kernel.audit import services as audit
+from ..kernel.errors import DomainError
+from ..kernel.formatting import format_money, today_in_paris
+from ..kernel.i18n import N_
+from ..kernel.money import parse_amount, parse_day
+from ..kernel.transactions import command_transaction
+from ..operations.plans import payment_deadline
+from ..operations.services import find_operation
+from . import control, decisions, lifecycle, payments
+from .advances import record_advance
+from .bilans import bilan_label, final_deadline, late_submission, warnings
+from .computation import ClaimFigures
+from .control import retained_figures
+from .selection import declared_figures
+
+bilans_cli = AppGroup("bilans", help="Bilans intermédiaires et final : création, dépôt, contrôle, paiement.")
+advances_cli = AppGroup("advances", help="Avances FSE+.")
+
+
+def _operation(code):
+    operation = find_operation(code)
+    if operation is None:
+        raise DomainError(N_("Opération inconnue : %(code)s."), code=code)
+    return operation
+
+
+def _bilan(code, number):
+    operation = _operation(code)
+    claim = lifecycle.claim_for_number(operation, number)
+    if claim is None:
+        raise DomainError(N_("L'opération %(code)s n'a pas de bilan n° %(number)s."), code=code, number=number)
+    return claim
+
+
+def _day(text):
+    return parse_day(text)
+
+
+def _controller(email, operation, endpoint):
+    """The user named by --as: a controller of the operation who may do this step (the DACI
+    is checked by the service itself)."""
+    user = find_user(email or "")
+    if user is None or not user.is_active:
+        raise DomainError(N_("Compte inconnu ou désactivé : %(email)s."), email=email)
+    if not may(endpoint, "POST", operation=operation, user=user):
+        raise DomainError(N_("%(email)s ne peut pas contrôler les bilans de l'opération %(code)s (rôle ou affectation)."),
+                          email=email, code=operation.code)
+    return user
+
+
+@bilans_cli.command("create")
+@click.argument("code")
+@click.option("--from", "start", required=True, help="Début AAAA-MM-JJ ou JJ/MM/AAAA.")
+@click.option("--to", "end", required=True, help="Fin AAAA-MM-JJ ou JJ/MM/AAAA.")
+@click.option("--final", is_flag=True, help="Le bilan final (il se termine à la fin de l'opération).")
+@command_transaction
+def create_command(code, start, end, final):
+    """Crée un bilan (brouillon) sur la période."""
+    operation = _operation(code)
+    claim = lifecycle.create_draft(operation, _day(start), _day(end), final=final)
+    click.echo(f"{bilan_label(claim)} créé (brouillon) : {operation.code} du {claim.period_start:%d/%m/%Y} "
+               f"au {claim.period_end:%d/%m/%Y}.")
+
+
+@bilans_cli.command("submit")
+@click.argument("code")
+@click.argument("number", type=int)
+@command_transaction
+def submit_command(code, number):
+    """Dépose le bilan : ses lignes et ses montants sont figés."""
+    claim = _bilan(code, number)
+    lifecycle.submit_claim(claim, today=today_in_paris())
+    click.echo(f"{bilan_label(claim)} déposé : total {format_money(claim.total_eligible)}, "
+               f"FSE+ demandé {format_money(claim.fse_asked)}.")
+    late = late_submission(claim)
+    if late is not None:
+        click.echo(f"Attention : {late}")
+
+
+@bilans_cli.command("control")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--decisions", "path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Fichier CSV ou XLSX : Ligne, Décision, Montant retenu, Motif, Commentaire.")
+@click.option("--as", "email", required=True, help="Courriel du contrôleur (titulaire d'une DACI en vigueur).")
+@command_transaction
+def control_command(code, number, path, email):
+    """Enregistre les décisions du contrôle de service fait (tout ou rien)."""
+    claim = _bilan(code, number)
+    user = _controller(email, claim.operation, "claims.decide")
+    audit.note_for_changes(f"bilans control --as {user.email} --decisions {path.name}")
+    count = decisions.apply_decisions(claim, path.read_bytes(), user)
+    click.echo(f"{count} décision(s) enregistrée(s) sur le {bilan_label(claim)} de {claim.operation.code}.")
+
+
+@bilans_cli.command("finish")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--as", "email", required=True, help="Courriel du contrôleur (titulaire d'une DACI en vigueur).")
+@command_transaction
+def finish_command(code, number, email):
+    """Termine le contrôle : lignes non décidées retenues, FSE+ dû, avance récupérée."""
+    claim = _bilan(code, number)
+    user = _controller(email, claim.operation, "claims.finish_control")
+    audit.note_for_changes(f"bilans finish --as {user.email}")
+    control.finish_control(claim, user)
+    click.echo(f"{bilan_label(claim)} contrôlé : retenu {format_money(claim.total_retained)}, "
+               f"FSE+ dû {format_money(claim.fse_due)}, paiement attendu "
+               f"{format_money(payments.expected_payment(claim))}.")
+
+
+@bilans_cli.command("pay")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--amount", required=True, help="Montant reçu, ex. 3 692,00.")
+@click.option("--date", "paid_on", required=True, help="Date du paiement (JJ/MM/AAAA ou AAAA-MM-JJ).")
+@click.option("--reference", default=None, help="Référence du virement.")
+@command_transaction
+def pay_command(code, number, amount, paid_on, reference):
+    """Enregistre le paiement reçu pour un bilan contrôlé."""
+    claim = _bilan(code, number)
+    payments.record_payment(claim, _day(paid_on), parse_amount(amount), reference)
+    click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {claim.paid_on:%d/%m/%Y}.")
+
+
+def _money(value):
+    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+def _figures_json(figures: ClaimFigures | None) -> dict | None:
+    if figures is None:
+        return None
+    return {
+        "categories": {code: _money(amount) for code, amount in figures.categories.items()},
+        "flat_rates": {code: _money(amount) for code, amount in figures.flat_rates.items()},
+        "total": _money(figures.total),
+        "fse_rate": format(figures.fse_rate, "f"),
+        "over_plan": _money(figures.over_plan),
+        "fse_computed": _money(figures.fse_computed),
+        "fse_already_asked": _money(figures.fse_already_asked),
+        "fse_cap_excess": _money(figures.fse_cap_excess),
+        "fse": _money(figures.fse_asked),
+        "fse_remaining": _money(figures.fse_remaining),
+        "agreed_fse": _money(figures.agreed_fse),
+    }
+
+
+def bilan_json(claim) -> dict:
+    """Every figure of a bilan; amounts as strings with two decimals, the rate in percent
+    with four, dates ISO."""
+    operation = claim.operation
+    retained = retained_figures(claim) if claim.state in ("controlled", "paid") else None
+    return {
+        "operation": operation.code,
+        "number": claim.number,
+        "kind": claim.kind,
+        "state": claim.state,
+        "start": claim.period_start.isoformat(),
+        "end": claim.period_end.isoformat(),
+        "submitted_on": claim.submitted_at.date().isoformat() if claim.submitted_at else None,
+        "payment_deadline": payment_deadline(operation).isoformat(),
+        "final_deadline": final_deadline(operation).isoformat() if claim.kind == "final" else None,
+        "declared": _figures_json(declared_figures(claim)),
+        "retained": _figures_json(retained),
+        "total_eligible": _money(claim.total_eligible),
+        "fse_asked": _money(claim.fse_asked),
+        "total_retained": _money(claim.total_retained),
+        "fse_due": _money(claim.fse_due),
+        "advance_recovered": _money(claim.advance_recovered),
+        "payment_expected": _money(payments.expected_payment(claim)),
+        "amount_paid": _money(claim.amount_paid),
+        "paid_on": claim.paid_on.isoformat() if claim.paid_on else None,
+        "warnings": [str(warning) for warning in warnings(operation, today_in_paris())],
+    }
+
+
+@bilans_cli.command("show")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (montants en chaînes à deux décimales).")
+@command_transaction
+def show_command(code, number, as_json):
+    """Affiche les chiffres d'un bilan."""
+    claim = _bilan(code, number)
+    data = bilan_json(claim)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{operation_line(claim)}")
+    for key in ("total_eligible", "fse_asked", "total_retained", "fse_due", "advance_recovered", "payment_expected",
+                "amount_paid"):
+        if data[key] is not None:
+            click.echo(f"  {key:<20} {format_money(Decimal(data[key])):>18}")
+    for warning in data["warnings"]:
+        click.echo(f"Attention : {warning}")
+
+
+def operation_line(claim) -> str:
+    return (f"{claim.operation.code} — {bilan_label(claim)} du {claim.period_start:%d/%m/%Y} au "
+            f"{claim.period_end:%d/%m/%Y} ({claim.state})")
+
+
+@advances_cli.command("record")
+@click.argument("code")
+@click.option("--amount", required=True, help="Montant, ex. 26 700,00.")
+@click.option("--date", "paid_on", required=True, help="Date de versement (JJ/MM/AAAA ou AAAA-MM-JJ).")
+@click.option("--note", default=None)
+@command_transaction
+def record_command(code, amount, paid_on, note):
+    """Enregistre une avance FSE+ versée à l'opération (plafond : taux d'avance × FSE+ conventionné)."""
+    operation = _operation(code)
+    advance = record_advance(operation, _day(paid_on), parse_amount(amount), note)
+    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+
+
+COMMANDS = [bilans_cli, advances_cli]
