@@ -4,6 +4,8 @@ on the bilan pages. The advance itself is ``advances``."""
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris

@@ -81,7 +81,7 @@ def test_pdf_of_a_draft_period_with_expenses_and_page_breaks(claims_world):
     text, document = assert_same_figures(build_report(operation, *JANUARY))
     assert len(PdfReader(io.BytesIO(document)).pages) >= 3
     assert text.count("Motif d'exclusion") >= 3  # the table header repeated on each page
-    assert "Non acquittée à la date de la demande" in text
+    assert "Non acquittée à la date du bilan" in text
     assert "Aucune ligne pour cette période" in text  # no staff line
 
 

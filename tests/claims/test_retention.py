@@ -27,7 +27,7 @@ def own_alert_key(app, tmp_path):
 
 def _paid_final_claim(operation, paid_on):
     """The final claim (its period reaches the operation's end), paid on ``paid_on``."""
-    claim = Claim(operation_id=operation.id, number=1, period_start=operation.start_date,
+    claim = Claim(operation_id=operation.id, number=1, kind="final", period_start=operation.start_date,
                   period_end=operation.end_date, state="paid", total_eligible=D("10.00"), fse_asked=D("6.00"),
                   paid_on=paid_on, amount_paid=D("6.00"))
     db.session.add(claim)
@@ -57,7 +57,8 @@ def test_to_be_determined_until_the_final_payment(app, make_operation):
     operation.last_payment_date = date(2024, 3, 1)
     db.session.commit()
     assert retention_of(operation).end is None  # an interim payment is not the final one
-    final = Claim(operation_id=operation.id, number=2, period_start=date(2024, 1, 1), period_end=date(2024, 12, 31),
+    final = Claim(operation_id=operation.id, number=2, kind="final", period_start=date(2024, 1, 1),
+                  period_end=date(2024, 12, 31),
                   state="paid", paid_on=date(2025, 4, 2), amount_paid=D("6.00"))
     db.session.add(final)
     db.session.commit()
