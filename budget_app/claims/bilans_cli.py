@@ -13,9 +13,10 @@ from ..accounts.services import find_user
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.formatting import format_money, today_in_paris
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, translate, translate_label
 from ..kernel.money import parse_amount, parse_day
 from ..kernel.transactions import command_transaction
+from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
 from ..operations.services import find_operation
 from . import control, decisions, lifecycle, payments
@@ -23,6 +24,7 @@ from .advances import record_advance
 from .bilans import bilan_label, final_deadline, late_submission, warnings
 from .computation import ClaimFigures
 from .control import retained_figures
+from .models import CLAIM_STATES
 from .selection import declared_figures
 
 bilans_cli = AppGroup("bilans", help="Bilans intermédiaires et final : création, dépôt, contrôle, paiement.")
@@ -199,17 +201,42 @@ def show_command(code, number, as_json):
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"{operation_line(claim)}")
-    for key in ("total_eligible", "fse_asked", "total_retained", "fse_due", "advance_recovered", "payment_expected",
-                "amount_paid"):
+    for title, figures in ((translate(N_("Déclaré")), declared_figures(claim)),
+                           (translate(N_("Retenu après contrôle")), retained_figures(claim)
+                            if claim.state in ("controlled", "paid") else None)):
+        if figures is not None:
+            click.echo(f"{title} :")
+            for label, amount in _figure_lines(figures):
+                click.echo(f"  {label:<48} {format_money(amount):>18}")
+    for key, label in SUMMARY_LINES:
         if data[key] is not None:
-            click.echo(f"  {key:<20} {format_money(Decimal(data[key])):>18}")
+            click.echo(f"  {translate(label):<48} {format_money(Decimal(data[key])):>18}")
     for warning in data["warnings"]:
         click.echo(f"Attention : {warning}")
 
 
+# The stored amounts of a bilan, in the order of its life (text output of `bilans show`).
+SUMMARY_LINES = (
+    ("total_eligible", N_("Coût total éligible déclaré")), ("fse_asked", N_("FSE+ demandé")),
+    ("total_retained", N_("Coût total retenu")), ("fse_due", N_("FSE+ dû")),
+    ("advance_recovered", N_("Avance récupérée")), ("payment_expected", N_("Paiement attendu")),
+    ("amount_paid", N_("Montant payé")),
+)
+
+
+def _figure_lines(figures: ClaimFigures):
+    """Each category and flat rate by its label, then the total and the FSE+ share."""
+    for code, amount in figures.categories.items():
+        yield translate_label(COST_CATEGORIES, code), amount
+    for code, amount in figures.flat_rates.items():
+        yield translate(FLAT_RATES[code][0]).split(",")[0] if code in FLAT_RATES else code, amount
+    yield translate(N_("Total éligible")), figures.total
+    yield translate(N_("FSE+ (%(rate)s %%)"), rate=format(figures.fse_rate.normalize(), "f")), figures.fse_asked
+
+
 def operation_line(claim) -> str:
     return (f"{claim.operation.code} — {bilan_label(claim)} du {claim.period_start:%d/%m/%Y} au "
-            f"{claim.period_end:%d/%m/%Y} ({claim.state})")
+            f"{claim.period_end:%d/%m/%Y} ({translate_label(CLAIM_STATES, claim.state)})")
 
 
 @advances_cli.command("record")

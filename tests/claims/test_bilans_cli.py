@@ -47,6 +47,13 @@ def test_the_whole_life_from_the_command_line(runner, claims_world, tmp_path):
     assert (data["total_retained"], data["fse_due"], data["payment_expected"], data["amount_paid"]) == (
         "7820.00", "4692.00", "4692.00", "4692.00")
     assert data["declared"]["fse_rate"] == "60.0000" and data["payment_deadline"] == "2025-06-30"
+    text = run(runner, "bilans", "show", "HL-RSA-2023", 1).output
+    assert "Bilan intermédiaire n° 1 du 01/01/2023 au 31/01/2023 (Payé)" in text
+    declared, retained = text.split("Déclaré :")[1].split("Retenu après contrôle :")
+    assert "Dépenses directes de personnel" in declared and "7\u202f280,00" in declared
+    assert "1\u202f092,00" in declared and "8\u202f372,00" in declared and "5\u202f023,20" in declared
+    assert "6\u202f800,00" in retained and "1\u202f020,00" in retained and "7\u202f820,00" in retained
+    assert "FSE+ dû" in retained and "4\u202f692,00" in retained
 
 
 def test_a_wrong_decisions_file_writes_nothing(runner, claims_world, tmp_path):
