@@ -9,8 +9,10 @@ from flask.cli import AppGroup
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, today_in_paris
+from ..kernel.i18n import N_
 from ..kernel.money import parse_day
-from ..kernel.transactions import fail
+from ..kernel.transactions import command_transaction, fail
+from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
 from .imports import import_file
 from .purge import purge_candidates, purge_documents
@@ -112,6 +114,35 @@ def purge_command(before, manifest, yes):
         click.echo(f"Erreur : fichier non supprimé du stockage : {name}", err=True)
     if kept:
         sys.exit(1)
+
+
+def _operation(code):
+    operation = find_operation(code)
+    if operation is None:
+        raise DomainError(N_("Opération inconnue : %(code)s."), code=code)
+    return operation
+
+
+@retention_cli.command("hold")
+@click.argument("code")
+@click.option("--reason", required=True, help="La procédure en cours (ex. « Procédure judiciaire n° … »).")
+@command_transaction
+def hold_command(code, reason):
+    """Prolonge la conservation des pièces de l'opération CODE tant qu'une procédure est en
+    cours (RPDC art. 82(2) : procédure judiciaire ou demande motivée de la Commission)."""
+    operation = _operation(code)
+    place_procedure(operation, reason)
+    click.echo(f"{operation.code} : conservation prolongée (procédure en cours).")
+
+
+@retention_cli.command("release")
+@click.argument("code")
+@command_transaction
+def release_command(code):
+    """Lève la procédure enregistrée par `retention hold` sur l'opération CODE."""
+    operation = _operation(code)
+    lift_procedure(operation)
+    click.echo(f"{operation.code} : procédure levée ; la conservation suit de nouveau le paiement final.")
 
 
 COMMANDS = [expenses_cli, retention_cli]

@@ -179,6 +179,9 @@ class Operation(Audited, db.Model):
     last_payment_date: Mapped[date | None] = mapped_column(Date)
     # When `retention purge` removed the supporting documents (retention ended), else None.
     documents_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A procedure the managing authority records (CPR 82(2): legal proceedings, or the
+    # Commission's duly justified request): the retention is extended while it is set.
+    retention_procedure: Mapped[str | None] = mapped_column(String(300))
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
 

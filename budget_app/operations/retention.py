@@ -3,8 +3,11 @@ lines are kept 5 years from 31 December of the year of the last payment to the
 beneficiary, i.e. until 31 December of that year + 5; longer while a procedure is under way.
 
 - before the final payment, the end is not known ("à déterminer");
-- while a procedure concerns the operation (``hooks.retention_extended``), the retention is
-  extended: never "ended", whatever the date (shown neutrally, never why);
+- while a procedure concerns the operation, the retention is extended (CPR 82(2)): never
+  "ended", whatever the date. Two causes, said in the same words ("prolongée : procédure en
+  cours") so that neither can be told from the other: a procedure the managing authority
+  records (``place_procedure``, `retention hold`), or one the layers above know of
+  (``hooks.retention_extended``: an alert, known to the anti-fraud referent only);
 - no supporting document, expense or declared cost line is deleted before the end: every
   ORM deletion of a model that names its operation (``retention_operation_id``) is checked
   before the flush, so no path (a view, a command, a cascade) can delete one too early.
@@ -51,7 +54,29 @@ def retention_of(operation: Operation) -> Retention:
     if final is not None and (last is None or final > last):
         last = final
     end = retention_end(last) if final is not None else None
-    return Retention(last_payment=last, end=end, extended=bool(retention_extended(operation.id)))
+    extended = bool(operation.retention_procedure) or bool(retention_extended(operation.id))
+    return Retention(last_payment=last, end=end, extended=extended)
+
+
+PROCEDURE_LENGTH = 300
+
+
+def place_procedure(operation: Operation, reason: str) -> None:
+    """CPR 82(2): the retention is interrupted by legal proceedings or at the Commission's
+    duly justified request. Recorded (and audited, the operation being ``Audited``) with its reason."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(N_("Indiquez la procédure qui prolonge la conservation (RPDC art. 82(2))."))
+    if len(reason) > PROCEDURE_LENGTH:
+        raise DomainError(N_("Le motif de prolongation dépasse %(max)s caractères."), max=PROCEDURE_LENGTH)
+    operation.retention_procedure = reason
+
+
+def lift_procedure(operation: Operation) -> None:
+    if not operation.retention_procedure:
+        raise DomainError(N_("Aucune procédure enregistrée ne prolonge la conservation de l'opération %(code)s."),
+                          code=operation.code)
+    operation.retention_procedure = None
 
 
 def ensure_retention_ended(operation: Operation, today: date | None = None) -> None:

@@ -88,7 +88,7 @@ def test_operation_page_and_extension_said_neutrally(app, make_operation, make_u
     assert "jusqu'au 31/12/2030" in shown and "prolongée" not in page, shown
     login(client, admin)
     page = client.get("/operations/OP-P/").get_data(as_text=True)
-    assert "jusqu'au 31/12/2030 — prolongée" in page
+    assert "jusqu'au 31/12/2030 — prolongée : procédure en cours (RPDC art. 82(2))" in page
     for word in ("signalement", "alerte", "suspicion", "fraude"):
         assert word not in page.lower().split("<main")[-1]
 
@@ -186,3 +186,44 @@ def test_held_operation_ends_when_the_alert_is_closed(ended, make_user):
     handling.change_state(alert, "closed_unfounded", referent, "sans suite", "Classé sans suite.")
     db.session.commit()
     assert retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
+
+
+def test_a_procedure_recorded_by_the_authority_reads_like_an_alert(ended, make_user, login, client, runner):
+    """CPR 82(2): legal proceedings extend the retention. The managing authority records them
+    (`retention hold`); the operation page then reads exactly as for an operation under an
+    alert, so "prolongée" never tells an admin or an auditor that an alert exists."""
+    admin = make_user("admin", email="admin@example.org")
+    login(client, admin)
+
+    def shown(code):
+        page = client.get(f"/operations/{code}/").get_data(as_text=True)
+        return page.split('data-testid="retention">')[1].split("</td>")[0].replace(code, "")
+
+    assert "prolongée" not in shown("OP-END")
+    result = runner.invoke(args=["retention", "hold", "OP-END", "--reason", "  Procédure judiciaire\tn° 24/118  "])
+    assert result.exit_code == 0, result.output
+    operation = ended["OP-END"]
+    db.session.refresh(operation)
+    assert operation.retention_procedure == "Procédure judiciaire n° 24/118"
+    assert retention_of(operation).extended and not retention_of(operation).ended()
+    assert shown("OP-END") == shown("OP-HELD")
+    assert "prolongée : procédure en cours" in shown("OP-END")
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "operations",
+                                                        AuditEntry.object_id == str(operation.id))
+                               .order_by(AuditEntry.id.desc())).first()
+    assert "Procédure judiciaire n° 24/118" in str(entry.after) and entry.action == "update"
+    result = runner.invoke(args=["retention", "purge", "--before", "2026-01-01", "--yes"])
+    assert "OP-END" not in result.output
+    assert runner.invoke(args=["retention", "release", "OP-END"]).exit_code == 0
+    db.session.refresh(operation)
+    assert retention_of(operation).ended() and "prolongée" not in shown("OP-END")
+
+
+def test_a_procedure_needs_a_reason_and_an_operation(ended, runner):
+    result = runner.invoke(args=["retention", "hold", "OP-END", "--reason", "   "])
+    assert result.exit_code == 1 and "Indiquez la procédure" in result.output
+    result = runner.invoke(args=["retention", "hold", "OP-NONE", "--reason", "x"])
+    assert result.exit_code == 1 and "Opération inconnue : OP-NONE" in result.output
+    result = runner.invoke(args=["retention", "release", "OP-END"])
+    assert result.exit_code == 1 and "Aucune procédure enregistrée" in result.output
+    assert ended["OP-END"].retention_procedure is None
