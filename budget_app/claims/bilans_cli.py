@@ -126,14 +126,14 @@ def finish_command(code, number, email):
 @bilans_cli.command("pay")
 @click.argument("code")
 @click.argument("number", type=int)
-@click.option("--amount", required=True, help="Montant reçu, ex. 3 692,00.")
+@click.option("--amount", required=True, help="Montant reçu, ex. 3 692,00 ; un reversement (bilan final) en négatif, ex. -6 600,00.")
 @click.option("--date", "paid_on", required=True, help="Date du paiement (JJ/MM/AAAA ou AAAA-MM-JJ).")
 @click.option("--reference", default=None, help="Référence du virement.")
 @command_transaction
 def pay_command(code, number, amount, paid_on, reference):
     """Enregistre le paiement reçu pour un bilan contrôlé."""
     claim = _bilan(code, number)
-    payments.record_payment(claim, _day(paid_on), parse_amount(amount), reference)
+    payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference)
     click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {claim.paid_on:%d/%m/%Y}.")
 
 

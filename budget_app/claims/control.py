@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from .advances import advance_outstanding
@@ -52,8 +53,6 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
             raise DomainError(N_("Choisissez un motif dans la liste pour réduire ou écarter une ligne."))
         if reason == "other" and not comment:
             raise DomainError(N_("Précisez le motif « Autre motif » dans le commentaire."))
-    if line.declared_amount < 0 and decision == "reduced":
-        raise DomainError(N_("Un avoir (montant négatif) est retenu, ou écarté quand la dépense qu'il réduit ne l'a pas été."))
     if decision == "kept":
         retained, reason = line.declared_amount, (reason if reason in CSF_REASONS else None)
     elif decision == "excluded":
@@ -61,9 +60,7 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
     else:
         if amount is None:
             raise DomainError(N_("Indiquez le montant retenu."))
-        if not (ZERO <= amount < line.declared_amount):
-            raise DomainError(N_("Le montant retenu doit être positif et inférieur au montant déclaré."))
-        retained = amount
+        retained = _reduced_amount(line, amount)
     line.decision = decision
     line.retained_amount = retained
     line.reason = reason
@@ -71,6 +68,21 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
     line.decided_at = datetime.now(timezone.utc)
     line.decided_by_id = getattr(user, "id", None)
     db.session.flush()
+
+
+def _reduced_amount(line: ClaimLine, amount: Decimal) -> Decimal:
+    """A reduced line keeps less than it declared. A credit note (negative line) is reduced
+    too: when the expense it reduces was itself cut by an earlier check, the credit note
+    would take that line below zero (primer §9: never below zero for the line), so the
+    controller retains only part of it, typed as a positive amount (its magnitude)."""
+    if line.declared_amount < 0:
+        if not (ZERO <= abs(amount) < -line.declared_amount):
+            raise DomainError(N_("Pour un avoir, indiquez la part retenue (sans signe), inférieure à %(declared)s."),
+                              declared=format_money(-line.declared_amount))
+        return -abs(amount)
+    if not (ZERO <= amount < line.declared_amount):
+        raise DomainError(N_("Le montant retenu doit être positif et inférieur au montant déclaré."))
+    return amount
 
 
 def retained_figures(claim: Claim) -> ClaimFigures | None:

@@ -41,10 +41,10 @@ class ActionForm(FlaskForm):
     """Only the CSRF token."""
 
 
-def amount_field_value(text):
+def amount_field_value(text, allow_negative: bool = False):
     """The French-typed amount of a form, or an error message."""
     try:
-        return parse_amount(text), None
+        return parse_amount(text, allow_negative=allow_negative), None
     except DomainError as error:
         return None, str(error)
 

@@ -107,6 +107,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     """Freeze a draft: attach its lines (race-safe), snapshot them and the totals."""
     today = today or today_in_paris()
     operation = claim.operation
+    CLAIMS.by_target(claim.state, "submitted", "submit")  # an already submitted bilan says so first
     check_submission_order(claim)
     computation = compute_period(operation, claim.period_start, claim.period_end, as_of=today, claim=claim,
                                  list_left_out=False)

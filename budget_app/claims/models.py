@@ -53,7 +53,9 @@ class Claim(Audited, db.Model):
         CheckConstraint("period_start <= period_end", name="period_ordered"),
         UniqueConstraint("operation_id", "number", name="claim_number_unique_per_operation"),
         CheckConstraint("advance_recovered IS NULL OR advance_recovered >= 0", name="advance_recovered_not_negative"),
-        CheckConstraint("amount_paid IS NULL OR amount_paid >= 0", name="amount_paid_not_negative"),
+        # A final bilan may record a repayment (FSE+ due below what was paid, primer §5.5).
+        CheckConstraint("amount_paid IS NULL OR amount_paid >= 0 OR kind = 'final'",
+                        name="amount_paid_negative_only_final"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -129,11 +131,13 @@ class ClaimLine(Audited, db.Model):
             name="one_source",
         ),
         CheckConstraint("decision IS NULL OR decision IN ('kept', 'reduced', 'excluded')", name="decision_known"),
-        # A reduced line keeps a smaller amount; an excluded one keeps nothing; a reason is required for both.
+        # A reduced line keeps a smaller amount (a credit note, a smaller part of its negative
+        # amount); an excluded one keeps nothing; a reason is required for both.
         CheckConstraint(
             "decision IS NULL OR (decision = 'kept' AND retained_amount = declared_amount)"
-            " OR (decision = 'reduced' AND retained_amount >= 0 AND retained_amount < declared_amount"
-            " AND reason IS NOT NULL)"
+            " OR (decision = 'reduced' AND reason IS NOT NULL AND ((declared_amount > 0 AND retained_amount >= 0"
+            " AND retained_amount < declared_amount) OR (declared_amount < 0 AND retained_amount <= 0"
+            " AND retained_amount > declared_amount)))"
             " OR (decision = 'excluded' AND retained_amount = 0 AND reason IS NOT NULL)",
             name="decision_consistent",
         ),

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import today_in_paris
+from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..operations.hooks import final_payment_date
@@ -23,8 +23,7 @@ ZERO = Decimal("0.00")
 
 @atomic
 def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str | None = None, user=None) -> None:
-    if amount < 0:
-        raise DomainError(N_("Le montant reçu ne peut pas être négatif."))
+    _check_amount(claim, amount)
     if paid_on > today_in_paris():
         raise DomainError(N_("La date de paiement ne peut pas être dans le futur."))
     if claim.controlled_at and paid_on < claim.controlled_at.date():
@@ -38,6 +37,28 @@ def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str 
     if operation.last_payment_date is None or paid_on > operation.last_payment_date:
         operation.last_payment_date = paid_on
     db.session.flush()
+
+
+def _check_amount(claim: Claim, amount: Decimal) -> None:
+    """What is received never exceeds the payment expected (FSE+ due − advance recovered,
+    primer §5.5; the §5.4 cap holds on FSE+ due). A final bilan whose FSE+ due is below what
+    was already paid expects a repayment: a negative amount, at most what is owed."""
+    expected = expected_payment(claim)
+    if expected is None:
+        return  # not checked yet: the move below refuses
+    if amount < 0:
+        if claim.kind != "final" or expected >= 0:
+            raise DomainError(N_("Le montant reçu ne peut pas être négatif."))
+        if amount < expected:
+            raise DomainError(N_("Le reversement (%(amount)s) dépasse ce que le bénéficiaire doit reverser (%(expected)s)."),
+                              amount=format_money(-amount), expected=format_money(-expected))
+    elif expected < 0:
+        raise DomainError(N_("Ce bilan final attend un reversement de %(expected)s par le bénéficiaire : indiquez le "
+                             "montant reversé précédé du signe moins (ex. -%(plain)s)."),
+                          expected=format_money(-expected), plain=format(-expected, "f").replace(".", ","))
+    elif amount > expected:
+        raise DomainError(N_("Le montant reçu (%(amount)s) dépasse le paiement attendu (%(expected)s : FSE+ dû moins "
+                             "l'avance récupérée)."), amount=format_money(amount), expected=format_money(expected))
 
 
 def expected_payment(claim: Claim) -> Decimal | None:

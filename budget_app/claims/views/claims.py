@@ -316,7 +316,7 @@ def reopen(number):
 def pay(number):
     claim = _claim(number)
     form = PaymentForm()
-    amount, error = amount_field_value(form.amount.data)
+    amount, error = amount_field_value(form.amount.data, allow_negative=True)  # a repayment (final bilan)
     if not form.validate_on_submit() or error:
         flash(error or _("Indiquez la date et le montant reçus."), "error")
         return redirect(url_for("claims.show", number=number))
