@@ -1,9 +1,11 @@
 """Command line of the claims domain: `flask --app budget_app claims ...`: the monthly
 statement of expenditure (état récapitulatif, the cron), and the bilans' commands
 (``bilans_cli``)."""
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -52,6 +54,23 @@ def _operation(code):
     return operation
 
 
+@contextmanager
+def _written(tmp: Path, path: Path):
+    """Write to ``tmp``, then give it its final name: never a half-written file under the final
+    name, nor a ``.part`` left behind. A refusal is said; anything else is logged by its kind
+    only (a cell's text may be confidential) and said as a failure, exit 1."""
+    try:
+        yield
+    except DomainError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 (said to the user, never a traceback)
+        tmp.unlink(missing_ok=True)
+        current_app.logger.error("export to %s failed: %s", path.name, type(exc).__name__)
+        _fail(f"le fichier {path.name} n'a pas pu être écrit ({type(exc).__name__}) ; rien n'a été écrit.")
+    tmp.replace(path)
+
+
 def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
     try:
         check_period(operation, start, end)
@@ -60,14 +79,14 @@ def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") ->
     claim = find_claim(operation, start, end)
     report = build_report(operation, start, end, claim)
     tmp = path.with_name(path.name + ".part")
-    if fmt == "csv":
-        with open(tmp, "w", encoding="utf-8", newline="") as stream:
-            exports.write_csv(report, stream, dialect)
-    elif fmt == "pdf":
-        pdf.write_pdf(report, tmp)
-    else:
-        exports.write_xlsx(report, tmp)
-    tmp.replace(path)  # never a half-written file under the final name
+    with _written(tmp, path):
+        if fmt == "csv":
+            with open(tmp, "w", encoding="utf-8", newline="") as stream:
+                exports.write_csv(report, stream, dialect)
+        elif fmt == "pdf":
+            pdf.write_pdf(report, tmp)
+        else:
+            exports.write_xlsx(report, tmp)
     audit.record("claim_export", "operations", operation.id, after={
         "format": fmt, "start": start, "end": end, "claim": getattr(claim, "number", None),
         "total": report.figures.total, "file": path.name,
@@ -130,12 +149,8 @@ def pack_command(code, number, output):
     if claim is None:
         _fail(f"Pas de demande n° {number} pour {operation.code}.")
     tmp = output.with_name(output.name + ".part")
-    try:
+    with _written(tmp, output):
         result = write_pack(claim, tmp)
-    except DomainError as exc:
-        tmp.unlink(missing_ok=True)
-        _fail(str(exc))
-    tmp.replace(output)
     audit.record("claim_pack", "claims", claim.id, after={
         "file": output.name, "files": result.files, "missing": len(result.missing), "altered": len(result.altered),
     })

@@ -51,3 +51,23 @@ def test_export_all_and_advance(runner, claims_world, make_operation, tmp_path):
                                  "150 075,00"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(Advance.amount)) == D("150075.00")
+
+
+def test_an_export_that_cannot_be_written_leaves_no_part_file(runner, claims_world, tmp_path, monkeypatch, caplog):
+    """Whatever breaks while a file is written, the user reads `Erreur : …` (exit 1), no
+    traceback; neither the file nor its `.part` is left; the log names the failure's kind, never
+    a cell's text."""
+    from budget_app.claims import exports
+
+    def broken(report, target):
+        raise ValueError("texte confidentiel d'une cellule")
+
+    monkeypatch.setattr(exports, "write_xlsx", broken)
+    out = tmp_path / "sortie"
+    out.mkdir()
+    target = out / "etat.xlsx"
+    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
+    assert result.exit_code == 1
+    assert "Erreur : le fichier etat.xlsx n'a pas pu être écrit (ValueError)" in result.output
+    assert list(out.iterdir()) == []
+    assert "confidentiel" not in caplog.text and "ValueError" in caplog.text
