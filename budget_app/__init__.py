@@ -38,6 +38,7 @@ from .kernel.config import (
     load_environment,
     load_or_create_secret_key,
     normalise_database_url,
+    throttle_storage,
 )
 from .kernel.errors import register_error_handlers
 from .kernel.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -95,6 +96,7 @@ def _configure(app: Flask, config: dict | None) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 20})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["RATELIMIT_STORAGE_URI"] = throttle_storage(app.config)
     if not app.config.get("BUDGET_APP_UPLOAD_DIR"):
         app.config["BUDGET_APP_UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     if app.config["BUDGET_APP_ENV"] == "production":

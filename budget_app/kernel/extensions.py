@@ -22,5 +22,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-# Storage comes from RATELIMIT_STORAGE_URI: memory:// by default (per process, see README).
+# Storage: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory:// (one process only; see README
+# and kernel.config.throttle_storage).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
