@@ -31,7 +31,7 @@ from .claims import cli as claims_cli
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import formatting
+from .kernel import formatting, health
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -51,7 +51,7 @@ from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = health.MIGRATIONS_DIR
 
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models, hooks and menu entries.
@@ -169,6 +169,7 @@ def select_locale() -> str:
 
 
 def _register_domains(app: Flask) -> None:
+    app.add_url_rule("/sante", "health", health.health, methods=["GET"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in COMMANDS:
