@@ -31,7 +31,7 @@ from .claims import cli as claims_cli
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import formatting, health
+from .kernel import formatting, health, migrations
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -41,7 +41,7 @@ from .kernel.config import (
     throttle_storage,
 )
 from .kernel.errors import register_error_handlers
-from .kernel.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
 from .kernel.transactions import commit_or_rollback
@@ -51,7 +51,7 @@ from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
 
-MIGRATIONS_DIR = health.MIGRATIONS_DIR
+MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models, hooks and menu entries.
@@ -140,7 +140,10 @@ def _sqlite_begin(connection):
 
 def _bind_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    # Flask-Migrate's `db` commands are bound on first use (kernel/migrations.py).
+    commands = migrations.AppCommands()
+    commands.name = app.name
+    app.cli = commands
     csrf.init_app(app)
     limiter.init_app(app)
     # One catalogue per package (budget_app/<package>/translations) and the root one.

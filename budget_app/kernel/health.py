@@ -4,25 +4,25 @@ revision, no error text."""
 import logging
 from functools import lru_cache
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import PROJECT_ROOT
 from .extensions import db
-
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+from .migrations import MIGRATIONS_DIR
 
 log = logging.getLogger("budget_app.health")
 
 
 @lru_cache(maxsize=1)
 def migration_heads() -> frozenset:
+    from alembic.script import ScriptDirectory  # alembic only in the processes that are asked
+
     return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
 def database_ready() -> bool:
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with db.engine.connect() as connection:
             current = frozenset(MigrationContext.configure(connection).get_current_heads())
