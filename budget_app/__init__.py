@@ -31,7 +31,7 @@ from .claims import cli as claims_cli
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import formatting, health, migrations
+from .kernel import backup, formatting, health, migrations
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -61,7 +61,7 @@ BLUEPRINTS = (
 )
 COMMANDS = (
     *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
-    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, seed.seed_command,
+    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
 )
 
 
