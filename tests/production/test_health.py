@@ -1,10 +1,12 @@
 """GET /sante: 200 when the database answers at the migrations' head, 503 otherwise, and the
 body says nothing more than the status."""
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from budget_app import create_app
 from budget_app.kernel.extensions import db
 from budget_app.kernel.health import migration_heads
+from budget_app.kernel.migrations import MIGRATIONS_DIR
 
 
 def test_health_answers_200_at_head_without_login(client):
@@ -13,6 +15,10 @@ def test_health_answers_200_at_head_without_login(client):
     assert response.get_data(as_text=True) == "OK"
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+
+
+def test_migration_heads_are_alembic_s():
+    assert migration_heads() == frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
 def test_health_answers_503_when_the_schema_is_behind(app, client):
