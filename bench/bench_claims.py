@@ -163,6 +163,8 @@ def export_peak_memory(database_url, workdir, month="2023-01"):
 def main():
     from flask_migrate import upgrade
 
+    from budget_app.kernel import migrations
+
     from budget_app import create_app
     from budget_app.claims import selection
     from budget_app.kernel.extensions import db
@@ -173,6 +175,7 @@ def main():
         app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench-" + "x" * 40,
                           "TESTING": True})
         with app.app_context():
+            migrations.bind(app)  # Flask-Migrate is bound on demand (kernel/migrations.py)
             upgrade(directory=str(ROOT / "migrations"))
             begin = time.perf_counter()
             operation = build(app)

@@ -140,6 +140,7 @@ def write_xlsx(path, count, rng):
                 f"IMP-{number}",
                 f"Ligne importée n° {number}",
                 CATEGORIES[number % 2],
+                None,  # Sous-catégorie: participants' costs only
                 amount,
                 round(amount * 0.2, 2),
                 "non",
@@ -164,6 +165,7 @@ def main():
     from budget_app.accounts.assignments import assign
     from budget_app.accounts.services import create_user
     from budget_app.accounts.sessions import start_session
+    from budget_app.kernel import migrations
     from budget_app.operations.models import Operation, Organisation, PlanCost, PlanVersion
 
     rng = random.Random(2019)
@@ -179,6 +181,7 @@ def main():
         }
     )
     with app.app_context():
+        migrations.bind(app)  # Flask-Migrate is bound on demand (kernel/migrations.py)
         upgrade()
         print(f"database: {db.engine.dialect.name}")
         officer = create_user("bench@example.org", "finance_officer", "correct horse battery staple")

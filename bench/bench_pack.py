@@ -124,6 +124,8 @@ def main():
         sys.exit("zip is not installed (apt-get install zip): no baseline")
     from flask_migrate import upgrade
 
+    from budget_app.kernel import migrations
+
     from budget_app import create_app
     from budget_app.kernel.extensions import db
 
@@ -135,6 +137,7 @@ def main():
         app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET, "TESTING": True,
                           "BUDGET_APP_UPLOAD_DIR": str(upload_dir)})
         with app.app_context():
+            migrations.bind(app)  # Flask-Migrate is bound on demand (kernel/migrations.py)
             upgrade(directory=str(ROOT / "migrations"))
             begin = time.perf_counter()
             claim = build(upload_dir)

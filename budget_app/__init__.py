@@ -31,16 +31,17 @@ from .claims import cli as claims_cli
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import formatting
+from .kernel import backup, formatting, health, migrations
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
     load_environment,
     load_or_create_secret_key,
     normalise_database_url,
+    throttle_storage,
 )
 from .kernel.errors import register_error_handlers
-from .kernel.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
 from .kernel.transactions import commit_or_rollback
@@ -50,7 +51,7 @@ from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models, hooks and menu entries.
@@ -60,7 +61,7 @@ BLUEPRINTS = (
 )
 COMMANDS = (
     *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
-    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, seed.seed_command,
+    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
 )
 
 
@@ -95,6 +96,7 @@ def _configure(app: Flask, config: dict | None) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 20})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["RATELIMIT_STORAGE_URI"] = throttle_storage(app.config)
     if not app.config.get("BUDGET_APP_UPLOAD_DIR"):
         app.config["BUDGET_APP_UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     if app.config["BUDGET_APP_ENV"] == "production":
@@ -138,7 +140,10 @@ def _sqlite_begin(connection):
 
 def _bind_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    # Flask-Migrate's `db` commands are bound on first use (kernel/migrations.py).
+    commands = migrations.AppCommands()
+    commands.name = app.name
+    app.cli = commands
     csrf.init_app(app)
     limiter.init_app(app)
     # One catalogue per package (budget_app/<package>/translations) and the root one.
@@ -167,6 +172,7 @@ def select_locale() -> str:
 
 
 def _register_domains(app: Flask) -> None:
+    app.add_url_rule("/sante", "health", health.health, methods=["GET"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in COMMANDS:

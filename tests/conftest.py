@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from budget_app import create_app
 from budget_app.kernel.config import normalise_database_url
+from budget_app.kernel import migrations
 from budget_app.kernel.extensions import db, limiter
 
 settings.register_profile(
@@ -68,6 +69,7 @@ def migrate_to_head(database_url: str, instance_path: Path) -> None:
     from flask_migrate import upgrade
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    migrations.bind(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -157,6 +159,7 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    migrations.bind(app)  # Flask-Migrate's extension, for the tests that migrate up and down
     app.test_client_class = IsolatedClient
     limiter.reset()
     with app.app_context():

@@ -46,6 +46,7 @@ STAFF_READERS = "AFCU"
 # ``hidden``: every refusal answers 404 (the alert channel: its pages are not revealed).
 EXPECTED = {
     "static": PUBLIC,
+    "health": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.language": PUBLIC,
     "accounts.logout": ("", EVERYONE),

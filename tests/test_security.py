@@ -33,7 +33,7 @@ def test_session_cookie_flags(client, make_user):
 
 
 def test_production_mode_secures_cookies_and_headers(app_config):
-    app = create_app({**app_config, "BUDGET_APP_ENV": "production"})
+    app = create_app({**app_config, "BUDGET_APP_ENV": "production", "BUDGET_APP_SINGLE_PROCESS": True})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.debug is False
     response = app.test_client().get("/connexion")

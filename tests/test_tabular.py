@@ -3,8 +3,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from budget_app.kernel.money import parse_decimal
 from budget_app.kernel.tabular import (
     DomainError,
     RowReader,
@@ -110,3 +113,22 @@ def test_zip_bomb_is_refused_before_inflating():
 def test_damaged_workbook_is_a_clear_problem():
     table = read_table(b"PK\x03\x04 not really a zip", COLUMNS)
     assert table.rows == [] and "illisible" in str(table.problems[0])
+
+
+@given(st.floats(min_value=-1e13, max_value=1e13, allow_nan=False, allow_infinity=False))
+def test_spreadsheet_amounts_read_as_parse_decimal_reads_them(number):
+    """The fast path for float cells gives what parse_decimal gives (or refuses alike)."""
+    def outcome(function):
+        try:
+            return function()
+        except DomainError:
+            return "refused"
+
+    reference = Decimal(repr(number))
+    if reference != reference.quantize(Decimal("0.01")):
+        expected = "refused"
+    else:
+        expected = outcome(lambda: parse_decimal(reference, places=2))
+    assert outcome(lambda: cell_amount(number)) == expected
+    assert outcome(lambda: cell_amount(round(number, 2))) == outcome(
+        lambda: parse_decimal(Decimal(repr(round(number, 2))), places=2))

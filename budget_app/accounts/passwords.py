@@ -5,8 +5,6 @@ first use. Tests use cheap parameters (``TESTING``); stored hashes carry their o
 from functools import lru_cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from ..kernel.errors import DomainError
@@ -21,7 +19,9 @@ def _parameters() -> tuple[int, int, int]:
 
 
 @lru_cache(maxsize=4)
-def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int):
+    from argon2 import PasswordHasher  # loaded by the processes that hash or verify, not at start
+
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
@@ -30,7 +30,7 @@ def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
     return _hasher_for(time_cost, memory_cost, parallelism).hash("not-a-password-of-anyone")
 
 
-def hasher() -> PasswordHasher:
+def hasher():
     return _hasher_for(*_parameters())
 
 
@@ -41,8 +41,16 @@ def hash_password(password: str) -> str:
 def verify_password(user, password: str) -> bool:
     """True when ``user`` exists and the password is theirs; an unknown user costs the same."""
     stored = user.password_hash if user is not None else _dummy_hash(*_parameters())
+    return verify_hash(stored, password) and user is not None
+
+
+def verify_hash(stored: str, secret: str) -> bool:
+    """True when ``secret`` matches the argon2 hash ``stored``; False for a mismatch or a hash
+    that is not one."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return hasher().verify(stored, password) and user is not None
+        return hasher().verify(stored, secret)
     except (VerificationError, InvalidHashError):
         return False
 

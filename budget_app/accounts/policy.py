@@ -65,6 +65,7 @@ STAFF_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}
 
 POLICY: dict[str, Policy] = {
     "static": public(),
+    "health": public(),  # GET /sante: status only (kernel/health.py)
     # accounts
     "accounts.login": public(),
     "accounts.language": public(),

@@ -2,7 +2,6 @@
 import logging
 
 import click
-from cryptography.fernet import Fernet, MultiFernet
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -41,8 +40,8 @@ def rotate_key_command():
         old_keys = crypto.configured_keys()
     except crypto.AlertKeyError as error:
         fail([f"{error} (BUDGET_APP_ALERT_KEY ou instance/alert_key)"])
-    new_key = Fernet.generate_key()
-    both = MultiFernet([Fernet(new_key)] + [Fernet(key) for key in old_keys])
+    new_key = crypto.generate_key()
+    both = crypto.multi_fernet([new_key] + old_keys)
     from_env = bool(current_app.config.get("ALERT_KEY"))
     path = crypto.key_file_path()
     if not from_env:

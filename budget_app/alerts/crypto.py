@@ -11,10 +11,31 @@ import json
 import os
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 KEY_FILE = "alert_key"
+
+
+def _fernet():
+    """cryptography's OpenSSL bindings (about 9 MB): loaded only by the processes that
+    encrypt or decrypt, not by every command and worker at start."""
+    from cryptography import fernet
+
+    return fernet
+
+
+def generate_key() -> bytes:
+    return _fernet().Fernet.generate_key()
+
+
+def multi_fernet(keys: list[bytes]):
+    module = _fernet()
+    return module.MultiFernet([module.Fernet(key) for key in keys])
+
+
+def invalid_token() -> type[Exception]:
+    """The exception raised for data that no configured key decrypts."""
+    return _fernet().InvalidToken
 
 
 class AlertKeyError(RuntimeError):
@@ -46,20 +67,20 @@ def configured_keys(app=None) -> list[bytes]:
     else:
         path = key_file_path(app)
         if not path.exists():
-            write_key_file(path, [Fernet.generate_key()])
+            write_key_file(path, [generate_key()])
         keys = [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
     if not keys:
         raise AlertKeyError("no alert encryption key")
     try:
         for key in keys:
-            Fernet(key)
+            _fernet().Fernet(key)
     except (ValueError, TypeError) as exc:
         raise AlertKeyError("the alert encryption key is not a valid Fernet key") from exc
     return keys
 
 
-def cipher(app=None) -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in configured_keys(app)])
+def cipher(app=None):
+    return multi_fernet(configured_keys(app))
 
 
 def encrypt_bytes(data: bytes) -> bytes:
@@ -71,7 +92,7 @@ def decrypt_bytes(token: bytes | None) -> bytes | None:
         return None
     try:
         return cipher().decrypt(bytes(token))
-    except InvalidToken as exc:
+    except invalid_token() as exc:
         raise AlertKeyError("alert data cannot be decrypted with the configured key") from exc
 
 

@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 ACKNOWLEDGMENT_WORKING_DAYS = 7
 FEEDBACK_MONTHS = 3
 PARIS = ZoneInfo("Europe/Paris")
@@ -17,6 +15,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @lru_cache(maxsize=64)
 def _french_holidays(year: int):
+    import holidays  # 10 MB and 0.1 s: only in the processes that count working days
+
     return holidays.France(years=year)
 
 

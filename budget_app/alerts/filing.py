@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from ..accounts.passwords import hasher
+from ..accounts.passwords import hasher, verify_hash
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
@@ -137,10 +136,7 @@ def verify_follow_up(reference: str, secret: str) -> Alert | None:
     reference = (reference or "").strip().upper()
     alert = db.session.scalar(select(Alert).where(Alert.reference == reference)) if reference else None
     stored = alert.secret_hash if alert is not None and alert.secret_hash else _dummy_hash()
-    try:
-        ok = hasher().verify(stored, (secret or "").strip())
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = verify_hash(stored, (secret or "").strip())
     return alert if ok and alert is not None and alert.secret_hash else None
 
 

@@ -4,7 +4,6 @@ key can be rotated (every value and file re-encrypted)."""
 import logging
 from datetime import datetime, timedelta
 
-from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 
 from ..kernel.audit import services as audit
@@ -67,7 +66,7 @@ def reencrypt_all(old_and_new) -> int:
     (a MultiFernet that also holds the old keys). Returns the number of values rewritten."""
     try:
         return _reencrypt_all(old_and_new)
-    except InvalidToken as exc:
+    except crypto.invalid_token() as exc:
         raise crypto.AlertKeyError("some alert data cannot be decrypted with the configured key") from exc
 
 

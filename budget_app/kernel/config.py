@@ -29,7 +29,11 @@ class DefaultConfig:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Throttle counters (Flask-Limiter). None: REDIS_URL when set, else memory:// (one process
+    # only: production mode refuses it unless BUDGET_APP_SINGLE_PROCESS=1).
+    RATELIMIT_STORAGE_URI = None
+    REDIS_URL = None
+    BUDGET_APP_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
     # Login throttling: failures per window before refusal, and the delay added to each failure.
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
@@ -72,6 +76,8 @@ ENVIRONMENT_KEYS = {
     "BUDGET_APP_UPLOAD_DIR": "BUDGET_APP_UPLOAD_DIR",
     "BUDGET_APP_ENV": "BUDGET_APP_ENV",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "REDIS_URL": "REDIS_URL",
+    "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "BUDGET_APP_ALERT_KEY": "ALERT_KEY",
 }
 INTEGER_ENVIRONMENT_KEYS = {
@@ -86,6 +92,8 @@ def load_environment(config: dict, environ=os.environ) -> None:
     for name, key in ENVIRONMENT_KEYS.items():
         if environ.get(name):
             config[key] = environ[name]
+    if environ.get("BUDGET_APP_SINGLE_PROCESS"):
+        config["BUDGET_APP_SINGLE_PROCESS"] = environ["BUDGET_APP_SINGLE_PROCESS"].strip().lower() in ("1", "true", "yes")
     for name, key in INTEGER_ENVIRONMENT_KEYS.items():
         if environ.get(name):
             try:
@@ -116,3 +124,20 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def throttle_storage(config: dict) -> str:
+    """Where throttle counters live: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory://.
+    Production mode refuses memory:// (each worker would count on its own) unless the
+    deployment says it runs one single process (BUDGET_APP_SINGLE_PROCESS=1)."""
+    uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    if (
+        config.get("BUDGET_APP_ENV") == "production"
+        and uri.startswith("memory://")
+        and not config.get("BUDGET_APP_SINGLE_PROCESS")
+    ):
+        raise RuntimeError(
+            "Production mode refuses memory:// throttle storage: set REDIS_URL (or RATELIMIT_STORAGE_URI) "
+            "to redis://..., or BUDGET_APP_SINGLE_PROCESS=1 if the application runs as one single process."
+        )
+    return uri

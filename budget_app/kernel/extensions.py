@@ -3,7 +3,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -18,9 +17,9 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-# Storage comes from RATELIMIT_STORAGE_URI: memory:// by default (per process, see README).
+# Storage: RATELIMIT_STORAGE_URI, else REDIS_URL, else memory:// (one process only; see README
+# and kernel.config.throttle_storage).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
