@@ -55,8 +55,10 @@ class DefaultConfig:
     # Wrong follow-up secrets: per address and per reference.
     ALERT_SECRET_FAILURES_PER_ADDRESS = "10 per 15 minutes"
     ALERT_SECRET_FAILURES_PER_REFERENCE = "5 per 15 minutes"
-    # A reporter's follow-up session ends after this idle time (minutes).
+    # A reporter's follow-up session (kept on the server) ends after this idle time, and
+    # at the latest this long after the login (minutes).
     ALERT_FOLLOW_UP_IDLE_MINUTES = 30
+    ALERT_FOLLOW_UP_MAX_MINUTES = 120
     # Personal data of a closed alert is purged this many days after closure (CNIL,
     # référentiel "alertes professionnelles" 2019: two months after closure without follow-up).
     ALERT_RETENTION_DAYS = 60

@@ -183,8 +183,12 @@ def test_follow_up_session_expires(app, client, operation, monkeypatch):
     reference, secret = receipt_codes(post_report(client, operation))
     client.post("/signalement/suivi", data={"reference": reference, "secret": secret})
     assert "data-testid=\"thread\"" in client.get("/signalement/suivi").get_data(as_text=True)
-    later = time.time() + 31 * 60
-    monkeypatch.setattr(time, "time", lambda: later)
+    from datetime import datetime, timedelta, timezone
+
+    from budget_app.alerts import follow_up
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=31)
+    monkeypatch.setattr(follow_up, "_now", lambda: later)
     assert "data-testid=\"thread\"" not in client.get("/signalement/suivi").get_data(as_text=True)
 
 

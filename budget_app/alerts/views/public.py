@@ -27,6 +27,7 @@ from ...kernel.errors import DomainError
 from ...kernel.extensions import csrf, db, limiter
 from ...operations.models import Operation
 from .. import filing
+from .. import follow_up as follow_ups
 from ..forms import EmptyForm, FollowUpLoginForm, ReplyForm, ReportForm
 from ..models import Alert
 from . import bp
@@ -143,19 +144,11 @@ FOLLOW_UP_KEY = "alert_follow_up"
 
 
 def _followed_alert() -> Alert | None:
-    state = session.get(FOLLOW_UP_KEY)
-    if not isinstance(state, dict):
-        return None
-    idle = current_app.config["ALERT_FOLLOW_UP_IDLE_MINUTES"] * 60
-    if time.time() - int(state.get("seen", 0)) > idle:
+    """The alert of the live server-side follow-up session named by the cookie's token."""
+    token = session.get(FOLLOW_UP_KEY)
+    alert = follow_ups.alert_of_session(token) if isinstance(token, str) else None
+    if alert is None:
         session.pop(FOLLOW_UP_KEY, None)
-        return None
-    alert = db.session.get(Alert, state.get("id"))
-    if alert is None or alert.secret_hash is None:
-        session.pop(FOLLOW_UP_KEY, None)
-        return None
-    state["seen"] = int(time.time())
-    session[FOLLOW_UP_KEY] = state
     return alert
 
 
@@ -194,11 +187,8 @@ def follow_up():
     if form.validate_on_submit():
         alert = filing.verify_follow_up(form.reference.data, form.secret.data)
         if alert is not None:
-            language = session.get("lang")
-            session.clear()  # a fresh session for the follow-up
-            if language:
-                session["lang"] = language
-            session[FOLLOW_UP_KEY] = {"id": alert.id, "seen": int(time.time())}
+            # The cookie holds only a random token; the state is on the server.
+            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert)
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
         time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
@@ -236,6 +226,8 @@ def reply():
 
 @bp.route("/signalement/suivi/fin", methods=["POST"])
 def end_follow_up():
-    session.pop(FOLLOW_UP_KEY, None)
+    token = session.pop(FOLLOW_UP_KEY, None)
+    if isinstance(token, str):
+        follow_ups.end_session(token)  # every copy of the cookie is dead
     flash(_("Session de suivi terminée."), "info")
     return redirect(url_for("alerts.follow_up"))
