@@ -224,7 +224,9 @@ def test_suspected_lines_are_flagged(monkeypatch, client, login, officer, lot, e
     db.session.commit()
     monkeypatch.setattr("budget_app.alerts.suspicions.suspected_cost_lines", lambda operation_id: {("expense", expense.id)})
     login(client, officer)
-    assert "signalée" in client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    page = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    # A neutral hold for everyone but the anti-fraud referent (issue 13).
+    assert 'data-testid="hold">en attente<' in page and "signalée" not in page and "suspicion" not in page
 
 
 def test_monthly_totals_kept_by_the_database_match_the_lines(lot, expense_data):

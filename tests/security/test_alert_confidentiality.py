@@ -65,3 +65,71 @@ def test_alert_service_events_stay_out_of_the_audit_trail(app, referent, operati
         assert word not in dump, word
     actions = [e.action for e in db.session.scalars(db.select(AlertLogEntry).where(AlertLogEntry.alert_id == alert.id))]
     assert {"suspicion_set", "suspicion_lifted", "transmission_form", "transition"} <= set(actions)
+def _full_alert_life(world):
+    users = world["users"]
+    referent = users["antifraud_referent"]
+    alert = db.session.scalar(db.select(Alert))
+    expense_id = world["values"]["OP-IN"]["expense_id"]
+    handling.change_state(alert, "closed_founded", referent, f"clos {CANARY}", f"message {CANARY}")
+    db.session.commit()
+    # A second alert, through every step with the services: filed, acknowledged, lines
+    # linked, transmission form, transmitted to the prosecutor, closed.
+    from tests.alerts.factories import file_alert
+
+    second, _secret = file_alert(operation=db.session.get(type(alert.operation), alert.operation_id))
+    handling.change_state(second, "acknowledged", referent, "reçu", "Reçu.")
+    handling.change_state(second, "under_review", referent, "examen")
+    suspicions.link_cost_lines(second, referent, [("expense", expense_id)])
+    transmission.save_transmission_details(
+        second, amount=Decimal("12345.67"), eu_amount=Decimal("7407.40"), detected_on=date(2026, 1, 3),
+        period_start=None, period_end=None, detection=CANARY, measures=CANARY, persons=CANARY, reveal_persons=False)
+    handling.change_state(second, "transmitted", referent, "fondé", "Transmis.", recipient="prosecutor")
+    db.session.commit()
+    return [alert, second]
+
+
+FORBIDDEN_WORDS = ("SIG-", CANARY, "prosecutor", "Procureur", "OLAF", "olaf", "suspicion", "signalée",
+                   "Signalement en cours", "12345.67", "12 345,67", "7407.40", "7 407,40")
+
+
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+def test_admin_and_auditor_read_nothing_of_an_alert(app, world, login, role):
+    """Findings 1-3: every GET page and export an admin or an auditor can open, after a
+    full alert life, shows no reference, no alert text, no recipient, no suspicion."""
+    alerts = _full_alert_life(world)
+    references = [a.reference for a in alerts]
+    dump = _audit_dump()
+    for word in (*references, CANARY, "prosecutor", "olaf", "alert", "suspicion", "12345.67", "7407.40"):
+        assert word not in dump, word
+    from budget_app.accounts.policy import POLICY
+    from tests.test_access import _url, rules
+
+    referent = app.test_client()
+    login(referent, world["users"]["antifraud_referent"])
+    for reference in references:
+        assert referent.get(f"/referent/signalements/{reference}").status_code == 200
+    client = app.test_client()
+    login(client, world["users"][role])
+    opened = 0
+    for rule in rules(app):
+        if "GET" not in rule.methods or POLICY[rule.endpoint].public:
+            continue
+        response = client.get(_url(rule, world["values"]["OP-IN"]))
+        if response.status_code != 200:
+            continue
+        opened += 1
+        body = response.get_data()
+        if response.mimetype in ("text/html", "text/csv", "text/plain", "application/json"):
+            text = body.decode("utf-8", "replace")
+        elif body[:2] == b"PK":  # XLSX / ZIP: read every member
+            import io
+            import zipfile
+
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                text = "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+                               if not name.endswith((".pdf", ".png", ".jpg")))
+        else:
+            text = body.decode("latin-1")
+        for word in (*references, *FORBIDDEN_WORDS):
+            assert word not in text, f"{rule.rule} shows {word!r} to {role}"
+    assert opened > 20
