@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..kernel.errors import DomainError
 from ..kernel.formatting import decimal_text, format_number
+from ..kernel.forms import FlaskForm
 from ..kernel.i18n import translate
 from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret

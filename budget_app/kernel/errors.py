@@ -6,7 +6,9 @@ whole file and lists every row). It is translated when shown (``str(error)``), i
 language of whoever reads it: the user's on a page, French on the command line.
 """
 import logging
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
@@ -131,5 +133,12 @@ def register_error_handlers(app):
     @app.errorhandler(Exception)
     def unexpected_error(error):
         db.session.rollback()
-        log.exception("event=unhandled_error")
+        # The exception's type and where it was raised, never its message: messages quote
+        # the values that failed (a field's text, an alert's contents).
+        log.error("event=unhandled_error type=%s where=%s", type(error).__name__, _where(error))
         return render_error(500)
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno}:{frame.name}" for frame in reversed(frames))

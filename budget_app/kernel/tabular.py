@@ -1,8 +1,9 @@
 """Reading import files (XLSX or CSV) into rows, the same way for every import.
 
 - XLSX is recognised by content (a ZIP container), anything else is read as CSV.
-- CSV: UTF-8 with or without BOM, else Windows-1252; separator `;` or `,` detected on the
-  header line.
+- CSV: UTF-8, UTF-16 or UTF-32 recognised by their byte-order mark; without one, UTF-8,
+  else Windows-1252; an undecodable file is refused with a message. Separator `;` or `,`
+  detected on the header line.
 - Headers are matched without regard to case, accents or extra spaces; a column that is
   not expected is refused by name, a required column that is missing too.
 - Every problem is collected as "ligne N, colonne X : message" (N is the line of the file,
@@ -23,6 +24,7 @@ from decimal import Decimal
 from .errors import DomainError, Problem
 from .i18n import N_
 from .money import parse_decimal
+from .text import control_character, normalise_input
 
 
 def normalise_header(text) -> str:
@@ -91,9 +93,20 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
     return table
 
 
+# Byte-order marks, longest first (the UTF-32-LE mark begins with the UTF-16-LE one).
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
 def _read_csv(content: bytes):
-    if content.startswith(b"\xef\xbb\xbf"):
-        text = content[3:].decode("utf-8")
+    bom = next(((mark, encoding) for mark, encoding in BOMS if content.startswith(mark)), None)
+    if bom is not None:
+        text = content[len(bom[0]):].decode(bom[1])
     else:
         try:
             text = content.decode("utf-8")
@@ -152,7 +165,12 @@ def _text(value) -> str:
 
 
 def cell_text(value, required: bool = True, max_length: int = 500) -> str | None:
-    text = _text(value)
+    """Text of a cell: NFC, one kind of line break; a control character other than tab and
+    newline is refused ("ligne N, colonne X : caractère de contrôle (U+000B)")."""
+    text = normalise_input(_text(value))
+    found = control_character(text)
+    if found:
+        raise DomainError(N_("caractère de contrôle (%(char)s)"), char=found)
     if not text:
         if required:
             raise DomainError(N_("valeur obligatoire"))

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
+
+from ..kernel.forms import FlaskForm
 
 
 class AuditFilterForm(FlaskForm):
