@@ -3,7 +3,6 @@ no user agent: the rate limits key on a keyed hash of the address, in memory); t
 reporter follows up with the reference and the secret, never in a URL."""
 import hmac
 import logging
-import time
 from datetime import date
 from hashlib import sha256
 
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...kernel import throttle
 from ...kernel.errors import DomainError
 from ...kernel.extensions import csrf, db, limiter
 from ...operations.models import Operation
@@ -40,10 +40,6 @@ def _hashed_address() -> str:
     in every worker, changing daily, never stored (limits live in memory)."""
     day_key = hmac.new(current_app.secret_key.encode(), f"alerts:{date.today().isoformat()}".encode(), sha256).digest()
     return "alerts-address:" + hmac.new(day_key, (request.remote_addr or "").encode(), sha256).hexdigest()[:32]
-
-
-def _reference_key() -> str:
-    return "alerts-reference:" + (request.form.get("reference") or "").strip().upper()[:20]
 
 
 def _throttled(what: str):
@@ -161,14 +157,6 @@ def _followed_alert() -> Alert | None:
     on_breach=_throttled("secret_failures_per_address"),
     error_message=_l("Trop de tentatives. Réessayez dans 15 minutes."),
 )
-@limiter.limit(
-    lambda: current_app.config["ALERT_SECRET_FAILURES_PER_REFERENCE"],
-    key_func=_reference_key,
-    methods=["POST"],
-    deduct_when=_follow_up_failed,
-    on_breach=_throttled("secret_failures_per_reference"),
-    error_message=_l("Trop de tentatives pour cette référence. Réessayez dans 15 minutes."),
-)
 def follow_up():
     if request.method == "GET":
         if request.args.get("secret") or request.args.get("code"):
@@ -191,7 +179,12 @@ def follow_up():
             session[FOLLOW_UP_KEY] = follow_ups.start_session(alert)
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
-        time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
+        # Per reference, only a delay (keyed hash of the reference): others' failures
+        # slow the answer but never refuse the right secret.
+        reference = (form.reference.data or "").strip().upper()[:20]
+        count = throttle.record_failure("alerts-reference", reference)
+        throttle.pause(throttle.progressive_delay(count, current_app.config["LOGIN_FAILURE_DELAY_SECONDS"],
+                                                  current_app.config["ALERT_SECRET_DELAY_MAX_SECONDS"]))
         flash(_("Référence ou code secret incorrect."), "error")
     return render_template("alerts/public/follow_up_login.html", form=form)
 
