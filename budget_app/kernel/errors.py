@@ -140,5 +140,7 @@ def register_error_handlers(app):
 
 
 def _where(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)[-6:]
-    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno}:{frame.name}" for frame in reversed(frames))
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if "budget_app" in frame.filename]
+    shown = (ours[-4:] if ours else []) + frames[-2:]
+    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno}:{frame.name}" for frame in reversed(shown))

@@ -21,10 +21,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import current_app, has_app_context
+
 from .errors import DomainError, Problem
 from .i18n import N_
 from .money import parse_decimal
 from .text import control_character, normalise_input
+
+
+# Rows an import may hold (setting IMPORT_MAX_ROWS); problems an import page lists (the
+# others are counted).
+DEFAULT_MAX_ROWS = 50_000
+PROBLEMS_SHOWN = 200
 
 
 def normalise_header(text) -> str:
@@ -81,9 +89,15 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
         table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=1, column=columns[key]))
     if table.problems:
         return table
+    max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
     for line, cells in raw_rows:
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue  # blank lines are not rows
+        if len(table.rows) >= max_rows:
+            table.rows = []
+            table.problems.append(Problem(DomainError(
+                N_("Le fichier compte plus de %(max)s lignes : découpez-le en plusieurs fichiers."), max=max_rows)))
+            return table
         extra = [cell for index, cell in enumerate(cells) if index not in positions and cell not in (None, "")]
         if extra and len(cells) > len(header):
             table.problems.append(Problem(DomainError(N_("plus de cellules que de colonnes")), line=line))

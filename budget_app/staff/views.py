@@ -293,6 +293,8 @@ def _import_page(kind):
     spec = IMPORT_KINDS[kind]
     form = ImportForm()
     context = {"operation": g.operation, "spec": spec, "kind": kind, "problems": None, "report": None, "token": None}
+    if request.method == "GET":
+        staging.discard(f"staff-{kind}")  # « Annuler » comes back here: the staged file is dropped
     if request.method == "POST" and form.token.data:
         return _confirm_import(kind, spec, form.token.data)
     if request.method == "POST":

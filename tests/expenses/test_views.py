@@ -222,7 +222,8 @@ def test_incomplete_state_filter(client, login, officer, lot, expense_data):
 def test_suspected_lines_are_flagged(monkeypatch, client, login, officer, lot, expense_data):
     expense = create_expense(lot, expense_data())
     db.session.commit()
-    monkeypatch.setattr("budget_app.alerts.suspicions.suspected_cost_lines", lambda operation_id: {("expense", expense.id)})
+    expense_id = expense.id  # read here: the test's session must not be used inside the request
+    monkeypatch.setattr("budget_app.alerts.suspicions.suspected_cost_lines", lambda operation_id: {("expense", expense_id)})
     login(client, officer)
     page = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
     # A neutral hold for everyone but the anti-fraud referent (issue 13).
