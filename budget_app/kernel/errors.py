@@ -52,6 +52,15 @@ class Conflict(DomainError):
     status = 409
 
 
+def seen_version(text) -> int:
+    """The version a write was based on (optimistic locking cannot be skipped): a form
+    that does not carry it is refused (400, nothing written)."""
+    text = (text or "").strip() if isinstance(text, str) else ""
+    if not text.isdigit() or len(text) > 9:
+        raise DomainError(N_("Version manquante : rechargez la page puis recommencez (rien n'a été enregistré)."))
+    return int(text)
+
+
 def _shown(value):
     # Values may be lazy strings or nested errors: shown in the reader's language.
     return str(value) if isinstance(value, DomainError) else value
