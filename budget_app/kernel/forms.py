@@ -23,6 +23,12 @@ def _no_control_character(form, field):
             )
 
 
+def plausible_day(form, field):
+    """A day a search can hold: 0001-01-01 or 9999-12-31 would overflow the day after."""
+    if field.data is not None and not 1900 <= field.data.year <= 2199:
+        raise ValidationError(_l("Date hors limites (1900 à 2199)."))
+
+
 class FlaskForm(flask_wtf.FlaskForm):
     class Meta(flask_wtf.FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):

@@ -241,7 +241,9 @@ def cell_month(value, required: bool = True) -> date | None:
         return None
     for pattern in (r"(?P<y>\d{4})-(?P<m>\d{1,2})", r"(?P<m>\d{1,2})/(?P<y>\d{4})"):
         match = re.fullmatch(pattern, text)
-        if match and 1 <= int(match["m"]) <= 12:
+        # Years 1900-2199: nothing in a programme falls outside, and month arithmetic
+        # (month ends, next months) stays inside what ``date`` can hold.
+        if match and 1 <= int(match["m"]) <= 12 and 1900 <= int(match["y"]) <= 2199:
             return date(int(match["y"]), int(match["m"]), 1)
     raise DomainError(N_("mois invalide « %(value)s » (attendu aaaa-mm ou mm/aaaa)"), value=text)
 

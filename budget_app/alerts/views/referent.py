@@ -318,12 +318,18 @@ def transmission_print(reference):
 def access_log():
     page = db.paginate(
         select(AlertAccess).order_by(AlertAccess.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=_page_number(),
         per_page=current_app.config["AUDIT_PAGE_SIZE"],
         error_out=False,
     )
     shown = (lambda reference: reference) if may("alerts.detail") else _pseudonym
     return render_template("alerts/access_log.html", page=page, shown=shown)
+
+
+def _page_number() -> int:
+    """?page=N, 1 when missing or not a plausible page number (never a 500)."""
+    number = request.args.get("page", 1, type=int)
+    return number if isinstance(number, int) and 1 <= number <= 1_000_000 else 1
 
 
 def _pseudonym(reference: str) -> str:
