@@ -12,9 +12,10 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
@@ -31,7 +32,7 @@ from .claims import cli as claims_cli
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import backup, formatting, health, migrations
+from .kernel import backup, formatting, health, migrations, staging
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -40,10 +41,11 @@ from .kernel.config import (
     normalise_database_url,
     throttle_storage,
 )
-from .kernel.errors import register_error_handlers
+from .kernel.errors import register_error_handlers, render_error
 from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
+from .kernel.tabular import PROBLEMS_SHOWN
 from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
 from .operations import views as operations_views
@@ -62,6 +64,7 @@ BLUEPRINTS = (
 COMMANDS = (
     *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
+    staging.imports_command,
 )
 
 
@@ -78,7 +81,33 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_hooks(app)
     _register_templates(app)
     register_error_handlers(app)
+    _guard_production(app)
     return app
+
+
+def _guard_production(app: Flask) -> None:
+    """Production mode refuses to serve while a demo account is active, whatever the entry
+    point. A WSGI server (``wsgi.py``, or any ``create_app()`` outside the ``flask``
+    command) does not start; under the ``flask`` command the admin commands still run (to
+    disable the demo accounts) and ``flask run`` answers 503 to every request meanwhile."""
+    if app.config["BUDGET_APP_ENV"] != "production":
+        return
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        seed.assert_ready_for_production(app)
+        return
+    state = {"ready": False}
+
+    @app.before_request
+    def refuse_while_demo_accounts_are_active():
+        if state["ready"]:
+            return None
+        try:
+            seed.assert_ready_for_production(app)
+        except RuntimeError as error:
+            app.logger.error("event=production_guard %s", error)
+            return render_error(503, _l("Service indisponible : des comptes de démonstration sont actifs."))
+        state["ready"] = True
+        return None
 
 
 def _configure(app: Flask, config: dict | None) -> None:
@@ -87,12 +116,16 @@ def _configure(app: Flask, config: dict | None) -> None:
     load_environment(app.config)
     if config:
         app.config.update(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Files the application creates are 0600 and directories 0700 (database, uploads,
+    # staging, keys, command outputs).
+    os.umask(0o077)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{Path(app.instance_path) / 'budget.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     if uri.startswith("sqlite"):
+        _create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 20})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -105,6 +138,19 @@ def _configure(app: Flask, config: dict | None) -> None:
     proxies = int(os.environ.get("BUDGET_APP_PROXY_COUNT", app.config.get("PROXY_COUNT", 0)) or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def _create_private_sqlite_file(uri: str) -> None:
+    """The SQLite file is created 0600 (its -wal and -shm files take its mode)."""
+    database = make_url(uri).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _configure_logging(app: Flask) -> None:
@@ -135,7 +181,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        # A request's transaction (one per request, short) is IMMEDIATE: it takes the write
+        # lock at its start, waiting up to busy_timeout for another writer; a deferred one
+        # that reads then writes fails at once with "database is locked" (WAL cannot
+        # upgrade a stale read snapshot). Elsewhere (commands, tests) BEGIN is deferred.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
 
 
 def _bind_extensions(app: Flask) -> None:
@@ -237,4 +287,5 @@ def _register_templates(app: Flask) -> None:
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
             "may": may,
+            "problems_shown": PROBLEMS_SHOWN,
         }

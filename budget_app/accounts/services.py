@@ -59,9 +59,13 @@ def disable_user(email: str) -> User:
     return user
 
 
+class WrongPassword(DomainError):
+    """The current password given to change it is wrong (throttled like a login failure)."""
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user, current):
-        raise DomainError(N_("Le mot de passe actuel est incorrect."))
+        raise WrongPassword(N_("Le mot de passe actuel est incorrect."))
     problems = password_problems(new, user.email)
     if problems:
         raise DomainError(problems=problems)

@@ -1,5 +1,4 @@
 import logging
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -20,13 +19,14 @@ from sqlalchemy import select
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
+from ..kernel import throttle
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import current_locale
 from .assignments import codes_by_user
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .models import User
 from .passwords import verify_password
-from .services import change_password, find_user, normalise_email
+from .services import WrongPassword, change_password, find_user, normalise_email
 from .sessions import end_session, start_session
 
 bp = Blueprint("accounts", __name__)
@@ -37,8 +37,32 @@ def _login_failed(response) -> bool:
     return bool(g.get("login_failed"))
 
 
-def _account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))
+def _password_failed(response) -> bool:
+    return bool(g.get("password_failed"))
+
+
+def _address_key() -> str:
+    return "login-address:" + throttle.keyed(throttle.client_address())
+
+
+def _address_account_key() -> str:
+    """Failures counted per (address, account): an attacker's failures lock only the
+    attacker's address out of that account, never the rightful user elsewhere."""
+    return "login-address-account:" + throttle.keyed(
+        throttle.client_address(), normalise_email(request.form.get("email", ""))
+    )
+
+
+def _password_change_key() -> str:
+    return "password-change:" + throttle.keyed(throttle.client_address(), str(current_user.get_id()))
+
+
+def slow_down(scope: str, *parts: str) -> None:
+    """A delay doubling with the target's recent failures (never a refusal)."""
+    count = throttle.record_failure(scope, *parts)
+    config = current_app.config
+    throttle.pause(throttle.progressive_delay(count, config["LOGIN_FAILURE_DELAY_SECONDS"],
+                                              config["LOGIN_ACCOUNT_DELAY_MAX_SECONDS"]))
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -54,16 +78,17 @@ def safe_next_url(target: str | None) -> str | None:
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"],
+    key_func=_address_key,
     methods=["POST"],
     deduct_when=_login_failed,
     error_message=_l("Trop d'échecs de connexion depuis cette adresse. Réessayez dans 15 minutes."),
 )
 @limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_account_key,
+    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT"],
+    key_func=_address_account_key,
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message=_l("Trop d'échecs de connexion pour ce compte. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'échecs de connexion pour ce compte depuis cette adresse. Réessayez dans 15 minutes."),
 )
 def login():
     if current_user.is_authenticated:
@@ -84,8 +109,9 @@ def login():
             return redirect(next_url or url_for("reporting.home"))
         g.login_failed = True
         log.warning("event=login_failed user=%s", user.id if user else None)
-        # Each failure is slowed down; repeated ones are refused by the limits above.
-        time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
+        # Each failure is slowed down, more with the account's recent failures; repeated
+        # ones are refused by the limits above (per address, and per address and account).
+        slow_down("login-account", normalise_email(form.email.data))
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
     return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=current_locale()))
 
@@ -105,11 +131,24 @@ def logout():
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_CHANGE_FAILURES"],
+    key_func=_password_change_key,
+    methods=["POST"],
+    deduct_when=_password_failed,
+    error_message=_l("Trop d'essais du mot de passe actuel. Réessayez dans 15 minutes."),
+)
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data, form.new.data)
+        except WrongPassword as error:
+            # Throttled like the login: a delay per account, a limit per (address, account).
+            g.password_failed = True
+            log.warning("event=password_change_failed user=%s", current_user.id)
+            slow_down("password-account", str(current_user.id))
+            form.current.errors.append(str(error))
         except DomainError as error:
             form.new.errors.append(str(error))
         else:

@@ -5,10 +5,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..kernel.audit import services as audit
 from ..kernel.extensions import db
 from ..kernel.transactions import fail
-from . import crypto, handling, retention
+from . import crypto, handling, journal, retention
 
 alerts_cli = AppGroup("alerts", help="Signalements : purge des données personnelles, rotation de la clé.")
 
@@ -49,7 +48,7 @@ def rotate_key_command():
         crypto.write_key_file(path, [new_key] + old_keys)
     try:
         count = retention.reencrypt_all(both)
-        audit.record("alert_key_rotated", "alerts", None, after={"values": count})
+        journal.record(None, "key_rotated", values=count)
         db.session.commit()
     except crypto.AlertKeyError as error:
         db.session.rollback()

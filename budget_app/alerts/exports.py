@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 
 from ..kernel.formatting import format_day, today_in_paris
 from ..kernel.sheet_layout import freeze_below, print_layout
-from ..kernel.spreadsheet import is_dangerous
+from ..kernel.spreadsheet import is_dangerous, xlsx_text
 from . import transmission
 from .suspicions import LINE_TYPE_LABELS
 
@@ -36,7 +36,7 @@ def _put(ws, row: int, column: int, value, money: bool = False):
         cell.value = value
         cell.number_format = "DD/MM/YYYY"
     else:
-        text = str(value)
+        text = xlsx_text(str(value))
         cell.value = text
         cell.data_type = "s"  # never a formula, whatever the text
         cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -12,12 +12,11 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from ..accounts.passwords import hasher, verify_hash
-from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from . import crypto, deadlines, files
+from . import crypto, deadlines, files, journal
 from .models import (
     KINDS,
     RECEIVED,
@@ -113,8 +112,8 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
     for name, data, content_type in checked:
         add_attachment(alert, None, name, data, content_type)
     db.session.flush()
-    # Content-free: the audit trail is read by admins and auditors and cannot be purged.
-    audit.record("alert_received", "alerts", alert.id, after={"reference": alert.reference, "state": alert.state})
+    # The referent's own log only: the general audit trail is read by admins and auditors.
+    journal.record(alert, "received", state=alert.state)
     log.info("event=alert_received id=%s", alert.id)
     return alert, secret
 
@@ -157,7 +156,7 @@ def post_message(alert: Alert, author: str, body: str, user=None, attachments=()
     db.session.flush()
     for name, data, content_type in checked:
         add_attachment(alert, message, name, data, content_type)
-    audit.record("alert_message", "alerts", alert.id, after={"author": author})
+    journal.record(alert, "message", user=user, author=author)
     return message
 
 

@@ -1,6 +1,5 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from werkzeug.utils import cached_property
 from wtforms import (
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..kernel.forms import FlaskForm
 from .filing import MAX_TEXT
 from .models import KIND_LABELS, KINDS, RECIPIENT_LABELS, RECIPIENTS
 

@@ -1,13 +1,12 @@
 """The referent's handling of an alert: the transition table (received → acknowledged →
 under review → transmitted / closed founded / closed unfounded), each move with a reason
 and, where it concerns the reporter, a message to them; the deadlines and the dashboard.
-Moves are written to the alert's own events (encrypted reasons), never with contents to
-the general audit trail."""
+Moves are written to the alert's own events (encrypted reasons), and to the referent's
+own log (``journal``), never to the general audit trail."""
 from datetime import date
 
 from sqlalchemy import or_, select
 
-from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
@@ -15,7 +14,7 @@ from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.hooks import retention_extended
-from . import crypto, deadlines
+from . import crypto, deadlines, journal
 from .filing import post_message
 from .models import (
     ACKNOWLEDGED,
@@ -107,14 +106,8 @@ def change_state(
     if (message or "").strip():
         post_message(alert, "referent", message, user=user)
     db.session.flush()
-    audit.record(
-        "alert_transition",
-        "alerts",
-        alert.id,
-        before={"state": before},
-        after={"state": target, "transmitted_to": alert.transmitted_to, "on": on},
-        note="reason recorded (encrypted)",
-    )
+    journal.record(alert, "transition", user=user, from_state=before, to_state=target,
+                   transmitted_to=alert.transmitted_to, on=on)
     return event
 
 

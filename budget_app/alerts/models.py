@@ -5,8 +5,9 @@ contents) is stored encrypted (``LargeBinary`` columns ending in ``_enc``, see
 ``crypto.py``): a database dump alone reveals none of it (directive 2019/1937 art. 16).
 No request data (address, user agent) is stored with an alert.
 
-Alerts are not ``Audited`` models: the audit trail is append-only and visible to admins
-and auditors, so the services write content-free events to it with ``audit.record``.
+Alerts are not ``Audited`` models and write nothing to the general audit trail (append-only,
+read by admins and auditors): their events go to the referent's own log (``AlertLogEntry``,
+written by ``journal.record``).
 """
 from datetime import date, datetime
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     LargeBinary,
     String,
 )
@@ -225,3 +227,34 @@ class AlertAccess(db.Model):
     action: Mapped[str] = mapped_column(String(32), nullable=False)
 
     user = relationship("User")
+
+
+class AlertLogEntry(db.Model):
+    """The referent's own log of alert events (filing, messages, moves, links of cost lines,
+    transmission form, purge, key rotation). Alert events never go to the general audit
+    trail, which admins and auditors read and which cannot be purged. Actors: "public" for
+    anything done through the public channel (whoever is logged in), else "user:<id>"."""
+
+    __tablename__ = "alert_log_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), nullable=True, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class FollowUpSession(db.Model):
+    """A reporter's follow-up session, kept on the server: the cookie holds only a random
+    token whose hash is stored here. "Terminer" and idle expiry delete the row, so every
+    copy of the cookie is dead."""
+
+    __tablename__ = "alert_follow_up_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ..kernel.audit import services as audit
 from ..kernel.extensions import db
-from . import crypto, deadlines, files
+from . import crypto, deadlines, files, follow_up, journal
 from .filing import events_of, utcnow
 from .models import (
     CLOSED_STATES,
@@ -45,10 +44,11 @@ def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> lis
         alert.identity_enc = None
         alert.transmission_enc = None
         alert.secret_hash = None
+        follow_up.end_sessions_of(alert)
         alert.purged_at = now
         db.session.flush()
-        audit.record("alert_purged", "alerts", alert.id, after={"reference": alert.reference, "closed_on": alert.closed_on})
-        log.info("event=alert_purged id=%s reference=%s", alert.id, alert.reference)
+        journal.record(alert, "purged", closed_on=alert.closed_on)
+        log.info("event=alert_purged id=%s", alert.id)
     return alerts
 
 

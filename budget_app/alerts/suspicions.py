@@ -9,14 +9,13 @@ from sqlalchemy import select
 
 from ..expenses.hooks import held_lines
 from ..expenses.models import Expense
-from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..staff.models import StaffCostLine
-from . import crypto
+from . import crypto, journal
 from .filing import utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
 
@@ -66,7 +65,7 @@ def link_operation(alert: Alert, operation) -> None:
     before = alert.operation_id
     alert.operation_id = operation.id
     db.session.flush()
-    audit.record("alert_operation", "alerts", alert.id, before={"operation_id": before}, after={"operation_id": operation.id})
+    journal.record(alert, "operation_linked", before=before, operation_id=operation.id)
 
 
 @atomic
@@ -95,7 +94,7 @@ def link_cost_lines(alert: Alert, user, pairs) -> list[AlertCostLine]:
         created.append(link)
     db.session.flush()
     for link in created:
-        audit.record("suspicion_set", link.line_type, link.line_id, after={"alert_id": alert.id})
+        journal.record(alert, "suspicion_set", user=user, line_type=link.line_type, line_id=link.line_id)
     return created
 
 
@@ -110,7 +109,7 @@ def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
     link.lifted_by = user.id
     link.lift_reason = crypto.encrypt_text(reason)
     db.session.flush()
-    audit.record("suspicion_lifted", link.line_type, link.line_id, after={"alert_id": link.alert_id}, note="reason recorded (encrypted)")
+    journal.record(link.alert, "suspicion_lifted", user=user, line_type=link.line_type, line_id=link.line_id)
 
 
 def suspected_cost_lines(operation_id: int) -> set[tuple[str, int]]:

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -14,7 +13,7 @@ from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from ..operations.fse_rates import rate_of
 from ..operations.plans import current_figures
-from . import crypto
+from . import crypto, journal
 from .filing import alert_content, transmission_details
 from .models import KIND_LABELS, RECIPIENT_LABELS, STATE_LABELS, Alert
 from .suspicions import CostLine, cost_line
@@ -81,7 +80,7 @@ def save_transmission_details(alert: Alert, *, amount, eu_amount, detected_on, p
         {"detection": (detection or "").strip(), "measures": (measures or "").strip(), "persons": (persons or "").strip()}
     )
     db.session.flush()
-    audit.record("alert_transmission_form", "alerts", alert.id, after={"amount": amount, "eu_amount": eu_amount})
+    journal.record(alert, "transmission_form", amount=amount, eu_amount=eu_amount)
 
 
 def persons_for_form(alert: Alert) -> list[str]:

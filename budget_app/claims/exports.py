@@ -11,7 +11,9 @@ reads, checks and copies from (primer §8), so it is in French and exact.
   prints on A4 one page wide with the header repeated and a footer (``kernel.sheet_layout``);
   line sheets have a frozen header, an autofilter and a totals row equal to the
   Récapitulatif's figures (numbers, never a formula);
-- the CSV has one row per cost line, the control decision on the same row.
+- the CSV has one row per cost line, the control decision on the same row; every field
+  quoted, a formula neutralised at the start of a field and after any separator in it;
+- control characters are replaced in every text (``kernel.text.clean_output``).
 """
 import csv
 import io
@@ -25,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from ..kernel.formatting import decimal_text, format_day
 from ..kernel.sheet_layout import freeze_below, print_layout
-from ..kernel.spreadsheet import DANGEROUS, escape_text
+from ..kernel.spreadsheet import DANGEROUS, csv_text, xlsx_text
 from .report import (
     ASKED_LABEL,
     TOTAL_LABEL,
@@ -94,6 +96,7 @@ class _Raw(tuple):
 
 
 def _text_cell(ws, value, bold=False, size=None):
+    value = xlsx_text(value)
     cell = WriteOnlyCell(ws, value=value)
     cell.data_type = "s"  # never a formula
     if value.startswith(DANGEROUS):
@@ -164,7 +167,7 @@ class _Sheet:
             if value is None:
                 continue
             if self.kinds[index] == "text":
-                text = str(value)
+                text = xlsx_text(str(value))
                 cell = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
                 cell.value = text  # openpyxl's checks (illegal characters) apply
                 cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -257,7 +260,7 @@ def write_csv(report: ClaimReport, stream, dialect: str = "fr") -> None:
     writer.writerow(CSV_HEADER)
 
     def text(value):
-        return "" if value is None else escape_text(str(value))
+        return "" if value is None else csv_text(str(value))
 
     def amount(value):
         return decimal_text(value, places=2).replace(",", spec["decimal"])

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..kernel.errors import DomainError
+from ..kernel.forms import FlaskForm, plausible_day
 from ..kernel.money import parse_amount
 from .models import CSF_REASONS
 
@@ -23,13 +23,13 @@ class PeriodForm(FlaskForm):
         csrf = False
 
     month = StringField(_l("Mois (AAAA-MM)"), validators=[Optional(), Length(max=7)])
-    start = DateField(_l("Du"), validators=[Optional()])
-    end = DateField(_l("Au"), validators=[Optional()])
+    start = DateField(_l("Du"), validators=[Optional(), plausible_day])
+    end = DateField(_l("Au"), validators=[Optional(), plausible_day])
 
 
 class CreateForm(FlaskForm):
-    start = DateField(_l("Du"), validators=[DataRequired()])
-    end = DateField(_l("Au"), validators=[DataRequired()])
+    start = DateField(_l("Du"), validators=[DataRequired(), plausible_day])
+    end = DateField(_l("Au"), validators=[DataRequired(), plausible_day])
     final = BooleanField(_l("Bilan final (il se termine à la fin de l'opération)"))
 
 

@@ -30,7 +30,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text, format_day, format_moment, format_month
 from ..kernel.i18n import N_
-from ..kernel.spreadsheet import escape_text
+from ..kernel.spreadsheet import csv_text
 from ..kernel.uploads import stored_path
 from ..staff.computations import line_text, rate_text
 from ..staff.models import TIMESHEET_STATES, AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
@@ -85,7 +85,7 @@ def _csv_text(header, rows) -> bytes:
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([escape_text(value) if isinstance(value, str) else value for value in row])
+        writer.writerow([csv_text(value) if isinstance(value, str) else value for value in row])
     return buffer.getvalue().encode("utf-8")
 
 

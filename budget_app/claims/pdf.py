@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..kernel.formatting import format_hours, format_month, format_percent
 from ..kernel.money import cents
+from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from .report import (
     ClaimReport,
@@ -75,7 +76,7 @@ def _text(value, kind) -> str:
         return format_month(value, "fr")
     if kind == "hours":
         return format_hours(value, "fr", plain=True)
-    return " ".join(str(value).split())  # one line: no tab, CR or LF in a cell
+    return " ".join(clean_output(str(value)).split())  # one line: no tab, CR or LF in a cell
 
 
 @cache
@@ -200,8 +201,8 @@ def _summary(pdf, report: ClaimReport):
             continue
         bold = kind == "header"
         pdf.set_font(FONT, "B" if bold else "", 8.5)
-        pdf.cell(190, LINE, pdf.fit(str(label), 190))
-        shown = "" if value is None else (str(value) if kind in ("text", "header") else _text(value, kind))
+        pdf.cell(190, LINE, pdf.fit(_text(label, "text"), 190))
+        shown = "" if value is None else (_text(value, "text") if kind in ("text", "header") else _text(value, kind))
         pdf.cell(45, LINE, shown, align="L" if kind in ("text", "header") else "R", new_x="LMARGIN", new_y="NEXT")
 
 
@@ -209,7 +210,7 @@ def write_pdf(report: ClaimReport, target) -> None:
     """Write the PDF to a path or a binary file object."""
     pdf = _document_class()(report)
     pdf.add_page()
-    title, subtitle = title_lines(report)
+    title, subtitle = (clean_output(line) for line in title_lines(report))
     pdf.set_font(FONT, "B", 13)
     pdf.multi_cell(0, 6.5, title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask import has_request_context
 from sqlalchemy import select
 
+from ..accounts.policy import may
 from ..expenses.models import Expense
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, local_time, today_in_paris
@@ -19,13 +21,13 @@ from .control import retained_figures
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import expected_payment
 from .selection import (
-    LEFT_OUT_REASONS,
     Computation,
     chunks,
     compute_period,
     declared_figures,
     included_expenses_query,
     included_staff_query,
+    left_out_reasons,
 )
 
 BATCH = 2000
@@ -63,6 +65,12 @@ class ClaimReport:
     @property
     def left_out(self):
         return self.computation.left_out if self.computation else []
+
+
+def viewer_left_out_reasons() -> dict:
+    """Left-out reasons as the current user may read them: a held line is "En attente" for
+    everyone but the anti-fraud referent (the one who may put lines under suspicion)."""
+    return left_out_reasons(real_reason=has_request_context() and may("alerts.link_lines"))
 
 
 def build_report(operation: Operation, start: date, end: date, claim: Claim | None = None) -> ClaimReport:
@@ -107,9 +115,10 @@ def expense_rows(report: ClaimReport):
     if not report.frozen:
         excluded = [line for line in report.left_out if line.kind == "expense"]
         by_id = {line.id: line.reason for line in excluded}
+        labels = viewer_left_out_reasons()
         for chunk in chunks(sorted(by_id)):
             for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS).where(Expense.id.in_(chunk))):
-                yield _expense_row(row[1:], None, LEFT_OUT_REASONS[by_id[row[0]]])
+                yield _expense_row(row[1:], None, labels[by_id[row[0]]])
 
 
 def _expense_row(values, presented, reason):
@@ -137,12 +146,13 @@ def staff_rows(report: ClaimReport):
         yield _staff_row(row, None)
     if not report.frozen:
         by_id = {line.id: line.reason for line in report.left_out if line.kind == "staff"}
+        labels = viewer_left_out_reasons()
         for chunk in chunks(sorted(by_id)):
             for row in db.session.execute(
                 select(StaffCostLine.id, *fields).join(Person, Person.id == StaffCostLine.person_id)
                 .where(StaffCostLine.id.in_(chunk))
             ):
-                yield _staff_row(row[1:], LEFT_OUT_REASONS[by_id[row[0]]])
+                yield _staff_row(row[1:], labels[by_id[row[0]]])
 
 
 def _staff_row(values, reason):

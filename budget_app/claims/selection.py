@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..alerts.suspicions import suspected_cost_lines
+from ..expenses.hooks import HOLD_LABEL, SUSPICION_LABEL
 from ..expenses.models import Expense
 from ..kernel.dates import add_months, month_end, month_start
 from ..kernel.extensions import db
@@ -51,8 +52,15 @@ LEFT_OUT_REASONS = {
     "incomplete": N_("Pièces justificatives incomplètes"),
     "not_paid": N_("Non acquittée à la date du bilan"),
     "timesheet_not_approved": N_("Fiche de temps non approuvée"),
-    "suspicion": N_("Signalement en cours (suspicion)"),
+    # Any hold (today: a line under suspicion): one neutral wording, see ``left_out_reasons``.
+    "on_hold": HOLD_LABEL,
 }
+
+
+def left_out_reasons(real_reason: bool = False) -> dict:
+    """The reasons' labels. A held line says only "En attente" (the wording of any hold),
+    except to the anti-fraud referent (``real_reason``), who sees why."""
+    return {**LEFT_OUT_REASONS, "on_hold": SUSPICION_LABEL} if real_reason else dict(LEFT_OUT_REASONS)
 
 
 @dataclass(frozen=True)
@@ -257,7 +265,7 @@ def compute_period(
                 sums[expense.category] -= expense.eligible_amount
                 expense_count -= 1
                 computation.excluded_expense_ids.add(expense.id)
-                left_out.append(_left_out_expense(expense, "suspicion"))
+                left_out.append(_left_out_expense(expense, "on_hold"))
     for chunk in chunks(sorted(suspected_staff)):
         for line, code in db.session.execute(
             select(StaffCostLine, staff_reason)
@@ -268,7 +276,7 @@ def compute_period(
                 sums["PERSONNEL"] -= line.amount
                 staff_count -= 1
                 computation.excluded_staff_ids.add(line.id)
-                left_out.append(_left_out_staff(line, "suspicion"))
+                left_out.append(_left_out_staff(line, "on_hold"))
 
     if list_left_out and left_out_count:
         left_out += list(_left_out_lines(scope, as_of, rates))

@@ -11,6 +11,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_day, today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.money import parse_day
+from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
@@ -46,8 +47,10 @@ def import_command(code, file):
         result = import_file(operation, content, file.name, progress=progress)
     except DomainError as refused:
         click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
-        for problem in refused.problems:
+        for problem in refused.problems[:PROBLEMS_SHOWN]:
             click.echo(str(problem), err=True)
+        if len(refused.problems) > PROBLEMS_SHOWN:
+            click.echo(f"… et {len(refused.problems) - PROBLEMS_SHOWN} autre(s) problème(s).", err=True)
         fail([])
     db.session.commit()
     for row in result.skipped:

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..kernel.errors import DomainError
 from ..kernel.formatting import decimal_text, format_number
+from ..kernel.forms import FlaskForm, plausible_day
 from ..kernel.i18n import translate
 from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
@@ -146,8 +146,8 @@ class FilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     category = SelectField(_l("Catégorie"), choices=[], validate_choice=False, validators=[Optional()])
-    start = DateField(_l("Du"), validators=[Optional()])
-    end = DateField(_l("Au"), validators=[Optional()])
+    start = DateField(_l("Du"), validators=[Optional(), plausible_day])
+    end = DateField(_l("Au"), validators=[Optional(), plausible_day])
     supplier = StringField(_l("Fournisseur"), validators=[Optional(), Length(max=255)])
     state = SelectField(
         _l("État"),

@@ -3,6 +3,7 @@
 from sqlalchemy import null
 
 from ..kernel.hooks import Hook
+from ..kernel.i18n import N_
 
 # Claims: why an expense can no longer change (a DomainError: a submitted claim holds it),
 # else None.
@@ -14,3 +15,8 @@ claim_state = Hook("expenses.claim_state", default=lambda claim_id_column: null(
 
 # Alerts: the ids of an operation's expenses under a live suspicion.
 held_lines = Hook("expenses.held_lines", default=lambda operation_id: set())
+
+# A held line (claims' reason "on_hold", the expense list's badge) reads the same whatever
+# the hold, so it reveals no alert; only the anti-fraud referent sees the real reason.
+HOLD_LABEL = N_("En attente")
+SUSPICION_LABEL = N_("Sous suspicion (signalement en cours)")

@@ -148,6 +148,11 @@ def _totals(row) -> Totals:
     return Totals(int(row[0] or 0), *(Decimal(value).quantize(Decimal("0.01")) for value in row[1:]))
 
 
+# Bounds of what a cursor may hold: a database integer id, a Numeric(14, 2) amount.
+MAX_ID = 2**31
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 def encode_cursor(value, expense_id: int) -> str:
     if isinstance(value, date):
         value = value.isoformat()
@@ -164,15 +169,18 @@ def decode_cursor(text: str | None, sort: str):
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         value, expense_id = json.loads(raw)
-        expense_id = int(expense_id)
+        if not isinstance(expense_id, int) or not 0 < expense_id < MAX_ID:
+            return None  # an id of 10**30 does not fit a database integer
         if sort == "date":
             value = date.fromisoformat(value)
         elif sort == "montant":
             value = Decimal(value)
-        elif not isinstance(value, str):
+            if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+                return None  # NaN, Infinity, 1e308: no amount of Numeric(14, 2)
+        elif not isinstance(value, str) or len(value) > 500:
             return None
         return value, expense_id
-    except (ValueError, TypeError, ArithmeticError):
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
         return None
 
 

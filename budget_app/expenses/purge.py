@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ..kernel.audit import services as audit
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day
-from ..kernel.spreadsheet import escape_text
+from ..kernel.spreadsheet import csv_text
 from ..kernel.uploads import stored_path
 from ..operations.models import Operation
 from ..operations.retention import Retention, ensure_retention_ended, retention_of
@@ -78,8 +78,8 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             expense = document.expense
             writer.writerow([
                 operation.code, format_day(item.retention.end, "fr"), expense.id,
-                escape_text(expense.document_number), document.id, document.kind,
-                escape_text(document.original_name), document.sha256, document.size,
+                csv_text(expense.document_number), document.id, document.kind,
+                csv_text(document.original_name), document.sha256, document.size,
                 format_day(document.uploaded_at, "fr"),
             ])
             files.append(stored_path(document.stored_name))

@@ -36,9 +36,15 @@ class DefaultConfig:
     BUDGET_APP_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
     # Login throttling: failures per window before refusal, and the delay added to each failure.
-    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    # Login failures are refused per (address, account) and per address; per account they
+    # only slow the answer (a delay doubling from LOGIN_FAILURE_DELAY_SECONDS up to
+    # LOGIN_ACCOUNT_DELAY_MAX_SECONDS): nobody can lock the rightful user out.
+    LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
     LOGIN_FAILURE_DELAY_SECONDS = 1.0
+    LOGIN_ACCOUNT_DELAY_MAX_SECONDS = 8.0
+    # Wrong current passwords on the password-change form, per (address, account).
+    PASSWORD_CHANGE_FAILURES = "5 per 15 minutes"
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128
     AUDIT_PAGE_SIZE = 50
@@ -56,11 +62,15 @@ class DefaultConfig:
     # Public form throttling, counted on a keyed hash of the address (never stored).
     ALERT_REPORTS_PER_ADDRESS = "5 per hour"
     ALERT_REPORTS_TOTAL = "60 per hour"
-    # Wrong follow-up secrets: per address and per reference.
+    # Wrong follow-up secrets: refused per address (keyed hash); per reference they only
+    # slow the answer (doubling from LOGIN_FAILURE_DELAY_SECONDS up to this), so others'
+    # failures never refuse the right secret.
     ALERT_SECRET_FAILURES_PER_ADDRESS = "10 per 15 minutes"
-    ALERT_SECRET_FAILURES_PER_REFERENCE = "5 per 15 minutes"
-    # A reporter's follow-up session ends after this idle time (minutes).
+    ALERT_SECRET_DELAY_MAX_SECONDS = 8.0
+    # A reporter's follow-up session (kept on the server) ends after this idle time, and
+    # at the latest this long after the login (minutes).
     ALERT_FOLLOW_UP_IDLE_MINUTES = 30
+    ALERT_FOLLOW_UP_MAX_MINUTES = 120
     # Personal data of a closed alert is purged this many days after closure (CNIL,
     # référentiel "alertes professionnelles" 2019: two months after closure without follow-up).
     ALERT_RETENTION_DAYS = 60

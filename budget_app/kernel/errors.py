@@ -6,7 +6,9 @@ whole file and lists every row). It is translated when shown (``str(error)``), i
 language of whoever reads it: the user's on a page, French on the command line.
 """
 import logging
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
@@ -48,6 +50,15 @@ class Conflict(DomainError):
     """Someone else changed the same thing first: nothing was written, reload and retry."""
 
     status = 409
+
+
+def seen_version(text) -> int:
+    """The version a write was based on (optimistic locking cannot be skipped): a form
+    that does not carry it is refused (400, nothing written)."""
+    text = (text or "").strip() if isinstance(text, str) else ""
+    if not text.isdigit() or len(text) > 9:
+        raise DomainError(N_("Version manquante : rechargez la page puis recommencez (rien n'a été enregistré)."))
+    return int(text)
 
 
 def _shown(value):
@@ -131,5 +142,14 @@ def register_error_handlers(app):
     @app.errorhandler(Exception)
     def unexpected_error(error):
         db.session.rollback()
-        log.exception("event=unhandled_error")
+        # The exception's type and where it was raised, never its message: messages quote
+        # the values that failed (a field's text, an alert's contents).
+        log.error("event=unhandled_error type=%s where=%s", type(error).__name__, _where(error))
         return render_error(500)
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if "budget_app" in frame.filename]
+    shown = (ours[-4:] if ours else []) + frames[-2:]
+    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno}:{frame.name}" for frame in reversed(shown))

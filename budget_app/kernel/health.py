@@ -36,9 +36,11 @@ def migration_heads() -> frozenset:
 
 def database_ready() -> bool:
     try:
-        with db.engine.connect() as connection:
-            current = frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        # The request's own session: on SQLite a request's transaction holds the write lock
+        # (BEGIN IMMEDIATE), so a second connection would wait for it.
+        current = frozenset(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except SQLAlchemyError as error:
+        db.session.rollback()
         log.warning("event=health_database_unavailable error=%s", type(error).__name__)
         return False
     if current != migration_heads():

@@ -1,10 +1,12 @@
 """Log lines that user input cannot forge (ASVS 7.3.1)."""
 import logging
 
+from .text import escape_controls
+
 
 class OneLineFormatter(logging.Formatter):
-    """Escapes CR/LF so that user input cannot forge log lines."""
+    """Escapes every control character (CR, LF, tab, vertical tab, NUL, DEL, C1 controls,
+    U+2028, U+2029) so that user input cannot forge or hide log lines."""
 
     def format(self, record):
-        text = super().format(record)
-        return text.replace("\r", "\\r").replace("\n", "\\n")
+        return escape_controls(super().format(record))

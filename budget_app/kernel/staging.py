@@ -4,7 +4,9 @@ The first POST checks the file and, when it can be imported, stages it: written 
 under ``<uploads>/imports/<random token>``, its SHA-256 and owner kept in the user's
 session. The confirmation takes it back only with the same token, for the same import
 and operation, and only if the bytes are those that were previewed (SHA-256). Files are
-removed once taken or discarded, and every staging removes files older than a day.
+removed once taken (confirmed, or refused for a wrong token), discarded (cancel: the
+import page opened again; a new file staged for the same import), and every staging
+removes files older than a day; ``flask imports cleanup`` does too (e.g. from cron).
 """
 import hashlib
 import os
@@ -13,7 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 from flask import session
+from flask.cli import with_appcontext
 
 from .uploads import upload_dir
 
@@ -57,6 +61,7 @@ def stage(kind: str, scope: str, content: bytes, filename: str) -> str:
     """Keep ``content`` for the confirmation of import ``kind`` on ``scope`` (an operation
     code); returns the token the confirmation form carries."""
     remove_stale()
+    discard(kind)  # a file staged earlier for the same import is never confirmed now
     token = secrets.token_hex(16)
     fd = os.open(_path(token), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -74,16 +79,16 @@ def take(kind: str, scope: str, token: str | None) -> Staged | None:
     """The staged file of this session, import and scope, or None (expired, another
     user's, changed on disk). The session entry is dropped either way."""
     pending = session.pop(f"import:{kind}", None) or {}
+    try:
+        path = _path(str(pending.get("token", "")))
+        content = path.read_bytes()
+    except OSError:
+        return None
+    path.unlink(missing_ok=True)  # taken or refused: never left behind
     if not token or not secrets.compare_digest(str(pending.get("token", "")), str(token)):
         return None
     if pending.get("scope") != scope:
         return None
-    try:
-        path = _path(token)
-        content = path.read_bytes()
-    except OSError:
-        return None
-    path.unlink(missing_ok=True)
     if hashlib.sha256(content).hexdigest() != pending.get("sha256"):
         return None
     return Staged(token, pending.get("filename") or "import", content)
@@ -95,3 +100,14 @@ def discard(kind: str) -> None:
         _path(pending.get("token", "")).unlink(missing_ok=True)
     except FileNotFoundError:
         pass
+
+
+@click.command("imports")
+@click.argument("action", type=click.Choice(["cleanup"]))
+@click.option("--hours", type=click.IntRange(min=0), default=24, show_default=True,
+              help="remove staged files older than this")
+@with_appcontext
+def imports_command(action, hours):
+    """`flask imports cleanup`: removes staged import files never confirmed."""
+    removed = remove_stale(hours * 3600)
+    click.echo(f"{removed} fichier(s) d'import en attente supprimé(s).")

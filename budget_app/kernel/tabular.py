@@ -1,8 +1,9 @@
 """Reading import files (XLSX or CSV) into rows, the same way for every import.
 
 - XLSX is recognised by content (a ZIP container), anything else is read as CSV.
-- CSV: UTF-8 with or without BOM, else Windows-1252; separator `;` or `,` detected on the
-  header line.
+- CSV: UTF-8, UTF-16 or UTF-32 recognised by their byte-order mark; without one, UTF-8,
+  else Windows-1252; an undecodable file is refused with a message. Separator `;` or `,`
+  detected on the header line.
 - Headers are matched without regard to case, accents or extra spaces; a column that is
   not expected is refused by name, a required column that is missing too.
 - Every problem is collected as "ligne N, colonne X : message" (N is the line of the file,
@@ -20,9 +21,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import current_app, has_app_context
+
 from .errors import DomainError, Problem
 from .i18n import N_
 from .money import MAX_AMOUNT, parse_decimal
+from .text import control_character, normalise_input
+
+
+# Rows an import may hold (setting IMPORT_MAX_ROWS); problems an import page lists (the
+# others are counted).
+DEFAULT_MAX_ROWS = 50_000
+PROBLEMS_SHOWN = 200
 
 
 def normalise_header(text) -> str:
@@ -79,9 +89,15 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
         table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=1, column=columns[key]))
     if table.problems:
         return table
+    max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
     for line, cells in raw_rows:
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue  # blank lines are not rows
+        if len(table.rows) >= max_rows:
+            table.rows = []
+            table.problems.append(Problem(DomainError(
+                N_("Le fichier compte plus de %(max)s lignes : découpez-le en plusieurs fichiers."), max=max_rows)))
+            return table
         extra = [cell for index, cell in enumerate(cells) if index not in positions and cell not in (None, "")]
         if extra and len(cells) > len(header):
             table.problems.append(Problem(DomainError(N_("plus de cellules que de colonnes")), line=line))
@@ -91,9 +107,20 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
     return table
 
 
+# Byte-order marks, longest first (the UTF-32-LE mark begins with the UTF-16-LE one).
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
 def _read_csv(content: bytes):
-    if content.startswith(b"\xef\xbb\xbf"):
-        text = content[3:].decode("utf-8")
+    bom = next(((mark, encoding) for mark, encoding in BOMS if content.startswith(mark)), None)
+    if bom is not None:
+        text = content[len(bom[0]):].decode(bom[1])
     else:
         try:
             text = content.decode("utf-8")
@@ -152,7 +179,12 @@ def _text(value) -> str:
 
 
 def cell_text(value, required: bool = True, max_length: int = 500) -> str | None:
-    text = _text(value)
+    """Text of a cell: NFC, one kind of line break; a control character other than tab and
+    newline is refused ("ligne N, colonne X : caractère de contrôle (U+000B)")."""
+    text = normalise_input(_text(value))
+    found = control_character(text)
+    if found:
+        raise DomainError(N_("caractère de contrôle (%(char)s)"), char=found)
     if not text:
         if required:
             raise DomainError(N_("valeur obligatoire"))
@@ -220,7 +252,9 @@ def cell_month(value, required: bool = True) -> date | None:
         return None
     for pattern in (r"(?P<y>\d{4})-(?P<m>\d{1,2})", r"(?P<m>\d{1,2})/(?P<y>\d{4})"):
         match = re.fullmatch(pattern, text)
-        if match and 1 <= int(match["m"]) <= 12:
+        # Years 1900-2199: nothing in a programme falls outside, and month arithmetic
+        # (month ends, next months) stays inside what ``date`` can hold.
+        if match and 1 <= int(match["m"]) <= 12 and 1900 <= int(match["y"]) <= 2199:
             return date(int(match["y"]), int(match["m"]), 1)
     raise DomainError(N_("mois invalide « %(value)s » (attendu aaaa-mm ou mm/aaaa)"), value=text)
 

@@ -1,7 +1,6 @@
 """Forms of the operations domain. Amounts and rates are typed as text in French format and
 parsed by money.py; the rules are checked by services.py (the same as for files and the CLI)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from ..kernel.forms import FlaskForm
 from .models import (
     ADVANCE_RECOVERY,
     COST_CATEGORIES,

@@ -1,7 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
+
+from ..kernel.forms import FlaskForm, plausible_day
+
+
+# A page number beyond this is no page (an OFFSET that large overflows the database).
+MAX_PAGE = 1_000_000
 
 
 class AuditFilterForm(FlaskForm):
@@ -11,6 +16,6 @@ class AuditFilterForm(FlaskForm):
     object_type = StringField(_l("Objet"), validators=[Optional(), Length(max=64)])
     object_id = StringField(_l("Identifiant"), validators=[Optional(), Length(max=64)])
     actor = StringField(_l("Utilisateur"), validators=[Optional(), Length(max=255)])
-    start = DateField(_l("Du"), validators=[Optional()])
-    end = DateField(_l("Au"), validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+    start = DateField(_l("Du"), validators=[Optional(), plausible_day])
+    end = DateField(_l("Au"), validators=[Optional(), plausible_day])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)

@@ -82,7 +82,8 @@ def _day_start(day):
 def journal():
     form = AuditFilterForm(request.args)
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    if form.validate():
+    valid = form.validate()  # an invalid filter is ignored (its message shown), never a 500
+    if valid:
         if form.object_type.data:
             query = query.where(AuditEntry.object_type == form.object_type.data.strip())
         if form.object_id.data:
@@ -93,7 +94,7 @@ def journal():
             query = query.where(AuditEntry.occurred_at >= _day_start(form.start.data))
         if form.end.data:
             query = query.where(AuditEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
-    page = db.paginate(query, page=form.page.data or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=(form.page.data if valid else None) or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
     object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
     return render_template("reporting/journal.html", form=form, page=page, object_types=object_types)
 

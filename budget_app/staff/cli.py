@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import fail
 from ..operations.services import find_operation
 from . import computations, imports
@@ -56,8 +57,10 @@ def _run(kind, code, path, **options):
         if not refused.problems:
             fail([str(refused)])
         click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(refused.problems)} problème(s)).", err=True)
-        for problem in refused.problems:
+        for problem in refused.problems[:PROBLEMS_SHOWN]:
             click.echo(str(problem), err=True)
+        if len(refused.problems) > PROBLEMS_SHOWN:
+            click.echo(f"… et {len(refused.problems) - PROBLEMS_SHOWN} autre(s) problème(s).", err=True)
         fail([])
     _close(bars)
     db.session.commit()

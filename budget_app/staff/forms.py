@@ -1,10 +1,10 @@
 """Forms of the staff domain. They read what was typed, as text: the staff and timesheet
 forms are one-row imports (``imports.save_staff_row``, ``imports.save_timesheet``), so the
 rules and their messages are those of the files."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 
+from ..kernel.forms import FlaskForm
 from .people import STAFF_COLUMNS
 from .timesheets import TIMESHEET_COLUMNS
 

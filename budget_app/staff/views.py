@@ -24,7 +24,7 @@ from ..accounts.models import User
 from ..accounts.navigation import register_nav
 from ..accounts.policy import may
 from ..kernel import staging
-from ..kernel.errors import Conflict, DomainError
+from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import translate_label
@@ -199,9 +199,9 @@ def _timesheet_form(sheet: Timesheet | None):
         values = form.values()
         if sheet is not None:
             values["registration_number"] = sheet.assignment.person.registration_number
-        seen_version = int(form.version.data) if sheet is not None and (form.version.data or "").isdigit() else None
+        version_seen = seen_version(form.version.data) if sheet is not None else None  # 400 without it
         try:
-            change = imports.save_timesheet(operation, values, current_user, sheet=sheet, version=seen_version)
+            change = imports.save_timesheet(operation, values, current_user, sheet=sheet, version=version_seen)
         except (Conflict, StaleDataError):
             db.session.rollback()
             general = [str(CONFLICT)]
@@ -246,8 +246,8 @@ def timesheet_action(timesheet_id):
     form = TimesheetActionForm()
     month = f"{sheet.month.year}-{sheet.month.month:02d}"
     changed = _("Cette fiche a changé depuis l'affichage de la page : vérifiez-la puis recommencez.")
-    seen_version = int(form.version.data) if (form.version.data or "").isdigit() else sheet.version
-    if not form.validate_on_submit() or seen_version != sheet.version:
+    version_seen = seen_version(form.version.data)  # refused (400) without it
+    if not form.validate_on_submit() or version_seen != sheet.version:
         flash(changed, "error")
         return redirect(url_for("staff.timesheets", mois=month))
     try:
@@ -293,6 +293,8 @@ def _import_page(kind):
     spec = IMPORT_KINDS[kind]
     form = ImportForm()
     context = {"operation": g.operation, "spec": spec, "kind": kind, "problems": None, "report": None, "token": None}
+    if request.method == "GET":
+        staging.discard(f"staff-{kind}")  # « Annuler » comes back here: the staged file is dropped
     if request.method == "POST" and form.token.data:
         return _confirm_import(kind, spec, form.token.data)
     if request.method == "POST":

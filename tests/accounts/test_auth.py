@@ -159,13 +159,13 @@ def test_absolute_session_lifetime(app, client, make_user):
     assert client.get("/").status_code == 302
 
 
-def test_repeated_failures_for_one_account_are_refused(client, make_user):
+def test_repeated_failures_for_one_account_from_one_address_are_refused(client, make_user):
     make_user(email="fo@example.org")
     for _ in range(5):
         assert post_login(client, "fo@example.org", "wrong password!!").status_code == 200
     refused = post_login(client, "fo@example.org", PASSWORD)
     assert refused.status_code == 429
-    assert "échecs de connexion pour ce compte" in refused.get_data(as_text=True)
+    assert "échecs de connexion pour ce compte depuis cette adresse" in refused.get_data(as_text=True)
     # another account from the same address is not locked out by this one
     make_user(email="other@example.org")
     assert post_login(client, "other@example.org", PASSWORD).status_code == 302
@@ -179,7 +179,7 @@ def test_repeated_failures_from_one_address_are_refused(client, make_user):
 
 def test_failures_are_slowed(app, client, make_user, monkeypatch):
     slept = []
-    monkeypatch.setattr("budget_app.accounts.views.time.sleep", slept.append)
+    monkeypatch.setattr("budget_app.kernel.throttle.time.sleep", slept.append)
     app.config["LOGIN_FAILURE_DELAY_SECONDS"] = 1.0
     make_user(email="fo@example.org")
     post_login(client, "fo@example.org", "wrong password!!")

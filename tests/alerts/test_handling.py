@@ -149,10 +149,12 @@ def test_linked_lines_are_suspected_until_lifted(app, referent, login, operation
     link = db.session.get(type(link), link.id)
     assert link.lifted_by == referent.id and link.lifted_at is not None
     assert b"justifi" not in bytes(link.lift_reason)
+    from budget_app.alerts.models import AlertLogEntry
     from budget_app.kernel.audit.models import AuditEntry
 
-    actions = {(e.action, e.object_type) for e in db.session.scalars(db.select(AuditEntry))}
+    actions = {(e.action, (e.details or {}).get("line_type")) for e in db.session.scalars(db.select(AlertLogEntry))}
     assert ("suspicion_set", "expense") in actions and ("suspicion_lifted", "expense") in actions
+    assert not {e.action for e in db.session.scalars(db.select(AuditEntry))} & {"suspicion_set", "suspicion_lifted"}
 
 
 def test_lines_must_exist(app, referent, operation):

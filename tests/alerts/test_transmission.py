@@ -136,9 +136,11 @@ def test_purge_removes_personal_data_and_keeps_the_record(app, runner, referent,
     # The recent one is untouched; a second run purges nothing more.
     assert filing.alert_content(db.session.get(Alert, recent.id))["facts"].endswith(CANARY)
     assert "0 signalement(s)" in runner.invoke(args=["alerts", "purge"]).output
+    from budget_app.alerts.models import AlertLogEntry
     from budget_app.kernel.audit.models import AuditEntry
 
-    assert db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "alert_purged")).object_id == str(alert.id)
+    assert db.session.scalar(db.select(AlertLogEntry).where(AlertLogEntry.action == "purged")).alert_id == alert.id
+    assert db.session.scalar(db.select(AuditEntry).where(AuditEntry.action.like("alert%"))) is None
 
 
 def test_purge_dry_run_changes_nothing(app, runner, referent, operation):

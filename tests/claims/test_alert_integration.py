@@ -35,7 +35,7 @@ def test_suspected_lines_leave_the_claim_until_lifted(app, claims_world, make_us
     assert during.figures.categories["FONCTIONNEMENT"] == D("100.00")
     assert during.figures.categories.get("PERSONNEL", D("0.00")) == D("0.00")
     assert sorted((line.reason, line.amount) for line in during.left_out) == [
-        ("suspicion", D("40.00")), ("suspicion", D("7280.00")),
+        ("on_hold", D("40.00")), ("on_hold", D("7280.00")),
     ]
     # No staff costs left, so no indirect costs on them either (CPR 54(b)).
     assert during.figures.flat_rates.get("INDIRECTS_15", D("0.00")) == D("0.00")
@@ -45,4 +45,4 @@ def test_suspected_lines_leave_the_claim_until_lifted(app, claims_world, make_us
     after = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
     assert after.figures.categories["FONCTIONNEMENT"] == D("140.00")
     assert after.figures.categories.get("PERSONNEL", D("0.00")) == D("0.00")
-    assert [(line.reason, line.amount) for line in after.left_out] == [("suspicion", D("7280.00"))]
+    assert [(line.reason, line.amount) for line in after.left_out] == [("on_hold", D("7280.00"))]

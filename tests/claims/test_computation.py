@@ -143,7 +143,7 @@ def test_each_left_out_reason(claims_world, monkeypatch):
     assert result.figures.categories == {"FONCTIONNEMENT": D("100.00")}
     assert _reasons(result) == [
         ("already_claimed", D("6.00")), ("incomplete", D("3.00")), ("not_paid", D("1.00")), ("not_paid", D("2.00")),
-        ("suspicion", D("5.00")), ("timesheet_not_approved", D("4.00")),
+        ("on_hold", D("5.00")), ("timesheet_not_approved", D("4.00")),
     ]
 
 

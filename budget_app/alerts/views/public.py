@@ -3,7 +3,6 @@ no user agent: the rate limits key on a keyed hash of the address, in memory); t
 reporter follows up with the reference and the secret, never in a URL."""
 import hmac
 import logging
-import time
 from datetime import date
 from hashlib import sha256
 
@@ -23,10 +22,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...kernel import throttle
 from ...kernel.errors import DomainError
 from ...kernel.extensions import csrf, db, limiter
 from ...operations.models import Operation
 from .. import filing
+from .. import follow_up as follow_ups
 from ..forms import EmptyForm, FollowUpLoginForm, ReplyForm, ReportForm
 from ..models import Alert
 from . import bp
@@ -39,10 +40,6 @@ def _hashed_address() -> str:
     in every worker, changing daily, never stored (limits live in memory)."""
     day_key = hmac.new(current_app.secret_key.encode(), f"alerts:{date.today().isoformat()}".encode(), sha256).digest()
     return "alerts-address:" + hmac.new(day_key, (request.remote_addr or "").encode(), sha256).hexdigest()[:32]
-
-
-def _reference_key() -> str:
-    return "alerts-reference:" + (request.form.get("reference") or "").strip().upper()[:20]
 
 
 def _throttled(what: str):
@@ -143,19 +140,11 @@ FOLLOW_UP_KEY = "alert_follow_up"
 
 
 def _followed_alert() -> Alert | None:
-    state = session.get(FOLLOW_UP_KEY)
-    if not isinstance(state, dict):
-        return None
-    idle = current_app.config["ALERT_FOLLOW_UP_IDLE_MINUTES"] * 60
-    if time.time() - int(state.get("seen", 0)) > idle:
+    """The alert of the live server-side follow-up session named by the cookie's token."""
+    token = session.get(FOLLOW_UP_KEY)
+    alert = follow_ups.alert_of_session(token) if isinstance(token, str) else None
+    if alert is None:
         session.pop(FOLLOW_UP_KEY, None)
-        return None
-    alert = db.session.get(Alert, state.get("id"))
-    if alert is None or alert.secret_hash is None:
-        session.pop(FOLLOW_UP_KEY, None)
-        return None
-    state["seen"] = int(time.time())
-    session[FOLLOW_UP_KEY] = state
     return alert
 
 
@@ -167,14 +156,6 @@ def _followed_alert() -> Alert | None:
     deduct_when=_follow_up_failed,
     on_breach=_throttled("secret_failures_per_address"),
     error_message=_l("Trop de tentatives. Réessayez dans 15 minutes."),
-)
-@limiter.limit(
-    lambda: current_app.config["ALERT_SECRET_FAILURES_PER_REFERENCE"],
-    key_func=_reference_key,
-    methods=["POST"],
-    deduct_when=_follow_up_failed,
-    on_breach=_throttled("secret_failures_per_reference"),
-    error_message=_l("Trop de tentatives pour cette référence. Réessayez dans 15 minutes."),
 )
 def follow_up():
     if request.method == "GET":
@@ -194,14 +175,16 @@ def follow_up():
     if form.validate_on_submit():
         alert = filing.verify_follow_up(form.reference.data, form.secret.data)
         if alert is not None:
-            language = session.get("lang")
-            session.clear()  # a fresh session for the follow-up
-            if language:
-                session["lang"] = language
-            session[FOLLOW_UP_KEY] = {"id": alert.id, "seen": int(time.time())}
+            # The cookie holds only a random token; the state is on the server.
+            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert)
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
-        time.sleep(current_app.config["LOGIN_FAILURE_DELAY_SECONDS"])
+        # Per reference, only a delay (keyed hash of the reference): others' failures
+        # slow the answer but never refuse the right secret.
+        reference = (form.reference.data or "").strip().upper()[:20]
+        count = throttle.record_failure("alerts-reference", reference)
+        throttle.pause(throttle.progressive_delay(count, current_app.config["LOGIN_FAILURE_DELAY_SECONDS"],
+                                                  current_app.config["ALERT_SECRET_DELAY_MAX_SECONDS"]))
         flash(_("Référence ou code secret incorrect."), "error")
     return render_template("alerts/public/follow_up_login.html", form=form)
 
@@ -236,6 +219,8 @@ def reply():
 
 @bp.route("/signalement/suivi/fin", methods=["POST"])
 def end_follow_up():
-    session.pop(FOLLOW_UP_KEY, None)
+    token = session.pop(FOLLOW_UP_KEY, None)
+    if isinstance(token, str):
+        follow_ups.end_session(token)  # every copy of the cookie is dead
     flash(_("Session de suivi terminée."), "info")
     return redirect(url_for("alerts.follow_up"))

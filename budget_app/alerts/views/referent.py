@@ -1,6 +1,8 @@
 """The anti-fraud referent's pages (``/referent/signalements``): 404 for every other role
 (``hidden`` in the access policy); each opening is written to the alert access log."""
+import hmac
 import io
+from hashlib import sha256
 
 from flask import (
     abort,
@@ -17,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...accounts.policy import may
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text
@@ -315,8 +318,22 @@ def transmission_print(reference):
 def access_log():
     page = db.paginate(
         select(AlertAccess).order_by(AlertAccess.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=_page_number(),
         per_page=current_app.config["AUDIT_PAGE_SIZE"],
         error_out=False,
     )
-    return render_template("alerts/access_log.html", page=page)
+    shown = (lambda reference: reference) if may("alerts.detail") else _pseudonym
+    return render_template("alerts/access_log.html", page=page, shown=shown)
+
+
+def _page_number() -> int:
+    """?page=N, 1 when missing or not a plausible page number (never a 500)."""
+    number = request.args.get("page", 1, type=int)
+    return number if isinstance(number, int) and 1 <= number <= 1_000_000 else 1
+
+
+def _pseudonym(reference: str) -> str:
+    """Auditors check who opened which alert without learning references: the same alert
+    has the same keyed pseudonym on every line (HMAC of the reference)."""
+    digest = hmac.new(current_app.secret_key.encode(), f"alert-access:{reference}".encode(), sha256).hexdigest()
+    return "A-" + digest[:10].upper()

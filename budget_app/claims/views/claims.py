@@ -29,8 +29,8 @@ from ..forms import (
 )
 from ..models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 from ..periods import check_period, month_period
-from ..report import ClaimReport, build_report
-from ..selection import LEFT_OUT_REASONS, compute_period
+from ..report import ClaimReport, build_report, viewer_left_out_reasons
+from ..selection import compute_period
 from . import bp
 
 PREFIX = "/operations/<operation_code>/demandes"
@@ -57,7 +57,7 @@ def _labels():
         "categories": translated(COST_CATEGORIES),
         "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
         "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS), "kinds": translated(BILAN_KINDS),
-        "reasons": translated(CSF_REASONS), "left_out_reasons": translated(LEFT_OUT_REASONS),
+        "reasons": translated(CSF_REASONS), "left_out_reasons": translated(viewer_left_out_reasons()),
     }
 
 

@@ -18,6 +18,8 @@ def import_expenses(operation_code=None):
     operation = g.operation
     form = ImportForm()
     result, token, error = None, None, None
+    if request.method == "GET":
+        staging.discard(KIND)  # back on the form (« Annuler »): a staged file is dropped
     if request.method == "POST":
         storage = request.files.get("file")
         if not form.validate() or storage is None or not storage.filename:

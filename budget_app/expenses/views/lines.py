@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from ...accounts.policy import may
-from ...kernel.errors import Conflict, DomainError, render_error
+from ...kernel.errors import Conflict, DomainError, render_error, seen_version
 from ...kernel.extensions import db
 from ...kernel.i18n import N_
 from ...kernel.uploads import check_document, stored_path, too_large
@@ -269,7 +269,7 @@ def edit(expense_id, operation_code=None):
         data, errors = form.to_data()
         for name, message in errors.items():
             getattr(form, name).errors = [message]
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = seen_version(form.version.data)  # refused (400) without it
         if not errors:
             try:
                 update_expense(expense, data, version)
@@ -298,9 +298,9 @@ def delete(expense_id, operation_code=None):
     expense = _expense(expense_id)
     form = DeleteForm()
     reason = form.reason.data if form.validate() else ""
-    version = form.version.data
+    version = seen_version(form.version.data)  # refused (400) without it
     try:
-        if version and version.isdigit() and int(version) != expense.version:
+        if version != expense.version:
             raise Conflict(N_("Cette dépense a été modifiée entre-temps par quelqu'un d'autre."))
         delete_expense(expense, reason, current_user)
     except (Conflict, StaleDataError):
