@@ -88,10 +88,13 @@ def supplier_key(name: str, siret: str | None) -> str:
     return f"nom:{normalise_supplier_name(name)}"[:255]
 
 
+_NOT_DOCUMENT_KEY = re.compile(r"[^0-9A-Z]")
+
+
 def document_key(number: str) -> str:
     """Letters and digits only, upper case, leading zeros dropped: "FA-2023/0012" and
     "fa 2023 0012" are the same document."""
-    key = re.sub(r"[^0-9A-Z]", "", _fold(number).upper())
+    key = _NOT_DOCUMENT_KEY.sub("", _fold(number).upper())
     return (key.lstrip("0") or key)[:64]
 
 
