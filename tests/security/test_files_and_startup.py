@@ -45,14 +45,14 @@ def test_production_refuses_to_start_with_demo_accounts_whatever_the_entry_point
     make_user("admin", email="demo@example.org", is_demo=True)
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     with pytest.raises(RuntimeError, match="demo"):
-        create_app({**app_config, "BUDGET_APP_ENV": "production"})
+        create_app({**app_config, "BUDGET_APP_ENV": "production", "BUDGET_APP_SINGLE_PROCESS": True})
 
 
 def test_under_the_flask_command_production_serves_nothing_until_demo_accounts_are_disabled(
         app_config, make_user, monkeypatch):
     make_user("admin", email="demo@example.org", is_demo=True)
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
-    production = create_app({**app_config, "BUDGET_APP_ENV": "production"})
+    production = create_app({**app_config, "BUDGET_APP_ENV": "production", "BUDGET_APP_SINGLE_PROCESS": True})
     client = production.test_client()
     assert client.get("/connexion").status_code == 503
     result = production.test_cli_runner().invoke(args=["users", "disable", "demo@example.org"])

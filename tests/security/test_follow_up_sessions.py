@@ -73,3 +73,27 @@ def test_idle_expiry_ends_every_copy(app, operation, monkeypatch):
     monkeypatch.undo()
     # Back in time: the row is gone, the cookie stays dead.
     assert THREAD not in client.get("/signalement/suivi").get_data(as_text=True)
+
+
+def test_a_session_ended_in_one_instance_is_refused_by_the_other(app, app_config, operation):
+    """Issue 16: with several workers, nothing that matters lives in one worker's memory. Two
+    application instances on the same database: the reporter opens the thread through one,
+    reads it through the other, ends it ("Terminer") through the first; the second refuses
+    the same cookie (reading and replying)."""
+    from budget_app import create_app
+    from tests.conftest import IsolatedClient
+
+    # The same settings (the alert key included), as every worker of one deployment has.
+    other = create_app({**app_config, **{key: value for key, value in app.config.items() if key.startswith("ALERT")}})
+    other.test_client_class = IsolatedClient
+    first = _open_thread(app, operation)
+    second = other.test_client()
+    name = app.config["SESSION_COOKIE_NAME"]
+    second.set_cookie(name, first.get_cookie(name).value)
+    with other.app_context():
+        assert THREAD in second.get("/signalement/suivi").get_data(as_text=True)
+    first.post("/signalement/suivi/fin")
+    with other.app_context():
+        assert THREAD not in second.get("/signalement/suivi").get_data(as_text=True)
+        response = second.post("/signalement/suivi/reponse", data={"body": "après la fin"})
+    assert response.status_code == 302 and _messages() == 0
