@@ -5,7 +5,7 @@ nothing of claims (claims ask ``suspected_cost_lines``)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from ..expenses.hooks import held_lines
 from ..expenses.models import Expense
@@ -14,7 +14,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_month
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from ..staff.models import StaffCostLine
+from ..staff.models import Person, StaffCostLine
 from . import crypto, journal
 from .filing import utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
@@ -49,6 +49,42 @@ def operation_cost_lines(operation_id: int) -> list[CostLine]:
     return [_as_cost_line("expense", row) for row in db.session.scalars(expenses.order_by(Expense.id))] + [
         _as_cost_line("staff_cost_line", row) for row in db.session.scalars(staff.order_by(StaffCostLine.id))
     ]
+
+
+# Lines listed on the referent's page at most: an operation may hold tens of thousands; the
+# referent narrows the list with a search (or types line numbers).
+LINES_SHOWN = 50
+
+
+def find_cost_lines(operation_id: int, search: str = "", exclude=frozenset(),
+                    limit: int = LINES_SHOWN) -> tuple[list[CostLine], int]:
+    """The operation's cost lines not in ``exclude`` ((type, id) pairs) whose supplier,
+    document number, label or registration number contains ``search`` (or whose number it
+    is), at most ``limit`` of them, and how many match in all. Only the columns shown are read."""
+    search = " ".join((search or "").split())[:100]
+    pattern = f"%{search.lower()}%"
+    number = int(search) if search.isdigit() and len(search) < 10 else None
+    expense_ids = [line_id for kind, line_id in exclude if kind == "expense"]
+    staff_ids = [line_id for kind, line_id in exclude if kind == "staff_cost_line"]
+    expenses = select(Expense.id, Expense.supplier_name, Expense.document_number, Expense.label,
+                      Expense.eligible_amount).where(Expense.operation_id == operation_id, Expense.deleted_at.is_(None),
+                                                     Expense.id.not_in(expense_ids))
+    staff = (select(StaffCostLine.id, Person.registration_number, StaffCostLine.month, StaffCostLine.amount)
+             .join(Person, Person.id == StaffCostLine.person_id)
+             .where(StaffCostLine.operation_id == operation_id, StaffCostLine.id.not_in(staff_ids)))
+    if search:
+        expenses = expenses.where(or_(func.lower(Expense.supplier_name).like(pattern),
+                                      func.lower(Expense.document_number).like(pattern),
+                                      func.lower(Expense.label).like(pattern), Expense.id == number))
+        staff = staff.where(or_(func.lower(Person.registration_number).like(pattern), StaffCostLine.id == number))
+    count = sum(db.session.scalar(select(func.count()).select_from(query.subquery())) for query in (expenses, staff))
+    lines = [CostLine("expense", row.id, operation_id, f"{row.supplier_name} {row.document_number} — {row.label}",
+                      row.eligible_amount)
+             for row in db.session.execute(expenses.order_by(Expense.id).limit(limit))]
+    lines += [CostLine("staff_cost_line", row.id, operation_id,
+                       f"{row.registration_number} — {format_month(row.month, 'fr')}", row.amount)
+              for row in db.session.execute(staff.order_by(StaffCostLine.id).limit(max(limit - len(lines), 0)))]
+    return lines, count
 
 
 def cost_line(line_type: str, line_id: int) -> CostLine | None:

@@ -87,8 +87,9 @@ def detail(reference):
         links.append((link, suspicions.cost_line(link.line_type, link.line_id),
                       crypto.decrypt_text(link.lift_reason) if link.lift_reason else ""))
     live = {(link.line_type, link.line_id) for link in alert.cost_lines if link.lifted_at is None}
-    available = [line for line in suspicions.operation_cost_lines(alert.operation_id) if (line.line_type, line.id) not in live] \
-        if alert.operation_id else []
+    search = request.args.get("lignes", "")
+    available, matching = suspicions.find_cost_lines(alert.operation_id, search, live) \
+        if alert.operation_id else ([], 0)
     return render_template(
         "alerts/detail.html",
         alert=alert,
@@ -108,6 +109,8 @@ def detail(reference):
         lift_form=LiftForm(),
         links=links,
         available=available,
+        matching=matching,
+        search=search,
         line_type_label=lambda t: _(suspicions.LINE_TYPE_LABELS[t]),
         amounts=transmission_form.amounts_concerned(alert),
         reportable=transmission_form.is_reportable_to_commission(alert),
