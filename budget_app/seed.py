@@ -14,12 +14,15 @@ from sqlalchemy import select
 from .accounts.models import User
 from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLES
 from .accounts.services import create_user, find_user
+from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
 from .kernel.errors import DomainError
 from .kernel.extensions import db
 from .kernel.i18n import translate
 from .kernel.transactions import command_transaction
+from .kernel.formatting import today_in_paris
 from .operations.loader import SEED_KEPT, load_operation_file
+from .operations.services import find_operation
 
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
 DEMO_DOMAIN = "demo.budget-fse.invalid"
@@ -73,7 +76,13 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
             continue
         password = random_password()
         codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
-        create_user(email, role, password, operation_codes=codes, is_demo=True)
+        user = create_user(email, role, password, operation_codes=codes, is_demo=True)
+        if role == CONTROLLER:
+            # The demo controller can check at once: a DACI (no interest) for each demo operation.
+            for code in codes:
+                record_declaration(user=user, operation=find_operation(code), programme_year=None,
+                                   signed_on=today_in_paris(), valid_until=None, has_interest=False,
+                                   interest_description=None, recorded_by=None)
         created.append((email, role, password))
     return created
 

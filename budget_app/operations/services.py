@@ -16,6 +16,7 @@ from ..kernel.formatting import format_money
 from ..kernel.i18n import N_, translate
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
+from .closure import ensure_open
 from .models import (
     Envelope,
     Operation,
@@ -221,6 +222,7 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
     """An amendment (avenant): a new plan version; earlier versions stay as they were.
     It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
     agreement fixes it) and the payment deadline."""
+    ensure_open(operation)
     op = operation_input_of(
         operation,
         end_date=end_date if end_date is not None else operation.end_date,

@@ -25,6 +25,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text
 from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
+from .closure import closed_problem, refuse_when_closed
 from .forms import AmendmentForm, OperationForm
 from .models import (
     ADVANCE_RECOVERY,
@@ -44,6 +45,7 @@ from .rules import OperationInput, OrganisationInput
 from .services import create_operation, record_amendment
 
 bp = Blueprint("operations", __name__)
+refuse_when_closed(bp, ("amend",))
 
 
 @bp.app_context_processor
@@ -59,6 +61,7 @@ def labels():
         "organisation_kind_label": lambda kind: translate_label(ORGANISATION_KINDS, kind),
         "advance_recovery_label": lambda code: translate_label(ADVANCE_RECOVERY, code),
         "payment_deadline_of": payment_deadline,
+        "closed_problem": closed_problem,
     }
 
 

@@ -9,6 +9,7 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_, translate
 from ..kernel.tabular import Row, read_table
 from ..kernel.transactions import atomic
+from ..operations.closure import ensure_open
 from .changes import Change, ImportReport, row_problem
 from .lifecycle import changeable_problem
 from .models import Timesheet
@@ -37,6 +38,7 @@ def _read(content: bytes, columns, required):
 
 def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None) -> list[Change]:
     """Read, parse and check every row of a file; raise DomainError listing every problem."""
+    ensure_open(operation)
     table = _read(content, columns, required)
     problems: list[Problem] = []
     rows = [parsed for row in table.rows if (parsed := parse(row, problems)) is not None]
@@ -94,6 +96,7 @@ def _record_import(action, operation, content, filename, report, approved=None):
 def save_staff_row(operation, values: dict) -> Change:
     """The staff form: ``values`` holds the raw texts keyed as STAFF_COLUMNS; raises
     a DomainError with the problems (their ``column`` names the field)."""
+    ensure_open(operation)
     problems: list[Problem] = []
     parsed = parse_staff_row(Row(0, values), problems)
     changes = check_staff_rows(operation, [parsed], problems) if parsed else []
@@ -106,6 +109,7 @@ def save_staff_row(operation, values: dict) -> Change:
 @atomic
 def save_timesheet(operation, values: dict, user, sheet: Timesheet | None = None, version: int | None = None) -> Change:
     """The timesheet form (new or edit). ``version`` is the one the user saw: optimistic locking."""
+    ensure_open(operation)
     if sheet is not None:
         if version is not None and version != sheet.version:
             raise Conflict(N_("Cette fiche a été modifiée par quelqu'un d'autre pendant votre saisie. Vos valeurs sont conservées ci-dessous ; vérifiez la fiche actuelle puis enregistrez à nouveau."))

@@ -14,6 +14,7 @@ from ..kernel.formatting import format_month
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
+from ..operations.closure import closed_problem
 from . import computations
 from .hooks import line_frozen
 from .models import TIMESHEET_STATES, StaffCostLine, Timesheet
@@ -37,7 +38,10 @@ def user_moves(sheet: Timesheet):
 
 
 def changeable_problem(sheet: Timesheet) -> DomainError | None:
-    """Why a timesheet can no longer change (a claim holds its month), or None."""
+    """Why a timesheet can no longer change (its operation is closed, a claim holds its month), or None."""
+    closed = closed_problem(sheet.assignment.operation)
+    if closed is not None:
+        return closed
     line = sheet.cost_line
     what = DomainError(N_("La fiche de %(month)s"), month=format_month(sheet.month))
     if line is not None and line.claim_id is not None:

@@ -29,6 +29,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
+from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import computations, imports, queries
 from .changes import OUTCOME_LABELS
@@ -40,6 +41,8 @@ from .people import STAFF_COLUMNS
 from .timesheets import TIMESHEET_COLUMNS
 
 bp = Blueprint("staff", __name__)
+refuse_when_closed(bp, ("add_staff", "add_timesheet", "edit_timesheet", "timesheet_action", "import_staff",
+                        "import_timesheets"))
 register_nav("staff.index", _l("Personnel"), order=40)
 
 IMPORT_KINDS = {

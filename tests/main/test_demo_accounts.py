@@ -45,3 +45,17 @@ def test_production_refuses_to_start_while_a_demo_account_is_active(app, runner)
         result = runner.invoke(args=["users", "disable", demo_email(role)])
         assert result.exit_code == 0, result.output
     assert_ready_for_production(app)  # no exception once they are all disabled
+
+
+def test_the_demo_controller_can_check_the_demo_operations_at_once(app, runner):
+    from budget_app.claims.daci import controller_may_check
+    from budget_app.operations.services import find_operation
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    controller = find_user(demo_email("controller"))
+    for code in ("HL-RSA-2023", "LOT-2019-ACI"):
+        assert controller_may_check(controller, find_operation(code)) is None, code
+    officer = find_user(demo_email("finance_officer"))
+    assert controller_may_check(officer, find_operation("HL-RSA-2023")) is not None
+    # LOT-2019-ACI is open (its final bilan is still to settle): expenses may be entered.
+    assert find_operation("LOT-2019-ACI").status == "running"

@@ -15,8 +15,11 @@ from ...kernel.formatting import decimal_text, today_in_paris
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
+from ...staff.models import TIMESHEET_STATES
+from ...staff.queries import pending_timesheets
 from .. import bilans, control, exports, lifecycle, pack, payments, pdf
 from ..advances import record_advance
+from ..daci import DACI_RECORDERS, checks_blocked
 from ..forms import (
     ActionForm,
     AdvanceForm,
@@ -87,6 +90,7 @@ def index():
             flash(str(error), "error")
             start = end = None
     create_form = CreateForm(start=start, end=end, final=bool(end and end == operation.end_date)) if start else None
+    pending = pending_timesheets(operation, start, end) if computation is not None else []
     return render_template(
         "claims/index.html", operation=operation, claims=lifecycle.claims_of(operation), form=form,
         computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
@@ -95,7 +99,10 @@ def index():
         payment_deadline=payment_deadline(operation), next_start=bilans.next_start(operation),
         advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
                                     .order_by(Advance.paid_on)).all(),
-        advance_form=AdvanceForm(),
+        advance_form=AdvanceForm(), pending=pending, daci_recorders=DACI_RECORDERS,
+        blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
+        timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
+        empty=computation is not None and computation.expense_count + computation.staff_count == 0,
     )
 
 
@@ -106,6 +113,8 @@ def create():
         flash(_("Indiquez une période valide (dates du et au)."), "error")
         return redirect(url_for("claims.index"))
     try:
+        bilans.check_new_bilan(g.operation, form.start.data, form.end.data, bool(form.final.data))
+        lifecycle.refuse_empty_draft(g.operation, form.start.data, form.end.data, final=bool(form.final.data))
         claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user,
                                        final=bool(form.final.data))
     except DomainError as error:
@@ -141,7 +150,9 @@ def show(number):
     report = _report(claim)
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     decision_forms = {}
-    can_check = may("claims.decide")
+    blocked = checks_blocked(current_user, [g.operation]) if may("claims.decide") else []
+    # No form to fill when the decision would be refused: the reason comes first (no dead end).
+    can_check = may("claims.decide") and not blocked
     if claim.state == "submitted" and can_check:
         for line in lines:
             decision_forms[line.id] = DecisionForm(
@@ -154,6 +165,7 @@ def show(number):
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
         expected_payment=payments.expected_payment(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
+        blocked=blocked, daci_recorders=DACI_RECORDERS,
     )
 
 
