@@ -22,6 +22,7 @@ from budget_app.accounts.roles import (
 from budget_app.claims.computation import claim_figures, figures_to_json
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
+from budget_app.operations.models import AmendmentRequest
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 from tests.alerts.factories import sample_world
 from tests.expenses.factories import attach_document, make_expense
@@ -63,6 +64,7 @@ EXPECTED = {
     "operations.compare": (READERS, ""),
     "operations.create": ("A", "A"),
     "operations.amend": ("AF", "AF"),
+    "operations.decide_amendment": ("", "A"),
     "expenses.home": (READERS, ""),
     "expenses.index": (READERS, ""),
     "expenses.detail": (READERS, ""),
@@ -197,8 +199,11 @@ def _operation_samples(operation) -> dict:
                              category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
                              declared_amount=Decimal("10.00")))
     db.session.commit()
+    amendment = AmendmentRequest(operation_id=operation.id, state="pending", payload="{}")
+    db.session.add(amendment)
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
-            "timesheet_id": timesheet.id, "number": 1, "position": 1}
+            "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id}
 
 
 @pytest.fixture

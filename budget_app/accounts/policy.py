@@ -91,6 +91,8 @@ POLICY: dict[str, Policy] = {
     # Creating an operation: admins. Amendments: admins and the assigned finance officers.
     "operations.create": roles(read={ADMIN}, write={ADMIN}),
     "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
+    # An amendment entered by a finance officer waits for an administrator's decision.
+    "operations.decide_amendment": roles(write={ADMIN}),
     #
     # expenses, documents, duplicates, imports. Finance officers write on the operations
     # they are assigned to; everyone who reads an operation's figures reads its expenses,

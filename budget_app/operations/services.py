@@ -216,12 +216,9 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
     return OperationInput(**values)
 
 
-@atomic
-def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
-                     user_id=None, fse_amount_fixed=None, payment_deadline=KEEP) -> PlanVersion:
-    """An amendment (avenant): a new plan version; earlier versions stay as they were.
-    It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
-    agreement fixes it) and the payment deadline."""
+def check_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
+                    fse_amount_fixed=None, payment_deadline=KEEP) -> OperationInput:
+    """Every rule of an amendment, nothing written: the operation as amended, or DomainError."""
     ensure_open(operation)
     op = operation_input_of(
         operation,
@@ -246,6 +243,17 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
     errors += check_envelope_room(operation.envelope, op.fse_amount, operation)
     if errors:
         raise DomainError(problems=errors)
+    return op
+
+
+@atomic
+def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
+                     user_id=None, fse_amount_fixed=None, payment_deadline=KEEP) -> PlanVersion:
+    """An amendment (avenant): a new plan version; earlier versions stay as they were.
+    It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
+    agreement fixes it) and the payment deadline."""
+    op = check_amendment(operation, plan, end_date=end_date, fse_rate=fse_rate, fse_amount=fse_amount,
+                         fse_amount_fixed=fse_amount_fixed, payment_deadline=payment_deadline)
     number = (operation.current_plan.number if operation.current_plan else 0) + 1
     note_for_changes(
         translate(N_("Avenant n° %(number)s du %(date)s (version %(version)s) : %(reason)s"),
