@@ -24,6 +24,7 @@ from .accounts.access import add_operation_code, enforce_policy
 from .accounts.navigation import nav_items_for_current_user
 from .accounts.policy import may
 from .accounts.roles import ROLE_LABELS
+from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
 from .alerts import views as alerts_views
@@ -228,6 +229,7 @@ def _register_templates(app: Flask) -> None:
         return {
             "current_locale": current_locale(),
             "role_label": lambda role: translate_label(ROLE_LABELS, role),
+            "actor_name": actor_name,
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
             "may": may,

@@ -84,6 +84,7 @@ EXPECTED = {
     "staff.add_timesheet": ("F", "F"),
     "staff.edit_timesheet": ("F", "F"),
     "staff.timesheet_action": ("", "F"),
+    "staff.approve_timesheets": ("", "F"),
     "staff.import_staff": ("F", "F"),
     "staff.import_timesheets": ("F", "F"),
     "claims.overview": (READERS, ""),

@@ -120,6 +120,7 @@ POLICY: dict[str, Policy] = {
     "staff.add_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.edit_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.timesheet_action": roles(write={FINANCE_OFFICER}),
+    "staff.approve_timesheets": roles(write={FINANCE_OFFICER}),
     "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     #

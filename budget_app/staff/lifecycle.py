@@ -77,6 +77,18 @@ def change_state(sheet: Timesheet, action: str, user) -> None:
     db.session.flush()
 
 
+def approve_many(sheets, user) -> list[tuple]:
+    """Batch approval: each sheet in its own savepoint (one refusal leaves the others
+    approved). Returns (sheet, DomainError) for those refused, e.g. the approver's own."""
+    refused = []
+    for sheet in sheets:
+        try:
+            change_state(sheet, "approve", user)
+        except DomainError as error:
+            refused.append((sheet, error))
+    return refused
+
+
 def approve(sheet: Timesheet, user, note=None) -> None:
     before = TIMESHEETS.move(sheet, TIMESHEETS.by_action(sheet.state, "approve"))
     sheet.approved_by_id = user.id if user is not None else None

@@ -44,9 +44,16 @@ def test_full_path_through_the_pages(client, login, claims_world):
     response = controller.post(f"{BASE}/1/lignes/1", data={"l1-decision": "reduced", "l1-amount": "4 000,00",
                                                             "l1-reason": "staff_time", "l1-comment": ""})
     assert response.status_code == 302
-    response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": ""})
-    follow = controller.get(f"{BASE}/1").get_data(as_text=True)
-    assert "Choisissez un motif" in follow
+    response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": "",
+                                                            "l2-comment": "pièce illisible"})
+    # The error sits next to the line's reason, tied to it, and what was typed is kept.
+    follow = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'data-testid="line-error"' in follow
+    assert 'id="l2-reason-error">Choisissez un motif' in follow and 'aria-describedby="l2-reason-error"' in follow
+    assert 'value="pièce illisible"' in follow and '<option selected value="excluded">' in follow
+    assert "Réduite" in controller.get(f"{BASE}/1").get_data(as_text=True)  # line 1 kept its decision
+    # Evidence at hand: each line links to what proves it.
+    assert 'data-testid="evidence-1"' in follow
     controller.post(f"{BASE}/1/controle")
     db.session.expire_all()
     claim = db.session.scalar(db.select(Claim))

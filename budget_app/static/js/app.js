@@ -6,3 +6,11 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// After a refused form, focus goes to the first field in error (its message is tied to it).
+document.addEventListener("DOMContentLoaded", function () {
+  var invalid = document.querySelector("[aria-invalid=true]");
+  if (invalid) {
+    invalid.focus();
+  }
+});
