@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
+from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
@@ -46,6 +47,7 @@ from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
 from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
+from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli

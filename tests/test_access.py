@@ -51,7 +51,11 @@ EXPECTED = {
     "accounts.language": PUBLIC,
     "accounts.logout": ("", EVERYONE),
     "accounts.password": (EVERYONE, EVERYONE),
-    "accounts.users": ("A", ""),
+    "accounts.users": ("A", "A"),
+    "accounts.user_state": ("", "A"),
+    "accounts.setup_link": ("", "A"),
+    "accounts.user_assignment": ("", "A"),
+    "accounts.setup_password": PUBLIC,
     "reporting.home": (EVERYONE, ""),
     "reporting.operations": (EVERYONE, ""),
     "reporting.dashboard": (READERS, ""),
@@ -65,6 +69,8 @@ EXPECTED = {
     "operations.create": ("A", "A"),
     "operations.amend": ("AF", "AF"),
     "operations.decide_amendment": ("", "A"),
+    "operations.create_envelope": ("", "A"),
+    "operations.attach_envelope": ("", "A"),
     "expenses.home": (READERS, ""),
     "expenses.index": (READERS, ""),
     "expenses.detail": (READERS, ""),
@@ -204,7 +210,8 @@ def _operation_samples(operation) -> dict:
     db.session.add(amendment)
     db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
-            "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id}
+            "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
+            "user_id": 1, "token": "sample-token"}
 
 
 @pytest.fixture

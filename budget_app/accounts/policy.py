@@ -70,7 +70,12 @@ POLICY: dict[str, Policy] = {
     "accounts.language": public(),
     "accounts.logout": roles(write=ANY),
     "accounts.password": roles(read=ANY, write=ANY),
-    "accounts.users": roles(read={ADMIN}),
+    "accounts.users": roles(read={ADMIN}, write={ADMIN}),
+    "accounts.user_state": roles(write={ADMIN}),
+    "accounts.setup_link": roles(write={ADMIN}),
+    "accounts.user_assignment": roles(write={ADMIN}),
+    # The single-use link an admin hands over: the person is not logged in yet.
+    "accounts.setup_password": public(),
     #
     # reporting: home, operations list and dashboards, envelopes, audit trail
     "reporting.home": roles(read=ANY),
@@ -93,6 +98,8 @@ POLICY: dict[str, Policy] = {
     "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
     # An amendment entered by a finance officer waits for an administrator's decision.
     "operations.decide_amendment": roles(write={ADMIN}),
+    "operations.create_envelope": roles(write={ADMIN}),
+    "operations.attach_envelope": roles(write={ADMIN}),
     #
     # expenses, documents, duplicates, imports. Finance officers write on the operations
     # they are assigned to; everyone who reads an operation's figures reads its expenses,
