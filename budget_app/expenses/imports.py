@@ -59,6 +59,7 @@ class ImportCheck:
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     sha256: str = ""
+    notes: list[Problem] = field(default_factory=list)  # lines left out on purpose (title, totals)
 
     @property
     def to_import(self) -> list[ImportRow]:
@@ -86,6 +87,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
         return result
     table = read_table(content, COLUMNS, REQUIRED)
     result.problems.extend(table.problems)
+    result.notes.extend(table.notes)
     if table.problems:
         return result
     if not table.rows:

@@ -36,10 +36,13 @@ def _read(content: bytes, columns, required):
     return table
 
 
-def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None) -> list[Change]:
+def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None,
+                     notes=None) -> list[Change]:
     """Read, parse and check every row of a file; raise DomainError listing every problem."""
     ensure_open(operation)
     table = _read(content, columns, required)
+    if notes is not None:
+        notes.extend(table.notes)
     problems: list[Problem] = []
     rows = [parsed for row in table.rows if (parsed := parse(row, problems)) is not None]
     changes = check(operation, rows, problems, progress(len(rows)) if progress else None)
@@ -53,9 +56,10 @@ def _checked_changes(operation, content: bytes, columns, required, parse, check,
 @atomic
 def import_staff(operation, content: bytes, filename: str = "", apply: bool = True, progress=None) -> ImportReport:
     """All or nothing: a DomainError lists every problem, nothing is written."""
+    notes: list = []
     changes = _checked_changes(operation, content, STAFF_COLUMNS, STAFF_REQUIRED, parse_staff_row, check_staff_rows,
-                               progress)
-    report = ImportReport("staff", changes)
+                               progress, notes)
+    report = ImportReport("staff", changes, notes)
     if apply:
         apply_staff_changes(operation, changes)
         _record_import("staff_import", operation, content, filename, report)
@@ -65,9 +69,10 @@ def import_staff(operation, content: bytes, filename: str = "", apply: bool = Tr
 @atomic
 def import_timesheets(operation, content: bytes, filename: str = "", approved: bool = False, user=None,
                       apply: bool = True, progress=None) -> ImportReport:
+    notes: list = []
     changes = _checked_changes(operation, content, TIMESHEET_COLUMNS, TIMESHEET_REQUIRED, parse_timesheet_row,
-                               check_timesheet_rows, progress)
-    report = ImportReport("timesheets", changes)
+                               check_timesheet_rows, progress, notes)
+    report = ImportReport("timesheets", changes, notes)
     if apply:
         apply_timesheet_changes(operation, changes, user=user, approved=approved)
         _record_import("timesheet_import", operation, content, filename, report, approved=approved)

@@ -139,7 +139,7 @@ def _selected_month():
     try:
         return cell_month(text)
     except DomainError:
-        flash(_("Mois invalide : %(value)s (attendu aaaa-mm).", value=text), "error")
+        flash(_("Mois invalide : %(value)s (attendu aaaa-mm ou mm/aaaa).", value=text), "error")
         return None
 
 

@@ -75,6 +75,8 @@ def test_computing_a_month_names_the_timesheets_not_approved(client, login, clai
     assert "1 fiche de temps de la période n'est pas approuvée" in page
     assert "Durand" in page and "Soumise" in page
     assert f"{BASE}/fiches-de-temps?mois=2023-02" in page
+    # The month is accepted as mm/yyyy too.
+    assert 'data-testid="pending-timesheets"' in client.get(f"{BASE}/demandes/?month=02/2023").get_data(as_text=True)
 
 
 def test_the_operation_page_links_to_its_expenses_staff_and_bilans(client, login, claims_world):

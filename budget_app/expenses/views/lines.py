@@ -209,6 +209,10 @@ def create(operation_code=None):
             if not expense.is_complete:
                 flash(_("Dépense incomplète : joignez la facture et la preuve de paiement."), "warning")
             return redirect(url_for("expenses.detail", expense_id=expense.id))
+        if files:
+            # A browser never fills a file field again: name the files to choose once more.
+            general.append(_("Vos autres saisies sont conservées ; choisissez de nouveau le(s) fichier(s) : %(names)s.",
+                             names=", ".join(os.path.basename(name) for _kind, name, _content in files)))
     elif request.method == "POST":
         general = [message for messages in form.errors.values() for message in messages]
     return render_template(
