@@ -225,6 +225,7 @@ def _register_templates(app: Flask) -> None:
     filters["day"] = lambda value: formatting.format_day(value)
     filters["month"] = lambda value: formatting.format_month(value)
     filters["moment"] = lambda value: formatting.format_moment(value)
+    filters["filesize"] = lambda value: formatting.format_size(value)
 
     @app.context_processor
     def template_globals():

@@ -35,7 +35,7 @@ NOT_AN_EXPENSE_CATEGORY = frozenset({"PERSONNEL"})
 REQUIRED_DOCUMENTS = ("invoice", "payment")
 
 EXPENSE_STATES = {
-    "draft": N_("Saisie"),
+    "draft": N_("Complète"),  # the same word as on the expense page
     "incomplete": N_("Incomplète"),
     "claimed": N_("Dans un bilan"),
     "controlled": N_("Contrôlée"),
