@@ -84,3 +84,20 @@ def test_the_operation_page_links_to_its_expenses_staff_and_bilans(client, login
     page = client.get(f"{BASE}/").get_data(as_text=True)
     for url in ("/depenses", "/personnel", "/fiches-de-temps", "/demandes/"):
         assert f'href="{BASE}{url}"' in page, url
+
+
+def test_a_bilan_shows_staff_computations_in_the_reader_language(client, login, claims_world):
+    from budget_app.claims import lifecycle
+
+    operation = claims_world["operation"]
+    make_staff_line(operation, "4400.00", month=date(2023, 1, 1), hours=Decimal("137.5"), rate=Decimal("32.00"))
+    claim = lifecycle.create_draft(operation, date(2023, 1, 1), date(2023, 1, 31))
+    lifecycle.submit_claim(claim, today=date(2023, 3, 1))
+    db.session.commit()
+    officer = claims_world["officer"]
+    officer.locale = "en"
+    db.session.commit()
+    login(client, officer)
+    page = client.get(f"{BASE}/demandes/1").get_data(as_text=True)
+    assert "137.5 h × €32.00/h" in page and "137,5 h" not in page
+    assert 'data-testid="evidence-1"' in page and "Timesheet" in page
