@@ -116,6 +116,7 @@ POLICY: dict[str, Policy] = {
     "expenses.upload_document": roles(write={FINANCE_OFFICER}),
     "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
+    "expenses.import_template": roles(read={FINANCE_OFFICER}),
     #
     # staff and timesheets: finance officers enter and approve on their operations;
     # controllers, auditors, admins read.
@@ -130,6 +131,8 @@ POLICY: dict[str, Policy] = {
     "staff.approve_timesheets": roles(write={FINANCE_OFFICER}),
     "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.staff_template": roles(read={FINANCE_OFFICER}),
+    "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
     # claims. Finance officers prepare, submit and withdraw, record advances and the
     # payment received (they see the bank statement; an admin may too); controllers do the
