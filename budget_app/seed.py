@@ -12,7 +12,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .accounts.models import User
-from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLES
+from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLE_LABELS, ROLES
 from .accounts.services import create_user, find_user
 from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
@@ -61,6 +61,12 @@ def demo_email(role: str) -> str:
     return f"{role.replace('_', '.')}@{DEMO_DOMAIN}"
 
 
+# One demo account per role, and a second finance officer: a timesheet is approved by
+# someone other than the person who entered it (four eyes), so the demo needs two.
+DEMO_ACCOUNTS = [(role, demo_email(role), None) for role in ROLES] + [
+    (FINANCE_OFFICER, f"finance.officer.2@{DEMO_DOMAIN}", 2)]
+
+
 def random_password(length: int = 20) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -70,13 +76,13 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
     """One demo account per role; returns (email, role, password) of those created now.
     Passwords are random and only returned here, to be printed once."""
     created = []
-    for role in ROLES:
-        email = demo_email(role)
+    for role, email, number in DEMO_ACCOUNTS:
         if find_user(email):
             continue
         password = random_password()
         codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
         user = create_user(email, role, password, operation_codes=codes, is_demo=True)
+        user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
         if role == CONTROLLER:
             # The demo controller can check at once: a DACI (no interest) for each demo operation.
             for code in codes:
