@@ -19,12 +19,14 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
+from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
 from .accounts.navigation import nav_items_for_current_user
 from .accounts.policy import may
 from .accounts.roles import ROLE_LABELS
+from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
 from .alerts import views as alerts_views
@@ -48,10 +50,12 @@ from .kernel.log import OneLineFormatter
 from .kernel.tabular import PROBLEMS_SHOWN
 from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
+from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
+from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
 MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 
@@ -278,12 +282,14 @@ def _register_templates(app: Flask) -> None:
     filters["day"] = lambda value: formatting.format_day(value)
     filters["month"] = lambda value: formatting.format_month(value)
     filters["moment"] = lambda value: formatting.format_moment(value)
+    filters["filesize"] = lambda value: formatting.format_size(value)
 
     @app.context_processor
     def template_globals():
         return {
             "current_locale": current_locale(),
             "role_label": lambda role: translate_label(ROLE_LABELS, role),
+            "actor_name": actor_name,
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
             "may": may,

@@ -12,14 +12,17 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .accounts.models import User
-from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLES
+from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLE_LABELS, ROLES
 from .accounts.services import create_user, find_user
+from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
 from .kernel.errors import DomainError
 from .kernel.extensions import db
 from .kernel.i18n import translate
 from .kernel.transactions import command_transaction
+from .kernel.formatting import today_in_paris
 from .operations.loader import SEED_KEPT, load_operation_file
+from .operations.services import find_operation
 
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
 DEMO_DOMAIN = "demo.budget-fse.invalid"
@@ -58,6 +61,12 @@ def demo_email(role: str) -> str:
     return f"{role.replace('_', '.')}@{DEMO_DOMAIN}"
 
 
+# One demo account per role, and a second finance officer: a timesheet is approved by
+# someone other than the person who entered it (four eyes), so the demo needs two.
+DEMO_ACCOUNTS = [(role, demo_email(role), None) for role in ROLES] + [
+    (FINANCE_OFFICER, f"finance.officer.2@{DEMO_DOMAIN}", 2)]
+
+
 def random_password(length: int = 20) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -67,13 +76,19 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
     """One demo account per role; returns (email, role, password) of those created now.
     Passwords are random and only returned here, to be printed once."""
     created = []
-    for role in ROLES:
-        email = demo_email(role)
+    for role, email, number in DEMO_ACCOUNTS:
         if find_user(email):
             continue
         password = random_password()
         codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
-        create_user(email, role, password, operation_codes=codes, is_demo=True)
+        user = create_user(email, role, password, operation_codes=codes, is_demo=True)
+        user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
+        if role == CONTROLLER:
+            # The demo controller can check at once: a DACI (no interest) for each demo operation.
+            for code in codes:
+                record_declaration(user=user, operation=find_operation(code), programme_year=None,
+                                   signed_on=today_in_paris(), valid_until=None, has_interest=False,
+                                   interest_description=None, recorded_by=None)
         created.append((email, role, password))
     return created
 

@@ -22,6 +22,7 @@ from budget_app.accounts.roles import (
 from budget_app.claims.computation import claim_figures, figures_to_json
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
+from budget_app.operations.models import AmendmentRequest
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 from tests.alerts.factories import sample_world
 from tests.expenses.factories import attach_document, make_expense
@@ -51,7 +52,11 @@ EXPECTED = {
     "accounts.language": PUBLIC,
     "accounts.logout": ("", EVERYONE),
     "accounts.password": (EVERYONE, EVERYONE),
-    "accounts.users": ("A", ""),
+    "accounts.users": ("A", "A"),
+    "accounts.user_state": ("", "A"),
+    "accounts.setup_link": ("", "A"),
+    "accounts.user_assignment": ("", "A"),
+    "accounts.setup_password": PUBLIC,
     "reporting.home": (EVERYONE, ""),
     "reporting.operations": (EVERYONE, ""),
     "reporting.dashboard": (READERS, ""),
@@ -64,6 +69,9 @@ EXPECTED = {
     "operations.compare": (READERS, ""),
     "operations.create": ("A", "A"),
     "operations.amend": ("AF", "AF"),
+    "operations.decide_amendment": ("", "A"),
+    "operations.create_envelope": ("", "A"),
+    "operations.attach_envelope": ("", "A"),
     "expenses.home": (READERS, ""),
     "expenses.index": (READERS, ""),
     "expenses.detail": (READERS, ""),
@@ -83,6 +91,10 @@ EXPECTED = {
     "staff.add_timesheet": ("F", "F"),
     "staff.edit_timesheet": ("F", "F"),
     "staff.timesheet_action": ("", "F"),
+    "staff.approve_timesheets": ("", "F"),
+    "staff.staff_template": ("F", ""),
+    "staff.timesheets_template": ("F", ""),
+    "expenses.import_template": ("F", ""),
     "staff.import_staff": ("F", "F"),
     "staff.import_timesheets": ("F", "F"),
     "claims.overview": (READERS, ""),
@@ -198,8 +210,12 @@ def _operation_samples(operation) -> dict:
                              category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
                              declared_amount=Decimal("10.00")))
     db.session.commit()
+    amendment = AmendmentRequest(operation_id=operation.id, state="pending", payload="{}")
+    db.session.add(amendment)
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
-            "timesheet_id": timesheet.id, "number": 1, "position": 1}
+            "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
+            "user_id": 1, "token": "sample-token"}
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..kernel.forms import FlaskForm
 
@@ -27,3 +27,24 @@ class LanguageForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only the CSRF token: logging out is a POST."""
+
+
+class InviteForm(FlaskForm):
+    """An administrator creates an account; the person sets the password through a link."""
+
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    full_name = StringField(_l("Nom et prénom"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Rôle"))
+    operations = StringField(_l("Opérations (codes séparés par des virgules)"), validators=[Optional(), Length(max=2000)])
+
+
+class AssignmentForm(FlaskForm):
+    code = StringField(_l("Code de l'opération"), validators=[Optional(), Length(max=64)])
+
+
+class SetupPasswordForm(FlaskForm):
+    new = PasswordField(_l("Nouveau mot de passe (12 caractères au moins)"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[DataRequired(), EqualTo("new", message=_l("Les deux mots de passe ne sont pas identiques."))],
+    )

@@ -12,7 +12,7 @@ from .roles import ROLES
 
 class User(UserMixin, Audited, db.Model):
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"password_hash"})
+    __audit_exclude__ = frozenset({"password_hash", "setup_token_hash"})
     __table_args__ = (
         CheckConstraint("role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name="role_known"),
         CheckConstraint("locale IN ('fr', 'en')", name="locale_known"),
@@ -20,6 +20,8 @@ class User(UserMixin, Audited, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    # The person's name, shown in pages and histories instead of the e-mail address.
+    full_name: Mapped[str | None] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(32), nullable=False)
     locale: Mapped[str] = mapped_column(String(5), nullable=False, default="fr")
@@ -29,10 +31,18 @@ class User(UserMixin, Audited, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A single-use link an admin hands over so the person sets their own password (SHA-256 of
+    # the token; it expires 48 h after it was made).
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64))
+    setup_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

@@ -71,7 +71,12 @@ POLICY: dict[str, Policy] = {
     "accounts.language": public(),
     "accounts.logout": roles(write=ANY),
     "accounts.password": roles(read=ANY, write=ANY),
-    "accounts.users": roles(read={ADMIN}),
+    "accounts.users": roles(read={ADMIN}, write={ADMIN}),
+    "accounts.user_state": roles(write={ADMIN}),
+    "accounts.setup_link": roles(write={ADMIN}),
+    "accounts.user_assignment": roles(write={ADMIN}),
+    # The single-use link an admin hands over: the person is not logged in yet.
+    "accounts.setup_password": public(),
     #
     # reporting: home, operations list and dashboards, envelopes, audit trail
     "reporting.home": roles(read=ANY),
@@ -92,6 +97,10 @@ POLICY: dict[str, Policy] = {
     # Creating an operation: admins. Amendments: admins and the assigned finance officers.
     "operations.create": roles(read={ADMIN}, write={ADMIN}),
     "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
+    # An amendment entered by a finance officer waits for an administrator's decision.
+    "operations.decide_amendment": roles(write={ADMIN}),
+    "operations.create_envelope": roles(write={ADMIN}),
+    "operations.attach_envelope": roles(write={ADMIN}),
     #
     # expenses, documents, duplicates, imports. Finance officers write on the operations
     # they are assigned to; everyone who reads an operation's figures reads its expenses,
@@ -108,6 +117,7 @@ POLICY: dict[str, Policy] = {
     "expenses.upload_document": roles(write={FINANCE_OFFICER}),
     "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
+    "expenses.import_template": roles(read={FINANCE_OFFICER}),
     #
     # staff and timesheets: finance officers enter and approve on their operations;
     # controllers, auditors, admins read.
@@ -119,8 +129,11 @@ POLICY: dict[str, Policy] = {
     "staff.add_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.edit_timesheet": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.timesheet_action": roles(write={FINANCE_OFFICER}),
+    "staff.approve_timesheets": roles(write={FINANCE_OFFICER}),
     "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "staff.staff_template": roles(read={FINANCE_OFFICER}),
+    "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
     # claims. Finance officers prepare, submit and withdraw, record advances and the
     # payment received (they see the bank statement; an admin may too); controllers do the

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, translate
 from ..kernel.transactions import atomic
 from .assignments import assign, operation_by_code
 from .models import User
@@ -22,6 +22,20 @@ def normalise_email(email: str) -> str:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def actor_name(actor: str | None) -> str:
+    """An audit actor as people read it: "user:EMAIL" -> the person's name (their e-mail when
+    they have none), "public" -> the public form, "cli:NAME" -> the command line."""
+    actor = actor or ""
+    if actor.startswith("user:"):
+        user = find_user(actor[5:])
+        return user.display_name if user is not None else actor[5:]
+    if actor == "public":
+        return translate(N_("Formulaire public"))
+    if actor.startswith("cli:"):
+        return translate(N_("Ligne de commande (%(name)s)"), name=actor[4:])
+    return actor
 
 
 @atomic

@@ -15,16 +15,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel import throttle
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import current_locale
-from .assignments import codes_by_user
 from .forms import LanguageForm, LoginForm, PasswordForm
-from .models import User
 from .passwords import verify_password
 from .services import WrongPassword, change_password, find_user, normalise_email
 from .sessions import end_session, start_session
@@ -177,7 +174,3 @@ def language():
     return redirect(target)
 
 
-@bp.route("/admin/utilisateurs")
-def users():
-    accounts = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("accounts/users.html", users=accounts, codes=codes_by_user())

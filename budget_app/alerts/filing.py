@@ -30,7 +30,10 @@ from .models import (
 log = logging.getLogger("budget_app.alerts")
 
 MAX_TEXT = 20000
-SECRET_BYTES = 20  # 160 bits (ASVS 2.6.2 asks at least 112)
+# The follow-up secret is read and copied by people: no look-alike characters (0/O/o,
+# 1/l/I). 56 symbols, 27 of them: 27 × log2(56) ≈ 156.8 bits (at least 128; ASVS 2.6.2: 112).
+SECRET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
+SECRET_LENGTH = 27
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +55,7 @@ def new_reference(year: int) -> str:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(SECRET_BYTES)
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
 
 
 @dataclass

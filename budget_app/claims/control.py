@@ -50,9 +50,9 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
         raise DomainError(N_("Décision inconnue."))
     if decision != "kept":
         if reason not in CSF_REASONS:
-            raise DomainError(N_("Choisissez un motif dans la liste pour réduire ou écarter une ligne."))
+            raise DomainError(N_("Choisissez un motif dans la liste pour réduire ou écarter une ligne."), field="reason")
         if reason == "other" and not comment:
-            raise DomainError(N_("Précisez le motif « Autre motif » dans le commentaire."))
+            raise DomainError(N_("Précisez le motif « Autre motif » dans le commentaire."), field="comment")
     if decision == "kept":
         retained, reason = line.declared_amount, (reason if reason in CSF_REASONS else None)
     elif decision == "excluded":

@@ -84,6 +84,19 @@ def controller_may_check(user, operation, on: date | None = None) -> DomainError
     return None
 
 
+# Who records a declaration (claims.daci_new in accounts/policy.py).
+DACI_RECORDERS = N_("Seul un administrateur ou le référent anti-fraude peut l'enregistrer (Registre DACI) : "
+                    "transmettez-lui votre déclaration signée avant de contrôler.")
+
+
+def checks_blocked(user, operations, on: date | None = None) -> list[tuple]:
+    """(operation, reason) for each of ``operations`` where ``user`` may not record
+    service-done decisions: shown before any work, on the home and bilan pages."""
+    on = on or today()
+    return [(operation, reason) for operation in operations
+            if (reason := controller_may_check(user, operation, on)) is not None]
+
+
 def missing_declarations(on: date | None = None) -> list[tuple]:
     """(user, operation) pairs of controllers assigned to an operation without a DACI in force."""
     on = on or today()

@@ -22,7 +22,7 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField(_l("Mois (AAAA-MM)"), validators=[Optional(), Length(max=7)])
+    month = StringField(_l("Mois (AAAA-MM ou MM/AAAA)"), validators=[Optional(), Length(max=7)])
     start = DateField(_l("Du"), validators=[Optional(), plausible_day])
     end = DateField(_l("Au"), validators=[Optional(), plausible_day])
 

@@ -88,6 +88,19 @@ def create_draft(operation: Operation, start: date, end: date, user=None, final:
     return claim
 
 
+def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool = False) -> None:
+    """People (the page, the CLI) never create a 0 € interim draft: it could never be
+    submitted. Refused with the reason and what to check."""
+    if final:
+        return
+    computation = compute_period(operation, start, end, list_left_out=False)
+    if computation.expense_count + computation.staff_count == 0:
+        raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
+                             "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "
+                             "à approuver de la période."),
+                          start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"))
+
+
 def delete_draft(claim: Claim) -> None:
     """A draft never submitted, and the latest bilan (the periods stay without a gap)."""
     if claim.state != "draft" or claim.state_changes:

@@ -5,16 +5,16 @@ from datetime import date
 from ..kernel.dates import month_end
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_
+from ..kernel.tabular import cell_month
 from ..operations.models import Operation
 
 
 def month_period(text: str) -> tuple[date, date]:
-    """'2023-01' -> (2023-01-01, 2023-01-31)."""
+    """'2023-01' or '01/2023' -> (2023-01-01, 2023-01-31)."""
     try:
-        year, month = (int(part) for part in text.split("-"))
-        start = date(year, month, 1)
-    except (ValueError, TypeError) as exc:
-        raise DomainError(N_("« %(value)s » n'est pas un mois valide (AAAA-MM)."), value=text) from exc
+        start = cell_month(text)
+    except DomainError as exc:
+        raise DomainError(N_("« %(value)s » n'est pas un mois valide (AAAA-MM ou MM/AAAA)."), value=text) from exc
     return start, month_end(start)
 
 

@@ -22,6 +22,7 @@ from ..kernel.tabular import (
     read_table,
 )
 from ..kernel.transactions import atomic
+from ..operations.closure import closed_problem
 from .duplicates import DuplicateFinder, Match
 from .rules import HUNDRED, ZERO, ExpenseData, ExpenseRules, category_from_text, subcategory_from_text
 from .services import create_expenses, record_import
@@ -58,6 +59,7 @@ class ImportCheck:
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     sha256: str = ""
+    notes: list[Problem] = field(default_factory=list)  # lines left out on purpose (title, totals)
 
     @property
     def to_import(self) -> list[ImportRow]:
@@ -79,8 +81,13 @@ def _no_progress(rows, length):
 def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     """Read and check every row; nothing is written."""
     result = ImportCheck(sha256=hashlib.sha256(content).hexdigest())
+    closed = closed_problem(operation)
+    if closed is not None:
+        result.problems.append(Problem(closed))
+        return result
     table = read_table(content, COLUMNS, REQUIRED)
     result.problems.extend(table.problems)
+    result.notes.extend(table.notes)
     if table.problems:
         return result
     if not table.rows:

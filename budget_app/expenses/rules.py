@@ -35,7 +35,7 @@ NOT_AN_EXPENSE_CATEGORY = frozenset({"PERSONNEL"})
 REQUIRED_DOCUMENTS = ("invoice", "payment")
 
 EXPENSE_STATES = {
-    "draft": N_("Saisie"),
+    "draft": N_("Complète"),  # the same word as on the expense page
     "incomplete": N_("Incomplète"),
     "claimed": N_("Dans un bilan"),
     "controlled": N_("Contrôlée"),
@@ -175,6 +175,22 @@ def expense_categories(operation: Operation) -> list[str]:
         if code in planned and code not in NOT_AN_EXPENSE_CATEGORY
         and (code in parts or not is_covered(rates, code))
     ]
+
+
+def no_expense_reason(operation: Operation) -> DomainError | None:
+    """Why no real cost can be entered on ``operation`` (no plan, or a plan whose flat
+    rates cover every non-staff cost), or None when at least one category is open."""
+    if expense_categories(operation):
+        return None
+    if operation.current_plan is None:
+        return DomainError(N_("L'opération %(code)s n'a pas encore de plan de financement : aucune dépense ne peut y être saisie."),
+                           code=operation.code)
+    return DomainError(
+        N_("Le plan de financement de %(code)s ne prévoit aucune dépense réelle hors personnel : ses autres coûts "
+           "sont couverts par son taux forfaitaire. Il n'y a donc pas de dépense à saisir ici : saisissez "
+           "le personnel et ses fiches de temps, le forfait est calculé dans les demandes de paiement."),
+        code=operation.code,
+    )
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,7 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.uploads import check_document, safe_filename, store_file
+from ..operations.closure import closed_problem, ensure_open
 from ..operations.models import Operation
 from .duplicates import DuplicateCheck, DuplicateFinder
 from .hooks import line_frozen
@@ -24,7 +25,11 @@ from .rules import REQUIRED_DOCUMENTS, ExpenseData, ExpenseRules
 
 
 def frozen_reason(expense: Expense) -> DomainError | None:
-    """Why the line can no longer change (a submitted claim holds it, or it was deleted), else None."""
+    """Why the line can no longer change (a submitted claim holds it, it was deleted or its
+    operation is closed), else None."""
+    closed = closed_problem(expense.operation)
+    if closed is not None:
+        return closed
     if expense.claim_id is not None:
         reason = line_frozen(expense)
         if reason is not None:
@@ -85,6 +90,7 @@ def _apply(expense: Expense, data: ExpenseData) -> None:
 def create_expense(operation: Operation, data: ExpenseData, user=None, checked: bool = False) -> Expense:
     """Record a line; raises DomainError listing the problems. ``checked`` when the caller
     just validated it."""
+    ensure_open(operation)
     if not checked:
         problems, _ = validate_expense(operation, data)
         if problems:
@@ -114,6 +120,7 @@ def _insert_returning_ids(table, rows: list[dict]) -> list[int]:
 def create_expenses(operation: Operation, lines: list[ExpenseData], user=None) -> list[int]:
     """Record many checked lines at once (imports): one multi-row INSERT and one for their
     audit entries, the same entries the ORM would write line by line. Returns the ids."""
+    ensure_open(operation)
     if not lines:
         return []
     table = Expense.__table__

@@ -74,6 +74,11 @@ class DefaultConfig:
     # Personal data of a closed alert is purged this many days after closure (CNIL,
     # référentiel "alertes professionnelles" 2019: two months after closure without follow-up).
     ALERT_RETENTION_DAYS = 60
+    # Who runs the confidential channel, named on the public form (e.g. "Conseil départemental
+    # de la Haute-Loire, service du Fonds social européen"); empty: a generic wording.
+    ALERT_CHANNEL_ORGANISATION = ""
+    # Where people exercise their data-protection rights (the organisation's DPO), on the form.
+    ALERT_PRIVACY_CONTACT = ""
     # Where the alert encryption key is read when BUDGET_APP_ALERT_KEY is not set
     # (default: instance/alert_key, created 0600 on first use).
     ALERT_KEY_FILE = None
@@ -89,6 +94,8 @@ ENVIRONMENT_KEYS = {
     "REDIS_URL": "REDIS_URL",
     "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "BUDGET_APP_ALERT_KEY": "ALERT_KEY",
+    "BUDGET_APP_ALERT_ORGANISATION": "ALERT_CHANNEL_ORGANISATION",
+    "BUDGET_APP_ALERT_PRIVACY_CONTACT": "ALERT_PRIVACY_CONTACT",
 }
 INTEGER_ENVIRONMENT_KEYS = {
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",

@@ -59,6 +59,19 @@ def format_number(value, locale: str | None = None, places: int | None = 2, plai
     return _plain(text) if plain else text
 
 
+def format_size(size, locale: str | None = None) -> str:
+    """A file size with its unit: 633 o, 1,2 Ko, 3,4 Mo in French; 633 B, 1.2 KB, 3.4 MB in English."""
+    if size is None:
+        return ""
+    locale = locale or current_locale()
+    units = ("o", "Ko", "Mo", "Go") if _french(locale) else ("B", "KB", "MB", "GB")
+    value, unit = Decimal(int(size)), 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    places = 0 if unit == 0 else 1
+    return f"{format_number(value, locale, places)}\u00a0{units[unit]}"
+
+
 def decimal_text(value, places: int | None = None) -> str:
     """A number as French users type it in a form and read it in a CSV cell: no thousands
     separator, a decimal comma ("1234,56"; ``places=None``: as few decimals as needed)."""

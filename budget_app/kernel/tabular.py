@@ -6,8 +6,10 @@
   detected on the header line.
 - Headers are matched without regard to case, accents or extra spaces; a column that is
   not expected is refused by name, a required column that is missing too.
-- Every problem is collected as "ligne N, colonne X : message" (N is the line of the file,
-  the header being line 1) so that an import can refuse the whole file and list them all.
+- Every problem is collected as "ligne N, colonne X : message" (N is the line of the file)
+  so that an import can refuse the whole file and list them all.
+- The header row may sit below a title and blank rows; a final « Total » row is left out
+  with a note (``Table.notes``); in a workbook, the sheet holding the headers is read.
 
 Cell parsers (``cell_amount``, ``cell_date``, ``cell_month``, ...) accept what finance
 officers type: comma or point decimals, dd/mm/yyyy or yyyy-mm-dd, yyyy-mm or mm/yyyy.
@@ -52,52 +54,107 @@ class Row:
 class Table:
     rows: list[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Lines read but not imported, each with why (a title above the headers, a totals row):
+    # said in the preview, never dropped silently.
+    notes: list[Problem] = field(default_factory=list)
+
+
+# People's spreadsheets: a title and blank rows above the headers, a totals row at the end.
+HEADER_SEARCH_ROWS = 15
+TOTAL_WORDS = ("total", "totaux", "sous-total", "sous total", "somme")
+
+
+def _blank(cells) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _score(cells, by_header) -> int:
+    return sum(1 for cell in cells if cell is not None and normalise_header(cell) in by_header)
+
+
+def _find_header(rows: list, by_header: dict) -> int:
+    """Index of the header row among the first rows: the one naming the most expected
+    columns (the first non-blank row when none names any)."""
+    best, best_score = None, 0
+    for index, (_line, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = _score(cells, by_header)
+        if score > best_score:
+            best, best_score = index, score
+    if best is not None:
+        return best
+    return next((index for index, (_line, cells) in enumerate(rows) if not _blank(cells)), 0)
+
+
+def _is_total(cells) -> bool:
+    """A totals row: its first filled text cell starts with « Total » (or Totaux, Somme...)."""
+    first = next((cell for cell in cells if cell is not None and str(cell).strip()), None)
+    if not isinstance(first, str):
+        return False
+    text = normalise_header(first)
+    return any(text == word or text.startswith(word + " ") or text.startswith(word + ":") for word in TOTAL_WORDS)
 
 
 def read_table(content: bytes, columns: dict[str, str], required: set[str] | frozenset = frozenset()) -> Table:
     """Read ``content`` (the file's bytes). ``columns`` maps canonical keys to the French
-    header of each expected column; ``required`` lists keys whose column must be present."""
+    header of each expected column; ``required`` lists keys whose column must be present.
+    The header row is looked for in the first rows (title and blank rows above it are
+    skipped and noted); in a workbook, the sheet whose headers match best is read; a
+    final totals row is left out with a note."""
+    by_header = {normalise_header(label): key for key, label in columns.items()}
     if content[:4] == b"PK\x03\x04":
         try:
-            header, raw_rows = _read_xlsx(content)
+            sheets = _read_xlsx(content)
         except DomainError as error:
             return Table(problems=[Problem(error)])
         except Exception:  # a damaged workbook: openpyxl raises many kinds of errors
             return Table(problems=[Problem(DomainError(N_("Classeur illisible (archive XLSX invalide).")))])
     else:
         try:
-            header, raw_rows = _read_csv(content)
+            sheets = [("", _read_csv(content))]
         except UnicodeDecodeError:
             return Table(problems=[Problem(DomainError(N_("Encodage du fichier non reconnu.")))])
     table = Table()
-    if header is None:
+    best = max(sheets, key=lambda sheet: max((_score(cells, by_header) for _l, cells in sheet[1][:HEADER_SEARCH_ROWS]),
+                                             default=0)) if sheets else ("", [])
+    sheet_name, rows = best
+    if len(sheets) > 1:
+        table.notes.append(Problem(DomainError(N_("classeur de %(n)s feuilles : feuille « %(name)s » lue (celle qui porte les en-têtes)"),
+                                               n=len(sheets), name=sheet_name)))
+    if not rows or all(_blank(cells) for _line, cells in rows):
         table.problems.append(Problem(DomainError(N_("Le fichier est vide."))))
         return table
-    by_header = {normalise_header(label): key for key, label in columns.items()}
+    start = _find_header(rows, by_header)
+    header_line, header = rows[start]
+    for line, cells in rows[:start]:
+        if not _blank(cells):
+            table.notes.append(Problem(DomainError(N_("ligne au-dessus des en-têtes (titre), non importée")), line=line))
     positions: dict[int, str] = {}
     for index, label in enumerate(header):
         if label is None or not str(label).strip():
             continue
         key = by_header.get(normalise_header(label))
         if key is None:
-            table.problems.append(Problem(DomainError(N_("colonne inconnue")), line=1, column=str(label).strip()))
+            table.problems.append(Problem(DomainError(N_("colonne inconnue")), line=header_line, column=str(label).strip()))
         elif key in positions.values():
-            table.problems.append(Problem(DomainError(N_("colonne en double")), line=1, column=str(label).strip()))
+            table.problems.append(Problem(DomainError(N_("colonne en double")), line=header_line, column=str(label).strip()))
         else:
             positions[index] = key
     for key in sorted(required - set(positions.values())):
-        table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=1, column=columns[key]))
+        table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=header_line, column=columns[key]))
     if table.problems:
         return table
     max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
-    for line, cells in raw_rows:
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+    for line, cells in rows[start + 1:]:
+        if _blank(cells):
             continue  # blank lines are not rows
         if len(table.rows) >= max_rows:
             table.rows = []
             table.problems.append(Problem(DomainError(
                 N_("Le fichier compte plus de %(max)s lignes : découpez-le en plusieurs fichiers."), max=max_rows)))
             return table
+        if _is_total(cells):
+            table.notes.append(Problem(DomainError(N_("ligne de total, non importée")), line=line))
+            continue
         extra = [cell for index, cell in enumerate(cells) if index not in positions and cell not in (None, "")]
         if extra and len(cells) > len(header):
             table.problems.append(Problem(DomainError(N_("plus de cellules que de colonnes")), line=line))
@@ -117,7 +174,7 @@ BOMS = (
 )
 
 
-def _read_csv(content: bytes):
+def _read_csv(content: bytes) -> list:
     bom = next(((mark, encoding) for mark, encoding in BOMS if content.startswith(mark)), None)
     if bom is not None:
         text = content[len(bom[0]):].decode(bom[1])
@@ -126,11 +183,13 @@ def _read_csv(content: bytes):
             text = content.decode("utf-8")
         except UnicodeDecodeError:
             text = content.decode("cp1252")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    sample = "\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
+    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    return header, ((reader.line_num, row) for row in reader)
+    rows = []
+    for row in reader:
+        rows.append((reader.line_num, row))
+    return rows
 
 
 # An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
@@ -148,23 +207,19 @@ def check_zip_container(content: bytes) -> None:
         raise DomainError(N_("Classeur refusé : son contenu décompressé est trop volumineux."))
 
 
-def _read_xlsx(content: bytes):
+def _read_xlsx(content: bytes) -> list:
+    """(sheet name, [(line, cells)]) for each sheet of the workbook."""
     from openpyxl import (
         load_workbook,  # defusedxml is installed: openpyxl parses with it
     )
 
     check_zip_container(content)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-
-    def numbered():
-        for line, row in enumerate(rows, start=2):
-            yield line, list(row)
+    try:
+        return [(sheet.title, [(line, list(row)) for line, row in enumerate(sheet.iter_rows(values_only=True), start=1)])
+                for sheet in workbook.worksheets]
+    finally:
         workbook.close()
-
-    return (list(header) if header is not None else None), numbered()
 
 
 # ---- cell parsers: each returns the value or raises DomainError saying what is wrong

@@ -97,3 +97,9 @@ class AmendmentForm(PlanFields, FlaskForm):
     fse_amount = StringField(_l("Montant FSE+ conventionné"), validators=[Length(max=40)])
     fse_amount_fixed = BooleanField(_l("La convention fixe ce montant (taux appliqué = FSE+ / coût total)"))
     payment_deadline = DateField(_l("Date limite d'acquittement (par défaut : fin + 6 mois)"), validators=[Optional()])
+
+
+class AmendmentDecisionForm(FlaskForm):
+    """An administrator approves a pending amendment, or rejects it with a reason."""
+
+    reason = TextAreaField(_l("Motif du refus"), validators=[Optional(), Length(max=2000)])

@@ -288,3 +288,36 @@ class PlanResource(Audited, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
 
     version = relationship("PlanVersion", back_populates="resources")
+
+
+AMENDMENT_REQUEST_STATES = {
+    "pending": N_("En attente d'approbation"),
+    "approved": N_("Approuvé"),
+    "rejected": N_("Refusé"),
+}
+
+
+class AmendmentRequest(Audited, db.Model):
+    """An amendment entered by a finance officer: pending until an administrator approves it
+    (the plan in force changes then) or rejects it with a reason. ``payload`` is the amendment
+    as entered (JSON: plan lines, end date, FSE+ rate and amount, payment deadline)."""
+
+    __tablename__ = "amendment_requests"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    plan_version_number: Mapped[int | None] = mapped_column(Integer)
+
+    operation = relationship("Operation")
+    requested_by = relationship(User, foreign_keys=[requested_by_id])
+    decided_by = relationship(User, foreign_keys=[decided_by_id])

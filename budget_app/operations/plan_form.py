@@ -137,6 +137,8 @@ class PlanFormReader:
         return field if field is not None and not hasattr(field, "entries") else None
 
     def service_errors(self, plan_error):
+        if not plan_error.problems:  # a refusal of the whole amendment (closed, already pending)
+            self.add(None, str(plan_error))
         for found in plan_error.problems:
             field = self.field_for(found.field or "")
             message = found.message

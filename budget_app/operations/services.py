@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..accounts.assignments import operation_by_code, operation_codes
+from ..accounts.assignments import all_operation_codes, operation_by_code, operation_codes
 from ..accounts.models import OperationMember
 from ..accounts.policy import limited_to_assignments
 from ..kernel.audit.services import note_for_changes, record
@@ -16,6 +16,7 @@ from ..kernel.formatting import format_money
 from ..kernel.i18n import N_, translate
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
+from .closure import ensure_open
 from .models import (
     Envelope,
     Operation,
@@ -55,6 +56,11 @@ def visible_operations_query(user):
 @operation_by_code.register
 def find_operation(code: str) -> Operation | None:
     return db.session.scalar(select(Operation).where(Operation.code == code))
+
+
+@all_operation_codes.register
+def every_operation_code() -> list[str]:
+    return list(db.session.scalars(select(Operation.code).order_by(Operation.code)))
 
 
 @operation_codes.register
@@ -215,12 +221,10 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
     return OperationInput(**values)
 
 
-@atomic
-def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
-                     user_id=None, fse_amount_fixed=None, payment_deadline=KEEP) -> PlanVersion:
-    """An amendment (avenant): a new plan version; earlier versions stay as they were.
-    It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
-    agreement fixes it) and the payment deadline."""
+def check_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
+                    fse_amount_fixed=None, payment_deadline=KEEP) -> OperationInput:
+    """Every rule of an amendment, nothing written: the operation as amended, or DomainError."""
+    ensure_open(operation)
     op = operation_input_of(
         operation,
         end_date=end_date if end_date is not None else operation.end_date,
@@ -244,6 +248,17 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
     errors += check_envelope_room(operation.envelope, op.fse_amount, operation)
     if errors:
         raise DomainError(problems=errors)
+    return op
+
+
+@atomic
+def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_rate=None, fse_amount=None,
+                     user_id=None, fse_amount_fixed=None, payment_deadline=KEEP) -> PlanVersion:
+    """An amendment (avenant): a new plan version; earlier versions stay as they were.
+    It may also change the end date, the FSE+ rate, the agreed FSE+ amount (and whether the
+    agreement fixes it) and the payment deadline."""
+    op = check_amendment(operation, plan, end_date=end_date, fse_rate=fse_rate, fse_amount=fse_amount,
+                         fse_amount_fixed=fse_amount_fixed, payment_deadline=payment_deadline)
     number = (operation.current_plan.number if operation.current_plan else 0) + 1
     note_for_changes(
         translate(N_("Avenant n° %(number)s du %(date)s (version %(version)s) : %(reason)s"),

@@ -18,6 +18,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from ..accounts.policy import may
 from sqlalchemy.exc import IntegrityError
 
 from ..kernel.errors import DomainError
@@ -25,9 +27,13 @@ from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text
 from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
-from .forms import AmendmentForm, OperationForm
+from .closure import closed_problem, refuse_when_closed
+from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
+from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
 from .models import (
     ADVANCE_RECOVERY,
+    AMENDMENT_REQUEST_STATES,
+    AmendmentRequest,
     COST_CATEGORIES,
     FLAT_RATES,
     OPERATION_STATUSES,
@@ -44,6 +50,7 @@ from .rules import OperationInput, OrganisationInput
 from .services import create_operation, record_amendment
 
 bp = Blueprint("operations", __name__)
+refuse_when_closed(bp, ("amend",))
 
 
 @bp.app_context_processor
@@ -59,6 +66,7 @@ def labels():
         "organisation_kind_label": lambda kind: translate_label(ORGANISATION_KINDS, kind),
         "advance_recovery_label": lambda code: translate_label(ADVANCE_RECOVERY, code),
         "payment_deadline_of": payment_deadline,
+        "closed_problem": closed_problem,
     }
 
 
@@ -67,8 +75,35 @@ def detail():
     operation = g.operation
     version = operation.current_plan
     figures = current_figures(operation)
+    requests = requests_of(operation)
     return render_template("operations/detail.html", operation=operation, version=version, figures=figures,
-                           versions=operation.plan_versions, retention=retention_of(operation))
+                           versions=operation.plan_versions, retention=retention_of(operation),
+                           requests=requests, details={item.id: requested_amendment(item) for item in requests},
+                           decision_form=AmendmentDecisionForm(),
+                           request_states={code: _(label) for code, label in AMENDMENT_REQUEST_STATES.items()})
+
+
+@bp.route("/operations/<operation_code>/avenants/<int:request_id>/decision", methods=["POST"])
+def decide_amendment(request_id):
+    """Approve (the plan changes now) or reject with a reason a finance officer's amendment."""
+    operation = g.operation
+    found = db.session.get(AmendmentRequest, request_id)
+    if found is None or found.operation_id != operation.id:
+        abort(404)
+    form = AmendmentDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Formulaire incomplet ou expiré : vérifiez les champs."), "error")
+        return redirect(url_for("operations.detail", operation_code=operation.code))
+    try:
+        if request.form.get("action") == "approve":
+            version = approve_request(found, current_user)
+            flash(_("Avenant approuvé : plan version %(number)s en vigueur.", number=version.number), "success")
+        else:
+            reject_request(found, current_user, form.reason.data)
+            flash(_("Avenant refusé ; le plan en vigueur est inchangé."), "success")
+    except DomainError as refused:
+        flash(" ".join(refused.lines()), "error")
+    return redirect(url_for("operations.detail", operation_code=operation.code) + "#avenants")
 
 
 @bp.route("/operations/<operation_code>/versions/<int:number>")
@@ -191,17 +226,25 @@ def amend():
         fse_amount = collector.amount(form.fse_amount)
         collector.required(form.end_date)
         if not collector.errors:
+            settings = {"end_date": form.end_date.data, "fse_rate": fse_rate, "fse_amount": fse_amount,
+                        "fse_amount_fixed": bool(form.fse_amount_fixed.data),
+                        "payment_deadline": form.payment_deadline.data}
             try:
-                version = record_amendment(operation, plan, end_date=form.end_date.data, fse_rate=fse_rate,
-                                           fse_amount=fse_amount, user_id=current_user.id,
-                                           fse_amount_fixed=bool(form.fse_amount_fixed.data),
-                                           payment_deadline=form.payment_deadline.data)
+                if may("operations.decide_amendment"):
+                    version = record_amendment(operation, plan, user_id=current_user.id, **settings)
+                else:  # governance: pending until an administrator approves it
+                    version = None
+                    request_amendment(operation, plan, current_user, **settings)
             except DomainError as exc:
                 collector.service_errors(exc)
             except IntegrityError:  # two amendments at once: the version number is unique
                 collector.add(None, _("Un autre avenant vient d'être enregistré pour cette opération : rechargez la page."))
             else:
-                flash(_("Avenant enregistré : plan version %(number)s.", number=version.number), "success")
+                if version is None:
+                    flash(_("Avenant transmis pour approbation : le plan en vigueur ne change qu'une fois "
+                            "l'avenant approuvé par un administrateur."), "success")
+                else:
+                    flash(_("Avenant enregistré : plan version %(number)s.", number=version.number), "success")
                 return redirect(url_for("operations.detail", operation_code=operation.code))
         general = collector.apply()
     else:

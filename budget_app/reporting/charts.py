@@ -40,12 +40,31 @@ def bar_chart(title, groups, series):
     return {"title": title, "width": WIDTH, "height": y + 4, "bars": bars, "labels": labels, "legend": legend}
 
 
+# Short labels for the chart's rows (the table beside it gives the full names): never codes.
+SHORT_LABELS = {
+    "PERSONNEL": _l("Personnel"),
+    "FONCTIONNEMENT": _l("Fonctionnement"),
+    "PRESTATIONS": _l("Prestations"),
+    "PARTICIPANTS": _l("Participants"),
+    "NATURE": _l("En nature"),
+    "INDIRECTS_7": _l("Coûts indirects (7 %)"),
+    "INDIRECTS_15": _l("Coûts indirects (15 %)"),
+    "INDIRECTS_25": _l("Coûts indirects (25 %)"),
+    "RESTANTS_40": _l("Coûts restants (40 %)"),
+    "PERSONNEL_20": _l("Personnel forfaitaire (20 %)"),
+}
+
+
+def short_label(code) -> str:
+    label = SHORT_LABELS.get(code)
+    return str(label) if label is not None else str(code)
+
+
 def dashboard_charts(progress):
     series = [("planned", _l("Prévu"), BLUE), ("realised", _l("Réalisé"), GREEN), ("forecast", _l("Projection"), GREY)]
     groups = []
     for row in progress.rows:
-        # Codes keep the labels short; the table beside the chart gives the full names.
-        groups.append((row["code"], {k: row[k] for k in ("planned", "realised", "forecast")}))
+        groups.append((short_label(row["code"]), {k: row[k] for k in ("planned", "realised", "forecast")}))
     groups.append((gettext("Total"), {"planned": progress.planned_total, "realised": progress.realised_total,
                                       "forecast": progress.forecast_total}))
     costs = bar_chart(_l("Prévu, réalisé et projection au rythme actuel"), groups, series)

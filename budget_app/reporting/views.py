@@ -10,6 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.navigation import register_nav
+from ..accounts.policy import may
+from ..claims.daci import DACI_RECORDERS, checks_blocked
 from ..kernel.audit.models import AuditEntry
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
@@ -41,7 +43,9 @@ def operation_rows(operations):
 @bp.route("/")
 def home():
     operations = db.session.scalars(visible_operations_query(current_user)).all()
-    return render_template("reporting/home.html", rows=operation_rows(operations))
+    blocked = checks_blocked(current_user, operations) if may("claims.decide") else []
+    return render_template("reporting/home.html", rows=operation_rows(operations), blocked=blocked,
+                           daci_recorders=DACI_RECORDERS)
 
 
 @bp.route("/operations/")

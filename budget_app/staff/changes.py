@@ -32,6 +32,7 @@ OUTCOME_LABELS = {
 class ImportReport:
     kind: str
     changes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # lines left out on purpose (title, totals)
 
     def count(self, outcome: str) -> int:
         return sum(1 for change in self.changes if change.outcome == outcome)

@@ -9,6 +9,7 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_, translate
 from ..kernel.tabular import Row, read_table
 from ..kernel.transactions import atomic
+from ..operations.closure import ensure_open
 from .changes import Change, ImportReport, row_problem
 from .lifecycle import changeable_problem
 from .models import Timesheet
@@ -35,9 +36,13 @@ def _read(content: bytes, columns, required):
     return table
 
 
-def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None) -> list[Change]:
+def _checked_changes(operation, content: bytes, columns, required, parse, check, progress=None,
+                     notes=None) -> list[Change]:
     """Read, parse and check every row of a file; raise DomainError listing every problem."""
+    ensure_open(operation)
     table = _read(content, columns, required)
+    if notes is not None:
+        notes.extend(table.notes)
     problems: list[Problem] = []
     rows = [parsed for row in table.rows if (parsed := parse(row, problems)) is not None]
     changes = check(operation, rows, problems, progress(len(rows)) if progress else None)
@@ -51,9 +56,10 @@ def _checked_changes(operation, content: bytes, columns, required, parse, check,
 @atomic
 def import_staff(operation, content: bytes, filename: str = "", apply: bool = True, progress=None) -> ImportReport:
     """All or nothing: a DomainError lists every problem, nothing is written."""
+    notes: list = []
     changes = _checked_changes(operation, content, STAFF_COLUMNS, STAFF_REQUIRED, parse_staff_row, check_staff_rows,
-                               progress)
-    report = ImportReport("staff", changes)
+                               progress, notes)
+    report = ImportReport("staff", changes, notes)
     if apply:
         apply_staff_changes(operation, changes)
         _record_import("staff_import", operation, content, filename, report)
@@ -63,9 +69,10 @@ def import_staff(operation, content: bytes, filename: str = "", apply: bool = Tr
 @atomic
 def import_timesheets(operation, content: bytes, filename: str = "", approved: bool = False, user=None,
                       apply: bool = True, progress=None) -> ImportReport:
+    notes: list = []
     changes = _checked_changes(operation, content, TIMESHEET_COLUMNS, TIMESHEET_REQUIRED, parse_timesheet_row,
-                               check_timesheet_rows, progress)
-    report = ImportReport("timesheets", changes)
+                               check_timesheet_rows, progress, notes)
+    report = ImportReport("timesheets", changes, notes)
     if apply:
         apply_timesheet_changes(operation, changes, user=user, approved=approved)
         _record_import("timesheet_import", operation, content, filename, report, approved=approved)
@@ -94,6 +101,7 @@ def _record_import(action, operation, content, filename, report, approved=None):
 def save_staff_row(operation, values: dict) -> Change:
     """The staff form: ``values`` holds the raw texts keyed as STAFF_COLUMNS; raises
     a DomainError with the problems (their ``column`` names the field)."""
+    ensure_open(operation)
     problems: list[Problem] = []
     parsed = parse_staff_row(Row(0, values), problems)
     changes = check_staff_rows(operation, [parsed], problems) if parsed else []
@@ -106,6 +114,7 @@ def save_staff_row(operation, values: dict) -> Change:
 @atomic
 def save_timesheet(operation, values: dict, user, sheet: Timesheet | None = None, version: int | None = None) -> Change:
     """The timesheet form (new or edit). ``version`` is the one the user saw: optimistic locking."""
+    ensure_open(operation)
     if sheet is not None:
         if version is not None and version != sheet.version:
             raise Conflict(N_("Cette fiche a été modifiée par quelqu'un d'autre pendant votre saisie. Vos valeurs sont conservées ci-dessous ; vérifiez la fiche actuelle puis enregistrez à nouveau."))

@@ -14,6 +14,7 @@ from ..kernel.formatting import format_month
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
+from ..operations.closure import closed_problem
 from . import computations
 from .hooks import line_frozen
 from .models import TIMESHEET_STATES, StaffCostLine, Timesheet
@@ -37,7 +38,10 @@ def user_moves(sheet: Timesheet):
 
 
 def changeable_problem(sheet: Timesheet) -> DomainError | None:
-    """Why a timesheet can no longer change (a claim holds its month), or None."""
+    """Why a timesheet can no longer change (its operation is closed, a claim holds its month), or None."""
+    closed = closed_problem(sheet.assignment.operation)
+    if closed is not None:
+        return closed
     line = sheet.cost_line
     what = DomainError(N_("La fiche de %(month)s"), month=format_month(sheet.month))
     if line is not None and line.claim_id is not None:
@@ -71,6 +75,18 @@ def change_state(sheet: Timesheet, action: str, user) -> None:
         sheet.approved_at = None
     audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": move.target})
     db.session.flush()
+
+
+def approve_many(sheets, user) -> list[tuple]:
+    """Batch approval: each sheet in its own savepoint (one refusal leaves the others
+    approved). Returns (sheet, DomainError) for those refused, e.g. the approver's own."""
+    refused = []
+    for sheet in sheets:
+        try:
+            change_state(sheet, "approve", user)
+        except DomainError as error:
+            refused.append((sheet, error))
+    return refused
 
 
 def approve(sheet: Timesheet, user, note=None) -> None:

@@ -111,7 +111,9 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
             read.fail("fixed_percent", DomainError(N_("obligatoire pour la méthode temps fixe")))
         elif not 0 < fixed_percent <= HUNDRED:
             read.fail("fixed_percent", DomainError(N_("doit être compris entre 0 (exclu) et 100")))
-        for key in ("year", "annual_cost", "working_share"):
+        # People fill every column: a year is accepted (the year the share applies from,
+        # checked against the operation's period); an annual cost or working share is not.
+        for key in ("annual_cost", "working_share"):
             if read.row.values.get(key) not in (None, "") and str(read.row.values.get(key)).strip():
                 read.fail(key, DomainError(N_("à laisser vide pour la méthode temps fixe")))
     if not read.ok:
@@ -208,6 +210,11 @@ def annual_costs_elsewhere(operation, person_ids) -> dict:
 
 def _staff_change(operation, row: StaffRow, person, assignment, problems) -> Change | None:
     if row.method == "fixed_share":
+        if row.year is not None and not operation.start_date.year <= row.year <= operation.end_date.year:
+            problems.append(row_problem(row.line, STAFF_COLUMNS["year"], DomainError(
+                N_("année %(year)s hors de la période de l'opération (%(start)s-%(end)s)"),
+                year=row.year, start=operation.start_date.year, end=operation.end_date.year)))
+            return None
         detail = translate(N_("temps fixe %(percent)s"), percent=format_percent(row.fixed_percent, places=None, plain=True))
         if assignment is not None and assignment.fixed_percent == row.fixed_percent and person is not None and (
             person.function or None

@@ -43,6 +43,21 @@ def timesheets_of(operation, month: date | None = None):
     return db.session.scalars(query).all()
 
 
+def pending_timesheets(operation, start: date, end: date):
+    """Timesheets of months within ``start``..``end`` not approved yet (draft or submitted):
+    their cost is not in a statement until someone approves them."""
+    first = date(start.year, start.month, 1)
+    return db.session.scalars(
+        select(Timesheet)
+        .join(StaffAssignment)
+        .join(Person)
+        .where(StaffAssignment.operation_id == operation.id, Timesheet.month >= first, Timesheet.month <= end,
+               Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES))
+        .options(selectinload(Timesheet.assignment).selectinload(StaffAssignment.person))
+        .order_by(Timesheet.month, Person.last_name, Person.first_name)
+    ).all()
+
+
 def cost_lines_of(operation, month: date | None = None):
     """The PERSONNEL cost lines of an operation: one per approved (or locked) person-month."""
     query = (

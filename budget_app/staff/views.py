@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,17 +30,20 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
+from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import computations, imports, queries
 from .changes import OUTCOME_LABELS
 from .forms import ImportForm, StaffForm, TimesheetActionForm, TimesheetForm
 from .hooks import claim_numbers
-from .lifecycle import change_state, changeable_problem, user_moves
+from .lifecycle import approve_many, change_state, changeable_problem, user_moves
 from .models import ASSIGNMENT_METHODS, TIMESHEET_STATES, Timesheet
 from .people import STAFF_COLUMNS
 from .timesheets import TIMESHEET_COLUMNS
 
 bp = Blueprint("staff", __name__)
+refuse_when_closed(bp, ("add_staff", "add_timesheet", "edit_timesheet", "timesheet_action", "approve_timesheets",
+                        "import_staff", "import_timesheets"))
 register_nav("staff.index", _l("Personnel"), order=40)
 
 IMPORT_KINDS = {
@@ -135,7 +139,7 @@ def _selected_month():
     try:
         return cell_month(text)
     except DomainError:
-        flash(_("Mois invalide : %(value)s (attendu aaaa-mm).", value=text), "error")
+        flash(_("Mois invalide : %(value)s (attendu aaaa-mm ou mm/aaaa).", value=text), "error")
         return None
 
 
@@ -260,7 +264,36 @@ def timesheet_action(timesheet_id):
     else:
         flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
               "success")
-    return redirect(url_for("staff.timesheets", mois=month))
+    return _back_to_list(f"fiche-{timesheet_id}")
+
+
+def _back_to_list(anchor=""):
+    """The list as it was filtered (the month shown, or every month)."""
+    shown = (request.form.get("filtre") or "").strip()
+    return redirect(url_for("staff.timesheets", mois=shown or None) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.route("/operations/<operation_code>/fiches-de-temps/approbation", methods=["POST"])
+def approve_timesheets():
+    """Approve the ticked timesheets at once (never one's own: each refusal is said)."""
+    form = TimesheetActionForm()
+    ids = {int(value) for value in request.form.getlist("fiche") if value.isdigit()}
+    if not form.validate_on_submit() or not ids:
+        flash(_("Cochez au moins une fiche soumise à approuver."), "error")
+        return _back_to_list()
+    sheets = [_timesheet_or_404(timesheet_id) for timesheet_id in sorted(ids)]
+    try:
+        refused = approve_many(sheets, current_user)
+    except (Conflict, StaleDataError):
+        db.session.rollback()
+        flash(_("Une fiche a changé depuis l'affichage de la page : vérifiez la liste puis recommencez."), "error")
+        return _back_to_list()
+    done = len(sheets) - len(refused)
+    if done:
+        flash(ngettext("%(num)d fiche approuvée.", "%(num)d fiches approuvées.", done), "success")
+    for sheet, error in refused:
+        flash(f"{sheet.assignment.person.last_name} {sheet.month:%m/%Y} : {error}", "error")
+    return _back_to_list()
 
 
 @bp.route("/operations/<operation_code>/lignes-de-personnel")

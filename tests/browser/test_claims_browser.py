@@ -58,9 +58,12 @@ def test_compute_submit_check_and_pay(page, live_server, log_in, claims_world, t
     assert "Réduite" in page.inner_text("[data-testid=line-1]")
     page.locator("[data-testid=decide-2] button").click()  # kept
     page.wait_for_load_state()
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click("[data-testid=finish-control]")
     page.wait_for_load_state()
     assert page.inner_text("[data-testid=state]") == "Contrôlé"
+    assert dialogs and "Terminer le contrôle ?" in dialogs[0] and "2 lignes" in dialogs[0]
     # 4 000 + 2 880 = 6 880; indirect 1 032; total 7 912; FSE+ 4 747,20.
     assert page.inner_text("[data-testid=total-retained]") == "7\u202f912,00\u00a0€"
     assert page.inner_text("[data-testid=fse-due]") == "4\u202f747,20\u00a0€"

@@ -44,9 +44,16 @@ def test_full_path_through_the_pages(client, login, claims_world):
     response = controller.post(f"{BASE}/1/lignes/1", data={"l1-decision": "reduced", "l1-amount": "4 000,00",
                                                             "l1-reason": "staff_time", "l1-comment": ""})
     assert response.status_code == 302
-    response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": ""})
-    follow = controller.get(f"{BASE}/1").get_data(as_text=True)
-    assert "Choisissez un motif" in follow
+    response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": "",
+                                                            "l2-comment": "pièce illisible"})
+    # The error sits next to the line's reason, tied to it, and what was typed is kept.
+    follow = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'data-testid="line-error"' in follow
+    assert 'id="l2-reason-error">Choisissez un motif' in follow and 'aria-describedby="l2-reason-error"' in follow
+    assert 'value="pièce illisible"' in follow and '<option selected value="excluded">' in follow
+    assert "Réduite" in controller.get(f"{BASE}/1").get_data(as_text=True)  # line 1 kept its decision
+    # Evidence at hand: each line links to what proves it.
+    assert 'data-testid="evidence-1"' in follow
     controller.post(f"{BASE}/1/controle")
     db.session.expire_all()
     claim = db.session.scalar(db.select(Claim))
@@ -69,11 +76,12 @@ def test_bad_input_is_a_message_not_a_crash(client, login, claims_world):
     assert "période d&#39;éligibilité" in page or "période d'éligibilité" in page
     page = client.get(f"{BASE}/?month=janvier").get_data(as_text=True)
     assert "mois valide" in page
+    # Nothing to declare in January: no 0 € draft, the reason instead.
+    page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
+    assert 'data-testid="no-draft"' in page and 'data-testid="create-draft"' not in page
     client.post(f"{BASE}/nouvelle", data={"start": "2023-01-01", "end": "2023-01-31"})
-    client.post(f"{BASE}/1/deposer")
-    assert "Aucune dépense" in client.get(f"{BASE}/1").get_data(as_text=True)
-    client.post(f"{BASE}/1/paiement", data={"paid_on": "2023-01-01", "amount": "abc"})
-    assert "montant valide" in client.get(f"{BASE}/1").get_data(as_text=True)
+    assert "Rien à déclarer du 01/01/2023 au 31/01/2023" in client.get(f"{BASE}/").get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Claim.id))) == 0
     assert client.get(f"{BASE}/99").status_code == 404
 
 

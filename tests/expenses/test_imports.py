@@ -137,3 +137,32 @@ def test_example_file_goes_into_the_seeded_lot_operation(runner):
     # HL-RSA-2023 has only staff costs and the 15 % flat rate: every row is refused there.
     refused = runner.invoke(args=["expenses", "import", "HL-RSA-2023", str(EXAMPLES / "depenses-exemple.csv")])
     assert refused.exit_code == 1
+
+
+def test_a_workbook_as_people_keep_it_title_totals_and_several_sheets(lot):
+    """Issue 14: a title and a blank row above the headers, a « Total » row at the bottom, the
+    data on the second sheet: read, with the left-out lines named in the preview."""
+    from openpyxl import Workbook, load_workbook
+
+    from budget_app.expenses.imports import check_file
+
+    source = load_workbook(EXAMPLES / "depenses-exemple.xlsx")
+    rows = [list(row) for row in source.worksheets[0].iter_rows(values_only=True)]
+    workbook = Workbook()
+    workbook.active.title = "Notes"
+    workbook.active.append(["Tableau tenu par le service financier"])
+    sheet = workbook.create_sheet("Dépenses 2019")
+    sheet.append(["Dépenses du chantier d'insertion — 2019"])
+    sheet.append([])
+    for row in rows:
+        sheet.append(row)
+    sheet.append(["Total", None, None, None, None, None, None, None, "=SUM(I4:I11)"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = check_file(lot, buffer.getvalue())
+    assert not result.problems, [str(problem) for problem in result.problems]
+    assert len(result.to_import) == 8
+    notes = [str(note) for note in result.notes]
+    assert any("Dépenses 2019" in note for note in notes)
+    assert any(note.startswith("ligne 1") and "titre" in note for note in notes)
+    assert any(note.startswith(f"ligne {len(rows) + 3}") and "ligne de total" in note for note in notes)

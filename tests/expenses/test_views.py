@@ -54,6 +54,15 @@ def test_bad_input_names_the_field_and_saves_nothing(client, login, officer, lot
     assert db.session.scalar(select(Expense)) is None
 
 
+def test_after_a_form_error_the_files_to_choose_again_are_named(client, login, officer, lot):
+    login(client, officer)
+    response = post_expense(client, amount_excl_vat="douze")
+    page = response.get_data(as_text=True)
+    assert "choisissez de nouveau le(s) fichier(s) : facture.pdf, releve.png" in page
+    assert 'aria-invalid="true"' in page and 'aria-describedby="amount_excl_vat-error"' in page
+    assert db.session.scalar(select(Expense)) is None
+
+
 def test_bad_file_is_refused_with_the_form(client, login, officer, lot):
     login(client, officer)
     data = form_values()

@@ -104,3 +104,19 @@ def test_staging_gives_the_file_back_once_to_the_same_session_and_scope(app, tmp
         assert staged.content == b"a;b\n1;2\n" and staged.filename == "import.csv"
         assert not staging._path(token).exists()
         assert staging.take("expenses", "OP-1", token) is None  # once only
+
+
+def test_file_sizes_carry_their_unit_in_the_reader_language():
+    from budget_app.kernel.formatting import format_size
+
+    assert format_size(633, "fr") == "633\u00a0o" and format_size(633, "en") == "633\u00a0B"
+    assert format_size(1300, "fr") == "1,3\u00a0Ko" and format_size(1300, "en") == "1.3\u00a0KB"
+    assert format_size(5 * 1024 * 1024, "fr") == "5,0\u00a0Mo"
+
+
+def test_dashboard_chart_rows_are_labels_not_codes(app):
+    from budget_app.reporting.charts import short_label
+
+    with app.test_request_context():
+        assert [short_label(code) for code in ("PERSONNEL", "FONCTIONNEMENT", "INDIRECTS_15")] == [
+            "Personnel", "Fonctionnement", "Coûts indirects (15 %)"]

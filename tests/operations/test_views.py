@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from budget_app.kernel.extensions import db
-from budget_app.operations.models import Operation, PlanVersion
+from budget_app.kernel.audit.models import AuditEntry
+from budget_app.operations.models import AmendmentRequest, Operation, PlanVersion
 from budget_app.reporting import views as reporting_views
 
 D = Decimal
@@ -126,14 +127,50 @@ def test_assigned_finance_officer_records_an_amendment_and_versions_are_kept(cli
         "resources-1-amount": "304 750,00"}))
     assert response.status_code == 302, page(response)
     operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
+    # Governance: pending until an administrator approves; the plan in force is unchanged.
+    assert [v.number for v in operation.plan_versions] == [1]
+    assert operation.end_date == date(2024, 12, 31) and operation.fse_amount == D("500250.00")
+    text = page(client.get("/operations/HL-RSA-2023/"))
+    assert 'data-testid="amendment-requests"' in text and "En attente d'approbation" in text
+    assert 'data-testid="decide-amendment"' not in text  # the officer cannot approve
+    request_id = db.session.scalar(select(AmendmentRequest.id))
+    decision = f"/operations/HL-RSA-2023/avenants/{request_id}/decision"
+    assert client.post(decision, data={"action": "approve"}).status_code == 403
+    again = client.post("/operations/HL-RSA-2023/avenant", data=_amendment())
+    assert again.status_code == 400 and "attend déjà l'approbation" in page(again)
+    login(client, make_user("admin"))
+    assert client.post(decision, data={"action": "approve"}).status_code == 302
+    db.session.expire_all()
     assert [v.number for v in operation.plan_versions] == [1, 2]
     assert operation.end_date == date(2025, 6, 30) and operation.fse_amount == D("457125.00")
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("amendment%"))).all()
+    assert {"amendment_requested", "amendment", "amendment_approved"} <= set(actions)
     text = page(client.get("/operations/HL-RSA-2023/"))
     assert "Avenant n° 1" in text and "Prolongation" in text and "761 875,00 €" in text
     comparison = page(client.get("/operations/HL-RSA-2023/comparaison?de=1&a=2"))
     assert "833 750,00 €" in comparison and "761 875,00 €" in comparison and "-71 875,00 €" in comparison
     old = page(client.get("/operations/HL-RSA-2023/versions/1"))
     assert "833 750,00 €" in old
+
+
+def test_an_administrator_rejects_a_pending_amendment_with_a_reason(client, make_user, login, seeded):
+    officer = make_user("finance_officer", operations=["HL-RSA-2023"])
+    login(client, officer)
+    client.post("/operations/HL-RSA-2023/avenant", data=_amendment())
+    request_id = db.session.scalar(select(AmendmentRequest.id))
+    decision = f"/operations/HL-RSA-2023/avenants/{request_id}/decision"
+    login(client, make_user("admin"))
+    client.post(decision, data={"action": "reject", "reason": ""})
+    assert db.session.get(AmendmentRequest, request_id).state == "pending"
+    client.post(decision, data={"action": "reject", "reason": "Taux non prévu par la convention"})
+    db.session.expire_all()
+    found = db.session.get(AmendmentRequest, request_id)
+    assert found.state == "rejected" and found.decision_reason == "Taux non prévu par la convention"
+    operation = db.session.scalar(select(Operation).filter_by(code="HL-RSA-2023"))
+    assert operation.end_date == date(2024, 12, 31) and len(operation.plan_versions) == 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "amendment_rejected"))
+    assert entry.note == "Taux non prévu par la convention"
+    assert "Taux non prévu par la convention" in page(client.get("/operations/HL-RSA-2023/"))
 
 
 def test_amendment_errors_and_missing_reason(client, make_user, login, seeded):

@@ -210,3 +210,16 @@ def test_hours_of_a_month_on_all_operations_within_hours_worked(hl_operation, ma
     result = runner.invoke(args=["timesheets", "import", "OP-2", second])
     assert result.exit_code == 1
     assert "60 h ici et 100 h sur d'autres opérations dépassent les 151,67 h travaillées (RPDC 55(3))" in result.output
+
+
+def test_a_fixed_share_row_with_its_year_filled_is_accepted_when_consistent(hl_operation, runner, tmp_path):
+    """People fill every column: « temps fixe » with the year its share applies from."""
+    header = "Matricule;Nom;Prénom;Fonction;Méthode;Année;Coût annuel chargé;Quotité (%);Temps fixe (%)\n"
+    good = tmp_path / "fixe.csv"
+    good.write_text(header + "A103;Roux;Léa;Chargée de projet;temps fixe;2023;;;40\n", encoding="utf-8")
+    result = runner.invoke(args=["staff", "import", "HL-RSA-2023", str(good)])
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "hors.csv"
+    bad.write_text(header + "A104;Roux;Luc;;temps fixe;2019;;;40\n", encoding="utf-8")
+    result = runner.invoke(args=["staff", "import", "HL-RSA-2023", str(bad)])
+    assert result.exit_code == 1 and "année 2019 hors de la période de l'opération (2023-2024)" in result.output

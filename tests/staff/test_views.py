@@ -193,3 +193,41 @@ def test_readers_see_but_cannot_write(client, login, make_user, make_operation, 
     assert client.get("/operations/HL-RSA-2023/personnel/import").status_code == 403
     page = client.get("/operations/HL-RSA-2023/lignes-de-personnel?mois=2023-01").get_data(as_text=True)
     assert "7\u202f280,00\xa0€" in page
+
+
+def test_batch_approval_by_a_second_officer_keeps_the_list_filter(app, client, login, make_user, make_operation,
+                                                                  runner):
+    first, second = make_user("finance_officer"), make_user("finance_officer")
+    make_operation("HL-RSA-2023", members=[first, second])
+    staff_example(runner)
+    login(client, first)
+    ids = []
+    for number in ("HL-0412", "HL-0587"):
+        client.post("/operations/HL-RSA-2023/fiches-de-temps/saisie", data={
+            "registration_number": number, "month": "2023-02", "hours_on_operation": "100", "hours_worked": "151,67",
+            "monthly_cost": ""})
+        sheet = sheet_for(number, date(2023, 2, 1))
+        client.post(f"/operations/HL-RSA-2023/fiches-de-temps/{sheet.id}/etat",
+                    data={"action": "submit", "version": sheet.version})
+        ids.append(sheet.id)
+    # The author is offered no box to tick and cannot approve through the batch either.
+    listing = client.get("/operations/HL-RSA-2023/fiches-de-temps?mois=2023-02").get_data(as_text=True)
+    assert 'data-testid="batch-approve"' not in listing
+    response = client.post("/operations/HL-RSA-2023/fiches-de-temps/approbation",
+                           data={"fiche": [str(i) for i in ids], "filtre": "2023-02"})
+    assert "ne peut pas être approuvée par la personne" in follow(client, response).get_data(as_text=True)
+    other = app.test_client()
+    login(other, second)
+    listing = other.get("/operations/HL-RSA-2023/fiches-de-temps?mois=2023-02").get_data(as_text=True)
+    assert 'data-testid="batch-approve"' in listing and f'data-testid="tick-{ids[0]}"' in listing
+    response = other.post("/operations/HL-RSA-2023/fiches-de-temps/approbation",
+                          data={"fiche": [str(i) for i in ids], "filtre": "2023-02"})
+    assert response.headers["Location"].endswith("/operations/HL-RSA-2023/fiches-de-temps?mois=2023-02")
+    assert "2 fiches approuvées" in follow(other, response).get_data(as_text=True)
+    db.session.expire_all()
+    assert [db.session.get(Timesheet, i).state for i in ids] == ["approved", "approved"]
+    # Without a filter, the list stays unfiltered after a single action.
+    sheet = db.session.get(Timesheet, ids[0])
+    response = other.post(f"/operations/HL-RSA-2023/fiches-de-temps/{sheet.id}/etat",
+                          data={"action": "reopen", "version": sheet.version, "filtre": ""})
+    assert response.headers["Location"].endswith(f"/operations/HL-RSA-2023/fiches-de-temps#fiche-{sheet.id}")

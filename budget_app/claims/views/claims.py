@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...accounts.policy import may
+from ...expenses.models import DOCUMENT_KINDS
 from ...kernel.audit import services as audit
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
@@ -15,8 +16,11 @@ from ...kernel.formatting import decimal_text, today_in_paris
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
+from ...staff.models import TIMESHEET_STATES
+from ...staff.queries import pending_timesheets
 from .. import bilans, control, exports, lifecycle, pack, payments, pdf
 from ..advances import record_advance
+from ..daci import DACI_RECORDERS, checks_blocked
 from ..forms import (
     ActionForm,
     AdvanceForm,
@@ -87,6 +91,7 @@ def index():
             flash(str(error), "error")
             start = end = None
     create_form = CreateForm(start=start, end=end, final=bool(end and end == operation.end_date)) if start else None
+    pending = pending_timesheets(operation, start, end) if computation is not None else []
     return render_template(
         "claims/index.html", operation=operation, claims=lifecycle.claims_of(operation), form=form,
         computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
@@ -95,7 +100,10 @@ def index():
         payment_deadline=payment_deadline(operation), next_start=bilans.next_start(operation),
         advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
                                     .order_by(Advance.paid_on)).all(),
-        advance_form=AdvanceForm(),
+        advance_form=AdvanceForm(), pending=pending, daci_recorders=DACI_RECORDERS,
+        blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
+        timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
+        empty=computation is not None and computation.expense_count + computation.staff_count == 0,
     )
 
 
@@ -106,6 +114,8 @@ def create():
         flash(_("Indiquez une période valide (dates du et au)."), "error")
         return redirect(url_for("claims.index"))
     try:
+        bilans.check_new_bilan(g.operation, form.start.data, form.end.data, bool(form.final.data))
+        lifecycle.refuse_empty_draft(g.operation, form.start.data, form.end.data, final=bool(form.final.data))
         claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user,
                                        final=bool(form.final.data))
     except DomainError as error:
@@ -131,19 +141,49 @@ def advance():
     return redirect(url_for("claims.index"))
 
 
+def _evidence(lines) -> dict:
+    """Line id -> (label, url) of what proves it: the expense's documents, the timesheet."""
+    found = {}
+    for line in lines:
+        links = []
+        if line.expense_id is not None and line.expense is not None:
+            for document in line.expense.documents:
+                links.append((_(DOCUMENT_KINDS.get(document.kind, document.kind)),
+                              url_for("expenses.download", document_id=document.id)))
+            links.append((_("Dépense"), url_for("expenses.detail", expense_id=line.expense_id)))
+        elif line.staff_cost_line_id is not None and line.staff_cost_line is not None:
+            sheet = line.staff_cost_line.timesheet
+            if sheet is not None:
+                links.append((_("Fiche de temps"), url_for("staff.timesheets", mois=sheet.month.strftime("%Y-%m"))
+                              + f"#fiche-{sheet.id}"))
+            links.append((_("Calcul"), url_for("staff.cost_lines", mois=line.staff_cost_line.month.strftime("%Y-%m"))))
+        found[line.id] = links
+    return found
+
+
 def _report(claim: Claim) -> ClaimReport:
     return build_report(g.operation, claim.period_start, claim.period_end, claim)
 
 
 @bp.route(PREFIX + "/<int:number>")
 def show(number):
-    claim = _claim(number)
+    return _show_page(_claim(number))
+
+
+def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position: int | None = None):
+    """The bilan page; after a refused decision, the line's form keeps what was typed and
+    shows the error next to it (400), the other lines as recorded."""
     report = _report(claim)
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     decision_forms = {}
-    can_check = may("claims.decide")
+    blocked = checks_blocked(current_user, [g.operation]) if may("claims.decide") else []
+    # No form to fill when the decision would be refused: the reason comes first (no dead end).
+    can_check = may("claims.decide") and not blocked
     if claim.state == "submitted" and can_check:
         for line in lines:
+            if failed is not None and line.position == failed_position:
+                decision_forms[line.id] = failed
+                continue
             decision_forms[line.id] = DecisionForm(
                 prefix=f"l{line.position}", decision=line.decision or "kept",
                 amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
@@ -154,7 +194,9 @@ def show(number):
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
         expected_payment=payments.expected_payment(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
-    )
+        blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
+        evidence=_evidence(lines),
+    ), (400 if failed is not None else 200)
 
 
 @bp.route(PREFIX + "/<int:number>/imprimer")
@@ -278,16 +320,20 @@ def decide(number, position):
     if form.decision.data == "reduced":
         amount, error = amount_field_value(form.amount.data)
         if error:
-            flash(_("Ligne %(position)s : %(error)s", position=position, error=error), "error")
-            return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+            form.amount.errors = [error]
+            return _show_page(claim, form, position)
     if not form.validate_on_submit():
-        flash(_("Ligne %(position)s : décision invalide.", position=position), "error")
-        return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
+        form.decision.errors = list(form.decision.errors or []) or [_("décision invalide")]
+        return _show_page(claim, form, position)
     try:
         control.decide_line(claim, line, form.decision.data, current_user, amount=amount,
                              reason=form.reason.data or None, comment=form.comment.data)
     except DomainError as error:
-        flash(_("Ligne %(position)s : %(error)s", position=position, error=str(error)), "error")
+        db.session.rollback()
+        target = {"amount": form.amount, "reason": form.reason, "comment": form.comment}.get(error.field or "",
+                                                                                            form.decision)
+        target.errors = list(target.errors or []) + [str(error)]
+        return _show_page(_claim(number), form, position)
     else:
         flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
     return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))

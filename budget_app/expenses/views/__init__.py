@@ -5,8 +5,10 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from ...accounts.navigation import register_nav
+from ...operations.closure import refuse_when_closed
 
 bp = Blueprint("expenses", __name__)
 register_nav("expenses.home", _l("Dépenses"), order=30)
+refuse_when_closed(bp, ("create", "edit", "delete", "upload_document", "import_expenses", "confirm_import"))
 
 from . import imports, lines  # noqa: E402,F401  (their routes are on ``bp``)

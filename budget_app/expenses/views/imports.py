@@ -1,13 +1,15 @@
 """Expense imports with preview: the file is checked and shown, then staged until the
 finance officer confirms (``kernel.staging``); all or nothing."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...kernel import staging
 from ...kernel.errors import DomainError
+from ...kernel.import_templates import XLSX_MIME, template_workbook
 from ..forms import ConfirmImportForm, ImportForm
-from ..imports import COLUMNS, check_file, import_file
+from ..imports import COLUMNS, REQUIRED, check_file, import_file
+from ..rules import expense_categories
 from . import bp
 
 KIND = "expenses"
@@ -57,3 +59,22 @@ def confirm_import(operation_code=None):
         "success",
     )
     return redirect(url_for("expenses.index"))
+
+
+EXAMPLE = {"incurred_on": "15/03/2019", "paid_on": "30/03/2019", "supplier_name": "Papeterie du Lot",
+           "supplier_siret": "", "document_number": "F-2019-031", "label": "Fournitures d'atelier",
+           "category": "FONCTIONNEMENT", "amount_excl_vat": "120,00", "vat": "24,00", "vat_recoverable": "non",
+           "allocation_percent": "100"}
+HELP = {"incurred_on": "jj/mm/aaaa, dans la période de réalisation", "paid_on": "jj/mm/aaaa (date d'acquittement)",
+        "category": "code de la catégorie du plan", "subcategory": "dépenses liées aux participants seulement",
+        "amount_excl_vat": "virgule décimale", "allocation_percent": "100 par défaut",
+        "supplier_siret": "14 chiffres, facultatif"}
+
+
+@bp.route("/operations/<operation_code>/depenses/modele.xlsx")
+def import_template(operation_code=None):
+    """An XLSX template made from the importer's own columns, with this plan's categories."""
+    choices = {"category": expense_categories(g.operation) or ["FONCTIONNEMENT"], "vat_recoverable": ["oui", "non"]}
+    content = template_workbook(COLUMNS, REQUIRED, EXAMPLE, choices, HELP, title="Dépenses")
+    return Response(content, mimetype=XLSX_MIME, headers={
+        "Content-Disposition": f'attachment; filename="modele-depenses-{g.operation.code}.xlsx"'})

@@ -34,6 +34,7 @@ from ..rules import (
     ExpenseData,
     eligible_computation,
     expense_categories,
+    no_expense_reason,
 )
 from ..services import (
     add_document,
@@ -121,6 +122,7 @@ def index(operation_code=None):
         states=EXPENSE_STATES,
         categories=COST_CATEGORIES,
         may_write=may("expenses.create"),
+        no_expense=no_expense_reason(operation),
     )
 
 
@@ -169,6 +171,10 @@ def _too_large_page(filename):
 @bp.route("/operations/<operation_code>/depenses/nouvelle", methods=["GET", "POST"])
 def create(operation_code=None):
     operation = g.operation
+    reason = no_expense_reason(operation)
+    if reason is not None:
+        # Not a dead end: why, and where to go (the plan, the staff pages).
+        return render_template("expenses/no_expense.html", operation=operation, reason=reason), (200 if request.method == "GET" else 409)
     form = ExpenseForm()
     form.set_categories(expense_categories(operation))
     general, warnings = [], []
@@ -203,6 +209,10 @@ def create(operation_code=None):
             if not expense.is_complete:
                 flash(_("Dépense incomplète : joignez la facture et la preuve de paiement."), "warning")
             return redirect(url_for("expenses.detail", expense_id=expense.id))
+        if files:
+            # A browser never fills a file field again: name the files to choose once more.
+            general.append(_("Vos autres saisies sont conservées ; choisissez de nouveau le(s) fichier(s) : %(names)s.",
+                             names=", ".join(os.path.basename(name) for _kind, name, _content in files)))
     elif request.method == "POST":
         general = [message for messages in form.errors.values() for message in messages]
     return render_template(

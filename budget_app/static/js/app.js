@@ -6,3 +6,41 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// After a refused form, focus goes to the first field in error (its message is tied to it).
+document.addEventListener("DOMContentLoaded", function () {
+  var invalid = document.querySelector("[aria-invalid=true]");
+  if (invalid) {
+    invalid.focus();
+  }
+});
+
+// Wide tables scroll inside a region that takes keyboard focus and is named by the heading
+// before it (WCAG 2.1.1, axe scrollable-region-focusable); no page scrolls sideways.
+document.addEventListener("DOMContentLoaded", function () {
+  var tables = document.querySelectorAll("main table.data");
+  Array.prototype.forEach.call(tables, function (table, index) {
+    var region = table.parentElement;
+    if (!region.classList.contains("table-scroll")) {
+      region = document.createElement("div");
+      region.className = "table-scroll";
+      table.parentNode.insertBefore(region, table);
+      region.appendChild(table);
+    }
+    if (!region.hasAttribute("tabindex")) {
+      region.setAttribute("tabindex", "0");
+    }
+    region.setAttribute("role", "region");
+    if (!region.hasAttribute("aria-label") && !region.hasAttribute("aria-labelledby")) {
+      var caption = table.querySelector("caption");
+      var heading = null;
+      var node = region.previousElementSibling;
+      while (node && !heading) {
+        if (/^H[1-6]$/.test(node.tagName)) { heading = node; }
+        node = node.previousElementSibling;
+      }
+      var name = caption ? caption.textContent : (heading ? heading.textContent : document.title);
+      region.setAttribute("aria-label", name.trim() + (tables.length > 1 ? " (" + (index + 1) + ")" : ""));
+    }
+  });
+});
