@@ -17,11 +17,17 @@ from budget_app.kernel.extensions import db
 from budget_app.kernel.log import OneLineFormatter
 from tests.alerts.factories import file_alert
 from tests.claims.conftest import claims_world  # noqa: F401  (fixture)
+from tests.conftest import ON_POSTGRES
 from tests.expenses.conftest import expense_data, form_values, lot, officer  # noqa: F401  (fixtures)
 from tests.expenses.factories import make_expense
 
 CONTROLS = [chr(code) for code in range(0x20)] + ["\x7f", "\u2028", "\u2029"]
 IDS = [f"U+{ord(char):04X}" for char in CONTROLS]
+
+
+def _storable(char):
+    if ON_POSTGRES and char == "\x00":
+        pytest.skip("PostgreSQL text cannot hold NUL (the forms and imports refuse it)")
 
 
 def _all_exports(operation, start, end):
@@ -35,6 +41,7 @@ def _all_exports(operation, start, end):
 @pytest.mark.parametrize("char", CONTROLS, ids=IDS)
 def test_a_control_character_in_stored_texts_never_breaks_the_claim_exports(app, claims_world, char):
     """Data stored before the border checks (or by any other path) is cleaned by every writer."""
+    _storable(char)
     operation = claims_world["operation"]
     make_expense(operation, "10.00", incurred_on=date(2023, 1, 5), paid_on=date(2023, 1, 6),
                  label=f"Libellé{char}fin", supplier=f"ACME{char}SA")
@@ -47,6 +54,7 @@ def test_a_control_character_in_stored_texts_never_breaks_the_claim_exports(app,
 
 @pytest.mark.parametrize("char", CONTROLS, ids=IDS)
 def test_a_control_character_never_breaks_the_transmission_form(app, claims_world, make_user, char, tmp_path):
+    _storable(char)
     app.config["ALERT_KEY_FILE"] = str(tmp_path / "alert_key")
     operation = claims_world["operation"]
     referent = make_user("antifraud_referent", email="referent@example.org")
