@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..kernel.extensions import db
+from ..kernel.text import control_character
 from .hooks import claim_state, held_lines
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
@@ -177,8 +178,8 @@ def decode_cursor(text: str | None, sort: str):
             value = Decimal(value)
             if not value.is_finite() or abs(value) >= MAX_AMOUNT:
                 return None  # NaN, Infinity, 1e308: no amount of Numeric(14, 2)
-        elif not isinstance(value, str) or len(value) > 500:
-            return None
+        elif not isinstance(value, str) or len(value) > 500 or control_character(value):
+            return None  # PostgreSQL refuses NUL in a text value
         return value, expense_id
     except (ValueError, TypeError, ArithmeticError, RecursionError):
         return None

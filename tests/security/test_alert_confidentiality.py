@@ -133,3 +133,14 @@ def test_admin_and_auditor_read_nothing_of_an_alert(app, world, login, role):
         for word in (*references, *FORBIDDEN_WORDS):
             assert word not in text, f"{rule.rule} shows {word!r} to {role}"
     assert opened > 20
+
+
+def test_the_referent_reads_the_alerts_own_log(app, client, referent, login, operation):
+    reference, _secret = receipt_codes(post_report(client, operation))
+    staff = app.test_client()
+    login(staff, referent)
+    staff.post(f"/referent/signalements/{reference}/etat",
+               data={"target": "acknowledged", "reason": "reçu", "message": "Bien reçu."})
+    page = staff.get(f"/referent/signalements/{reference}").get_data(as_text=True)
+    log = page.split('data-testid="alert-log"')[1].split("</table>")[0]
+    assert "received" in log and "transition" in log and "public" in log and f"user:{referent.id}" in log

@@ -49,6 +49,9 @@ def clients(app, world, login):
     {"mois": "9999-12"},
     {"page": "99999999999999999999"},
     {"start": "0001-01-01", "end": "9999-12-31"},
+    {"sort": "fournisseur", "apres": cursor("a\x00b", 1)},
+    {"q": "a\x00b", "supplier": "\x00", "actor": "\x00", "object_type": "\x00", "object_id": "\x00"},
+    {"mois": "\x00", "month": "\x00", "next": "/\x00", "dialect": "\x00", "page": "\x00"},
 ])
 def test_crafted_query_values_never_answer_500(app, world, clients, query):
     failures = []

@@ -25,7 +25,7 @@ from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text
 from ...kernel.money import parse_amount
 from ...operations.models import Operation
-from .. import crypto, deadlines, exports, files, filing, handling, suspicions
+from .. import crypto, deadlines, exports, files, filing, handling, journal, suspicions
 from .. import transmission as transmission_form
 from ..forms import (
     CostLinesForm,
@@ -98,6 +98,7 @@ def detail(reference):
         messages=[(m, filing.message_body(m), [a for a in alert.attachments if a.message_id == m.id]) for m in alert.messages],
         attachments=[(a, filing.attachment_meta(a)) for a in alert.attachments],
         events=[(e, filing.event_reason(e)) for e in filing.events_of(alert)],
+        log_entries=journal.entries_of(alert),
         transitions=handling.allowed_transitions(alert),
         deadline=handling.next_deadline(alert),
         overdue=handling.is_overdue(alert),
