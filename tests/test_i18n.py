@@ -38,3 +38,18 @@ def test_every_marked_string_has_an_english_translation():
             }
     missing = sorted(extracted - translated)
     assert missing == [], "run `make translations [DOMAIN=x]` and translate these in messages.po: " + repr(missing[:20])
+
+
+def test_no_catalogue_is_fuzzy():
+    """pybabel compile skips a catalogue marked fuzzy: the English pages would fall back to
+    French on a clean checkout while a stale .mo hid it here."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "budget_app"
+    catalogues = sorted(root.glob("**/translations/*/LC_MESSAGES/messages.po"))
+    assert len(catalogues) >= 8
+    for path in catalogues:
+        with path.open("rb") as stream:
+            assert not read_po(stream).fuzzy, path

@@ -18,7 +18,7 @@ from ..kernel.money import parse_amount, parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
-from . import bilans_cli, exports, pdf
+from . import bilans_cli, exports, holds, pdf
 from .advances import record_advance
 from .lifecycle import claim_for_number
 from .pack import write_pack
@@ -184,6 +184,39 @@ def missing_command():
     for user, operation in missing:
         click.echo(f"{operation.code}  {user.email}")
     click.echo(f"{len(missing)} déclaration(s) manquante(s)")
+
+
+def _held_line(expense, staff_line):
+    if (expense is None) == (staff_line is None):
+        _fail("indiquez --expense N ou --staff-line N (l'un des deux).")
+    return ("expense", expense) if expense is not None else ("staff_cost_line", staff_line)
+
+
+@claims_cli.command("hold")
+@click.argument("code")
+@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
+@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
+@click.option("--reason", required=True, help="Motif (ex. « Facture illisible : original demandé »).")
+@command_transaction
+def hold_command(code, expense, staff_line, reason):
+    """Met une ligne en attente : elle reste hors de tout nouveau bilan jusqu'à sa levée
+    (autorité de gestion : pièce à compléter, vérification en cours)."""
+    line_type, line_id = _held_line(expense, staff_line)
+    holds.place_hold(_operation(code), line_type, line_id, reason)
+    click.echo(f"{code} : ligne {line_id} en attente.")
+
+
+@claims_cli.command("release")
+@click.argument("code")
+@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
+@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
+@click.option("--reason", required=True, help="Motif de la levée.")
+@command_transaction
+def release_command(code, expense, staff_line, reason):
+    """Lève la mise en attente d'une ligne : le prochain bilan la reprend."""
+    line_type, line_id = _held_line(expense, staff_line)
+    holds.release_hold(_operation(code), line_type, line_id, reason)
+    click.echo(f"{code} : ligne {line_id} remise dans les bilans.")
 
 
 COMMANDS = [claims_cli, daci_cli, *bilans_cli.COMMANDS]

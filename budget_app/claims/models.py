@@ -231,3 +231,30 @@ class DaciDeclaration(Audited, db.Model):
 
     user = relationship("User", foreign_keys=[user_id])
     operation = relationship("Operation")
+
+
+# What a hold applies to: an expense or a staff cost line.
+HOLD_LINE_TYPES = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
+
+
+class LineHold(Audited, db.Model):
+    """A cost line the managing authority holds out of every new bilan (a document to
+    complete, a check under way: primer §8), with its reason, until it is released. A held
+    line reads « En attente » like a line held for any other cause, so that the wording
+    reveals nothing of an alert (loi 2022-401)."""
+
+    __tablename__ = "line_holds"
+    __table_args__ = (
+        CheckConstraint("line_type IN ('expense', 'staff_cost_line')", name="line_type_known"),
+        CheckConstraint("released_at IS NULL OR release_reason IS NOT NULL", name="release_has_reason"),
+        Index("ix_line_holds_operation_live", "operation_id", "released_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    line_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    line_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(String(300), nullable=False)
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    release_reason: Mapped[str | None] = mapped_column(String(300))

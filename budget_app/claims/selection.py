@@ -38,6 +38,7 @@ from ..operations.plans import payment_deadline
 from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Timesheet
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
+from .holds import held_cost_lines
 from .models import Claim
 
 ZERO = Decimal("0.00")
@@ -54,6 +55,7 @@ LEFT_OUT_REASONS = {
     "timesheet_not_approved": N_("Fiche de temps non approuvée"),
     # Any hold (today: a line under suspicion): one neutral wording, see ``left_out_reasons``.
     "on_hold": HOLD_LABEL,
+    "held": HOLD_LABEL,
 }
 
 
@@ -251,10 +253,13 @@ def compute_period(
 
     computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates)
     left_out: list[LeftOutLine] = []
-    # Suspected lines (alerts) stay out until the referent lifts the suspicion.
+    # Held lines stay out until released: under suspicion (alerts, lifted by the referent)
+    # or held by the managing authority (``holds``); both read « En attente » (one reason,
+    # "on_hold"), only the referent reads which lines are under suspicion.
     suspected = suspected_cost_lines(operation.id)
-    suspected_expenses = {line_id for kind, line_id in suspected if kind == "expense"}
-    suspected_staff = {line_id for kind, line_id in suspected if kind == "staff_cost_line"}
+    held = suspected | held_cost_lines(operation.id)
+    suspected_expenses = {line_id for kind, line_id in held if kind == "expense"}
+    suspected_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates)).label("reason_code")
     staff_reason = reason_of(staff_rules(operation, rates)).label("reason_code")
     for chunk in chunks(sorted(suspected_expenses)):
@@ -265,7 +270,7 @@ def compute_period(
                 sums[expense.category] -= expense.eligible_amount
                 expense_count -= 1
                 computation.excluded_expense_ids.add(expense.id)
-                left_out.append(_left_out_expense(expense, "on_hold"))
+                left_out.append(_left_out_expense(expense, _hold_reason(("expense", expense.id), suspected)))
     for chunk in chunks(sorted(suspected_staff)):
         for line, code in db.session.execute(
             select(StaffCostLine, staff_reason)
@@ -276,7 +281,7 @@ def compute_period(
                 sums["PERSONNEL"] -= line.amount
                 staff_count -= 1
                 computation.excluded_staff_ids.add(line.id)
-                left_out.append(_left_out_staff(line, "on_hold"))
+                left_out.append(_left_out_staff(line, _hold_reason(("staff_cost_line", line.id), suspected)))
 
     if list_left_out and left_out_count:
         left_out += list(_left_out_lines(scope, as_of, rates))
@@ -285,6 +290,12 @@ def compute_period(
     computation.expense_count = expense_count
     computation.staff_count = staff_count
     return computation
+
+
+def _hold_reason(pair, suspected) -> str:
+    """"on_hold" for a line under suspicion, "held" for one the authority holds: the same
+    words for everyone (``left_out_reasons``), except the referent, who reads the first."""
+    return "on_hold" if pair in suspected else "held"
 
 
 def _left_out_expense(expense: Expense, reason: str) -> LeftOutLine:

@@ -16,6 +16,10 @@ claim_state = Hook("expenses.claim_state", default=lambda claim_id_column: null(
 # Alerts: the ids of an operation's expenses under a live suspicion.
 held_lines = Hook("expenses.held_lines", default=lambda operation_id: set())
 
+# Claims: the ids of an operation's expenses the managing authority holds (a document to
+# complete, a check under way); they read « En attente » like the lines above.
+authority_held_lines = Hook("expenses.authority_held_lines", default=lambda operation_id: set())
+
 # A held line (claims' reason "on_hold", the expense list's badge) reads the same whatever
 # the hold, so it reveals no alert; only the anti-fraud referent sees the real reason.
 HOLD_LABEL = N_("En attente")

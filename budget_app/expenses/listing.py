@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ..kernel.extensions import db
 from ..kernel.text import control_character
-from .hooks import claim_state, held_lines
+from .hooks import authority_held_lines, claim_state, held_lines
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50
@@ -239,7 +239,8 @@ def page(operation_id: int, filters: Filters, after: str | None = None, before: 
 class PageMarks:
     documents: dict = field(default_factory=dict)  # expense id -> {kind: count}
     duplicates: set = field(default_factory=set)  # expense ids that look like another line
-    suspected: set = field(default_factory=set)
+    suspected: set = field(default_factory=set)  # held because of an alert (the referent alone knows)
+    held: set = field(default_factory=set)  # held by the managing authority
 
 
 def page_marks(operation_id: int, expenses) -> PageMarks:
@@ -274,6 +275,7 @@ def page_marks(operation_id: int, expenses) -> PageMarks:
     looks_alike = or_(same_document, same_amount_and_date)
     marks.duplicates = set(db.session.scalars(select(Expense.id).where(Expense.id.in_(ids), looks_alike)))
     marks.suspected = set(held_lines(operation_id)) & set(ids)
+    marks.held = set(authority_held_lines(operation_id)) & set(ids)
     return marks
 
 
