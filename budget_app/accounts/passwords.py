@@ -34,6 +34,19 @@ def hasher():
     return _hasher_for(*_parameters())
 
 
+# A random secret of 128 bits or more (the alert channel's follow-up secret, ≈ 157 bits)
+# cannot be guessed whatever the cost of its hash: argon2id keeps it one-way with a light
+# cost (1 pass, 8 MiB), so that a public filing stays fast under load (a password's hash
+# costs 64 MiB). Stored hashes carry their parameters: older ones still verify.
+SECRET_PARAMETERS = (1, 8 * 1024, 1)
+
+
+def secret_hasher():
+    if current_app.config.get("TESTING"):
+        return _hasher_for(1, 8, 1)
+    return _hasher_for(*SECRET_PARAMETERS)
+
+
 def hash_password(password: str) -> str:
     return hasher().hash(password)
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from ..accounts.passwords import hasher, verify_hash
+from ..accounts.passwords import secret_hasher, verify_hash
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -39,7 +39,7 @@ SECRET_LENGTH = 27
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     # Verified against for an unknown reference, so both paths take the same time.
-    return hasher().hash("not-a-secret-of-any-report")
+    return secret_hasher().hash("not-a-secret-of-any-report")
 
 
 def utcnow() -> datetime:
@@ -93,7 +93,7 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
         state=RECEIVED,
         anonymous=report.anonymous,
         operation_id=report.operation_id,
-        secret_hash=hasher().hash(secret),
+        secret_hash=secret_hasher().hash(secret),
         content_enc=crypto.encrypt_json(
             {
                 "facts": report.facts.strip(),

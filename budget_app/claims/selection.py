@@ -258,11 +258,11 @@ def compute_period(
     # "on_hold"), only the referent reads which lines are under suspicion.
     suspected = suspected_cost_lines(operation.id)
     held = suspected | held_cost_lines(operation.id)
-    suspected_expenses = {line_id for kind, line_id in held if kind == "expense"}
-    suspected_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
+    held_expenses = {line_id for kind, line_id in held if kind == "expense"}
+    held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates)).label("reason_code")
     staff_reason = reason_of(staff_rules(operation, rates)).label("reason_code")
-    for chunk in chunks(sorted(suspected_expenses)):
+    for chunk in chunks(sorted(held_expenses)):
         for expense, code in db.session.execute(
             select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
         ).all():
@@ -271,7 +271,7 @@ def compute_period(
                 expense_count -= 1
                 computation.excluded_expense_ids.add(expense.id)
                 left_out.append(_left_out_expense(expense, _hold_reason(("expense", expense.id), suspected)))
-    for chunk in chunks(sorted(suspected_staff)):
+    for chunk in chunks(sorted(held_staff)):
         for line, code in db.session.execute(
             select(StaffCostLine, staff_reason)
             .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
