@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
-from ..expenses.hooks import held_lines
+from ..expenses.hooks import held_lines, held_reason_for_referent
 from ..expenses.models import Expense
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, translate
 from ..kernel.transactions import atomic
 from ..staff.models import Person, StaffCostLine
 from . import crypto, journal
@@ -28,6 +28,12 @@ class CostLine:
     label: str
     amount: Decimal | None
 
+
+# The real reason of a held line, read by the anti-fraud referent only (everyone else reads
+# « En attente », the wording of any hold): in a bilan's left-out list, and as the badge of
+# the expense list.
+SUSPICION_LABEL = N_("Sous suspicion (signalement en cours)")
+SUSPICION_BADGE = N_("sous suspicion (signalement en cours)")
 
 LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine}
 LINE_TYPE_LABELS = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
@@ -164,3 +170,8 @@ def suspected_expenses(operation_id: int) -> set[int]:
     """For the expenses domain: its lines under a live suspicion."""
     return {line_id for line_type, line_id in suspected_cost_lines(operation_id) if line_type == "expense"}
 
+
+
+@held_reason_for_referent.register
+def suspicion_badge() -> str:
+    return translate(SUSPICION_BADGE)

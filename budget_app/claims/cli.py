@@ -14,12 +14,11 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
-from ..kernel.money import parse_amount, parse_day
+from ..kernel.money import parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
 from . import bilans_cli, exports, holds, pdf
-from .advances import record_advance
 from .lifecycle import claim_for_number
 from .pack import write_pack
 from .daci import missing_declarations
@@ -164,17 +163,8 @@ def pack_command(code, number, output):
         raise SystemExit(1)
 
 
-@claims_cli.command("advance")
-@click.argument("code")
-@click.option("--date", "paid_on", required=True, help="Date de versement (JJ/MM/AAAA ou AAAA-MM-JJ).")
-@click.option("--amount", required=True, help="Montant, ex. 150 075,00.")
-@click.option("--note", default=None)
-@command_transaction
-def advance_command(code, paid_on, amount, note):
-    """Enregistre une avance FSE+ versée à l'opération (comme « advances record »)."""
-    operation = _operation(code)
-    advance = record_advance(operation, parse_day(paid_on), parse_amount(amount), note)
-    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+# `claims advance` is `advances record` under its older name: one command, one rule.
+claims_cli.add_command(bilans_cli.record_command, "advance")
 
 
 @daci_cli.command("missing")

@@ -25,8 +25,8 @@ from decimal import Decimal
 from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..alerts.suspicions import suspected_cost_lines
-from ..expenses.hooks import HOLD_LABEL, SUSPICION_LABEL
+from ..alerts.suspicions import SUSPICION_LABEL, suspected_cost_lines
+from ..expenses.hooks import HOLD_LABEL
 from ..expenses.models import Expense
 from ..kernel.dates import add_months, month_end, month_start
 from ..kernel.extensions import db

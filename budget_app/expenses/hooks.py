@@ -23,4 +23,7 @@ authority_held_lines = Hook("expenses.authority_held_lines", default=lambda oper
 # A held line (claims' reason "on_hold", the expense list's badge) reads the same whatever
 # the hold, so it reveals no alert; only the anti-fraud referent sees the real reason.
 HOLD_LABEL = N_("En attente")
-SUSPICION_LABEL = N_("Sous suspicion (signalement en cours)")
+
+# Alerts: the real reason of a line held by an alert, for the one reader allowed to see it
+# (the anti-fraud referent); the expenses domain holds no word of it.
+held_reason_for_referent = Hook("expenses.held_reason_for_referent", default=lambda: "")

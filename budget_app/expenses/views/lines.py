@@ -27,7 +27,7 @@ from ...operations.models import COST_CATEGORIES
 from ...operations.services import visible_operations_query
 from .. import listing
 from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
-from ..hooks import line_frozen
+from ..hooks import held_reason_for_referent, line_frozen
 from ..models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
 from ..rules import (
     EXPENSE_STATES,
@@ -118,6 +118,7 @@ def index(operation_code=None):
         page=page,
         totals=totals,
         marks=marks,
+        held_reason=held_reason_for_referent() if marks.suspected and may("alerts.link_lines") else "",
         arguments=arguments,
         states=EXPENSE_STATES,
         categories=COST_CATEGORIES,
