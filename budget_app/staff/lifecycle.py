@@ -5,7 +5,7 @@ going back to draft removes it. A line a claim holds cannot change (``hooks.line
 answered by claims)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
@@ -27,9 +27,17 @@ TIMESHEETS = StateMachine(
         Transition("approve", ("submitted",), "approved", N_("Approuver")),
         Transition("reopen", ("submitted", "approved"), "draft", N_("Remettre en brouillon")),
         Transition("lock", ("approved",), "locked"),
+        Transition("unlock", ("locked",), "approved"),
     ],
 )
 USER_ACTIONS = ("submit", "approve", "reopen")
+# How an entered or imported sheet reaches the state its entry path gives it (a new sheet
+# starts as a draft): the moves, in order, from each state (imports, ``enter_state``).
+ENTRY_PATHS = {
+    ("draft", "draft"): (), ("draft", "submitted"): ("submit",), ("draft", "approved"): ("submit", "approve"),
+    ("submitted", "submitted"): (), ("submitted", "draft"): ("reopen",),
+    ("submitted", "approved"): ("approve",),
+}
 
 
 def user_moves(sheet: Timesheet):
@@ -61,19 +69,18 @@ def change_state(sheet: Timesheet, action: str, user) -> None:
     blocked = changeable_problem(sheet)
     if blocked is not None:
         raise blocked
-    move = TIMESHEETS.by_action(sheet.state, action)
+    TIMESHEETS.by_action(sheet.state, action)  # refused here when the table does not allow it
     if action == "approve":
         # Four eyes: the approver is not the one who entered the figures.
         if sheet.entered_by_id is not None and user is not None and sheet.entered_by_id == user.id:
             raise DomainError(N_("Une fiche ne peut pas être approuvée par la personne qui l'a saisie : un autre gestionnaire doit l'approuver."))
         approve(sheet, user)
         return
-    before = TIMESHEETS.move(sheet, move)
     if action == "reopen":
         remove_cost_line(sheet)
         sheet.approved_by_id = None
         sheet.approved_at = None
-    audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": move.target})
+    move(sheet, action)
     db.session.flush()
 
 
@@ -87,6 +94,31 @@ def approve_many(sheets, user) -> list[tuple]:
         except DomainError as error:
             refused.append((sheet, error))
     return refused
+
+
+def enter_state(sheet: Timesheet, target: str, user, note=None) -> None:
+    """The form and the imports put a written sheet in ``target`` (draft, submitted, or
+    approved with ``--approved``) through the table, one audited move at a time; a new
+    sheet is written as a draft first."""
+    if sheet.id is None:
+        db.session.flush()  # written as a draft (the column's default), the table's first state
+    path = ENTRY_PATHS.get((sheet.state, target))
+    if path is None:
+        raise DomainError(TIMESHEETS.refusal, state=TIMESHEETS.label(sheet.state), target=TIMESHEETS.label(target))
+    for action in path:
+        if action == "approve":
+            approve(sheet, user, note=note)
+        else:
+            move(sheet, action, note=note)
+
+
+def move(sheet: Timesheet, action: str, note=None) -> str:
+    """One move of the table and its audit entry; returns the state left."""
+    transition = TIMESHEETS.by_action(sheet.state, action)
+    before = TIMESHEETS.move(sheet, transition)
+    audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": transition.target},
+                 note=note)
+    return before
 
 
 def approve(sheet: Timesheet, user, note=None) -> None:
@@ -145,20 +177,22 @@ def lock_held_timesheets(claim_id: int) -> int:
         .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
         .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "approved")
     ).all()
-    lock = TIMESHEETS.by_action("approved", "lock")
     for sheet in sheets:
-        TIMESHEETS.move(sheet, lock)
+        move(sheet, "lock")
     db.session.flush()
     return len(sheets)
 
 
-def unlock_held_timesheets(claim_id: int) -> None:
+def unlock_held_timesheets(claim_id: int) -> int:
     """For the claims domain, when a claim goes back to draft: its months' timesheets are
-    approved again (their cost lines are free for another claim)."""
-    held = select(StaffCostLine.timesheet_id).where(StaffCostLine.claim_id == claim_id)
-    db.session.execute(
-        update(Timesheet)
-        .where(Timesheet.id.in_(held), Timesheet.state == "locked")
-        .values(state="approved", version=Timesheet.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    approved again (their cost lines are free for another claim), each through the table
+    with its audit entry. Returns how many."""
+    sheets = db.session.scalars(
+        select(Timesheet)
+        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "locked")
+    ).all()
+    for sheet in sheets:
+        move(sheet, "unlock")
+    db.session.flush()
+    return len(sheets)
