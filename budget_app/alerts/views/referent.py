@@ -205,7 +205,7 @@ def link_lines(reference):
     if outcome.refused:
         flash(str(outcome.error), "error")
     else:
-        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochaines demandes de paiement.",
+        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochains bilans.",
                 n=len(created)), "success")
     return _back(alert, "#lignes")
 
