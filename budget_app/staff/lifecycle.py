@@ -177,7 +177,7 @@ def lock_held_timesheets(claim_id: int) -> int:
         .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
         .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "approved")
     ).all()
-    _move_all(sheets, "lock")
+    move_all_sheets(sheets, "lock")
     return len(sheets)
 
 
@@ -190,15 +190,14 @@ def unlock_held_timesheets(claim_id: int) -> int:
         .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
         .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "locked")
     ).all()
-    _move_all(sheets, "unlock")
+    move_all_sheets(sheets, "unlock")
     return len(sheets)
 
 
-def _move_all(sheets, action: str) -> None:
+def move_all_sheets(sheets, action: str) -> None:
     """A bilan's timesheets at once: one guarded UPDATE through the table, one audit entry
     per sheet (``kernel.transitions.move_all``)."""
     transition = TIMESHEETS.by_action("locked" if action == "unlock" else "approved", action)
     before = TIMESHEETS.move_all(sheets, transition)
-    for sheet, state in zip(sheets, before, strict=True):
-        audit.record(action, "timesheets", sheet.id, before={"state": state}, after={"state": transition.target})
-    db.session.flush()
+    audit.record_many(action, "timesheets", [(sheet.id, {"state": state}, {"state": transition.target})
+                                              for sheet, state in zip(sheets, before, strict=True)])
