@@ -26,21 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 SHEETS = int(os.environ.get("BENCH_SHEETS", "5000"))
 
-
-def _database(workdir: Path) -> str:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = make_url(url).database
-        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return url
-    return f"sqlite:///{workdir / 'bench.sqlite3'}"
+from bench_claims import _database  # noqa: E402 (the same database, SQLite or BENCH_DATABASE_URL)
 
 
 def build():

@@ -70,6 +70,16 @@ class StateMachine:
             raise DomainError(self.refusal, state=self.label(state), target=self.label(target))
         return move
 
+    def _new_values(self, model, transition: Transition) -> tuple[dict, str | None]:
+        """The UPDATE's values: the target state, and the version bumped when the model has one."""
+        values = {self.column: transition.target}
+        mapper = inspect(model)
+        version_key = None
+        if mapper.version_id_col is not None:
+            version_key = mapper.get_property_by_column(mapper.version_id_col).key
+            values[version_key] = getattr(model, version_key) + 1
+        return values, version_key
+
     def move(self, record, transition: Transition, reason: str | None = None) -> str:
         """Apply ``transition`` to ``record`` (guarded UPDATE); returns the state it left."""
         reason = (reason or "").strip() or None
@@ -80,13 +90,7 @@ class StateMachine:
         if from_state not in transition.sources:
             self.by_action(from_state, transition.action)  # raises: not allowed from this state
         model = type(record)
-        mapper = inspect(model)
-        values = {column: transition.target}
-        version_column = mapper.version_id_col
-        version_key = None
-        if version_column is not None:
-            version_key = mapper.get_property_by_column(version_column).key
-            values[version_key] = getattr(model, version_key) + 1
+        values, version_key = self._new_values(model, transition)
         db.session.flush()
         moved = db.session.execute(
             update(model)
@@ -116,13 +120,7 @@ class StateMachine:
             if state not in transition.sources:
                 self.by_action(state, transition.action)  # raises: not allowed from this state
         model = type(records[0])
-        mapper = inspect(model)
-        values = {column: transition.target}
-        version_column = mapper.version_id_col
-        version_key = None
-        if version_column is not None:
-            version_key = mapper.get_property_by_column(version_column).key
-            values[version_key] = getattr(model, version_key) + 1
+        values, version_key = self._new_values(model, transition)
         db.session.flush()
         moved = 0
         for state in sorted(set(before)):

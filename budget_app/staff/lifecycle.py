@@ -172,11 +172,7 @@ def remove_cost_line(sheet: Timesheet) -> None:
 def lock_held_timesheets(claim_id: int) -> int:
     """For the claims domain, at submission: the timesheets of the cost lines claim
     ``claim_id`` holds become 'locked' (no change after that). Returns how many."""
-    sheets = db.session.scalars(
-        select(Timesheet)
-        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
-        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "approved")
-    ).all()
+    sheets = _held_sheets(claim_id, "approved")
     move_all_sheets(sheets, "lock")
     return len(sheets)
 
@@ -185,13 +181,17 @@ def unlock_held_timesheets(claim_id: int) -> int:
     """For the claims domain, when a claim goes back to draft: its months' timesheets are
     approved again (their cost lines are free for another claim), each through the table
     with its audit entry. Returns how many."""
-    sheets = db.session.scalars(
-        select(Timesheet)
-        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
-        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "locked")
-    ).all()
+    sheets = _held_sheets(claim_id, "locked")
     move_all_sheets(sheets, "unlock")
     return len(sheets)
+
+
+def _held_sheets(claim_id: int, state: str) -> list[Timesheet]:
+    return db.session.scalars(
+        select(Timesheet)
+        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == state)
+    ).all()
 
 
 def move_all_sheets(sheets, action: str) -> None:
