@@ -194,7 +194,7 @@ def summary_rows(report: ClaimReport):
         ("État", state, "text"),
     ]
     if claim is not None:
-        rows.append(("Bilan", document_label(claim), "text"))
+        rows.append(("Bilan n°", claim.number, "number"))
     if claim is not None and claim.submitted_at:
         rows.append(("Date de dépôt", local_time(claim.submitted_at).date(), "date"))
     rows.append(("Date d'émission", today_in_paris(), "date"))
