@@ -197,7 +197,7 @@ def _held_sheets(claim_id: int, state: str) -> list[Timesheet]:
 def move_all_sheets(sheets, action: str) -> None:
     """A bilan's timesheets at once: one guarded UPDATE through the table, one audit entry
     per sheet (``kernel.transitions.move_all``)."""
-    transition = TIMESHEETS.by_action("locked" if action == "unlock" else "approved", action)
+    transition = next(move for move in TIMESHEETS.transitions if move.action == action)
     before = TIMESHEETS.move_all(sheets, transition)
     audit.record_many(action, "timesheets", [(sheet.id, {"state": state}, {"state": transition.target})
                                               for sheet, state in zip(sheets, before, strict=True)])
