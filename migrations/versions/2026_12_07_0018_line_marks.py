@@ -72,10 +72,13 @@ def _add_fk_column(table: str, column: str, referred: str) -> None:
         return
 
     def with_fk(ddl: str) -> str:
-        body = ddl.rstrip()
-        if not body.endswith(")"):
+        # Right after the primary key, so that the table's last constraints stay last (the
+        # downgrade of 0010 looks for them there).
+        primary_key = re.compile(rf"CONSTRAINT\s+\"?pk_{table}\"?\s+PRIMARY KEY\s*\(\s*\"?id\"?\s*\)")
+        if len(primary_key.findall(ddl)) != 1:
             raise RuntimeError(f"unexpected {table} schema: {ddl}")
-        return body[:-1].rstrip() + f", \n\tCONSTRAINT {name} FOREIGN KEY({column}) REFERENCES {referred} (id)\n)"
+        return primary_key.sub(lambda found: f"{found.group(0)}, \n\tCONSTRAINT {name} FOREIGN KEY({column}) "
+                                             f"REFERENCES {referred} (id)", ddl)
 
     _edit_sqlite_table(table, with_fk)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 
+from budget_app.marks.services import declare
+from budget_app.kernel.errors import Conflict
 from budget_app.expenses.models import Expense, SupportingDocument
 from budget_app.expenses.services import create_expense
 from budget_app.kernel.audit.models import AuditEntry
@@ -151,7 +153,7 @@ def test_line_of_a_submitted_claim_cannot_be_changed(client, login, officer, lot
     db.session.add(claim)
     expense = create_expense(lot, expense_data())
     db.session.flush()
-    expense.claim_id = claim.id
+    declare("expense", [expense.id], claim.id, Conflict(""))
     db.session.commit()
     login(client, officer)
     detail = f"/operations/LOT-2019-ACI/depenses/{expense.id}"
