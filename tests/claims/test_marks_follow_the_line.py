@@ -8,6 +8,7 @@ the two escapes measured on the old code are refused, whatever placed the hold.
     the new staff line was counted (14 840,00 → 17 720,00 €) while the referent's page showed
     the old line with a blank label.
 """
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -70,7 +71,7 @@ def world(app, claims_world, make_user, tmp_path):
     _operation["op"] = claims_world["operation"]
     referent = make_user("antifraud_referent", email="referent@example.org")
     second_officer = make_user("finance_officer", email="fo2@example.org")
-    return {**claims_world, "referent": referent, "second_officer": second_officer}
+    return {**claims_world, "referent": referent, "second_officer": second_officer, "client": app.test_client()}
 
 
 @pytest.fixture
@@ -205,3 +206,28 @@ def test_a_held_staff_line_is_not_escaped_by_sending_its_timesheet_back(world, h
     assert refusal is not None and "en attente" in refusal
     line = suspicions.cost_line("staff_cost_line", line_id)
     assert line is not None and line.label.startswith("HL-9001")
+
+
+def _row(page: str, label: str) -> str:
+    """The table row naming ``label``, its names and numbers removed."""
+    row = next(row for row in re.findall(r"<tr.*?</tr>", page, re.S) if label in row)
+    return re.sub(r"\d+", "N", row.replace(label, "LABEL")).replace("Dupont", "NAME").replace("Moreau", "NAME")
+
+
+def test_staff_pages_show_a_hold_the_same_whatever_placed_it(world, login):
+    """README: holds show on every page. A suspected staff line and one the authority holds
+    read « en attente » alike on the staff cost lines and the timesheets (issue 20)."""
+    operation = world["operation"]
+    suspected = make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"), name="Dupont")
+    held = make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"), name="Moreau")
+    suspected_number, held_number = suspected.person.registration_number, held.person.registration_number
+    _hold("suspicion", operation, world["referent"], "staff_cost_line", suspected.id)
+    _hold("authority", operation, world["referent"], "staff_cost_line", held.id)
+    client = world["client"]
+    for reader in (world["officer"], world["controller"], world["admin"]):
+        login(client, reader)
+        for url in ("/operations/HL-RSA-2023/lignes-de-personnel?mois=2023-01",
+                    "/operations/HL-RSA-2023/fiches-de-temps?mois=2023-01"):
+            page = client.get(url).get_data(as_text=True)
+            assert _row(page, suspected_number) == _row(page, held_number), (reader.role, url)
+            assert 'data-testid="hold">en attente<' in _row(page, held_number)
