@@ -129,13 +129,19 @@ def test_the_refusal_reads_the_same_whatever_placed_the_hold(running_costs):
     assert "suspicion" not in " ".join(messages).lower() and "signalement" not in " ".join(messages).lower()
 
 
-def test_a_held_line_still_takes_its_missing_document(running_costs):
-    """A hold often waits for a document (primer §8): the finance officer can attach it."""
+def test_a_held_line_still_takes_its_missing_document(running_costs, login):
+    """A hold often waits for a document (primer §8): the finance officer can attach it, and
+    the line's page offers that, not its deletion nor a change."""
     world = running_costs
     operation, officer = world["operation"], world["officer"]
     expense = create_expense(operation, _invoice("95.00"), officer)
     db.session.commit()
     _hold("authority", operation, world["referent"], "expense", expense.id)
+    client = world["client"]
+    login(client, officer)
+    page = client.get(f"/operations/HL-RSA-2023/depenses/{expense.id}").get_data(as_text=True)
+    assert "Joindre une pièce" in page and "Supprimer la dépense" not in page and "/modifier" not in page
+    assert 'data-testid="hold">en attente<' in page
     add_document(expense, "invoice", "facture.pdf", PDF, officer)
     db.session.commit()
     assert [document.kind for document in expense.documents] == ["invoice"]

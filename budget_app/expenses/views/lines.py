@@ -246,6 +246,8 @@ def detail(expense_id, operation_code=None):
         kinds=DOCUMENT_KINDS,
         states=EXPENSE_STATES,
         may_write=may("expenses.edit") and frozen_reason(expense) is None,
+        # A held line still takes its missing documents (a hold often waits for one).
+        may_attach=may("expenses.edit") and frozen_reason(expense, kinds=("declared",)) is None,
     )
 
 
