@@ -29,6 +29,7 @@ from ..kernel.audit.models import utcnow
 from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks.models import LINE_TYPE_CHECK
 from ..marks.models import LINE_TYPES as MARKED_LINE_TYPES
 
 # Alert kinds (CPR art. 69 and annex XII "type of irregularity").
@@ -179,7 +180,7 @@ class AlertCostLine(db.Model):
 
     __tablename__ = "alert_cost_lines"
     __table_args__ = (
-        CheckConstraint(_in("line_type", LINE_TYPES), name="line_type_known"),
+        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
         Index("ix_alert_cost_lines_line", "line_type", "line_id"),
     )
 

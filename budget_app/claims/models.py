@@ -30,6 +30,7 @@ from ..kernel.audit.services import Audited
 from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks.models import LINE_TYPE_CHECK
 
 # Primer §8: interim bilans, then the final one, which ends on the operation's end date.
 BILAN_KINDS = {
@@ -241,7 +242,7 @@ class LineHold(Audited, db.Model):
 
     __tablename__ = "line_holds"
     __table_args__ = (
-        CheckConstraint("line_type IN ('expense', 'staff_cost_line')", name="line_type_known"),
+        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
         CheckConstraint("released_at IS NULL OR release_reason IS NOT NULL", name="release_has_reason"),
         Index("ix_line_holds_operation_live", "operation_id", "released_at"),
     )

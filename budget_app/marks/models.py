@@ -19,6 +19,8 @@ from ..kernel.i18n import N_
 # The cost lines that carry marks: written once, read by claims (holds) and alerts.
 LINE_TYPES = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
 MARK_KINDS = ("declared", "held")
+# The CHECK of every table that names a cost line by type (marks, holds, suspicions).
+LINE_TYPE_CHECK = "line_type IN ({})".format(", ".join(f"'{line_type}'" for line_type in LINE_TYPES))
 
 LIVE_DECLARATION = "kind = 'declared' AND released_at IS NULL"
 
@@ -26,7 +28,7 @@ LIVE_DECLARATION = "kind = 'declared' AND released_at IS NULL"
 class LineMark(db.Model):
     __tablename__ = "line_marks"
     __table_args__ = (
-        CheckConstraint("line_type IN ('expense', 'staff_cost_line')", name="line_type_known"),
+        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
         CheckConstraint("(kind = 'declared' AND bilan_id IS NOT NULL) OR (kind = 'held' AND bilan_id IS NULL)",
                         name="kind_known_declared_names_bilan"),
         Index("ix_line_marks_line", "line_type", "line_id"),
