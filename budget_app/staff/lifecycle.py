@@ -1,8 +1,9 @@
 """A timesheet's life: draft → submitted → approved by another finance officer than the
 one who entered it (four eyes) → locked once a claim holds its month. Approving makes
 the month's cost line (hours × rate, or monthly cost × fixed %: ``computations``);
-going back to draft removes it. A line a claim holds cannot change (``hooks.line_frozen``,
-answered by claims)."""
+going back to draft removes it. A line that carries a mark (declared in a bilan, held:
+``marks``) is the person-month's identity: it is never removed nor recomputed, so its
+timesheet cannot go back to draft, be re-approved or change until the mark is released."""
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.closure import closed_problem
 from . import computations
-from .hooks import line_frozen
+from ..marks.services import frozen_problem, lines_declared_in
 from .models import TIMESHEET_STATES, StaffCostLine, Timesheet
 
 # What a user may do; "lock" and "unlock" are done by a claim's submission and withdrawal.
@@ -50,12 +51,9 @@ def changeable_problem(sheet: Timesheet) -> DomainError | None:
     closed = closed_problem(sheet.assignment.operation)
     if closed is not None:
         return closed
-    line = sheet.cost_line
-    what = DomainError(N_("La fiche de %(month)s"), month=format_month(sheet.month))
-    if line is not None and line.claim_id is not None:
-        reason = line_frozen(line, what)
-        if reason is not None:
-            return reason
+    marked = _marked_problem(sheet)
+    if marked is not None:
+        return marked
     if sheet.state == "locked":
         return DomainError(N_("La fiche de %(month)s est verrouillée (demandée) : elle ne peut plus être modifiée."),
                            month=format_month(sheet.month))
@@ -133,6 +131,7 @@ def approve(sheet: Timesheet, user, note=None) -> None:
 
 def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
     """The PERSONNEL cost of an approved person-month, with its computation kept."""
+    _ensure_unmarked(sheet)
     assignment = sheet.assignment
     with db.session.no_autoflush:
         if assignment.method == "hourly":
@@ -162,35 +161,51 @@ def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
     return line
 
 
+def _marked_problem(sheet: Timesheet) -> DomainError | None:
+    line = sheet.cost_line
+    if line is None or line.id is None:
+        return None
+    return frozen_problem("staff_cost_line", line.id, DomainError(N_("La fiche de %(month)s"),
+                                                                  month=format_month(sheet.month)))
+
+
+def _ensure_unmarked(sheet: Timesheet) -> None:
+    """Whatever path asks (a move, an import, a change), a marked line stays as it is."""
+    marked = _marked_problem(sheet)
+    if marked is not None:
+        raise marked
+
+
 def remove_cost_line(sheet: Timesheet) -> None:
+    _ensure_unmarked(sheet)
     if sheet.cost_line is not None:
         db.session.delete(sheet.cost_line)
         sheet.cost_line = None
         db.session.flush()
 
 
-def lock_held_timesheets(claim_id: int) -> int:
-    """For the claims domain, at submission: the timesheets of the cost lines claim
-    ``claim_id`` holds become 'locked' (no change after that). Returns how many."""
-    sheets = _held_sheets(claim_id, "approved")
+def lock_held_timesheets(bilan_id: int) -> int:
+    """For the claims domain, at submission: the timesheets of the cost lines declared in
+    bilan ``bilan_id`` become 'locked' (no change after that). Returns how many."""
+    sheets = _declared_sheets(bilan_id, "approved")
     move_all_sheets(sheets, "lock")
     return len(sheets)
 
 
-def unlock_held_timesheets(claim_id: int) -> int:
-    """For the claims domain, when a claim goes back to draft: its months' timesheets are
-    approved again (their cost lines are free for another claim), each through the table
-    with its audit entry. Returns how many."""
-    sheets = _held_sheets(claim_id, "locked")
+def unlock_held_timesheets(bilan_id: int) -> int:
+    """For the claims domain, when a bilan goes back to draft (before its declarations are
+    released): its months' timesheets are approved again (their cost lines are free for
+    another bilan), each through the table with its audit entry. Returns how many."""
+    sheets = _declared_sheets(bilan_id, "locked")
     move_all_sheets(sheets, "unlock")
     return len(sheets)
 
 
-def _held_sheets(claim_id: int, state: str) -> list[Timesheet]:
+def _declared_sheets(bilan_id: int, state: str) -> list[Timesheet]:
     return db.session.scalars(
         select(Timesheet)
         .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
-        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == state)
+        .where(StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)), Timesheet.state == state)
     ).all()
 
 
