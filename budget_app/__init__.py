@@ -25,7 +25,7 @@ from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
 from .accounts.navigation import nav_items_for_current_user
-from .accounts.policy import may
+from .accounts.policy import limited_to_assignments, may
 from .accounts.roles import ROLE_LABELS
 from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
@@ -53,7 +53,7 @@ from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
 from .kernel.tabular import PROBLEMS_SHOWN
-from .kernel.transactions import commit_or_rollback
+from .kernel.transactions import commit_request
 from .marks import hooks as marks_hooks
 from .operations import cli as operations_cli
 from .operations import hooks as operations_hooks
@@ -278,8 +278,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def _register_request_hooks(app: Flask) -> None:
     app.before_request(enforce_policy)
     app.url_defaults(add_operation_code)
-    # One commit per request that succeeds, a rollback otherwise (kernel.transactions).
-    app.after_request(commit_or_rollback)
+    # One commit per request unless an exception escaped (then its handler rolled back).
+    app.after_request(commit_request)
 
     @app.after_request
     def security_headers(response):
@@ -318,5 +318,6 @@ def _register_templates(app: Flask) -> None:
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
             "may": may,
+            "limited_to_assignments": limited_to_assignments,
             "problems_shown": PROBLEMS_SHOWN,
         }

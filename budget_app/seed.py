@@ -12,7 +12,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .accounts.models import User
-from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLE_LABELS, ROLES
+from .accounts.policy import checks_service_done, role_limited_to_assignments
+from .accounts.roles import FINANCE_OFFICER, ROLE_LABELS, ROLES
 from .accounts.services import create_user, find_user
 from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
@@ -80,10 +81,10 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
         if find_user(email):
             continue
         password = random_password()
-        codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
+        codes = operation_codes if role_limited_to_assignments(role) else ()
         user = create_user(email, role, password, operation_codes=codes, is_demo=True)
         user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
-        if role == CONTROLLER:
+        if checks_service_done(role):
             # The demo controller can check at once: a DACI (no interest) for each demo operation.
             for code in codes:
                 record_declaration(user=user, operation=find_operation(code), programme_year=None,

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..kernel.errors import DomainError
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import translate_label
+from ..kernel.transactions import attempt
 from .admin import SETUP_LINK_HOURS, change_assignment, invite_user, new_setup_token, set_active, set_first_password, user_for_token
 from .assignments import all_operation_codes, codes_by_user
 from .forms import AssignmentForm, InviteForm, SetupPasswordForm
@@ -34,10 +34,10 @@ def users():
     if request.method == "POST":
         if form.validate_on_submit():
             codes = [code.strip() for code in (form.operations.data or "").split(",") if code.strip()]
-            try:
+            with attempt() as outcome:
                 user, token = invite_user(form.email.data, form.role.data, form.full_name.data, codes)
-            except DomainError as error:
-                form.email.errors = list(form.email.errors or []) + error.lines()
+            if outcome.refused:
+                form.email.errors = list(form.email.errors or []) + outcome.error.lines()
                 status = 400
             else:
                 link = (user, _link(token))
@@ -90,10 +90,10 @@ def user_assignment(user_id):
     form = AssignmentForm()
     if form.validate_on_submit():
         assigned = request.form.get("action") != "remove"
-        try:
+        with attempt() as outcome:
             change_assignment(user, form.code.data, assigned)
-        except DomainError as error:
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(str(outcome.error), "error")
         else:
             flash((_("%(who)s affecté à %(code)s.") if assigned else _("%(who)s n'est plus affecté à %(code)s."))
                   % {"who": user.display_name, "code": form.code.data}, "success")
@@ -108,10 +108,10 @@ def setup_password(token):
     if user is None:
         return render_template("accounts/setup_password.html", form=None, user=None), 200
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             set_first_password(token, form.new.data)
-        except DomainError as error:
-            form.new.errors = list(form.new.errors or []) + error.lines()
+        if outcome.refused:
+            form.new.errors = list(form.new.errors or []) + outcome.error.lines()
         else:
             flash(_("Mot de passe enregistré : connectez-vous."), "success")
             return redirect(url_for("accounts.login"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from flask_login import current_user
 
 from .assignments import assigned_operation_ids
+from .models import User
 from .roles import (
     ADMIN,
     ANTIFRAUD_REFERENT,
@@ -205,7 +206,32 @@ def may(endpoint: str, method: str | None = None, operation=None, user=None) -> 
 
 def limited_to_assignments(user) -> bool:
     """Finance officers and controllers see only the operations they are assigned to."""
-    return user.role in ASSIGNED_ONLY
+    return role_limited_to_assignments(user.role)
+
+
+def role_limited_to_assignments(role: str | None) -> bool:
+    """The role works on the operations it is assigned to (so an administrator assigns it)."""
+    return role in ASSIGNED_ONLY
+
+
+# People who select, manage or check operations sign a conflict-of-interest declaration
+# (DACI, primer §6): the register offers them, and only them, as signatories.
+DACI_SIGNATORIES = frozenset({CONTROLLER, ADMIN, FINANCE_OFFICER, ANTIFRAUD_REFERENT})
+
+
+def daci_signatories():
+    """Condition on ``User``: active people who may sign a DACI (the register's choices)."""
+    return User.active.is_(True) & User.role.in_(DACI_SIGNATORIES)
+
+
+def checks_service_done(role: str | None) -> bool:
+    """The role records service-done decisions (``claims.decide``), so it needs a DACI in force."""
+    return POLICY["claims.decide"].allows(role, "POST")
+
+
+def service_done_checkers():
+    """Condition on ``User``: active people whose role records service-done decisions."""
+    return User.active.is_(True) & User.role.in_(POLICY["claims.decide"].write)
 
 
 def assigned_to(user, operation_id: int) -> bool:

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from ..kernel.audit import services as audit
-from ..kernel.errors import DomainError
 from ..kernel import throttle
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import current_locale
+from ..kernel.transactions import attempt
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .passwords import verify_password
 from .services import WrongPassword, change_password, find_user, normalise_email
@@ -138,16 +138,16 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             change_password(current_user, form.current.data, form.new.data)
-        except WrongPassword as error:
+        if isinstance(outcome.error, WrongPassword):
             # Throttled like the login: a delay per account, a limit per (address, account).
             g.password_failed = True
             log.warning("event=password_change_failed user=%s", current_user.id)
             slow_down("password-account", str(current_user.id))
-            form.current.errors.append(str(error))
-        except DomainError as error:
-            form.new.errors.append(str(error))
+            form.current.errors.append(str(outcome.error))
+        elif outcome.refused:
+            form.new.errors.append(str(outcome.error))
         else:
             # Every other session of this user (and any copied cookie) has ended; this one restarts.
             user = current_user._get_current_object()

@@ -72,7 +72,7 @@ CSF_COLUMNS = [
     ("Décision", "text", 11), ("Montant retenu", "money", 13), ("Montant écarté", "money", 13),
     ("Motif", "text", 30), ("Commentaire", "text", 36),
 ]
-RESOURCE_COLUMNS = [("Ressource", "text", 50), ("Plan de financement", "money", 18), ("Demande", "money", 18)]
+RESOURCE_COLUMNS = [("Ressource", "text", 50), ("Plan de financement", "money", 18), ("Cette période", "money", 18)]
 # Amount columns summed on the totals row of each line sheet (equal to the Récapitulatif).
 EXPENSE_TOTALS = ("Montant présenté",)
 STAFF_TOTALS = ("Montant présenté",)
@@ -290,6 +290,6 @@ def xlsx_bytes(report: ClaimReport) -> bytes:
 
 
 def export_filename(report: ClaimReport, extension: str) -> str:
-    number = f"-demande-{report.claim.number}" if report.claim else ""
+    number = f"-bilan-{report.claim.number}" if report.claim else "-etat-recapitulatif"
     code = re.sub(r"[^A-Za-z0-9_-]", "_", report.operation.code)  # a header value, never a path
     return f"{code}{number}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.{extension}"

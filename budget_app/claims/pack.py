@@ -63,13 +63,13 @@ class PackResult:
 
 def check_packable(claim: Claim) -> None:
     if claim.state == "draft":
-        raise DomainError(N_("Le dossier de preuves rassemble les pièces d'une demande déposée ; "
-                             "la demande n° %(number)s est un brouillon."), number=claim.number)
+        raise DomainError(N_("Le dossier de preuves rassemble les pièces d'un bilan déposé ; "
+                             "le bilan n° %(number)s est un brouillon."), number=claim.number)
 
 
 def pack_filename(claim: Claim) -> str:
     code = re.sub(r"[^A-Za-z0-9_-]", "_", claim.operation.code)
-    return f"{code}-demande-{claim.number}-dossier-de-preuves.zip"
+    return f"{code}-bilan-{claim.number}-dossier-de-preuves.zip"
 
 
 def _safe_name(name: str) -> str:
@@ -172,8 +172,8 @@ class _Renditions(threading.Thread):
     application context (and database session) while the documents are copied: reading,
     hashing, CRC and writing release the GIL, so both run at once on two cores."""
 
-    FILES = (("demande.xlsx", "La demande (tableur)", False), ("demande.pdf", "La demande (PDF)", False),
-             ("lignes.csv", "Les lignes de la demande", True))
+    FILES = (("bilan.xlsx", "Le bilan (tableur)", False), ("bilan.pdf", "Le bilan (PDF)", False),
+             ("lignes.csv", "Les lignes du bilan", True))
 
     def __init__(self, app, claim_id: int):
         super().__init__(daemon=True)
@@ -185,8 +185,8 @@ class _Renditions(threading.Thread):
             with self.app.app_context():
                 claim = db.session.get(Claim, self.claim_id)
                 report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
-                writers = {"demande.xlsx": lambda spool: exports.write_xlsx(report, spool),
-                           "demande.pdf": lambda spool: pdf.write_pdf(report, spool),
+                writers = {"bilan.xlsx": lambda spool: exports.write_xlsx(report, spool),
+                           "bilan.pdf": lambda spool: pdf.write_pdf(report, spool),
                            "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
                 for name, _what, _compress in self.FILES:
                     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)

@@ -23,6 +23,7 @@ from .report import (
     ClaimReport,
     controlled,
     csf_rows,
+    document_label,
     expense_rows,
     staff_rows,
     summary_rows,
@@ -88,7 +89,7 @@ def _document_class():
         def __init__(self, report: ClaimReport):
             super().__init__(orientation="L", unit="mm", format="A4")
             self.code = report.operation.code
-            self.label = f"Demande n° {report.claim.number}" if report.claim is not None else "État récapitulatif"
+            self.label = document_label(report.claim)
             self.add_font(FONT, "", str(FONTS / "DejaVuSansCondensed.ttf"))
             self.add_font(FONT, "B", str(FONTS / "DejaVuSansCondensed-Bold.ttf"))
             self.set_margins(10, 10, 10)

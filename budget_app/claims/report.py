@@ -194,7 +194,7 @@ def summary_rows(report: ClaimReport):
         ("État", state, "text"),
     ]
     if claim is not None:
-        rows.append(("Demande n°", claim.number, "number"))
+        rows.append(("Bilan n°", claim.number, "number"))
     if claim is not None and claim.submitted_at:
         rows.append(("Date de dépôt", local_time(claim.submitted_at).date(), "date"))
     rows.append(("Date d'émission", today_in_paris(), "date"))
@@ -276,12 +276,20 @@ def resource_label(kind: str, name: str) -> str:
     return f"{kind_label} — {name}"
 
 
+def document_label(claim: Claim | None) -> str:
+    """What a document is, in the words of the screens (one word per thing): « Bilan
+    intermédiaire n° 1 », « Bilan final n° 2 », or the état récapitulatif of a period that
+    no bilan holds. In French: the document that is sent."""
+    if claim is None:
+        return "État récapitulatif des dépenses"
+    return f"{BILAN_KINDS.get(claim.kind, BILAN_KINDS['interim'])} n° {claim.number}"
+
+
 def title_lines(report: ClaimReport) -> tuple[str, str]:
     """The title block of every sheet and of the PDF: what, for whom, which period, in which
     state, issued when (Europe/Paris). In French: the document that is sent."""
     operation, claim = report.operation, report.claim
-    what = (f"Demande de paiement FSE+ n° {claim.number}" if claim is not None
-            else "État récapitulatif des dépenses (calcul, non enregistré)")
+    what = document_label(claim) if claim is not None else f"{document_label(None)} (calcul, non enregistré)"
     title = f"{what} — {operation.code} — {operation.title}"
     beneficiary = operation.organisation.name if operation.organisation else ""
     subtitle = (f"Bénéficiaire : {beneficiary} · Période du {format_day(report.start, 'fr')} au "

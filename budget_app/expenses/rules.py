@@ -188,7 +188,7 @@ def no_expense_reason(operation: Operation) -> DomainError | None:
     return DomainError(
         N_("Le plan de financement de %(code)s ne prévoit aucune dépense réelle hors personnel : ses autres coûts "
            "sont couverts par son taux forfaitaire. Il n'y a donc pas de dépense à saisir ici : saisissez "
-           "le personnel et ses fiches de temps, le forfait est calculé dans les demandes de paiement."),
+           "le personnel et ses fiches de temps, le forfait est calculé dans les bilans."),
         code=operation.code,
     )
 

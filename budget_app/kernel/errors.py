@@ -117,14 +117,18 @@ def render_error(code: int, message=None):
 
 
 def register_error_handlers(app):
+    # An exception that escapes a view rolls the whole request back (kernel/transactions.py:
+    # the after_request commit then has nothing left to write), whatever it answers.
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        db.session.rollback()
         return render_error(
             400, _l("Le formulaire a expiré ou n'est pas valide. Rechargez la page et saisissez-le à nouveau.")
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        db.session.rollback()
         if error.code == 429:
             # Flask-Limiter's breach carries the limit's own message (login, public form...).
             message = getattr(getattr(error, "limit", None), "error_message", None)

@@ -2,13 +2,12 @@
 month, hours on the operation and hours worked (hourly staff) or the month's cost
 (fixed share); checked against the caps of CPR 55(3), then applied."""
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.formatting import format_hours, format_month
@@ -16,7 +15,7 @@ from ..kernel.i18n import N_, translate, translate_label
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_month, cell_text
 from . import computations
 from .changes import Change, row_problem
-from .lifecycle import changeable_problem, refresh_cost_line, remove_cost_line
+from .lifecycle import changeable_problem, enter_state, remove_cost_line
 from .models import TIMESHEET_STATES, StaffAssignment, Timesheet
 from .queries import assignments_of, hours_by_person_year, hours_on_other_operations
 
@@ -193,8 +192,12 @@ def _state_label(state):
     return translate_label(TIMESHEET_STATES, state)
 
 
-def apply_timesheet_changes(operation, changes: list[Change], user=None, approved: bool = False) -> list[Timesheet]:
-    """Write the checked rows. ``approved`` (CLI ``--approved``): the import is the approval."""
+def apply_timesheet_changes(operation, changes: list[Change], user=None, approved: bool = False,
+                            state: str = "submitted") -> list[Timesheet]:
+    """Write the checked rows, then bring each written sheet to ``state`` through the
+    timesheets' table (``lifecycle.enter_state``, one audited move at a time): imported
+    sheets wait for a second finance officer's approval (``submitted``), the form's are
+    drafts; ``approved`` (CLI ``--approved``): the import is the approval."""
     written = []
     for change in changes:
         if change.outcome == "unchanged":
@@ -213,19 +216,10 @@ def apply_timesheet_changes(operation, changes: list[Change], user=None, approve
         sheet.entered_by_id = user.id if user is not None else None
         sheet.approved_by_id = None
         sheet.approved_at = None
-        # Imported sheets wait for a second finance officer's approval (unless --approved).
-        sheet.state = "submitted"
-        if approved:
-            sheet.state = "approved"
-            sheet.approved_at = datetime.now(timezone.utc)
-            refresh_cost_line(sheet)
         written.append(sheet)
     db.session.flush()
-    if approved:
-        note = translate(N_("import du fichier avec --approved : vaut approbation"))
-        for sheet in written:
-            line = sheet.cost_line
-            audit.record("approve", "timesheets", sheet.id, before={"state": "submitted"},
-                         after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
-        db.session.flush()
+    note = translate(N_("import du fichier avec --approved : vaut approbation")) if approved else None
+    for sheet in written:
+        enter_state(sheet, "approved" if approved else state, user, note=note)
+    db.session.flush()
     return written

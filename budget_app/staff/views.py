@@ -19,7 +19,6 @@ from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import User
 from ..accounts.navigation import register_nav
@@ -30,6 +29,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
+from ..kernel.transactions import attempt
 from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import computations, imports, queries
@@ -117,9 +117,10 @@ def add_staff():
     values = form.values()
     errors, general = {}, []
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             change = imports.save_staff_row(operation, values)
-        except DomainError as refused:
+        if outcome.refused:
+            refused = outcome.error
             errors, general = _problems_by_field(refused.problems, STAFF_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
             flash(_("%(name)s : %(detail)s (%(outcome)s).", name=f"{values['first_name']} {values['last_name']}",
@@ -202,15 +203,15 @@ def _timesheet_form(sheet: Timesheet | None):
         if sheet is not None:
             values["registration_number"] = sheet.assignment.person.registration_number
         version_seen = seen_version(form.version.data) if sheet is not None else None  # 400 without it
-        try:
+        with attempt() as outcome:
             change = imports.save_timesheet(operation, values, current_user, sheet=sheet, version=version_seen)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
+        if isinstance(outcome.error, Conflict):
             general = [str(CONFLICT)]
             if sheet is not None:
                 db.session.refresh(sheet)
                 version = sheet.version
-        except DomainError as refused:
+        elif outcome.refused:
+            refused = outcome.error
             errors, general = _problems_by_field(refused.problems, TIMESHEET_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
             flash(_("Fiche enregistrée en brouillon : %(detail)s.", detail=change.detail), "success")
@@ -252,13 +253,12 @@ def timesheet_action(timesheet_id):
     if not form.validate_on_submit() or version_seen != sheet.version:
         flash(changed, "error")
         return redirect(url_for("staff.timesheets", mois=month))
-    try:
+    with attempt() as outcome:
         change_state(sheet, form.action.data or "", current_user)
-    except (Conflict, StaleDataError):
-        db.session.rollback()
+    if isinstance(outcome.error, Conflict):
         flash(changed, "error")
-    except DomainError as error:
-        flash(str(error), "error")
+    elif outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
               "success")
@@ -280,11 +280,14 @@ def approve_timesheets():
         flash(_("Cochez au moins une fiche soumise à approuver."), "error")
         return _back_to_list()
     sheets = [_timesheet_or_404(timesheet_id) for timesheet_id in sorted(ids)]
-    try:
+    refused = []
+    with attempt() as outcome:
         refused = approve_many(sheets, current_user)
-    except (Conflict, StaleDataError):
-        db.session.rollback()
+    if isinstance(outcome.error, Conflict):  # someone moved one of the sheets first: none is approved
         flash(_("Une fiche a changé depuis l'affichage de la page : vérifiez la liste puis recommencez."), "error")
+        return _back_to_list()
+    if outcome.refused:
+        flash(str(outcome.error), "error")
         return _back_to_list()
     done = len(sheets) - len(refused)
     if done:
@@ -335,9 +338,10 @@ def _import_page(kind):
             return render_template("staff/import.html", **context)
         content = upload.read()
         filename = Path(upload.filename).name[:200]
-        try:
+        with attempt() as outcome:
             report = _run_import(kind, content, filename, apply=False)
-        except DomainError as refused:
+        if outcome.refused:
+            refused = outcome.error
             context["problems"] = refused.problems or [str(refused)]
             context["filename"] = filename
             return render_template("staff/import.html", **context), 422
@@ -351,10 +355,11 @@ def _confirm_import(kind, spec, token):
     if staged is None:
         flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
         return redirect(url_for(spec["endpoint"]))
-    try:
+    with attempt() as outcome:
         # Checked again: the data may have changed since the preview.
         report = _run_import(kind, staged.content, staged.filename, apply=True)
-    except DomainError as refused:
+    if outcome.refused:
+        refused = outcome.error
         return render_template("staff/import.html", operation=g.operation, spec=spec, kind=kind,
                                problems=refused.problems or [str(refused)], report=None, token=None,
                                filename=staged.filename), 422

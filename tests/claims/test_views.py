@@ -91,7 +91,7 @@ def test_english_pages(client, login, claims_world):
     db.session.commit()
     login(client, user)
     page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
-    assert "Balance reports" in page
+    assert "Bilans" in page and "Statement of expenditure" in page and "Balance report" not in page
 
 
 def test_bilan_pages_say_the_rule_the_kind_and_the_deadline(client, login, claims_world):

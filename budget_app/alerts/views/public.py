@@ -23,8 +23,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...kernel import throttle
-from ...kernel.errors import DomainError
 from ...kernel.extensions import csrf, db, limiter
+from ...kernel.transactions import attempt
 from ...operations.models import Operation
 from .. import filing
 from .. import follow_up as follow_ups
@@ -117,10 +117,10 @@ def report():
                 name=form.name.data or "",
                 contact=form.contact.data or "",
             )
-            try:
+            with attempt() as outcome:
                 alert, secret = filing.file_alert(report_data, _uploaded("attachments"))
-            except DomainError as error:
-                form.facts.errors = list(form.facts.errors) + [str(error)]
+            if outcome.refused:
+                form.facts.errors = list(form.facts.errors) + [str(outcome.error)]
                 status = 400
             else:
                 g.alert_filed = True
@@ -198,10 +198,10 @@ def reply():
         return redirect(url_for("alerts.follow_up"))
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             filing.post_message(alert, "reporter", form.body.data, attachments=_uploaded("attachments"))
-        except DomainError as error:
-            form.body.errors = list(form.body.errors) + [str(error)]
+        if outcome.refused:
+            form.body.errors = list(form.body.errors) + [str(outcome.error)]
         else:
             flash(_("Votre réponse a été transmise au référent."), "success")
             return redirect(url_for("alerts.follow_up"))

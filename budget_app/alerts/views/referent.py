@@ -24,6 +24,7 @@ from ...kernel.errors import DomainError
 from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text
 from ...kernel.money import parse_amount
+from ...kernel.transactions import attempt
 from ...operations.models import Operation
 from .. import crypto, deadlines, exports, files, filing, handling, journal, suspicions
 from .. import transmission as transmission_form
@@ -125,11 +126,11 @@ def transition(reference):
     if not form.validate_on_submit():
         flash(_("Indiquez le motif du changement d'état."), "error")
         return _back(alert, "#etat")
-    try:
+    with attempt() as outcome:
         handling.change_state(alert, form.target.data, current_user, form.reason.data, form.message.data or "",
                               recipient=form.recipient.data or None, on=form.on.data)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("État mis à jour : %(state)s.", state=_(STATE_LABELS[alert.state])), "success")
     return _back(alert, "#etat")
@@ -142,13 +143,13 @@ def message(reference):
     if not form.validate_on_submit():
         flash(_("Le message est vide."), "error")
         return _back(alert, "#fil")
-    try:
+    with attempt() as outcome:
         if form.feedback.data:
             handling.record_feedback(alert, current_user, form.body.data)
         else:
             filing.post_message(alert, "referent", form.body.data, user=current_user)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Message envoyé à l'auteur du signalement."), "success")
     return _back(alert, "#fil")
@@ -162,10 +163,10 @@ def link_operation(reference):
     if not form.validate_on_submit():
         flash(_("Choisissez une opération."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         suspicions.link_operation(alert, db.session.get(Operation, form.operation_id.data))
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Signalement rattaché à l'opération."), "success")
     return _back(alert, "#lignes")
@@ -190,7 +191,7 @@ def link_lines(reference):
     if not form.validate_on_submit():
         flash(_("Sélection de lignes invalide."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         pairs = []
         for value in request.form.getlist("line"):
             line_type, _sep, line_id = value.partition(":")
@@ -201,10 +202,10 @@ def link_lines(reference):
         if not pairs:
             raise DomainError(_("Sélectionnez au moins une ligne."))
         created = suspicions.link_cost_lines(alert, current_user, pairs)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
-        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochaines demandes de paiement.",
+        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochains bilans.",
                 n=len(created)), "success")
     return _back(alert, "#lignes")
 
@@ -219,10 +220,10 @@ def lift(reference, link_id):
     if not form.validate_on_submit():
         flash(_("Indiquez le motif de la levée de suspicion."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         suspicions.lift_suspicion(link, current_user, form.reason.data)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Suspicion levée."), "success")
     return _back(alert, "#lignes")
@@ -278,15 +279,15 @@ def transmission(reference):
                 form.eu_amount.errors = list(form.eu_amount.errors) + [str(error)]
                 eu_amount = False
             if amount is not False and eu_amount is not False:
-                try:
+                with attempt() as outcome:
                     transmission_form.save_transmission_details(
                         alert, amount=amount, eu_amount=eu_amount, detected_on=form.detected_on.data,
                         period_start=form.period_start.data, period_end=form.period_end.data,
                         detection=form.detection.data, measures=form.measures.data, persons=form.persons.data,
                         reveal_persons=form.reveal_persons.data,
                     )
-                except DomainError as error:
-                    form.period_end.errors = list(form.period_end.errors) + [str(error)]
+                if outcome.refused:
+                    form.period_end.errors = list(form.period_end.errors) + [str(outcome.error)]
                 else:
                     flash(_("Fiche de transmission enregistrée."), "success")
                     return redirect(url_for("alerts.transmission", reference=alert.reference))

@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...kernel import staging
-from ...kernel.errors import DomainError
 from ...kernel.import_templates import XLSX_MIME, template_workbook
+from ...kernel.transactions import attempt
 from ..forms import ConfirmImportForm, ImportForm
 from ..imports import COLUMNS, REQUIRED, check_file, import_file
 from ..rules import expense_categories
@@ -46,12 +46,12 @@ def confirm_import(operation_code=None):
     if staged is None:
         flash(_("Cet import a expiré : envoyez le fichier à nouveau."), "error")
         return redirect(url_for("expenses.import_expenses"))
-    try:
+    with attempt() as outcome:
         result = import_file(operation, staged.content, staged.filename, current_user)
-    except DomainError as refused:
+    if outcome.refused:
         return render_template(
             "expenses/import.html", operation=operation, form=ImportForm(), result=None, token=None,
-            error=None, refused=refused.problems, confirm_form=ConfirmImportForm(), columns=COLUMNS,
+            error=None, refused=outcome.error.problems, confirm_form=ConfirmImportForm(), columns=COLUMNS,
         ), 422
     flash(
         _("%(n)s dépense(s) importée(s), %(skipped)s déjà enregistrée(s) ignorée(s).",
