@@ -52,6 +52,7 @@ class ImportRow:
     data: ExpenseData
     warnings: list[Match] = field(default_factory=list)
     already_recorded: Match | None = None
+    more_warnings: int = 0  # look-alikes counted, not listed
 
 
 @dataclass
@@ -144,7 +145,8 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             result.problems.append(Problem(problem.error, line=line, column=COLUMNS.get(problem.field)))
         if problems:
             continue
-        row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded)
+        row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded,
+                        more_warnings=duplicates.more_warnings)
         if row.already_recorded is None:
             finder.remember(data, file_line=line)
         result.rows.append(row)
