@@ -13,6 +13,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import N_, translate
+from ..kernel.locks import lock_keys
 from ..operations.models import Operation
 from .models import Expense
 from .rules import ExpenseData
@@ -91,9 +92,14 @@ class DuplicateFinder:
         self.both: dict[tuple, int] = defaultdict(int)  # same document and same date/amount
         self.recorded: dict[tuple, list[_Known]] = defaultdict(list)  # candidates for « already recorded »
         self.loaded: set[str] = set()
+        self.locked: set[int] = set()
 
     def load(self, supplier_keys, exclude_id: int | None = None) -> None:
         keys = sorted(set(supplier_keys) - self.loaded)
+        # Double funding is a total over every line of a supplier's invoice: the suppliers
+        # are locked before their lines are read, until the request commits (issue 21:
+        # six parallel requests stored 400 % of one invoice).
+        lock_keys("expense-document", keys, self.locked)
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             rows = db.session.execute(
