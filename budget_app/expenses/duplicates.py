@@ -93,6 +93,7 @@ class DuplicateFinder:
         self.recorded: dict[tuple, list[_Known]] = defaultdict(list)  # candidates for « already recorded »
         self.loaded: set[str] = set()
         self.locked: set[int] = set()
+        self.reasons: dict[str, str] = {}
 
     def load(self, supplier_keys, exclude_id: int | None = None) -> None:
         keys = sorted(set(supplier_keys) - self.loaded)
@@ -237,7 +238,11 @@ class DuplicateFinder:
         )
 
     def _match(self, known: _Known, reason: str) -> Match:
-        return Match(known.id, known.operation_id, known.operation_code, translate(reason), known.file_line)
+        # One translated text per reason, shared by every match (50 000 rows x 5 matches).
+        text = self.reasons.get(reason)
+        if text is None:
+            text = self.reasons[reason] = translate(reason)
+        return Match(known.id, known.operation_id, known.operation_code, text, known.file_line)
 
 
 def _recorded_key(supplier_key, document_key, operation_id, incurred_on, amount, vat, category, allocation) -> tuple:
