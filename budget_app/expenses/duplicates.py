@@ -37,6 +37,9 @@ class Match:
 class DuplicateCheck:
     warnings: list[Match] = field(default_factory=list)
     already_recorded: Match | None = None  # same line already in this operation (re-import)
+    # Every live line of this operation that is the same line (``same_line``): its marks
+    # (declared, held) follow it, so the candidate cannot be entered again beside it.
+    same_line_ids: list[int] = field(default_factory=list)
     double_funding: DomainError | None = None
     allocation_total: Decimal = ZERO
     more_warnings: int = 0  # look-alikes not listed in ``warnings``
@@ -147,10 +150,13 @@ class DuplicateFinder:
                 if len(document.places) < PLACES_SHOWN:
                     document.places.append(place)
 
+    def _recorded_key_of(self, data: ExpenseData) -> tuple:
+        return _recorded_key(data.supplier_key, data.document_key, self.operation.id, data.incurred_on,
+                             data.amount_excl_vat, data.vat, data.category, data.allocation_percent)
+
     def _already_recorded(self, data: ExpenseData, exclude_id: int | None) -> _Known | None:
-        key = _recorded_key(data.supplier_key, data.document_key, self.operation.id, data.incurred_on,
-                            data.amount_excl_vat, data.vat, data.category, data.allocation_percent)
-        return next((known for known in self.recorded.get(key, ()) if known.id is None or known.id != exclude_id), None)
+        return next((known for known in self.recorded.get(self._recorded_key_of(data), ())
+                     if known.id is None or known.id != exclude_id), None)
 
     def matches(self, data: ExpenseData, exclude_id: int | None = None):
         """Every look-alike of ``data`` (a generator: (known line, reason)), the line already
@@ -178,6 +184,9 @@ class DuplicateFinder:
         self.load([data.supplier_key], exclude_id)
         result = DuplicateCheck()
         recorded = self._already_recorded(data, exclude_id)
+        # Every live line of this operation that is the same line: its marks follow it.
+        result.same_line_ids = [known.id for known in self.recorded.get(self._recorded_key_of(data), ())
+                                if known.id is not None and known.id != exclude_id]
         if recorded is not None:
             result.already_recorded = self._match(recorded, N_("même ligne déjà enregistrée"))
         found = self.matches(data, exclude_id)
@@ -246,7 +255,25 @@ class DuplicateFinder:
 
 
 def _recorded_key(supplier_key, document_key, operation_id, incurred_on, amount, vat, category, allocation) -> tuple:
+    """The identity of an expense line as a key (``same_line``): lines with equal keys are
+    the same line."""
     return (supplier_key, document_key, operation_id, incurred_on, amount, vat, category, allocation)
+
+
+def same_line(known: _Known, data: ExpenseData, operation_id: int) -> bool:
+    """The identity of an expense line (a re-import skips it as "already recorded"; marks
+    follow it): the same supplier and document (compared by the caller), operation, date,
+    amounts, category and allocation key. Lines of one split invoice differ by amount,
+    category or key, so each keeps its own marks."""
+    return (
+        known.operation_id == operation_id
+        and known.file_line is None
+        and known.incurred_on == data.incurred_on
+        and known.amount_excl_vat == data.amount_excl_vat
+        and known.vat == data.vat
+        and known.category == data.category
+        and known.allocation_percent == data.allocation_percent
+    )
 
 
 def _percent_text(value: Decimal) -> str:

@@ -3,14 +3,14 @@ decision on a bilan line is refused when the line was decided meanwhile by someo
 (``claim_lines.version``, 1 for existing lines).
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

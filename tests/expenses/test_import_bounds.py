@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from budget_app.expenses.duplicates import WARNINGS_SHOWN, DuplicateFinder, _Known
+from budget_app.expenses.duplicates import WARNINGS_SHOWN, DuplicateFinder, _Known, same_line
 from budget_app.expenses.imports import COLUMNS, check_file
 from budget_app.expenses.models import Expense
 from budget_app.expenses.rules import HUNDRED, ExpenseData
@@ -156,8 +156,9 @@ class _Operation:
 
 def old_check(knowns, data, operation, exclude_id=None):
     """The pairwise definition before issue 21 (every known line of the supplier compared
-    with the candidate): (already recorded, {(known, reason)}, allocation total, refused)."""
-    already, warnings, same_document = None, set(), []
+    with the candidate): (already recorded, {(known, reason)}, allocation total, refused,
+    ids of the same line)."""
+    already, warnings, same_document, same_ids = None, set(), [], []
     for known in knowns:
         if known.supplier_key != data.supplier_key:
             continue
@@ -165,10 +166,10 @@ def old_check(knowns, data, operation, exclude_id=None):
             continue
         if known.document_key == data.document_key:
             same_document.append(known)
-            if (already is None and known.operation_id == operation.id and known.file_line is None
-                    and known.incurred_on == data.incurred_on and known.amount_excl_vat == data.amount_excl_vat
-                    and known.vat == data.vat and known.category == data.category
-                    and known.allocation_percent == data.allocation_percent):
+            same = same_line(known, data, operation.id)
+            if same and known.id is not None:
+                same_ids.append(known.id)
+            if already is None and same:
                 already = known
                 continue
             warnings.add((id(known), "document"))
@@ -177,7 +178,7 @@ def old_check(knowns, data, operation, exclude_id=None):
             warnings.add((id(known), "amount"))
     shared = [known for known in same_document if not known.is_credit_note]
     total = sum((known.allocation_percent for known in shared), Decimal(0)) + data.allocation_percent
-    return already, warnings, total, bool(shared) and total > HUNDRED
+    return already, warnings, total, bool(shared) and total > HUNDRED, same_ids
 
 
 line_strategy = st.fixed_dictionaries({
@@ -224,7 +225,7 @@ def test_indexed_look_alikes_are_exactly_the_pairwise_ones(app, known, candidate
             knowns.append(entry)
         for values in candidates:
             data = _data(values)
-            already, warnings, total, refused = old_check(knowns, data, operation, exclude)
+            already, warnings, total, refused, same_ids = old_check(knowns, data, operation, exclude)
             result = finder.check(data, exclude_id=exclude)
             found = {(id(entry), "document" if "pièce" in reason else "amount")
                      for entry, reason in finder.matches(data, exclude)}
@@ -237,3 +238,4 @@ def test_indexed_look_alikes_are_exactly_the_pairwise_ones(app, known, candidate
                     (already.id, already.operation_id)
             assert result.allocation_total == total
             assert (result.double_funding is not None) == refused
+            assert result.same_line_ids == same_ids
