@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -62,6 +63,7 @@ class DecisionForm(FlaskForm):
         validators=[Optional()],
     )
     comment = StringField(_l("Commentaire"), validators=[Optional(), Length(max=2000)])
+    version = HiddenField()  # the line's version the controller saw (optimistic locking)
 
 
 class PaymentForm(FlaskForm):

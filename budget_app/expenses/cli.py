@@ -59,6 +59,8 @@ def import_command(code, file):
         for match in row.warnings:
             where = f"ligne {match.file_line} du fichier" if match.file_line else f"{match.operation_code} n° {match.expense_id}"
             click.echo(f"ligne {row.line} : doublon possible, {match.reason} ({where})")
+        if row.more_warnings:
+            click.echo(f"ligne {row.line} : … et {row.more_warnings} autre(s) doublon(s) possible(s)")
     click.echo(f"{len(result.to_import)} dépense(s) importée(s), {len(result.skipped)} déjà enregistrée(s) ignorée(s).")
 
 

@@ -94,6 +94,21 @@ def take(kind: str, scope: str, token: str | None) -> Staged | None:
     return Staged(token, pending.get("filename") or "import", content)
 
 
+def peek(kind: str, scope: str) -> Staged | None:
+    """The staged file of this session, import and scope, left staged (another page of its
+    preview); None when there is none or it changed on disk."""
+    pending = session.get(f"import:{kind}") or {}
+    if pending.get("scope") != scope:
+        return None
+    try:
+        content = _path(str(pending.get("token", ""))).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != pending.get("sha256"):
+        return None
+    return Staged(str(pending["token"]), pending.get("filename") or "import", content)
+
+
 def discard(kind: str) -> None:
     pending = session.pop(f"import:{kind}", None) or {}
     try:

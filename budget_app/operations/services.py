@@ -13,6 +13,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
 from ..kernel.i18n import N_, translate
+from ..kernel.locks import lock_rows
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from .closure import ensure_open
@@ -118,6 +119,9 @@ def envelope_programmed(envelope: Envelope, excluding: Operation | None = None) 
 def check_envelope_room(envelope: Envelope | None, fse_amount: Decimal, operation: Operation | None = None):
     if envelope is None:
         return []
+    # The envelope's row is locked before its total is read, until the request commits:
+    # two operations attached at once cannot both take the last room (issue 21).
+    lock_rows(Envelope, [envelope.id])
     others = envelope_programmed(envelope, excluding=operation)
     if others + fse_amount > envelope.fse_amount:
         return [

@@ -12,11 +12,12 @@ from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.formatting import format_hours, format_month
 from ..kernel.i18n import N_, translate, translate_label
+from ..kernel.locks import lock_rows
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_month, cell_text
 from . import computations
 from .changes import Change, row_problem
 from .lifecycle import changeable_problem, enter_state, remove_cost_line
-from .models import TIMESHEET_STATES, StaffAssignment, Timesheet
+from .models import TIMESHEET_STATES, Person, StaffAssignment, Timesheet
 from .queries import assignments_of, hours_by_person_year, hours_on_other_operations
 
 # A month has at most 31 × 24 hours: anything above is a typing error.
@@ -61,6 +62,11 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                          editing: Timesheet | None = None) -> list[Change]:
     """What each row would change, or a Problem for each broken rule (caps: CPR 55(3))."""
     assignments = {a.person.registration_number: a for a in assignments_of(operation)}
+    # The cap (CPR 55(3)) is a total per person and year over every operation, and a month
+    # has one sheet: the people of these rows are locked before their sheets are read,
+    # until the request commits (issue 21: ten parallel sheets went past 1 720 h).
+    lock_rows(Person, [assignments[row.registration_number].person_id for row in rows
+                       if row.registration_number in assignments])
     existing = {
         (sheet.assignment_id, sheet.month): sheet
         for sheet in db.session.scalars(

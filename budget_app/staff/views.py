@@ -27,6 +27,7 @@ from ..kernel import staging
 from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
 from ..kernel.formatting import format_number
+from ..kernel.paging import page_number, page_of
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
 from ..kernel.transactions import attempt
@@ -327,6 +328,18 @@ def _import_page(kind):
     spec = IMPORT_KINDS[kind]
     form = ImportForm()
     context = {"operation": g.operation, "spec": spec, "kind": kind, "problems": None, "report": None, "token": None}
+    staged = staging.peek(f"staff-{kind}", g.operation.code) if request.method == "GET" and "page" in request.args \
+        else None
+    if staged is not None:
+        # Another page of the preview: the staged file is checked again, one page shown.
+        try:
+            report = _run_import(kind, staged.content, staged.filename, apply=False)
+        except DomainError:
+            staging.discard(f"staff-{kind}")  # the data changed since: the file must be sent again
+            flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
+            return redirect(url_for(spec["endpoint"]))
+        context.update(report=report, token=staged.token, filename=staged.filename)
+        return _preview_page(context)
     if request.method == "GET":
         staging.discard(f"staff-{kind}")  # « Annuler » comes back here: the staged file is dropped
     if request.method == "POST" and form.token.data:
@@ -347,6 +360,13 @@ def _import_page(kind):
             return render_template("staff/import.html", **context), 422
         token = staging.stage(f"staff-{kind}", g.operation.code, content, filename)
         context.update(report=report, token=token, filename=filename)
+        return _preview_page(context)
+    return render_template("staff/import.html", **context)
+
+
+def _preview_page(context):
+    """One page of the preview's rows, never the whole file (issue 21)."""
+    context["page"] = page_of(context["report"].changes, page_number(request.args.get("page")))
     return render_template("staff/import.html", **context)
 
 

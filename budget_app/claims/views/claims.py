@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ...accounts.policy import may
 from ...expenses.models import DOCUMENT_KINDS
 from ...kernel.audit import services as audit
-from ...kernel.errors import DomainError
+from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text, today_in_paris
 from ...kernel.transactions import attempt
@@ -188,7 +188,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
             decision_forms[line.id] = DecisionForm(
                 prefix=f"l{line.position}", decision=line.decision or "kept",
                 amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
-                reason=line.reason or "", comment=line.comment or "",
+                reason=line.reason or "", comment=line.comment or "", version=str(line.version),
             )
     return render_template(
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
@@ -328,13 +328,20 @@ def decide(number, position):
         return _show_page(claim, form, position)
     with attempt() as outcome:
         control.decide_line(claim, line, form.decision.data, current_user, amount=amount,
-                             reason=form.reason.data or None, comment=form.comment.data)
+                             reason=form.reason.data or None, comment=form.comment.data,
+                             version=seen_version(form.version.data))
     if outcome.refused:
         error = outcome.error
         target = {"amount": form.amount, "reason": form.reason, "comment": form.comment}.get(error.field or "",
                                                                                             form.decision)
         target.errors = list(target.errors or []) + [str(error)]
-        return _show_page(_claim(number), form, position)
+        claim = _claim(number)
+        if isinstance(error, Conflict):
+            # What was typed stays; the page shows the line as now decided, and sending
+            # the form again decides on top of that version.
+            form.version.data = str(claim.lines.filter(ClaimLine.position == position).first().version)
+            return _show_page(claim, form, position)[0], 409
+        return _show_page(claim, form, position)
     flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
     return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
 

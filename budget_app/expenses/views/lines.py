@@ -179,7 +179,7 @@ def create(operation_code=None):
         return render_template("expenses/no_expense.html", operation=operation, reason=reason), (200 if request.method == "GET" else 409)
     form = ExpenseForm()
     form.set_categories(expense_categories(operation))
-    general, warnings = [], []
+    general, warnings, more_warnings = [], [], 0
     if request.method == "POST" and form.validate():
         data, errors = form.to_data()
         files, refused = _uploads()
@@ -196,6 +196,7 @@ def create(operation_code=None):
             except DomainError as error:
                 getattr(form, kind).errors = [str(error)]
         warnings = duplicates.warnings + ([duplicates.already_recorded] if duplicates.already_recorded else [])
+        more_warnings = duplicates.more_warnings
         has_errors = errors or problems or any(getattr(form, kind).errors for kind, _f, _c in files)
         if not has_errors and (not warnings or form.confirm_duplicates.data):
             expense = create_expense(operation, data, current_user, checked=True)
@@ -218,7 +219,8 @@ def create(operation_code=None):
     elif request.method == "POST":
         general = [message for messages in form.errors.values() for message in messages]
     return render_template(
-        "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings
+        "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings,
+        more_warnings=more_warnings,
     )
 
 
@@ -237,6 +239,7 @@ def detail(expense_id, operation_code=None):
         computation=eligible_computation(expense),
         same_files=same_files,
         duplicates=duplicates.warnings,
+        more_duplicates=duplicates.more_warnings,
         total_key=allocation_total(expense),
         visible=visible,
         lock=lock,
