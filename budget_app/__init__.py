@@ -4,7 +4,7 @@
 the kernel's extensions, then registers each domain's blueprint, commands and hooks, in
 layer order (README, "Development"):
 
-    reporting → claims → alerts → expenses, staff → operations → accounts → kernel
+    reporting → claims → alerts → expenses, staff, participants → operations → accounts → kernel
 """
 import logging
 import os
@@ -52,6 +52,7 @@ from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
+from .participants import cli as participants_cli
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -66,7 +67,7 @@ BLUEPRINTS = (
     operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )

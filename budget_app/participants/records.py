@@ -1,0 +1,168 @@
+"""Recording participants: the one service behind the entry and exit forms, the import
+and the command (a form is a one-row import). Each row is parsed (``answers``), merged
+with what is recorded, checked (``rules``) and, when every row passes, written: the
+pseudonymous record, the encrypted identity, the age at entry, the completeness.
+Services flush; the request or the command commits."""
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..kernel.errors import DomainError, Problem
+from ..kernel.extensions import db
+from ..kernel.formatting import today_in_paris
+from ..kernel.i18n import N_
+from ..operations.closure import ensure_open
+from . import rules
+from .answers import COLUMNS, IDENTITY_KEYS, Answers
+from .crypto import decrypt_identity, encrypt_identity
+from .models import Participant, ParticipantIdentity, ParticipantSetting
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 8  # 40 bits: codes are names, not secrets
+RECORD_KEYS = ("sex", "entry_date", "last_entry_date", "employment_status", "unemployment_months", "education_level",
+               "disability", "third_country", "foreign_background", "homeless", "rural", *rules.EXIT_KEYS)
+
+
+def new_code(taken: set) -> str:
+    while True:
+        code = "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+def allows_non_binary(operation) -> bool:
+    setting = db.session.get(ParticipantSetting, operation.id)
+    return bool(setting and setting.allow_non_binary)
+
+
+def set_non_binary(operation, allowed: bool) -> None:
+    setting = db.session.get(ParticipantSetting, operation.id)
+    if setting is None:
+        setting = ParticipantSetting(operation_id=operation.id, allow_non_binary=allowed)
+        db.session.add(setting)
+    elif not allowed and setting.allow_non_binary and db.session.scalar(
+            select(Participant.id).where(Participant.operation_id == operation.id, Participant.sex == "X").limit(1)):
+        raise DomainError(N_("Des participants de l'opération %(code)s sont enregistrés avec le sexe X : le "
+                             "paramètre ne peut être retiré."), code=operation.code)
+    setting.allow_non_binary = allowed
+    db.session.flush()
+
+
+def recorded_values(participant: Participant, with_identity: bool = False) -> dict:
+    values = {key: getattr(participant, key) for key in RECORD_KEYS}
+    values["age_at_entry"] = participant.age_at_entry
+    values["erased_at"] = participant.erased_at
+    if with_identity and participant.identity is not None:
+        values.update(identity_of(participant))
+    return values
+
+
+def identity_of(participant: Participant) -> dict:
+    """The decrypted identity (the callers that show it log the read: ``access_log``)."""
+    if participant.identity is None:
+        return {}
+    found = decrypt_identity(participant.code, participant.identity.ciphertext)
+    if found.get("birth_date"):
+        found["birth_date"] = datetime.strptime(found["birth_date"], "%Y-%m-%d").date()
+    return found
+
+
+@dataclass
+class Change:
+    """What one row does: ``outcome`` new, updated, reentry or unchanged."""
+
+    row: Answers
+    outcome: str
+    record: dict
+    participant: Participant | None = None
+
+
+def check_rows(operation, rows: list[Answers], problems: list, by_code: dict | None = None) -> list[Change]:
+    """Merge and check each row; a refused row adds its Problems (named columns)."""
+    ensure_open(operation)
+    codes = {row.values["code"] for row in rows if row.values.get("code")}
+    if by_code is None:
+        by_code = {p.code: p for p in db.session.scalars(
+            select(Participant).where(Participant.operation_id == operation.id, Participant.code.in_(codes)))} \
+            if codes else {}
+    context = {"allow_non_binary": allows_non_binary(operation), "operation_start": operation.start_date,
+               "operation_end": operation.end_date, "today": today_in_paris()}
+    changes, seen = [], set()
+    for row in rows:
+        code = row.values.get("code")
+        participant = by_code.get(code) if code else None
+        if code and participant is None:
+            problems.append(Problem(DomainError(N_("participant inconnu dans cette opération : « %(code)s »"), code=code),
+                                    line=row.line, column=COLUMNS["code"]))
+            continue
+        if code and code in seen:
+            problems.append(Problem(DomainError(N_("code en double dans le fichier")), line=row.line,
+                                    column=COLUMNS["code"]))
+            continue
+        seen.add(code)
+        answers = {key: value for key, value in row.values.items() if key != "code"}
+        needs_identity = participant is not None and any(key in answers for key in IDENTITY_KEYS)
+        recorded = recorded_values(participant, with_identity=needs_identity) if participant else None
+        record, reentry = rules.merge(recorded, answers)
+        birth = record.get("birth_date")
+        if birth and record.get("entry_date") and birth < record["entry_date"]:
+            record["age_at_entry"] = rules.age_at(birth, record["entry_date"])
+        refusals = rules.check(record, recorded=recorded, answers=answers, reentry=reentry, **context)
+        for key, error in refusals:
+            problems.append(Problem(error, line=row.line, column=COLUMNS.get(key, key)))
+        if refusals:
+            continue
+        if participant is None:
+            outcome = "new"
+        elif reentry:
+            outcome = "reentry"
+        elif all(record.get(key) == recorded.get(key) for key in answers):
+            outcome = "unchanged"
+        else:
+            outcome = "updated"
+        changes.append(Change(row, outcome, record, participant))
+    return changes
+
+
+def apply_changes(operation, changes: list[Change], user=None) -> list[Participant]:
+    """Write the checked changes (the audit trail records each participant by its id and
+    code; special-category answers and the identity only as changed, never their values)."""
+    taken: set = set()
+    written = []
+    for change in changes:
+        if change.outcome == "unchanged":
+            written.append(change.participant)
+            continue
+        participant = change.participant
+        record = change.record
+        if participant is None:
+            participant = Participant(operation_id=operation.id, code=new_code(taken),
+                                      caseworker_id=getattr(user, "id", None))
+            db.session.add(participant)
+        for key in RECORD_KEYS:
+            setattr(participant, key, record.get(key))
+        participant.age_at_entry = record.get("age_at_entry")
+        participant.follow_up_date = rules.add_months(record["exit_date"], rules.FOLLOW_UP_MONTHS) \
+            if record.get("exit_date") else None
+        participant.complete = not rules.missing(record)
+        if change.participant is None or any(key in change.row.values for key in IDENTITY_KEYS):
+            identity = {key: record.get(key) for key in IDENTITY_KEYS if record.get(key) is not None}
+            if identity.get("birth_date"):
+                identity["birth_date"] = identity["birth_date"].isoformat()
+            _store_identity(participant, identity)
+        written.append(participant)
+    db.session.flush()
+    return written
+
+
+def _store_identity(participant: Participant, identity: dict) -> None:
+    if not participant.code:
+        raise RuntimeError("a participant has its code before its identity")
+    blob = encrypt_identity(participant.code, identity)
+    if participant.identity is None:
+        participant.identity = ParticipantIdentity(ciphertext=blob)
+    else:
+        participant.identity.ciphertext = blob
