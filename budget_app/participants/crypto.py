@@ -9,6 +9,8 @@ associated data: a ciphertext copied onto another participant does not decrypt.
 Stored form: version byte 1, 12-byte random nonce, ciphertext and tag.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -17,6 +19,7 @@ from flask import current_app
 
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_
+from ..kernel.tabular import normalise_header
 
 KEY_FILE = "participant_key"
 VERSION = b"\x01"
@@ -61,6 +64,12 @@ def participant_key(app=None) -> bytes:
         with os.fdopen(fd, "wb") as handle:
             handle.write(base64.urlsafe_b64encode(os.urandom(32)) + b"\n")
     return _decode(path.read_text(encoding="ascii"))
+
+
+def identity_digest(last_name: str, first_name: str, birth_date) -> str:
+    """A keyed hash of who the person is (names compared like headers: case, accents, spaces)."""
+    text = "|".join(("v1", normalise_header(last_name), normalise_header(first_name), birth_date.isoformat()))
+    return hmac.new(participant_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def encrypt_identity(code: str, identity: dict) -> bytes:

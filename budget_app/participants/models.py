@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,7 @@ class Participant(Audited, db.Model):
                         name="unemployment_months_for_unemployed"),
         CheckConstraint("exit_date IS NULL OR exit_date >= entry_date", name="exit_after_entry"),
         CheckConstraint("age_at_entry IS NULL OR (age_at_entry >= 0 AND age_at_entry < 130)", name="age_range"),
+        UniqueConstraint("operation_id", "identity_hash", name="one_record_per_person"),
         Index("ix_participants_operation_entry", "operation_id", "entry_date"),
         Index("ix_participants_operation_exit", "operation_id", "exit_date"),
         Index("ix_participants_operation_follow_up", "operation_id", "follow_up_date"),
@@ -80,6 +82,9 @@ class Participant(Audited, db.Model):
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
     # Pseudonymous, generated (records.new_code): the only name of a participant outside caseworkers' pages.
     code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    # HMAC (participant key) of surname, first name and birth date: finds the same person
+    # again (one record per person and operation, participants §1) without decrypting anyone.
+    identity_hash: Mapped[str | None] = mapped_column(String(64))
     sex: Mapped[str | None] = mapped_column(String(1))
     entry_date: Mapped[date] = mapped_column(Date, nullable=False)  # the first entry (participants §1)
     last_entry_date: Mapped[date | None] = mapped_column(Date)  # a re-entry into the same operation

@@ -16,7 +16,7 @@ from ..kernel.i18n import N_
 from ..operations.closure import ensure_open
 from . import rules
 from .answers import COLUMNS, IDENTITY_KEYS, Answers
-from .crypto import decrypt_identity, encrypt_identity
+from .crypto import decrypt_identity, encrypt_identity, identity_digest
 from .models import Participant, ParticipantIdentity, ParticipantSetting
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -84,16 +84,24 @@ def check_rows(operation, rows: list[Answers], problems: list, by_code: dict | N
     """Merge and check each row; a refused row adds its Problems (named columns)."""
     ensure_open(operation)
     codes = {row.values["code"] for row in rows if row.values.get("code")}
+    digests = {row.line: _digest(row.values) for row in rows if not row.values.get("code")}
     if by_code is None:
-        by_code = {p.code: p for p in db.session.scalars(
-            select(Participant).where(Participant.operation_id == operation.id, Participant.code.in_(codes)))} \
-            if codes else {}
+        by_code = _recorded(operation, Participant.code, codes)
+    by_digest = _recorded(operation, Participant.identity_hash, {d for d in digests.values() if d})
     context = {"allow_non_binary": allows_non_binary(operation), "operation_start": operation.start_date,
                "operation_end": operation.end_date, "today": today_in_paris()}
     changes, seen = [], set()
     for row in rows:
         code = row.values.get("code")
-        participant = by_code.get(code) if code else None
+        digest = digests.get(row.line)
+        participant = by_code.get(code) if code else by_digest.get(digest)
+        if digest and digest in seen:
+            problems.append(Problem(DomainError(N_("même personne (nom, prénom, date de naissance) qu'une ligne "
+                                                  "précédente du fichier")), line=row.line, column=COLUMNS["last_name"]))
+            continue
+        if digest:
+            seen.add(digest)
+            code = participant.code if participant else None
         if code and participant is None:
             problems.append(Problem(DomainError(N_("participant inconnu dans cette opération : « %(code)s »"), code=code),
                                     line=row.line, column=COLUMNS["code"]))
@@ -110,6 +118,7 @@ def check_rows(operation, rows: list[Answers], problems: list, by_code: dict | N
         birth = record.get("birth_date")
         if birth and record.get("entry_date") and birth < record["entry_date"]:
             record["age_at_entry"] = rules.age_at(birth, record["entry_date"])
+        record["identity_hash"] = _digest(record)
         refusals = rules.check(record, recorded=recorded, answers=answers, reentry=reentry, **context)
         for key, error in refusals:
             problems.append(Problem(error, line=row.line, column=COLUMNS.get(key, key)))
@@ -125,6 +134,22 @@ def check_rows(operation, rows: list[Answers], problems: list, by_code: dict | N
             outcome = "updated"
         changes.append(Change(row, outcome, record, participant))
     return changes
+
+
+def _digest(values: dict) -> str | None:
+    if values.get("last_name") and values.get("first_name") and values.get("birth_date"):
+        return identity_digest(values["last_name"], values["first_name"], values["birth_date"])
+    return None
+
+
+def _recorded(operation, column, wanted: set) -> dict:
+    found = {}
+    wanted = sorted(wanted)
+    for start in range(0, len(wanted), 500):
+        for participant in db.session.scalars(select(Participant).where(
+                Participant.operation_id == operation.id, column.in_(wanted[start:start + 500]))):
+            found[getattr(participant, column.key)] = participant
+    return found
 
 
 def apply_changes(operation, changes: list[Change], user=None) -> list[Participant]:
@@ -145,6 +170,7 @@ def apply_changes(operation, changes: list[Change], user=None) -> list[Participa
         for key in RECORD_KEYS:
             setattr(participant, key, record.get(key))
         participant.age_at_entry = record.get("age_at_entry")
+        participant.identity_hash = record.get("identity_hash") or participant.identity_hash
         participant.follow_up_date = rules.add_months(record["exit_date"], rules.FOLLOW_UP_MONTHS) \
             if record.get("exit_date") else None
         participant.complete = not rules.missing(record)

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operation_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('identity_hash', sa.String(length=64), nullable=True),
     sa.Column('sex', sa.String(length=1), nullable=True),
     sa.Column('entry_date', sa.Date(), nullable=False),
     sa.Column('last_entry_date', sa.Date(), nullable=True),
@@ -90,7 +91,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['caseworker_id'], ['users.id'], name=op.f('fk_participants_caseworker_id_users')),
     sa.ForeignKeyConstraint(['operation_id'], ['operations.id'], name=op.f('fk_participants_operation_id_operations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participants')),
-    sa.UniqueConstraint('code', name=op.f('uq_participants_code'))
+    sa.UniqueConstraint('code', name=op.f('uq_participants_code')),
+    sa.UniqueConstraint('operation_id', 'identity_hash', name='one_record_per_person')
     )
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.create_index('ix_participants_operation_entry', ['operation_id', 'entry_date'], unique=False)
