@@ -53,6 +53,8 @@ from .operations import cli as operations_cli
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
 from .participants import cli as participants_cli
+from .participants import import_views as participants_import_views  # noqa: F401  (routes on participants.bp)
+from .participants import views as participants_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -64,7 +66,7 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # some. Importing them registers their models, hooks and menu entries.
 BLUEPRINTS = (
     reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
-    operations_views.bp, accounts_views.bp,
+    participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
     *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,

@@ -38,5 +38,5 @@ def entries(limit: int = 500) -> list[dict]:
         after = entry.after or {}
         if after.get("role") == CASEWORKER_ROLE:
             grants.append({"at": entry.occurred_at, "actor": entry.actor, "user_id": entry.user_id,
-                           "action": "role_granted", "code": None, "account": entry.object_id})
+                           "action": "role_granted", "code": None, "account": after.get("id") or entry.object_id})
     return sorted(reads + grants, key=lambda item: item["at"], reverse=True)[:limit]

@@ -5,6 +5,7 @@ quoted and neutralised) or XLSX by the file name's ending."""
 import csv
 import io
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
@@ -81,3 +82,9 @@ def write(header: list, rows: list, xlsx: bool) -> bytes:
     for row in rows:
         writer.writerow([csv_text(value) for value in row])
     return buffer.getvalue().encode("utf-8")
+
+
+def download(content: bytes, name: str):
+    mimetype = "text/csv; charset=utf-8" if name.endswith(".csv") else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
