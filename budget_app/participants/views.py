@@ -54,7 +54,10 @@ def _participant(code: str) -> Participant:
 def home():
     operations = db.session.scalars(visible_operations_query(current_user)).all()
     today = today_in_paris()
-    return render_template("participants/home.html", operations=operations, today=today,
+    mine = [due for due in deadlines.open_dues([op.id for op in operations], today)
+            if due.caseworker_id == current_user.id]
+    codes = {op.id: op.code for op in operations}
+    return render_template("participants/home.html", operations=operations, today=today, mine=mine, codes=codes,
                            counts={op.id: deadlines.presence_counts(op.id, today) for op in operations})
 
 
