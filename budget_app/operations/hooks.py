@@ -11,3 +11,10 @@ final_payment_date = Hook("operations.final_payment_date", default=lambda operat
 # records are kept longer (CPR 82: "interrupted ... in the case of legal proceedings").
 # Callers never say why (an alert is known to the anti-fraud referent only).
 retention_extended = Hook("operations.retention_extended", default=lambda operation_id: False)
+
+# Personal data kept until the end of retention (CPR 82), then erased by `retention purge`
+# with the documents: each domain holding some answers. ``personal_data_left(operation_id)``
+# -> how many records still hold personal data; ``erase_personal_data(operation, when)`` ->
+# the manifest rows of what was erased ([kind, reference, what]).
+personal_data_left = Hook("operations.personal_data_left", many=True)
+erase_personal_data = Hook("operations.erase_personal_data", many=True)
