@@ -126,3 +126,16 @@ def test_web_import_previews_then_confirms(app, hl_operation, make_user, login):
     done = client.post("/operations/HL-RSA-2023/participants/import", data={"token": token})
     assert done.status_code == 302
     assert db.session.scalar(db.select(db.func.count()).select_from(Participant)) == 5
+
+
+def test_seed_loads_synthetic_participants_once_with_a_demo_caseworker(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    assert "HL-RSA-2023 : 36 participants fictifs importés." in first.output
+    assert "caseworker@demo.budget-fse.invalid" in first.output
+    again = runner.invoke(args=["seed"])
+    assert "participants fictifs" not in again.output and "rien à faire" in again.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(Participant)) == 36
+    # obviously synthetic identities: « Démo-NNN », « Participant fictif »
+    names = {p.identity and p.code for p in db.session.scalars(db.select(Participant))}
+    assert len(names) == 36
