@@ -52,12 +52,23 @@ def _decode(text: str) -> bytes:
     return key
 
 
+# (setting, key file) -> key: read once per process, not once per participant.
+_KEYS: dict = {}
+
+
 def participant_key(app=None) -> bytes:
     app = app or current_app
     configured = app.config.get("PARTICIPANT_KEY")
+    where = (configured, app.config.get("PARTICIPANT_KEY_FILE") or app.instance_path)
+    cached = _KEYS.get(where)
+    if cached is None:
+        cached = _KEYS[where] = _load_key(configured, key_file_path(app))
+    return cached
+
+
+def _load_key(configured, path: Path) -> bytes:
     if configured:
         return _decode(str(configured))
-    path = key_file_path(app)
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -72,10 +83,18 @@ def identity_digest(last_name: str, first_name: str, birth_date) -> str:
     return hmac.new(participant_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _cipher():
+    key = participant_key()
+    cached = _KEYS.get(("cipher", key))
+    if cached is None:
+        cached = _KEYS[("cipher", key)] = _aesgcm()(key)
+    return cached
+
+
 def encrypt_identity(code: str, identity: dict) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     data = json.dumps(identity, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return VERSION + nonce + _aesgcm()(participant_key()).encrypt(nonce, data, code.encode("ascii"))
+    return VERSION + nonce + _cipher().encrypt(nonce, data, code.encode("ascii"))
 
 
 def decrypt_identity(code: str, blob: bytes) -> dict:
@@ -86,7 +105,7 @@ def decrypt_identity(code: str, blob: bytes) -> dict:
         raise DomainError(N_("Identité illisible : format de chiffrement inconnu."))
     nonce, data = blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]
     try:
-        plain = _aesgcm()(participant_key()).decrypt(nonce, data, code.encode("ascii"))
+        plain = _cipher().decrypt(nonce, data, code.encode("ascii"))
     except InvalidTag:
         raise DomainError(N_("Identité illisible : la clé des participants ne l'ouvre pas (clé changée ?).")) from None
     return json.loads(plain.decode("utf-8"))

@@ -48,7 +48,7 @@ def import_participants(operation, content: bytes, filename: str = "", user=None
     changes, notes = checked_changes(operation, content)
     report = ImportReport(changes, notes)
     if apply:
-        apply_changes(operation, changes, user=user)
+        apply_changes(operation, changes, user=user, load_new=False)
         audit.record("participant_import", "operations", operation.id, after={
             "operation": operation.code, "file": filename, "sha256": hashlib.sha256(content).hexdigest(),
             **{outcome: report.count(outcome) for outcome in OUTCOMES},

@@ -3,7 +3,6 @@ and the command (a form is a one-row import). Each row is parsed (``answers``), 
 with what is recorded, checked (``rules``) and, when every row passes, written: the
 pseudonymous record, the encrypted identity, the age at entry, the completeness.
 Services flush; the request or the command commits."""
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,20 +17,7 @@ from . import rules
 from .answers import COLUMNS, IDENTITY_KEYS, Answers
 from .crypto import decrypt_identity, encrypt_identity, identity_digest
 from .models import Participant, ParticipantIdentity, ParticipantSetting
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-CODE_LENGTH = 8  # 40 bits: codes are names, not secrets
-RECORD_KEYS = ("sex", "entry_date", "last_entry_date", "employment_status", "unemployment_months", "education_level",
-               "disability", "third_country", "foreign_background", "homeless", "rural", *rules.EXIT_KEYS)
-
-
-def new_code(taken: set) -> str:
-    while True:
-        code = "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if code not in taken:
-            taken.add(code)
-            return code
-
+from .new_records import RECORD_KEYS, columns_of, identity_json, insert_new
 
 def allows_non_binary(operation) -> bool:
     setting = db.session.get(ParticipantSetting, operation.id)
@@ -118,7 +104,7 @@ def check_rows(operation, rows: list[Answers], problems: list, by_code: dict | N
         birth = record.get("birth_date")
         if birth and record.get("entry_date") and birth < record["entry_date"]:
             record["age_at_entry"] = rules.age_at(birth, record["entry_date"])
-        record["identity_hash"] = _digest(record)
+        record["identity_hash"] = digest if digest and not needs_identity else _digest(record)
         refusals = rules.check(record, recorded=recorded, answers=answers, reentry=reentry, **context)
         for key, error in refusals:
             problems.append(Problem(error, line=row.line, column=COLUMNS.get(key, key)))
@@ -152,35 +138,31 @@ def _recorded(operation, column, wanted: set) -> dict:
     return found
 
 
-def apply_changes(operation, changes: list[Change], user=None) -> list[Participant]:
-    """Write the checked changes (the audit trail records each participant by its id and
-    code; special-category answers and the identity only as changed, never their values)."""
-    taken: set = set()
+def apply_changes(operation, changes: list[Change], user=None, load_new: bool = True) -> list[Participant]:
+    """Write the checked changes: new participants in bulk (``new_records``), changed ones
+    through the ORM; the audit trail records each participant by its id and code, the
+    special-category answers and the identity only as changed, never their values."""
     written = []
     for change in changes:
-        if change.outcome == "unchanged":
-            written.append(change.participant)
+        if change.outcome in ("new", "unchanged"):
             continue
-        participant = change.participant
-        record = change.record
-        if participant is None:
-            participant = Participant(operation_id=operation.id, code=new_code(taken),
-                                      caseworker_id=getattr(user, "id", None))
-            db.session.add(participant)
-        for key in RECORD_KEYS:
-            setattr(participant, key, record.get(key))
-        participant.age_at_entry = record.get("age_at_entry")
+        participant, record = change.participant, change.record
+        for key, value in columns_of(record).items():
+            setattr(participant, key, value)
         participant.identity_hash = record.get("identity_hash") or participant.identity_hash
-        participant.follow_up_date = rules.add_months(record["exit_date"], rules.FOLLOW_UP_MONTHS) \
-            if record.get("exit_date") else None
-        participant.complete = not rules.missing(record)
-        if change.participant is None or any(key in change.row.values for key in IDENTITY_KEYS):
-            identity = {key: record.get(key) for key in IDENTITY_KEYS if record.get(key) is not None}
-            if identity.get("birth_date"):
-                identity["birth_date"] = identity["birth_date"].isoformat()
-            _store_identity(participant, identity)
-        written.append(participant)
+        if any(key in change.row.values for key in IDENTITY_KEYS):
+            _store_identity(participant, identity_json(record))
     db.session.flush()
+    new_ids = insert_new(operation, [change.record for change in changes if change.outcome == "new"],
+                         caseworker_id=getattr(user, "id", None))
+    loaded = {p.id: p for p in db.session.scalars(select(Participant).where(Participant.id.in_(new_ids)))} \
+        if load_new and new_ids else {}
+    new_ids = iter(new_ids)
+    for change in changes:
+        if change.outcome == "new":
+            written.append(loaded.get(next(new_ids)))
+        else:
+            written.append(change.participant)
     return written
 
 
