@@ -139,3 +139,25 @@ def test_seed_loads_synthetic_participants_once_with_a_demo_caseworker(app, runn
     # obviously synthetic identities: « Démo-NNN », « Participant fictif »
     names = {p.identity and p.code for p in db.session.scalars(db.select(Participant))}
     assert len(names) == 36
+
+
+def test_template_matches_the_importer_and_is_accepted_once_filled(app, hl_operation, make_user, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    from budget_app.participants.answers import COLUMNS
+    from budget_app.participants.import_views import EXAMPLE
+    from budget_app.participants.imports import import_participants
+
+    client = login(app.test_client(), make_user("caseworker", operations=["HL-RSA-2023"]))
+    response = client.get("/operations/HL-RSA-2023/participants/modele.xlsx")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment;")
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert [cell.value for cell in workbook.worksheets[0][1]] == list(COLUMNS.values())
+    assert workbook.worksheets[1].max_row == len(COLUMNS) + 1
+    workbook.worksheets[0].append([EXAMPLE[key] or None for key in COLUMNS])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = import_participants(hl_operation, buffer.getvalue())
+    assert report.count("new") == 1
