@@ -59,7 +59,7 @@ def purge_candidates(before: date, today: date) -> list[Ended]:
 
 
 def personal_data_left_on(operation_id: int) -> int:
-    return sum(personal_data_left(operation_id))
+    return personal_data_left(operation_id)
 
 
 def _documents(operation_id: int):
@@ -91,10 +91,10 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             ])
             files.append(stored_path(document.stored_name))
             db.session.delete(document)
-        for rows in erase_personal_data(operation, datetime.now(timezone.utc)):
-            for kind, reference, what in rows:  # same columns: the erased record's kind and reference
-                writer.writerow([operation.code, format_day(item.retention.end, "fr"), "", "", "", kind,
-                                 csv_text(reference), "", "", csv_text(what)])
+        for kind, reference, what in erase_personal_data(operation, datetime.now(timezone.utc)):
+            # same columns: the erased record's kind and reference
+            writer.writerow([operation.code, format_day(item.retention.end, "fr"), "", "", "", kind,
+                             csv_text(reference), "", "", csv_text(what)])
         purged.append((operation, len(documents)))
     data = buffer.getvalue().encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()

@@ -5,16 +5,17 @@ from ..kernel.hooks import Hook
 
 # Claims: the date of the final payment to the beneficiary (the payment of the claim that
 # closes the operation), else None: until then the retention end is not known.
-final_payment_date = Hook("operations.final_payment_date", default=lambda operation: None)
+final_payment_date = Hook("operations.final_payment_date", closed=lambda operation: None)
 
 # Alerts: True while a procedure concerns the operation (an alert on it is not closed): the
 # records are kept longer (CPR 82: "interrupted ... in the case of legal proceedings").
-# Callers never say why (an alert is known to the anti-fraud referent only).
-retention_extended = Hook("operations.retention_extended", default=lambda operation_id: False)
+# Callers never say why (an alert is known to the anti-fraud referent only). Unwired, every
+# operation's retention reads as extended: nothing is purged.
+retention_extended = Hook("operations.retention_extended", closed=lambda operation_id: True)
 
-# Personal data kept until the end of retention (CPR 82), then erased by `retention purge`
-# with the documents: each domain holding some answers. ``personal_data_left(operation_id)``
-# -> how many records still hold personal data; ``erase_personal_data(operation, when)`` ->
-# the manifest rows of what was erased ([kind, reference, what]).
-personal_data_left = Hook("operations.personal_data_left", many=True)
-erase_personal_data = Hook("operations.erase_personal_data", many=True)
+# Participants: personal data kept until the end of retention (CPR 82), then erased by
+# `retention purge` with the documents. ``personal_data_left(operation_id)`` -> how many
+# participants still hold personal data; ``erase_personal_data(operation, when)`` -> the
+# manifest rows of what was erased ([kind, reference, what]). Unwired: nothing to erase.
+personal_data_left = Hook("operations.personal_data_left", closed=lambda operation_id: 0)
+erase_personal_data = Hook("operations.erase_personal_data", closed=lambda operation, when: [])

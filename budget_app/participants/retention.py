@@ -2,25 +2,22 @@
 the operation's documents): `retention purge` erases the identities (the encrypted rows and
 the keyed hash) and the special-category answers, and keeps the other pseudonymous
 answers, so every indicator other than EECO12, 13, 14 and 16 stays what it was; the
-bilans' frozen tables (claims) are never touched. Registered on the operations hooks
-that the purge calls; it writes one manifest row per participant erased."""
+bilans' frozen tables (claims) are never touched. ``create_app`` wires these answers to
+the operations hooks that the purge calls; it writes one manifest row per participant erased."""
 from sqlalchemy import delete, func, select, update
 
 from ..kernel.audit import services as audit
 from ..kernel.extensions import db
-from ..operations.hooks import erase_personal_data, personal_data_left
 from .models import SENSITIVE, Participant, ParticipantIdentity
 
 ERASED = "identité et réponses sensibles effacées (RPDC art. 82)"
 
 
-@personal_data_left.register
 def participants_left(operation_id: int) -> int:
     return db.session.scalar(select(func.count(Participant.id)).where(Participant.operation_id == operation_id,
                                                                       Participant.erased_at.is_(None))) or 0
 
 
-@erase_personal_data.register
 def erase_participants(operation, when) -> list[tuple]:
     codes = db.session.scalars(select(Participant.code).where(Participant.operation_id == operation.id,
                                                               Participant.erased_at.is_(None))

@@ -21,7 +21,6 @@ from ..kernel.money import parse_day
 from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import access_log, deadlines, exports, forms, indicators
-from . import retention  # noqa: F401  (registers the purge of personal data on the operations hooks)
 from .imports import save_participant
 from .models import EXIT_REASONS, EXIT_SITUATIONS, SEXES, STATUSES, Participant
 from .records import allows_non_binary, identity_of
