@@ -4,7 +4,7 @@
 the kernel's extensions, then registers each domain's blueprint, commands and hooks, in
 layer order (README, "Development"):
 
-    reporting → claims → alerts → expenses, staff → operations → accounts → kernel
+    reporting → claims → alerts → expenses, staff, participants → operations → accounts → kernel
 """
 import logging
 import os
@@ -60,6 +60,10 @@ from .operations import hooks as operations_hooks
 from .operations import services as operations_services
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
+from .participants import cli as participants_cli
+from .participants import import_views as participants_import_views  # noqa: F401  (routes on participants.bp)
+from .participants import retention as participants_retention
+from .participants import views as participants_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -71,10 +75,10 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
     reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
-    operations_views.bp, accounts_views.bp,
+    participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )
@@ -89,6 +93,8 @@ HOOKS = (
     (marks_hooks.held_reasons_for_referent, alerts_suspicions.suspicion_badges),
     (operations_hooks.final_payment_date, claims_payments.final_payment),
     (operations_hooks.retention_extended, alerts_handling.procedure_under_way),
+    (operations_hooks.personal_data_left, participants_retention.participants_left),
+    (operations_hooks.erase_personal_data, participants_retention.erase_participants),
     (accounts_assignments.operation_by_code, operations_services.find_operation),
     (accounts_assignments.all_operation_codes, operations_services.every_operation_code),
     (accounts_assignments.operation_codes, operations_services.codes_of_operations),

@@ -12,8 +12,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .accounts.models import User
-from .accounts.policy import checks_service_done, role_limited_to_assignments
-from .accounts.roles import FINANCE_OFFICER, ROLE_LABELS, ROLES
+from .accounts.policy import checks_service_done, records_participants, role_limited_to_assignments
+from .accounts.roles import CASEWORKER, FINANCE_OFFICER, ROLE_LABELS, ROLES
 from .accounts.services import create_user, find_user
 from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
@@ -24,8 +24,13 @@ from .kernel.transactions import command_transaction
 from .kernel.formatting import today_in_paris
 from .operations.loader import SEED_KEPT, load_operation_file
 from .operations.services import find_operation
+from .participants.imports import import_participants
+from .participants.models import Participant
 
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+# Synthetic participants (obviously fictitious names « Démo-NNN ») of the rSa action, 2023-2024.
+PARTICIPANTS_OPERATION = "HL-RSA-2023"
+PARTICIPANTS_FILE = FIXTURES_DIR / "examples" / "participants-HL-RSA-2023.csv"
 DEMO_DOMAIN = "demo.budget-fse.invalid"
 
 
@@ -82,6 +87,8 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
             continue
         password = random_password()
         codes = operation_codes if role_limited_to_assignments(role) else ()
+        if records_participants(role):  # the demo caseworker accompanies the rSa action's participants
+            codes = [code for code in operation_codes if code == PARTICIPANTS_OPERATION]
         user = create_user(email, role, password, operation_codes=codes, is_demo=True)
         user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
         if checks_service_done(role):
@@ -92,6 +99,18 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
                                    interest_description=None, recorded_by=None)
         created.append((email, role, password))
     return created
+
+
+def seed_participants() -> str | None:
+    """The synthetic participants of HL-RSA-2023, through the import service, once: an
+    operation that already has participants is left alone."""
+    operation = find_operation(PARTICIPANTS_OPERATION)
+    if operation is None or operation.status == "closed" or db.session.scalar(
+            select(Participant.id).where(Participant.operation_id == operation.id).limit(1)):
+        return None
+    report = import_participants(operation, PARTICIPANTS_FILE.read_bytes(), filename=PARTICIPANTS_FILE.name,
+                                 user=find_user(demo_email(CASEWORKER)))
+    return f"{PARTICIPANTS_OPERATION} : {report.count('new')} participants fictifs importés."
 
 
 def assert_ready_for_production(app) -> None:
@@ -117,11 +136,12 @@ def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     loaded = load_seed_operations()
     created = ensure_demo_accounts(operation_codes=loaded.demo_assignments)
-    for line in loaded.messages:
+    participants = seed_participants()
+    for line in loaded.messages + ([participants] if participants else []):
         click.echo(line)
     if created:
         click.echo("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
         for email, role, password in created:
             click.echo(f"  {role:<20} {email:<45} {password}")
-    if not created and not loaded.changed:
+    if not created and not loaded.changed and not participants:
         click.echo("Données de démonstration déjà chargées : rien à faire.")

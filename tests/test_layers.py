@@ -102,3 +102,15 @@ def test_the_role_guard_sees_every_shape_of_comparison():
     ignored = ["for role in ROLES:", "{{ role_label(user.role) }}"]
     hits = [bool(ROLE_COMPARISON.search(line)) for line in caught + ignored]
     assert hits == [True] * len(caught) + [False] * len(ignored)
+
+
+def test_participants_sit_beside_expenses_and_staff_and_alerts_never_see_them():
+    """Participants §5: the participants domain knows operations and accounts; claims and
+    reporting read its counts; the alerts domain never imports it."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(contract for contract in contracts if contract["type"] == "layers")["layers"]
+    assert "expenses | staff | participants" in layers
+    assert any(contract["type"] == "forbidden" and contract["source_modules"] == ["budget_app.alerts"]
+               and "budget_app.participants" in contract["forbidden_modules"] for contract in contracts)

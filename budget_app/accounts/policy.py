@@ -26,6 +26,7 @@ from .roles import (
     ANTIFRAUD_REFERENT,
     ASSIGNED_ONLY,
     AUDITOR,
+    CASEWORKER,
     CONTROLLER,
     FINANCE_OFFICER,
     ROLES,
@@ -63,6 +64,9 @@ def roles(read=NOBODY, write=NOBODY, hidden=False) -> Policy:
 # Roles that read an operation's figures.
 OPERATION_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, ANTIFRAUD_REFERENT}
 STAFF_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}
+# Participants (participants §5): counts and pseudonymous codes for these; identities and
+# special-category answers for the operation's caseworkers only.
+PARTICIPANT_COUNT_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, CASEWORKER}
 
 POLICY: dict[str, Policy] = {
     "static": public(),
@@ -136,6 +140,20 @@ POLICY: dict[str, Policy] = {
     "staff.staff_template": roles(read={FINANCE_OFFICER}),
     "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
+    # participants: caseworkers (assigned to the operation) enter and read identities and
+    # special-category answers, each read logged; the others see counts and codes. The
+    # data protection officer's log of those reads: auditors, read-only.
+    "participants.home": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.index": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.indicator_page": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.detail": roles(read={CASEWORKER}),
+    "participants.new": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.edit": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.access_export": roles(read={CASEWORKER}),
+    "participants.import_participants_page": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.import_template": roles(read={CASEWORKER}),
+    "participants.access_journal": roles(read={AUDITOR}),
+    #
     # claims. Finance officers prepare, submit and withdraw, record advances and the
     # payment received (they see the bank statement; an admin may too); controllers do the
     # service-done check; an admin reopens a controlled claim; auditors and the referent read.
@@ -205,7 +223,7 @@ def may(endpoint: str, method: str | None = None, operation=None, user=None) -> 
 
 
 def limited_to_assignments(user) -> bool:
-    """Finance officers and controllers see only the operations they are assigned to."""
+    """Finance officers, controllers and caseworkers see only the operations they are assigned to."""
     return role_limited_to_assignments(user.role)
 
 
@@ -227,6 +245,11 @@ def daci_signatories():
 def checks_service_done(role: str | None) -> bool:
     """The role records service-done decisions (``claims.decide``), so it needs a DACI in force."""
     return POLICY["claims.decide"].allows(role, "POST")
+
+
+def records_participants(role: str | None) -> bool:
+    """The role enters participants (``participants.new``): the caseworker (participants §2)."""
+    return POLICY["participants.new"].allows(role, "POST")
 
 
 def service_done_checkers():

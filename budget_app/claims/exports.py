@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from ..kernel.formatting import decimal_text, format_day
 from ..kernel.sheet_layout import freeze_below, print_layout
 from ..kernel.spreadsheet import DANGEROUS, csv_text, xlsx_text
+from . import participant_indicators as indicator_columns
 from .report import (
     ASKED_LABEL,
     TOTAL_LABEL,
@@ -230,6 +231,10 @@ def write_xlsx(report: ClaimReport, target) -> None:
     for values in resource_rows(report):
         resources.append(values)
     resources.close()
+    indicators = _Sheet(workbook, "Participants", indicator_columns.XLSX_COLUMNS, report)
+    for values in indicator_columns.report_indicator_rows(report):
+        indicators.append(values)
+    indicators.close()
     if controlled(report):
         control = _Sheet(workbook, "Contrôle", CSF_COLUMNS, report, CSF_TOTALS)
         for values in csf_rows(report):

@@ -29,6 +29,7 @@ from .bilans import check_new_bilan, check_submission_order
 from .computation import figures_to_json
 from .credit_notes import snapshot_reference
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
+from .participant_indicators import freeze_indicator_table
 from .selection import (
     Computation,
     compute_period,
@@ -175,6 +176,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     audit.record("claim_frozen", "claims", claim.id, after={
         "lines": len(snapshot), "total_eligible": figures.total, "fse_asked": figures.fse_asked,
     })
+    freeze_indicator_table(claim)  # the participants half of the bilan (participants §2, §3)
     return computation
 
 

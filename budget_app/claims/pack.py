@@ -36,6 +36,7 @@ from ..staff.computations import line_text, rate_text
 from ..staff.models import TIMESHEET_STATES, AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
 from . import exports, pdf
 from .models import Claim, ClaimLine
+from .participant_indicators import indicator_csv
 from .report import build_report, controlled, csf_rows
 
 CHUNK = 1024 * 1024
@@ -222,6 +223,8 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
                             _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
                             "Fiches de temps et calcul des frais de personnel")
+    yield from writer.bytes("participants/indicateurs-communs.csv", indicator_csv(report),
+                            "Indicateurs communs FSE+ des participants (figés au dépôt)")
     if controlled(report):
         yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
                                 "Décisions du contrôle de service fait")

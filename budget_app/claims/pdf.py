@@ -19,6 +19,7 @@ from ..kernel.formatting import format_hours, format_month, format_percent
 from ..kernel.money import cents
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
+from . import participant_indicators as indicator_columns
 from .report import (
     ClaimReport,
     controlled,
@@ -221,6 +222,8 @@ def write_pdf(report: ClaimReport, target) -> None:
     pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Présenté",))
     pdf.heading("Personnel")
     pdf.table(STAFF_TABLE, staff_rows(report), totals=("Présenté",))
+    pdf.heading(indicator_columns.HEADING)
+    pdf.table(indicator_columns.PDF_COLUMNS, indicator_columns.report_indicator_rows(report))
     if controlled(report):
         pdf.heading("Contrôle de service fait : décisions")
         pdf.table(CSF_TABLE, csf_rows(report), totals=("Déclaré", "Retenu", "Écarté"))

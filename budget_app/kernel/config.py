@@ -83,6 +83,12 @@ class DefaultConfig:
     # (default: instance/alert_key, created 0600 on first use).
     ALERT_KEY_FILE = None
 
+    # ---- participants (participants §5)
+    # AES-256 key of participants' identities (URL-safe base64 of 32 bytes); unset: read from
+    # PARTICIPANT_KEY_FILE (default instance/participant_key, created 0600 on first use).
+    PARTICIPANT_KEY = None
+    PARTICIPANT_KEY_FILE = None
+
 
 # Environment variables read on top of defaults and instance/config.py.
 ENVIRONMENT_KEYS = {
@@ -94,6 +100,7 @@ ENVIRONMENT_KEYS = {
     "REDIS_URL": "REDIS_URL",
     "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "BUDGET_APP_ALERT_KEY": "ALERT_KEY",
+    "BUDGET_APP_PARTICIPANT_KEY": "PARTICIPANT_KEY",
     "BUDGET_APP_ALERT_ORGANISATION": "ALERT_CHANNEL_ORGANISATION",
     "BUDGET_APP_ALERT_PRIVACY_CONTACT": "ALERT_PRIVACY_CONTACT",
 }

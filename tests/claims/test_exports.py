@@ -48,7 +48,7 @@ def _summary(workbook):
 def test_recapitulatif_of_the_primer_month(january_lines):
     report = build_report(january_lines["operation"], *JANUARY)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants"]
     summary = _summary(workbook)
     assert summary["Opération"] == "HL-RSA-2023"
     assert summary["Dépenses directes de personnel"] == pytest.approx(7280)
@@ -128,7 +128,7 @@ def test_controlled_claim_has_a_control_sheet(january_lines):
     db.session.commit()
     report = build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants", "Contrôle"]
     control_rows = lines_of(workbook["Contrôle"])
     excluded = next(row for row in control_rows if row[7].value == "Écartée")
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"

@@ -59,7 +59,7 @@ def two_lines(claims_world):
 def test_every_sheet_has_the_title_block_and_prints_on_a4_one_page_wide(two_lines):
     claim = _controlled_claim(two_lines)
     workbook = _workbook(build_report(two_lines["operation"], *JANUARY, claim))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants", "Contrôle"]
     issued = today_in_paris().strftime("%d/%m/%Y")
     for sheet in workbook.worksheets:
         title, subtitle = sheet["A1"].value, sheet["A2"].value
