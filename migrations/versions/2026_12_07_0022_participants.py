@@ -5,7 +5,7 @@ indicator table each bilan freezes when submitted (``claim_indicator_tables``), 
 caseworker role (``users.role``).
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ OLD_ROLES = "role IN ('admin', 'finance_officer', 'controller', 'antifraud_refer
 NEW_ROLES = "role IN ('admin', 'finance_officer', 'controller', 'antifraud_referent', 'auditor', 'caseworker')"
 
 revision = '0022'
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
