@@ -17,14 +17,10 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate_label
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, ZERO, cents
 from ..kernel.transactions import atomic
 from ..operations.models import NO_ADVANCE_KINDS, ORGANISATION_KINDS, Operation
 from .models import Advance, Claim
-
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
-
 
 def advances_paid(operation: Operation) -> Decimal:
     return db.session.scalar(select(func.sum(Advance.amount)).where(Advance.operation_id == operation.id)) or ZERO

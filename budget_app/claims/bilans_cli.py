@@ -14,7 +14,7 @@ from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
-from ..kernel.money import parse_amount, parse_day
+from ..kernel.money import cents, parse_amount, parse_day
 from ..kernel.transactions import command_transaction
 from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
@@ -138,7 +138,7 @@ def pay_command(code, number, amount, paid_on, reference):
 
 
 def _money(value):
-    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+    return None if value is None else format(cents(value), "f")
 
 
 def _figures_json(figures: ClaimFigures | None) -> dict | None:

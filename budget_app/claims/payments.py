@@ -10,6 +10,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
+from ..kernel.money import ZERO
 from ..kernel.transactions import atomic
 from ..operations.hooks import final_payment_date
 from ..operations.models import Operation
@@ -17,9 +18,6 @@ from .advances import advance_outstanding, advances_paid
 from .figures import counted, live_claims
 from .lifecycle import move
 from .models import Claim
-
-ZERO = Decimal("0.00")
-
 
 @atomic
 def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str | None = None, user=None) -> None:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from ..kernel.formatting import format_hours, format_month, format_percent
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, ZERO, cents
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from .report import (
@@ -32,7 +32,6 @@ from .report import (
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
 LINE = 5.2  # mm per table row
-HUNDRED = Decimal(100)
 
 # (title, width in mm, kind, index in the report row); widths add up to 277 mm (A4 landscape
 # less 10 mm margins).
@@ -150,7 +149,7 @@ def _document_class():
         def table(self, columns, rows, totals=()):
             """A table whose header is repeated on each page; ``totals``: titles of the money
             columns summed on a last row."""
-            sums = {title: Decimal("0.00") for title in totals}
+            sums = {title: ZERO for title in totals}
             self._header(columns)
             self.set_draw_color(200, 200, 200)
             y, count = self.get_y(), 0

@@ -12,13 +12,10 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import N_, translate
+from ..kernel.money import HUNDRED, ZERO
 from ..operations.models import Operation
 from .models import Expense
 from .rules import ExpenseData
-
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
-
 
 @dataclass
 class Match:

@@ -14,7 +14,7 @@ from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, format_percent
 from ..kernel.i18n import N_
-from ..kernel.money import quantize
+from ..kernel.money import HUNDRED, ZERO, quantize
 from ..kernel.siret import siret_is_valid
 from sqlalchemy import func, select
 
@@ -22,9 +22,6 @@ from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
 from ..operations.plans import payment_deadline
 from .models import Expense
-
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
 # invoices: PERSONNEL is not an expense category, whatever the plan says.

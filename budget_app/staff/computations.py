@@ -21,9 +21,7 @@ from decimal import Decimal
 
 from ..kernel.formatting import format_hours, format_money, format_percent
 from ..kernel.i18n import current_locale
-from ..kernel.money import cents
-
-HUNDRED = Decimal(100)
+from ..kernel.money import HUNDRED, cents
 
 
 def euros(value: Decimal, locale: str = "fr") -> str:
