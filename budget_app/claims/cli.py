@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money
+from ..kernel.formatting import format_day, format_money
 from ..kernel.i18n import N_
 from ..kernel.money import parse_day
 from ..kernel.transactions import command_transaction, fail
@@ -109,7 +109,7 @@ def export_command(code, month, start, end, output, fmt, dialect):
     start, end = _period(month, start, end)
     report = _export(operation, start, end, output, fmt, dialect)
     click.echo(
-        f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
+        f"{output} : {operation.code} du {format_day(start)} au {format_day(end)}, "
         f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
     )
 

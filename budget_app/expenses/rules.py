@@ -254,9 +254,9 @@ class ExpenseRules:
             fail(
                 "incurred_on",
                 N_("le %(day)s est hors de la période d'éligibilité de l'opération (du %(start)s au %(end)s)"),
-                day=data.incurred_on.strftime("%d/%m/%Y"),
-                start=start.strftime("%d/%m/%Y"),
-                end=end.strftime("%d/%m/%Y"),
+                day=data.incurred_on,
+                start=start,
+                end=end,
             )
         if data.paid_on is None:
             fail("paid_on", N_("date obligatoire"))
@@ -264,9 +264,9 @@ class ExpenseRules:
             fail(
                 "paid_on",
                 N_("le %(day)s est hors de la période d'acquittement de l'opération (du %(start)s au %(deadline)s, date limite d'acquittement)"),
-                day=data.paid_on.strftime("%d/%m/%Y"),
-                start=start.strftime("%d/%m/%Y"),
-                deadline=self.deadline.strftime("%d/%m/%Y"),
+                day=data.paid_on,
+                start=start,
+                deadline=self.deadline,
             )
         for name, value, length in (
             ("supplier_name", data.supplier_name, 255),

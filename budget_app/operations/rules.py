@@ -157,7 +157,7 @@ def check_operation(op: OperationInput):
     if op.payment_deadline and op.end_date and op.payment_deadline < op.end_date:
         errors.append(problem("operation.payment_deadline",
                               N_("la date limite d'acquittement ne peut précéder la fin de l'opération (%(end)s)"),
-                              end=op.end_date.strftime("%d/%m/%Y")))
+                              end=op.end_date))
     if op.status not in OPERATION_STATUSES:
         errors.append(
             problem("operation.status", N_("statut inconnu (valeurs : %(values)s)"), values=", ".join(OPERATION_STATUSES))
