@@ -27,7 +27,7 @@ from ..accounts.policy import may
 from ..kernel import staging
 from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
-from ..kernel.formatting import format_number
+from ..kernel.formatting import format_month, format_number
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
 from ..operations.closure import refuse_when_closed
@@ -262,7 +262,7 @@ def timesheet_action(timesheet_id):
     except DomainError as error:
         flash(str(error), "error")
     else:
-        flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
+        flash(_("Fiche de %(month)s : %(state)s.", month=format_month(sheet.month), state=translate_label(TIMESHEET_STATES, sheet.state)),
               "success")
     return _back_to_list(f"fiche-{timesheet_id}")
 
