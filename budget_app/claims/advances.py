@@ -22,6 +22,7 @@ from ..kernel.transactions import atomic
 from ..operations.models import NO_ADVANCE_KINDS, ORGANISATION_KINDS, Operation
 from .models import Advance, Claim
 
+
 def advances_paid(operation: Operation) -> Decimal:
     return db.session.scalar(select(func.sum(Advance.amount)).where(Advance.operation_id == operation.id)) or ZERO
 

@@ -20,6 +20,7 @@ from .figures import CHECKED_STATES, LIVE_STATES, counted, live_claims
 from .models import Claim
 from .selection import compute_period
 
+
 @dataclass
 class Realised:
     categories: dict = field(default_factory=dict)  # category -> amount

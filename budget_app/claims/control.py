@@ -28,6 +28,7 @@ from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
 
+
 def check_controller(claim: Claim, user) -> None:
     if claim.state != "submitted":
         raise DomainError(N_("Le contrôle de service fait porte sur un bilan déposé."))

@@ -19,6 +19,7 @@ from .figures import counted, live_claims
 from .lifecycle import move
 from .models import Claim
 
+
 @atomic
 def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str | None = None, user=None) -> None:
     _check_amount(claim, amount)

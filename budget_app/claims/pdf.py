@@ -11,7 +11,6 @@ The figures are those of the XLSX (the same ``report`` rows), printed by
 or extracted from the PDF reads the same amounts to the cent.
 """
 import io
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 

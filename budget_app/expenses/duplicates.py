@@ -17,6 +17,7 @@ from ..operations.models import Operation
 from .models import Expense
 from .rules import ExpenseData
 
+
 @dataclass
 class Match:
     """An existing line that looks like the candidate."""

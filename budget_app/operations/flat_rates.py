@@ -52,6 +52,7 @@ def is_covered(rates, category: str, subcategory: str | None = None) -> bool:
 # Computation order: the flat staff amount first, as it is part of the bases of the others.
 ORDER = ("PERSONNEL_20", "INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25", "RESTANTS_40")
 
+
 def ceiling(code: str) -> Decimal:
     return FLAT_RATES[code][1]
 

@@ -11,6 +11,7 @@ from .flat_rates import flat_rate_amounts, flat_rate_bases
 from .fse_rates import effective
 from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion
 
+
 def final_balance_deadline(end_date: date) -> date:
     """The final balance report is due at the latest 6 months after the end (primer §8)."""
     return add_months(end_date, 6)

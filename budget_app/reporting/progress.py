@@ -11,10 +11,11 @@ from ..claims.balance import fse_counted, realised
 from ..claims.bilans import warnings as bilan_warnings
 from ..claims.models import Advance, Claim
 from ..kernel.extensions import db
-from ..kernel.money import HUNDRED, ZERO, cents, percent
+from ..kernel.money import ZERO, cents, percent
 from ..operations.models import COST_CATEGORIES, Envelope, Operation
 from ..operations.plans import PlanFigures, current_figures, final_balance_deadline
 from ..operations.services import envelope_programmed
+
 
 def fse_flows(operation_ids) -> dict:
     """FSE+ asked (live bilans: FSE+ due once controlled, primer §9), paid on bilans, and
