@@ -5,13 +5,11 @@ feedback within 3 months of the acknowledgment (or, without one, of the end of t
 """
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from ..kernel.dates import add_months
+from ..kernel.dates import add_months, local_time
 
 ACKNOWLEDGMENT_WORKING_DAYS = 7
 FEEDBACK_MONTHS = 3
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @lru_cache(maxsize=64)
@@ -45,7 +43,7 @@ def next_working_day(day: date) -> date:
 def local_day(moment: datetime) -> date:
     """The calendar day in France of a UTC moment (an alert received at 23:30 UTC on
     31 December is received on 1 January in Paris)."""
-    return moment.astimezone(PARIS).date()
+    return local_time(moment).date()
 
 
 def acknowledgment_due(received_on: date) -> date:
