@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day
 from ..kernel.transactions import fail
 from . import crypto, handling, journal, retention
 
@@ -75,7 +76,7 @@ def deadlines_command():
         what, day = deadline
         flag = " EN RETARD" if handling.is_overdue(alert) else ""
         label = "accusé de réception" if what == "acknowledgment" else "retour d'information"
-        click.echo(f"{alert.reference}  {alert.state:<14} {label} avant le {day.strftime('%d/%m/%Y')}{flag}")
+        click.echo(f"{alert.reference}  {alert.state:<14} {label} avant le {format_day(day)}{flag}")
 
 
 COMMANDS = [alerts_cli]

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day
 from ..kernel.i18n import N_
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
@@ -106,8 +107,8 @@ def transmission_rows(alert: Alert) -> list[tuple[str, object]]:
     procedure = _(STATE_LABELS[alert.state])
     if alert.transmitted_to:
         procedure += " — " + _("transmis à %(who)s le %(day)s", who=_(RECIPIENT_LABELS[alert.transmitted_to]),
-                                day=alert.transmitted_on.strftime("%d/%m/%Y"))
-    detection = _("Signalement reçu par le canal d'alerte le %(day)s", day=alert.received_on.strftime("%d/%m/%Y"))
+                                day=format_day(alert.transmitted_on))
+    detection = _("Signalement reçu par le canal d'alerte le %(day)s", day=format_day(alert.received_on))
     if details.get("detection"):
         detection += ". " + details["detection"]
     return [

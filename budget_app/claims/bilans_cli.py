@@ -15,9 +15,9 @@ from ..accounts.services import find_user
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money, today_in_paris
+from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
-from ..kernel.money import parse_amount, parse_day
+from ..kernel.money import cents, parse_amount, parse_day
 from ..kernel.transactions import command_transaction
 from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
@@ -77,8 +77,8 @@ def create_command(code, start, end, final):
     """Crée un bilan (brouillon) sur la période."""
     operation = _operation(code)
     claim = lifecycle.create_draft(operation, _day(start), _day(end), final=final)
-    click.echo(f"{bilan_label(claim)} créé (brouillon) : {operation.code} du {claim.period_start:%d/%m/%Y} "
-               f"au {claim.period_end:%d/%m/%Y}.")
+    click.echo(f"{bilan_label(claim)} créé (brouillon) : {operation.code} du {format_day(claim.period_start)} "
+               f"au {format_day(claim.period_end)}.")
 
 
 @bilans_cli.command("submit")
@@ -139,11 +139,11 @@ def pay_command(code, number, amount, paid_on, reference):
     """Enregistre le paiement reçu pour un bilan contrôlé."""
     claim = _bilan(code, number)
     payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference)
-    click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {claim.paid_on:%d/%m/%Y}.")
+    click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {format_day(claim.paid_on)}.")
 
 
 def _money(value):
-    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+    return None if value is None else format(cents(value), "f")
 
 
 def _figures_json(figures: ClaimFigures | None) -> dict | None:
@@ -240,8 +240,8 @@ def _figure_lines(figures: ClaimFigures):
 
 
 def operation_line(claim) -> str:
-    return (f"{claim.operation.code} — {bilan_label(claim)} du {claim.period_start:%d/%m/%Y} au "
-            f"{claim.period_end:%d/%m/%Y} ({translate_label(CLAIM_STATES, claim.state)})")
+    return (f"{claim.operation.code} — {bilan_label(claim)} du {format_day(claim.period_start)} au "
+            f"{format_day(claim.period_end)} ({translate_label(CLAIM_STATES, claim.state)})")
 
 
 @bilans_cli.command("pack")
@@ -312,7 +312,7 @@ def record_command(code, amount, paid_on, note):
     """Enregistre une avance FSE+ versée à l'opération (plafond : taux d'avance × FSE+ conventionné)."""
     operation = _operation(code)
     advance = record_advance(operation, _day(paid_on), parse_amount(amount), note)
-    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+    click.echo(f"Avance de {format_money(advance.amount)} du {format_day(advance.paid_on)} enregistrée pour {operation.code}.")
 
 
 COMMANDS = [bilans_cli, advances_cli]

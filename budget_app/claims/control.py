@@ -12,6 +12,7 @@ from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
+from ..kernel.money import ZERO
 from ..kernel.transactions import atomic
 from .advances import advance_outstanding
 from .computation import (
@@ -26,8 +27,6 @@ from .daci import controller_may_check
 from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
-
-ZERO = Decimal("0.00")
 
 
 def check_controller(claim: Claim, user) -> None:

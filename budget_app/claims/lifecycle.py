@@ -97,7 +97,7 @@ def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool
         raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
                              "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "
                              "à approuver de la période."),
-                          start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"))
+                          start=start, end=end)
 
 
 def delete_draft(claim: Claim) -> None:

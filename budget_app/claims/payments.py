@@ -10,14 +10,13 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
+from ..kernel.money import ZERO
 from ..kernel.transactions import atomic
 from ..operations.models import Operation
 from .advances import advance_outstanding, advances_paid
 from .figures import counted, live_claims
 from .lifecycle import move
 from .models import Claim
-
-ZERO = Decimal("0.00")
 
 
 @atomic

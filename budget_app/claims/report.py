@@ -4,7 +4,6 @@ each kind with their reason when left out, the control decisions. Rows are read 
 batches from the database; nothing here writes a file."""
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from flask import has_request_context
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from ..accounts.policy import may
 from ..expenses.models import Expense
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, local_time, today_in_paris
+from ..kernel.money import HUNDRED
 from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
 from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
@@ -31,8 +31,6 @@ from .selection import (
 )
 
 BATCH = 2000
-HUNDRED = Decimal(100)
-
 # The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
 RATE_LABEL = "Taux FSE+"

@@ -14,12 +14,10 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_number
 from ..kernel.i18n import N_, translate
 from ..kernel.locks import lock_keys
+from ..kernel.money import HUNDRED, ZERO
 from ..operations.models import Operation
 from .models import Expense
 from .rules import ExpenseData
-
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
 
 
 @dataclass

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from .errors import DomainError, Problem
 from .i18n import N_
-from .money import MAX_AMOUNT, parse_decimal
+from .money import MAX_AMOUNT, parse_decimal, quantize
 from .text import control_character, normalise_input
 
 
@@ -59,7 +59,7 @@ def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: 
         if not value.is_finite():
             raise DomainError(N_("nombre attendu"))
         step = STEPS.get(places) or Decimal(1).scaleb(-places)
-        exact = value.quantize(step)
+        exact = quantize(value, step)
         if value != exact:
             raise DomainError(N_("au plus %(places)s décimales"), places=places)
         # The common case of a spreadsheet (a positive amount with at most 2 decimals) needs

@@ -8,6 +8,7 @@ language of whoever reads it: the user's on a page, French on the command line.
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .dates import format_day
 from .extensions import db
 from .i18n import N_, translate
 
@@ -62,8 +64,13 @@ def seen_version(text) -> int:
 
 
 def _shown(value):
-    # Values may be lazy strings or nested errors: shown in the reader's language.
-    return str(value) if isinstance(value, DomainError) else value
+    # Values may be lazy strings, nested errors or days: shown in the reader's language
+    # (a day as the reader's pages show it, whoever raised the error and when).
+    if isinstance(value, DomainError):
+        return str(value)
+    if isinstance(value, date):
+        return format_day(value)
+    return value
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..kernel.audit.services import record
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_, translate
-from ..kernel.money import CENT, parse_amount, parse_day, parse_decimal
+from ..kernel.money import cents, has_places, parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
 from .rules import (
     CostLine,
@@ -104,10 +104,10 @@ class _Reader:
             return None
         if isinstance(value, Decimal):
             # A TOML number: exact already; "1234.500" is not ambiguous here, only too precise.
-            if value != value.quantize(CENT):
+            if not has_places(value, 2):
                 self.error(f"{path}.{key}", N_("montant invalide (plus de deux décimales)"))
                 return None
-            value = format(value.quantize(CENT), "f")
+            value = format(cents(value), "f")
         try:
             return parse_amount(value)
         except DomainError as exc:

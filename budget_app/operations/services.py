@@ -11,7 +11,7 @@ from ..accounts.policy import limited_to_assignments
 from ..kernel.audit.services import note_for_changes, record
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money
+from ..kernel.formatting import format_day, format_money
 from ..kernel.i18n import N_, translate
 from ..kernel.locks import lock_rows
 from ..kernel.money import cents
@@ -262,7 +262,7 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
     number = (operation.current_plan.number if operation.current_plan else 0) + 1
     note_for_changes(
         translate(N_("Avenant n° %(number)s du %(date)s (version %(version)s) : %(reason)s"),
-           number=plan.amendment_number, date=plan.signed_on.strftime("%d/%m/%Y"), version=number, reason=plan.reason)
+           number=plan.amendment_number, date=format_day(plan.signed_on), version=number, reason=plan.reason)
     )
     before = {key: getattr(operation, key) for key in AMENDABLE_FIELDS}
     for key in AMENDABLE_FIELDS:

@@ -12,14 +12,13 @@ from ..kernel.extensions import db
 from ..kernel.locks import lock_keys, lock_rows
 from ..kernel.formatting import format_hours, format_money, format_percent
 from ..kernel.i18n import N_, translate
+from ..kernel.money import HUNDRED
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_text, normalise_header
 from . import computations
 from .changes import Change, row_problem
 from ..operations.models import Operation
 from .models import CLAIMABLE_TIMESHEET_STATES, AnnualCost, Person, StaffAssignment
 from .queries import assignments_of, hours_declared
-
-HUNDRED = Decimal(100)
 
 # A month has at most 31 × 24 hours: anything above is a typing error.
 MAX_MONTH_HOURS = Decimal(744)

@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..kernel.dates import month_end
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
-from ..kernel.formatting import format_hours, format_month
+from ..kernel.formatting import format_day, format_hours, format_month
 from ..kernel.i18n import N_, translate, translate_label
 from ..kernel.locks import lock_rows
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_month, cell_text
@@ -178,8 +179,8 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
             if computations.days_in_operation(row.month, operation.start_date, operation.end_date) is not None:
                 # Primer §9: a month partly outside the operation declares its in-period hours only.
                 text += translate(N_(" — mois en partie hors de l'opération : heures faites du %(start)s au %(end)s seulement"),
-                                  start=max(row.month, operation.start_date).strftime("%d/%m/%Y"),
-                                  end=min(computations.month_last_day(row.month), operation.end_date).strftime("%d/%m/%Y"))
+                                  start=format_day(max(row.month, operation.start_date)),
+                                  end=format_day(min(month_end(row.month), operation.end_date)))
         else:
             days = computations.days_in_operation(row.month, operation.start_date, operation.end_date)
             amount, text = computations.fixed_share_amount(

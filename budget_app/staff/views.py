@@ -26,7 +26,7 @@ from ..accounts.policy import may
 from ..kernel import staging
 from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
-from ..kernel.formatting import format_number
+from ..kernel.formatting import format_month, format_number
 from ..kernel.paging import page_number, page_of
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
@@ -261,7 +261,7 @@ def timesheet_action(timesheet_id):
     elif outcome.refused:
         flash(str(outcome.error), "error")
     else:
-        flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
+        flash(_("Fiche de %(month)s : %(state)s.", month=format_month(sheet.month), state=translate_label(TIMESHEET_STATES, sheet.state)),
               "success")
     return _back_to_list(f"fiche-{timesheet_id}")
 

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from ...accounts.policy import may
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text
+from ...kernel.formatting import decimal_text, format_day
 from ...kernel.money import parse_amount
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
@@ -72,8 +72,8 @@ def _default_message(alert, target) -> str:
         return _("Nous accusons réception de votre signalement %(ref)s du %(day)s. Il est examiné par le référent "
                  "anti-fraude, de façon confidentielle. Vous recevrez un retour d'information sur les suites données "
                  "au plus tard le %(due)s. Vous pouvez compléter votre signalement en répondant ici.",
-                 ref=alert.reference, day=alert.received_on.strftime("%d/%m/%Y"),
-                 due=deadlines.feedback_due(alert.received_on, handling.today()).strftime("%d/%m/%Y"))
+                 ref=alert.reference, day=format_day(alert.received_on),
+                 due=format_day(deadlines.feedback_due(alert.received_on, handling.today())))
     return ""
 
 
