@@ -10,9 +10,10 @@ names its field; the form, the import and the command call the same ``check``.
 - sex X only where the operation's setting allows it (participants §1, product rule);
 - a re-entry keeps the first entry and clears the previous exit (participants §1).
 """
-import calendar
+
 from datetime import date, timedelta
 
+from ..kernel.dates import add_months
 from ..kernel.errors import DomainError
 from ..kernel.formatting import format_day
 from ..kernel.i18n import N_
@@ -34,13 +35,6 @@ COMPLETENESS = (
     ("foreign_background", N_("origine étrangère")),
     ("homeless", N_("sans domicile ou exclusion du logement")),
 )
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31/08 + 6 months = 28/02)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def age_at(birth: date, day: date) -> int:
