@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
 from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
+from .accounts import second_factor_views as accounts_second_factor_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
@@ -29,6 +30,7 @@ from .accounts.roles import ROLE_LABELS
 from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
+from .alerts import referent_keys as alerts_referent_keys
 from .alerts import views as alerts_views
 from .claims import cli as claims_cli
 from .claims import views as claims_views
@@ -232,6 +234,8 @@ def _register_domains(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command)
     login_manager.user_loader(lambda user_id: user_for_session(user_id, session.get("sid")))
+    # The alerts' keys per referent follow logins and password changes (accounts' hooks).
+    alerts_referent_keys.register()
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -14,8 +14,8 @@ from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.hooks import retention_extended
-from . import crypto, deadlines, journal
-from .filing import post_message
+from . import deadlines, journal
+from .filing import encrypted_text, post_message
 from .models import (
     ACKNOWLEDGED,
     CLOSED_FOUNDED,
@@ -100,7 +100,7 @@ def change_state(
     if target in CLOSED_STATES:
         alert.closed_on = on
     event = AlertEvent(
-        alert_id=alert.id, user_id=user.id, from_state=before, to_state=target, reason_enc=crypto.encrypt_text(reason)
+        alert_id=alert.id, user_id=user.id, from_state=before, to_state=target, reason_enc=encrypted_text(alert, reason)
     )
     db.session.add(event)
     if (message or "").strip():

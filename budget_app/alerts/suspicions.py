@@ -15,8 +15,8 @@ from ..kernel.formatting import format_month
 from ..kernel.i18n import N_, translate
 from ..kernel.transactions import atomic
 from ..staff.models import Person, StaffCostLine
-from . import crypto, journal
-from .filing import utcnow
+from . import journal
+from .filing import encrypted_text, utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
 
 
@@ -149,7 +149,7 @@ def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
         raise DomainError(N_("La suspicion sur cette ligne est déjà levée."))
     link.lifted_at = utcnow()
     link.lifted_by = user.id
-    link.lift_reason = crypto.encrypt_text(reason)
+    link.lift_reason = encrypted_text(link.alert, reason)
     db.session.flush()
     journal.record(link.alert, "suspicion_lifted", user=user, line_type=link.line_type, line_id=link.line_id)
 
