@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..accounts.services import find_user
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.transactions import fail
@@ -73,8 +74,6 @@ def rotate_key_command():
 def recover_command(email):
     """Rétablit l'accès d'un référent à tous les signalements avec la clé de secours (lue sur
     l'entrée standard), quand plus aucun référent ayant accès ne peut l'accorder."""
-    from ..accounts.services import find_user
-
     if sys.stdin.isatty():
         text = click.prompt("Clé de secours", hide_input=True)
     else:

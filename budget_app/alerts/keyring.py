@@ -24,6 +24,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts import sessions
+from ..accounts.models import User
+from ..accounts.policy import may
 from ..accounts.roles import ANTIFRAUD_REFERENT
 from ..kernel import keybox
 from ..kernel.extensions import db
@@ -55,9 +57,14 @@ def referent_private_key() -> bytes | None:
     channel, where the staff session is ignored)."""
     if not has_request_context() or g.get("alerts_public_channel"):
         return None
-    if not current_user.is_authenticated or current_user.role != ANTIFRAUD_REFERENT:
+    if not current_user.is_authenticated or not reads_alerts(current_user):
         return None
     return sessions.vault_get(sessions.current_token(), PRIVATE_KEY)
+
+
+def reads_alerts(user) -> bool:
+    """The anti-fraud referent's role (the access policy decides who reads alerts)."""
+    return may("alerts.detail", user=user)
 
 
 def wrap_of(alert_id: int, holder: str, user_id: int | None = None) -> AlertKeyWrap | None:
@@ -109,8 +116,6 @@ def live_recovery_key() -> RecoveryKey | None:
 
 def granted_referents() -> list[ReferentKey]:
     """Referents granted access, with a key pair, whose account is active."""
-    from ..accounts.models import User
-
     return db.session.scalars(
         select(ReferentKey).join(User, User.id == ReferentKey.user_id)
         .where(ReferentKey.granted_at.is_not(None), ReferentKey.public_key.is_not(None), User.active.is_(True),
@@ -121,8 +126,6 @@ def granted_referents() -> list[ReferentKey]:
 def transition_open() -> bool:
     """Content keys also go under the server key while no recovery key exists yet (no referent
     was ever set up) or a referent of before keys per referent has not logged in since."""
-    from ..accounts.models import User
-
     if live_recovery_key() is None:
         return True
     return db.session.scalar(
@@ -154,8 +157,7 @@ def seal_new_alert(alert, follow_up_secret: str) -> bytes:
     key = crypto.generate_key()
     alert.sealed = True
     wrap_for_holders(alert, key)
-    salt = os.urandom(16)
-    add_wrap(alert.id, REPORTER, keybox.lock(_reporter_key(follow_up_secret, salt), key, purpose(alert.id)), salt=salt)
+    wrap_for_reporter(alert, key, follow_up_secret)
     remember(alert, key)
     return key
 
@@ -164,24 +166,13 @@ def reporter_content_key(alert, secret: str) -> bytes | None:
     """The content key opened with the follow-up secret (None if it does not open it)."""
     wrap = wrap_of(alert.id, REPORTER)
     if wrap is None or wrap.salt is None:
-        return _reporter_from_transition(alert, secret)
+        return None
     try:
         return keybox.unlock(_reporter_key(secret, bytes(wrap.salt)), wrap.wrapped, purpose(alert.id))
     except keybox.KeyboxError:
         return None
 
 
-def _reporter_from_transition(alert, secret: str) -> bytes | None:
-    """An alert filed before keys per referent: while its key is still under the server key
-    (the transition), the reporter's first follow-up wraps it for their secret."""
-    from .legacy import convert_legacy_alert
-
-    if not alert.sealed:
-        convert_legacy_alert(alert)
-    wrap = wrap_of(alert.id, SERVER)
-    if wrap is None:
-        return None
-    key = crypto.decrypt_bytes(wrap.wrapped)
+def wrap_for_reporter(alert, key: bytes, secret: str) -> None:
     salt = os.urandom(16)
     add_wrap(alert.id, REPORTER, keybox.lock(_reporter_key(secret, salt), key, purpose(alert.id)), salt=salt)
-    return key

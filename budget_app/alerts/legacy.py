@@ -55,6 +55,23 @@ def convert_all_legacy() -> int:
     return len(alerts)
 
 
+def reporter_content_key(alert, secret: str) -> bytes | None:
+    """The content key at a reporter's follow-up login. For an alert filed before keys per
+    referent, while its key is still under the server key (the transition), the reporter's
+    first follow-up wraps it for their secret."""
+    key = keyring.reporter_content_key(alert, secret)
+    if key is not None:
+        return key
+    if not alert.sealed:
+        convert_legacy_alert(alert)
+    wrap = keyring.wrap_of(alert.id, SERVER)
+    if wrap is None:
+        return None
+    key = crypto.decrypt_bytes(wrap.wrapped)
+    keyring.wrap_for_reporter(alert, key, secret)
+    return key
+
+
 def retire_server_wraps() -> int:
     """Deletes the content keys kept under the server key once the transition is over."""
     if keyring.transition_open():

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from ..accounts import hooks as account_hooks
 from ..accounts import sessions
 from ..accounts.models import User
-from ..accounts.roles import ANTIFRAUD_REFERENT, SECOND_FACTOR_REQUIRED
+from ..accounts import second_factor
+from ..accounts.roles import ANTIFRAUD_REFERENT
 from ..kernel import keybox
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
@@ -94,7 +95,7 @@ def settle(user: User, private: bytes | None) -> list[tuple[str, str]]:
     """After login: the first referent is granted (and the recovery key made); a referent
     granted access receives what waits under the server key. Returns notices to show once."""
     row = key_row(user.id)
-    if row is None or private is None or user.role != ANTIFRAUD_REFERENT:
+    if row is None or private is None or not keyring.reads_alerts(user):
         return []
     notices = []
     if row.granted_at is None and _nobody_granted():
@@ -128,7 +129,7 @@ def settle(user: User, private: bytes | None) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ accounts' hooks
 
 def on_password_verified(user: User, password: str, token: str | None):
-    if user.role != ANTIFRAUD_REFERENT:
+    if not keyring.reads_alerts(user):
         return []
     private = open_private_key(user, password)
     if token is not None:
@@ -138,7 +139,7 @@ def on_password_verified(user: User, password: str, token: str | None):
 
 
 def on_session_started(user: User, token: str):
-    if user.role != ANTIFRAUD_REFERENT:
+    if not keyring.reads_alerts(user):
         return []
     notices = settle(user, sessions.vault_get(token, keyring.PRIVATE_KEY))
     for kind, text in notices:
@@ -176,7 +177,7 @@ def on_password_reset(user: User):
 def on_account_event(user: User, event: str, actor=None):
     """The referents are told of every admin or referent account created, re-enabled or
     given a new set-up link (their page « Comptes et accès »)."""
-    if user.role in SECOND_FACTOR_REQUIRED:
+    if second_factor.required_for(user):
         journal.record(None, f"account_{event}", user=actor, account=user.id, role=user.role)
 
 
@@ -191,7 +192,7 @@ def register() -> None:
 # ------------------------------------------------------------------ grant, recover
 
 def _grantee(user: User) -> ReferentKey:
-    if user is None or user.role != ANTIFRAUD_REFERENT or not user.active:
+    if user is None or not keyring.reads_alerts(user) or not user.active:
         raise DomainError(N_("Seul un compte de référent anti-fraude actif peut recevoir l'accès."))
     row = key_row(user.id)
     if row is None or row.public_key is None:
