@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..kernel import throttle
 from ..kernel.extensions import limiter
 from . import second_factor, sessions
+from .fresh import ask_confirmation, fresh_enough
 from .forms import CodeForm, ConfirmForm, LogoutForm
 from .passwords import verify_password
 from .views import bp, finish_login, safe_next_url
@@ -136,17 +137,6 @@ def second_factor_settings():
 
 
 # ------------------------------------------------------------------ fresh authentication
-
-def fresh_enough() -> bool:
-    return sessions.is_fresh(sessions.current_token(), current_app.config["FRESH_AUTH_MINUTES"])
-
-
-def ask_confirmation(back_url: str):
-    """The action is refused until the person types their password and code again; they
-    come back to ``back_url`` and do it again (nothing was changed)."""
-    flash(_("Par sécurité, confirmez votre mot de passe et votre code, puis recommencez."), "warning")
-    return redirect(url_for("accounts.confirm", next=back_url))
-
 
 @bp.route("/compte/confirmation", methods=["GET", "POST"])
 @limiter.limit(

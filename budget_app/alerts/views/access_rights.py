@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...accounts import sessions
 from ...accounts.models import User
-from ...accounts.second_factor_views import ask_confirmation, fresh_enough
+from ...accounts.fresh import ask_confirmation, fresh_enough
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
 from .. import keyring, referent_keys
