@@ -112,7 +112,7 @@ def test_0019_marks_the_referents_of_before_and_goes_back_down(app):
     while nothing is sealed."""
     from sqlalchemy import text
 
-    downgrade(revision="0017")
+    downgrade(revision="0018")
     db.session.remove()
     with db.engine.begin() as connection:
         for number, (role, active) in enumerate(
@@ -133,7 +133,7 @@ def test_0019_marks_the_referents_of_before_and_goes_back_down(app):
         assert [(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows] == [(1, True, True, None)]
         assert connection.execute(text("SELECT sealed FROM alerts")).scalar_one() in (False, 0)
         assert connection.execute(text("SELECT COUNT(*) FROM alert_recovery_keys")).scalar_one() == 0
-    downgrade(revision="0017")
+    downgrade(revision="0018")
     db.session.remove()
     assert "alert_key_wraps" not in inspect(db.engine).get_table_names()
     upgrade()

@@ -69,8 +69,7 @@ def create_user(email: str, role: str, password: str, operation_codes=(), is_dem
     hooks.account_event(user, "created", None)
     user.notices = []
     if password_known:
-        for notices in hooks.password_verified(user, password, None):
-            user.notices.extend(notices or [])
+        user.notices.extend(hooks.password_verified(user, password, None) or [])
     return user
 
 

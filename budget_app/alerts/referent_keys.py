@@ -1,5 +1,5 @@
 """Each referent's key pair, access grants and the organisation's recovery key (the model is
-told in ``keyring``). Registered on the accounts hooks by ``register()`` (``create_app``).
+told in ``keyring``). Answers the accounts hooks (``ACCOUNT_HOOKS``, wired by ``create_app``).
 
 - At a referent's login (password verified): their private key is opened with the password
   (argon2id) into the session's vault, or a key pair is made on their first login.
@@ -181,12 +181,14 @@ def on_account_event(user: User, event: str, actor=None):
         journal.record(None, f"account_{event}", user=actor, account=user.id, role=user.role)
 
 
-def register() -> None:
-    account_hooks.password_verified.register(on_password_verified)
-    account_hooks.session_started.register(on_session_started)
-    account_hooks.password_changed.register(on_password_changed)
-    account_hooks.password_reset.register(on_password_reset)
-    account_hooks.account_event.register(on_account_event)
+# The accounts hooks this module answers (wired by ``create_app``'s ``HOOKS``).
+ACCOUNT_HOOKS = (
+    (account_hooks.password_verified, on_password_verified),
+    (account_hooks.session_started, on_session_started),
+    (account_hooks.password_changed, on_password_changed),
+    (account_hooks.password_reset, on_password_reset),
+    (account_hooks.account_event, on_account_event),
+)
 
 
 # ------------------------------------------------------------------ grant, recover

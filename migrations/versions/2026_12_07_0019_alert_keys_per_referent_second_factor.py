@@ -18,14 +18,14 @@ until each pending referent has logged in once; then those server wraps are dele
 (``budget_app/alerts/legacy.py``).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
