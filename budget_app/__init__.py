@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import seed
 from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import assignments as accounts_assignments
+from .accounts import second_factor_views as accounts_second_factor_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
@@ -31,6 +32,7 @@ from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
 from .alerts import handling as alerts_handling
+from .alerts import referent_keys as alerts_referent_keys
 from .alerts import suspicions as alerts_suspicions
 from .alerts import views as alerts_views
 from .claims import cli as claims_cli
@@ -98,6 +100,9 @@ HOOKS = (
     (accounts_assignments.operation_by_code, operations_services.find_operation),
     (accounts_assignments.all_operation_codes, operations_services.every_operation_code),
     (accounts_assignments.operation_codes, operations_services.codes_of_operations),
+    # Keys per referent follow logins, password changes and resets; referents are told of
+    # admin and referent accounts.
+    *alerts_referent_keys.ACCOUNT_HOOKS,
 )
 
 

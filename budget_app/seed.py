@@ -78,9 +78,10 @@ def random_password(length: int = 20) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
+def ensure_demo_accounts(operation_codes=(), notices=None) -> list[tuple[str, str, str]]:
     """One demo account per role; returns (email, role, password) of those created now.
-    Passwords are random and only returned here, to be printed once."""
+    Passwords are random and only returned here, to be printed once. ``notices`` receives
+    what else is shown once (the alerts' recovery key, made with the demo referent)."""
     created = []
     for role, email, number in DEMO_ACCOUNTS:
         if find_user(email):
@@ -91,6 +92,8 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
             codes = [code for code in operation_codes if code == PARTICIPANTS_OPERATION]
         user = create_user(email, role, password, operation_codes=codes, is_demo=True)
         user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
+        if notices is not None:
+            notices.extend(user.notices)
         if checks_service_done(role):
             # The demo controller can check at once: a DACI (no interest) for each demo operation.
             for code in codes:
@@ -135,7 +138,8 @@ def assert_ready_for_production(app) -> None:
 def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     loaded = load_seed_operations()
-    created = ensure_demo_accounts(operation_codes=loaded.demo_assignments)
+    notices = []
+    created = ensure_demo_accounts(operation_codes=loaded.demo_assignments, notices=notices)
     participants = seed_participants()
     for line in loaded.messages + ([participants] if participants else []):
         click.echo(line)
@@ -143,5 +147,12 @@ def seed_command():
         click.echo("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
         for email, role, password in created:
             click.echo(f"  {role:<20} {email:<45} {password}")
+        click.echo("L'administrateur et le référent activent leur double authentification (TOTP) à leur "
+                   "première connexion.")
+    for kind, text in notices:
+        if kind == "recovery_key":
+            click.echo("Clé de secours des signalements — DÉMONSTRATION (affichée une seule fois ; une vraie "
+                       "installation l'imprime et la garde hors ligne) :")
+            click.echo(f"  {text}")
     if not created and not loaded.changed and not participants:
         click.echo("Données de démonstration déjà chargées : rien à faire.")

@@ -62,6 +62,10 @@ EXPECTED = {
     "accounts.setup_link": ("", "A"),
     "accounts.user_assignment": ("", "A"),
     "accounts.setup_password": PUBLIC,
+    "accounts.second_factor_step": PUBLIC,
+    "accounts.enrol_step": PUBLIC,
+    "accounts.second_factor_settings": (EVERYONE, EVERYONE),
+    "accounts.confirm": (EVERYONE, EVERYONE),
     "reporting.home": (EVERYONE, ""),
     "reporting.operations": (EVERYONE, ""),
     "reporting.dashboard": (READERS, ""),
@@ -150,10 +154,17 @@ EXPECTED = {
     "alerts.transmission_xlsx": ("R", "", "hidden"),
     "alerts.transmission_print": ("R", "", "hidden"),
     "alerts.access_log": ("RU", "", "hidden"),
+    "alerts.access_rights": ("R", "", "hidden"),
+    "alerts.grant": ("", "R", "hidden"),
+    "alerts.recovery_key": ("R", "R", "hidden"),
 }
 
 # Allowed GETs answer 200, unless said otherwise here.
-ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}}
+# Without a pending login (password given), the second-factor steps send back to the login page.
+ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}, "accounts.second_factor_step": {"*": 302},
+                      "accounts.enrol_step": {"*": 302},
+                      # the recovery key is shown only once, to the first referent: else back to the alerts
+                      "alerts.recovery_key": {"*": 302}}
 
 
 def rules(app):

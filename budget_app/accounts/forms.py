@@ -21,6 +21,18 @@ class PasswordForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code à 6 chiffres (ou code de secours)"), validators=[DataRequired(), Length(max=32)])
+
+
+class ConfirmForm(FlaskForm):
+    """Password and code typed again before a sensitive action."""
+
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Code à 6 chiffres (ou code de secours)"), validators=[Optional(), Length(max=32)])
+    next = HiddenField()
+
+
 class LanguageForm(FlaskForm):
     lang = SelectField(_l("Langue"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 

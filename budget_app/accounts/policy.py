@@ -82,6 +82,12 @@ POLICY: dict[str, Policy] = {
     "accounts.user_assignment": roles(write={ADMIN}),
     # The single-use link an admin hands over: the person is not logged in yet.
     "accounts.setup_password": public(),
+    # The second factor of a login: the pending session (password given) is checked inside.
+    "accounts.second_factor_step": public(),
+    "accounts.enrol_step": public(),
+    "accounts.second_factor_settings": roles(read=ANY, write=ANY),
+    # Password and code typed again before a sensitive action.
+    "accounts.confirm": roles(read=ANY, write=ANY),
     #
     # reporting: home, operations list and dashboards, envelopes, audit trail
     "reporting.home": roles(read=ANY),
@@ -196,6 +202,10 @@ POLICY: dict[str, Policy] = {
     "alerts.transmission": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
     "alerts.transmission_xlsx": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
     "alerts.transmission_print": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    # Keys per referent: who may read the alerts, grants, the recovery key shown once.
+    "alerts.access_rights": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.grant": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.recovery_key": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
     # who opened which alert, when (no contents): auditors and the referent; 404 for others
     "alerts.access_log": roles(read={AUDITOR, ANTIFRAUD_REFERENT}, hidden=True),
 }

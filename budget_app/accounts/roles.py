@@ -22,3 +22,7 @@ ROLE_LABELS = {
 
 # Roles that only see the operations they are assigned to (others get 404).
 ASSIGNED_ONLY = frozenset({FINANCE_OFFICER, CONTROLLER, CASEWORKER})
+
+# Roles whose login asks for a second factor (TOTP, RFC 6238), enrolled at their first login
+# (ASVS 4.3.1); the others may turn it on.
+SECOND_FACTOR_REQUIRED = frozenset({ADMIN, ANTIFRAUD_REFERENT})

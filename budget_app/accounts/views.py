@@ -21,6 +21,7 @@ from ..kernel import throttle
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import current_locale
 from ..kernel.transactions import attempt
+from . import hooks, second_factor
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .passwords import verify_password
 from .services import WrongPassword, change_password, find_user, normalise_email
@@ -98,12 +99,16 @@ def login():
         if verify_password(user, form.password.data) and user.active:
             next_url = safe_next_url(form.next.data)
             session.clear()  # new session at login: nothing set before it survives (ASVS 3.2.1)
+            if second_factor.required_for(user) or second_factor.enabled(user):
+                # The password is right; the session opens no page until the code is given
+                # (or the second factor enrolled: required roles, first login).
+                token = start_session(user, pending=True)
+                hooks.password_verified(user, form.password.data, token)
+                session["pending_sid"], session["pending_next"] = token, next_url
+                return redirect(url_for("accounts.second_factor_step"))
             token = start_session(user)
-            login_user(user)
-            session["sid"] = token
-            audit.record("login", "users", user.id)
-            log.info("event=login_succeeded user=%s", user.id)
-            return redirect(next_url or url_for("reporting.home"))
+            hooks.password_verified(user, form.password.data, token)
+            return finish_login(user, token, next_url)
         g.login_failed = True
         log.warning("event=login_failed user=%s", user.id if user else None)
         # Each failure is slowed down, more with the account's recent failures; repeated
@@ -111,6 +116,16 @@ def login():
         slow_down("login-account", normalise_email(form.email.data))
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
     return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=current_locale()))
+
+
+def finish_login(user, token: str, next_url: str | None):
+    """The session is open: Flask-Login, the audit entry, what the domains do at login."""
+    login_user(user)
+    session["sid"] = token
+    audit.record("login", "users", user.id)
+    log.info("event=login_succeeded user=%s", user.id)
+    hooks.session_started(user, token)
+    return redirect(next_url or url_for("reporting.home"))
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -155,6 +170,9 @@ def password():
             token = start_session(user)
             login_user(user)
             session["sid"] = token
+            # The new session's vault gets the keys again (opened with the new password).
+            hooks.password_verified(user, form.new.data, token)
+            hooks.session_started(user, token)
             flash(_("Votre mot de passe a été changé. Vos autres sessions ont été fermées."), "success")
             return redirect(url_for("reporting.home"))
     return render_template("accounts/password.html", form=form)

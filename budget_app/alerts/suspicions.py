@@ -18,8 +18,8 @@ from ..kernel.transactions import atomic
 from ..marks import services as marks
 from ..marks import models as mark_models
 from ..staff.models import Person, StaffCostLine
-from . import crypto, journal
-from .filing import utcnow
+from . import journal
+from .filing import encrypted_text, utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
 
 
@@ -154,7 +154,7 @@ def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
         raise DomainError(N_("La suspicion sur cette ligne est déjà levée."))
     link.lifted_at = utcnow()
     link.lifted_by = user.id
-    link.lift_reason = crypto.encrypt_text(reason)
+    link.lift_reason = encrypted_text(link.alert, reason)
     marks.release_hold(link.mark_id)
     db.session.flush()
     journal.record(link.alert, "suspicion_lifted", user=user, line_type=link.line_type, line_id=link.line_id)

@@ -14,7 +14,7 @@ from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from ..operations.fse_rates import rate_of
 from ..operations.plans import current_figures
-from . import crypto, journal
+from . import crypto, journal, keyring
 from .filing import alert_content, transmission_details
 from .models import KIND_LABELS, RECIPIENT_LABELS, STATE_LABELS, Alert
 from .suspicions import CostLine, cost_line
@@ -78,6 +78,7 @@ def save_transmission_details(alert: Alert, *, amount, eu_amount, detected_on, p
     alert.period_end = period_end
     alert.reveal_persons = bool(reveal_persons)
     alert.transmission_enc = crypto.encrypt_json(
+        keyring.content_key(alert),
         {"detection": (detection or "").strip(), "measures": (measures or "").strip(), "persons": (persons or "").strip()}
     )
     db.session.flush()

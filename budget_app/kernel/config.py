@@ -45,6 +45,10 @@ class DefaultConfig:
     LOGIN_ACCOUNT_DELAY_MAX_SECONDS = 8.0
     # Wrong current passwords on the password-change form, per (address, account).
     PASSWORD_CHANGE_FAILURES = "5 per 15 minutes"
+    # Second factor: wrong codes per pending login (then the password again), and how long a
+    # password + code typed again counts as « fresh » for sensitive actions (ASVS 3.7.1).
+    SECOND_FACTOR_FAILURES = "5 per 5 minutes"
+    FRESH_AUTH_MINUTES = 5
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128
     AUDIT_PAGE_SIZE = 50

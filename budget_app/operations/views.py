@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..accounts.fresh import ask_confirmation, fresh_enough
 from ..accounts.policy import may
 from sqlalchemy.exc import IntegrityError
 
@@ -94,6 +95,8 @@ def decide_amendment(request_id):
     if not form.validate_on_submit():
         flash(_("Formulaire incomplet ou expiré : vérifiez les champs."), "error")
         return redirect(url_for("operations.detail", operation_code=operation.code))
+    if request.form.get("action") == "approve" and not fresh_enough():
+        return ask_confirmation(url_for("operations.detail", operation_code=operation.code) + "#avenants")
     with attempt() as outcome:
         if request.form.get("action") == "approve":
             version = approve_request(found, current_user)

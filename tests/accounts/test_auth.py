@@ -6,7 +6,7 @@ from sqlalchemy import select
 from budget_app.accounts.models import User, UserSession
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, current_code, enrol
 
 
 def post_login(client, email, password, **extra):
@@ -202,8 +202,12 @@ def test_next_url_cannot_leave_the_site(client, make_user, target):
 
 
 def test_next_url_on_the_site_is_followed(client, make_user):
-    make_user("admin", email="admin@example.org")
+    """Through the second factor too: an admin's password leads to the code, then to /journal."""
+    admin = make_user("admin", email="admin@example.org")
+    enrol(admin)
     response = post_login(client, "admin@example.org", PASSWORD, next="/journal")
+    assert response.headers["Location"] == "/connexion/code"
+    response = client.post("/connexion/code", data={"code": current_code(admin)})
     assert response.headers["Location"] == "/journal"
 
 

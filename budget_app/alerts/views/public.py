@@ -26,7 +26,7 @@ from ...kernel import throttle
 from ...kernel.extensions import csrf, db, limiter
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import filing
+from .. import filing, legacy
 from .. import follow_up as follow_ups
 from ..forms import EmptyForm, FollowUpLoginForm, ReplyForm, ReportForm
 from ..models import Alert
@@ -176,7 +176,7 @@ def follow_up():
         alert = filing.verify_follow_up(form.reference.data, form.secret.data)
         if alert is not None:
             # The cookie holds only a random token; the state is on the server.
-            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert)
+            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert, legacy.reporter_content_key(alert, form.secret.data))
             return redirect(url_for("alerts.follow_up"))
         g.follow_up_failed = True
         # Per reference, only a delay (keyed hash of the reference): others' failures

@@ -26,7 +26,7 @@ from ...kernel.formatting import decimal_text, format_day
 from ...kernel.money import parse_amount
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import crypto, deadlines, exports, files, filing, handling, journal, suspicions
+from .. import deadlines, exports, filing, handling, journal, suspicions
 from .. import transmission as transmission_form
 from ..forms import (
     CostLinesForm,
@@ -86,7 +86,7 @@ def detail(reference):
     links = []
     for link in alert.cost_lines:
         links.append((link, suspicions.cost_line(link.line_type, link.line_id),
-                      crypto.decrypt_text(link.lift_reason) if link.lift_reason else ""))
+                      filing.decrypted_text(alert, link.lift_reason)))
     live = {(link.line_type, link.line_id) for link in alert.cost_lines if link.lifted_at is None}
     search = request.args.get("lignes", "")
     available, matching = suspicions.find_cost_lines(alert.operation_id, search, live) \
@@ -236,7 +236,7 @@ def attachment(reference, attachment_id):
     if item is None or item.alert_id != alert.id:
         abort(404)
     meta = filing.attachment_meta(item)
-    data = files.read_decrypted(item.stored_name)
+    data = filing.attachment_data(item)
     filing.log_access(alert, current_user, "download")
     response = send_file(
         io.BytesIO(data),
