@@ -12,8 +12,9 @@ from .admin import SETUP_LINK_HOURS, change_assignment, invite_user, new_setup_t
 from .assignments import all_operation_codes, codes_by_user
 from .forms import AssignmentForm, InviteForm, SetupPasswordForm
 from .models import User
+from .policy import second_factor_required
 from .fresh import ask_confirmation, fresh_enough
-from .roles import ROLE_LABELS, ROLES, SECOND_FACTOR_REQUIRED
+from .roles import ROLE_LABELS, ROLES
 from .views import bp
 
 
@@ -33,7 +34,7 @@ def users():
     link = None
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit() and form.role.data in SECOND_FACTOR_REQUIRED and not fresh_enough():
+        if form.validate_on_submit() and second_factor_required(form.role.data) and not fresh_enough():
             return ask_confirmation(url_for("accounts.users"))
         if form.validate_on_submit():
             codes = [code.strip() for code in (form.operations.data or "").split(",") if code.strip()]
@@ -70,7 +71,7 @@ def user_state(user_id):
             flash(_("Vous ne pouvez pas désactiver votre propre compte."), "error")
         else:
             active = request.form.get("active") == "1"
-            if active and not user.active and user.role in SECOND_FACTOR_REQUIRED and not fresh_enough():
+            if active and not user.active and second_factor_required(user.role) and not fresh_enough():
                 return ask_confirmation(url_for("accounts.users") + f"#user-{user.id}")
             set_active(user, active)
             flash(_("Compte activé : %(who)s.", who=user.display_name) if active

@@ -22,6 +22,7 @@ from flask_login import current_user
 from .assignments import assigned_operation_ids
 from .models import User
 from .roles import (
+    SECOND_FACTOR_REQUIRED,
     ADMIN,
     ANTIFRAUD_REFERENT,
     ASSIGNED_ONLY,
@@ -260,6 +261,16 @@ def checks_service_done(role: str | None) -> bool:
 def records_participants(role: str | None) -> bool:
     """The role enters participants (``participants.new``): the caseworker (participants §2)."""
     return POLICY["participants.new"].allows(role, "POST")
+
+
+def second_factor_required(role: str | None) -> bool:
+    """The role logs in with a second factor (ASVS 4.3.1): admins and anti-fraud referents."""
+    return role in SECOND_FACTOR_REQUIRED
+
+
+def alert_readers():
+    """Condition on ``User``: the role that reads alerts (``alerts.dashboard``)."""
+    return User.role.in_(POLICY["alerts.dashboard"].read)
 
 
 def service_done_checkers():

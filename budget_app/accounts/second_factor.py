@@ -20,7 +20,7 @@ from ..kernel.audit import services as audit
 from ..kernel.extensions import db
 from .models import RecoveryCode, User
 from .passwords import secret_hasher, verify_hash
-from .roles import SECOND_FACTOR_REQUIRED
+from .policy import second_factor_required
 
 ISSUER = "Suivi FSE+"
 PURPOSE = "totp-secret"
@@ -29,7 +29,7 @@ RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no look-alike character
 
 
 def required_for(user: User) -> bool:
-    return user.role in SECOND_FACTOR_REQUIRED
+    return second_factor_required(user.role)
 
 
 def enabled(user: User) -> bool:

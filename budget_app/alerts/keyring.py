@@ -25,8 +25,7 @@ from sqlalchemy import select
 
 from ..accounts import sessions
 from ..accounts.models import User
-from ..accounts.policy import may
-from ..accounts.roles import ANTIFRAUD_REFERENT
+from ..accounts.policy import alert_readers, may
 from ..kernel import keybox
 from ..kernel.extensions import db
 from . import crypto
@@ -119,7 +118,7 @@ def granted_referents() -> list[ReferentKey]:
     return db.session.scalars(
         select(ReferentKey).join(User, User.id == ReferentKey.user_id)
         .where(ReferentKey.granted_at.is_not(None), ReferentKey.public_key.is_not(None), User.active.is_(True),
-               User.role == ANTIFRAUD_REFERENT)
+               alert_readers())
     ).all()
 
 

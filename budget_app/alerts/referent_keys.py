@@ -20,7 +20,7 @@ from ..accounts import hooks as account_hooks
 from ..accounts import sessions
 from ..accounts.models import User
 from ..accounts import second_factor
-from ..accounts.roles import ANTIFRAUD_REFERENT
+from ..accounts.policy import alert_readers
 from ..kernel import keybox
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
@@ -248,5 +248,5 @@ def recover_access(grantee: User, recovery_key_text: str) -> int:
 
 def referents_access() -> list[tuple[User, ReferentKey | None]]:
     """Every referent account and their key state (the page « Comptes et accès »)."""
-    users = db.session.scalars(select(User).where(User.role == ANTIFRAUD_REFERENT).order_by(User.email)).all()
+    users = db.session.scalars(select(User).where(alert_readers()).order_by(User.email)).all()
     return [(user, key_row(user.id)) for user in users]
