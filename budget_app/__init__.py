@@ -46,6 +46,7 @@ from .kernel.config import (
 from .kernel.errors import register_error_handlers, render_error
 from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
+from .kernel.integers import IdConverter
 from .kernel.log import OneLineFormatter
 from .kernel.tabular import PROBLEMS_SHOWN
 from .kernel.transactions import commit_or_rollback
@@ -116,6 +117,8 @@ def _guard_production(app: Flask) -> None:
 
 def _configure(app: Flask, config: dict | None) -> None:
     app.config.from_object(DefaultConfig)
+    # Every <int:...> in a URL: ASCII digits, 1 to 2^31 - 1, else 404 (kernel.integers).
+    app.url_map.converters["int"] = IdConverter
     app.config.from_pyfile("config.py", silent=True)
     load_environment(app.config)
     if config:

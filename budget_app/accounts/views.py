@@ -54,14 +54,6 @@ def _password_change_key() -> str:
     return "password-change:" + throttle.keyed(throttle.client_address(), str(current_user.get_id()))
 
 
-def slow_down(scope: str, *parts: str) -> None:
-    """A delay doubling with the target's recent failures (never a refusal)."""
-    count = throttle.record_failure(scope, *parts)
-    config = current_app.config
-    throttle.pause(throttle.progressive_delay(count, config["LOGIN_FAILURE_DELAY_SECONDS"],
-                                              config["LOGIN_ACCOUNT_DELAY_MAX_SECONDS"]))
-
-
 def safe_next_url(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative URL."""
     if not target:
@@ -78,14 +70,14 @@ def safe_next_url(target: str | None) -> str | None:
     key_func=_address_key,
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message=_l("Trop d'échecs de connexion depuis cette adresse. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'échecs de connexion depuis cette adresse."),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT"],
     key_func=_address_account_key,
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message=_l("Trop d'échecs de connexion pour ce compte depuis cette adresse. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'échecs de connexion pour ce compte depuis cette adresse."),
 )
 def login():
     if current_user.is_authenticated:
@@ -106,9 +98,8 @@ def login():
             return redirect(next_url or url_for("reporting.home"))
         g.login_failed = True
         log.warning("event=login_failed user=%s", user.id if user else None)
-        # Each failure is slowed down, more with the account's recent failures; repeated
-        # ones are refused by the limits above (per address, and per address and account).
-        slow_down("login-account", normalise_email(form.email.data))
+        # Counted by the limits above (per address, and per address and account): past them
+        # the answer is 429 with Retry-After at once; no failure waits inside the worker.
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
     return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=current_locale()))
 
@@ -133,7 +124,7 @@ def logout():
     key_func=_password_change_key,
     methods=["POST"],
     deduct_when=_password_failed,
-    error_message=_l("Trop d'essais du mot de passe actuel. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'essais du mot de passe actuel."),
 )
 def password():
     form = PasswordForm()
@@ -141,10 +132,9 @@ def password():
         try:
             change_password(current_user, form.current.data, form.new.data)
         except WrongPassword as error:
-            # Throttled like the login: a delay per account, a limit per (address, account).
+            # Throttled like the login: a limit per (address, account), 429 past it.
             g.password_failed = True
             log.warning("event=password_change_failed user=%s", current_user.id)
-            slow_down("password-account", str(current_user.id))
             form.current.errors.append(str(error))
         except DomainError as error:
             form.new.errors.append(str(error))

@@ -123,6 +123,10 @@ def link_cost_lines(alert: Alert, user, pairs) -> list[AlertCostLine]:
         line = cost_line(line_type, line_id)
         if line is None:
             raise DomainError(N_("La ligne %(type)s n° %(id)s n'existe pas."), type=line_type, id=line_id)
+        if line_type == "expense" and db.session.get(Expense, line_id).deleted_at is not None:
+            # A deleted expense is in no claim and no list: a suspicion on it would hold nothing.
+            raise DomainError(N_("La dépense n° %(id)s a été supprimée : elle ne peut pas être mise sous suspicion."),
+                              id=line_id)
         if line.operation_id != alert.operation_id:
             raise DomainError(N_("La ligne %(type)s n° %(id)s n'appartient pas à l'opération du signalement."), type=line_type, id=line_id)
         if (line_type, line_id) in live:

@@ -8,6 +8,7 @@ language of whoever reads it: the user's on a page, French on the command line.
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .i18n import N_, translate
+from .throttle import retry_after
 
 log = logging.getLogger("budget_app.errors")
 
@@ -116,6 +118,23 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def throttled(error):
+    """429 at once, never a delay inside the worker: the limit's own message (login, public
+    form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
+    from .formatting import local_time  # formatting → money → errors: read at call time
+
+    seconds = retry_after()
+    message = getattr(getattr(error, "limit", None), "error_message", None)
+    retry_at = local_time(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+    title, default = ERROR_TEXTS[429]
+    body = render_template(
+        "errors/error.html", code=429, title=title, message=str(message) if message else default,
+        retry=translate(N_("Vous pourrez réessayer à %(time)s (dans %(minutes)s min)."),
+                        time=retry_at.strftime("%H:%M"), minutes=max(1, -(-seconds // 60))),
+    )
+    return body, 429, {"Retry-After": str(seconds)}
+
+
 def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -126,9 +145,7 @@ def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.code == 429:
-            # Flask-Limiter's breach carries the limit's own message (login, public form...).
-            message = getattr(getattr(error, "limit", None), "error_message", None)
-            return render_error(429, str(message) if message else None)
+            return throttled(error)
         if error.code in ERROR_TEXTS:
             return render_error(error.code)
         return error

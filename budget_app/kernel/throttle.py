@@ -1,22 +1,22 @@
-"""Failure counters and progressive delays kept in the rate limiter's storage
-(``RATELIMIT_STORAGE_URI``, shared by every worker when it is Redis), next to the
-Flask-Limiter limits. Keys are keyed hashes (HMAC with ``SECRET_KEY``): no address,
-e-mail or alert reference is stored in clear.
+"""Throttle keys for the limits kept in the rate limiter's storage (``RATELIMIT_STORAGE_URI``,
+shared by every worker when it is Redis; every key carries ``RATELIMIT_KEY_PREFIX``). Keys are
+keyed hashes (HMAC with ``SECRET_KEY``): no address, e-mail or alert reference is stored in clear.
 
-A delay never refuses: it slows the answer to a failure, more with each recent failure
-of the same target (account, alert reference), so that failures caused by someone else
-never lock the rightful user out (issue 13)."""
+A throttled request is refused at once with 429 and ``Retry-After`` (``retry_after``): no
+request ever waits inside a worker (issue 21: four sleeping failures held all four gunicorn
+workers). Failures are counted per (address, account) and per address, never per account
+or per reference alone: someone else's failures never lock the rightful user out (issue 13)."""
 import hashlib
 import hmac
+import math
 import time
 
 from flask import current_app, request
-from limits import parse
 
 from .extensions import limiter
 
-# Failures are counted over 15 minutes; the amount only bounds the counter.
-WINDOW = parse("1000000 per 15 minutes")
+# When a refused request cannot say when its window ends (storage unreachable): 15 minutes.
+FALLBACK_RETRY_SECONDS = 15 * 60
 
 
 def keyed(*parts: str) -> str:
@@ -30,24 +30,14 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
-def record_failure(scope: str, *parts: str) -> int:
-    """Counts one failure for (scope, parts); returns the failures in the window."""
-    limiter.limiter.hit(WINDOW, scope, keyed(*parts))
-    return failures(scope, *parts)
-
-
-def failures(scope: str, *parts: str) -> int:
-    stats = limiter.limiter.get_window_stats(WINDOW, scope, keyed(*parts))
-    return WINDOW.amount - stats.remaining
-
-
-def progressive_delay(count: int, base: float, maximum: float, free: int = 1) -> float:
-    """``base`` seconds for the first ``free`` failures, then doubling, at most ``maximum``."""
-    if count <= 0 or base <= 0:
-        return 0.0
-    return min(maximum, base * 2 ** max(0, count - free))
-
-
-def pause(seconds: float) -> None:
-    if seconds > 0:
-        time.sleep(seconds)
+def retry_after() -> int:
+    """Seconds until the breached limit of this request lets the client try again (at
+    least 1): the end of its window in the shared storage."""
+    breached = [item for item in (limiter.current_limits or []) if item.breached]
+    try:
+        reset_at = max(item.window[0] for item in breached) if breached else None
+    except Exception:  # noqa: BLE001 - storage gone: a fixed answer, never a 500
+        reset_at = None
+    if reset_at is None:
+        return FALLBACK_RETRY_SECONDS
+    return max(1, math.ceil(reset_at - time.time()))

@@ -292,6 +292,7 @@ def transmission(reference):
                     return redirect(url_for("alerts.transmission", reference=alert.reference))
     computed = transmission_form.computed_amounts(alert)
     return render_template("alerts/transmission_form.html", alert=alert, form=form, computed=computed,
+                           amounts=transmission_form.amounts_concerned(alert),
                            rate=transmission_form.fse_rate(alert.operation)), (400 if form.errors else 200)
 
 
