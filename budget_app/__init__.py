@@ -49,6 +49,7 @@ from .kernel.i18n import current_locale, translate_label
 from .kernel.integers import IdConverter
 from .kernel.log import OneLineFormatter
 from .kernel.tabular import PROBLEMS_SHOWN
+from .kernel.text import nul_in_query
 from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
@@ -254,6 +255,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_in_query():
+        if nul_in_query(request.args):
+            return render_error(400)
+        return None
+
     app.before_request(enforce_policy)
     app.url_defaults(add_operation_code)
     # One commit per request that succeeds, a rollback otherwise (kernel.transactions).

@@ -58,6 +58,8 @@ def safe_next_url(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative URL."""
     if not target:
         return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None  # CR/LF would split the Location header (issue 21); NUL, tabs: no path has them
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from ..expenses.hooks import held_lines, held_reason_for_referent
 from ..expenses.models import Expense
+from ..kernel.integers import parse_id
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
@@ -69,7 +70,7 @@ def find_cost_lines(operation_id: int, search: str = "", exclude=frozenset(),
     is), at most ``limit`` of them, and how many match in all. Only the columns shown are read."""
     search = " ".join((search or "").split())[:100]
     pattern = f"%{search.lower()}%"
-    number = int(search) if search.isdigit() and len(search) < 10 else None
+    number = parse_id(search)
     expense_ids = [line_id for kind, line_id in exclude if kind == "expense"]
     staff_ids = [line_id for kind, line_id in exclude if kind == "staff_cost_line"]
     expenses = select(Expense.id, Expense.supplier_name, Expense.document_number, Expense.label,

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .i18n import N_, translate
+from .integers import parse_int
 from .throttle import retry_after
 
 log = logging.getLogger("budget_app.errors")
@@ -57,10 +58,10 @@ class Conflict(DomainError):
 def seen_version(text) -> int:
     """The version a write was based on (optimistic locking cannot be skipped): a form
     that does not carry it is refused (400, nothing written)."""
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not text.isdigit() or len(text) > 9:
+    number = parse_int(text) if isinstance(text, str) else None
+    if number is None:
         raise DomainError(N_("Version manquante : rechargez la page puis recommencez (rien n'a été enregistré)."))
-    return int(text)
+    return number
 
 
 def _shown(value):

@@ -7,10 +7,7 @@ and an id of 20 digits overflows PostgreSQL's integer: each of these answered 50
 """
 import re
 
-from werkzeug.routing import BaseConverter
-
-from .errors import DomainError
-from .i18n import N_
+from werkzeug.routing import BaseConverter, ValidationError
 
 # PostgreSQL's `integer` (every id column): the largest id there can be.
 MAX_ID = 2**31 - 1
@@ -36,18 +33,6 @@ def parse_id(text) -> int | None:
     return parse_int(text, minimum=1)
 
 
-def require_int(text, label: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
-    """Like ``parse_int``, refusing with a message naming the field (``label``, marked
-    with N_ by the caller) and the range."""
-    number = parse_int(text, minimum, maximum)
-    if number is None:
-        raise DomainError(
-            N_("%(label)s : « %(value)s » n'est pas un nombre entier entre %(minimum)s et %(maximum)s."),
-            label=label, value=str(text)[:40], minimum=minimum, maximum=maximum,
-        )
-    return number
-
-
 class IdConverter(BaseConverter):
     """``<int:...>`` in every route: ASCII digits, 1 to MAX_ID; anything else is a 404
     (Werkzeug's own converter reads any Unicode digit and has no maximum)."""
@@ -56,8 +41,6 @@ class IdConverter(BaseConverter):
     part_isolating = True
 
     def to_python(self, value: str):
-        from werkzeug.routing import ValidationError
-
         number = parse_id(value)
         if number is None:
             raise ValidationError()

@@ -111,6 +111,8 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
     else:
         try:
             sheets = [("", _read_csv(content))]
+        except DomainError as error:
+            return Table(problems=error.problems)
         except UnicodeDecodeError:
             return Table(problems=[Problem(DomainError(N_("Encodage du fichier non reconnu.")))])
     table = Table()
@@ -187,9 +189,37 @@ def _read_csv(content: bytes) -> list:
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
-    for row in reader:
-        rows.append((reader.line_num, row))
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error:
+        # csv refuses a field over its limit (131 072 characters) and says nothing of where.
+        start = rows[-1][0] + 1 if rows else 1
+        index = _long_field_index(text.splitlines(keepends=True)[start - 1:], delimiter)
+        headers = [cells[index] for _line, cells in rows if index < len(cells) and str(cells[index]).strip()]
+        raise DomainError(problems=[Problem(
+            DomainError(N_("cellule de plus de %(max)s caractères"), max=csv.field_size_limit()),
+            line=start, column=headers[0] if headers else str(index + 1),
+        )]) from None
     return rows
+
+
+def _long_field_index(lines: list[str], delimiter: str) -> int:
+    """The position of the first field longer than csv's limit in the record starting at
+    ``lines[0]`` (quotes followed as csv does)."""
+    limit, index, length, quoted = csv.field_size_limit(), 0, 0, False
+    for char in "".join(lines):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            index, length = index + 1, 0
+            continue
+        elif char in "\r\n" and not quoted:
+            break
+        length += 1
+        if length > limit:
+            break
+    return index
 
 
 # An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
@@ -305,7 +335,7 @@ def cell_month(value, required: bool = True) -> date | None:
         if required:
             raise DomainError(N_("mois obligatoire"))
         return None
-    for pattern in (r"(?P<y>\d{4})-(?P<m>\d{1,2})", r"(?P<m>\d{1,2})/(?P<y>\d{4})"):
+    for pattern in (r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})", r"(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})"):
         match = re.fullmatch(pattern, text)
         # Years 1900-2199: nothing in a programme falls outside, and month arithmetic
         # (month ends, next months) stays inside what ``date`` can hold.

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...kernel.errors import DomainError
+from ...kernel.integers import parse_id
 from ...kernel.extensions import csrf, db, limiter
 from ...operations.models import Operation
 from .. import filing
@@ -104,7 +105,7 @@ def report():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            operation_id = int(form.operation_id.data) if form.operation_id.data else None
+            operation_id = parse_id(form.operation_id.data)  # one of the listed ids, or none
             report_data = filing.Report(
                 kind=form.kind.data,
                 facts=form.facts.data,
