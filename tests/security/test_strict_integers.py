@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budget_app.kernel.integers import MAX_ID, parse_id, parse_int
 from tests.test_access import _url, rules
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer
 
 BAD_NUMBERS = ["²", "¹²", "١٢", "1e23", "99999999999999999999", str(MAX_ID + 1), "-1", "+1", "1_000", "12.0", ""]
 
@@ -20,11 +21,15 @@ BAD_NUMBERS = ["²", "¹²", "١٢", "1e23", "99999999999999999999", str(MAX_ID 
 
 @given(st.integers(min_value=0, max_value=MAX_ID))
 def test_every_number_in_range_reads_back(number):
+    from budget_app.kernel.integers import parse_int
+
     assert parse_int(str(number)) == number and parse_int(f" {number} ") == number
 
 
 @given(st.text(max_size=25))
 def test_anything_else_is_none_never_an_exception(text):
+    from budget_app.kernel.integers import parse_int
+
     result = parse_int(text)
     stripped = text.strip()
     is_ascii_number = stripped.isascii() and stripped.isdigit() and int(stripped) <= MAX_ID
@@ -33,6 +38,9 @@ def test_anything_else_is_none_never_an_exception(text):
 
 @pytest.mark.parametrize("text", BAD_NUMBERS + ["0"])
 def test_crafted_ids_are_refused(text):
+    from budget_app.kernel.integers import MAX_ID as KERNEL_MAX_ID, parse_id
+
+    assert KERNEL_MAX_ID == MAX_ID
     assert parse_id(text) is None
 
 
@@ -84,7 +92,7 @@ def test_a_wrong_line_number_is_said_and_changes_nothing(app, world, clients):
     referent = clients["antifraud_referent"]
     response = referent.post(f"/referent/signalements/{reference}/lignes", data={"expense_ids": "²"})
     assert response.status_code == 302
-    assert "« ² » n'est pas un numéro de ligne." in referent.get(f"/referent/signalements/{reference}").get_data(as_text=True)
+    assert "« ² » n&#39;est pas un numéro de ligne." in referent.get(f"/referent/signalements/{reference}").get_data(as_text=True)
     assert suspected_cost_lines(operation.id) == before
 
 
@@ -123,7 +131,8 @@ def test_control_characters_in_next_never_reach_a_location(app, client, make_use
 
     make_user(email="fo@example.org")
     response = client.post("/connexion", data={"email": "fo@example.org", "password": PASSWORD, "next": target})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    # Logged in and sent home, or (NUL, tab: refused by the form's text check) the form again.
+    assert (response.status_code, response.headers.get("Location")) in ((302, "/"), (200, None))
 
 
 def test_nul_in_a_query_string_is_a_bad_request(app, world, clients):

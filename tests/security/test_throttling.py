@@ -18,12 +18,15 @@ VICTIM = {"REMOTE_ADDR": "198.51.100.7"}
 
 
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch):
-    """Any sleep inside a request fails the test (it answered 500 through the error handler)."""
+def no_sleep(app, monkeypatch):
+    """Any sleep inside a request fails the test (it answered 500 through the error handler).
+    The old code slept LOGIN_FAILURE_DELAY_SECONDS (1 s by default, doubling); the setting is
+    unused now."""
     def refuse(seconds):
         raise AssertionError(f"sleep({seconds}) inside a request")
 
     monkeypatch.setattr("time.sleep", refuse)
+    app.config["LOGIN_FAILURE_DELAY_SECONDS"] = 1.0
 
 
 def _login(client, email, password, environ):
