@@ -35,6 +35,10 @@ class DefaultConfig:
     REDIS_URL = None
     BUDGET_APP_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
+    # Reverse proxies in front of gunicorn (BUDGET_APP_PROXY_COUNT) and the addresses they
+    # connect from (BUDGET_APP_TRUSTED_PROXIES): X-Forwarded-For is read only from those.
+    PROXY_COUNT = 0
+    TRUSTED_PROXIES = "127.0.0.0/8, ::1"
     # Login throttling: failures per window, counted per (address, account) and per address,
     # never per account alone (nobody can lock the rightful user out). Past a limit the answer
     # is 429 with Retry-After at once: no request waits inside a worker.

@@ -5,7 +5,8 @@ NUL, CR/LF, huge and signed numbers, control characters) in its own fields and i
 fields it does not have. Runs on whichever database the suite runs on (SQLite and, with
 TEST_DATABASE_URL, PostgreSQL).
 
-Cost: FORM_FUZZ_EXAMPLES bodies per form (3 in the suite; `make bench` runs 40)."""
+Cost: each field alone with two crafted numbers, then FORM_FUZZ_EXAMPLES drawn bodies per
+form (3 in the suite; `make bench` runs 40 and sweeps five values)."""
 import os
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ CRAFTED = [
     "/a\r\nLocation: https://evil.example", "expense:²", "expense:99999999999999999999", "staff_cost_line:1e23",
     "2023-13", "0000-01", "9999-12-31", "31/02/2023", "1 234,567", "-0", "'", "%", "", " ", "é" * 600,
 ]
+# Each field of each form is posted alone with these (more under `make bench`).
+SWEPT = ["²", "99999999999999999999"] + (["1e23", "/\r\nX: 1", "a\x00b"] if EXAMPLES > 3 else [])
 VALUES = st.one_of(st.sampled_from(CRAFTED), st.text(max_size=20), st.integers().map(str))
 EXTRA_NAMES = ["version", "next", "line", "fiche", "expense_ids", "staff_ids", "credit_note_of", "year",
                "programme_year", "operation_id", "id", "page"]
@@ -88,6 +91,12 @@ def test_fuzzed_post_bodies_of_every_form_never_answer_5xx(app, world, login):
         client = app.test_client()
         if role is not None:
             login(client, world["users"][role])
+        # Every field alone with each number that once gave a 500, then drawn bodies.
+        for name in names:
+            for value in SWEPT:
+                status = client.post(action, data={name: value}).status_code
+                if status >= 500:
+                    failures.append(f"POST {action} {name}={value!r} as {role}: {status}")
         bodies = st.dictionaries(st.sampled_from(names + tuple(EXTRA_NAMES)) if names else st.sampled_from(EXTRA_NAMES),
                                  VALUES, max_size=max(3, len(names)))
 
