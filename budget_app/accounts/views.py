@@ -27,6 +27,9 @@ from .services import WrongPassword, change_password, find_user, normalise_email
 from .sessions import end_session, start_session
 
 bp = Blueprint("accounts", __name__)
+# A password check (argon2) costs about a second of CPU: a few at once across workers,
+# the others refused at once (429) rather than queued behind them (issue 21, point 4).
+BUSY = _l("Trop de vérifications de mot de passe en cours. Réessayez dans quelques secondes.")
 log = logging.getLogger("budget_app.accounts")
 
 
@@ -89,7 +92,9 @@ def login():
         form.next.data = safe_next_url(request.args.get("next"))
     if form.validate_on_submit():
         user = find_user(form.email.data)
-        if verify_password(user, form.password.data) and user.active:
+        with throttle.costly_check("password", current_app.config["PASSWORD_CHECKS_AT_ONCE"], BUSY):
+            verified = verify_password(user, form.password.data)
+        if verified and user.active:
             next_url = safe_next_url(form.next.data)
             session.clear()  # new session at login: nothing set before it survives (ASVS 3.2.1)
             token = start_session(user)
@@ -132,7 +137,8 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current.data, form.new.data)
+            with throttle.costly_check("password", current_app.config["PASSWORD_CHECKS_AT_ONCE"], BUSY):
+                change_password(current_user, form.current.data, form.new.data)
         except WrongPassword as error:
             # Throttled like the login: a limit per (address, account), 429 past it.
             g.password_failed = True

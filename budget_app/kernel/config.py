@@ -44,6 +44,9 @@ class DefaultConfig:
     # is 429 with Retry-After at once: no request waits inside a worker.
     LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    # Password checks (argon2, about a second of CPU each) running at once across every
+    # worker; more are answered 429 at once. Keep it under the number of gunicorn workers.
+    PASSWORD_CHECKS_AT_ONCE = 2
     # Wrong current passwords on the password-change form, per (address, account).
     PASSWORD_CHANGE_FAILURES = "5 per 15 minutes"
     PASSWORD_MIN_LENGTH = 12
@@ -101,6 +104,7 @@ INTEGER_ENVIRONMENT_KEYS = {
     "BUDGET_APP_UPLOAD_MAX_BYTES": "UPLOAD_MAX_BYTES",
     "BUDGET_APP_SESSION_IDLE_MINUTES": "SESSION_IDLE_MINUTES",
     "BUDGET_APP_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
+    "BUDGET_APP_PASSWORD_CHECKS_AT_ONCE": "PASSWORD_CHECKS_AT_ONCE",
 }
 
 

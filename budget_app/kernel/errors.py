@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 from .i18n import N_, translate
 from .integers import parse_int
-from .throttle import retry_after
+from .throttle import Busy, retry_after
 
 log = logging.getLogger("budget_app.errors")
 
@@ -124,8 +124,10 @@ def throttled(error):
     form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
     from .formatting import local_time  # formatting → money → errors: read at call time
 
-    seconds = retry_after()
+    seconds = getattr(error, "retry_seconds", None) or retry_after()
     message = getattr(getattr(error, "limit", None), "error_message", None)
+    if isinstance(error, Busy):
+        message = error.description
     retry_at = local_time(datetime.now(timezone.utc) + timedelta(seconds=seconds))
     title, default = ERROR_TEXTS[429]
     body = render_template(

@@ -49,4 +49,4 @@ class WholeNumberField(IntegerField):
             return
         self.data = parse_int(valuelist[0])
         if self.data is None and (valuelist[0] or "").strip():
-            raise ValueError(self.gettext("Not a valid integer value."))
+            raise ValueError(_l("Nombre entier attendu (chiffres 0 à 9)."))

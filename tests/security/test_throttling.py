@@ -136,3 +136,28 @@ def test_every_counter_carries_the_key_prefix(app, app_config, make_user, operat
     with prefixed.app_context():
         keys = _storage_keys()
     assert keys and all("deploy-a" in key for key in keys), keys
+
+
+def test_password_checks_beyond_the_slots_are_refused_at_once(app, make_user):
+    """PASSWORD_CHECKS_AT_ONCE = 1 and its slot taken (another worker checking a password):
+    a login is answered 429 with Retry-After at once, counted as no failure; once the slot is
+    free the same login goes through."""
+    from budget_app.kernel import throttle
+
+    app.config["PASSWORD_CHECKS_AT_ONCE"] = 1
+    make_user(email="fo@example.org")
+    client = app.test_client()
+    with app.test_request_context():
+        slot = throttle.acquire_slot("password", 1)
+    assert slot is not None
+    response = _login(client, "fo@example.org", PASSWORD, VICTIM)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "2"
+    assert "Trop de vérifications de mot de passe en cours" in response.get_data(as_text=True)
+    with app.test_request_context():
+        throttle.release_slot(slot)
+    assert _login(client, "fo@example.org", PASSWORD, VICTIM).status_code == 302
+    # The slot was given back after that check: another can take it.
+    with app.test_request_context():
+        again = throttle.acquire_slot("password", 1)
+        assert again is not None
+        throttle.release_slot(again)
