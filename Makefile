@@ -75,6 +75,8 @@ endif
 bench: install-test
 	@command -v zip >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zip >/dev/null; }
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	# The heavier form fuzz: 40 drawn bodies per form and five swept values per field.
+	FORM_FUZZ_EXAMPLES=40 $(BIN)/pytest -q -n 0 -p no:cacheprovider tests/security/test_form_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
