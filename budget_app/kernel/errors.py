@@ -8,7 +8,8 @@ language of whoever reads it: the user's on a page, French on the command line.
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -122,13 +123,12 @@ def render_error(code: int, message=None):
 def throttled(error):
     """429 at once, never a delay inside the worker: the limit's own message (login, public
     form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
-    from .formatting import local_time  # formatting → money → errors: read at call time
-
     seconds = getattr(error, "retry_seconds", None) or retry_after()
     message = getattr(getattr(error, "limit", None), "error_message", None)
     if isinstance(error, Busy):
         message = error.description
-    retry_at = local_time(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+    # Paris time, as every time shown (formatting.local_time; imported here it would loop back).
+    retry_at = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) + timedelta(seconds=seconds)
     title, default = ERROR_TEXTS[429]
     body = render_template(
         "errors/error.html", code=429, title=title, message=str(message) if message else default,
