@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from serving import fresh_postgres_database  # noqa: E402  (bench/, beside this file)
+
 LINES = int(os.environ.get("BENCH_LINES", "100000"))
 CODE = "BENCH-CLAIMS"
 START, END = date(2023, 1, 1), date(2023, 1, 31)
@@ -42,15 +44,7 @@ def _paired(baseline, measured, rounds):
 def _database(workdir: Path) -> str:
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = make_url(url).database
-        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        fresh_postgres_database(url)
         return url
     return f"sqlite:///{workdir / 'bench.sqlite3'}"
 

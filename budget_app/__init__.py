@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
 from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
@@ -53,8 +52,11 @@ from .kernel.config import (
 from .kernel.errors import register_error_handlers, render_error
 from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
+from .kernel.integers import IdConverter
 from .kernel.log import OneLineFormatter
+from .kernel.proxies import TrustedProxyFix, proxy_count, trusted_networks
 from .kernel.tabular import PROBLEMS_SHOWN
+from .kernel.text import nul_in_query
 from .kernel.transactions import commit_request
 from .marks import hooks as marks_hooks
 from .operations import cli as operations_cli
@@ -150,6 +152,8 @@ def _guard_production(app: Flask) -> None:
 
 def _configure(app: Flask, config: dict | None) -> None:
     app.config.from_object(DefaultConfig)
+    # Every <int:...> in a URL: ASCII digits, 1 to 2^31 - 1, else 404 (kernel.integers).
+    app.url_map.converters["int"] = IdConverter
     app.config.from_pyfile("config.py", silent=True)
     load_environment(app.config)
     if config:
@@ -173,9 +177,10 @@ def _configure(app: Flask, config: dict | None) -> None:
     if app.config["BUDGET_APP_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["DEBUG"] = False
-    proxies = int(os.environ.get("BUDGET_APP_PROXY_COUNT", app.config.get("PROXY_COUNT", 0)) or 0)
+    proxies = proxy_count(os.environ.get("BUDGET_APP_PROXY_COUNT", app.config.get("PROXY_COUNT", 0)) or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        networks = trusted_networks(os.environ.get("BUDGET_APP_TRUSTED_PROXIES", app.config.get("TRUSTED_PROXIES")))
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, proxies, networks)
 
 
 def _create_private_sqlite_file(uri: str) -> None:
@@ -287,6 +292,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_in_query():
+        if nul_in_query(request.args):
+            return render_error(400)
+        return None
+
     app.before_request(enforce_policy)
     app.url_defaults(add_operation_code)
     # One commit per request unless an exception escaped (then its handler rolled back).

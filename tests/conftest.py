@@ -33,7 +33,6 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-not-for-production-0123456789abcdef",
     "WTF_CSRF_ENABLED": False,
-    "LOGIN_FAILURE_DELAY_SECONDS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 

@@ -20,7 +20,9 @@ from .views import bp
 
 def _invite_form() -> InviteForm:
     form = InviteForm()
-    form.role.choices = [(role, translate_label(ROLE_LABELS, role)) for role in ROLES]
+    form.role.choices = [("", _("— Choisissez un rôle —"))] + [
+        (role, translate_label(ROLE_LABELS, role)) for role in ROLES
+    ]
     return form
 
 

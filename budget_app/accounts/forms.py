@@ -46,7 +46,8 @@ class InviteForm(FlaskForm):
 
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
     full_name = StringField(_l("Nom et prénom"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Rôle"))
+    # No role preselected (issue 21): the admin chooses one; the empty choice is refused.
+    role = SelectField(_l("Rôle"), validators=[DataRequired(message=_l("Choisissez le rôle de la personne."))])
     operations = StringField(_l("Opérations (codes séparés par des virgules)"), validators=[Optional(), Length(max=2000)])
 
 

@@ -19,6 +19,7 @@ from flask import current_app, session
 from sqlalchemy import select, update
 
 from ..kernel import keybox
+from ..kernel.integers import parse_id
 from ..kernel.extensions import db
 from .models import User, UserSession
 
@@ -166,12 +167,13 @@ def _aware(moment: datetime) -> datetime:
 def user_for_session(user_id: str, token: str | None) -> User | None:
     """The user of a live session, or None: ended, idle too long, too old, or account disabled.
     The record's expiry and last activity are written with the request's commit."""
-    if not token or not str(user_id).isdigit():
+    user_number = parse_id(str(user_id))
+    if not token or user_number is None:
         return None
     record = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
     )
-    if record is None or record.user_id != int(user_id) or record.second_factor_pending:
+    if record is None or record.user_id != user_number or record.second_factor_pending:
         return None
     now = datetime.now(timezone.utc)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])

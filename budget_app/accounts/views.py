@@ -28,6 +28,9 @@ from .services import WrongPassword, change_password, find_user, normalise_email
 from .sessions import end_session, start_session
 
 bp = Blueprint("accounts", __name__)
+# A password check (argon2) costs about a second of CPU: a few at once across workers,
+# the others refused at once (429) rather than queued behind them (issue 21, point 4).
+BUSY = _l("Trop de vérifications de mot de passe en cours. Réessayez dans quelques secondes.")
 log = logging.getLogger("budget_app.accounts")
 
 
@@ -55,18 +58,12 @@ def _password_change_key() -> str:
     return "password-change:" + throttle.keyed(throttle.client_address(), str(current_user.get_id()))
 
 
-def slow_down(scope: str, *parts: str) -> None:
-    """A delay doubling with the target's recent failures (never a refusal)."""
-    count = throttle.record_failure(scope, *parts)
-    config = current_app.config
-    throttle.pause(throttle.progressive_delay(count, config["LOGIN_FAILURE_DELAY_SECONDS"],
-                                              config["LOGIN_ACCOUNT_DELAY_MAX_SECONDS"]))
-
-
 def safe_next_url(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative URL."""
     if not target:
         return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None  # CR/LF would split the Location header (issue 21); NUL, tabs: no path has them
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -79,14 +76,14 @@ def safe_next_url(target: str | None) -> str | None:
     key_func=_address_key,
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message=_l("Trop d'échecs de connexion depuis cette adresse. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'échecs de connexion depuis cette adresse."),
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT"],
     key_func=_address_account_key,
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message=_l("Trop d'échecs de connexion pour ce compte depuis cette adresse. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'échecs de connexion pour ce compte depuis cette adresse."),
 )
 def login():
     if current_user.is_authenticated:
@@ -96,7 +93,9 @@ def login():
         form.next.data = safe_next_url(request.args.get("next"))
     if form.validate_on_submit():
         user = find_user(form.email.data)
-        if verify_password(user, form.password.data) and user.active:
+        with throttle.costly_check("password", current_app.config["PASSWORD_CHECKS_AT_ONCE"], BUSY):
+            verified = verify_password(user, form.password.data)
+        if verified and user.active:
             next_url = safe_next_url(form.next.data)
             session.clear()  # new session at login: nothing set before it survives (ASVS 3.2.1)
             if second_factor.required_for(user) or second_factor.enabled(user):
@@ -111,9 +110,8 @@ def login():
             return finish_login(user, token, next_url)
         g.login_failed = True
         log.warning("event=login_failed user=%s", user.id if user else None)
-        # Each failure is slowed down, more with the account's recent failures; repeated
-        # ones are refused by the limits above (per address, and per address and account).
-        slow_down("login-account", normalise_email(form.email.data))
+        # Counted by the limits above (per address, and per address and account): past them
+        # the answer is 429 with Retry-After at once; no failure waits inside the worker.
         flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
     return render_template("accounts/login.html", form=form, language_form=LanguageForm(lang=current_locale()))
 
@@ -148,18 +146,18 @@ def logout():
     key_func=_password_change_key,
     methods=["POST"],
     deduct_when=_password_failed,
-    error_message=_l("Trop d'essais du mot de passe actuel. Réessayez dans 15 minutes."),
+    error_message=_l("Trop d'essais du mot de passe actuel."),
 )
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        with attempt() as outcome:
-            change_password(current_user, form.current.data, form.new.data)
+        with throttle.costly_check("password", current_app.config["PASSWORD_CHECKS_AT_ONCE"], BUSY):
+            with attempt() as outcome:
+                change_password(current_user, form.current.data, form.new.data)
         if isinstance(outcome.error, WrongPassword):
-            # Throttled like the login: a delay per account, a limit per (address, account).
+            # Throttled like the login: a limit per (address, account), 429 past it.
             g.password_failed = True
             log.warning("event=password_change_failed user=%s", current_user.id)
-            slow_down("password-account", str(current_user.id))
             form.current.errors.append(str(outcome.error))
         elif outcome.refused:
             form.new.errors.append(str(outcome.error))

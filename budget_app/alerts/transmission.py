@@ -51,12 +51,18 @@ def eu_share(total: Decimal, rate_percent: Decimal) -> Decimal:
 
 
 def amounts_concerned(alert: Alert) -> tuple[Decimal | None, Decimal | None]:
-    """The amounts the referent entered, else those computed from the suspected lines."""
-    total, eu_share = computed_amounts(alert)
-    return (
-        alert.amount_concerned if alert.amount_concerned is not None else total,
-        alert.eu_amount_concerned if alert.eu_amount_concerned is not None else eu_share,
-    )
+    """The amount concerned: the referent's, else the total of the suspected lines. The EU
+    share: the referent's, else the amount concerned × the operation's FSE+ rate, as the
+    form's help text says (12 500,00 € at 60 % → 7 500,00 €, whatever the lines hold),
+    rounded half-up once (FSE-PRIMER §5)."""
+    if alert.amount_concerned is not None:
+        total = alert.amount_concerned
+    else:
+        total, _computed_share = computed_amounts(alert)
+    if alert.eu_amount_concerned is not None:
+        return total, alert.eu_amount_concerned
+    rate = fse_rate(alert.operation)
+    return total, (eu_share(total, rate) if total is not None and rate is not None else None)
 
 
 def is_reportable_to_commission(alert: Alert) -> bool:

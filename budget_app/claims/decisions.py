@@ -13,6 +13,7 @@ Ligne;Décision;Montant retenu;Motif;Commentaire
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
 from ..kernel.tabular import RowReader, cell_amount, cell_text, normalise_header, read_table
@@ -49,9 +50,10 @@ class DecisionRow:
 
 def _position(value, required=True):
     text = cell_text(value, required=required, max_length=10)
-    if not text.isdigit() or int(text) < 1:
+    position = parse_int(text, minimum=1)
+    if position is None:
         raise DomainError(N_("numéro de ligne du bilan attendu (1, 2, ...)"))
-    return int(text)
+    return position
 
 
 def _decision(value, required=True):

@@ -9,6 +9,8 @@ import logging
 import traceback
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -19,6 +21,8 @@ from werkzeug.exceptions import HTTPException
 from .dates import format_day
 from .extensions import db
 from .i18n import N_, translate
+from .integers import parse_int
+from .throttle import Busy, retry_after
 
 log = logging.getLogger("budget_app.errors")
 
@@ -57,10 +61,10 @@ class Conflict(DomainError):
 def seen_version(text) -> int:
     """The version a write was based on (optimistic locking cannot be skipped): a form
     that does not carry it is refused (400, nothing written)."""
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not text.isdigit() or len(text) > 9:
+    number = parse_int(text) if isinstance(text, str) else None
+    if number is None:
         raise DomainError(N_("Version manquante : rechargez la page puis recommencez (rien n'a été enregistré)."))
-    return int(text)
+    return number
 
 
 def _shown(value):
@@ -123,6 +127,24 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def throttled(error):
+    """429 at once, never a delay inside the worker: the limit's own message (login, public
+    form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
+    seconds = getattr(error, "retry_seconds", None) or retry_after()
+    message = getattr(getattr(error, "limit", None), "error_message", None)
+    if isinstance(error, Busy):
+        message = error.description
+    # Paris time, as every time shown (formatting.local_time; imported here it would loop back).
+    retry_at = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) + timedelta(seconds=seconds)
+    title, default = ERROR_TEXTS[429]
+    body = render_template(
+        "errors/error.html", code=429, title=title, message=str(message) if message else default,
+        retry=translate(N_("Vous pourrez réessayer à %(time)s (dans %(minutes)s min)."),
+                        time=retry_at.strftime("%H:%M"), minutes=max(1, -(-seconds // 60))),
+    )
+    return body, 429, {"Retry-After": str(seconds)}
+
+
 def register_error_handlers(app):
     # An exception that escapes a view rolls the whole request back (kernel/transactions.py:
     # the after_request commit then has nothing left to write), whatever it answers.
@@ -137,9 +159,7 @@ def register_error_handlers(app):
     def http_error(error):
         db.session.rollback()
         if error.code == 429:
-            # Flask-Limiter's breach carries the limit's own message (login, public form...).
-            message = getattr(getattr(error, "limit", None), "error_message", None)
-            return render_error(429, str(message) if message else None)
+            return throttled(error)
         if error.code in ERROR_TEXTS:
             return render_error(error.code)
         return error

@@ -76,7 +76,7 @@ def _error(kind: str, **params) -> DomainError:
     return DomainError(_MESSAGES[kind], **params)
 
 
-_DIGITS_GROUPED = re.compile(r"^\d{1,3}( \d{3})+$")
+_DIGITS_GROUPED = re.compile(r"^[0-9]{1,3}( [0-9]{3})+$")
 
 
 def parse_decimal(text, places: int = 2, allow_negative: bool = False, maximum: Decimal = MAX_AMOUNT) -> Decimal:

@@ -22,6 +22,8 @@ from flask.cli import with_appcontext
 from .uploads import upload_dir
 
 MAX_AGE_SECONDS = 24 * 3600
+# Under the upload folder; `backup create` leaves it out.
+DIRECTORY_NAME = "imports"
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Staged:
 
 
 def _directory() -> Path:
-    path = upload_dir() / "imports"
+    path = upload_dir() / DIRECTORY_NAME
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 

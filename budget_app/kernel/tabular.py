@@ -256,6 +256,24 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _long_field_index(lines: list[str], delimiter: str) -> int:
+    """The position of the first field longer than csv's limit in the record starting at
+    ``lines[0]`` (quotes followed as csv does)."""
+    limit, index, length, quoted = csv.field_size_limit(), 0, 0, False
+    for char in "".join(lines):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            index, length = index + 1, 0
+            continue
+        elif char in "\r\n" and not quoted:
+            break
+        length += 1
+        if length > limit:
+            break
+    return index
+
+
 # An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
 XLSX_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 XLSX_MAX_ENTRIES = 1000

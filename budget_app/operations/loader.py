@@ -16,6 +16,7 @@ from ..kernel.errors import DomainError
 from ..kernel.i18n import N_, translate
 from ..kernel.money import cents, has_places, parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
+from ..kernel.text import control_character
 from .rules import (
     CostLine,
     EnvelopeInput,
@@ -71,6 +72,12 @@ class _Reader:
             return None
         if not isinstance(value, str):
             self.error(f"{path}.{key}", N_("texte attendu"))
+            return None
+        found = control_character(value)
+        if found:
+            # U+000B or U+0000 in a title was rendered raw on pages and broke every export
+            # (CHECKLIST §5): refused like in a form or an import.
+            self.error(f"{path}.{key}", N_("caractère de contrôle interdit (%(char)s)"), char=found)
             return None
         return value.strip() or None if not required else value.strip()
 

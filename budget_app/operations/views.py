@@ -23,6 +23,7 @@ from ..accounts.fresh import ask_confirmation, fresh_enough
 from ..accounts.policy import may
 from sqlalchemy.exc import IntegrityError
 
+from ..kernel.integers import parse_id, parse_int
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text
 from ..kernel.i18n import translate_label
@@ -128,8 +129,8 @@ def compare():
 
     def pick(name, default):
         try:
-            return by_number[int(request.args.get(name, default))]
-        except (KeyError, ValueError, TypeError):
+            return by_number[parse_int(request.args.get(name))]
+        except KeyError:
             return by_number[default]
 
     old = pick("de", versions[max(len(versions) - 2, 0)].number)
@@ -150,7 +151,8 @@ def create():
         plan.signed_on = form.signed_on.data
         organisation = None
         if form.organisation_id.data:
-            organisation = db.session.get(Organisation, int(form.organisation_id.data)) if form.organisation_id.data.isdigit() else None
+            organisation_id = parse_id(form.organisation_id.data)
+            organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
             if organisation is None:
                 collector.add(form.organisation_id, _("Bénéficiaire inconnu."))
         elif (form.organisation_name.data or "").strip():
@@ -164,7 +166,8 @@ def create():
             collector.add(form.organisation_id, _("Choisissez un bénéficiaire ou saisissez-en un nouveau."))
         envelope = None
         if form.envelope_id.data:
-            envelope = db.session.get(Envelope, int(form.envelope_id.data)) if form.envelope_id.data.isdigit() else None
+            envelope_id = parse_id(form.envelope_id.data)
+            envelope = db.session.get(Envelope, envelope_id) if envelope_id else None
             if envelope is None:
                 collector.add(form.envelope_id, _("Enveloppe inconnue."))
         collector.required(form.start_date)
@@ -182,7 +185,7 @@ def create():
                 fse_rate=fse_rate,
                 fse_amount=fse_amount,
                 advance_rate=advance_rate,
-                hours_divisor=int(form.hours_divisor.data) if (form.hours_divisor.data or "").isdigit() else 0,
+                hours_divisor=parse_int(form.hours_divisor.data) or 0,
                 status=form.status.data,
                 fse_amount_fixed=bool(form.fse_amount_fixed.data),
                 advance_override=bool(form.advance_override.data),

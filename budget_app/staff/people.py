@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.locks import lock_keys, lock_rows
@@ -62,9 +63,9 @@ def _year(value):
         text = cell_text(value, required=False, max_length=10)
         if text is None:
             return None
-        if not text.isdigit():
+        number = parse_int(text)
+        if number is None:
             raise DomainError(N_("année invalide « %(value)s » (attendu aaaa)"), value=text)
-        number = int(text)
     if not 2000 <= number <= 2100:
         raise DomainError(N_("année invalide « %(value)s » (attendu aaaa)"), value=number)
     return number

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..accounts.navigation import register_nav
 from ..accounts.policy import may
+from ..kernel.integers import parse_id
 from ..kernel import staging
 from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
@@ -276,7 +277,7 @@ def _back_to_list(anchor=""):
 def approve_timesheets():
     """Approve the ticked timesheets at once (never one's own: each refusal is said)."""
     form = TimesheetActionForm()
-    ids = {int(value) for value in request.form.getlist("fiche") if value.isdigit()}
+    ids = {parse_id(value) for value in request.form.getlist("fiche")} - {None}
     if not form.validate_on_submit() or not ids:
         flash(_("Cochez au moins une fiche soumise à approuver."), "error")
         return _back_to_list()

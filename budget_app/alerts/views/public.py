@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ...kernel import throttle
+from ...kernel.integers import parse_id
 from ...kernel.extensions import csrf, db, limiter
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
@@ -86,7 +86,7 @@ def _csrf_expired(form) -> bool:
     methods=["POST"],
     deduct_when=_filed,
     on_breach=_throttled("reports_per_address"),
-    error_message=_l("Trop de signalements envoyés depuis cette connexion. Réessayez dans une heure."),
+    error_message=_l("Trop de signalements envoyés depuis cette connexion."),
 )
 @limiter.limit(
     lambda: current_app.config["ALERT_REPORTS_TOTAL"],
@@ -94,7 +94,7 @@ def _csrf_expired(form) -> bool:
     methods=["POST"],
     deduct_when=_filed,
     on_breach=_throttled("reports_total"),
-    error_message=_l("Le service reçoit trop de signalements en ce moment. Réessayez dans une heure."),
+    error_message=_l("Le service reçoit trop de signalements en ce moment."),
 )
 def report():
     form = ReportForm()
@@ -105,7 +105,7 @@ def report():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            operation_id = int(form.operation_id.data) if form.operation_id.data else None
+            operation_id = parse_id(form.operation_id.data)  # one of the listed ids, or none
             report_data = filing.Report(
                 kind=form.kind.data,
                 facts=form.facts.data,
@@ -155,7 +155,7 @@ def _followed_alert() -> Alert | None:
     methods=["POST"],
     deduct_when=_follow_up_failed,
     on_breach=_throttled("secret_failures_per_address"),
-    error_message=_l("Trop de tentatives. Réessayez dans 15 minutes."),
+    error_message=_l("Trop de tentatives depuis cette connexion."),
 )
 def follow_up():
     if request.method == "GET":
@@ -178,13 +178,9 @@ def follow_up():
             # The cookie holds only a random token; the state is on the server.
             session[FOLLOW_UP_KEY] = follow_ups.start_session(alert, legacy.reporter_content_key(alert, form.secret.data))
             return redirect(url_for("alerts.follow_up"))
+        # Counted per address only (the limit above: 429 with Retry-After past it); never
+        # per reference, whose failures anyone could cause to lock the reporter out.
         g.follow_up_failed = True
-        # Per reference, only a delay (keyed hash of the reference): others' failures
-        # slow the answer but never refuse the right secret.
-        reference = (form.reference.data or "").strip().upper()[:20]
-        count = throttle.record_failure("alerts-reference", reference)
-        throttle.pause(throttle.progressive_delay(count, current_app.config["LOGIN_FAILURE_DELAY_SECONDS"],
-                                                  current_app.config["ALERT_SECRET_DELAY_MAX_SECONDS"]))
         flash(_("Référence ou code secret incorrect."), "error")
     return render_template("alerts/public/follow_up_login.html", form=form)
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...accounts.policy import may
+from ...kernel.integers import parse_id, parse_int
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text, format_day
@@ -178,9 +179,10 @@ def _parse_ids(text: str, line_type: str):
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit():
-            raise DomainError(_("« %(value)s » n'est pas un numéro de ligne.", value=part))
-        pairs.append((line_type, int(part)))
+        line_id = parse_id(part)
+        if line_id is None:
+            raise DomainError(_("« %(value)s » n'est pas un numéro de ligne.", value=part[:40]))
+        pairs.append((line_type, line_id))
     return pairs
 
 
@@ -194,10 +196,11 @@ def link_lines(reference):
     with attempt() as outcome:
         pairs = []
         for value in request.form.getlist("line"):
-            line_type, _sep, line_id = value.partition(":")
-            if line_type not in LINE_TYPES or not line_id.isdigit():
+            line_type, _sep, line_text = value.partition(":")
+            line_id = parse_id(line_text)
+            if line_type not in LINE_TYPES or line_id is None:
                 raise DomainError(_("Sélection de lignes invalide."))
-            pairs.append((line_type, int(line_id)))
+            pairs.append((line_type, line_id))
         pairs += _parse_ids(form.expense_ids.data, "expense") + _parse_ids(form.staff_ids.data, "staff_cost_line")
         if not pairs:
             raise DomainError(_("Sélectionnez au moins une ligne."))
@@ -293,6 +296,7 @@ def transmission(reference):
                     return redirect(url_for("alerts.transmission", reference=alert.reference))
     computed = transmission_form.computed_amounts(alert)
     return render_template("alerts/transmission_form.html", alert=alert, form=form, computed=computed,
+                           amounts=transmission_form.amounts_concerned(alert),
                            rate=transmission_form.fse_rate(alert.operation)), (400 if form.errors else 200)
 
 
@@ -333,8 +337,7 @@ def access_log():
 
 def _page_number() -> int:
     """?page=N, 1 when missing or not a plausible page number (never a 500)."""
-    number = request.args.get("page", 1, type=int)
-    return number if isinstance(number, int) and 1 <= number <= 1_000_000 else 1
+    return parse_int(request.args.get("page"), minimum=1, maximum=1_000_000) or 1
 
 
 def _pseudonym(reference: str) -> str:
