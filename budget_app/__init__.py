@@ -55,6 +55,7 @@ from .operations import views as operations_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
+from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
 MIGRATIONS_DIR = migrations.MIGRATIONS_DIR

@@ -23,6 +23,8 @@ from budget_app.claims.computation import claim_figures, figures_to_json
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
 from budget_app.operations.models import AmendmentRequest
+from budget_app.staff.evidence import Coverage
+from budget_app.staff.evidence import attach_document as attach_staff_document
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 from tests.alerts.factories import sample_world
 from tests.expenses.factories import attach_document, make_expense
@@ -93,6 +95,9 @@ EXPECTED = {
     "staff.timesheet_action": ("", "F"),
     "staff.approve_timesheets": ("", "F"),
     "staff.staff_template": ("F", ""),
+    "staff.evidence_page": (STAFF_READERS, ""),
+    "staff.evidence_download": (STAFF_READERS, ""),
+    "staff.attach_evidence": ("", "F"),
     "staff.timesheets_template": ("F", ""),
     "expenses.import_template": ("F", ""),
     "staff.import_staff": ("F", "F"),
@@ -213,7 +218,11 @@ def _operation_samples(operation) -> dict:
     amendment = AmendmentRequest(operation_id=operation.id, state="pending", payload="{}")
     db.session.add(amendment)
     db.session.commit()
+    staff_document, _same = attach_staff_document(assignment, "contract", "contrat.pdf", b"%PDF-1.4\n%%EOF\n",
+                                            Coverage(year=2023))
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
+            "staff_document_id": staff_document.id,
             "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
             "user_id": 1, "token": "sample-token"}
 

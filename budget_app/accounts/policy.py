@@ -133,6 +133,10 @@ POLICY: dict[str, Policy] = {
     "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.staff_template": roles(read={FINANCE_OFFICER}),
+    # Staff evidence (payslips, contracts, signed timesheets): read with the staff pages.
+    "staff.evidence_page": roles(read=STAFF_READERS),
+    "staff.evidence_download": roles(read=STAFF_READERS),
+    "staff.attach_evidence": roles(write={FINANCE_OFFICER}),
     "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
     # claims. Finance officers prepare, submit and withdraw, record advances and the

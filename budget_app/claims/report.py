@@ -18,6 +18,7 @@ from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
 from .computation import ClaimFigures
 from .control import retained_figures
+from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import expected_payment
 from .selection import (
@@ -39,6 +40,7 @@ RATE_LABEL = "Taux FSE+"
 ASKED_LABEL = "FSE+ demandé"
 ALREADY_LABEL = "FSE+ déjà demandé"
 REMAINING_LABEL = "FSE+ restant"
+MISSING_LABEL = "dont pièces manquantes"
 
 
 @dataclass
@@ -53,6 +55,8 @@ class ClaimReport:
     retained: ClaimFigures | None = None
     computation: Computation | None = None
     position: dict = field(default_factory=dict)
+    # A statement's lines counted although still missing their documents (claims.evidence).
+    missing: MissingEvidence = field(default_factory=MissingEvidence)
 
     @property
     def state(self) -> str:
@@ -78,7 +82,8 @@ def build_report(operation: Operation, start: date, end: date, claim: Claim | No
         return ClaimReport(operation, start, end, claim, declared_figures(claim),
                            retained_figures(claim) if claim.state in ("controlled", "paid") else None)
     computation = compute_period(operation, start, end, claim=claim)
-    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation)
+    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation,
+                       missing=missing_evidence(operation, start, end, computation))
 
 
 def find_claim(operation: Operation, start: date, end: date) -> Claim | None:
@@ -209,6 +214,7 @@ def summary_rows(report: ClaimReport):
         rows.append((FLAT_RATES[code][0], amount, "money"))
     rows += [
         (TOTAL_LABEL, figures.total, "money"),
+        *missing_rows(report),
         (RATE_LABEL, figures.fse_rate / HUNDRED, "percent"),
         (ASKED_LABEL, figures.fse_asked, "money"),
         (ALREADY_LABEL, figures.fse_already_asked, "money"),
@@ -236,6 +242,14 @@ def summary_rows(report: ClaimReport):
         if claim.state == "paid":
             rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
     return rows
+
+
+def missing_rows(report: ClaimReport):
+    """Beside a statement's total: the lines counted that still miss their documents."""
+    if not report.missing.count:
+        return []
+    return [(f"{MISSING_LABEL} ({report.missing.count} ligne{'s' if report.missing.count > 1 else ''})",
+             report.missing.total, "money")]
 
 
 def dates_rows(report: ClaimReport):

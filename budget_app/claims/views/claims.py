@@ -18,7 +18,7 @@ from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
 from ...staff.models import TIMESHEET_STATES
 from ...staff.queries import pending_timesheets
-from .. import bilans, control, exports, lifecycle, pack, payments, pdf
+from .. import bilans, control, exports, lifecycle, pack, pack_stream, payments, pdf
 from ..advances import record_advance
 from ..daci import DACI_RECORDERS, checks_blocked
 from ..forms import (
@@ -249,7 +249,7 @@ def evidence_pack(number):
         _refused(error)
         return redirect(url_for("claims.show", number=number))
     audit.record("claim_pack", "claims", claim.id, after={"format": "zip"})
-    return Response(pack.stream_pack(current_app._get_current_object(), claim.id), mimetype="application/zip", headers={
+    return Response(pack_stream.stream_pack(current_app._get_current_object(), claim.id), mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{pack.pack_filename(claim)}"',
     })
 
