@@ -109,6 +109,7 @@ EXPECTED = {
     "claims.export_xlsx": (READERS, ""),
     "claims.export_csv": (READERS, ""),
     "claims.export_pdf": (READERS, ""),
+    "claims.statement_export": (READERS, ""),
     "claims.evidence_pack": (READERS, ""),
     "claims.create": ("", "F"),
     "claims.delete": ("", "F"),
@@ -233,7 +234,7 @@ def world(app, make_user, make_operation):
     operation_in = make_operation("OP-IN", members=[users[FINANCE_OFFICER], users[CONTROLLER]])
     operation_out = make_operation("OP-OUT")
     make_envelope("ENV-TEST")
-    common = {"filename": "css/app.css", "envelope_code": "ENV-TEST"}
+    common = {"filename": "css/app.css", "envelope_code": "ENV-TEST", "fmt": "xlsx"}
     values = {code: {**common, **_operation_samples(operation)}
               for code, operation in (("OP-IN", operation_in), ("OP-OUT", operation_out))}
     expense_in = values["OP-IN"]["expense_id"]

@@ -149,6 +149,7 @@ POLICY: dict[str, Policy] = {
     "claims.export_xlsx": roles(read=OPERATION_READERS),
     "claims.export_csv": roles(read=OPERATION_READERS),
     "claims.export_pdf": roles(read=OPERATION_READERS),
+    "claims.statement_export": roles(read=OPERATION_READERS),
     "claims.evidence_pack": roles(read=OPERATION_READERS),
     "claims.create": roles(write={FINANCE_OFFICER}),
     "claims.delete": roles(write={FINANCE_OFFICER}),

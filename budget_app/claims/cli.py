@@ -22,8 +22,8 @@ from . import bilans_cli, exports, holds, pdf
 from .lifecycle import claim_for_number
 from .pack import write_pack
 from .daci import missing_declarations
-from .periods import check_period, month_period
-from .report import ClaimReport, build_report, find_claim
+from .periods import month_period
+from .report import ClaimReport, statement_report
 
 claims_cli = AppGroup("claims", help="États récapitulatifs des dépenses : calcul, export ; avances.")
 daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
@@ -72,11 +72,10 @@ def _written(tmp: Path, path: Path):
 
 def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
     try:
-        check_period(operation, start, end)
+        report = statement_report(operation, start, end)
     except DomainError as exc:
         _fail(str(exc))
-    claim = find_claim(operation, start, end)
-    report = build_report(operation, start, end, claim)
+    claim = report.claim
     tmp = path.with_name(path.name + ".part")
     with _written(tmp, path):
         if fmt == "csv":

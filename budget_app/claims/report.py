@@ -21,6 +21,7 @@ from .control import retained_figures
 from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import expected_payment
+from .periods import check_period
 from .selection import (
     Computation,
     chunks,
@@ -84,6 +85,14 @@ def build_report(operation: Operation, start: date, end: date, claim: Claim | No
     computation = compute_period(operation, start, end, claim=claim)
     return ClaimReport(operation, start, end, claim, computation.figures, computation=computation,
                        missing=missing_evidence(operation, start, end, computation))
+
+
+def statement_report(operation: Operation, start: date, end: date) -> ClaimReport:
+    """What ``claims export`` and the statement's buttons write, in one place (primer §9):
+    the bilan of exactly that period when there is one (the file says so), else the
+    statement computed, not saved."""
+    check_period(operation, start, end)
+    return build_report(operation, start, end, find_claim(operation, start, end))
 
 
 def find_claim(operation: Operation, start: date, end: date) -> Claim | None:

@@ -16,10 +16,12 @@ from ...kernel.formatting import decimal_text, today_in_paris
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
-from ...staff.models import TIMESHEET_STATES
+from ...staff.evidence import line_documents
+from ...staff.models import STAFF_DOCUMENT_KINDS, TIMESHEET_STATES
 from ...staff.queries import pending_timesheets
 from .. import bilans, control, exports, lifecycle, pack, pack_stream, payments, pdf
 from ..advances import record_advance
+from ..evidence import MissingEvidence, missing_evidence
 from ..daci import DACI_RECORDERS, checks_blocked
 from ..forms import (
     ActionForm,
@@ -78,6 +80,7 @@ def index():
     operation = g.operation
     form = PeriodForm(request.args)
     computation = start = end = None
+    missing = MissingEvidence()
     if request.args and form.validate():
         try:
             if form.month.data:
@@ -87,6 +90,7 @@ def index():
             if start:
                 check_period(operation, start, end)
                 computation = compute_period(operation, start, end)
+                missing = missing_evidence(operation, start, end, computation)
         except DomainError as error:
             flash(str(error), "error")
             start = end = None
@@ -104,6 +108,7 @@ def index():
         blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
         timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
         empty=computation is not None and computation.expense_count + computation.staff_count == 0,
+        missing=missing, statement_files=statement_links(start, end) if computation is not None else [],
     )
 
 
@@ -141,9 +146,19 @@ def advance():
     return redirect(url_for("claims.index"))
 
 
+def statement_links(start, end) -> list[tuple[str, str]]:
+    """(label, url) of the statement's files, for its page."""
+    args = {"du": start.isoformat(), "au": end.isoformat()}
+    return [(_("Tableur (XLSX)"), url_for("claims.statement_export", fmt="xlsx", **args)),
+            (_("CSV"), url_for("claims.statement_export", fmt="csv", **args)),
+            (_("PDF"), url_for("claims.statement_export", fmt="pdf", **args))]
+
+
 def _evidence(lines) -> dict:
-    """Line id -> (label, url) of what proves it: the expense's documents, the timesheet."""
+    """Line id -> (label, url) of what proves it: the expense's documents; the staff
+    documents, the timesheet and the computation of a staff line."""
     found = {}
+    staff_documents = line_documents([line.staff_cost_line_id for line in lines if line.staff_cost_line_id])
     for line in lines:
         links = []
         if line.expense_id is not None and line.expense is not None:
@@ -152,6 +167,10 @@ def _evidence(lines) -> dict:
                               url_for("expenses.download", document_id=document.id)))
             links.append((_("Dépense"), url_for("expenses.detail", expense_id=line.expense_id)))
         elif line.staff_cost_line_id is not None and line.staff_cost_line is not None:
+            # Primer §1, §4: the signed timesheet or payslip, the contract or mission letter.
+            for document in staff_documents.get(line.staff_cost_line_id, []):
+                links.append((_(STAFF_DOCUMENT_KINDS.get(document.kind, document.kind)),
+                              url_for("staff.evidence_download", staff_document_id=document.id)))
             sheet = line.staff_cost_line.timesheet
             if sheet is not None:
                 links.append((_("Fiche de temps"), url_for("staff.timesheets", mois=sheet.month.strftime("%Y-%m"))
