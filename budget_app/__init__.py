@@ -55,6 +55,8 @@ from .operations import views as operations_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
+from .expenses import hooks as expenses_hooks
+from .staff import evidence as staff_evidence
 from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
@@ -233,6 +235,8 @@ def _register_domains(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command)
     login_manager.user_loader(lambda user_id: user_for_session(user_id, session.get("sid")))
+    # Staff evidence is purged with the supporting documents when retention ends (CPR 82).
+    expenses_hooks.other_documents.register(staff_evidence.documents_for_purge)
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

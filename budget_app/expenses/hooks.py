@@ -27,3 +27,8 @@ HOLD_LABEL = N_("En attente")
 # Alerts: the real reason of a line held by an alert, for the one reader allowed to see it
 # (the anti-fraud referent); the expenses domain holds no word of it.
 held_reason_for_referent = Hook("expenses.held_reason_for_referent", default=lambda: "")
+
+# Staff: the other documents of an operation (staff evidence), purged with its supporting
+# documents when its retention ends (CPR 82). Each answer gives (reference, document)
+# pairs; a document has id, kind, original_name, sha256, size, uploaded_at, stored_name.
+other_documents = Hook("expenses.other_documents", many=True)

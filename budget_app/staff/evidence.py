@@ -284,3 +284,15 @@ def assignment_of(operation, registration_number: str) -> StaffAssignment:
                           number=registration_number, code=operation.code, field="person")
     return assignment
 
+
+
+def documents_for_purge(operation_id: int) -> list:
+    """(reference, document) of every staff document of the operation, for the retention
+    purge (``expenses.hooks.other_documents``, wired in ``create_app``)."""
+    rows = db.session.execute(
+        select(Person.registration_number, StaffDocument)
+        .join(StaffAssignment, StaffAssignment.id == StaffDocument.assignment_id)
+        .join(Person, Person.id == StaffAssignment.person_id)
+        .where(StaffAssignment.operation_id == operation_id).order_by(StaffDocument.id)
+    ).all()
+    return [(f"{number} {document.first_month:%m/%Y}", document) for number, document in rows]
