@@ -185,7 +185,8 @@ class _Renditions(threading.Thread):
     hashing, CRC and writing release the GIL, so both run at once on two cores."""
 
     FILES = (("demande.xlsx", "La demande (tableur)", False), ("demande.pdf", "La demande (PDF)", False),
-             ("lignes.csv", "Les lignes de la demande", True))
+             ("lignes.csv", "Les lignes de la demande", True),
+             ("personnel/fiches-de-temps-et-calculs.csv", "Fiches de temps et calcul des frais de personnel", True))
 
     def __init__(self, app, claim_id: int):
         super().__init__(daemon=True)
@@ -199,7 +200,9 @@ class _Renditions(threading.Thread):
                 report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
                 writers = {"demande.xlsx": lambda spool: exports.write_xlsx(report, spool),
                            "demande.pdf": lambda spool: pdf.write_pdf(report, spool),
-                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
+                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report)),
+                           "personnel/fiches-de-temps-et-calculs.csv": lambda spool: spool.write(
+                               _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)))}
                 for name, _what, _compress in self.FILES:
                     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)
                     self.files[name] = spool
@@ -232,9 +235,6 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     finally:
         renditions.join()
         renditions.close()
-    yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
-                            _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
-                            "Fiches de temps et calcul des frais de personnel")
     if controlled(report):
         yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
                                 "Décisions du contrôle de service fait")
@@ -269,8 +269,9 @@ def _documents_steps(claim: Claim, writer: _Writer, result: PackResult):
 def _staff_document_rows(claim: Claim):
     """Each staff document covering a line of the claim, once, with the lines it supports."""
     query = (
-        select(ClaimLine.position, StaffDocument)
+        select(ClaimLine.position, StaffDocument, Person.registration_number)
         .join(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
+        .join(Person, Person.id == StaffCostLine.person_id)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(StaffDocument, (StaffDocument.assignment_id == Timesheet.assignment_id)
               & (StaffDocument.first_month <= StaffCostLine.month) & (StaffDocument.last_month >= StaffCostLine.month))
@@ -278,22 +279,21 @@ def _staff_document_rows(claim: Claim):
         .order_by(StaffDocument.id, ClaimLine.position)
     )
     documents, positions = {}, {}
-    for position, document in db.session.execute(query):
-        documents.setdefault(document.id, document)
+    for position, document, number in db.session.execute(query):
+        documents.setdefault(document.id, (document, number))
         positions.setdefault(document.id, []).append(position)
-    for document_id, document in documents.items():
-        yield positions[document_id], document
+    for document_id, (document, number) in documents.items():
+        yield positions[document_id], document, number
 
 
 def _staff_documents_steps(claim: Claim, writer: _Writer, result: PackResult):
     """Primer §1, §4: the evidence of the staff lines (contracts, payslips, mission letters,
     signed timesheets) under ``personnel/pieces/<matricule>/``, each with its SHA-256."""
     used = set()
-    for positions, document in _staff_document_rows(claim):
-        person = document.assignment.person
+    for positions, document, number in _staff_document_rows(claim):
         period = (str(document.first_month.year) if document.kind in YEAR_DOCUMENT_KINDS
                   else document.first_month.strftime("%Y-%m"))
-        name = (f"personnel/pieces/{_safe_name(person.registration_number)}/{period}-{document.kind}-"
+        name = (f"personnel/pieces/{_safe_name(number)}/{period}-{document.kind}-"
                 f"{_safe_name(document.original_name)}")
         if name in used:
             name = name.replace(f"{period}-{document.kind}-", f"{period}-{document.kind}-{document.id}-", 1)

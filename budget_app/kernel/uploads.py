@@ -140,7 +140,8 @@ def stored_path(stored_name: str) -> Path:
     # Stored names are ours (hex + suffix); refuse anything else rather than join a path.
     if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise FileNotFoundError(stored_name)
-    return upload_dir() / stored_name
+    # Reading needs no mkdir (one system call per document of a pack); writers use upload_dir().
+    return Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / stored_name
 
 
 def safe_filename(filename: str) -> str:
