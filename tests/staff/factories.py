@@ -29,7 +29,7 @@ def make_staff_line(operation, amount, month=date(2023, 1, 1), state="approved",
     db.session.add_all([person, assignment, timesheet, line])
     db.session.commit()
     if evidence:
-        attach_evidence(operation)
+        attach_evidence(operation, assignments=[assignment])
     return line
 
 
@@ -38,13 +38,16 @@ def _pdf(label: str) -> bytes:
     return f"%PDF-1.4\n% {label} {_counter['n']}\n%%EOF\n".encode()
 
 
-def attach_evidence(operation, skip=()):
+def attach_evidence(operation, skip=(), assignments=None):
     """Attach what a bilan requires (primer §1, §4) to every timesheet month of the operation
     that lacks it: the signed timesheet (hourly) or payslip (fixed share) of the month, the
     contract (hourly) or mission letter (fixed share) of its year. ``skip``: (matricule,
-    month) pairs left without their month's document. Returns the documents attached."""
+    month) pairs left without their month's document; ``assignments``: only those people.
+    Returns the documents attached."""
     attached = []
-    for assignment in db.session.scalars(select(StaffAssignment).where(StaffAssignment.operation_id == operation.id)):
+    if assignments is None:
+        assignments = db.session.scalars(select(StaffAssignment).where(StaffAssignment.operation_id == operation.id))
+    for assignment in assignments:
         number = assignment.person.registration_number
         months = sorted(sheet.month for sheet in assignment.timesheets)
         have = {(document.kind, document.first_month) for document in db.session.scalars(
