@@ -69,6 +69,7 @@ EXPECTED = {
     "operations.detail": (READERS, ""),
     "operations.version": (READERS, ""),
     "operations.compare": (READERS, ""),
+    "operations.amendment_review": (READERS, ""),
     "operations.create": ("A", "A"),
     "operations.amend": ("AF", "AF"),
     "operations.decide_amendment": ("", "A"),

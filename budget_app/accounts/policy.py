@@ -99,6 +99,9 @@ POLICY: dict[str, Policy] = {
     "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
     # An amendment entered by a finance officer waits for an administrator's decision.
     "operations.decide_amendment": roles(write={ADMIN}),
+    # The amendment beside the plan in force, with its differences (read by everyone who
+    # reads the plan; only an admin decides).
+    "operations.amendment_review": roles(read=OPERATION_READERS),
     "operations.create_envelope": roles(write={ADMIN}),
     "operations.attach_envelope": roles(write={ADMIN}),
     #
