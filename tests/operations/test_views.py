@@ -246,6 +246,9 @@ def _staff_cost(operation, amount, month=date(2023, 3, 1)):
     db.session.add(StaffCostLine(operation_id=operation.id, timesheet=timesheet, person=person, month=month,
                                  amount=amount, computation="test"))
     db.session.commit()
+    from tests.staff.factories import attach_evidence
+
+    attach_evidence(operation, assignments=[assignment])  # a complete line (primer §1, §4)
 
 
 def test_dashboard_planned_realised_forecast_and_pace_warning(client, admin, monkeypatch):
