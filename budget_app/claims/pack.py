@@ -254,16 +254,22 @@ def _documents_steps(claim: Claim, writer: _Writer, result: PackResult):
             name = f"pieces/{position}-{document.id}-{_safe_name(document.original_name)}"
         used.add(name)
         what = f"Pièce justificative : {DOCUMENT_KINDS.get(document.kind, document.kind)}"
-        try:
-            source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
-        except OSError:
-            result.missing.append(name)
-            writer.manifest.append([name, position, what, "", document.size, MISSING, document.sha256])
-            continue
-        with source:
-            yield from writer.copy(name, source, position, what, recorded=document.sha256, when=document.uploaded_at)
-        if writer.manifest[-1][5] == ALTERED:
-            result.altered.append(name)
+        yield from _stored_document(writer, result, name, position, what, document)
+
+
+def _stored_document(writer: _Writer, result: PackResult, name: str, line, what: str, document):
+    """Copy one stored document, hashed on the way; missing from the storage or no longer
+    with its recorded SHA-256: listed as such in the manifest and in ``result``."""
+    try:
+        source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        result.missing.append(name)
+        writer.manifest.append([name, line, what, "", document.size, MISSING, document.sha256])
+        return
+    with source:
+        yield from writer.copy(name, source, line, what, recorded=document.sha256, when=document.uploaded_at)
+    if writer.manifest[-1][5] == ALTERED:
+        result.altered.append(name)
 
 
 def _staff_document_rows(claim: Claim):
@@ -300,16 +306,7 @@ def _staff_documents_steps(claim: Claim, writer: _Writer, result: PackResult):
         used.add(name)
         lines = ", ".join(str(position) for position in positions)
         what = f"Pièce du personnel : {STAFF_DOCUMENT_KINDS.get(document.kind, document.kind)}"
-        try:
-            source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
-        except OSError:
-            result.missing.append(name)
-            writer.manifest.append([name, lines, what, "", document.size, MISSING, document.sha256])
-            continue
-        with source:
-            yield from writer.copy(name, source, lines, what, recorded=document.sha256, when=document.uploaded_at)
-        if writer.manifest[-1][5] == ALTERED:
-            result.altered.append(name)
+        yield from _stored_document(writer, result, name, lines, what, document)
 
 
 def zip_time(when) -> tuple:
