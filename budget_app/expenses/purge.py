@@ -47,7 +47,7 @@ def ended_operations(today: date) -> list[Ended]:
     for operation in db.session.scalars(select(Operation).where(Operation.last_payment_date.is_not(None))):
         retention = retention_of(operation)
         if retention.ended(today):
-            others = sum(len(answer) for answer in other_documents(operation.id))
+            others = len(other_documents(operation.id))
             found.append(Ended(operation, retention, counts.get(operation.id, 0) + others))
     return sorted(found, key=lambda item: (item.retention.end, item.operation.code))
 
@@ -87,16 +87,15 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             files.append(stored_path(document.stored_name))
             db.session.delete(document)
         count = len(documents)
-        for answer in other_documents(operation.id):
-            for reference, document in answer:
-                writer.writerow([
-                    operation.code, format_day(item.retention.end, "fr"), "", csv_text(reference), document.id,
-                    document.kind, csv_text(document.original_name), document.sha256, document.size,
-                    format_day(document.uploaded_at, "fr"),
-                ])
-                files.append(stored_path(document.stored_name))
-                db.session.delete(document)
-                count += 1
+        for reference, document in other_documents(operation.id):
+            writer.writerow([
+                operation.code, format_day(item.retention.end, "fr"), "", csv_text(reference), document.id,
+                document.kind, csv_text(document.original_name), document.sha256, document.size,
+                format_day(document.uploaded_at, "fr"),
+            ])
+            files.append(stored_path(document.stored_name))
+            db.session.delete(document)
+            count += 1
         purged.append((operation, count))
     data = buffer.getvalue().encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()

@@ -5,7 +5,7 @@ the evidence for staff months starting from today only, so no line prepared befo
 migration drops out of a bilan silently.
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07
 """
 from datetime import date
@@ -16,7 +16,7 @@ from alembic import op
 import budget_app.kernel.db_types
 
 revision = "0023"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
