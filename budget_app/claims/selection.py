@@ -238,10 +238,8 @@ def compute_period(
     list_left_out: bool = True, claim=None, evidence: bool | None = None,
 ) -> Computation:
     """The draft figures of a statement (no ``claim``) or a bilan: sums in the database (one
-    grouped scan per kind), then the few lines excluded in Python (suspicions).
-    ``evidence``: whether lines missing their documents are left out (a bilan, and what a
-    bilan would count today) or counted and listed apart (a statement, the default
-    without ``claim``)."""
+    grouped scan per kind), then the few lines excluded in Python (suspicions). ``evidence``:
+    lines missing documents left out (bilan; default with ``claim``) or counted (statement)."""
     as_of = as_of or today_in_paris()
     evidence = claim is not None or claim_id is not None if evidence is None else evidence
     if claim is None and claim_id is not None:
