@@ -71,6 +71,9 @@ from .participants import views as participants_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
+from .expenses import hooks as expenses_hooks
+from .staff import evidence as staff_evidence
+from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
 MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
@@ -105,6 +108,8 @@ HOOKS = (
     # Keys per referent follow logins, password changes and resets; referents are told of
     # admin and referent accounts.
     *alerts_referent_keys.ACCOUNT_HOOKS,
+    # Staff evidence is purged with the supporting documents when retention ends (CPR 82).
+    (expenses_hooks.other_documents, staff_evidence.documents_for_purge),
 )
 
 

@@ -15,6 +15,7 @@ from ..claims.daci import DACI_RECORDERS, checks_blocked
 from ..kernel.audit.models import AuditEntry
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
+from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
 from ..operations.services import visible_operations_query
@@ -37,8 +38,11 @@ def pace_margin() -> Decimal:
 def operation_rows(operations):
     """Figures of the operations list (home page, operations list, envelope page)."""
     today = today_in_paris()
-    return [{"operation": operation, "progress": operation_progress(operation, today, pace_margin())}
-            for operation in operations]
+    # « avenant en attente »: shown to those who decide it (admins), issue 22.
+    pending = pending_amendment_operations([operation.id for operation in operations]) \
+        if may("operations.decide_amendment") else set()
+    return [{"operation": operation, "progress": operation_progress(operation, today, pace_margin()),
+             "amendment_pending": operation.id in pending} for operation in operations]
 
 
 @bp.route("/")
