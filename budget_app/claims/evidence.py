@@ -7,6 +7,7 @@ others with their reason (``selection``: the rules ``incomplete``, ``staff_month
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..kernel.money import ZERO
 from ..kernel.extensions import db
 from .selection import (
     Computation,
@@ -19,7 +20,7 @@ from .selection import (
     staff_evidence_rules,
 )
 
-ZERO = Decimal("0.00")
+
 
 
 @dataclass

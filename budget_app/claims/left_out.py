@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 
+from ..kernel.money import ZERO
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import translate
 from .report import ClaimReport, line_rows
 from .selection import compute_period, left_out_reasons
 
-ZERO = Decimal("0.00")
+
 PAGE_SIZE = 50
 
 

@@ -5,11 +5,12 @@ administrator approves with the figures restated (``confirmation``)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..kernel.money import ZERO
 from .amendments import requested_amendment
 from .models import COST_CATEGORIES, FLAT_RATES, AmendmentRequest
 from .plans import compute_plan, current_figures, final_balance_deadline, payment_deadline
 
-ZERO = Decimal("0.00")
+
 
 
 @dataclass(frozen=True)

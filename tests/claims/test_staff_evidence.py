@@ -28,7 +28,7 @@ from budget_app.staff.models import StaffDocument
 from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
-ROOT = "HL-RSA-2023-demande-1-dossier-de-preuves"
+ROOT = "HL-RSA-2023-bilan-1-dossier-de-preuves"
 
 
 def _attach(runner, tmp_path, person, kind, period_option, period, content):
