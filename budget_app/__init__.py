@@ -52,6 +52,8 @@ from .kernel.transactions import commit_or_rollback
 from .operations import cli as operations_cli
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
+from .reminders import cli as reminders_cli
+from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -62,11 +64,11 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models, hooks and menu entries.
 BLUEPRINTS = (
-    reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
+    reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
     operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )

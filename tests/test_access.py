@@ -64,6 +64,10 @@ EXPECTED = {
     "reporting.envelope": ("ARU", ""),
     "reporting.journal": ("AU", ""),
     "reporting.retention": ("AU", ""),
+    "reminders.todo": (EVERYONE, ""),
+    "reminders.preferences": ("", EVERYONE),
+    "reminders.calendar_token": ("", EVERYONE),
+    "reminders.calendar_feed": PUBLIC,
     "operations.detail": (READERS, ""),
     "operations.version": (READERS, ""),
     "operations.compare": (READERS, ""),
@@ -136,7 +140,11 @@ EXPECTED = {
 }
 
 # Allowed GETs answer 200, unless said otherwise here.
-ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}}
+ALLOWED_GET_STATUS = {
+    "accounts.login": {ANONYMOUS: 200, "*": 302},
+    # A calendar feed is found by its private token only: the sample token is nobody's.
+    "reminders.calendar_feed": {"*": 404},
+}
 
 
 def rules(app):
