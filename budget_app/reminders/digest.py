@@ -27,7 +27,7 @@ from ..accounts.policy import may
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day
 from ..kernel.i18n import N_, translate
-from .items import LEGAL_KINDS, Item, describe, items_for
+from .items import LEGAL_KINDS, Item, describe, due_items, items_for
 from .models import ReminderDelivery, ReminderOptOut
 
 SOON_DAYS = 7
@@ -85,11 +85,12 @@ class Digest:
         return f"<reminder.{token}@{domain}>"
 
 
-def due_announcements(user: User, today: date, now: datetime) -> list[Announcement]:
+def due_announcements(user: User, today: date, now: datetime, everything=None) -> list[Announcement]:
     """What ``user``'s next digest carries: items whose current threshold (or a later one)
-    was never announced, and announcements left pending by a failed or dead run."""
+    was never announced, and announcements left pending by a failed or dead run
+    (``everything``: the items of all, computed once for a run)."""
     off = opted_out(user)
-    items = [item for item in items_for(user, today) if item.kind in LEGAL_KINDS or item.kind not in off]
+    items = [item for item in items_for(user, today, everything) if item.kind in LEGAL_KINDS or item.kind not in off]
     if not items:
         return []
     by_digest = {item_digest(user.id, item.key): item for item in items}
@@ -191,8 +192,9 @@ def compose(digest: Digest, today: date) -> tuple[str, str]:
 def digests_for(today: date, now: datetime):
     """Each active person with something to announce, with their announcements."""
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+    everything = due_items(today)
     for user in users:
-        found = due_announcements(user, today, now)
+        found = due_announcements(user, today, now, everything)
         if found:
             yield Digest(user, found)
 

@@ -76,3 +76,27 @@ def test_auditor_page_says_nothing_waits(world, client, login):
     page = client.get("/a-faire").get_data(as_text=True)
     assert 'data-testid="todo-empty"' in page
     assert "nav-count-reminders.todo" not in page
+
+
+def test_admin_items_amendment_and_unused_setup_link(world, make_user, make_operation):
+    """An amendment requested on 02/12/2024 is decided within 30 days: 01/01/2025. A set-up
+    link expiring on 17/12/2024 at 10:00 UTC is listed until it is used."""
+    from datetime import datetime, timezone
+
+    from budget_app.kernel.extensions import db
+    from budget_app.operations.models import AmendmentRequest
+
+    db.session.add(AmendmentRequest(operation_id=world["operation"].id, state="pending", payload="{}",
+                                    requested_at=datetime(2024, 12, 2, 9, tzinfo=timezone.utc)))
+    newcomer = make_user("controller", email="eve@example.org", full_name="Ève Nouvelle")
+    newcomer.setup_token_hash = "0" * 64
+    newcomer.setup_expires_at = datetime(2024, 12, 17, 10, tzinfo=timezone.utc)
+    db.session.commit()
+    assert _listed(world["admin"]) == [("setup_link", date(2024, 12, 17)), ("amendment", date(2025, 1, 1))]
+    assert ("amendment", date(2025, 1, 1)) not in _listed(world["approving"])  # officers request, admins decide
+
+
+def test_an_officer_of_another_operation_sees_nothing_of_this_one(world, make_user):
+    stranger = make_user("finance_officer", email="zoe@example.org")
+    assert _listed(stranger) == []
+    assert _listed(stranger, date(2025, 1, 6)) == []
