@@ -14,8 +14,10 @@ from ..kernel.errors import DomainError
 from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
-from .digest import claim, confidential, digests_for, render, settle
+from .digest import claim, confidential, digests_for, mail_context, render, settle
 from .mail import MailError, Relay, build_message
+
+SETTLE_BATCH = 100  # people whose mails are recorded as sent in one transaction
 
 reminders_cli = AppGroup("reminders", help="Rappels par courriel (résumé quotidien par personne).")
 
@@ -30,36 +32,44 @@ def send_command(dry_run, today_text):
     except DomainError as exc:
         fail(exc.lines())
     now = datetime.now(timezone.utc)
+    with mail_context():
+        _send(today, now, dry_run)
+
+
+def _send(today, now, dry_run):
+    digests = digests_for(today, now)
+    if dry_run:
+        for digest in digests:
+            if not confidential(digest.user):
+                subject, body = render(digest, today)
+                click.echo(f"--- {digest.user.email} · {subject}\n{body}")
+        click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
+        return
     relay = Relay()
     sent = failed = 0
+    results = []
     try:
-        for digest in list(digests_for(today, now)):
-            hidden = confidential(digest.user)
+        for digest in claim(digests, now):  # what this run owns: another run mails the rest
+            user = digest.user
+            hidden = confidential(user)
             subject, body = render(digest, today)
-            if dry_run:
-                if not hidden:
-                    click.echo(f"--- {digest.user.email} · {subject}\n{body}")
-                continue
-            message = build_message(digest.user.email, subject, body, digest.message_id, digest.user.locale or "fr")
-            email = digest.user.email
-            if not claim(digest.user, digest.announcements, now):
-                continue  # another run is mailing this person
+            message = build_message(user.email, subject, body, digest.message_id, user.locale or "fr")
             try:
                 relay.send(message)
             except MailError as exc:
-                settle(digest.user, digest.announcements, False, now)
+                results.append((user.id, [a.digest for a in digest.announcements], False))
                 if not hidden:
                     failed += 1
-                    click.echo(f"Échec pour {email} ({exc}) : nouvel essai au prochain passage.", err=True)
-                continue
-            settle(digest.user, digest.announcements, True, now)
-            if not hidden:
-                sent += 1
+                    click.echo(f"Échec pour {user.email} ({exc}) : nouvel essai au prochain passage.", err=True)
+            else:
+                results.append((user.id, [a.digest for a in digest.announcements], True))
+                sent += 0 if hidden else 1
+            if len(results) >= SETTLE_BATCH:
+                settle(results, now)
+                results = []
     finally:
         relay.close()
-    if dry_run:
-        click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
-        return
+        settle(results, now)
     click.echo(f"Rappels : {sent} message(s) envoyé(s), {failed} en échec. "
                "Les rappels des référents anti-fraude ne sont jamais comptés ici.")
     if failed:

@@ -20,18 +20,20 @@ from datetime import date, datetime, timedelta, timezone
 from flask import current_app, url_for
 from flask_babel import force_locale
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..accounts.models import User
-from ..accounts.policy import may
+from ..accounts.models import OperationMember, User
+from ..accounts.policy import limited_to_assignments, may
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day
 from ..kernel.i18n import N_, translate
-from .items import LEGAL_KINDS, Item, describe, due_items, items_for
+from .items import LEGAL_KINDS, Item, ItemIndex, describe, due_items, items_for
 from .models import ReminderDelivery, ReminderOptOut
 
 SOON_DAYS = 7
 LEASE = timedelta(minutes=15)
+CLAIM_CHUNK = 500  # announcements inserted by one statement (SQLite's limit on parameters)
 RANK = {"new": 0, "soon": 1, "overdue": 2}
 SECTIONS = (
     ("overdue", N_("En retard")),
@@ -58,10 +60,6 @@ def item_digest(user_id: int, key: str) -> str:
     return hmac.new(secret, f"reminder:{user_id}:{key}".encode(), hashlib.sha256).hexdigest()
 
 
-def opted_out(user: User) -> set[str]:
-    return set(db.session.scalars(select(ReminderOptOut.kind).where(ReminderOptOut.user_id == user.id)))
-
-
 @dataclass
 class Announcement:
     item: Item
@@ -85,22 +83,18 @@ class Digest:
         return f"<reminder.{token}@{domain}>"
 
 
-def due_announcements(user: User, today: date, now: datetime, everything=None) -> list[Announcement]:
-    """What ``user``'s next digest carries: items whose current threshold (or a later one)
-    was never announced, and announcements left pending by a failed or dead run
-    (``everything``: the items of all, computed once for a run)."""
-    off = opted_out(user)
-    items = [item for item in items_for(user, today, everything) if item.kind in LEGAL_KINDS or item.kind not in off]
-    if not items:
-        return []
-    by_digest = {item_digest(user.id, item.key): item for item in items}
-    rows = db.session.scalars(select(ReminderDelivery).where(
-        ReminderDelivery.user_id == user.id, ReminderDelivery.item_digest.in_(by_digest))).all()
-    recorded: dict[str, list[ReminderDelivery]] = {}
-    for row in rows:
-        recorded.setdefault(row.item_digest, []).append(row)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def announcements_of(user: User, items: list[Item], off: set[str], recorded: dict, now: datetime, today: date):
+    """Items whose current threshold (or a later one) was never announced to ``user``, and
+    announcements left pending by a failed or dead run (``recorded``: digest -> rows)."""
     found = []
-    for digest, item in by_digest.items():
+    for item in items:
+        if item.kind in off and item.kind not in LEGAL_KINDS:
+            continue
+        digest = item_digest(user.id, item.key)
         current = threshold(item, today)
         done = recorded.get(digest, [])
         stale = [row for row in done if row.state == "pending" and _aware(row.claimed_at) <= now - LEASE]
@@ -112,56 +106,92 @@ def due_announcements(user: User, today: date, now: datetime, everything=None) -
     return found
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def digests_for(today: date, now: datetime, users=None) -> list[Digest]:
+    """Each active person with something to announce, in a few queries for everyone: the
+    items once (``due_items``), then assignments, opt-outs and past announcements."""
+    if users is None:
+        users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+    index = ItemIndex(due_items(today))
+    assigned: dict[int, set] = {}
+    for user_id, operation_id in db.session.execute(select(OperationMember.user_id, OperationMember.operation_id)):
+        assigned.setdefault(user_id, set()).add(operation_id)
+    off: dict[int, set] = {}
+    for user_id, kind in db.session.execute(select(ReminderOptOut.user_id, ReminderOptOut.kind)):
+        off.setdefault(user_id, set()).add(kind)
+    recorded: dict[int, dict] = {}
+    for row in db.session.scalars(select(ReminderDelivery)):
+        recorded.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
+    found = []
+    for user in users:
+        scope = assigned.get(user.id, set()) if limited_to_assignments(user) else None
+        items = items_for(user, today, index, scope)
+        chosen = announcements_of(user, items, off.get(user.id, set()), recorded.get(user.id, {}), now, today)
+        if chosen:
+            found.append(Digest(user, chosen))
+    return found
 
 
-def claim(user: User, announcements: list[Announcement], now: datetime) -> bool:
-    """Record the announcements before mailing (one transaction). False when another run
-    got there first: that run mails this person.
+def due_announcements(user: User, today: date, now: datetime) -> list[Announcement]:
+    """``user``'s next digest alone (tests, the page's preview)."""
+    digests = digests_for(today, now, [user])
+    return digests[0].announcements if digests else []
 
-    The reads that chose the announcements end first, so this transaction starts with its
-    writes (SQLite: a deferred transaction that read, then writes, fails at once when
-    another process wrote meanwhile; writing first waits for the lock instead)."""
-    user_id = user.id
+
+def claim(digests: list[Digest], now: datetime) -> list[Digest]:
+    """Record the announcements before mailing, in one transaction that starts with its
+    writes (SQLite: a transaction that read, then writes, fails at once when another
+    process wrote meanwhile). New ones are inserted unless already there (another run, or
+    another server, got them first: ON CONFLICT DO NOTHING); pending ones are taken back
+    only if nobody took them meanwhile. Returns what this run owns and must mail."""
+    plan = [(digest.user.id, digest) for digest in digests]
     db.session.commit()
-    try:
-        for announcement in announcements:
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
+    fresh = [(user_id, a) for user_id, digest in plan for a in digest.announcements if a.row_id is None]
+    inserted = set()
+    for start in range(0, len(fresh), CLAIM_CHUNK):
+        statement = insert(ReminderDelivery).values([
+            {"user_id": user_id, "item_digest": a.digest, "threshold": a.threshold, "state": "pending",
+             "claimed_at": now, "attempts": 1} for user_id, a in fresh[start:start + CLAIM_CHUNK]
+        ]).on_conflict_do_nothing().returning(ReminderDelivery.user_id, ReminderDelivery.item_digest,
+                                              ReminderDelivery.threshold)
+        inserted.update(tuple(row) for row in db.session.execute(statement))
+    owned = []
+    for user_id, digest in plan:
+        mine = []
+        for announcement in digest.announcements:
             if announcement.row_id is None:
-                db.session.add(ReminderDelivery(user_id=user_id, item_digest=announcement.digest,
-                                                threshold=announcement.threshold, state="pending",
-                                                claimed_at=now, attempts=1))
-            else:
-                taken = db.session.execute(
-                    update(ReminderDelivery)
-                    .where(ReminderDelivery.id == announcement.row_id, ReminderDelivery.state == "pending",
-                           ReminderDelivery.claimed_at == announcement.row_claimed_at)
-                    .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:
-                    raise IntegrityError("taken by another run", None, None)
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        return False
-
-
-def settle(user: User, announcements: list[Announcement], sent: bool, now: datetime) -> None:
-    """After the mail: sent rows are final; failed ones are released for the next run
-    (written first, like ``claim``)."""
-    user_id = user.id
-    digests = [a.digest for a in announcements]
+                if (user_id, announcement.digest, announcement.threshold) in inserted:
+                    mine.append(announcement)
+                continue
+            taken = db.session.execute(
+                update(ReminderDelivery)
+                .where(ReminderDelivery.id == announcement.row_id, ReminderDelivery.state == "pending",
+                       ReminderDelivery.claimed_at == announcement.row_claimed_at)
+                .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:
+                mine.append(announcement)
+        if mine:
+            owned.append(Digest(digest.user, mine))
     db.session.commit()
-    values = {"state": "sent", "sent_at": now} if sent else {"claimed_at": now - LEASE - timedelta(seconds=1)}
-    db.session.execute(
-        update(ReminderDelivery)
-        .where(ReminderDelivery.user_id == user_id, ReminderDelivery.item_digest.in_(digests),
-               ReminderDelivery.state == "pending")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    return owned
+
+
+def settle(results: list[tuple[int, list[str], bool]], now: datetime) -> None:
+    """After the mails (user id, item digests, sent?): sent rows are final; failed ones are
+    released for the next run. One transaction for a batch of people, starting with its
+    writes (the reads of the mails' rendering end first)."""
+    db.session.commit()
+    for user_id, digests, sent in results:
+        values = {"state": "sent", "sent_at": now} if sent else {"claimed_at": now - LEASE - timedelta(seconds=1)}
+        db.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.user_id == user_id, ReminderDelivery.item_digest.in_(digests),
+                   ReminderDelivery.state == "pending")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
 
 
@@ -189,17 +219,12 @@ def compose(digest: Digest, today: date) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
-def digests_for(today: date, now: datetime):
-    """Each active person with something to announce, with their announcements."""
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
-    everything = due_items(today)
-    for user in users:
-        found = due_announcements(user, today, now, everything)
-        if found:
-            yield Digest(user, found)
+def mail_context():
+    """One request context for a whole run, so that links are built on BUDGET_APP_BASE_URL."""
+    return current_app.test_request_context("/", base_url=current_app.config["BUDGET_APP_BASE_URL"])
 
 
 def render(digest: Digest, today: date) -> tuple[str, str]:
-    base = current_app.config["BUDGET_APP_BASE_URL"]
-    with current_app.test_request_context("/", base_url=base), force_locale(digest.user.locale or "fr"):
+    """Subject and body in the person's language (inside ``mail_context``)."""
+    with force_locale(digest.user.locale or "fr"):
         return compose(digest, today)

@@ -227,28 +227,45 @@ def due_items(today: date, user: User | None = None) -> list[Item]:
     return found
 
 
-def reaches(item: Item, user: User, assigned=None) -> bool:
-    endpoint, method = item.acts_on
-    if not may(endpoint, method, user=user):
-        return False
-    if item.only_user_id is not None and item.only_user_id != user.id:
-        return False
-    if item.not_user_id is not None and item.not_user_id == user.id:
-        return False
-    if item.operation_id is not None and limited_to_assignments(user):
-        assigned = assigned if assigned is not None else assigned_operation_ids(user.id)
-        return item.operation_id in assigned
-    return True
+class ItemIndex:
+    """Items by where they are acted on, then by operation: a person's list is read from
+    the actions they may take and their operations, never by trying every item."""
+
+    def __init__(self, items):
+        self.by_action: dict[tuple, tuple[list, dict]] = {}
+        for item in items:
+            general, by_operation = self.by_action.setdefault(item.acts_on, ([], {}))
+            if item.operation_id is None:
+                general.append(item)
+            else:
+                by_operation.setdefault(item.operation_id, []).append(item)
+
+    def candidates(self, user: User, assigned):
+        """``assigned``: the person's operations, or None when their role sees them all."""
+        for (endpoint, method), (general, by_operation) in self.by_action.items():
+            if not may(endpoint, method, user=user):
+                continue
+            yield from general
+            operations = by_operation if assigned is None else (i for i in assigned if i in by_operation)
+            for operation_id in operations:
+                yield from by_operation[operation_id]
 
 
-def items_for(user: User, today: date, items: list[Item] | None = None) -> list[Item]:
-    """What waits for ``user``, overdue first, then by due date (``items``: all the items,
-    already computed for everyone)."""
+def reaches(item: Item, user: User) -> bool:
+    return ((item.only_user_id is None or item.only_user_id == user.id)
+            and (item.not_user_id is None or item.not_user_id != user.id))
+
+
+def items_for(user: User, today: date, index: ItemIndex | None = None, assigned=None) -> list[Item]:
+    """What waits for ``user``, overdue first, then by due date. ``index``: every item,
+    already computed for everyone (a digest run), with ``assigned``, the person's
+    operations when their role is limited to them."""
     if user is None or not user.active:
         return []
-    candidates = due_items(today, user) if items is None else items
-    assigned = assigned_operation_ids(user.id) if limited_to_assignments(user) else None
-    chosen = [item for item in candidates if reaches(item, user, assigned)]
+    if index is None:
+        index = ItemIndex(due_items(today, user))
+        assigned = assigned_operation_ids(user.id) if limited_to_assignments(user) else None
+    chosen = [item for item in index.candidates(user, assigned) if reaches(item, user)]
     return sorted(chosen, key=lambda item: (item.due >= today, item.due, item.key))
 
 
