@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
 from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
+from .accounts import assignments as accounts_assignments
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
@@ -29,8 +30,12 @@ from .accounts.roles import ROLE_LABELS
 from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
+from .alerts import handling as alerts_handling
+from .alerts import suspicions as alerts_suspicions
 from .alerts import views as alerts_views
 from .claims import cli as claims_cli
+from .claims import lifecycle as claims_lifecycle
+from .claims import payments as claims_payments
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
@@ -49,7 +54,10 @@ from .kernel.i18n import current_locale, translate_label
 from .kernel.log import OneLineFormatter
 from .kernel.tabular import PROBLEMS_SHOWN
 from .kernel.transactions import commit_or_rollback
+from .marks import hooks as marks_hooks
 from .operations import cli as operations_cli
+from .operations import hooks as operations_hooks
+from .operations import services as operations_services
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
 from .reminders import cli as reminders_cli
@@ -62,7 +70,7 @@ from .staff import template_views as staff_template_views  # noqa: F401  (routes
 MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 
 # Every domain, from the top layer down: its blueprint, and its commands where it has
-# some. Importing them registers their models, hooks and menu entries.
+# some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
     reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
     operations_views.bp, accounts_views.bp,
@@ -71,6 +79,21 @@ COMMANDS = (
     *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
+)
+
+# Where a lower layer must let a higher one answer (``kernel.hooks``): each hook and its
+# answer, wired here and nowhere else. An unwired hook gives its closed answer; a second,
+# different answer is refused. What every domain reads of a cost line (declared, held) is
+# data, not a hook: ``marks``.
+HOOKS = (
+    (marks_hooks.bilan_numbers, claims_lifecycle.bilan_numbers),
+    (marks_hooks.bilan_state, claims_lifecycle.bilan_state),
+    (marks_hooks.held_reasons_for_referent, alerts_suspicions.suspicion_badges),
+    (operations_hooks.final_payment_date, claims_payments.final_payment),
+    (operations_hooks.retention_extended, alerts_handling.procedure_under_way),
+    (accounts_assignments.operation_by_code, operations_services.find_operation),
+    (accounts_assignments.all_operation_codes, operations_services.every_operation_code),
+    (accounts_assignments.operation_codes, operations_services.codes_of_operations),
 )
 
 
@@ -228,6 +251,8 @@ def select_locale() -> str:
 
 
 def _register_domains(app: Flask) -> None:
+    for hook, answer in HOOKS:
+        hook.register(answer)
     app.add_url_rule("/sante", "health", health.health, methods=["GET"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from budget_app.marks.services import declare
+from budget_app.kernel.errors import Conflict
 from budget_app.accounts.policy import POLICY
 from budget_app.accounts.roles import (
     ADMIN,
@@ -213,7 +215,7 @@ def _operation_samples(operation) -> dict:
     db.session.flush()
     figures = claim_figures({"FONCTIONNEMENT": Decimal("10.00")}, {}, Decimal("60"), operation.fse_amount)
     claim.figures = {"declared": figures_to_json(figures)}
-    claimed.claim_id = claim.id
+    declare("expense", [claimed.id], claim.id, Conflict(""))
     db.session.add(ClaimLine(claim_id=claim.id, position=1, kind="expense", expense_id=claimed.id,
                              category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
                              declared_amount=Decimal("10.00")))

@@ -8,10 +8,10 @@ from ..kernel.hooks import Hook
 from .models import OperationMember
 
 # The operations domain answers: code -> operation (or None), ids -> {id: code}.
-operation_by_code = Hook("operation_by_code")
-operation_codes = Hook("operation_codes", default=lambda ids: {})
+operation_by_code = Hook("operation_by_code", closed=lambda code: None)
+operation_codes = Hook("operation_codes", closed=lambda ids: {})
 # Every operation code, in order (the administrator's assignment screen).
-all_operation_codes = Hook("all_operation_codes", default=lambda: [])
+all_operation_codes = Hook("all_operation_codes", closed=lambda: [])
 
 
 def assigned_operation_ids(user_id: int) -> frozenset:

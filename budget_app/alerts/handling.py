@@ -13,7 +13,6 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
-from ..operations.hooks import retention_extended
 from . import crypto, deadlines, journal
 from .filing import post_message
 from .models import (
@@ -141,7 +140,6 @@ def dashboard_alerts() -> list[Alert]:
     return with_deadline + without
 
 
-@retention_extended.register
 def procedure_under_way(operation_id: int) -> bool:
     """CPR 82: records are kept while a procedure is under way: here, while an alert on the
     operation (or on some of its cost lines) is not closed. Callers say "extended", never why."""

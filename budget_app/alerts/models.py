@@ -29,6 +29,8 @@ from ..kernel.audit.models import utcnow
 from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks.models import LINE_TYPE_CHECK
+from ..marks.models import LINE_TYPES as MARKED_LINE_TYPES
 
 # Alert kinds (CPR art. 69 and annex XII "type of irregularity").
 FRAUD = "fraud"
@@ -69,8 +71,8 @@ RECIPIENT_LABELS = {
     "prosecutor": N_("Procureur de la République"),
 }
 
-# Cost lines an alert can put under suspicion (tables of the expenses and staff domains).
-LINE_TYPES = ("expense", "staff_cost_line")
+# Cost lines an alert can put under suspicion: those that carry marks.
+LINE_TYPES = tuple(MARKED_LINE_TYPES)
 
 
 def _in(column, values):
@@ -178,7 +180,7 @@ class AlertCostLine(db.Model):
 
     __tablename__ = "alert_cost_lines"
     __table_args__ = (
-        CheckConstraint(_in("line_type", LINE_TYPES), name="line_type_known"),
+        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
         Index("ix_alert_cost_lines_line", "line_type", "line_id"),
     )
 
@@ -193,6 +195,9 @@ class AlertCostLine(db.Model):
     lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Encrypted: the reason may name people.
     lift_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The hold the suspicion placed, as every other page reads it: a mark on the line
+    # (``marks``), saying neither that an alert asked nor why.
+    mark_id: Mapped[int | None] = mapped_column(ForeignKey("line_marks.id"))
 
     alert = relationship(Alert, back_populates="cost_lines")
 

@@ -1,19 +1,22 @@
 """Cost lines under suspicion: the referent links an alert to an operation and puts some
 of its expense and staff cost lines under suspicion; they stay out of every new claim
 until the suspicion is lifted with a reason. Alerts mark lines as held; they know
-nothing of claims (claims ask ``suspected_cost_lines``)."""
+nothing of claims (claims ask ``suspected_cost_lines``). The hold itself is a mark on the
+line (``marks.place_hold``, the service the managing authority's holds use too): every other
+page reads it as any hold; the link to the alert stays here (``AlertCostLine.mark_id``)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
-from ..expenses.hooks import held_lines, held_reason_for_referent
 from ..expenses.models import Expense
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
 from ..kernel.i18n import N_, translate
 from ..kernel.transactions import atomic
+from ..marks import services as marks
+from ..marks import models as mark_models
 from ..staff.models import Person, StaffCostLine
 from . import crypto, journal
 from .filing import utcnow
@@ -36,7 +39,7 @@ SUSPICION_LABEL = N_("Sous suspicion (signalement en cours)")
 SUSPICION_BADGE = N_("sous suspicion (signalement en cours)")
 
 LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine}
-LINE_TYPE_LABELS = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
+LINE_TYPE_LABELS = mark_models.LINE_TYPES  # the marks' list, written once
 
 
 def _as_cost_line(line_type: str, row) -> CostLine:
@@ -127,8 +130,10 @@ def link_cost_lines(alert: Alert, user, pairs) -> list[AlertCostLine]:
             raise DomainError(N_("La ligne %(type)s n° %(id)s n'appartient pas à l'opération du signalement."), type=line_type, id=line_id)
         if (line_type, line_id) in live:
             continue
+        mark = marks.place_hold(line_type, line_id)
         link = AlertCostLine(
-            alert_id=alert.id, operation_id=alert.operation_id, line_type=line_type, line_id=line_id, linked_by=user.id
+            alert_id=alert.id, operation_id=alert.operation_id, line_type=line_type, line_id=line_id, linked_by=user.id,
+            mark_id=mark.id,
         )
         db.session.add(link)
         alert.cost_lines.append(link)
@@ -150,6 +155,7 @@ def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
     link.lifted_at = utcnow()
     link.lifted_by = user.id
     link.lift_reason = crypto.encrypt_text(reason)
+    marks.release_hold(link.mark_id)
     db.session.flush()
     journal.record(link.alert, "suspicion_lifted", user=user, line_type=link.line_type, line_id=link.line_id)
 
@@ -165,13 +171,13 @@ def suspected_cost_lines(operation_id: int) -> set[tuple[str, int]]:
     return {(line_type, line_id) for line_type, line_id in rows}
 
 
-@held_lines.register
-def suspected_expenses(operation_id: int) -> set[int]:
-    """For the expenses domain: its lines under a live suspicion."""
-    return {line_id for line_type, line_id in suspected_cost_lines(operation_id) if line_type == "expense"}
-
-
-
-@held_reason_for_referent.register
-def suspicion_badge() -> str:
-    return translate(SUSPICION_BADGE)
+def suspicion_badges(line_type: str, line_ids) -> dict[int, str]:
+    """For the anti-fraud referent (``marks.hooks.held_reasons_for_referent``, wired in
+    ``create_app``; the caller checks the reader): the held lines among ``line_ids`` that a
+    suspicion holds, with the words that say so."""
+    ids = list(line_ids)
+    if not ids:
+        return {}
+    suspected = db.session.scalars(select(AlertCostLine.line_id).where(
+        AlertCostLine.line_type == line_type, AlertCostLine.line_id.in_(ids), AlertCostLine.lifted_at.is_(None)))
+    return {line_id: translate(SUSPICION_BADGE) for line_id in suspected}

@@ -6,6 +6,7 @@ earlier bilan already declared goes into the next bilan (``selection.Scope``) as
 negative line that names the line it reduces and the bilan holding that line."""
 from ..expenses.models import Expense
 from ..kernel.extensions import db
+from ..marks.services import declared_in
 from .models import Claim
 
 
@@ -17,7 +18,8 @@ def snapshot_reference(expense: Expense) -> str:
     original = expense.credit_note_of
     if original is None:
         return reference
-    holder = db.session.get(Claim, original.claim_id) if original.claim_id is not None else None
+    bilan_id = declared_in("expense", [original.id]).get(original.id)
+    holder = db.session.get(Claim, bilan_id) if bilan_id is not None else None
     where = f", bilan n° {holder.number}" if holder is not None else ""
     return (f"{reference} — avoir sur {original.supplier_name} n° {original.document_number}"
             f" (dépense n° {original.id}{where})")

@@ -1,20 +1,21 @@
 """Holds placed by the managing authority (a document to complete, a check under way,
-primer §8): the line stays out of every new bilan until released. A held line reads
-« En attente » for everyone, exactly like a line held because of an alert, so that the
-wording never tells an alert (loi 2022-401); both causes are answered here to the expenses
-list (``expenses.hooks.authority_held_lines``) and to the selection of a bilan."""
+primer §8): the line stays out of every new bilan until released. The hold itself is a
+mark on the line (``marks.place_hold``, the same service a referent's suspicion uses), so
+it reads « En attente » everywhere exactly like a line held because of an alert (loi
+2022-401); the reason and the link to the mark stay here (``LineHold.mark_id``)."""
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from ..expenses.hooks import authority_held_lines
 from ..expenses.models import Expense
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks import services as marks
+from ..marks.models import LINE_TYPES, LineMark
 from ..operations.models import Operation
 from ..staff.models import StaffCostLine
-from .models import HOLD_LINE_TYPES, LineHold
+from .models import LineHold
 
 REASON_LENGTH = 300
 LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine}
@@ -34,7 +35,7 @@ def _line(operation: Operation, line_type: str, line_id: int):
     line = db.session.get(model, line_id) if model is not None else None
     if line is None or line.operation_id != operation.id or getattr(line, "deleted_at", None) is not None:
         raise DomainError(N_("%(kind)s n° %(number)s introuvable dans l'opération %(code)s."),
-                          kind=HOLD_LINE_TYPES.get(line_type, line_type), number=line_id, code=operation.code)
+                          kind=LINE_TYPES.get(line_type, line_type), number=line_id, code=operation.code)
     return line
 
 
@@ -46,13 +47,14 @@ def live_hold(operation: Operation, line_type: str, line_id: int) -> LineHold | 
 
 def place_hold(operation: Operation, line_type: str, line_id: int, reason: str) -> LineHold:
     """Hold a line not yet declared in a bilan (a declared line is decided by the check)."""
-    line = _line(operation, line_type, line_id)
+    _line(operation, line_type, line_id)
     reason = _reason(reason)
-    if line.claim_id is not None:
+    if marks.declared_in(line_type, [line_id]):
         raise DomainError(N_("Cette ligne est déjà déclarée dans un bilan : le contrôle de service fait en décide."))
     if live_hold(operation, line_type, line_id) is not None:
         raise DomainError(N_("Cette ligne est déjà en attente."))
-    hold = LineHold(operation_id=operation.id, line_type=line_type, line_id=line_id, reason=reason)
+    mark = marks.place_hold(line_type, line_id)
+    hold = LineHold(operation_id=operation.id, line_type=line_type, line_id=line_id, reason=reason, mark_id=mark.id)
     db.session.add(hold)
     db.session.flush()
     return hold
@@ -65,17 +67,20 @@ def release_hold(operation: Operation, line_type: str, line_id: int, reason: str
     if hold is None:
         raise DomainError(N_("Cette ligne n'est pas en attente."))
     hold.released_at, hold.release_reason = datetime.now(timezone.utc), reason
+    marks.release_hold(hold.mark_id)
     db.session.flush()
     return hold
 
 
 def held_cost_lines(operation_id: int) -> set[tuple[str, int]]:
-    """Lines the managing authority holds, as ("expense" | "staff_cost_line", id) pairs."""
-    rows = db.session.execute(select(LineHold.line_type, LineHold.line_id).where(
-        LineHold.operation_id == operation_id, LineHold.released_at.is_(None))).all()
-    return {(line_type, line_id) for line_type, line_id in rows}
-
-
-@authority_held_lines.register
-def held_expenses(operation_id: int) -> set[int]:
-    return {line_id for line_type, line_id in held_cost_lines(operation_id) if line_type == "expense"}
+    """The operation's held lines, whoever asked (their marks), as ("expense" |
+    "staff_cost_line", id) pairs."""
+    pairs = set()
+    for line_type, model in LINE_MODELS.items():
+        rows = db.session.scalars(
+            select(LineMark.line_id).join(model, model.id == LineMark.line_id)
+            .where(LineMark.line_type == line_type, LineMark.kind == "held", LineMark.released_at.is_(None),
+                   model.operation_id == operation_id)
+        )
+        pairs.update((line_type, line_id) for line_id in rows)
+    return pairs

@@ -4,35 +4,33 @@ can be withdrawn to draft with a reason, a controlled one reopened by an admin. 
 else moves a bilan (``CLAIMS``), and every move is guarded in the database. Which bilans
 may exist (kind, count, periods) is ``bilans``.
 
-The rule "a line a submitted claim holds is frozen" lives here: the expenses and staff
-domains ask it through their ``line_frozen`` hooks.
+Submitting marks the bilan's lines declared in it (``marks``), withdrawing releases those
+marks: the expenses and staff domains read the marks themselves ("a declared line is
+frozen"); claims only tell them the bilan's number and state (``bilan_numbers``,
+``bilan_state``, wired in ``create_app``).
 """
 from datetime import date, datetime, timezone
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 
-from ..expenses import hooks as expense_hooks
-from ..expenses.models import Expense
 from ..kernel.audit import services as audit
 from ..kernel.audit.services import current_actor
 from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_, translate_label
+from ..marks import services as marks
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.models import Operation
 from ..operations.plans import payment_deadline
-from ..staff import hooks as staff_hooks
 from ..staff.lifecycle import lock_held_timesheets, unlock_held_timesheets
-from ..staff.models import StaffCostLine
 from .bilans import check_new_bilan, check_submission_order
 from .computation import figures_to_json
 from .credit_notes import snapshot_reference
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
 from .selection import (
     Computation,
-    chunks,
     compute_period,
     included_expenses_query,
     included_staff_query,
@@ -154,10 +152,12 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
             "reference": f"{person.registration_number} {person.last_name} {person.first_name}"[:255],
             "incurred_on": line.month, "paid_on": None, "declared_amount": line.amount,
         })
-    # Attach: only lines no one else has taken. On PostgreSQL a concurrent submission
-    # waits on the row locks, then sees claim_id set and matches fewer rows.
-    _attach(Expense, expense_ids, claim.id, versioned=True)
-    _attach(StaffCostLine, staff_ids, claim.id)
+    # Declare: only lines no one else has declared (one live declaration per line, a unique
+    # index: a concurrent submission waits on it, then is refused).
+    taken = Conflict(N_("Des dépenses de la période viennent d'être rattachées à un autre bilan : "
+                        "rien n'a été déposé, recalculez le bilan."))
+    marks.declare("expense", expense_ids, claim.id, taken)
+    marks.declare("staff_cost_line", staff_ids, claim.id, taken)
     # The claimed months' timesheets become "locked".
     locked = lock_held_timesheets(claim.id)
     if locked:
@@ -178,22 +178,6 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     return computation
 
 
-def _attach(model, ids, claim_id, versioned=False):
-    values = {"claim_id": claim_id}
-    if versioned:
-        values["version"] = model.version + 1
-    for chunk in chunks(ids):
-        taken = db.session.execute(
-            update(model).where(model.id.in_(chunk), model.claim_id.is_(None)).values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != len(chunk):
-            raise Conflict(
-                N_("Des dépenses de la période viennent d'être rattachées à un autre bilan : "
-                   "rien n'a été déposé, recalculez le bilan.")
-            )
-
-
 def _later_in(claim: Claim, states) -> int | None:
     """The number of a later bilan of the operation in one of ``states``, if any."""
     return db.session.scalar(
@@ -212,14 +196,7 @@ def withdraw_claim(claim: Claim, reason: str, user=None) -> None:
                           number=later)
     move(claim, "withdraw", "draft", reason)
     unlock_held_timesheets(claim.id)
-    db.session.execute(
-        update(Expense).where(Expense.claim_id == claim.id).values(claim_id=None, version=Expense.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(StaffCostLine).where(StaffCostLine.claim_id == claim.id).values(claim_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    marks.release_declarations(claim.id)
     db.session.execute(delete(ClaimLine).where(ClaimLine.claim_id == claim.id))
     claim.figures = None
     claim.total_eligible = claim.fse_asked = None
@@ -245,47 +222,17 @@ def reopen_claim(claim: Claim, reason: str, user=None) -> None:
     db.session.flush()
 
 
-# ---- frozen lines: the rule, asked by the expenses and staff domains
+# ---- what the readers of a declared mark are told of its bilan (wired in create_app)
 
 
-def _holding_claim(claim_id: int | None) -> Claim | None:
-    claim = db.session.get(Claim, claim_id) if claim_id is not None else None
-    return claim if claim is not None and claim.state != "draft" else None
-
-
-@expense_hooks.line_frozen.register
-def expense_frozen(expense) -> DomainError | None:
-    """A line a submitted claim holds cannot change: its snapshot and the CSF rest on it."""
-    claim = _holding_claim(expense.claim_id)
-    if claim is None:
-        return None
-    return DomainError(
-        N_("Cette dépense fait partie du bilan n° %(number)s (%(state)s) : elle ne peut plus être modifiée."),
-        number=claim.number,
-        state=translate_label(CLAIM_STATES, claim.state),
-    )
-
-
-@staff_hooks.line_frozen.register
-def staff_line_frozen(line, what) -> DomainError | None:
-    claim = _holding_claim(line.claim_id)
-    if claim is None:
-        return None
-    return DomainError(
-        N_("%(what)s fait partie du bilan n° %(number)s : elle ne peut plus être modifiée."),
-        what=what,
-        number=claim.number,
-    )
-
-
-@expense_hooks.claim_state.register
-def claim_state_of(claim_id_column):
-    return select(Claim.state).where(Claim.id == claim_id_column).scalar_subquery()
-
-
-@staff_hooks.claim_numbers.register
-def claim_numbers(claim_ids) -> dict:
-    ids = list(claim_ids)
+def bilan_numbers(bilan_ids) -> dict:
+    """bilan id -> (number, state label)."""
+    ids = list(bilan_ids)
     if not ids:
         return {}
-    return dict(db.session.execute(select(Claim.id, Claim.number).where(Claim.id.in_(ids))).all())
+    rows = db.session.execute(select(Claim.id, Claim.number, Claim.state).where(Claim.id.in_(ids))).all()
+    return {bilan_id: (number, translate_label(CLAIM_STATES, state)) for bilan_id, number, state in rows}
+
+
+def bilan_state(bilan_id_column):
+    return select(Claim.state).where(Claim.id == bilan_id_column).scalar_subquery()

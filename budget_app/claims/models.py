@@ -3,8 +3,8 @@ programme), their lines and state history, the FSE+ advance, and the conflict-of
 declarations (DACI) of the people who check them. The code calls a bilan a ``Claim``.
 
 A bilan covers a period of an operation (primer §8-9: ``claims.bilans``). While ``draft`` it is recomputed from the cost
-lines; submitting attaches its lines (``expenses.claim_id`` / ``staff_cost_lines.claim_id``)
-and freezes a snapshot of the figures and of each line (``ClaimLine``), on which the
+lines; submitting marks its lines declared in it (``marks``: ``line_marks``, kind
+``declared``) and freezes a snapshot of the figures and of each line (``ClaimLine``), on which the
 service-done check records its decisions.
 """
 from datetime import date, datetime
@@ -30,6 +30,7 @@ from ..kernel.audit.services import Audited
 from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks.models import LINE_TYPE_CHECK
 
 # Primer §8: interim bilans, then the final one, which ends on the operation's end date.
 BILAN_KINDS = {
@@ -141,7 +142,7 @@ class ClaimLine(Audited, db.Model):
             " OR (decision = 'excluded' AND retained_amount = 0 AND reason IS NOT NULL)",
             name="decision_consistent",
         ),
-        # Belt and braces with expenses.claim_id: a cost line is snapshotted in one claim only.
+        # Belt and braces with the declared marks: a cost line is snapshotted in one claim only.
         UniqueConstraint("expense_id", name="claim_lines_expense_once"),
         UniqueConstraint("staff_cost_line_id", name="claim_lines_staff_line_once"),
         Index("ix_claim_lines_claim_position", "claim_id", "position"),
@@ -233,10 +234,6 @@ class DaciDeclaration(Audited, db.Model):
     operation = relationship("Operation")
 
 
-# What a hold applies to: an expense or a staff cost line.
-HOLD_LINE_TYPES = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
-
-
 class LineHold(Audited, db.Model):
     """A cost line the managing authority holds out of every new bilan (a document to
     complete, a check under way: primer §8), with its reason, until it is released. A held
@@ -245,7 +242,7 @@ class LineHold(Audited, db.Model):
 
     __tablename__ = "line_holds"
     __table_args__ = (
-        CheckConstraint("line_type IN ('expense', 'staff_cost_line')", name="line_type_known"),
+        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
         CheckConstraint("released_at IS NULL OR release_reason IS NOT NULL", name="release_has_reason"),
         Index("ix_line_holds_operation_live", "operation_id", "released_at"),
     )
@@ -258,3 +255,5 @@ class LineHold(Audited, db.Model):
     placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     release_reason: Mapped[str | None] = mapped_column(String(300))
+    # The hold itself, as every page reads it: a mark on the line (``marks``).
+    mark_id: Mapped[int | None] = mapped_column(ForeignKey("line_marks.id"))

@@ -11,7 +11,6 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from ..operations.hooks import final_payment_date
 from ..operations.models import Operation
 from .advances import advance_outstanding, advances_paid
 from .figures import counted, live_claims
@@ -84,7 +83,6 @@ def operation_position(operation: Operation) -> dict:
     }
 
 
-@final_payment_date.register
 def final_payment(operation: Operation) -> date | None:
     """The payment that starts the retention period (CPR 82): the payment received for the
     final bilan (primer §8), the one that settles the operation."""

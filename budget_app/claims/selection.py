@@ -26,12 +26,12 @@ from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..alerts.suspicions import SUSPICION_LABEL, suspected_cost_lines
-from ..expenses.hooks import HOLD_LABEL
 from ..expenses.models import Expense
 from ..kernel.dates import add_months, month_end, month_start
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
+from ..marks.services import HOLD_LABEL, has_live_mark
 from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
 from ..operations.plans import payment_deadline
@@ -90,7 +90,8 @@ def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bo
     """``incurred_checked``: the query already keeps incurred_on inside the realisation
     period, so the positive form need not test it on every row."""
     start, end, deadline = operation.start_date, operation.end_date, payment_deadline(operation)
-    rules = [Rule("already_claimed", Expense.claim_id.is_not(None), Expense.claim_id.is_(None))]
+    declared = has_live_mark("expense", Expense.id, "declared")
+    rules = [Rule("already_claimed", declared, not_(declared))]
     covered = covered_expense(rates)
     if covered is not None:
         rules.append(Rule("covered_by_flat_rate", covered, not_(covered)))
@@ -109,7 +110,8 @@ def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bo
 
 
 def staff_rules(operation: Operation, rates) -> list[Rule]:
-    rules = [Rule("already_claimed", StaffCostLine.claim_id.is_not(None), StaffCostLine.claim_id.is_(None))]
+    declared = has_live_mark("staff_cost_line", StaffCostLine.id, "declared")
+    rules = [Rule("already_claimed", declared, not_(declared))]
     if "PERSONNEL" in covered_categories(rates):
         rules.append(Rule("covered_by_flat_rate", true(), false()))
     first_month = month_start(operation.start_date)
@@ -162,7 +164,8 @@ class Scope:
         conditions = [Expense.operation_id == operation.id, Expense.deleted_at.is_(None), Expense.incurred_on <= end]
         if self.catch_up and start > operation.start_date:
             conditions.append(or_(Expense.incurred_on >= start,
-                                  and_(Expense.incurred_on >= operation.start_date, Expense.claim_id.is_(None))))
+                                  and_(Expense.incurred_on >= operation.start_date,
+                                       not_(has_live_mark("expense", Expense.id, "declared")))))
         else:
             conditions.append(Expense.incurred_on >= start)
         return conditions
@@ -174,7 +177,8 @@ class Scope:
         first_of_operation = month_start(operation.start_date)
         if self.catch_up and first > first_of_operation:
             conditions.append(or_(StaffCostLine.month >= first,
-                                  and_(StaffCostLine.month >= first_of_operation, StaffCostLine.claim_id.is_(None))))
+                                  and_(StaffCostLine.month >= first_of_operation,
+                                       not_(has_live_mark("staff_cost_line", StaffCostLine.id, "declared")))))
         else:
             conditions.append(StaffCostLine.month >= first)
         return conditions
@@ -253,11 +257,11 @@ def compute_period(
 
     computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates)
     left_out: list[LeftOutLine] = []
-    # Held lines stay out until released: under suspicion (alerts, lifted by the referent)
-    # or held by the managing authority (``holds``); both read « En attente » (one reason,
-    # "on_hold"), only the referent reads which lines are under suspicion.
+    # Held lines (their marks) stay out until released, whoever asked: under suspicion
+    # (alerts) or held by the managing authority (``holds``); both read « En attente »,
+    # only the referent reads which lines are under suspicion.
     suspected = suspected_cost_lines(operation.id)
-    held = suspected | held_cost_lines(operation.id)
+    held = held_cost_lines(operation.id)
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates)).label("reason_code")

@@ -35,6 +35,9 @@ class Match:
 class DuplicateCheck:
     warnings: list[Match] = field(default_factory=list)
     already_recorded: Match | None = None  # same line already in this operation (re-import)
+    # Every live line of this operation that is the same line (``same_line``): its marks
+    # (declared, held) follow it, so the candidate cannot be entered again beside it.
+    same_line_ids: list[int] = field(default_factory=list)
     double_funding: DomainError | None = None
     allocation_total: Decimal = ZERO
 
@@ -105,16 +108,10 @@ class DuplicateFinder:
                 continue
             if known.document_key == dkey:
                 same_document.append(known)
-                if (
-                    result.already_recorded is None
-                    and known.operation_id == self.operation.id
-                    and known.file_line is None
-                    and known.incurred_on == data.incurred_on
-                    and known.amount_excl_vat == data.amount_excl_vat
-                    and known.vat == data.vat
-                    and known.category == data.category
-                    and known.allocation_percent == data.allocation_percent
-                ):
+                same = same_line(known, data, self.operation.id)
+                if same and known.id is not None:
+                    result.same_line_ids.append(known.id)
+                if result.already_recorded is None and same:
                     result.already_recorded = self._match(known, N_("même ligne déjà enregistrée"))
                     continue
                 result.warnings.append(self._match(known, N_("même fournisseur et même n° de pièce")))
@@ -175,6 +172,20 @@ class DuplicateFinder:
         return Match(known.id, known.operation_id, known.operation_code, translate(reason), known.file_line)
 
 
+def same_line(known: _Known, data: ExpenseData, operation_id: int) -> bool:
+    """The identity of an expense line (a re-import skips it as "already recorded"; marks
+    follow it): the same supplier and document (compared by the caller), operation, date,
+    amounts, category and allocation key. Lines of one split invoice differ by amount,
+    category or key, so each keeps its own marks."""
+    return (
+        known.operation_id == operation_id
+        and known.file_line is None
+        and known.incurred_on == data.incurred_on
+        and known.amount_excl_vat == data.amount_excl_vat
+        and known.vat == data.vat
+        and known.category == data.category
+        and known.allocation_percent == data.allocation_percent
+    )
 
 
 def _percent_text(value: Decimal) -> str:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 
 from ..kernel.extensions import db
 from ..kernel.text import control_character
-from .hooks import authority_held_lines, claim_state, held_lines
+from ..marks.hooks import bilan_state
+from ..marks.services import declared_bilan, held_ids
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50
@@ -26,9 +27,10 @@ SORTS = {
 
 
 def state_expression():
-    """The state of a line, from the claim that holds it (claims tell its state through
-    ``hooks.claim_state``) and its completeness, in the same query as the lines."""
-    held_by = claim_state(Expense.claim_id)
+    """The state of a line, from the bilan it is declared in (its mark; claims tell that
+    bilan's state through ``marks.hooks.bilan_state``) and its completeness, in the same
+    query as the lines."""
+    held_by = bilan_state(declared_bilan("expense", Expense.id))
     return case(
         (held_by.in_(("controlled", "paid")), "controlled"),
         (held_by == "submitted", "claimed"),
@@ -239,8 +241,7 @@ def page(operation_id: int, filters: Filters, after: str | None = None, before: 
 class PageMarks:
     documents: dict = field(default_factory=dict)  # expense id -> {kind: count}
     duplicates: set = field(default_factory=set)  # expense ids that look like another line
-    suspected: set = field(default_factory=set)  # held because of an alert (the referent alone knows)
-    held: set = field(default_factory=set)  # held by the managing authority
+    held: set = field(default_factory=set)  # held (whoever asked: the marks do not say)
 
 
 def page_marks(operation_id: int, expenses) -> PageMarks:
@@ -274,8 +275,7 @@ def page_marks(operation_id: int, expenses) -> PageMarks:
     )
     looks_alike = or_(same_document, same_amount_and_date)
     marks.duplicates = set(db.session.scalars(select(Expense.id).where(Expense.id.in_(ids), looks_alike)))
-    marks.suspected = set(held_lines(operation_id)) & set(ids)
-    marks.held = set(authority_held_lines(operation_id)) & set(ids)
+    marks.held = held_ids("expense", ids)
     return marks
 
 

@@ -78,9 +78,7 @@ class Expense(Audited, db.Model):
     credit_note_of_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"))
     # A required document (invoice, proof of payment) is missing: never counted in a claim.
     is_complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    # The claim the line is attached to (set when the claim is submitted): one column, so a
-    # line can never be in two claims.
-    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    # The bilan a line is declared in, and any hold on it, are its marks (``marks``).
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Soft delete with a reason.

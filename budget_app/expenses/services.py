@@ -1,7 +1,9 @@
 """Expense lines in the database: create (one line, or many checked lines at once for an
 import), change, soft-delete, attach supporting documents. Every line goes through
-``validate_expense`` (the rules, then duplicates and double funding). A line a claim holds
-cannot change (``hooks.line_frozen``). Services flush; the request or command commits.
+``validate_expense`` (the rules, then duplicates and double funding). A line that carries a
+mark (declared in a bilan, held: ``marks``) cannot change nor be deleted, and the same line
+(``duplicates.same_line``) cannot be entered again beside it. Services flush; the request
+or command commits.
 """
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -18,29 +20,31 @@ from ..kernel.transactions import atomic
 from ..kernel.uploads import check_document, safe_filename, store_file
 from ..operations.closure import closed_problem, ensure_open
 from ..operations.models import Operation
+from ..marks.services import frozen_problem, live_marks
 from .duplicates import DuplicateCheck, DuplicateFinder
-from .hooks import line_frozen
 from .models import Expense, SupportingDocument
 from .rules import REQUIRED_DOCUMENTS, ExpenseData, ExpenseRules
 
 
-def frozen_reason(expense: Expense) -> DomainError | None:
-    """Why the line can no longer change (a submitted claim holds it, it was deleted or its
-    operation is closed), else None."""
+THIS_EXPENSE = N_("Cette dépense")
+
+
+def frozen_reason(expense: Expense, kinds=("declared", "held")) -> DomainError | None:
+    """Why the line can no longer change (its operation is closed, it carries a mark of
+    ``kinds``, it was deleted), else None."""
     closed = closed_problem(expense.operation)
     if closed is not None:
         return closed
-    if expense.claim_id is not None:
-        reason = line_frozen(expense)
-        if reason is not None:
-            return reason
+    marked = frozen_problem("expense", expense.id, DomainError(THIS_EXPENSE), kinds)
+    if marked is not None:
+        return marked
     if expense.deleted_at is not None:
         return DomainError(N_("Cette dépense a été supprimée : elle ne peut plus être modifiée."))
     return None
 
 
-def ensure_changeable(expense: Expense) -> None:
-    reason = frozen_reason(expense)
+def ensure_changeable(expense: Expense, kinds=("declared", "held")) -> None:
+    reason = frozen_reason(expense, kinds)
     if reason is not None:
         raise reason
 
@@ -56,7 +60,16 @@ def validate_expense(operation: Operation, data: ExpenseData, expense: Expense |
         duplicates = finder.check(data, exclude_id=expense.id if expense is not None else None)
         if duplicates.double_funding:
             problems.append(Problem(duplicates.double_funding, field="allocation_percent"))
+        marked = sorted(live_marks("expense", duplicates.same_line_ids))
+        if marked:
+            # The marks follow the line, not its row: entered again, it would escape them.
+            problems.append(Problem(DomainError(SAME_LINE_MARKED, id=marked[0])))
     return problems, duplicates
+
+
+SAME_LINE_MARKED = N_("Cette ligne est la dépense n° %(id)s, déjà déclarée dans un bilan ou en attente : elle ne "
+                      "peut pas être saisie de nouveau. Une erreur sur elle se corrige par un avoir, au contrôle "
+                      "ou une fois l'attente levée.")
 
 
 def _values(data: ExpenseData) -> dict:
@@ -197,8 +210,9 @@ def refresh_completeness(expense: Expense) -> None:
 @atomic
 def add_document(expense: Expense, kind: str, filename: str, data: bytes, user=None):
     """Check, store and attach a file. Returns (document, other documents with the same
-    content anywhere in the application)."""
-    ensure_changeable(expense)
+    content anywhere in the application). A held line takes documents: a hold often waits
+    for one (primer §8)."""
+    ensure_changeable(expense, kinds=("declared",))
     if kind not in ("invoice", "payment", "other"):
         kind = "other"
     content_type, sha256 = check_document(filename, data)

@@ -5,9 +5,10 @@ from ..kernel.hooks import Hook
 
 # Claims: the date of the final payment to the beneficiary (the payment of the claim that
 # closes the operation), else None: until then the retention end is not known.
-final_payment_date = Hook("operations.final_payment_date", default=lambda operation: None)
+final_payment_date = Hook("operations.final_payment_date", closed=lambda operation: None)
 
 # Alerts: True while a procedure concerns the operation (an alert on it is not closed): the
 # records are kept longer (CPR 82: "interrupted ... in the case of legal proceedings").
-# Callers never say why (an alert is known to the anti-fraud referent only).
-retention_extended = Hook("operations.retention_extended", default=lambda operation_id: False)
+# Callers never say why (an alert is known to the anti-fraud referent only). Unwired, every
+# operation's retention reads as extended: nothing is purged.
+retention_extended = Hook("operations.retention_extended", closed=lambda operation_id: True)

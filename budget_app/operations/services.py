@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..accounts.assignments import all_operation_codes, operation_by_code, operation_codes
 from ..accounts.models import OperationMember
 from ..accounts.policy import limited_to_assignments
 from ..kernel.audit.services import note_for_changes, record
@@ -53,17 +52,14 @@ def visible_operations_query(user):
     return query
 
 
-@operation_by_code.register
 def find_operation(code: str) -> Operation | None:
     return db.session.scalar(select(Operation).where(Operation.code == code))
 
 
-@all_operation_codes.register
 def every_operation_code() -> list[str]:
     return list(db.session.scalars(select(Operation.code).order_by(Operation.code)))
 
 
-@operation_codes.register
 def codes_of_operations(ids) -> dict:
     """operation id -> code."""
     ids = list(ids)

@@ -1,8 +1,9 @@
 """A timesheet's life: draft → submitted → approved by another finance officer than the
 one who entered it (four eyes) → locked once a claim holds its month. Approving makes
 the month's cost line (hours × rate, or monthly cost × fixed %: ``computations``);
-going back to draft removes it. A line a claim holds cannot change (``hooks.line_frozen``,
-answered by claims)."""
+going back to draft removes it. A line that carries a mark (declared in a bilan, held:
+``marks``) is the person-month's identity: it is never removed nor recomputed, so its
+timesheet cannot go back to draft, be re-approved or change until the mark is released."""
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
@@ -16,7 +17,7 @@ from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
 from ..operations.closure import closed_problem
 from . import computations
-from .hooks import line_frozen
+from ..marks.services import frozen_problem, lines_declared_in
 from .models import TIMESHEET_STATES, StaffCostLine, Timesheet
 
 # What a user may do; "lock" and "unlock" are done by a claim's submission and withdrawal.
@@ -42,12 +43,9 @@ def changeable_problem(sheet: Timesheet) -> DomainError | None:
     closed = closed_problem(sheet.assignment.operation)
     if closed is not None:
         return closed
-    line = sheet.cost_line
-    what = DomainError(N_("La fiche de %(month)s"), month=format_month(sheet.month))
-    if line is not None and line.claim_id is not None:
-        reason = line_frozen(line, what)
-        if reason is not None:
-            return reason
+    marked = _marked_problem(sheet)
+    if marked is not None:
+        return marked
     if sheet.state == "locked":
         return DomainError(N_("La fiche de %(month)s est verrouillée (demandée) : elle ne peut plus être modifiée."),
                            month=format_month(sheet.month))
@@ -101,6 +99,7 @@ def approve(sheet: Timesheet, user, note=None) -> None:
 
 def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
     """The PERSONNEL cost of an approved person-month, with its computation kept."""
+    _ensure_unmarked(sheet)
     assignment = sheet.assignment
     with db.session.no_autoflush:
         if assignment.method == "hourly":
@@ -130,20 +129,36 @@ def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
     return line
 
 
+def _marked_problem(sheet: Timesheet) -> DomainError | None:
+    line = sheet.cost_line
+    if line is None or line.id is None:
+        return None
+    return frozen_problem("staff_cost_line", line.id, DomainError(N_("La fiche de %(month)s"),
+                                                                  month=format_month(sheet.month)))
+
+
+def _ensure_unmarked(sheet: Timesheet) -> None:
+    """Whatever path asks (a move, an import, a change), a marked line stays as it is."""
+    marked = _marked_problem(sheet)
+    if marked is not None:
+        raise marked
+
+
 def remove_cost_line(sheet: Timesheet) -> None:
+    _ensure_unmarked(sheet)
     if sheet.cost_line is not None:
         db.session.delete(sheet.cost_line)
         sheet.cost_line = None
         db.session.flush()
 
 
-def lock_held_timesheets(claim_id: int) -> int:
-    """For the claims domain, at submission: the timesheets of the cost lines claim
-    ``claim_id`` holds become 'locked' (no change after that). Returns how many."""
+def lock_held_timesheets(bilan_id: int) -> int:
+    """For the claims domain, at submission: the timesheets of the cost lines declared in
+    bilan ``bilan_id`` become 'locked' (no change after that). Returns how many."""
     sheets = db.session.scalars(
         select(Timesheet)
         .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
-        .where(StaffCostLine.claim_id == claim_id, Timesheet.state == "approved")
+        .where(StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)), Timesheet.state == "approved")
     ).all()
     lock = TIMESHEETS.by_action("approved", "lock")
     for sheet in sheets:
@@ -152,10 +167,12 @@ def lock_held_timesheets(claim_id: int) -> int:
     return len(sheets)
 
 
-def unlock_held_timesheets(claim_id: int) -> None:
-    """For the claims domain, when a claim goes back to draft: its months' timesheets are
-    approved again (their cost lines are free for another claim)."""
-    held = select(StaffCostLine.timesheet_id).where(StaffCostLine.claim_id == claim_id)
+def unlock_held_timesheets(bilan_id: int) -> None:
+    """For the claims domain, when a bilan goes back to draft (before its declarations are
+    released): its months' timesheets are approved again (their cost lines are free for
+    another bilan)."""
+    held = select(StaffCostLine.timesheet_id).where(
+        StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)))
     db.session.execute(
         update(Timesheet)
         .where(Timesheet.id.in_(held), Timesheet.state == "locked")

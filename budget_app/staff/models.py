@@ -24,6 +24,7 @@ from ..kernel.audit.services import Audited
 from ..kernel.db_types import Hours, Money, Rate, rate_check
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..marks.services import declared_in
 
 ASSIGNMENT_METHODS = {
     "hourly": N_("Taux horaire, méthode A (RPDC 55(2)(a))"),
@@ -156,8 +157,7 @@ class StaffCostLine(Audited, db.Model):
     days_in_period: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # eligible amount
     computation: Mapped[str] = mapped_column(Text, nullable=False)  # "137,5 h × 32,00 €/h = 4 400,00 €"
-    # Set when the claim is submitted: one column, so never in two claims.
-    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    # The bilan it is declared in, and any hold on it, are its marks (``marks``).
 
     operation = relationship("Operation")
     person = relationship("Person")
@@ -166,4 +166,4 @@ class StaffCostLine(Audited, db.Model):
     def retention_operation_id(self) -> int | None:
         """A line declared in a claim is kept until the operation's retention ends
         (operations.retention, CPR 82); an undeclared one is a draft computation."""
-        return self.operation_id if self.claim_id is not None else None
+        return self.operation_id if declared_in("staff_cost_line", [self.id]) else None

@@ -7,6 +7,8 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import selectinload
 
 from ..kernel.extensions import db
+from ..marks.hooks import bilan_numbers
+from ..marks.services import declared_in, held_ids
 from .models import (
     CLAIMABLE_TIMESHEET_STATES,
     Person,
@@ -140,3 +142,14 @@ def hours_on_other_operations(operation, person_ids, months) -> dict:
         .group_by(StaffAssignment.person_id, Timesheet.month)
     ).all()
     return {(person_id, month): Decimal(hours or 0) for person_id, month, hours in rows}
+
+
+def line_marks(line_ids) -> dict:
+    """What the staff pages show of their cost lines' marks: ``declared`` (line id -> the
+    number of the bilan it is declared in) and ``held`` (the ids of held lines, whoever
+    asked: every hold reads « en attente »)."""
+    ids = [line_id for line_id in line_ids if line_id is not None]
+    declared = declared_in("staff_cost_line", ids)
+    numbers = bilan_numbers(set(declared.values()))
+    return {"declared": {line_id: numbers.get(bilan_id, ("?", ""))[0] for line_id, bilan_id in declared.items()},
+            "held": held_ids("staff_cost_line", ids)}

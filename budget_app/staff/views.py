@@ -35,7 +35,6 @@ from ..operations.services import visible_operations_query
 from . import computations, imports, queries
 from .changes import OUTCOME_LABELS
 from .forms import ImportForm, StaffForm, TimesheetActionForm, TimesheetForm
-from .hooks import claim_numbers
 from .lifecycle import approve_many, change_state, changeable_problem, user_moves
 from .models import ASSIGNMENT_METHODS, TIMESHEET_STATES, Timesheet
 from .people import STAFF_COLUMNS
@@ -150,7 +149,6 @@ def timesheets():
     sheets = queries.timesheets_of(operation, month)
     user_ids = {sheet.entered_by_id for sheet in sheets} | {sheet.approved_by_id for sheet in sheets}
     users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids - {None})))}
-    held = {sheet.cost_line.claim_id for sheet in sheets if sheet.cost_line and sheet.cost_line.claim_id}
     return render_template(
         "staff/timesheets.html",
         operation=operation,
@@ -161,7 +159,7 @@ def timesheets():
         states=TIMESHEET_STATES,
         moves=user_moves,
         changeable=changeable_problem,
-        claim_numbers=claim_numbers(held),
+        line_marks=queries.line_marks(sheet.cost_line.id for sheet in sheets if sheet.cost_line),
         may_write=may("staff.timesheet_action"),
     )
 
@@ -308,7 +306,7 @@ def cost_lines():
         total=queries.cost_lines_total(operation, month),
         month=month,
         months=queries.months_of(operation),
-        claim_numbers=claim_numbers({line.claim_id for line in lines if line.claim_id}),
+        line_marks=queries.line_marks(line.id for line in lines),
         reference_hours=computations.reference_hours,
     )
 

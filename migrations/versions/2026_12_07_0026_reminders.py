@@ -2,14 +2,14 @@
 person turned off, private calendar feeds.
 
 Revision ID: 0026
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,8 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
+from budget_app.kernel.errors import Conflict
+from budget_app.marks.services import declare, place_hold
 from budget_app.claims.computation import advance_recovery, claim_figures
 from budget_app.claims.selection import compute_period
 from budget_app.kernel.extensions import db
@@ -135,8 +137,8 @@ def test_each_left_out_reason(claims_world, monkeypatch):
                   state="submitted")
     db.session.add(other)
     db.session.flush()
-    claimed.claim_id = None
-    db.session.execute(db.update(type(claimed)).where(type(claimed).id == claimed.id).values(claim_id=other.id))
+    declare("expense", [claimed.id], other.id, Conflict(""))
+    place_hold("expense", suspect.id)  # as a suspicion does
     db.session.commit()
     monkeypatch.setattr("budget_app.claims.selection.suspected_cost_lines", lambda op_id: {("expense", suspect.id)})
     result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))

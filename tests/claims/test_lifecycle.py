@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from budget_app.marks.models import LineMark
 from budget_app.claims import control, lifecycle, payments, selection
 from budget_app.claims.models import Advance, Claim, ClaimLine
 from budget_app.expenses.models import Expense
@@ -194,7 +195,7 @@ def test_two_submissions_at_the_same_moment_on_postgres(app, claims_world):
     assert sorted(outcome.values()) == ["conflict", "ok"]
     db.session.expire_all()
     assert db.session.get(Claim, first_id).state == "submitted"
-    attached = db.session.scalars(select(Expense.claim_id).distinct()).all()
+    attached = db.session.scalars(select(LineMark.bilan_id).where(LineMark.released_at.is_(None)).distinct()).all()
     assert attached == [first_id]
     assert db.session.scalar(select(db.func.count()).select_from(ClaimLine)) == 50
 

@@ -3,6 +3,7 @@ deadline, and "nothing falls between two bilans" (primer §9)."""
 from datetime import date
 from decimal import Decimal as D
 
+from budget_app.marks.services import declared_in
 from budget_app.claims import control, lifecycle
 from budget_app.claims.report import build_report, summary_rows
 from budget_app.claims.selection import compute_period
@@ -38,7 +39,7 @@ def test_a_straddling_staff_month_belongs_to_one_bilan_only(claims_world):
     final = lifecycle.create_draft(operation, date(2023, 6, 16), date(2024, 12, 31), final=True)
     lifecycle.submit_claim(final, today=date(2023, 7, 1))
     db.session.commit()
-    assert (may.claim_id, june.claim_id) == (interim.id, final.id)
+    assert declared_in("staff_cost_line", [may.id, june.id]) == {may.id: interim.id, june.id: final.id}
     assert interim.figures["declared"]["categories"] == {"PERSONNEL": "500.00"}
 
 
@@ -83,7 +84,7 @@ def test_a_cost_paid_after_its_period_goes_into_the_next_bilan(claims_world):
     final = lifecycle.create_draft(operation, date(2023, 2, 1), date(2024, 12, 31), final=True)
     lifecycle.submit_claim(final, today=date(2023, 4, 1))
     db.session.commit()
-    assert db.session.get(Expense, late.id).claim_id == final.id
+    assert declared_in("expense", [late.id]) == {late.id: final.id}
     assert final.figures["declared"]["categories"]["FONCTIONNEMENT"] == "50.00"
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 
+from budget_app.marks.services import declare, place_hold
+from budget_app.kernel.errors import Conflict
 from budget_app.expenses.models import Expense, SupportingDocument
 from budget_app.expenses.services import create_expense
 from budget_app.kernel.audit.models import AuditEntry
@@ -151,7 +153,7 @@ def test_line_of_a_submitted_claim_cannot_be_changed(client, login, officer, lot
     db.session.add(claim)
     expense = create_expense(lot, expense_data())
     db.session.flush()
-    expense.claim_id = claim.id
+    declare("expense", [expense.id], claim.id, Conflict(""))
     db.session.commit()
     login(client, officer)
     detail = f"/operations/LOT-2019-ACI/depenses/{expense.id}"
@@ -233,8 +235,8 @@ def test_incomplete_state_filter(client, login, officer, lot, expense_data):
 def test_suspected_lines_are_flagged(monkeypatch, client, login, officer, lot, expense_data):
     expense = create_expense(lot, expense_data())
     db.session.commit()
-    expense_id = expense.id  # read here: the test's session must not be used inside the request
-    monkeypatch.setattr("budget_app.alerts.suspicions.suspected_cost_lines", lambda operation_id: {("expense", expense_id)})
+    place_hold("expense", expense.id)  # as a suspicion does (the mark says neither who nor why)
+    db.session.commit()
     login(client, officer)
     page = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
     # A neutral hold for everyone but the anti-fraud referent (issue 13).

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from budget_app.marks.services import declare
+from budget_app.kernel.errors import Conflict
 from budget_app.claims.models import Claim
 from budget_app.kernel.extensions import db
 from budget_app.staff import queries
@@ -118,8 +120,8 @@ def test_claimed_timesheet_is_locked_with_the_claim_named(client, login, make_us
                   state="submitted")
     db.session.add(claim)
     db.session.flush()
-    for line in db.session.scalars(select(StaffCostLine).where(StaffCostLine.month == date(2023, 1, 1))):
-        line.claim_id = claim.id
+    january = db.session.scalars(select(StaffCostLine.id).where(StaffCostLine.month == date(2023, 1, 1))).all()
+    declare("staff_cost_line", january, claim.id, Conflict(""))
     assert lock_held_timesheets(claim.id) == 2
     db.session.commit()
     sheet = sheet_for("HL-0412", date(2023, 1, 1))

@@ -27,7 +27,8 @@ from ...operations.models import COST_CATEGORIES
 from ...operations.services import visible_operations_query
 from .. import listing
 from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
-from ..hooks import held_reason_for_referent, line_frozen
+from ...marks.hooks import bilan_numbers, held_reasons_for_referent
+from ...marks.services import declared_in, held_ids
 from ..models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
 from ..rules import (
     EXPENSE_STATES,
@@ -118,7 +119,7 @@ def index(operation_code=None):
         page=page,
         totals=totals,
         marks=marks,
-        held_reason=held_reason_for_referent() if marks.suspected and may("alerts.link_lines") else "",
+        held_reasons=held_reasons_for_referent("expense", marks.held) if marks.held and may("alerts.link_lines") else {},
         arguments=arguments,
         states=EXPENSE_STATES,
         categories=COST_CATEGORIES,
@@ -227,7 +228,8 @@ def detail(expense_id, operation_code=None):
     same_files = documents_with_same_content(document.id for document in expense.documents)
     _problems, duplicates = validate_expense(expense.operation, _data_of(expense), expense)
     visible = _visible_operation_ids()
-    lock = line_frozen(expense) if expense.claim_id is not None else None
+    bilan_id = declared_in("expense", [expense.id]).get(expense.id)
+    lock = bilan_numbers([bilan_id]).get(bilan_id, ("?", "")) if bilan_id is not None else None
     return render_template(
         "expenses/detail.html",
         operation=g.operation,
@@ -238,11 +240,14 @@ def detail(expense_id, operation_code=None):
         total_key=allocation_total(expense),
         visible=visible,
         lock=lock,
+        held=bool(held_ids("expense", [expense.id])),
         document_form=DocumentForm(),
         delete_form=DeleteForm(version=expense.version),
         kinds=DOCUMENT_KINDS,
         states=EXPENSE_STATES,
         may_write=may("expenses.edit") and frozen_reason(expense) is None,
+        # A held line still takes its missing documents (a hold often waits for one).
+        may_attach=may("expenses.edit") and frozen_reason(expense, kinds=("declared",)) is None,
     )
 
 
