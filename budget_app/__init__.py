@@ -68,6 +68,8 @@ from .participants import cli as participants_cli
 from .participants import import_views as participants_import_views  # noqa: F401  (routes on participants.bp)
 from .participants import retention as participants_retention
 from .participants import views as participants_views
+from .reminders import cli as reminders_cli
+from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -81,11 +83,12 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
-    reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
+    reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
     participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,
+    *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *participants_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )

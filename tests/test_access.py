@@ -75,6 +75,10 @@ EXPECTED = {
     "reporting.envelope": ("ARU", ""),
     "reporting.journal": ("AU", ""),
     "reporting.retention": ("AU", ""),
+    "reminders.todo": (EVERYONE, ""),
+    "reminders.preferences": ("", EVERYONE),
+    "reminders.calendar_token": ("", EVERYONE),
+    "reminders.calendar_feed": PUBLIC,
     "operations.detail": (READERS, ""),
     "operations.version": (READERS, ""),
     "operations.compare": (READERS, ""),
@@ -171,7 +175,9 @@ EXPECTED = {
 ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}, "accounts.second_factor_step": {"*": 302},
                       "accounts.enrol_step": {"*": 302},
                       # the recovery key is shown only once, to the first referent: else back to the alerts
-                      "alerts.recovery_key": {"*": 302}}
+                      "alerts.recovery_key": {"*": 302},
+                      # a calendar feed is found by its private token only: the sample token is nobody's
+                      "reminders.calendar_feed": {"*": 404}}
 
 
 def rules(app):

@@ -101,6 +101,13 @@ POLICY: dict[str, Policy] = {
     # Operations whose retention ended (CPR 82): the admin purges; auditors read.
     "reporting.retention": roles(read={ADMIN, AUDITOR}),
     #
+    # reminders: each person's « À faire », reminder preferences and calendar feed; the
+    # feed is read by a calendar program with the private token in its URL (no session).
+    "reminders.todo": roles(read=ANY),
+    "reminders.preferences": roles(write=ANY),
+    "reminders.calendar_token": roles(write=ANY),
+    "reminders.calendar_feed": public(),
+    #
     # operations and financing plans. Read: every role that reads figures; finance officers
     # and controllers only their operations (<operation_code>).
     "operations.detail": roles(read=OPERATION_READERS),

@@ -19,6 +19,8 @@ from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
 from ..operations.services import visible_operations_query
+from ..reminders.items import describe
+from ..reminders.views import todo_items
 from . import charts
 from .forms import AuditFilterForm
 from .participants_panel import participants_panel
@@ -50,7 +52,8 @@ def home():
     operations = db.session.scalars(visible_operations_query(current_user)).all()
     blocked = checks_blocked(current_user, operations) if may("claims.decide") else []
     return render_template("reporting/home.html", rows=operation_rows(operations), blocked=blocked,
-                           daci_recorders=DACI_RECORDERS)
+                           daci_recorders=DACI_RECORDERS, todo=todo_items(), describe=describe,
+                           today=today_in_paris())
 
 
 @bp.route("/operations/")
