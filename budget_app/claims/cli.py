@@ -18,7 +18,7 @@ from ..kernel.money import parse_day
 from ..kernel.transactions import command_transaction, fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
-from . import bilans_cli, exports, holds, pdf
+from . import bilans_cli, daci_commands, exports, holds, pdf
 from .lifecycle import claim_for_number
 from .pack import write_pack
 from .daci import missing_declarations
@@ -208,5 +208,8 @@ def release_command(code, expense, staff_line, reason):
     holds.release_hold(_operation(code), line_type, line_id, reason)
     click.echo(f"{code} : ligne {line_id} remise dans les bilans.")
 
+
+daci_cli.add_command(daci_commands.record_command)
+daci_cli.add_command(daci_commands.withdraw_command)
 
 COMMANDS = [claims_cli, daci_cli, *bilans_cli.COMMANDS]
