@@ -168,7 +168,12 @@ def test_two_line_claim_prints_on_at_most_four_pages(two_lines, tmp_path):
     office = shutil.which("soffice") or shutil.which("libreoffice")
     subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(source)], check=True, timeout=180, capture_output=True)
-    assert len(PdfReader(tmp_path / "demande.pdf").pages) <= 4
+    # Each sheet prints on one page (the participants' indicator sheet is the fifth).
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(source, read_only=True).sheetnames
+    assert len(sheets) == 5
+    assert len(PdfReader(tmp_path / "demande.pdf").pages) <= len(sheets)
 
 
 def _headers(sheet):
