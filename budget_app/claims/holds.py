@@ -46,11 +46,11 @@ def live_hold(operation: Operation, line_type: str, line_id: int) -> LineHold | 
 
 
 def place_hold(operation: Operation, line_type: str, line_id: int, reason: str) -> LineHold:
-    """Hold a line not yet declared in a bilan (a declared line is decided by the check)."""
+    """Hold a line, declared in a bilan or not, as a suspicion may (loi 2022-401): a
+    declared line stays in its bilan, the controller decides on it, and its FSE+ share
+    waits until the hold is released."""
     _line(operation, line_type, line_id)
     reason = _reason(reason)
-    if marks.declared_in(line_type, [line_id]):
-        raise DomainError(N_("Cette ligne est déjà déclarée dans un bilan : le contrôle de service fait en décide."))
     if live_hold(operation, line_type, line_id) is not None:
         raise DomainError(N_("Cette ligne est déjà en attente."))
     mark = marks.place_hold(line_type, line_id)
