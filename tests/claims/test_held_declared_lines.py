@@ -94,4 +94,30 @@ def test_the_audit_trail_records_a_hold_as_a_hold_whoever_placed_it(bilan):
     assert by_authority[0][5] == {"line_type": "expense", "line_id": line.id, "kind": "held"}
     assert by_authority[0][2] == "system"
     assert not db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "line_holds")).all()
-    assert holds.LineHold.query.one().reason == "Justificatif de paiement demandé"
+    assert db.session.scalars(select(holds.LineHold)).one().reason == "Justificatif de paiement demandé"
+
+
+def test_an_admin_holds_and_releases_a_declared_line_from_its_page(app, bilan, make_user, login):
+    """The form on the expense's page (admins only); a bad line or an empty reason is refused
+    with a message and changes nothing."""
+    operation, claim, line, _controller, _referent = bilan
+    admin = make_user("admin", email="admin-held@example.org")
+    client = app.test_client()
+    login(client, admin)
+    page = client.get(f"/operations/HELD/depenses/{line.id}").get_data(as_text=True)
+    assert 'data-testid="hold-form"' in page
+    url = "/operations/HELD/attente"
+    for data, message in (({"line": f"expense:{line.id}", "action": "hold", "reason": "  "}, "Indiquez le motif"),
+                          ({"line": "expense:²", "action": "hold", "reason": "x"}, "incomplète"),
+                          ({"line": f"expense:{line.id}", "action": "release", "reason": "x"}, "pas en attente")):
+        assert client.post(url, data=data).status_code == 302
+        assert message in client.get(f"/operations/HELD/depenses/{line.id}").get_data(as_text=True)
+    assert not db.session.scalars(select(holds.LineHold)).all()
+    client.post(url, data={"line": f"expense:{line.id}", "action": "hold", "reason": "Pièce demandée"})
+    assert "Ligne mise en attente" in client.get(f"/operations/HELD/depenses/{line.id}").get_data(as_text=True)
+    assert payments.amount_on_hold(claim) == D("200.00")
+    client.post(url, data={"line": f"expense:{line.id}", "action": "release", "reason": "Pièce reçue"})
+    assert payments.amount_on_hold(claim) == D("0.00")
+    login(client, _controller)  # assigned to the operation, yet not the managing authority
+    assert client.post(url, data={"line": f"expense:{line.id}", "action": "hold", "reason": "x"}).status_code == 403
+    assert "hold-form" not in client.get(f"/operations/HELD/depenses/{line.id}").get_data(as_text=True)
