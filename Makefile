@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app budget_app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-test translations compile-translations chromium bench clean
+.PHONY: run instance-dir test install install-test translations compile-translations chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ compile-translations: $(VENV)/.installed
 
 install: $(VENV)/.installed compile-translations
 
-run: install
-	mkdir -p instance
+# The instance folder holds the secret key, the alert key, the SQLite database and the
+# uploads: readable by its owner only, even when it already existed.
+INSTANCE ?= instance
+instance-dir:
+	mkdir -p -m 700 $(INSTANCE)
+	chmod 700 $(INSTANCE)
+
+run: install instance-dir
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -69,6 +75,8 @@ endif
 bench: install-test
 	@command -v zip >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zip >/dev/null; }
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	# The heavier form fuzz: 40 drawn bodies per form and five swept values per field.
+	FORM_FUZZ_EXAMPLES=40 $(BIN)/pytest -q -n 0 -p no:cacheprovider tests/security/test_form_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

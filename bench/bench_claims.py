@@ -2,7 +2,7 @@
 
 Prints ratios against baselines measured in the same run:
 - claim XLSX export vs a bare openpyxl write-only dump of the same rows (target <= 1.2x);
-- peak memory (max RSS) of the export process, `flask claims export` in a child process
+- peak memory (max RSS) of the export process, `flask statements export` in a child process
   (target <= 150 MB);
 - claim computation vs a bare SQL aggregate of the same sums (target <= 1.5x).
 
@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from serving import fresh_postgres_database  # noqa: E402  (bench/, beside this file)
+
 LINES = int(os.environ.get("BENCH_LINES", "100000"))
 CODE = "BENCH-CLAIMS"
 START, END = date(2023, 1, 1), date(2023, 1, 31)
@@ -42,15 +44,7 @@ def _paired(baseline, measured, rounds):
 def _database(workdir: Path) -> str:
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        name = make_url(url).database
-        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        fresh_postgres_database(url)
         return url
     return f"sqlite:///{workdir / 'bench.sqlite3'}"
 
@@ -150,10 +144,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 
 
 def export_peak_memory(database_url, workdir, month="2023-01"):
-    """Max RSS (MiB) of `flask claims export` run as its own process (what cron runs)."""
+    """Max RSS (MiB) of `flask statements export` run as its own process (what cron runs)."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789"}
     result = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "export", CODE, "--month", month,
+        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "statements", "export", CODE, "--month", month,
          "-o", str(workdir / f"cli-{month}.xlsx")],
         check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )

@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
+from serving import fresh_postgres_database, start_gunicorn, wait_until_up  # noqa: E402  (bench/, beside this file)
+
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/budget_bench_load")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
@@ -54,15 +56,9 @@ FILING_BUDGET = 45  # public filings over the whole bench, under ALERT_REPORTS_T
 
 
 def setup(env: dict, uploads: Path) -> None:
-    from sqlalchemy import create_engine, insert, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import insert, text
 
-    name = make_url(DATABASE_URL).database
-    admin = create_engine(make_url(DATABASE_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    fresh_postgres_database(DATABASE_URL)
     flask = [str(BIN / "flask"), "--app", "budget_app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     # The seed operation, with running costs in its plan so that expenses can be recorded.
@@ -367,13 +363,9 @@ def main():
         setup(env, uploads)
         before = count_rows()
         log = open(Path(workdir) / "gunicorn.log", "wb")  # the app's one-line logs, kept out of the table
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{PORT}", "--log-level", "warning",
-             "budget_app.wsgi:app"],
-            cwd=ROOT, env={**env, "BUDGET_APP_ENV": "production"}, stderr=log,
-        )
+        server = start_gunicorn(ROOT, BIN, env, PORT, WORKERS, log)
         try:
-            wait_until_up()
+            wait_until_up(PORT)
             reference = alert_reference()
             alone, single = one_user_p50(reference)
             print(f"gunicorn -w {WORKERS}, PostgreSQL, Redis; {LINES} expense lines; one-user p50 measured first.")
@@ -416,19 +408,6 @@ def alert_reference() -> str:
         reference = connection.execute(text("SELECT reference FROM alerts ORDER BY id LIMIT 1")).scalar()
     engine.dispose()
     return reference
-
-
-def wait_until_up():
-    for _ in range(120):
-        try:
-            connection = HTTPConnection("127.0.0.1", PORT, timeout=2)
-            connection.request("GET", "/sante")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("gunicorn did not answer on /sante")
 
 
 if __name__ == "__main__":

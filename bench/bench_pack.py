@@ -4,7 +4,7 @@ Prints ratios against baselines measured in the same run:
 - writing the pack (``claims.pack.write_pack``: XLSX, PDF, CSV, the documents hashed and
   stored, timesheets, manifest) vs `zip -0 -r` of the same document files (target <= 1.3x),
   in elapsed time and in CPU time (the latter does not depend on what else the machine runs);
-- peak memory (max RSS) of `flask claims pack` run as its own process (target <= 120 MB).
+- peak memory (max RSS) of `flask bilans pack` run as its own process (target <= 120 MB).
 
     .venv/bin/python bench/bench_pack.py
     BENCH_DOCUMENTS=400 .venv/bin/python bench/bench_pack.py      # a quick run
@@ -108,12 +108,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 
 
 def cli_pack(database_url, upload_dir, target, code=CODE):
-    """Max RSS (MiB) and wall time of `flask claims pack` as its own process."""
+    """Max RSS (MiB) and wall time of `flask bilans pack` as its own process."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
            "BUDGET_APP_UPLOAD_DIR": str(upload_dir)}
     begin = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "claims", "pack", code, "1", "-o", str(target)],
+        [sys.executable, "-c", PEAK_PROBE, "--app", "budget_app", "bilans", "pack", code, "1", "-o", str(target)],
         check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     return int(result.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - begin
@@ -164,7 +164,7 @@ def main():
             db.engine.dispose()
         peak, wall = cli_pack(database_url, upload_dir, workdir / "cli.zip")
         small, _wall = cli_pack(database_url, upload_dir, workdir / "mini.zip", code="BENCH-MINI")
-        print(f"mémoire maximale de `flask claims pack` : {peak:.0f} Mo (cible <= 120) ; la même commande pour "
+        print(f"mémoire maximale de `flask bilans pack` : {peak:.0f} Mo (cible <= 120) ; la même commande pour "
               f"une demande de 2 pièces : {small:.0f} Mo (les {DOCUMENTS} pièces ajoutent {peak - small:.0f} Mo) ; "
               f"durée de la commande, démarrage compris : {wall:.2f} s")
 

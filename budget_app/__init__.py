@@ -4,7 +4,7 @@
 the kernel's extensions, then registers each domain's blueprint, commands and hooks, in
 layer order (README, "Development"):
 
-    reporting → claims → alerts → expenses, staff → operations → accounts → kernel
+    reporting → claims → alerts → expenses, staff, participants → operations → accounts → kernel
 """
 import logging
 import os
@@ -16,21 +16,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import seed
 from .accounts import admin_views as accounts_admin_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import assignments as accounts_assignments
+from .accounts import second_factor_views as accounts_second_factor_views  # noqa: F401  (routes on accounts.bp)
 from .accounts import cli as accounts_cli
 from .accounts import views as accounts_views
 from .accounts.access import add_operation_code, enforce_policy
 from .accounts.navigation import nav_items_for_current_user
-from .accounts.policy import may
+from .accounts.policy import limited_to_assignments, may
 from .accounts.roles import ROLE_LABELS
 from .accounts.services import actor_name
 from .accounts.sessions import user_for_session
 from .alerts import cli as alerts_cli
 from .alerts import handling as alerts_handling
+from .alerts import referent_keys as alerts_referent_keys
 from .alerts import suspicions as alerts_suspicions
 from .alerts import views as alerts_views
 from .claims import cli as claims_cli
@@ -51,15 +52,22 @@ from .kernel.config import (
 from .kernel.errors import register_error_handlers, render_error
 from .kernel.extensions import babel, csrf, db, limiter, login_manager
 from .kernel.i18n import current_locale, translate_label
+from .kernel.integers import IdConverter
 from .kernel.log import OneLineFormatter
+from .kernel.proxies import TrustedProxyFix, proxy_count, trusted_networks
 from .kernel.tabular import PROBLEMS_SHOWN
-from .kernel.transactions import commit_or_rollback
+from .kernel.text import nul_in_query
+from .kernel.transactions import commit_request
 from .marks import hooks as marks_hooks
 from .operations import cli as operations_cli
 from .operations import hooks as operations_hooks
 from .operations import services as operations_services
 from .operations import envelope_views as operations_envelope_views  # noqa: F401  (routes on operations.bp)
 from .operations import views as operations_views
+from .participants import cli as participants_cli
+from .participants import import_views as participants_import_views  # noqa: F401  (routes on participants.bp)
+from .participants import retention as participants_retention
+from .participants import views as participants_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
@@ -71,10 +79,10 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
     reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
-    operations_views.bp, accounts_views.bp,
+    participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )
@@ -89,9 +97,14 @@ HOOKS = (
     (marks_hooks.held_reasons_for_referent, alerts_suspicions.suspicion_badges),
     (operations_hooks.final_payment_date, claims_payments.final_payment),
     (operations_hooks.retention_extended, alerts_handling.procedure_under_way),
+    (operations_hooks.personal_data_left, participants_retention.participants_left),
+    (operations_hooks.erase_personal_data, participants_retention.erase_participants),
     (accounts_assignments.operation_by_code, operations_services.find_operation),
     (accounts_assignments.all_operation_codes, operations_services.every_operation_code),
     (accounts_assignments.operation_codes, operations_services.codes_of_operations),
+    # Keys per referent follow logins, password changes and resets; referents are told of
+    # admin and referent accounts.
+    *alerts_referent_keys.ACCOUNT_HOOKS,
 )
 
 
@@ -139,6 +152,8 @@ def _guard_production(app: Flask) -> None:
 
 def _configure(app: Flask, config: dict | None) -> None:
     app.config.from_object(DefaultConfig)
+    # Every <int:...> in a URL: ASCII digits, 1 to 2^31 - 1, else 404 (kernel.integers).
+    app.url_map.converters["int"] = IdConverter
     app.config.from_pyfile("config.py", silent=True)
     load_environment(app.config)
     if config:
@@ -162,9 +177,10 @@ def _configure(app: Flask, config: dict | None) -> None:
     if app.config["BUDGET_APP_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["DEBUG"] = False
-    proxies = int(os.environ.get("BUDGET_APP_PROXY_COUNT", app.config.get("PROXY_COUNT", 0)) or 0)
+    proxies = proxy_count(os.environ.get("BUDGET_APP_PROXY_COUNT", app.config.get("PROXY_COUNT", 0)) or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        networks = trusted_networks(os.environ.get("BUDGET_APP_TRUSTED_PROXIES", app.config.get("TRUSTED_PROXIES")))
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, proxies, networks)
 
 
 def _create_private_sqlite_file(uri: str) -> None:
@@ -276,10 +292,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_in_query():
+        if nul_in_query(request.args):
+            return render_error(400)
+        return None
+
     app.before_request(enforce_policy)
     app.url_defaults(add_operation_code)
-    # One commit per request that succeeds, a rollback otherwise (kernel.transactions).
-    app.after_request(commit_or_rollback)
+    # One commit per request unless an exception escaped (then its handler rolled back).
+    app.after_request(commit_request)
 
     @app.after_request
     def security_headers(response):
@@ -318,5 +340,6 @@ def _register_templates(app: Flask) -> None:
             "current_operation": g.get("operation"),
             "nav_items": nav_items_for_current_user,
             "may": may,
+            "limited_to_assignments": limited_to_assignments,
             "problems_shown": PROBLEMS_SHOWN,
         }

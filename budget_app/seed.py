@@ -12,7 +12,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .accounts.models import User
-from .accounts.roles import CONTROLLER, FINANCE_OFFICER, ROLE_LABELS, ROLES
+from .accounts.policy import checks_service_done, records_participants, role_limited_to_assignments
+from .accounts.roles import CASEWORKER, FINANCE_OFFICER, ROLE_LABELS, ROLES
 from .accounts.services import create_user, find_user
 from .claims.daci import record_declaration
 from .kernel.config import PROJECT_ROOT
@@ -23,8 +24,13 @@ from .kernel.transactions import command_transaction
 from .kernel.formatting import today_in_paris
 from .operations.loader import SEED_KEPT, load_operation_file
 from .operations.services import find_operation
+from .participants.imports import import_participants
+from .participants.models import Participant
 
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+# Synthetic participants (obviously fictitious names « Démo-NNN ») of the rSa action, 2023-2024.
+PARTICIPANTS_OPERATION = "HL-RSA-2023"
+PARTICIPANTS_FILE = FIXTURES_DIR / "examples" / "participants-HL-RSA-2023.csv"
 DEMO_DOMAIN = "demo.budget-fse.invalid"
 
 
@@ -72,18 +78,23 @@ def random_password(length: int = 20) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
+def ensure_demo_accounts(operation_codes=(), notices=None) -> list[tuple[str, str, str]]:
     """One demo account per role; returns (email, role, password) of those created now.
-    Passwords are random and only returned here, to be printed once."""
+    Passwords are random and only returned here, to be printed once. ``notices`` receives
+    what else is shown once (the alerts' recovery key, made with the demo referent)."""
     created = []
     for role, email, number in DEMO_ACCOUNTS:
         if find_user(email):
             continue
         password = random_password()
-        codes = operation_codes if role in (FINANCE_OFFICER, CONTROLLER) else ()
+        codes = operation_codes if role_limited_to_assignments(role) else ()
+        if records_participants(role):  # the demo caseworker accompanies the rSa action's participants
+            codes = [code for code in operation_codes if code == PARTICIPANTS_OPERATION]
         user = create_user(email, role, password, operation_codes=codes, is_demo=True)
         user.full_name = f"{ROLE_LABELS[role]}{f' {number}' if number else ''} (démo)"
-        if role == CONTROLLER:
+        if notices is not None:
+            notices.extend(user.notices)
+        if checks_service_done(role):
             # The demo controller can check at once: a DACI (no interest) for each demo operation.
             for code in codes:
                 record_declaration(user=user, operation=find_operation(code), programme_year=None,
@@ -91,6 +102,18 @@ def ensure_demo_accounts(operation_codes=()) -> list[tuple[str, str, str]]:
                                    interest_description=None, recorded_by=None)
         created.append((email, role, password))
     return created
+
+
+def seed_participants() -> str | None:
+    """The synthetic participants of HL-RSA-2023, through the import service, once: an
+    operation that already has participants is left alone."""
+    operation = find_operation(PARTICIPANTS_OPERATION)
+    if operation is None or operation.status == "closed" or db.session.scalar(
+            select(Participant.id).where(Participant.operation_id == operation.id).limit(1)):
+        return None
+    report = import_participants(operation, PARTICIPANTS_FILE.read_bytes(), filename=PARTICIPANTS_FILE.name,
+                                 user=find_user(demo_email(CASEWORKER)))
+    return f"{PARTICIPANTS_OPERATION} : {report.count('new')} participants fictifs importés."
 
 
 def assert_ready_for_production(app) -> None:
@@ -115,12 +138,21 @@ def assert_ready_for_production(app) -> None:
 def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     loaded = load_seed_operations()
-    created = ensure_demo_accounts(operation_codes=loaded.demo_assignments)
-    for line in loaded.messages:
+    notices = []
+    created = ensure_demo_accounts(operation_codes=loaded.demo_assignments, notices=notices)
+    participants = seed_participants()
+    for line in loaded.messages + ([participants] if participants else []):
         click.echo(line)
     if created:
         click.echo("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
         for email, role, password in created:
             click.echo(f"  {role:<20} {email:<45} {password}")
-    if not created and not loaded.changed:
+        click.echo("L'administrateur et le référent activent leur double authentification (TOTP) à leur "
+                   "première connexion.")
+    for kind, text in notices:
+        if kind == "recovery_key":
+            click.echo("Clé de secours des signalements — DÉMONSTRATION (affichée une seule fois ; une vraie "
+                       "installation l'imprime et la garde hors ligne) :")
+            click.echo(f"  {text}")
+    if not created and not loaded.changed and not participants:
         click.echo("Données de démonstration déjà chargées : rien à faire.")

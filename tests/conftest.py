@@ -33,7 +33,6 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-not-for-production-0123456789abcdef",
     "WTF_CSRF_ENABLED": False,
-    "LOGIN_FAILURE_DELAY_SECONDS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 
@@ -200,17 +199,69 @@ def make_user(app):
 
 @pytest.fixture
 def login():
-    """Log a test client in without the login form (the form itself has its own tests)."""
+    """Log a test client in without the login form (the form itself has its own tests):
+    what a login with the password and the second factor leaves behind, a fresh server-side
+    session whose vault holds the keys opened with ``password`` (a referent's private key).
+    Nothing here is reachable from a request: production logins go through the form."""
+    from budget_app.accounts import hooks
     from budget_app.accounts.sessions import start_session
 
-    def do_login(client, user):
+    def do_login(client, user, password=PASSWORD):
         token = start_session(user)
+        hooks.password_verified(user, password, token)
+        hooks.session_started(user, token)
         db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
             session["sid"] = token
         return client
+
+    return do_login
+
+
+def current_code(user, now=None):
+    """The TOTP code of ``user``'s enrolled secret, as their phone shows it now. The last
+    time step used is moved back first, so that a test may log in twice within 30 s (the
+    application refuses a code used before: tests of that rule call ``check_code`` twice)."""
+    import time
+
+    import pyotp
+
+    from budget_app.accounts import second_factor
+
+    user.totp_last_counter = None
+    db.session.commit()
+    return pyotp.TOTP(second_factor._secret(user)).at(now or time.time())
+
+
+def enrol(user):
+    """Enrols ``user``'s second factor as the enrolment page does; returns the recovery codes."""
+    import pyotp
+
+    from budget_app.accounts import second_factor
+
+    secret = second_factor.start_enrolment(user)
+    codes = second_factor.confirm_enrolment(user, pyotp.TOTP(secret).now())
+    user.totp_last_counter = None
+    db.session.commit()
+    return codes
+
+
+@pytest.fixture
+def form_login():
+    """Logs in through the real pages: password, then the second factor (enrolled first when
+    the user has none and their role needs it), as a person does."""
+
+    def do_login(client, user, password=PASSWORD):
+        from budget_app.accounts import second_factor
+
+        response = client.post("/connexion", data={"email": user.email, "password": password})
+        if "/connexion/" not in response.headers.get("Location", ""):
+            return response
+        if not second_factor.enabled(user):
+            enrol(user)
+        return client.post("/connexion/code", data={"code": current_code(user)})
 
     return do_login
 

@@ -17,6 +17,7 @@ from budget_app.accounts.roles import (
     ADMIN,
     ANTIFRAUD_REFERENT,
     AUDITOR,
+    CASEWORKER,
     CONTROLLER,
     FINANCE_OFFICER,
     ROLES,
@@ -25,15 +26,17 @@ from budget_app.claims.computation import claim_figures, figures_to_json
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
 from budget_app.operations.models import AmendmentRequest
+from budget_app.participants.imports import save_participant
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 from tests.alerts.factories import sample_world
 from tests.expenses.factories import attach_document, make_expense
 from tests.operations.factories import add_seed_plan, make_envelope
 
 ANONYMOUS = None
-LETTERS = {"A": ADMIN, "F": FINANCE_OFFICER, "C": CONTROLLER, "R": ANTIFRAUD_REFERENT, "U": AUDITOR}
-# Finance officers and controllers see only the operations they are assigned to.
-ASSIGNED_ONLY = {FINANCE_OFFICER, CONTROLLER}
+LETTERS = {"A": ADMIN, "F": FINANCE_OFFICER, "C": CONTROLLER, "R": ANTIFRAUD_REFERENT, "U": AUDITOR,
+           "W": CASEWORKER}
+# Finance officers, controllers and caseworkers see only the operations they are assigned to.
+ASSIGNED_ONLY = {FINANCE_OFFICER, CONTROLLER, CASEWORKER}
 
 
 def who(letters: str) -> frozenset:
@@ -41,7 +44,7 @@ def who(letters: str) -> frozenset:
 
 
 PUBLIC = "public"
-EVERYONE = "AFCRU"
+EVERYONE = "AFCRUW"
 READERS = "AFCRU"  # every role that reads an operation's figures
 STAFF_READERS = "AFCU"
 
@@ -59,6 +62,10 @@ EXPECTED = {
     "accounts.setup_link": ("", "A"),
     "accounts.user_assignment": ("", "A"),
     "accounts.setup_password": PUBLIC,
+    "accounts.second_factor_step": PUBLIC,
+    "accounts.enrol_step": PUBLIC,
+    "accounts.second_factor_settings": (EVERYONE, EVERYONE),
+    "accounts.confirm": (EVERYONE, EVERYONE),
     "reporting.home": (EVERYONE, ""),
     "reporting.operations": (EVERYONE, ""),
     "reporting.dashboard": (READERS, ""),
@@ -99,6 +106,18 @@ EXPECTED = {
     "expenses.import_template": ("F", ""),
     "staff.import_staff": ("F", "F"),
     "staff.import_timesheets": ("F", "F"),
+    # participants: counts and codes for AFCU and caseworkers; identities for caseworkers only;
+    # the access log for the data protection officer (auditor). Never the referent.
+    "participants.home": ("AFCUW", ""),
+    "participants.index": ("AFCUW", ""),
+    "participants.indicator_page": ("AFCUW", ""),
+    "participants.detail": ("W", ""),
+    "participants.new": ("W", "W"),
+    "participants.edit": ("W", "W"),
+    "participants.access_export": ("W", ""),
+    "participants.import_participants_page": ("W", "W"),
+    "participants.import_template": ("W", ""),
+    "participants.access_journal": ("U", ""),
     "claims.overview": (READERS, ""),
     "claims.index": (READERS, ""),
     "claims.show": (READERS, ""),
@@ -136,10 +155,17 @@ EXPECTED = {
     "alerts.transmission_xlsx": ("R", "", "hidden"),
     "alerts.transmission_print": ("R", "", "hidden"),
     "alerts.access_log": ("RU", "", "hidden"),
+    "alerts.access_rights": ("R", "", "hidden"),
+    "alerts.grant": ("", "R", "hidden"),
+    "alerts.recovery_key": ("R", "R", "hidden"),
 }
 
 # Allowed GETs answer 200, unless said otherwise here.
-ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}}
+# Without a pending login (password given), the second-factor steps send back to the login page.
+ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}, "accounts.second_factor_step": {"*": 302},
+                      "accounts.enrol_step": {"*": 302},
+                      # the recovery key is shown only once, to the first referent: else back to the alerts
+                      "alerts.recovery_key": {"*": 302}}
 
 
 def rules(app):
@@ -213,18 +239,20 @@ def _operation_samples(operation) -> dict:
                              category="FONCTIONNEMENT", description="Fournitures", incurred_on=date(2023, 1, 5),
                              declared_amount=Decimal("10.00")))
     db.session.commit()
+    participant = save_participant(operation, {"last_name": "Exemple", "first_name": operation.code,
+                                               "entry_date": "01/03/2023", "sex": "F"})
     amendment = AmendmentRequest(operation_id=operation.id, state="pending", payload="{}")
     db.session.add(amendment)
     db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
             "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
-            "user_id": 1, "token": "sample-token"}
+            "user_id": 1, "token": "sample-token", "participant_code": participant.code}
 
 
 @pytest.fixture
 def world(app, make_user, make_operation):
     users = {role: make_user(role, email=f"{role}@example.org") for role in ROLES}
-    operation_in = make_operation("OP-IN", members=[users[FINANCE_OFFICER], users[CONTROLLER]])
+    operation_in = make_operation("OP-IN", members=[users[FINANCE_OFFICER], users[CONTROLLER], users[CASEWORKER]])
     operation_out = make_operation("OP-OUT")
     make_envelope("ENV-TEST")
     common = {"filename": "css/app.css", "envelope_code": "ENV-TEST"}

@@ -32,3 +32,33 @@ def test_sql_is_never_built_with_f_strings():
 
 def test_money_is_never_float():
     assert offending("budget_app/**/*.py", r"\bFloat\b|\bfloat\(") == []
+
+
+# Rounding and the money constants live in kernel/money only (issue 20, point 4): a bare
+# ``.quantize(`` would round half-even by default, and a local ZERO or HUNDRED drifts.
+MONEY_MODULE = "budget_app/kernel/money.py"
+BARE_QUANTIZE = r"\.quantize\(|\bROUND_[A-Z_]+\b"
+LOCAL_MONEY_CONSTANT = r"^\s*\w*(ZERO|HUNDRED|CENT)\w*\s*(:\s*\w+\s*)?=\s*Decimal\("
+
+
+def outside_money(found):
+    return [line for line in found if not line.startswith(MONEY_MODULE + ":")]
+
+
+def test_rounding_goes_through_kernel_money():
+    assert outside_money(offending("budget_app/**/*.py", BARE_QUANTIZE)) == []
+
+
+def test_no_local_money_constant():
+    assert outside_money(offending("budget_app/**/*.py", LOCAL_MONEY_CONSTANT)) == []
+
+
+def test_the_money_rules_see_what_they_forbid():
+    """The two patterns above catch the shapes the issue found (so the tests can fail)."""
+    assert re.search(BARE_QUANTIZE, 'return (a * b).quantize(Decimal("0.01"))')
+    assert re.search(BARE_QUANTIZE, "x.quantize(SHOWN, rounding=ROUND_HALF_UP)")
+    assert not re.search(BARE_QUANTIZE, "return quantize(base * rate / HUNDRED)")
+    for line in ('ZERO = Decimal("0.00")', "HUNDRED = Decimal(100)", 'CENT = Decimal("0.01")',
+                 '_ZERO = Decimal("0")'):
+        assert re.search(LOCAL_MONEY_CONSTANT, line), line
+    assert not re.search(LOCAL_MONEY_CONSTANT, "MAX_MONTH_HOURS = Decimal(744)")

@@ -55,20 +55,62 @@ def test_no_dynamic_import_between_domains():
     assert found == []
 
 
+# A role compared anywhere: an attribute (``user.role ==``, ``User.role.in_(...)`` in a
+# query, ``current_user.role in``), or a role name on either side of a comparison.
+ROLE_NAMES = r"(?:ADMIN|FINANCE_OFFICER|CONTROLLER|ANTIFRAUD_REFERENT|AUDITOR|ASSIGNED_ONLY"
+ROLE_NAMES += r"|['\"](?:admin|finance_officer|controller|antifraud_referent|auditor)['\"])"
+ROLE_COMPARISON = re.compile(
+    r"\.role\s*(?:==|!=|\bin\b|\bnot\s+in\b|\.(?:in_|notin_|is_|isnot|is_not|__eq__)\s*\()"
+    r"|(?:==|!=)\s*" + ROLE_NAMES + r"\b"
+    r"|\bin\s*[\(\[\{]?\s*" + ROLE_NAMES + r"\b"
+    r"|" + ROLE_NAMES + r"\s*(?:==|!=)"
+)
+POLICY_MODULE = PACKAGE / "accounts" / "policy.py"
+
+
+def role_comparisons(path: Path) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ROLE_COMPARISON.search(line)
+    ]
+
+
 def test_roles_are_compared_in_the_access_policy_only():
-    """Views and templates ask ``may(endpoint)``; only the accounts package names roles in
-    conditions (the policy, the assignment rule, the roles themselves)."""
-    # A user's role in a condition (``User.role`` in a query selects people, it decides nothing).
-    role_test = re.compile(r"""(?<!User)\.role\s*(==|!=|in\b|not in\b)|role\s*==\s*["']""")
-    found = []
-    for path in python_sources():
-        if path.parent.name == "accounts":
-            continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if role_test.search(line):
-                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
-    for path in sorted((ROOT / "templates").rglob("*.html")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if re.search(r"current_user\.role\s*(==|!=|in\b)", line):
-                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    """Only ``accounts/policy.py`` decides who may do what: views, services, queries, the seed
+    and templates ask it (``may(endpoint)``, ``limited_to_assignments(user)``,
+    ``service_done_checkers()``...) instead of comparing role names."""
+    sources = [path for path in python_sources() if path != POLICY_MODULE]
+    sources += sorted((ROOT / "templates").rglob("*.html"))
+    found = [hit for path in sources for hit in role_comparisons(path)]
     assert found == []
+
+
+def test_the_role_guard_sees_every_shape_of_comparison():
+    """The guard is not blind: each line below compares a role and must be caught (the old
+    guard skipped ``User.role``), the last two only name roles and must not be."""
+    caught = [
+        "select(User).where(User.role == CONTROLLER)",
+        "User.role.in_((CONTROLLER, ADMIN))",
+        "if user.role in ASSIGNED_ONLY:",
+        "if role in (FINANCE_OFFICER, CONTROLLER):",
+        "if role == CONTROLLER:",
+        "{% if user.role in ('finance_officer', 'controller') %}",
+        "{% if current_user.role == 'admin' %}",
+        "if 'auditor' != role:",
+    ]
+    ignored = ["for role in ROLES:", "{{ role_label(user.role) }}"]
+    hits = [bool(ROLE_COMPARISON.search(line)) for line in caught + ignored]
+    assert hits == [True] * len(caught) + [False] * len(ignored)
+
+
+def test_participants_sit_beside_expenses_and_staff_and_alerts_never_see_them():
+    """Participants §5: the participants domain knows operations and accounts; claims and
+    reporting read its counts; the alerts domain never imports it."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(contract for contract in contracts if contract["type"] == "layers")["layers"]
+    assert "expenses | staff | participants" in layers
+    assert any(contract["type"] == "forbidden" and contract["source_modules"] == ["budget_app.alerts"]
+               and "budget_app.participants" in contract["forbidden_modules"] for contract in contracts)

@@ -103,3 +103,38 @@ def test_0010_keeps_existing_rows_and_accepts_the_new_values(app):
         if sqlite:
             assert connection.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+
+
+def test_0019_marks_the_referents_of_before_and_goes_back_down(app):
+    """Upgrading a database with referents and an alert: the active referents keep access
+    (pending their next login), the disabled one and the others get nothing, the alert stays
+    under the server key until then (``sealed`` false); no key is made. Down again works
+    while nothing is sealed."""
+    from sqlalchemy import text
+
+    downgrade(revision="0018")
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for number, (role, active) in enumerate(
+                [("antifraud_referent", True), ("antifraud_referent", False), ("admin", True)], start=1):
+            connection.execute(text(
+                "INSERT INTO users (id, email, password_hash, role, locale, active, is_demo, created_at)"
+                " VALUES (:id, :email, 'x', :role, 'fr', :active, false, '2026-01-01 00:00:00')"),
+                {"id": number, "email": f"u{number}@example.org", "role": role, "active": active})
+        connection.execute(text(
+            "INSERT INTO alerts (id, reference, kind, state, anonymous, received_at, received_on,"
+            " acknowledgment_due, feedback_due, reveal_persons) VALUES (1, 'SIG-2026-000001', 'fraud', 'received',"
+            " true, '2026-01-02 00:00:00', '2026-01-02', '2026-01-12', '2026-04-02', false)"))
+    upgrade()
+    db.session.remove()
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT user_id, legacy_pending, granted_at IS NOT NULL, public_key FROM alert_referent_keys")).all()
+        assert [(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows] == [(1, True, True, None)]
+        assert connection.execute(text("SELECT sealed FROM alerts")).scalar_one() in (False, 0)
+        assert connection.execute(text("SELECT COUNT(*) FROM alert_recovery_keys")).scalar_one() == 0
+    downgrade(revision="0018")
+    db.session.remove()
+    assert "alert_key_wraps" not in inspect(db.engine).get_table_names()
+    upgrade()
+    db.session.remove()

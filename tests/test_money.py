@@ -6,7 +6,19 @@ from hypothesis import strategies as st
 
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.formatting import format_day, format_money
-from budget_app.kernel.money import cents, parse_amount, parse_day, parse_decimal
+from budget_app.kernel.money import (
+    CENT,
+    HUNDRED,
+    ZERO,
+    cents,
+    has_places,
+    parse_amount,
+    parse_day,
+    parse_decimal,
+    percent,
+    rate,
+    round_places,
+)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +113,24 @@ def test_format_then_parse_round_trip(value, locale):
 @given(amounts)
 def test_french_format_round_trip_exact(value):
     assert parse_amount(format_money(value, "fr"), allow_negative=True) == value
+
+
+def test_percent_rounds_half_up():
+    """1 / 32 = 3,125 % exactly: half-up gives 3,13 (Python's default half-even gave 3,12);
+    2 / 3 = 66,666… -> 66,67; a whole of 0 gives 0,00."""
+    assert percent(1, 32) == Decimal("3.13")
+    assert percent(2, 3) == Decimal("66.67")
+    assert percent(5, 0) == Decimal("0.00")
+    assert str(percent(1, 2)) == "50.00"
+
+
+def test_rate_and_places_round_half_up():
+    """59,97005 % -> 59,9701 (four decimals); 0,25 to one place -> 0,3; 2,675 to the cent -> 2,68."""
+    assert rate(Decimal("59.97005")) == Decimal("59.9701")
+    assert round_places(Decimal("0.25"), 1) == Decimal("0.3")
+    assert cents(Decimal("2.675")) == Decimal("2.68")
+    assert has_places(Decimal("1234.50"), 2) and not has_places(Decimal("1234.505"), 2)
+
+
+def test_money_constants():
+    assert (str(ZERO), HUNDRED, CENT) == ("0.00", Decimal(100), Decimal("0.01"))

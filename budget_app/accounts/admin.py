@@ -11,6 +11,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
+from . import hooks
 from .assignments import assign, operation_by_code, unassign
 from .models import User
 from .passwords import hash_password, password_problems
@@ -24,9 +25,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_setup_token(user: User) -> str:
-    """A fresh single-use token (the previous one stops working); only its digest is kept."""
+def new_setup_token(user: User, tell: bool = True) -> str:
+    """A fresh single-use token (the previous one stops working); only its digest is kept.
+    A new link for an admin or a referent is told to the referents (``tell``)."""
     token = secrets.token_urlsafe(32)
+    if tell:
+        hooks.account_event(user, "setup_link", None)
     user.setup_token_hash = _digest(token)
     user.setup_expires_at = datetime.now(timezone.utc) + timedelta(hours=SETUP_LINK_HOURS)
     db.session.flush()
@@ -37,9 +41,9 @@ def new_setup_token(user: User) -> str:
 def invite_user(email: str, role: str, full_name: str | None, operation_codes=()) -> tuple[User, str]:
     """An account whose password nobody knows yet, and the token of its set-up link."""
     unknown = secrets.token_urlsafe(48)  # random, never shown: the person sets their own
-    user = create_user(email, role, unknown, operation_codes=operation_codes)
+    user = create_user(email, role, unknown, operation_codes=operation_codes, password_known=False)
     user.full_name = (full_name or "").strip() or None
-    return user, new_setup_token(user)
+    return user, new_setup_token(user, tell=False)
 
 
 def user_for_token(token: str) -> User | None:
@@ -69,14 +73,20 @@ def set_first_password(token: str, password: str) -> User:
     user.setup_token_hash = None  # single use
     user.setup_expires_at = None
     end_all_sessions(user, "password_set")
+    # Set without the old password: keys opened by the old one are lost (alerts: access again
+    # only by another referent's grant).
+    hooks.password_reset(user)
     return user
 
 
 @atomic
 def set_active(user: User, active: bool) -> None:
+    was_active = user.active
     user.active = active
     if not active:
         end_all_sessions(user, "disabled")
+    elif not was_active:
+        hooks.account_event(user, "enabled", None)
 
 
 @atomic

@@ -5,20 +5,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..kernel.errors import DomainError
 from ..kernel.extensions import db, limiter
 from ..kernel.i18n import translate_label
+from ..kernel.transactions import attempt
 from .admin import SETUP_LINK_HOURS, change_assignment, invite_user, new_setup_token, set_active, set_first_password, user_for_token
 from .assignments import all_operation_codes, codes_by_user
 from .forms import AssignmentForm, InviteForm, SetupPasswordForm
 from .models import User
+from .policy import second_factor_required
+from .fresh import ask_confirmation, fresh_enough
 from .roles import ROLE_LABELS, ROLES
 from .views import bp
 
 
 def _invite_form() -> InviteForm:
     form = InviteForm()
-    form.role.choices = [(role, translate_label(ROLE_LABELS, role)) for role in ROLES]
+    form.role.choices = [("", _("— Choisissez un rôle —"))] + [
+        (role, translate_label(ROLE_LABELS, role)) for role in ROLES
+    ]
     return form
 
 
@@ -32,12 +36,14 @@ def users():
     link = None
     status = 200
     if request.method == "POST":
+        if form.validate_on_submit() and second_factor_required(form.role.data) and not fresh_enough():
+            return ask_confirmation(url_for("accounts.users"))
         if form.validate_on_submit():
             codes = [code.strip() for code in (form.operations.data or "").split(",") if code.strip()]
-            try:
+            with attempt() as outcome:
                 user, token = invite_user(form.email.data, form.role.data, form.full_name.data, codes)
-            except DomainError as error:
-                form.email.errors = list(form.email.errors or []) + error.lines()
+            if outcome.refused:
+                form.email.errors = list(form.email.errors or []) + outcome.error.lines()
                 status = 400
             else:
                 link = (user, _link(token))
@@ -67,6 +73,8 @@ def user_state(user_id):
             flash(_("Vous ne pouvez pas désactiver votre propre compte."), "error")
         else:
             active = request.form.get("active") == "1"
+            if active and not user.active and second_factor_required(user.role) and not fresh_enough():
+                return ask_confirmation(url_for("accounts.users") + f"#user-{user.id}")
             set_active(user, active)
             flash(_("Compte activé : %(who)s.", who=user.display_name) if active
                   else _("Compte désactivé : %(who)s (ses sessions sont fermées).", who=user.display_name), "success")
@@ -90,10 +98,10 @@ def user_assignment(user_id):
     form = AssignmentForm()
     if form.validate_on_submit():
         assigned = request.form.get("action") != "remove"
-        try:
+        with attempt() as outcome:
             change_assignment(user, form.code.data, assigned)
-        except DomainError as error:
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(str(outcome.error), "error")
         else:
             flash((_("%(who)s affecté à %(code)s.") if assigned else _("%(who)s n'est plus affecté à %(code)s."))
                   % {"who": user.display_name, "code": form.code.data}, "success")
@@ -108,10 +116,10 @@ def setup_password(token):
     if user is None:
         return render_template("accounts/setup_password.html", form=None, user=None), 200
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             set_first_password(token, form.new.data)
-        except DomainError as error:
-            form.new.errors = list(form.new.errors or []) + error.lines()
+        if outcome.refused:
+            form.new.errors = list(form.new.errors or []) + outcome.error.lines()
         else:
             flash(_("Mot de passe enregistré : connectez-vous."), "success")
             return redirect(url_for("accounts.login"))

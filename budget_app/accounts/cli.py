@@ -10,7 +10,11 @@ from ..kernel.transactions import command_transaction
 from .assignments import codes_of
 from .models import User
 from .roles import ROLES
-from .services import create_user, disable_user
+from ..kernel.errors import DomainError
+from ..kernel.i18n import N_
+from . import second_factor
+from .services import create_user, disable_user, find_user, normalise_email
+from .sessions import end_all_sessions
 
 users_cli = AppGroup("users", help="Comptes utilisateurs / user accounts.")
 
@@ -31,6 +35,11 @@ def create_command(email, role, operations):
     password = _read_password()
     user = create_user(email, role, password, operation_codes=operations)
     click.echo(f"Compte créé : {user.email} ({user.role})")
+    for kind, text in user.notices:
+        if kind == "recovery_key":
+            click.echo("Clé de secours des signalements (affichée une seule fois : imprimez-la et gardez-la "
+                       "hors ligne ; `alerts recover` la demandera si plus aucun référent n'a accès) :")
+            click.echo(f"  {text}")
 
 
 @users_cli.command("list")
@@ -50,6 +59,19 @@ def disable_command(email):
     """Disable an account and end its sessions."""
     user = disable_user(email)
     click.echo(f"Compte désactivé : {user.email}")
+
+
+@users_cli.command("reset-second-factor")
+@click.argument("email")
+@command_transaction
+def reset_second_factor_command(email):
+    """Remove an account's second factor (lost phone and codes): enrolled again at next login."""
+    user = find_user(email)
+    if user is None:
+        raise DomainError(N_("Aucun compte pour %(email)s."), email=normalise_email(email))
+    second_factor.reset(user)
+    end_all_sessions(user, "second_factor_reset")
+    click.echo(f"Double authentification retirée : {user.email} (nouvelle activation à sa prochaine connexion)")
 
 
 COMMANDS = [users_cli]

@@ -21,6 +21,18 @@ class PasswordForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code à 6 chiffres (ou code de secours)"), validators=[DataRequired(), Length(max=32)])
+
+
+class ConfirmForm(FlaskForm):
+    """Password and code typed again before a sensitive action."""
+
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Code à 6 chiffres (ou code de secours)"), validators=[Optional(), Length(max=32)])
+    next = HiddenField()
+
+
 class LanguageForm(FlaskForm):
     lang = SelectField(_l("Langue"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 
@@ -34,7 +46,8 @@ class InviteForm(FlaskForm):
 
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
     full_name = StringField(_l("Nom et prénom"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Rôle"))
+    # No role preselected (issue 21): the admin chooses one; the empty choice is refused.
+    role = SelectField(_l("Rôle"), validators=[DataRequired(message=_l("Choisissez le rôle de la personne."))])
     operations = StringField(_l("Opérations (codes séparés par des virgules)"), validators=[Optional(), Length(max=2000)])
 
 

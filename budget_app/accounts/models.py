@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..kernel.audit.models import utcnow
@@ -12,7 +12,7 @@ from .roles import ROLES
 
 class User(UserMixin, Audited, db.Model):
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"password_hash", "setup_token_hash"})
+    __audit_exclude__ = frozenset({"password_hash", "setup_token_hash", "totp_secret_enc", "totp_last_counter"})
     __table_args__ = (
         CheckConstraint("role IN ({})".format(", ".join(f"'{r}'" for r in ROLES)), name="role_known"),
         CheckConstraint("locale IN ('fr', 'en')", name="locale_known"),
@@ -35,6 +35,12 @@ class User(UserMixin, Audited, db.Model):
     # the token; it expires 48 h after it was made).
     setup_token_hash: Mapped[str | None] = mapped_column(String(64))
     setup_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Second factor (TOTP, RFC 6238): the secret, encrypted under a key derived from
+    # SECRET_KEY; in use once confirmed by a first code; the last time step accepted, so that
+    # a code is never accepted twice.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_counter: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def is_active(self) -> bool:
@@ -71,5 +77,25 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    # Password given, second factor not yet: the session opens no page but the code's.
+    second_factor_pending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Last time the person typed their password and code again (sensitive actions, « fresh »).
+    fresh_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Keys opened at login (the referent's private key), encrypted under a key derived from
+    # the cookie's token, which the database does not hold (only its SHA-256): neither the
+    # database nor the cookie alone opens them. Emptied when the session ends.
+    vault: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     user = relationship(User)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code replacing the second factor (lost phone); only its hash is kept."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from flask_login import current_user
 
 from .assignments import assigned_operation_ids
+from .models import User
 from .roles import (
+    SECOND_FACTOR_REQUIRED,
     ADMIN,
     ANTIFRAUD_REFERENT,
     ASSIGNED_ONLY,
     AUDITOR,
+    CASEWORKER,
     CONTROLLER,
     FINANCE_OFFICER,
     ROLES,
@@ -62,6 +65,9 @@ def roles(read=NOBODY, write=NOBODY, hidden=False) -> Policy:
 # Roles that read an operation's figures.
 OPERATION_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, ANTIFRAUD_REFERENT}
 STAFF_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR}
+# Participants (participants §5): counts and pseudonymous codes for these; identities and
+# special-category answers for the operation's caseworkers only.
+PARTICIPANT_COUNT_READERS = {ADMIN, FINANCE_OFFICER, CONTROLLER, AUDITOR, CASEWORKER}
 
 POLICY: dict[str, Policy] = {
     "static": public(),
@@ -77,6 +83,12 @@ POLICY: dict[str, Policy] = {
     "accounts.user_assignment": roles(write={ADMIN}),
     # The single-use link an admin hands over: the person is not logged in yet.
     "accounts.setup_password": public(),
+    # The second factor of a login: the pending session (password given) is checked inside.
+    "accounts.second_factor_step": public(),
+    "accounts.enrol_step": public(),
+    "accounts.second_factor_settings": roles(read=ANY, write=ANY),
+    # Password and code typed again before a sensitive action.
+    "accounts.confirm": roles(read=ANY, write=ANY),
     #
     # reporting: home, operations list and dashboards, envelopes, audit trail
     "reporting.home": roles(read=ANY),
@@ -135,6 +147,20 @@ POLICY: dict[str, Policy] = {
     "staff.staff_template": roles(read={FINANCE_OFFICER}),
     "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
+    # participants: caseworkers (assigned to the operation) enter and read identities and
+    # special-category answers, each read logged; the others see counts and codes. The
+    # data protection officer's log of those reads: auditors, read-only.
+    "participants.home": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.index": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.indicator_page": roles(read=PARTICIPANT_COUNT_READERS),
+    "participants.detail": roles(read={CASEWORKER}),
+    "participants.new": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.edit": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.access_export": roles(read={CASEWORKER}),
+    "participants.import_participants_page": roles(read={CASEWORKER}, write={CASEWORKER}),
+    "participants.import_template": roles(read={CASEWORKER}),
+    "participants.access_journal": roles(read={AUDITOR}),
+    #
     # claims. Finance officers prepare, submit and withdraw, record advances and the
     # payment received (they see the bank statement; an admin may too); controllers do the
     # service-done check; an admin reopens a controlled claim; auditors and the referent read.
@@ -179,6 +205,10 @@ POLICY: dict[str, Policy] = {
     "alerts.transmission": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
     "alerts.transmission_xlsx": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
     "alerts.transmission_print": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    # Keys per referent: who may read the alerts, grants, the recovery key shown once.
+    "alerts.access_rights": roles(read={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.grant": roles(write={ANTIFRAUD_REFERENT}, hidden=True),
+    "alerts.recovery_key": roles(read={ANTIFRAUD_REFERENT}, write={ANTIFRAUD_REFERENT}, hidden=True),
     # who opened which alert, when (no contents): auditors and the referent; 404 for others
     "alerts.access_log": roles(read={AUDITOR, ANTIFRAUD_REFERENT}, hidden=True),
 }
@@ -206,8 +236,48 @@ def may(endpoint: str, method: str | None = None, operation=None, user=None) -> 
 
 
 def limited_to_assignments(user) -> bool:
-    """Finance officers and controllers see only the operations they are assigned to."""
-    return user.role in ASSIGNED_ONLY
+    """Finance officers, controllers and caseworkers see only the operations they are assigned to."""
+    return role_limited_to_assignments(user.role)
+
+
+def role_limited_to_assignments(role: str | None) -> bool:
+    """The role works on the operations it is assigned to (so an administrator assigns it)."""
+    return role in ASSIGNED_ONLY
+
+
+# People who select, manage or check operations sign a conflict-of-interest declaration
+# (DACI, primer §6): the register offers them, and only them, as signatories.
+DACI_SIGNATORIES = frozenset({CONTROLLER, ADMIN, FINANCE_OFFICER, ANTIFRAUD_REFERENT})
+
+
+def daci_signatories():
+    """Condition on ``User``: active people who may sign a DACI (the register's choices)."""
+    return User.active.is_(True) & User.role.in_(DACI_SIGNATORIES)
+
+
+def checks_service_done(role: str | None) -> bool:
+    """The role records service-done decisions (``claims.decide``), so it needs a DACI in force."""
+    return POLICY["claims.decide"].allows(role, "POST")
+
+
+def records_participants(role: str | None) -> bool:
+    """The role enters participants (``participants.new``): the caseworker (participants §2)."""
+    return POLICY["participants.new"].allows(role, "POST")
+
+
+def second_factor_required(role: str | None) -> bool:
+    """The role logs in with a second factor (ASVS 4.3.1): admins and anti-fraud referents."""
+    return role in SECOND_FACTOR_REQUIRED
+
+
+def alert_readers():
+    """Condition on ``User``: the role that reads alerts (``alerts.dashboard``)."""
+    return User.role.in_(POLICY["alerts.dashboard"].read)
+
+
+def service_done_checkers():
+    """Condition on ``User``: active people whose role records service-done decisions."""
+    return User.active.is_(True) & User.role.in_(POLICY["claims.decide"].write)
 
 
 def assigned_to(user, operation_id: int) -> bool:

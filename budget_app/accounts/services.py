@@ -9,6 +9,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_, translate
 from ..kernel.transactions import atomic
+from . import hooks
 from .assignments import assign, operation_by_code
 from .models import User
 from .passwords import hash_password, password_problems, verify_password
@@ -39,7 +40,11 @@ def actor_name(actor: str | None) -> str:
 
 
 @atomic
-def create_user(email: str, role: str, password: str, operation_codes=(), is_demo=False, locale="fr") -> User:
+def create_user(email: str, role: str, password: str, operation_codes=(), is_demo=False, locale="fr",
+                password_known: bool = True) -> User:
+    """``password_known``: the password is the person's (a command, the seed); an invited
+    account's random password is not, and its keys are made at its first login.
+    ``user.notices``: what to show once (the recovery key of the alerts' first referent)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
         raise DomainError(N_("« %(email)s » n'est pas une adresse e-mail valide."), email=email)
@@ -61,6 +66,10 @@ def create_user(email: str, role: str, password: str, operation_codes=(), is_dem
     db.session.flush()
     for operation in operations:
         assign(user.id, operation.id)
+    hooks.account_event(user, "created", None)
+    user.notices = []
+    if password_known:
+        user.notices.extend(hooks.password_verified(user, password, None) or [])
     return user
 
 
@@ -85,5 +94,6 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError(problems=problems)
     user.password_hash = hash_password(new)
     user.password_changed_at = datetime.now(timezone.utc)
+    hooks.password_changed(user, current, new)
     end_all_sessions(user, "password_changed")
     audit.record("password_changed", "users", user.id)

@@ -1,13 +1,17 @@
 """Command line of the alerts domain: `flask --app budget_app <group> ...`."""
 import logging
+import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..accounts.services import find_user
+from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day
 from ..kernel.transactions import fail
-from . import crypto, handling, journal, retention
+from . import crypto, handling, journal, legacy, referent_keys, retention
 
 alerts_cli = AppGroup("alerts", help="Signalements : purge des données personnelles, rotation de la clé.")
 
@@ -47,6 +51,7 @@ def rotate_key_command():
         # New key first, old ones kept until the database is committed: a crash leaves both usable.
         crypto.write_key_file(path, [new_key] + old_keys)
     try:
+        legacy.retire_server_wraps()  # if the transition is over, nothing goes under the new key
         count = retention.reencrypt_all(both)
         journal.record(None, "key_rotated", values=count)
         db.session.commit()
@@ -65,6 +70,25 @@ def rotate_key_command():
         click.echo(f"{count} valeur(s) chiffrée(s) à nouveau ; nouvelle clé dans {path} (mode 0600).")
 
 
+@alerts_cli.command("recover")
+@click.argument("email")
+def recover_command(email):
+    """Rétablit l'accès d'un référent à tous les signalements avec la clé de secours (lue sur
+    l'entrée standard), quand plus aucun référent ayant accès ne peut l'accorder."""
+    if sys.stdin.isatty():
+        text = click.prompt("Clé de secours", hide_input=True)
+    else:
+        text = sys.stdin.readline()
+    user = find_user(email)
+    try:
+        count = referent_keys.recover_access(user, text)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error.lines())
+    db.session.commit()
+    click.echo(f"Accès rétabli pour {user.email} : {count} signalement(s). Le référent le voit dans son journal.")
+
+
 @alerts_cli.command("deadlines")
 def deadlines_command():
     """Liste les signalements ouverts par échéance (les dépassées en premier)."""
@@ -75,7 +99,7 @@ def deadlines_command():
         what, day = deadline
         flag = " EN RETARD" if handling.is_overdue(alert) else ""
         label = "accusé de réception" if what == "acknowledgment" else "retour d'information"
-        click.echo(f"{alert.reference}  {alert.state:<14} {label} avant le {day.strftime('%d/%m/%Y')}{flag}")
+        click.echo(f"{alert.reference}  {alert.state:<14} {label} avant le {format_day(day)}{flag}")
 
 
 COMMANDS = [alerts_cli]

@@ -1,8 +1,15 @@
 """Encryption at rest of alert contents (directive 2019/1937 art. 16: confidentiality).
 
-Fernet (AES-128-CBC + HMAC-SHA256, authenticated) from the ``cryptography`` package,
-through ``MultiFernet`` so that a key rotation can decrypt with the old key and
-re-encrypt with the new one. The key is kept outside the database:
+Two layers, both Fernet (AES-128-CBC + HMAC-SHA256, authenticated) from the
+``cryptography`` package:
+
+- inside, the alert's own **content key** (``keyring.py``): random per alert, wrapped for
+  each referent granted access, the recovery key and the reporter, never for the server;
+- outside, the **server key**, through ``MultiFernet`` so that a rotation can decrypt the
+  outer layer with the old key and re-encrypt it with the new one without opening any
+  alert (no referent's password needed). The server key alone opens nothing.
+
+The server key is kept outside the database:
 ``BUDGET_APP_ALERT_KEY`` (config ``ALERT_KEY``, comma-separated, newest first) or the
 file ``instance/alert_key`` (one key a line, newest first, mode 0600, generated on
 first use).
@@ -96,21 +103,36 @@ def decrypt_bytes(token: bytes | None) -> bytes | None:
         raise AlertKeyError("alert data cannot be decrypted with the configured key") from exc
 
 
-def encrypt_text(text: str | None) -> bytes | None:
+def encrypt_for(content_key: bytes, data: bytes) -> bytes:
+    """``data`` under the alert's content key, then under the server key."""
+    return encrypt_bytes(_fernet().Fernet(content_key).encrypt(data))
+
+
+def decrypt_for(content_key: bytes, token: bytes | None) -> bytes | None:
+    inner = decrypt_bytes(token)
+    if inner is None:
+        return None
+    try:
+        return _fernet().Fernet(content_key).decrypt(inner)
+    except invalid_token() as exc:
+        raise AlertKeyError("alert data cannot be decrypted with this alert's key") from exc
+
+
+def encrypt_text(content_key: bytes, text: str | None) -> bytes | None:
     if text is None:
         return None
-    return encrypt_bytes(text.encode("utf-8"))
+    return encrypt_for(content_key, text.encode("utf-8"))
 
 
-def decrypt_text(token: bytes | None) -> str | None:
-    data = decrypt_bytes(token)
+def decrypt_text(content_key: bytes, token: bytes | None) -> str | None:
+    data = decrypt_for(content_key, token)
     return None if data is None else data.decode("utf-8")
 
 
-def encrypt_json(value) -> bytes:
-    return encrypt_bytes(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+def encrypt_json(content_key: bytes, value) -> bytes:
+    return encrypt_for(content_key, json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-def decrypt_json(token: bytes | None, default=None):
-    data = decrypt_bytes(token)
+def decrypt_json(content_key: bytes, token: bytes | None, default=None):
+    data = decrypt_for(content_key, token)
     return default if data is None else json.loads(data.decode("utf-8"))

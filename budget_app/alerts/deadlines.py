@@ -3,14 +3,13 @@ décret 2022-1284 art. 4): written acknowledgment within 7 working days of recei
 feedback within 3 months of the acknowledgment (or, without one, of the end of the
 7 working days). Public holidays come from the maintained ``holidays`` package.
 """
-import calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+
+from ..kernel.dates import add_months, local_time
 
 ACKNOWLEDGMENT_WORKING_DAYS = 7
 FEEDBACK_MONTHS = 3
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @lru_cache(maxsize=64)
@@ -41,19 +40,10 @@ def next_working_day(day: date) -> date:
     return day
 
 
-def add_months(start: date, months: int) -> date:
-    """Same day ``months`` later, or the last day of that month (31 May + 3 months = 31 Aug,
-    30 Nov + 3 months = 28/29 Feb)."""
-    month_index = start.month - 1 + months
-    year = start.year + month_index // 12
-    month = month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def local_day(moment: datetime) -> date:
     """The calendar day in France of a UTC moment (an alert received at 23:30 UTC on
     31 December is received on 1 January in Paris)."""
-    return moment.astimezone(PARIS).date()
+    return local_time(moment).date()
 
 
 def acknowledgment_due(received_on: date) -> date:

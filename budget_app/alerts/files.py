@@ -95,18 +95,28 @@ def storage_dir() -> Path:
     return path
 
 
-def store_encrypted(data: bytes) -> str:
-    """Writes the encrypted bytes under a random name; returns that name."""
+def store_encrypted(content_key: bytes, data: bytes) -> str:
+    """Writes the bytes encrypted under the alert's content key (and the server layer)
+    under a random name; returns that name."""
     stored_name = secrets.token_hex(16)
     path = storage_dir() / stored_name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(crypto.encrypt_bytes(data))
+        handle.write(crypto.encrypt_for(content_key, data))
     return stored_name
 
 
-def read_decrypted(stored_name: str) -> bytes:
-    return crypto.decrypt_bytes((storage_dir() / stored_name).read_bytes())
+def read_decrypted(content_key: bytes, stored_name: str) -> bytes:
+    return crypto.decrypt_for(content_key, (storage_dir() / stored_name).read_bytes())
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Replaces a stored file's bytes (0600), through a temporary file."""
+    tmp = path.with_suffix(".rewriting")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    tmp.replace(path)
 
 
 def remove_file(stored_name: str) -> None:

@@ -16,7 +16,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from . import crypto, deadlines, files, journal
+from . import crypto, deadlines, files, journal, keyring
 from .models import (
     KINDS,
     RECEIVED,
@@ -94,17 +94,6 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
         anonymous=report.anonymous,
         operation_id=report.operation_id,
         secret_hash=secret_hasher().hash(secret),
-        content_enc=crypto.encrypt_json(
-            {
-                "facts": report.facts.strip(),
-                "persons": (report.persons or "").strip(),
-                "dates": (report.dates or "").strip(),
-                "operation_text": (report.operation_text or "").strip(),
-            }
-        ),
-        identity_enc=None
-        if report.anonymous
-        else crypto.encrypt_json({"name": report.name.strip(), "contact": report.contact.strip()}),
         received_at=now,
         received_on=received_on,
         acknowledgment_due=deadlines.acknowledgment_due(received_on),
@@ -112,6 +101,16 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
     )
     db.session.add(alert)
     db.session.flush()
+    # Sealed to the referents' and the recovery public keys, and for the secret: no password needed.
+    key = keyring.seal_new_alert(alert, secret)
+    alert.content_enc = crypto.encrypt_json(key, {
+        "facts": report.facts.strip(),
+        "persons": (report.persons or "").strip(),
+        "dates": (report.dates or "").strip(),
+        "operation_text": (report.operation_text or "").strip(),
+    })
+    if not report.anonymous:
+        alert.identity_enc = crypto.encrypt_json(key, {"name": report.name.strip(), "contact": report.contact.strip()})
     for name, data, content_type in checked:
         add_attachment(alert, None, name, data, content_type)
     db.session.flush()
@@ -122,12 +121,13 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
 
 
 def add_attachment(alert, message, name, data, content_type):
-    stored_name = files.store_encrypted(data)
+    key = keyring.content_key(alert)
+    stored_name = files.store_encrypted(key, data)
     attachment = AlertAttachment(
         alert_id=alert.id,
         message_id=message.id if message is not None else None,
         stored_name=stored_name,
-        meta_enc=crypto.encrypt_json({"name": name, "content_type": content_type, "size": len(data)}),
+        meta_enc=crypto.encrypt_json(key, {"name": name, "content_type": content_type, "size": len(data)}),
     )
     db.session.add(attachment)
     return attachment
@@ -152,9 +152,8 @@ def post_message(alert: Alert, author: str, body: str, user=None, attachments=()
     if alert.purged_at is not None:
         raise DomainError(N_("Ce signalement est clos et ses données personnelles ont été supprimées."))
     checked = [(files.safe_display_name(name), data, files.check_attachment(name, data)) for name, data in attachments]
-    message = AlertMessage(
-        alert_id=alert.id, author=author, user_id=getattr(user, "id", None), body_enc=crypto.encrypt_text(body)
-    )
+    message = AlertMessage(alert_id=alert.id, author=author, user_id=getattr(user, "id", None),
+                           body_enc=crypto.encrypt_text(keyring.content_key(alert), body))
     db.session.add(message)
     db.session.flush()
     for name, data, content_type in checked:
@@ -163,28 +162,47 @@ def post_message(alert: Alert, author: str, body: str, user=None, attachments=()
     return message
 
 
+# Reading needs the alert's content key (``keyring.content_key``: AlertLocked without it).
+
 def alert_content(alert: Alert) -> dict:
-    return crypto.decrypt_json(alert.content_enc, default={}) or {}
+    return crypto.decrypt_json(keyring.content_key(alert), alert.content_enc, default={}) or {}
 
 
 def alert_identity(alert: Alert) -> dict | None:
-    return crypto.decrypt_json(alert.identity_enc)
+    return crypto.decrypt_json(keyring.content_key(alert), alert.identity_enc)
 
 
 def message_body(message: AlertMessage) -> str:
-    return crypto.decrypt_text(message.body_enc) or ""
+    return crypto.decrypt_text(keyring.content_key(message.alert), message.body_enc) or ""
 
 
 def attachment_meta(attachment: AlertAttachment) -> dict:
-    return crypto.decrypt_json(attachment.meta_enc, default={}) or {}
+    return crypto.decrypt_json(keyring.content_key(attachment.alert), attachment.meta_enc, default={}) or {}
+
+
+def attachment_data(attachment: AlertAttachment) -> bytes:
+    return files.read_decrypted(keyring.content_key(attachment.alert), attachment.stored_name)
 
 
 def transmission_details(alert: Alert) -> dict:
-    return crypto.decrypt_json(alert.transmission_enc, default={}) or {}
+    return crypto.decrypt_json(keyring.content_key(alert), alert.transmission_enc, default={}) or {}
 
 
 def event_reason(event: AlertEvent) -> str:
-    return crypto.decrypt_text(event.reason_enc) or ""
+    if event.reason_enc is None:
+        return ""
+    return crypto.decrypt_text(keyring.content_key(db.session.get(Alert, event.alert_id)), event.reason_enc) or ""
+
+
+def encrypted_text(alert: Alert, text: str | None) -> bytes | None:
+    """``text`` under the alert's content key (a reason, a referent's note)."""
+    return crypto.encrypt_text(keyring.content_key(alert), text)
+
+
+def decrypted_text(alert: Alert, token: bytes | None) -> str:
+    if token is None:
+        return ""
+    return crypto.decrypt_text(keyring.content_key(alert), token) or ""
 
 
 def events_of(alert: Alert) -> list[AlertEvent]:

@@ -1,7 +1,10 @@
 """Reporters' follow-up sessions, kept on the server (``FollowUpSession``): the cookie holds
 only a random token, stored here as a SHA-256 hash. "Terminer", idle expiry and the
 absolute limit delete the row, so a copied or replayed cookie reads nothing; activity
-extends the idle limit, never past ``ALERT_FOLLOW_UP_MAX_MINUTES`` after the login."""
+extends the idle limit, never past ``ALERT_FOLLOW_UP_MAX_MINUTES`` after the login.
+
+The alert's content key, opened with the secret at login, is kept in the row under a key
+derived from the cookie's token (``key_enc``): neither the row nor the cookie alone opens it."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -9,8 +12,12 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..kernel import keybox
 from ..kernel.extensions import db
+from . import keyring
 from .models import Alert, FollowUpSession
+
+PURPOSE = "follow-up-session"
 
 
 def _hash(token: str) -> str:
@@ -37,13 +44,18 @@ def remove_expired(now: datetime | None = None) -> None:
     db.session.execute(delete(FollowUpSession).where(FollowUpSession.expires_at < (now or _now())))
 
 
-def start_session(alert: Alert) -> str:
+def _key(token: str) -> bytes:
+    return keybox.derived_key(token.encode("ascii"), PURPOSE)
+
+
+def start_session(alert: Alert, content_key: bytes | None) -> str:
     """A new follow-up session for ``alert``; returns the token for the cookie."""
     now = _now()
     remove_expired(now)
     token = secrets.token_urlsafe(32)
+    key_enc = keybox.lock(_key(token), content_key, PURPOSE) if content_key else None
     db.session.add(FollowUpSession(token_hash=_hash(token), alert_id=alert.id, created_at=now,
-                                   expires_at=now + min(_idle(), _maximum())))
+                                   expires_at=now + min(_idle(), _maximum()), key_enc=key_enc))
     return token
 
 
@@ -60,6 +72,11 @@ def alert_of_session(token: str) -> Alert | None:
         db.session.delete(record)
         return None
     record.expires_at = min(now + _idle(), _aware(record.created_at) + _maximum())
+    if record.key_enc is not None:
+        try:
+            keyring.remember(alert, keybox.unlock(_key(token), record.key_enc, PURPOSE))
+        except keybox.KeyboxError:
+            pass
     return alert
 
 

@@ -13,8 +13,8 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
 from ..kernel.transitions import StateMachine, Transition
-from . import crypto, deadlines, journal
-from .filing import post_message
+from . import deadlines, journal
+from .filing import encrypted_text, post_message
 from .models import (
     ACKNOWLEDGED,
     CLOSED_FOUNDED,
@@ -99,7 +99,7 @@ def change_state(
     if target in CLOSED_STATES:
         alert.closed_on = on
     event = AlertEvent(
-        alert_id=alert.id, user_id=user.id, from_state=before, to_state=target, reason_enc=crypto.encrypt_text(reason)
+        alert_id=alert.id, user_id=user.id, from_state=before, to_state=target, reason_enc=encrypted_text(alert, reason)
     )
     db.session.add(event)
     if (message or "").strip():

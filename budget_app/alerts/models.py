@@ -2,7 +2,9 @@
 
 Everything a reporter writes (facts, persons, identity, messages, attachment names and
 contents) is stored encrypted (``LargeBinary`` columns ending in ``_enc``, see
-``crypto.py``): a database dump alone reveals none of it (directive 2019/1937 art. 16).
+``crypto.py``) under the alert's own content key, which only its referents, the reporter
+and the organisation's recovery key open (``keyring.py``): neither a database dump nor the
+server's key reveals any of it (directive 2019/1937 art. 16).
 No request data (address, user agent) is stored with an alert.
 
 Alerts are not ``Audited`` models and write nothing to the general audit trail (append-only,
@@ -125,6 +127,10 @@ class Alert(db.Model):
     reveal_persons: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Contents under the alert's own content key (wrapped per holder, ``keyring``), itself
+    # inside the server key's layer. False: an alert of before migration 0019, under the
+    # server key alone, until the first referent's login converts it.
+    sealed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     operation = relationship("Operation")
     messages = relationship("AlertMessage", back_populates="alert", order_by="AlertMessage.id", cascade="all, delete-orphan")
@@ -263,3 +269,6 @@ class FollowUpSession(db.Model):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The alert's content key, opened with the follow-up secret, under a key derived from the
+    # cookie's token (which only the cookie carries).
+    key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

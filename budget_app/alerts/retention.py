@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..kernel.extensions import db
 from . import crypto, deadlines, files, follow_up, journal
 from .filing import events_of, utcnow
+from .key_models import SERVER, AlertKeyWrap
 from .models import (
     CLOSED_STATES,
     Alert,
@@ -45,6 +46,8 @@ def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> lis
         alert.transmission_enc = None
         alert.secret_hash = None
         follow_up.end_sessions_of(alert)
+        # Nothing is left to open: every wrapped content key goes too.
+        db.session.execute(db.delete(AlertKeyWrap).where(AlertKeyWrap.alert_id == alert.id))
         alert.purged_at = now
         db.session.flush()
         journal.record(alert, "purged", closed_on=alert.closed_on)
@@ -82,11 +85,11 @@ def _reencrypt_all(old_and_new) -> int:
     for attachment in db.session.scalars(select(AlertAttachment)).all():
         path = files.storage_dir() / attachment.stored_name
         if path.exists():
-            rotated = old_and_new.rotate(path.read_bytes())
-            tmp = path.with_suffix(".rotating")
-            tmp.write_bytes(rotated)
-            tmp.chmod(0o600)
-            tmp.replace(path)
+            files.write_private(path, old_and_new.rotate(path.read_bytes()))
             count += 1
+    # Content keys still under the server key (transition from before keys per referent).
+    for wrap in db.session.scalars(select(AlertKeyWrap).where(AlertKeyWrap.holder == SERVER)).all():
+        wrap.wrapped = old_and_new.rotate(bytes(wrap.wrapped))
+        count += 1
     db.session.flush()
     return count

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from ..expenses.models import Expense
+from ..kernel.integers import parse_id
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
@@ -18,8 +19,8 @@ from ..kernel.transactions import atomic
 from ..marks import services as marks
 from ..marks import models as mark_models
 from ..staff.models import Person, StaffCostLine
-from . import crypto, journal
-from .filing import utcnow
+from . import journal
+from .filing import encrypted_text, utcnow
 from .models import LINE_TYPES, Alert, AlertCostLine
 
 
@@ -72,7 +73,7 @@ def find_cost_lines(operation_id: int, search: str = "", exclude=frozenset(),
     is), at most ``limit`` of them, and how many match in all. Only the columns shown are read."""
     search = " ".join((search or "").split())[:100]
     pattern = f"%{search.lower()}%"
-    number = int(search) if search.isdigit() and len(search) < 10 else None
+    number = parse_id(search)
     expense_ids = [line_id for kind, line_id in exclude if kind == "expense"]
     staff_ids = [line_id for kind, line_id in exclude if kind == "staff_cost_line"]
     expenses = select(Expense.id, Expense.supplier_name, Expense.document_number, Expense.label,
@@ -126,6 +127,10 @@ def link_cost_lines(alert: Alert, user, pairs) -> list[AlertCostLine]:
         line = cost_line(line_type, line_id)
         if line is None:
             raise DomainError(N_("La ligne %(type)s n° %(id)s n'existe pas."), type=line_type, id=line_id)
+        if line_type == "expense" and db.session.get(Expense, line_id).deleted_at is not None:
+            # A deleted expense is in no claim and no list: a suspicion on it would hold nothing.
+            raise DomainError(N_("La dépense n° %(id)s a été supprimée : elle ne peut pas être mise sous suspicion."),
+                              id=line_id)
         if line.operation_id != alert.operation_id:
             raise DomainError(N_("La ligne %(type)s n° %(id)s n'appartient pas à l'opération du signalement."), type=line_type, id=line_id)
         if (line_type, line_id) in live:
@@ -154,7 +159,7 @@ def lift_suspicion(link: AlertCostLine, user, reason: str) -> None:
         raise DomainError(N_("La suspicion sur cette ligne est déjà levée."))
     link.lifted_at = utcnow()
     link.lifted_by = user.id
-    link.lift_reason = crypto.encrypt_text(reason)
+    link.lift_reason = encrypted_text(link.alert, reason)
     marks.release_hold(link.mark_id)
     db.session.flush()
     journal.record(link.alert, "suspicion_lifted", user=user, line_type=link.line_type, line_id=link.line_id)

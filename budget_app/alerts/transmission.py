@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day
 from ..kernel.i18n import N_
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from ..operations.fse_rates import rate_of
 from ..operations.plans import current_figures
-from . import crypto, journal
+from . import crypto, journal, keyring
 from .filing import alert_content, transmission_details
 from .models import KIND_LABELS, RECIPIENT_LABELS, STATE_LABELS, Alert
 from .suspicions import CostLine, cost_line
@@ -50,12 +51,18 @@ def eu_share(total: Decimal, rate_percent: Decimal) -> Decimal:
 
 
 def amounts_concerned(alert: Alert) -> tuple[Decimal | None, Decimal | None]:
-    """The amounts the referent entered, else those computed from the suspected lines."""
-    total, eu_share = computed_amounts(alert)
-    return (
-        alert.amount_concerned if alert.amount_concerned is not None else total,
-        alert.eu_amount_concerned if alert.eu_amount_concerned is not None else eu_share,
-    )
+    """The amount concerned: the referent's, else the total of the suspected lines. The EU
+    share: the referent's, else the amount concerned × the operation's FSE+ rate, as the
+    form's help text says (12 500,00 € at 60 % → 7 500,00 €, whatever the lines hold),
+    rounded half-up once (FSE-PRIMER §5)."""
+    if alert.amount_concerned is not None:
+        total = alert.amount_concerned
+    else:
+        total, _computed_share = computed_amounts(alert)
+    if alert.eu_amount_concerned is not None:
+        return total, alert.eu_amount_concerned
+    rate = fse_rate(alert.operation)
+    return total, (eu_share(total, rate) if total is not None and rate is not None else None)
 
 
 def is_reportable_to_commission(alert: Alert) -> bool:
@@ -77,6 +84,7 @@ def save_transmission_details(alert: Alert, *, amount, eu_amount, detected_on, p
     alert.period_end = period_end
     alert.reveal_persons = bool(reveal_persons)
     alert.transmission_enc = crypto.encrypt_json(
+        keyring.content_key(alert),
         {"detection": (detection or "").strip(), "measures": (measures or "").strip(), "persons": (persons or "").strip()}
     )
     db.session.flush()
@@ -106,8 +114,8 @@ def transmission_rows(alert: Alert) -> list[tuple[str, object]]:
     procedure = _(STATE_LABELS[alert.state])
     if alert.transmitted_to:
         procedure += " — " + _("transmis à %(who)s le %(day)s", who=_(RECIPIENT_LABELS[alert.transmitted_to]),
-                                day=alert.transmitted_on.strftime("%d/%m/%Y"))
-    detection = _("Signalement reçu par le canal d'alerte le %(day)s", day=alert.received_on.strftime("%d/%m/%Y"))
+                                day=format_day(alert.transmitted_on))
+    detection = _("Signalement reçu par le canal d'alerte le %(day)s", day=format_day(alert.received_on))
     if details.get("detection"):
         detection += ". " + details["detection"]
     return [

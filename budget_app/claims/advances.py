@@ -15,15 +15,12 @@ from sqlalchemy import func, select
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_day, format_money, today_in_paris
+from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_, translate_label
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, ZERO, cents
 from ..kernel.transactions import atomic
 from ..operations.models import NO_ADVANCE_KINDS, ORGANISATION_KINDS, Operation
 from .models import Advance, Claim
-
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
 
 
 def advances_paid(operation: Operation) -> Decimal:
@@ -67,8 +64,8 @@ def record_advance(operation: Operation, paid_on: date, amount: Decimal, note: s
     if paid_on < operation.start_date:
         # Primer §8: the advance is paid once the start of the operation is certified.
         raise DomainError(N_("L'avance est versée une fois le démarrage de l'opération attesté : le %(day)s précède "
-                             "son début (%(start)s)."), day=format_day(paid_on, "fr"),
-                          start=format_day(operation.start_date, "fr"))
+                             "son début (%(start)s)."), day=paid_on,
+                          start=operation.start_date)
     refusal = advance_refusal(operation)
     if refusal is not None:
         raise refusal

@@ -14,12 +14,11 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 
 from ..kernel.extensions import db
+from ..kernel.money import ZERO, cents
 from ..operations.models import Operation
 from .figures import CHECKED_STATES, LIVE_STATES, counted, live_claims
 from .models import Claim
 from .selection import compute_period
-
-ZERO = Decimal("0.00")
 
 
 @dataclass
@@ -63,4 +62,4 @@ def fse_counted(operation_ids) -> Decimal:
     total = db.session.scalar(
         select(func.coalesce(func.sum(value), 0)).where(Claim.operation_id.in_(ids), Claim.state.in_(LIVE_STATES))
     )
-    return Decimal(total or 0).quantize(Decimal("0.01"))
+    return cents(total or 0)

@@ -89,11 +89,11 @@ def check_new_bilan(operation: Operation, start: date, end: date, final: bool) -
     if start != expected:
         raise DomainError(
             N_("Ce bilan doit commencer le %(expected)s, lendemain de la fin du bilan précédent (ou début de l'opération) : les bilans se suivent sans trou ni chevauchement, pour que chaque dépense soit dans un seul bilan (primer §9)."),
-            expected=expected.strftime("%d/%m/%Y"))
+            expected=expected)
     if final:
         if end != operation.end_date:
             raise DomainError(N_("Le bilan final se termine à la date de fin de l'opération, le %(end)s (primer §8)."),
-                              end=operation.end_date.strftime("%d/%m/%Y"))
+                              end=operation.end_date)
         return
     if end >= operation.end_date:
         raise DomainError(N_("Ce bilan va jusqu'à la fin de l'opération : c'est le bilan final (cochez « bilan final », ou --final)."))
@@ -130,7 +130,7 @@ def late_submission(claim: Claim) -> DomainError | None:
     deadline = final_deadline(claim.operation)
     if claim.submitted_at.date() > deadline:
         return DomainError(N_("Bilan final déposé le %(day)s, après sa date limite du %(deadline)s (fin de l'opération + 6 mois) : il reste recevable."),
-                           day=claim.submitted_at.date().strftime("%d/%m/%Y"), deadline=deadline.strftime("%d/%m/%Y"))
+                           day=claim.submitted_at.date(), deadline=deadline)
     return None
 
 
@@ -154,5 +154,5 @@ def warnings(operation: Operation, today: date) -> list[DomainError]:
             found.append(late)
     elif today > deadline:
         found.append(DomainError(N_("Bilan final en retard : il était dû le %(deadline)s (fin de l'opération + 6 mois, primer §8) ; il reste recevable."),
-                                 deadline=deadline.strftime("%d/%m/%Y")))
+                                 deadline=deadline))
     return found

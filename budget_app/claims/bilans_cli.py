@@ -1,6 +1,8 @@
 """Command line of the bilans: every step of a bilan's life, so that it can be scripted and
-checked (`flask --app budget_app bilans ...`, `advances record`). Each command is all or
-nothing: a refusal prints `Erreur : …`, writes nothing and exits with 1."""
+checked (`flask --app budget_app bilans ...`, `advances record`), its evidence pack, and
+the holds that keep a line out of every new bilan. Each command is all or nothing: a
+refusal prints `Erreur : …`, writes nothing and exits with 1. The older `claims pack`,
+`claims hold`, `claims release` and `claims advance` still work (``claims/cli.py``)."""
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,20 +14,23 @@ from ..accounts.policy import may
 from ..accounts.services import find_user
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
-from ..kernel.formatting import format_money, today_in_paris
+from ..kernel.extensions import db
+from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
-from ..kernel.money import parse_amount, parse_day
+from ..kernel.money import cents, parse_amount, parse_day
 from ..kernel.transactions import command_transaction
 from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
 from ..operations.services import find_operation
-from . import control, decisions, lifecycle, payments
+from . import control, decisions, holds, lifecycle, payments
 from .advances import record_advance
 from .bilans import bilan_label, final_deadline, late_submission, warnings
 from .computation import ClaimFigures
 from .control import retained_figures
 from .models import CLAIM_STATES
+from .pack import write_pack
 from .selection import declared_figures
+from .statements_cli import written
 
 bilans_cli = AppGroup("bilans", help="Bilans intermédiaires et final : création, dépôt, contrôle, paiement.")
 advances_cli = AppGroup("advances", help="Avances FSE+.")
@@ -72,8 +77,8 @@ def create_command(code, start, end, final):
     """Crée un bilan (brouillon) sur la période."""
     operation = _operation(code)
     claim = lifecycle.create_draft(operation, _day(start), _day(end), final=final)
-    click.echo(f"{bilan_label(claim)} créé (brouillon) : {operation.code} du {claim.period_start:%d/%m/%Y} "
-               f"au {claim.period_end:%d/%m/%Y}.")
+    click.echo(f"{bilan_label(claim)} créé (brouillon) : {operation.code} du {format_day(claim.period_start)} "
+               f"au {format_day(claim.period_end)}.")
 
 
 @bilans_cli.command("submit")
@@ -134,11 +139,11 @@ def pay_command(code, number, amount, paid_on, reference):
     """Enregistre le paiement reçu pour un bilan contrôlé."""
     claim = _bilan(code, number)
     payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference)
-    click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {claim.paid_on:%d/%m/%Y}.")
+    click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {format_day(claim.paid_on)}.")
 
 
 def _money(value):
-    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+    return None if value is None else format(cents(value), "f")
 
 
 def _figures_json(figures: ClaimFigures | None) -> dict | None:
@@ -235,8 +240,66 @@ def _figure_lines(figures: ClaimFigures):
 
 
 def operation_line(claim) -> str:
-    return (f"{claim.operation.code} — {bilan_label(claim)} du {claim.period_start:%d/%m/%Y} au "
-            f"{claim.period_end:%d/%m/%Y} ({translate_label(CLAIM_STATES, claim.state)})")
+    return (f"{claim.operation.code} — {bilan_label(claim)} du {format_day(claim.period_start)} au "
+            f"{format_day(claim.period_end)} ({translate_label(CLAIM_STATES, claim.state)})")
+
+
+@bilans_cli.command("pack")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@command_transaction
+def pack_command(code, number, output):
+    """Dossier de preuves du bilan NUMBER (ZIP) : bilan en XLSX et PDF, pièces, fiches
+    de temps et calculs, décisions du contrôle, manifeste (SHA-256, taille, ligne)."""
+    claim = _bilan(code, number)
+    tmp = output.with_name(output.name + ".part")
+    with written(tmp, output):
+        result = write_pack(claim, tmp)
+    audit.record("claim_pack", "claims", claim.id, after={
+        "file": output.name, "files": result.files, "missing": len(result.missing), "altered": len(result.altered),
+    })
+    db.session.commit()
+    click.echo(f"{output} : {bilan_label(claim)} de {claim.operation.code}, {result.files} fichier(s) au manifeste.")
+    for name in result.missing:
+        click.echo(f"Erreur : pièce absente du stockage : {name}", err=True)
+    for name in result.altered:
+        click.echo(f"Erreur : pièce dont le contenu ne correspond plus au SHA-256 enregistré : {name}", err=True)
+    if not result.complete:
+        raise SystemExit(1)
+
+
+def _held_line(expense, staff_line):
+    if (expense is None) == (staff_line is None):
+        raise DomainError(N_("indiquez --expense N ou --staff-line N (l'un des deux)."))
+    return ("expense", expense) if expense is not None else ("staff_cost_line", staff_line)
+
+
+@bilans_cli.command("hold")
+@click.argument("code")
+@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
+@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
+@click.option("--reason", required=True, help="Motif (ex. « Facture illisible : original demandé »).")
+@command_transaction
+def hold_command(code, expense, staff_line, reason):
+    """Met une ligne en attente : elle reste hors de tout nouveau bilan jusqu'à sa levée
+    (autorité de gestion : pièce à compléter, vérification en cours)."""
+    line_type, line_id = _held_line(expense, staff_line)
+    holds.place_hold(_operation(code), line_type, line_id, reason)
+    click.echo(f"{code} : ligne {line_id} en attente.")
+
+
+@bilans_cli.command("release")
+@click.argument("code")
+@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
+@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
+@click.option("--reason", required=True, help="Motif de la levée.")
+@command_transaction
+def release_command(code, expense, staff_line, reason):
+    """Lève la mise en attente d'une ligne : le prochain bilan la reprend."""
+    line_type, line_id = _held_line(expense, staff_line)
+    holds.release_hold(_operation(code), line_type, line_id, reason)
+    click.echo(f"{code} : ligne {line_id} remise dans les bilans.")
 
 
 @advances_cli.command("record")
@@ -249,7 +312,7 @@ def record_command(code, amount, paid_on, note):
     """Enregistre une avance FSE+ versée à l'opération (plafond : taux d'avance × FSE+ conventionné)."""
     operation = _operation(code)
     advance = record_advance(operation, _day(paid_on), parse_amount(amount), note)
-    click.echo(f"Avance de {format_money(advance.amount)} du {advance.paid_on:%d/%m/%Y} enregistrée pour {operation.code}.")
+    click.echo(f"Avance de {format_money(advance.amount)} du {format_day(advance.paid_on)} enregistrée pour {operation.code}.")
 
 
 COMMANDS = [bilans_cli, advances_cli]

@@ -1,170 +1,21 @@
-"""Command line of the claims domain: `flask --app budget_app claims ...`: the monthly
-statement of expenditure (état récapitulatif, the cron), and the bilans' commands
-(``bilans_cli``)."""
-from contextlib import contextmanager
-from pathlib import Path
+"""The claims domain's command groups, and their older names.
 
+- `flask bilans …` (``bilans_cli``): a bilan's life, its evidence pack, holds on lines;
+  `flask advances record`.
+- `flask statements …` (``statements_cli``): the état récapitulatif of a period, and the
+  monthly export (cron).
+- `flask daci missing`: controllers without a conflict-of-interest declaration in force.
+
+One word per thing for the people who read it (*bilan*, *état récapitulatif*); the group
+that said *claims* is kept as an alias so that existing scripts and cron lines still work:
+each of its commands is the very command of the new group (one command, one rule)."""
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from ..kernel.audit import services as audit
-from ..kernel.errors import DomainError
-from ..kernel.extensions import db
-from ..kernel.formatting import format_money
-from ..kernel.i18n import N_
-from ..kernel.money import parse_day
-from ..kernel.transactions import command_transaction, fail
-from ..operations.models import Operation
-from ..operations.services import find_operation
-from . import bilans_cli, exports, holds, pdf
-from .lifecycle import claim_for_number
-from .pack import write_pack
+from . import bilans_cli, statements_cli
 from .daci import missing_declarations
-from .periods import check_period, month_period
-from .report import ClaimReport, build_report, find_claim
 
-claims_cli = AppGroup("claims", help="États récapitulatifs des dépenses : calcul, export ; avances.")
 daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
-
-
-def _fail(message: str):
-    fail([message])
-
-
-def _period(month, start, end):
-    try:
-        if month:
-            if start or end:
-                raise DomainError(N_("Donnez --month, ou --from et --to, pas les deux."))
-            return month_period(month)
-        if not (start and end):
-            raise DomainError(N_("Donnez --month AAAA-MM, ou --from AAAA-MM-JJ et --to AAAA-MM-JJ."))
-        return parse_day(start), parse_day(end)
-    except DomainError as exc:
-        _fail(str(exc))
-
-
-def _operation(code):
-    operation = find_operation(code)
-    if operation is None:
-        _fail(f"Opération inconnue : {code}.")
-    return operation
-
-
-@contextmanager
-def _written(tmp: Path, path: Path):
-    """Write to ``tmp``, then give it its final name: never a half-written file under the final
-    name, nor a ``.part`` left behind. A refusal is said; anything else is logged by its kind
-    only (a cell's text may be confidential) and said as a failure, exit 1."""
-    try:
-        yield
-    except DomainError as exc:
-        tmp.unlink(missing_ok=True)
-        _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 (said to the user, never a traceback)
-        tmp.unlink(missing_ok=True)
-        current_app.logger.error("export to %s failed: %s", path.name, type(exc).__name__)
-        _fail(f"le fichier {path.name} n'a pas pu être écrit ({type(exc).__name__}) ; rien n'a été écrit.")
-    tmp.replace(path)
-
-
-def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
-    try:
-        check_period(operation, start, end)
-    except DomainError as exc:
-        _fail(str(exc))
-    claim = find_claim(operation, start, end)
-    report = build_report(operation, start, end, claim)
-    tmp = path.with_name(path.name + ".part")
-    with _written(tmp, path):
-        if fmt == "csv":
-            with open(tmp, "w", encoding="utf-8", newline="") as stream:
-                exports.write_csv(report, stream, dialect)
-        elif fmt == "pdf":
-            pdf.write_pdf(report, tmp)
-        else:
-            exports.write_xlsx(report, tmp)
-    audit.record("claim_export", "operations", operation.id, after={
-        "format": fmt, "start": start, "end": end, "claim": getattr(claim, "number", None),
-        "total": report.figures.total, "file": path.name,
-    })
-    db.session.commit()
-    return report
-
-
-@claims_cli.command("export")
-@click.argument("code")
-@click.option("--month", help="Mois AAAA-MM.")
-@click.option("--from", "start", help="Début AAAA-MM-JJ.")
-@click.option("--to", "end", help="Fin AAAA-MM-JJ.")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
-@click.option("--dialect", type=click.Choice(sorted(exports.CSV_DIALECTS)), default="fr", show_default=True,
-              help="CSV : fr (« ; », virgule décimale) ou excel-en (« , », point décimal).")
-def export_command(code, month, start, end, output, fmt, dialect):
-    """Exporte l'état récapitulatif de la période (le bilan de cette période s'il existe)."""
-    operation = _operation(code)
-    start, end = _period(month, start, end)
-    report = _export(operation, start, end, output, fmt, dialect)
-    click.echo(
-        f"{output} : {operation.code} du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
-        f"total {format_money(report.figures.total)}, FSE+ demandé {format_money(report.figures.fse_asked)}."
-    )
-
-
-@claims_cli.command("export-all")
-@click.option("--month", required=True, help="Mois AAAA-MM.")
-@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), default="xlsx", show_default=True)
-def export_all_command(month, directory, fmt):
-    """Un fichier par opération en cours dont la période d'éligibilité couvre le mois."""
-    start, end = _period(month, None, None)
-    directory.mkdir(parents=True, exist_ok=True)
-    operations = db.session.scalars(
-        select(Operation).where(
-            Operation.status == "running", Operation.start_date <= end, Operation.end_date >= start
-        ).order_by(Operation.code)
-    ).all()
-    for operation in operations:
-        path = directory / f"{operation.code}-{month}.{fmt}"
-        report = _export(operation, start, end, path, fmt)
-        click.echo(f"{path} : total {format_money(report.figures.total)}, "
-                   f"FSE+ demandé {format_money(report.figures.fse_asked)}.")
-    if not operations:
-        click.echo(f"Aucune opération en cours en {month}.")
-
-
-@claims_cli.command("pack")
-@click.argument("code")
-@click.argument("number", type=int)
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def pack_command(code, number, output):
-    """Dossier de preuves de la demande NUMBER (ZIP) : demande en XLSX et PDF, pièces, fiches
-    de temps et calculs, décisions du contrôle, manifeste (SHA-256, taille, ligne)."""
-    operation = _operation(code)
-    claim = claim_for_number(operation, number)
-    if claim is None:
-        _fail(f"Pas de demande n° {number} pour {operation.code}.")
-    tmp = output.with_name(output.name + ".part")
-    with _written(tmp, output):
-        result = write_pack(claim, tmp)
-    audit.record("claim_pack", "claims", claim.id, after={
-        "file": output.name, "files": result.files, "missing": len(result.missing), "altered": len(result.altered),
-    })
-    db.session.commit()
-    click.echo(f"{output} : demande n° {claim.number} de {operation.code}, {result.files} fichier(s) au manifeste.")
-    for name in result.missing:
-        click.echo(f"Erreur : pièce absente du stockage : {name}", err=True)
-    for name in result.altered:
-        click.echo(f"Erreur : pièce dont le contenu ne correspond plus au SHA-256 enregistré : {name}", err=True)
-    if not result.complete:
-        raise SystemExit(1)
-
-
-# `claims advance` is `advances record` under its older name: one command, one rule.
-claims_cli.add_command(bilans_cli.record_command, "advance")
 
 
 @daci_cli.command("missing")
@@ -176,37 +27,22 @@ def missing_command():
     click.echo(f"{len(missing)} déclaration(s) manquante(s)")
 
 
-def _held_line(expense, staff_line):
-    if (expense is None) == (staff_line is None):
-        _fail("indiquez --expense N ou --staff-line N (l'un des deux).")
-    return ("expense", expense) if expense is not None else ("staff_cost_line", staff_line)
+# Older name -> the command it now is.
+CLAIMS_ALIASES = {
+    "export": statements_cli.export_command,
+    "export-all": statements_cli.export_all_command,
+    "pack": bilans_cli.pack_command,
+    "hold": bilans_cli.hold_command,
+    "release": bilans_cli.release_command,
+    "advance": bilans_cli.record_command,
+}
+claims_cli = AppGroup(
+    "claims",
+    help="Ancien nom, gardé pour les scripts et le cron : « claims export » et « claims export-all » sont "
+         "« statements … » ; « claims pack », « hold », « release » sont « bilans … » ; « claims advance » "
+         "est « advances record ».",
+)
+for name, command in CLAIMS_ALIASES.items():
+    claims_cli.add_command(command, name)
 
-
-@claims_cli.command("hold")
-@click.argument("code")
-@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
-@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
-@click.option("--reason", required=True, help="Motif (ex. « Facture illisible : original demandé »).")
-@command_transaction
-def hold_command(code, expense, staff_line, reason):
-    """Met une ligne en attente : elle reste hors de tout nouveau bilan jusqu'à sa levée
-    (autorité de gestion : pièce à compléter, vérification en cours)."""
-    line_type, line_id = _held_line(expense, staff_line)
-    holds.place_hold(_operation(code), line_type, line_id, reason)
-    click.echo(f"{code} : ligne {line_id} en attente.")
-
-
-@claims_cli.command("release")
-@click.argument("code")
-@click.option("--expense", type=int, default=None, help="Numéro de la dépense.")
-@click.option("--staff-line", "staff_line", type=int, default=None, help="Numéro de la ligne de frais de personnel.")
-@click.option("--reason", required=True, help="Motif de la levée.")
-@command_transaction
-def release_command(code, expense, staff_line, reason):
-    """Lève la mise en attente d'une ligne : le prochain bilan la reprend."""
-    line_type, line_id = _held_line(expense, staff_line)
-    holds.release_hold(_operation(code), line_type, line_id, reason)
-    click.echo(f"{code} : ligne {line_id} remise dans les bilans.")
-
-
-COMMANDS = [claims_cli, daci_cli, *bilans_cli.COMMANDS]
+COMMANDS = [*bilans_cli.COMMANDS, statements_cli.statements_cli, daci_cli, claims_cli]

@@ -14,16 +14,13 @@ FSE+ of all bilans adds up to exactly that, whatever each interim bilan rounded.
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from ..kernel.money import cents
+from ..kernel.money import ZERO, cents
 from ..operations.flat_rates import (
     COVERED_CATEGORIES,
     DIRECT_CATEGORIES,
     flat_rate_amounts,
 )
 from ..operations.fse_rates import FseRate, stated
-
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)

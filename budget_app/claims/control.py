@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from ..kernel.errors import DomainError
+from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
+from ..kernel.money import ZERO
 from ..kernel.transactions import atomic
 from .advances import advance_outstanding
 from .computation import (
@@ -27,8 +28,6 @@ from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
 
-ZERO = Decimal("0.00")
-
 
 def check_controller(claim: Claim, user) -> None:
     if claim.state != "submitted":
@@ -40,11 +39,18 @@ def check_controller(claim: Claim, user) -> None:
 
 @atomic
 def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount: Decimal | None = None,
-                reason: str | None = None, comment: str | None = None) -> None:
-    """Keep, reduce (new amount) or exclude one line, with a reason from the list (primer §8)."""
+                reason: str | None = None, comment: str | None = None, version: int | None = None) -> None:
+    """Keep, reduce (new amount) or exclude one line, with a reason from the list (primer
+    §8). ``version`` is the line's version the controller saw (the screen always sends it):
+    a line decided meanwhile by someone else is refused (Conflict), never overwritten
+    silently. None decides on the line as it is now (a file read under the claim's lock)."""
+    lock_claim(claim)
     check_controller(claim, user)
     if line.claim_id != claim.id:
         raise DomainError(N_("Cette ligne n'appartient pas au bilan."))
+    db.session.refresh(line)  # under the claim's lock: the version is the last one committed
+    if version is not None and version != line.version:
+        raise Conflict(N_("Cette ligne a été décidée par quelqu'un d'autre pendant votre saisie : rien n'a été enregistré ; vérifiez sa décision actuelle puis recommencez."))
     comment = (comment or "").strip() or None
     if decision not in ("kept", "reduced", "excluded"):
         raise DomainError(N_("Décision inconnue."))
@@ -67,7 +73,14 @@ def decide_line(claim: Claim, line: ClaimLine, decision: str, user=None, amount:
     line.comment = comment
     line.decided_at = datetime.now(timezone.utc)
     line.decided_by_id = getattr(user, "id", None)
+    line.version += 1
     db.session.flush()
+
+
+def lock_claim(claim: Claim) -> None:
+    """The claim's row, locked until the request commits and read again: decisions on its
+    lines and the end of its check take turns (SQLite: writers already do)."""
+    db.session.refresh(claim, with_for_update=True)
 
 
 def _reduced_amount(line: ClaimLine, amount: Decimal) -> Decimal:
@@ -133,6 +146,7 @@ def _retained_now(claim: Claim) -> ClaimFigures:
 def finish_control(claim: Claim, user=None) -> ClaimFigures:
     """Close the check: undecided lines are kept; flat rates recomputed on the retained
     bases; FSE+ due; the advance recovered on this payment (README, primer §5.5)."""
+    lock_claim(claim)
     check_controller(claim, user)
     if claim.kind == "final":
         # The final balance rests on every retained cost (primer §9).
@@ -147,6 +161,7 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
     for line in claim.lines.filter(ClaimLine.decision.is_(None)):
         line.decision, line.retained_amount, line.decided_at = "kept", line.declared_amount, now
         line.decided_by_id = getattr(user, "id", None)
+        line.version += 1
     db.session.flush()
     retained = _retained_now(claim)
     due = fse_due(retained, claim.fse_asked)

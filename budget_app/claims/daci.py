@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from ..accounts.models import OperationMember, User
-from ..accounts.roles import CONTROLLER
+from ..accounts.policy import service_done_checkers
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
@@ -104,7 +104,7 @@ def missing_declarations(on: date | None = None) -> list[tuple]:
         select(User, Operation)
         .join(OperationMember, OperationMember.user_id == User.id)
         .join(Operation, Operation.id == OperationMember.operation_id)
-        .where(User.role == CONTROLLER, User.active.is_(True))
+        .where(service_done_checkers())
         .order_by(Operation.code, User.email)
     ).all()
     return [(user, operation) for user, operation in rows if not declarations_covering(user.id, operation.id, on)]

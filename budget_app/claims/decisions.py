@@ -13,11 +13,12 @@ Ligne;Décision;Montant retenu;Motif;Commentaire
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
 from ..kernel.tabular import RowReader, cell_amount, cell_text, normalise_header, read_table
 from ..kernel.transactions import atomic
-from .control import check_controller, decide_line
+from .control import check_controller, decide_line, lock_claim
 from .models import CSF_REASONS, Claim, ClaimLine
 
 COLUMNS = {
@@ -49,9 +50,10 @@ class DecisionRow:
 
 def _position(value, required=True):
     text = cell_text(value, required=required, max_length=10)
-    if not text.isdigit() or int(text) < 1:
+    position = parse_int(text, minimum=1)
+    if position is None:
         raise DomainError(N_("numéro de ligne du bilan attendu (1, 2, ...)"))
-    return int(text)
+    return position
 
 
 def _decision(value, required=True):
@@ -102,8 +104,11 @@ def read_decisions(content: bytes) -> tuple[list[DecisionRow], list[Problem]]:
 @atomic
 def apply_decisions(claim: Claim, content: bytes, user) -> int:
     """Record every decision of the file, or none (DomainError listing every problem)."""
+    lock_claim(claim)
     check_controller(claim, user)
     rows, problems = read_decisions(content)
+    # The file decides on the lines as they are now: read under the claim's lock, so no
+    # decision made meanwhile is overwritten unseen (a later one waits for this file).
     lines = {line.position: line for line in claim.lines.filter(ClaimLine.position.in_([row.position for row in rows]))}
     for row in rows:
         line = lines.get(row.position)
@@ -112,7 +117,8 @@ def apply_decisions(claim: Claim, content: bytes, user) -> int:
                                     line=row.line, column=COLUMNS["position"]))
             continue
         try:
-            decide_line(claim, line, row.decision, user, amount=row.amount, reason=row.reason, comment=row.comment)
+            decide_line(claim, line, row.decision, user, amount=row.amount, reason=row.reason, comment=row.comment,
+                        version=line.version)
         except DomainError as error:
             problems.append(Problem(error, line=row.line))
     if problems:

@@ -7,6 +7,8 @@ reads, checks and copies from (primer §8), so it is in French and exact.
   quote-prefix style, so no spreadsheet runs it (XLSX); in CSV it gets a leading
   apostrophe (OWASP). Numbers are never touched, so a negative credit note stays a number;
 - the line sheets are streamed (write-only workbook, rows read in batches): memory stays flat;
+- cells, title block, header and totals rows and number formats are the kernel's one
+  spreadsheet writer (``kernel.sheet_writer``), shared with the alert transmission form;
 - every sheet has the title block (operation, beneficiary, period, state, date of issue),
   prints on A4 one page wide with the header repeated and a footer (``kernel.sheet_layout``);
   line sheets have a frozen header, an autofilter and a totals row equal to the
@@ -18,16 +20,25 @@ reads, checks and copies from (primer §8), so it is in French and exact.
 import csv
 import io
 import re
-from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..kernel.formatting import decimal_text, format_day
+from ..kernel.money import ZERO
 from ..kernel.sheet_layout import freeze_below, print_layout
+from ..kernel.sheet_writer import (
+    DATA_TYPES,
+    FORMATS,
+    cell,
+    header_cells,
+    text_cell,
+    title_block,
+    totals_cells,
+)
 from ..kernel.spreadsheet import DANGEROUS, csv_text, xlsx_text
+from . import participant_indicators as indicator_columns
 from .report import (
     ASKED_LABEL,
     TOTAL_LABEL,
@@ -42,13 +53,6 @@ from .report import (
     title_lines,
 )
 
-EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
-DATE_FORMAT = "DD/MM/YYYY"
-MONTH_FORMAT = "MM/YYYY"
-PERCENT_FORMAT = "0.00%"
-NUMBER_TYPES = {"money": "n", "percent": "n", "number": "n", "date": "d", "month": "d"}
-FORMATS = {"money": EURO_FORMAT, "date": DATE_FORMAT, "month": MONTH_FORMAT, "percent": PERCENT_FORMAT,
-           "number": "0.##"}
 EMPTY_SHEET = "Aucune ligne pour cette période"
 TITLE_ROWS = 3  # title, subtitle, blank: the header row is the 4th
 HEADER_ROW = TITLE_ROWS + 1
@@ -72,7 +76,7 @@ CSF_COLUMNS = [
     ("Décision", "text", 11), ("Montant retenu", "money", 13), ("Montant écarté", "money", 13),
     ("Motif", "text", 30), ("Commentaire", "text", 36),
 ]
-RESOURCE_COLUMNS = [("Ressource", "text", 50), ("Plan de financement", "money", 18), ("Demande", "money", 18)]
+RESOURCE_COLUMNS = [("Ressource", "text", 50), ("Plan de financement", "money", 18), ("Cette période", "money", 18)]
 # Amount columns summed on the totals row of each line sheet (equal to the Récapitulatif).
 EXPENSE_TOTALS = ("Montant présenté",)
 STAFF_TOTALS = ("Montant présenté",)
@@ -95,30 +99,23 @@ class _Raw(tuple):
     """A row of ready-made cells (title block, note, totals), written as they are."""
 
 
-def _text_cell(ws, value, bold=False, size=None):
-    value = xlsx_text(value)
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # never a formula
-    if value.startswith(DANGEROUS):
-        cell.quotePrefix = True
-    if bold or size:
-        cell.font = Font(bold=bold, size=size)
-    return cell
-
-
 def _title_block(ws, report: ClaimReport):
     """Rows 1-3 of every sheet: title, subtitle (beneficiary, period, state, issue date), blank."""
-    title, subtitle = title_lines(report)
-    ws.append(_Raw([_text_cell(ws, title, bold=True, size=12)]))
-    ws.append(_Raw([_text_cell(ws, subtitle)]))
-    ws.append(_Raw([]))
+    title_block(ws, *title_lines(report))
 
 
 class _Sheet:
     """A write-only line sheet whose columns each have a kind. One styled cell per column is
     reused for every row: openpyxl writes a row as soon as it is appended, and its own
     per-value path (try to bind, catch ValueError for a Cell, make a new cell after a styled
-    one) costs more than the XML itself. openpyxl is pinned < 3.2 in pyproject.toml.
+    one, as ``kernel.sheet_writer.row_cells`` does) costs more than the XML itself.
+
+    This is the one place that replaces openpyxl's private ``_values_to_row`` (the hook
+    its write-only sheet calls for each appended row): the public path (``row_cells``)
+    took 1.8 times as long as this one to write 10 000 lines of the expense sheet (measured
+    when issue 20 was closed). tests/claims/test_exports.py fails if openpyxl changes the hook's name or
+    signature or if the two paths stop writing the same XML; openpyxl is pinned < 3.2 in
+    pyproject.toml.
 
     Rows 1-3 are the title block, row 4 the header (frozen, repeated on every printed page,
     with an autofilter down to the last line); ``close`` writes the note of an empty sheet
@@ -127,7 +124,7 @@ class _Sheet:
     def __init__(self, workbook, title, columns, report: ClaimReport, totals=()):
         self.ws = workbook.create_sheet(title)
         self.kinds = [kind for _, kind, _ in columns]
-        self.totals = {index: Decimal("0.00") for index, (name, _, _) in enumerate(columns) if name in totals}
+        self.totals = {index: ZERO for index, (name, _, _) in enumerate(columns) if name in totals}
         self.count = 0
         for index, (_, _, width) in enumerate(columns):
             self.ws.column_dimensions[_letter(index)].width = width
@@ -135,47 +132,42 @@ class _Sheet:
         freeze_below(self.ws, HEADER_ROW)
         print_layout(self.ws, report.operation.code, landscape=True, header_row=HEADER_ROW)
         _title_block(self.ws, report)
-        header = []
-        for title_text, _, _ in columns:
-            cell = _text_cell(self.ws, title_text, bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            header.append(cell)
-        self.ws.append(_Raw(header))
+        self.ws.append(header_cells(self.ws, [title_text for title_text, _, _ in columns]))
         self.cells = [self._template(kind, column) for column, kind in enumerate(self.kinds, 1)]
         self.quoted = [self._template("text", column, quoted=True) for column in range(1, len(self.kinds) + 1)]
         self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
 
     def _template(self, kind, column, quoted=False):
-        cell = WriteOnlyCell(self.ws)
-        cell.column = column
+        template = WriteOnlyCell(self.ws)
+        template.column = column
         if kind in FORMATS:
-            cell.number_format = FORMATS[kind]
+            template.number_format = FORMATS[kind]
         elif quoted:
-            cell.quotePrefix = True
+            template.quotePrefix = True
         # Amounts, rates and hours are Decimal, dates are date: typed once per column.
-        cell.data_type = NUMBER_TYPES.get(kind, "s")
-        return cell
+        template.data_type = DATA_TYPES.get(kind, "s")
+        return template
 
     def _cells(self, values, row_index):
         if isinstance(values, _Raw):
-            for column, cell in enumerate(values, 1):
-                cell.column, cell.row = column, row_index
-                if cell.value is not None:
-                    yield cell
+            for column, ready in enumerate(values, 1):
+                if ready is not None and ready.value is not None:
+                    ready.column, ready.row = column, row_index
+                    yield ready
             return
         for index, value in enumerate(values):
             if value is None:
                 continue
             if self.kinds[index] == "text":
                 text = xlsx_text(str(value))
-                cell = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
-                cell.value = text  # openpyxl's checks (illegal characters) apply
-                cell.data_type = "s"  # never a formula, whatever the text starts with
+                reused = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
+                reused.value = text  # openpyxl's checks (illegal characters) apply
+                reused.data_type = "s"  # never a formula, whatever the text starts with
             else:
-                cell = self.cells[index]
-                cell._value = value
-            cell.row = row_index
-            yield cell
+                reused = self.cells[index]
+                reused._value = value
+            reused.row = row_index
+            yield reused
 
     def append(self, values):
         self.count += 1
@@ -187,17 +179,11 @@ class _Sheet:
     def close(self, label="Total"):
         """The note of an empty sheet, the autofilter over the lines, the totals row."""
         if not self.count:
-            self.ws.append(_Raw([_text_cell(self.ws, EMPTY_SHEET)]))
+            self.ws.append(_Raw([text_cell(self.ws, EMPTY_SHEET)]))
         last = HEADER_ROW + max(self.count, 1)
         self.ws.auto_filter.ref = f"A{HEADER_ROW}:{_letter(len(self.kinds) - 1)}{last}"
         if self.totals:
-            row = [WriteOnlyCell(self.ws) for _ in self.kinds]
-            row[0] = _text_cell(self.ws, label, bold=True)
-            for index, total in self.totals.items():
-                row[index] = WriteOnlyCell(self.ws, value=total)
-                row[index].number_format = EURO_FORMAT
-                row[index].font = Font(bold=True)
-            self.ws.append(_Raw(row))
+            self.ws.append(_Raw(totals_cells(self.ws, len(self.kinds), self.totals, label)))
 
 
 def _letter(index):
@@ -215,7 +201,7 @@ def write_xlsx(report: ClaimReport, target) -> None:
     for label, value, kind in summary_rows(report):
         row = [_summary_cell(summary, label, "label")]
         if value is not None:
-            row.append(_summary_cell(summary, value, kind, FORMATS.get(kind)))
+            row.append(_summary_cell(summary, value, kind))
         summary.append(row)
 
     expenses = _Sheet(workbook, "Dépenses", EXPENSE_COLUMNS, report, EXPENSE_TOTALS)
@@ -230,6 +216,10 @@ def write_xlsx(report: ClaimReport, target) -> None:
     for values in resource_rows(report):
         resources.append(values)
     resources.close()
+    indicators = _Sheet(workbook, "Participants", indicator_columns.XLSX_COLUMNS, report)
+    for values in indicator_columns.report_indicator_rows(report):
+        indicators.append(values)
+    indicators.close()
     if controlled(report):
         control = _Sheet(workbook, "Contrôle", CSF_COLUMNS, report, CSF_TOTALS)
         for values in csf_rows(report):
@@ -238,16 +228,10 @@ def write_xlsx(report: ClaimReport, target) -> None:
     workbook.save(target)
 
 
-def _summary_cell(ws, value, kind, number_format=None):
-    if isinstance(value, str):
-        cell = _text_cell(ws, value)
-    else:
-        cell = WriteOnlyCell(ws, value=value)
+def _summary_cell(ws, value, kind):
     if kind in ("label", "header") and value is not None:
-        cell.font = Font(bold=kind == "header" or value in (TOTAL_LABEL, ASKED_LABEL))
-    if number_format:
-        cell.number_format = number_format
-    return cell
+        return text_cell(ws, value, bold=kind == "header" or value in (TOTAL_LABEL, ASKED_LABEL))
+    return cell(ws, value, kind)
 
 
 def write_csv(report: ClaimReport, stream, dialect: str = "fr") -> None:
@@ -290,6 +274,6 @@ def xlsx_bytes(report: ClaimReport) -> bytes:
 
 
 def export_filename(report: ClaimReport, extension: str) -> str:
-    number = f"-demande-{report.claim.number}" if report.claim else ""
+    number = f"-bilan-{report.claim.number}" if report.claim else "-etat-recapitulatif"
     code = re.sub(r"[^A-Za-z0-9_-]", "_", report.operation.code)  # a header value, never a path
     return f"{code}{number}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.{extension}"

@@ -12,13 +12,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..kernel.extensions import db
+from ..kernel.money import ZERO
 from ..operations.fse_rates import rate_of
 from ..operations.models import Operation
 from ..operations.plans import current_figures
 from .computation import ClaimFigures, claim_figures, figures_from_json
 from .models import Claim
 
-ZERO = Decimal("0.00")
 # States of a bilan whose lines and figures count for the operation (not a draft).
 LIVE_STATES = ("submitted", "controlled", "paid")
 CHECKED_STATES = ("controlled", "paid")

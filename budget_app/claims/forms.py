@@ -3,7 +3,7 @@ from wtforms import (
     BooleanField,
     HiddenField,
     DateField,
-    IntegerField,
+    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..kernel.errors import DomainError
-from ..kernel.forms import FlaskForm, plausible_day
+from ..kernel.forms import FlaskForm, WholeNumberField, plausible_day
 from ..kernel.money import parse_amount
 from .models import CSF_REASONS
 
@@ -70,6 +70,7 @@ class DecisionForm(FlaskForm):
         validators=[Optional()],
     )
     comment = StringField(_l("Commentaire"), validators=[Optional(), Length(max=2000)])
+    version = HiddenField()  # the line's version the controller saw (optimistic locking)
 
 
 class PaymentForm(FlaskForm):
@@ -87,7 +88,7 @@ class AdvanceForm(FlaskForm):
 class DaciForm(FlaskForm):
     user_id = SelectField(_l("Personne"), coerce=int, validators=[DataRequired()])
     operation_id = SelectField(_l("Opération"), coerce=int, validators=[Optional()])
-    programme_year = IntegerField(_l("Ou année de programmation (toutes les opérations)"),
+    programme_year = WholeNumberField(_l("Ou année de programmation (toutes les opérations)"),
                                   validators=[Optional(), NumberRange(min=2021, max=2100)])
     signed_on = DateField(_l("Signée le"), validators=[DataRequired()])
     valid_until = DateField(_l("Valable jusqu'au"), validators=[Optional()])

@@ -29,6 +29,7 @@ from .bilans import check_new_bilan, check_submission_order
 from .computation import figures_to_json
 from .credit_notes import snapshot_reference
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
+from .participant_indicators import freeze_indicator_table
 from .selection import (
     Computation,
     compute_period,
@@ -96,7 +97,7 @@ def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool
         raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
                              "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "
                              "à approuver de la période."),
-                          start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"))
+                          start=start, end=end)
 
 
 def delete_draft(claim: Claim) -> None:
@@ -175,6 +176,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     audit.record("claim_frozen", "claims", claim.id, after={
         "lines": len(snapshot), "total_eligible": figures.total, "fse_asked": figures.fse_asked,
     })
+    freeze_indicator_table(claim)  # the participants half of the bilan (participants §2, §3)
     return computation
 
 

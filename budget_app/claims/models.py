@@ -167,6 +167,9 @@ class ClaimLine(Audited, db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Each decision moves the version on; a decision based on an older one is refused
+    # (control.decide_line: optimistic locking, as for expenses; issue 21).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     claim = relationship("Claim", back_populates="lines")
     expense = relationship("Expense")

@@ -36,6 +36,7 @@ from ..staff.computations import line_text, rate_text
 from ..staff.models import TIMESHEET_STATES, AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
 from . import exports, pdf
 from .models import Claim, ClaimLine
+from .participant_indicators import indicator_csv
 from .report import build_report, controlled, csf_rows
 
 CHUNK = 1024 * 1024
@@ -63,13 +64,13 @@ class PackResult:
 
 def check_packable(claim: Claim) -> None:
     if claim.state == "draft":
-        raise DomainError(N_("Le dossier de preuves rassemble les pièces d'une demande déposée ; "
-                             "la demande n° %(number)s est un brouillon."), number=claim.number)
+        raise DomainError(N_("Le dossier de preuves rassemble les pièces d'un bilan déposé ; "
+                             "le bilan n° %(number)s est un brouillon."), number=claim.number)
 
 
 def pack_filename(claim: Claim) -> str:
     code = re.sub(r"[^A-Za-z0-9_-]", "_", claim.operation.code)
-    return f"{code}-demande-{claim.number}-dossier-de-preuves.zip"
+    return f"{code}-bilan-{claim.number}-dossier-de-preuves.zip"
 
 
 def _safe_name(name: str) -> str:
@@ -172,8 +173,8 @@ class _Renditions(threading.Thread):
     application context (and database session) while the documents are copied: reading,
     hashing, CRC and writing release the GIL, so both run at once on two cores."""
 
-    FILES = (("demande.xlsx", "La demande (tableur)", False), ("demande.pdf", "La demande (PDF)", False),
-             ("lignes.csv", "Les lignes de la demande", True))
+    FILES = (("bilan.xlsx", "Le bilan (tableur)", False), ("bilan.pdf", "Le bilan (PDF)", False),
+             ("lignes.csv", "Les lignes du bilan", True))
 
     def __init__(self, app, claim_id: int):
         super().__init__(daemon=True)
@@ -185,8 +186,8 @@ class _Renditions(threading.Thread):
             with self.app.app_context():
                 claim = db.session.get(Claim, self.claim_id)
                 report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
-                writers = {"demande.xlsx": lambda spool: exports.write_xlsx(report, spool),
-                           "demande.pdf": lambda spool: pdf.write_pdf(report, spool),
+                writers = {"bilan.xlsx": lambda spool: exports.write_xlsx(report, spool),
+                           "bilan.pdf": lambda spool: pdf.write_pdf(report, spool),
                            "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
                 for name, _what, _compress in self.FILES:
                     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)
@@ -222,6 +223,8 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
                             _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
                             "Fiches de temps et calcul des frais de personnel")
+    yield from writer.bytes("participants/indicateurs-communs.csv", indicator_csv(report),
+                            "Indicateurs communs FSE+ des participants (figés au dépôt)")
     if controlled(report):
         yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
                                 "Décisions du contrôle de service fait")

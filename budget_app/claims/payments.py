@@ -10,7 +10,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
-from ..kernel.money import cents
+from ..kernel.money import ZERO, cents
 from ..kernel.transactions import atomic
 from ..marks.services import held_ids
 from ..operations.models import Operation
@@ -19,8 +19,6 @@ from .computation import figures_from_json
 from .figures import counted, live_claims
 from .lifecycle import move
 from .models import Claim, ClaimLine
-
-ZERO = Decimal("0.00")
 
 
 @atomic

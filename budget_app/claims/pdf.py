@@ -11,18 +11,19 @@ The figures are those of the XLSX (the same ``report`` rows), printed by
 or extracted from the PDF reads the same amounts to the cent.
 """
 import io
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from ..kernel.formatting import format_hours, format_month, format_percent
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, ZERO, cents
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
+from . import participant_indicators as indicator_columns
 from .report import (
     ClaimReport,
     controlled,
     csf_rows,
+    document_label,
     expense_rows,
     staff_rows,
     summary_rows,
@@ -32,7 +33,6 @@ from .report import (
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
 LINE = 5.2  # mm per table row
-HUNDRED = Decimal(100)
 
 # (title, width in mm, kind, index in the report row); widths add up to 277 mm (A4 landscape
 # less 10 mm margins).
@@ -71,7 +71,9 @@ def _text(value, kind) -> str:
     if kind == "percent":
         return format_percent(value * HUNDRED, "fr", plain=True)
     if kind == "date":
-        return value.strftime("%d/%m/%Y")  # format_day in French
+        # The PDF is in French whatever the reader's language (a fixed file format):
+        # format_day(value, "fr") without Babel's per-call cost on thousands of rows.
+        return value.strftime("%d/%m/%Y")
     if kind == "month":
         return format_month(value, "fr")
     if kind == "hours":
@@ -88,7 +90,7 @@ def _document_class():
         def __init__(self, report: ClaimReport):
             super().__init__(orientation="L", unit="mm", format="A4")
             self.code = report.operation.code
-            self.label = f"Demande n° {report.claim.number}" if report.claim is not None else "État récapitulatif"
+            self.label = document_label(report.claim)
             self.add_font(FONT, "", str(FONTS / "DejaVuSansCondensed.ttf"))
             self.add_font(FONT, "B", str(FONTS / "DejaVuSansCondensed-Bold.ttf"))
             self.set_margins(10, 10, 10)
@@ -150,7 +152,7 @@ def _document_class():
         def table(self, columns, rows, totals=()):
             """A table whose header is repeated on each page; ``totals``: titles of the money
             columns summed on a last row."""
-            sums = {title: Decimal("0.00") for title in totals}
+            sums = {title: ZERO for title in totals}
             self._header(columns)
             self.set_draw_color(200, 200, 200)
             y, count = self.get_y(), 0
@@ -220,6 +222,8 @@ def write_pdf(report: ClaimReport, target) -> None:
     pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Présenté",))
     pdf.heading("Personnel")
     pdf.table(STAFF_TABLE, staff_rows(report), totals=("Présenté",))
+    pdf.heading(indicator_columns.HEADING)
+    pdf.table(indicator_columns.PDF_COLUMNS, indicator_columns.report_indicator_rows(report))
     if controlled(report):
         pdf.heading("Contrôle de service fait : décisions")
         pdf.table(CSF_TABLE, csf_rows(report), totals=("Déclaré", "Retenu", "Écarté"))

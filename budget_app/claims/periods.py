@@ -24,6 +24,6 @@ def check_period(operation: Operation, start: date, end: date) -> None:
     if end < operation.start_date or start > operation.end_date:
         raise DomainError(
             N_("La période est en dehors de la période d'éligibilité de l'opération (du %(start)s au %(end)s)."),
-            start=operation.start_date.strftime("%d/%m/%Y"),
-            end=operation.end_date.strftime("%d/%m/%Y"),
+            start=operation.start_date,
+            end=operation.end_date,
         )

@@ -4,7 +4,6 @@ each kind with their reason when left out, the control decisions. Rows are read 
 batches from the database; nothing here writes a file."""
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from flask import has_request_context
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from ..accounts.policy import may
 from ..expenses.models import Expense
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, local_time, today_in_paris
+from ..kernel.money import HUNDRED
 from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
 from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
@@ -31,8 +31,6 @@ from .selection import (
 )
 
 BATCH = 2000
-HUNDRED = Decimal(100)
-
 # The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
 RATE_LABEL = "Taux FSE+"
@@ -194,7 +192,7 @@ def summary_rows(report: ClaimReport):
         ("État", state, "text"),
     ]
     if claim is not None:
-        rows.append(("Demande n°", claim.number, "number"))
+        rows.append(("Bilan n°", claim.number, "number"))
     if claim is not None and claim.submitted_at:
         rows.append(("Date de dépôt", local_time(claim.submitted_at).date(), "date"))
     rows.append(("Date d'émission", today_in_paris(), "date"))
@@ -279,12 +277,20 @@ def resource_label(kind: str, name: str) -> str:
     return f"{kind_label} — {name}"
 
 
+def document_label(claim: Claim | None) -> str:
+    """What a document is, in the words of the screens (one word per thing): « Bilan
+    intermédiaire n° 1 », « Bilan final n° 2 », or the état récapitulatif of a period that
+    no bilan holds. In French: the document that is sent."""
+    if claim is None:
+        return "État récapitulatif des dépenses"
+    return f"{BILAN_KINDS.get(claim.kind, BILAN_KINDS['interim'])} n° {claim.number}"
+
+
 def title_lines(report: ClaimReport) -> tuple[str, str]:
     """The title block of every sheet and of the PDF: what, for whom, which period, in which
     state, issued when (Europe/Paris). In French: the document that is sent."""
     operation, claim = report.operation, report.claim
-    what = (f"Demande de paiement FSE+ n° {claim.number}" if claim is not None
-            else "État récapitulatif des dépenses (calcul, non enregistré)")
+    what = document_label(claim) if claim is not None else f"{document_label(None)} (calcul, non enregistré)"
     title = f"{what} — {operation.code} — {operation.title}"
     beneficiary = operation.organisation.name if operation.organisation else ""
     subtitle = (f"Bénéficiaire : {beneficiary} · Période du {format_day(report.start, 'fr')} au "

@@ -31,6 +31,7 @@ from ..kernel.dates import add_months, month_end, month_start
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
+from ..kernel.money import ZERO
 from ..marks.services import HOLD_LABEL, has_live_mark
 from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
@@ -41,7 +42,6 @@ from .figures import figures_for, frozen_declared_figures, plan_context
 from .holds import held_cost_lines
 from .models import Claim
 
-ZERO = Decimal("0.00")
 CHUNK = 5000  # ids per ... IN (...): under SQLite's bound-parameter limit
 
 # Why a cost line is left out (shown with the line).

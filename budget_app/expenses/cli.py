@@ -16,7 +16,7 @@ from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
 from .imports import import_file
-from .purge import purge_candidates, purge_documents
+from .purge import personal_data_left_on, purge_candidates, purge_documents
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
 retention_cli = AppGroup("retention", help="Conservation des pièces (RPDC art. 82).")
@@ -59,6 +59,8 @@ def import_command(code, file):
         for match in row.warnings:
             where = f"ligne {match.file_line} du fichier" if match.file_line else f"{match.operation_code} n° {match.expense_id}"
             click.echo(f"ligne {row.line} : doublon possible, {match.reason} ({where})")
+        if row.more_warnings:
+            click.echo(f"ligne {row.line} : … et {row.more_warnings} autre(s) doublon(s) possible(s)")
     click.echo(f"{len(result.to_import)} dépense(s) importée(s), {len(result.skipped)} déjà enregistrée(s) ignorée(s).")
 
 
@@ -85,11 +87,11 @@ def purge_command(before, manifest, yes):
     candidates = purge_candidates(before, today)
     if not candidates:
         click.echo(f"Aucune opération dont la conservation a pris fin avant le {format_day(before, 'fr')} "
-                   "ne détient encore de pièces.")
+                   "ne détient encore de pièces ni de données de participants.")
         return
     for item in candidates:
         click.echo(f"{item.operation.code} : conservation jusqu'au {format_day(item.retention.end, 'fr')}, "
-                   f"{item.documents} pièce(s)")
+                   f"{item.documents} pièce(s), {personal_data_left_on(item.operation.id)} participant(s) à effacer")
     total = sum(item.documents for item in candidates)
     manifest = manifest or Path(f"retention-purge-{datetime.now():%Y%m%d-%H%M%S}.csv")
     if manifest.exists():

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..kernel.integers import parse_id
 from ..kernel.errors import DomainError
 from ..kernel.formatting import decimal_text, format_number
 from ..kernel.forms import FlaskForm, plausible_day
@@ -82,9 +83,8 @@ class ExpenseForm(FlaskForm):
         data.vat_recoverable = bool(self.vat_recoverable.data)
         credit_text = (self.credit_note_of.data or "").strip().lstrip("#")
         if credit_text:
-            if credit_text.isdigit():
-                data.credit_note_of_id = int(credit_text)
-            else:
+            data.credit_note_of_id = parse_id(credit_text)
+            if data.credit_note_of_id is None:
                 errors["credit_note_of"] = str(_l("numéro de dépense attendu"))
         negative = data.credit_note_of_id is not None
         for name in ("amount_excl_vat", "vat"):

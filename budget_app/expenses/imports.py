@@ -7,6 +7,7 @@ recorded in the operation is skipped and reported, so importing the same file tw
 doubles nothing.
 """
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field
 
 from ..kernel.errors import DomainError, Problem
@@ -52,6 +53,7 @@ class ImportRow:
     data: ExpenseData
     warnings: list[Match] = field(default_factory=list)
     already_recorded: Match | None = None
+    more_warnings: int = 0  # look-alikes counted, not listed
 
 
 @dataclass
@@ -95,7 +97,10 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
         return result
     rules = ExpenseRules(operation)
     parsed = []
-    for row in table.rows:
+    # Each raw row is let go once read: a 50 000-row file is never held twice (issue 21).
+    rows, table.rows = deque(table.rows), []
+    while rows:
+        row = rows.popleft()
         read = RowReader(row, COLUMNS, result.problems)
         category_text = read("category", cell_text, max_length=200)
         category = category_from_text(category_text)
@@ -144,7 +149,8 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             result.problems.append(Problem(problem.error, line=line, column=COLUMNS.get(problem.field)))
         if problems:
             continue
-        row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded)
+        row = ImportRow(line, data, warnings=duplicates.warnings, already_recorded=duplicates.already_recorded,
+                        more_warnings=duplicates.more_warnings)
         if row.already_recorded is None:
             finder.remember(data, file_line=line)
         result.rows.append(row)

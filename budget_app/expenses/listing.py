@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..kernel.extensions import db
+from ..kernel.money import ZERO, cents
 from ..kernel.text import control_character
 from ..marks.hooks import bilan_state
 from ..marks.services import declared_bilan, held_ids
@@ -92,9 +93,9 @@ def _where(query, filters: Filters):
 @dataclass
 class Totals:
     count: int = 0
-    amount_excl_vat: Decimal = Decimal("0.00")
-    vat: Decimal = Decimal("0.00")
-    eligible_amount: Decimal = Decimal("0.00")
+    amount_excl_vat: Decimal = ZERO
+    vat: Decimal = ZERO
+    eligible_amount: Decimal = ZERO
 
     @property
     def amount_incl_vat(self) -> Decimal:
@@ -148,7 +149,7 @@ def totals_of_lines(operation_id: int, filters: Filters) -> Totals:
 
 def _totals(row) -> Totals:
     # coalesce() and sum() keep the column's type: the values come back as exact Decimals.
-    return Totals(int(row[0] or 0), *(Decimal(value).quantize(Decimal("0.01")) for value in row[1:]))
+    return Totals(int(row[0] or 0), *(cents(value) for value in row[1:]))
 
 
 # Bounds of what a cursor may hold: a database integer id, a Numeric(14, 2) amount.

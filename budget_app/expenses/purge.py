@@ -21,6 +21,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_day
 from ..kernel.spreadsheet import csv_text
 from ..kernel.uploads import stored_path
+from ..operations.hooks import erase_personal_data, personal_data_left
 from ..operations.models import Operation
 from ..operations.retention import Retention, ensure_retention_ended, retention_of
 from .models import Expense, SupportingDocument
@@ -51,8 +52,14 @@ def ended_operations(today: date) -> list[Ended]:
 
 
 def purge_candidates(before: date, today: date) -> list[Ended]:
-    """Ended operations whose retention ended before ``before`` and that still hold documents."""
-    return [item for item in ended_operations(today) if item.retention.end < before and item.documents]
+    """Ended operations whose retention ended before ``before`` and that still hold documents
+    or personal data (participants' identities, operations.hooks)."""
+    return [item for item in ended_operations(today) if item.retention.end < before
+            and (item.documents or personal_data_left_on(item.operation.id))]
+
+
+def personal_data_left_on(operation_id: int) -> int:
+    return personal_data_left(operation_id)
 
 
 def _documents(operation_id: int):
@@ -84,6 +91,10 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             ])
             files.append(stored_path(document.stored_name))
             db.session.delete(document)
+        for kind, reference, what in erase_personal_data(operation, datetime.now(timezone.utc)):
+            # same columns: the erased record's kind and reference
+            writer.writerow([operation.code, format_day(item.retention.end, "fr"), "", "", "", kind,
+                             csv_text(reference), "", "", csv_text(what)])
         purged.append((operation, len(documents)))
     data = buffer.getvalue().encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()

@@ -14,7 +14,7 @@ from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, format_percent
 from ..kernel.i18n import N_
-from ..kernel.money import quantize
+from ..kernel.money import HUNDRED, ZERO, quantize
 from ..kernel.siret import siret_is_valid
 from sqlalchemy import func, select
 
@@ -22,9 +22,6 @@ from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
 from ..operations.plans import payment_deadline
 from .models import Expense
-
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
 # invoices: PERSONNEL is not an expense category, whatever the plan says.
@@ -188,7 +185,7 @@ def no_expense_reason(operation: Operation) -> DomainError | None:
     return DomainError(
         N_("Le plan de financement de %(code)s ne prévoit aucune dépense réelle hors personnel : ses autres coûts "
            "sont couverts par son taux forfaitaire. Il n'y a donc pas de dépense à saisir ici : saisissez "
-           "le personnel et ses fiches de temps, le forfait est calculé dans les demandes de paiement."),
+           "le personnel et ses fiches de temps, le forfait est calculé dans les bilans."),
         code=operation.code,
     )
 
@@ -257,9 +254,9 @@ class ExpenseRules:
             fail(
                 "incurred_on",
                 N_("le %(day)s est hors de la période d'éligibilité de l'opération (du %(start)s au %(end)s)"),
-                day=data.incurred_on.strftime("%d/%m/%Y"),
-                start=start.strftime("%d/%m/%Y"),
-                end=end.strftime("%d/%m/%Y"),
+                day=data.incurred_on,
+                start=start,
+                end=end,
             )
         if data.paid_on is None:
             fail("paid_on", N_("date obligatoire"))
@@ -267,9 +264,9 @@ class ExpenseRules:
             fail(
                 "paid_on",
                 N_("le %(day)s est hors de la période d'acquittement de l'opération (du %(start)s au %(deadline)s, date limite d'acquittement)"),
-                day=data.paid_on.strftime("%d/%m/%Y"),
-                start=start.strftime("%d/%m/%Y"),
-                deadline=self.deadline.strftime("%d/%m/%Y"),
+                day=data.paid_on,
+                start=start,
+                deadline=self.deadline,
             )
         for name, value, length in (
             ("supplier_name", data.supplier_name, 255),

@@ -27,6 +27,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import staging
 from .extensions import db
 from .transactions import fail
 
@@ -105,12 +106,14 @@ def _upload_root() -> Path:
     return Path(current_app.config["BUDGET_APP_UPLOAD_DIR"])
 
 
-def _upload_files(root: Path, skipped: set[Path]) -> list[Path]:
+def _upload_files(root: Path, skipped: set[Path], skipped_dirs=frozenset()) -> list[Path]:
     if not root.is_dir():
         return []
     found = []
     for path in sorted(root.rglob("*")):
         if path.is_symlink() or not path.is_file():
+            continue
+        if any(folder in path.resolve().parents for folder in skipped_dirs):
             continue
         if path.resolve() in skipped:
             log.warning("event=backup_key_file_skipped")
@@ -120,9 +123,14 @@ def _upload_files(root: Path, skipped: set[Path]) -> list[Path]:
 
 
 def create_backup(target: Path) -> dict:
-    """Write the backup into ``target`` (new or empty); returns the manifest."""
+    """Write the backup into ``target`` (new, or empty and private); returns the manifest."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} existe et n'est pas un dossier vide")
+    if target.exists() and target.stat().st_mode & 0o077:
+        # A backup holds every supporting document and the database: an existing folder that
+        # others may read or enter would hand them over (issue 21).
+        raise BackupError(f"{target} est accessible à d'autres utilisateurs "
+                          f"(droits {target.stat().st_mode & 0o777:04o}) : chmod 700 {target}, ou un dossier neuf")
     dialect = _dialect()
     _private_dir(target)
     database_file = target / DATABASE_FILES[dialect]
@@ -140,7 +148,9 @@ def create_backup(target: Path) -> dict:
             source.close()
     os.chmod(database_file, 0o600)
     root = _upload_root()
-    for path in _upload_files(root, key_files(current_app)):
+    # Staged imports (files previewed, never confirmed, removed within a day) are no data.
+    staged = (root / staging.DIRECTORY_NAME).resolve()
+    for path in _upload_files(root, key_files(current_app), skipped_dirs={staged}):
         _copy_private(path, target / UPLOADS / path.relative_to(root))
     files = [
         {"path": path.relative_to(target).as_posix(), "size": path.stat().st_size, "sha256": sha256_of(path)}

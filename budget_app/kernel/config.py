@@ -35,16 +35,24 @@ class DefaultConfig:
     REDIS_URL = None
     BUDGET_APP_SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = False
-    # Login throttling: failures per window before refusal, and the delay added to each failure.
-    # Login failures are refused per (address, account) and per address; per account they
-    # only slow the answer (a delay doubling from LOGIN_FAILURE_DELAY_SECONDS up to
-    # LOGIN_ACCOUNT_DELAY_MAX_SECONDS): nobody can lock the rightful user out.
+    # Reverse proxies in front of gunicorn (BUDGET_APP_PROXY_COUNT) and the addresses they
+    # connect from (BUDGET_APP_TRUSTED_PROXIES): X-Forwarded-For is read only from those.
+    PROXY_COUNT = 0
+    TRUSTED_PROXIES = "127.0.0.0/8, ::1"
+    # Login throttling: failures per window, counted per (address, account) and per address,
+    # never per account alone (nobody can lock the rightful user out). Past a limit the answer
+    # is 429 with Retry-After at once: no request waits inside a worker.
     LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
-    LOGIN_FAILURE_DELAY_SECONDS = 1.0
-    LOGIN_ACCOUNT_DELAY_MAX_SECONDS = 8.0
+    # Password checks (argon2, about a second of CPU each) running at once across every
+    # worker; more are answered 429 at once. Keep it under the number of gunicorn workers.
+    PASSWORD_CHECKS_AT_ONCE = 2
     # Wrong current passwords on the password-change form, per (address, account).
     PASSWORD_CHANGE_FAILURES = "5 per 15 minutes"
+    # Second factor: wrong codes per pending login (then the password again), and how long a
+    # password + code typed again counts as « fresh » for sensitive actions (ASVS 3.7.1).
+    SECOND_FACTOR_FAILURES = "5 per 5 minutes"
+    FRESH_AUTH_MINUTES = 5
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128
     AUDIT_PAGE_SIZE = 50
@@ -62,11 +70,9 @@ class DefaultConfig:
     # Public form throttling, counted on a keyed hash of the address (never stored).
     ALERT_REPORTS_PER_ADDRESS = "5 per hour"
     ALERT_REPORTS_TOTAL = "60 per hour"
-    # Wrong follow-up secrets: refused per address (keyed hash); per reference they only
-    # slow the answer (doubling from LOGIN_FAILURE_DELAY_SECONDS up to this), so others'
-    # failures never refuse the right secret.
+    # Wrong follow-up secrets: refused per address (keyed hash), never per reference (anyone
+    # who sees a reference could lock its reporter out).
     ALERT_SECRET_FAILURES_PER_ADDRESS = "10 per 15 minutes"
-    ALERT_SECRET_DELAY_MAX_SECONDS = 8.0
     # A reporter's follow-up session (kept on the server) ends after this idle time, and
     # at the latest this long after the login (minutes).
     ALERT_FOLLOW_UP_IDLE_MINUTES = 30
@@ -83,6 +89,12 @@ class DefaultConfig:
     # (default: instance/alert_key, created 0600 on first use).
     ALERT_KEY_FILE = None
 
+    # ---- participants (participants §5)
+    # AES-256 key of participants' identities (URL-safe base64 of 32 bytes); unset: read from
+    # PARTICIPANT_KEY_FILE (default instance/participant_key, created 0600 on first use).
+    PARTICIPANT_KEY = None
+    PARTICIPANT_KEY_FILE = None
+
 
 # Environment variables read on top of defaults and instance/config.py.
 ENVIRONMENT_KEYS = {
@@ -94,6 +106,7 @@ ENVIRONMENT_KEYS = {
     "REDIS_URL": "REDIS_URL",
     "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
     "BUDGET_APP_ALERT_KEY": "ALERT_KEY",
+    "BUDGET_APP_PARTICIPANT_KEY": "PARTICIPANT_KEY",
     "BUDGET_APP_ALERT_ORGANISATION": "ALERT_CHANNEL_ORGANISATION",
     "BUDGET_APP_ALERT_PRIVACY_CONTACT": "ALERT_PRIVACY_CONTACT",
 }
@@ -102,6 +115,7 @@ INTEGER_ENVIRONMENT_KEYS = {
     "BUDGET_APP_UPLOAD_MAX_BYTES": "UPLOAD_MAX_BYTES",
     "BUDGET_APP_SESSION_IDLE_MINUTES": "SESSION_IDLE_MINUTES",
     "BUDGET_APP_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
+    "BUDGET_APP_PASSWORD_CHECKS_AT_ONCE": "PASSWORD_CHECKS_AT_ONCE",
 }
 
 

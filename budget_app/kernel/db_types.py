@@ -47,8 +47,8 @@ class ScaledDecimal(TypeDecorator):
             return None
         if dialect.name == "sqlite":
             # SUM over an integer column can come back as int; AVG would be a float and is not used.
-            return (Decimal(int(value)) / self._factor).quantize(self._unit)
-        return Decimal(value).quantize(self._unit)
+            return quantize(Decimal(int(value)) / self._factor, self._unit)
+        return quantize(Decimal(value), self._unit)
 
     def coerce_compared_value(self, op, value):
         return self

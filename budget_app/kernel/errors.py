@@ -8,6 +8,9 @@ language of whoever reads it: the user's on a page, French on the command line.
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import date
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -15,8 +18,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .dates import format_day
 from .extensions import db
 from .i18n import N_, translate
+from .integers import parse_int
+from .throttle import Busy, retry_after
 
 log = logging.getLogger("budget_app.errors")
 
@@ -55,15 +61,20 @@ class Conflict(DomainError):
 def seen_version(text) -> int:
     """The version a write was based on (optimistic locking cannot be skipped): a form
     that does not carry it is refused (400, nothing written)."""
-    text = (text or "").strip() if isinstance(text, str) else ""
-    if not text.isdigit() or len(text) > 9:
+    number = parse_int(text) if isinstance(text, str) else None
+    if number is None:
         raise DomainError(N_("Version manquante : rechargez la page puis recommencez (rien n'a été enregistré)."))
-    return int(text)
+    return number
 
 
 def _shown(value):
-    # Values may be lazy strings or nested errors: shown in the reader's language.
-    return str(value) if isinstance(value, DomainError) else value
+    # Values may be lazy strings, nested errors or days: shown in the reader's language
+    # (a day as the reader's pages show it, whoever raised the error and when).
+    if isinstance(value, DomainError):
+        return str(value)
+    if isinstance(value, date):
+        return format_day(value)
+    return value
 
 
 @dataclass
@@ -116,19 +127,39 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def throttled(error):
+    """429 at once, never a delay inside the worker: the limit's own message (login, public
+    form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
+    seconds = getattr(error, "retry_seconds", None) or retry_after()
+    message = getattr(getattr(error, "limit", None), "error_message", None)
+    if isinstance(error, Busy):
+        message = error.description
+    # Paris time, as every time shown (formatting.local_time; imported here it would loop back).
+    retry_at = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) + timedelta(seconds=seconds)
+    title, default = ERROR_TEXTS[429]
+    body = render_template(
+        "errors/error.html", code=429, title=title, message=str(message) if message else default,
+        retry=translate(N_("Vous pourrez réessayer à %(time)s (dans %(minutes)s min)."),
+                        time=retry_at.strftime("%H:%M"), minutes=max(1, -(-seconds // 60))),
+    )
+    return body, 429, {"Retry-After": str(seconds)}
+
+
 def register_error_handlers(app):
+    # An exception that escapes a view rolls the whole request back (kernel/transactions.py:
+    # the after_request commit then has nothing left to write), whatever it answers.
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        db.session.rollback()
         return render_error(
             400, _l("Le formulaire a expiré ou n'est pas valide. Rechargez la page et saisissez-le à nouveau.")
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        db.session.rollback()
         if error.code == 429:
-            # Flask-Limiter's breach carries the limit's own message (login, public form...).
-            message = getattr(getattr(error, "limit", None), "error_message", None)
-            return render_error(429, str(message) if message else None)
+            return throttled(error)
         if error.code in ERROR_TEXTS:
             return render_error(error.code)
         return error

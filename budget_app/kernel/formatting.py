@@ -6,18 +6,17 @@ defaults to the current user's language. ``plain=True`` writes ordinary spaces i
 the typographic no-break spaces, for texts that are stored or copied into spreadsheets
 ("137,5 h × 32,00 €/h = 4 400,00 €").
 """
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal
 
+# Days are formatted in kernel/dates (errors show them too, and sit below this module).
+from .dates import PARIS, format_day, local_time  # noqa: F401  (re-exported)
 from .i18n import current_locale
 from .money import cents, quantize
 
-PARIS = ZoneInfo("Europe/Paris")
 _SPACES = {"\u00a0": " ", "\u202f": " "}
 
 
@@ -100,17 +99,6 @@ def format_hours(value, locale: str | None = None, plain: bool = False) -> str:
     return f"{format_number(value, locale, None, plain)} h"
 
 
-def format_day(value, locale: str | None = None) -> str:
-    """dd/mm/yyyy in French, ISO in English."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = local_time(value).date() if value.tzinfo else value.date()
-    if _french(locale or current_locale()):
-        return babel_format_date(value, "dd/MM/yyyy", locale="fr")
-    return value.isoformat()
-
-
 def format_month(value, locale: str | None = None) -> str:
     """mm/yyyy in French, yyyy-mm in English."""
     if value is None:
@@ -118,13 +106,6 @@ def format_month(value, locale: str | None = None) -> str:
     if _french(locale or current_locale()):
         return f"{value.month:02d}/{value.year}"
     return f"{value.year}-{value.month:02d}"
-
-
-def local_time(moment: datetime) -> datetime:
-    """A stored (UTC) moment in Paris time; SQLite gives naive datetimes, stored in UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(PARIS)
 
 
 def format_moment(value, locale: str | None = None) -> str:

@@ -4,9 +4,10 @@ control characters other than tab and newline, with a clear message (``kernel.te
 Domain forms import ``FlaskForm`` from here instead of ``flask_wtf``."""
 import flask_wtf
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import ValidationError
 
+from .integers import parse_int
 from .text import control_character, normalise_input
 
 
@@ -37,3 +38,15 @@ class FlaskForm(flask_wtf.FlaskForm):
                 field.filters = (_normalise, *field.filters)
                 field.validators = [*field.validators, _no_control_character]
             return field
+
+
+class WholeNumberField(IntegerField):
+    """An integer field read by ``kernel.integers.parse_int`` (ASCII digits only, within
+    PostgreSQL's integer): « ² », « ١٢ », « 1e23 » or 20 digits are a field error, never a 500."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = parse_int(valuelist[0])
+        if self.data is None and (valuelist[0] or "").strip():
+            raise ValueError(_l("Nombre entier attendu (chiffres 0 à 9)."))

@@ -1,14 +1,15 @@
 """XLSX templates of the imports, generated from each importer's own column definitions:
 the header row, drop-down lists where the values are fixed (category, method, oui/non) and
 a second sheet giving, for each column, whether it is required, an example and what to type.
-The example is on that sheet, not under the headers, so it is never imported by mistake."""
+The example is on that sheet, not under the headers, so it is never imported by mistake.
+Header rows are the kernel spreadsheet writer's (``sheet_writer``)."""
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .sheet_layout import freeze_below
+from .sheet_writer import header_cells
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,9 +24,7 @@ def template_workbook(columns: dict, required, example: dict, choices: dict | No
     sheet = workbook.active
     sheet.title = title[:31]
     keys = list(columns)
-    sheet.append([columns[key] for key in keys])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    sheet.append(header_cells(sheet, [columns[key] for key in keys], wrap=False))
     for index, key in enumerate(keys, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(14, len(columns[key]) + 4)
@@ -38,9 +37,7 @@ def template_workbook(columns: dict, required, example: dict, choices: dict | No
             validation.add(f"{letter}2:{letter}1000")
     freeze_below(sheet, 1)
     notes = workbook.create_sheet("Colonnes")
-    notes.append(["Colonne", "Obligatoire", "Exemple", "À saisir"])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
+    notes.append(header_cells(notes, ["Colonne", "Obligatoire", "Exemple", "À saisir"], wrap=False))
     for key in keys:
         allowed = f" Valeurs : {', '.join(choices[key])}." if key in choices else ""
         value = example.get(key)

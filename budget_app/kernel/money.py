@@ -12,7 +12,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from .errors import DomainError
 from .i18n import N_
 
+# The money constants of every module (a test refuses local copies): ZERO has two places,
+# like every stored amount, so that sums start as "0.00" and print as such.
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+RATE_UNIT = Decimal("0.0001")  # rates in percent are shown with four decimals (59,9700 %)
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 
 # Space characters users and spreadsheets put between thousands groups.
@@ -29,6 +34,29 @@ def quantize(value: Decimal, unit: Decimal = CENT) -> Decimal:
 def cents(value) -> Decimal:
     """Round half-up to the cent: the one rounding rule for computed amounts."""
     return quantize(Decimal(value), CENT)
+
+
+def round_places(value, count: int) -> Decimal:
+    """Round half-up to ``count`` decimals (hours, percents, chart geometry)."""
+    return quantize(Decimal(value), Decimal(1).scaleb(-count))
+
+
+def percent(part, whole, count: int = 2) -> Decimal:
+    """``part`` as a percentage of ``whole``, half-up to ``count`` decimals (0 when whole is 0):
+    1 / 32 -> 3,13 % (Python's default half-even would print 3,12 %)."""
+    if not whole:
+        return round_places(0, count)
+    return round_places(Decimal(part) * HUNDRED / Decimal(whole), count)
+
+
+def rate(value) -> Decimal:
+    """A rate in percent, half-up to four decimals (what pages and exports show)."""
+    return quantize(Decimal(value), RATE_UNIT)
+
+
+def has_places(value: Decimal, count: int) -> bool:
+    """Whether ``value`` is exact with ``count`` decimals (a check, not a rounding)."""
+    return value == round_places(value, count)
 
 
 _MESSAGES = {
@@ -48,7 +76,7 @@ def _error(kind: str, **params) -> DomainError:
     return DomainError(_MESSAGES[kind], **params)
 
 
-_DIGITS_GROUPED = re.compile(r"^\d{1,3}( \d{3})+$")
+_DIGITS_GROUPED = re.compile(r"^[0-9]{1,3}( [0-9]{3})+$")
 
 
 def parse_decimal(text, places: int = 2, allow_negative: bool = False, maximum: Decimal = MAX_AMOUNT) -> Decimal:

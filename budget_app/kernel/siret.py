@@ -16,7 +16,7 @@ def siret_is_valid(siret: str | None) -> bool:
     """14 digits with a valid Luhn key. La Poste's establishments (SIREN 356 000 000) follow
     INSEE's other rule, the sum of the digits a multiple of 5; its head office
     35600000000048 passes the Luhn key."""
-    if not siret or not re.fullmatch(r"\d{14}", siret):
+    if not siret or not re.fullmatch(r"[0-9]{14}", siret):
         return False
     total = 0
     for index, char in enumerate(reversed(siret)):

@@ -22,6 +22,8 @@ from flask.cli import with_appcontext
 from .uploads import upload_dir
 
 MAX_AGE_SECONDS = 24 * 3600
+# Under the upload folder; `backup create` leaves it out.
+DIRECTORY_NAME = "imports"
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Staged:
 
 
 def _directory() -> Path:
-    path = upload_dir() / "imports"
+    path = upload_dir() / DIRECTORY_NAME
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
@@ -92,6 +94,21 @@ def take(kind: str, scope: str, token: str | None) -> Staged | None:
     if hashlib.sha256(content).hexdigest() != pending.get("sha256"):
         return None
     return Staged(token, pending.get("filename") or "import", content)
+
+
+def peek(kind: str, scope: str) -> Staged | None:
+    """The staged file of this session, import and scope, left staged (another page of its
+    preview); None when there is none or it changed on disk."""
+    pending = session.get(f"import:{kind}") or {}
+    if pending.get("scope") != scope:
+        return None
+    try:
+        content = _path(str(pending.get("token", ""))).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != pending.get("sha256"):
+        return None
+    return Staged(str(pending["token"]), pending.get("filename") or "import", content)
 
 
 def discard(kind: str) -> None:

@@ -11,37 +11,42 @@
 - The header row may sit below a title and blank rows; a final « Total » row is left out
   with a note (``Table.notes``); in a workbook, the sheet holding the headers is read.
 
-Cell parsers (``cell_amount``, ``cell_date``, ``cell_month``, ...) accept what finance
-officers type: comma or point decimals, dd/mm/yyyy or yyyy-mm-dd, yyyy-mm or mm/yyyy.
+Cell parsers (``cell_amount``, ``cell_date``, ``cell_month``, ...) live in ``kernel.cells``
+and are re-exported here: what finance officers type (comma or point decimals, dd/mm/yyyy or
+yyyy-mm-dd, yyyy-mm or mm/yyyy).
 """
 import csv
 import io
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 
 from flask import current_app, has_app_context
 
+from .cells import (  # noqa: F401 (re-exported: imports read rows and cells from here)
+    RowReader,
+    cell_amount,
+    cell_date,
+    cell_decimal,
+    cell_month,
+    cell_text,
+    cell_yes_no,
+    normalise_header,
+)
 from .errors import DomainError, Problem
+from .formatting import format_number
 from .i18n import N_
-from .money import MAX_AMOUNT, parse_decimal
-from .text import control_character, normalise_input
 
 
 # Rows an import may hold (setting IMPORT_MAX_ROWS); problems an import page lists (the
 # others are counted).
 DEFAULT_MAX_ROWS = 50_000
 PROBLEMS_SHOWN = 200
-
-
-def normalise_header(text) -> str:
-    text = unicodedata.normalize("NFKD", str(text or ""))
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("’", "'")
-    return re.sub(r"\s+", " ", text).strip().casefold()
+# A file is never trusted for its shape (issue 21): only the importer's columns and this
+# margin are read from each row (an XLSX may claim 16 384 columns in its <dimension>); a
+# cell beyond them that holds something makes its row refused, never silently dropped.
+COLUMN_MARGIN = 20
+# Excel's own limit for one cell; a longer cell is refused by row and column.
+MAX_CELL_CHARS = 32_767
 
 
 @dataclass
@@ -101,30 +106,42 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
     skipped and noted); in a workbook, the sheet whose headers match best is read; a
     final totals row is left out with a note."""
     by_header = {normalise_header(label): key for key, label in columns.items()}
+    width = len(columns) + COLUMN_MARGIN
+    max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
+    # Enough rows to see that a file is over the limit, never the whole of a huge file.
+    shape = _Shape(width, max_rows + HEADER_SEARCH_ROWS + 2)
     if content[:4] == b"PK\x03\x04":
         try:
-            sheets = _read_xlsx(content)
+            sheets = _read_xlsx(content, shape)
         except DomainError as error:
             return Table(problems=[Problem(error)])
         except Exception:  # a damaged workbook: openpyxl raises many kinds of errors
             return Table(problems=[Problem(DomainError(N_("Classeur illisible (archive XLSX invalide).")))])
     else:
         try:
-            sheets = [("", _read_csv(content))]
+            sheets = [("", _read_csv(content, shape))]
         except UnicodeDecodeError:
             return Table(problems=[Problem(DomainError(N_("Encodage du fichier non reconnu.")))])
+        except DomainError as error:
+            return Table(problems=[Problem(error)])
     table = Table()
-    best = max(sheets, key=lambda sheet: max((_score(cells, by_header) for _l, cells in sheet[1][:HEADER_SEARCH_ROWS]),
-                                             default=0)) if sheets else ("", [])
-    sheet_name, rows = best
+    best = max(sheets, key=lambda sheet: max((_score(cells, by_header) for _l, cells in sheet[1][0][:HEADER_SEARCH_ROWS]),
+                                             default=0)) if sheets else ("", ([], set()))
+    sheet_name, (rows, overflow) = best
     if len(sheets) > 1:
         table.notes.append(Problem(DomainError(N_("classeur de %(n)s feuilles : feuille « %(name)s » lue (celle qui porte les en-têtes)"),
                                                n=len(sheets), name=sheet_name)))
-    if not rows or all(_blank(cells) for _line, cells in rows):
+    if not rows:
         table.problems.append(Problem(DomainError(N_("Le fichier est vide."))))
+        return table
+    _refuse_long_cells(rows, table.problems)
+    if table.problems:
         return table
     start = _find_header(rows, by_header)
     header_line, header = rows[start]
+    if header_line in overflow:
+        table.problems.append(Problem(DomainError(N_("plus de %(n)s colonnes : seules les colonnes de l'import sont attendues"),
+                                                  n=width), line=header_line))
     for line, cells in rows[:start]:
         if not _blank(cells):
             table.notes.append(Problem(DomainError(N_("ligne au-dessus des en-têtes (titre), non importée")), line=line))
@@ -143,10 +160,7 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
         table.problems.append(Problem(DomainError(N_("colonne obligatoire absente")), line=header_line, column=columns[key]))
     if table.problems:
         return table
-    max_rows = current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS) if has_app_context() else DEFAULT_MAX_ROWS
     for line, cells in rows[start + 1:]:
-        if _blank(cells):
-            continue  # blank lines are not rows
         if len(table.rows) >= max_rows:
             table.rows = []
             table.problems.append(Problem(DomainError(
@@ -156,7 +170,7 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
             table.notes.append(Problem(DomainError(N_("ligne de total, non importée")), line=line))
             continue
         extra = [cell for index, cell in enumerate(cells) if index not in positions and cell not in (None, "")]
-        if extra and len(cells) > len(header):
+        if line in overflow or (extra and len(cells) > len(header)):
             table.problems.append(Problem(DomainError(N_("plus de cellules que de colonnes")), line=line))
             continue
         values = {key: (cells[index] if index < len(cells) else None) for index, key in positions.items()}
@@ -174,7 +188,31 @@ BOMS = (
 )
 
 
-def _read_csv(content: bytes) -> list:
+@dataclass
+class _Shape:
+    """How much of a file is read: ``width`` cells of each row, ``rows`` non-blank rows."""
+
+    width: int
+    rows: int
+
+
+def _keep(rows: list, overflow: set, line: int, cells, shape: _Shape) -> bool:
+    """Keep a row's first ``shape.width`` cells (noting the line when a cell beyond holds
+    something); blank rows are left out. False once enough rows are read."""
+    if len(cells) > shape.width:
+        tail = cells[shape.width:]
+        # CSV cells are strings (``any`` runs in C over a row of 12 million separators).
+        if any(tail) if isinstance(cells, list) else any(cell not in (None, "") for cell in tail):
+            overflow.add(line)
+        cells = cells[:shape.width]
+    if _blank(cells):
+        return True
+    rows.append((line, list(cells)))
+    return len(rows) < shape.rows
+
+
+def _read_csv(content: bytes, shape: _Shape) -> tuple[list, set]:
+    """([(line, cells)], lines with cells beyond the width) of the non-blank rows."""
     bom = next(((mark, encoding) for mark, encoding in BOMS if content.startswith(mark)), None)
     if bom is not None:
         text = content[len(bom[0]):].decode(bom[1])
@@ -186,10 +224,54 @@ def _read_csv(content: bytes) -> list:
     sample = "\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    for row in reader:
-        rows.append((reader.line_num, row))
-    return rows
+    rows, overflow = [], set()
+    try:
+        for row in reader:
+            if not _keep(rows, overflow, reader.line_num, row, shape):
+                break
+    except csv.Error:  # a field over the csv module's own limit (131 072 characters)
+        raise DomainError(N_("ligne %(line)s : une cellule dépasse %(max)s caractères"),
+                          line=reader.line_num, max=format_number(MAX_CELL_CHARS, places=0)) from None
+    return rows, overflow
+
+
+def _refuse_long_cells(rows: list, problems: list) -> None:
+    """A cell longer than MAX_CELL_CHARS is refused by row and column (its header when the
+    column is known, else its letter)."""
+    for line, cells in rows:
+        for index, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                problems.append(Problem(DomainError(N_("cellule de plus de %(max)s caractères"),
+                                                    max=format_number(MAX_CELL_CHARS, places=0)),
+                                        line=line, column=column_letter(index)))
+
+
+def column_letter(index: int) -> str:
+    """A, B, ..., Z, AA, ... for the 0-based column ``index``."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _long_field_index(lines: list[str], delimiter: str) -> int:
+    """The position of the first field longer than csv's limit in the record starting at
+    ``lines[0]`` (quotes followed as csv does)."""
+    limit, index, length, quoted = csv.field_size_limit(), 0, 0, False
+    for char in "".join(lines):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            index, length = index + 1, 0
+            continue
+        elif char in "\r\n" and not quoted:
+            break
+        length += 1
+        if length > limit:
+            break
+    return index
 
 
 # An XLSX is a ZIP: refuse a "zip bomb" before openpyxl inflates it (ASVS 5.5.2, 12.1.2).
@@ -207,8 +289,10 @@ def check_zip_container(content: bytes) -> None:
         raise DomainError(N_("Classeur refusé : son contenu décompressé est trop volumineux."))
 
 
-def _read_xlsx(content: bytes) -> list:
-    """(sheet name, [(line, cells)]) for each sheet of the workbook."""
+def _read_xlsx(content: bytes, shape: _Shape) -> list:
+    """(sheet name, ([(line, cells)], overflowing lines)) for each sheet of the workbook.
+    Read-only, row by row; the <dimension> a file claims is ignored (``reset_dimensions``)
+    and no more than ``shape.width + 1`` cells of a row are ever asked for."""
     from openpyxl import (
         load_workbook,  # defusedxml is installed: openpyxl parses with it
     )
@@ -216,136 +300,14 @@ def _read_xlsx(content: bytes) -> list:
     check_zip_container(content)
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        return [(sheet.title, [(line, list(row)) for line, row in enumerate(sheet.iter_rows(values_only=True), start=1)])
-                for sheet in workbook.worksheets]
+        sheets = []
+        for sheet in workbook.worksheets:
+            sheet.reset_dimensions()
+            rows, overflow = [], set()
+            for line, cells in enumerate(sheet.iter_rows(max_col=shape.width + 1, values_only=True), start=1):
+                if not _keep(rows, overflow, line, cells, shape):
+                    break
+            sheets.append((sheet.title, (rows, overflow)))
+        return sheets
     finally:
         workbook.close()
-
-
-# ---- cell parsers: each returns the value or raises DomainError saying what is wrong
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def cell_text(value, required: bool = True, max_length: int = 500) -> str | None:
-    """Text of a cell: NFC, one kind of line break; a control character other than tab and
-    newline is refused ("ligne N, colonne X : caractère de contrôle (U+000B)")."""
-    text = normalise_input(_text(value))
-    found = control_character(text)
-    if found:
-        raise DomainError(N_("caractère de contrôle (%(char)s)"), char=found)
-    if not text:
-        if required:
-            raise DomainError(N_("valeur obligatoire"))
-        return None
-    if len(text) > max_length:
-        raise DomainError(N_("texte trop long (%(max)s caractères au plus)"), max=max_length)
-    return text
-
-
-STEPS = {places: Decimal(1).scaleb(-places) for places in range(5)}
-
-
-def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: bool = False) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise DomainError(N_("valeur obligatoire"))
-        return None
-    if isinstance(value, bool):
-        raise DomainError(N_("nombre attendu"))
-    if isinstance(value, float):
-        value = Decimal(repr(value))  # the shortest decimal that reads back as this float
-        if not value.is_finite():
-            raise DomainError(N_("nombre attendu"))
-        step = STEPS.get(places) or Decimal(1).scaleb(-places)
-        exact = value.quantize(step)
-        if value != exact:
-            raise DomainError(N_("au plus %(places)s décimales"), places=places)
-        # The common case of a spreadsheet (a positive amount with at most 2 decimals) needs
-        # none of parse_decimal's text checks: the same result, without the round trip.
-        if places <= 2 and (value > 0 or (value == 0 and not value.is_signed())) and value <= MAX_AMOUNT:
-            return exact
-    return parse_decimal(value, places=places, allow_negative=allow_negative)
-
-
-def cell_amount(value, required: bool = True, allow_negative: bool = False) -> Decimal | None:
-    return cell_decimal(value, places=2, required=required, allow_negative=allow_negative)
-
-
-def cell_date(value, required: bool = True) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
-        if required:
-            raise DomainError(N_("date obligatoire"))
-        return None
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise DomainError(N_("date invalide « %(value)s » (attendu jj/mm/aaaa ou aaaa-mm-jj)"), value=text)
-
-
-def cell_month(value, required: bool = True) -> date | None:
-    """A month as its first day: yyyy-mm or mm/yyyy (a full date gives its month)."""
-    if isinstance(value, (date, datetime)):
-        return date(value.year, value.month, 1)
-    text = _text(value)
-    if not text:
-        if required:
-            raise DomainError(N_("mois obligatoire"))
-        return None
-    for pattern in (r"(?P<y>\d{4})-(?P<m>\d{1,2})", r"(?P<m>\d{1,2})/(?P<y>\d{4})"):
-        match = re.fullmatch(pattern, text)
-        # Years 1900-2199: nothing in a programme falls outside, and month arithmetic
-        # (month ends, next months) stays inside what ``date`` can hold.
-        if match and 1 <= int(match["m"]) <= 12 and 1900 <= int(match["y"]) <= 2199:
-            return date(int(match["y"]), int(match["m"]), 1)
-    raise DomainError(N_("mois invalide « %(value)s » (attendu aaaa-mm ou mm/aaaa)"), value=text)
-
-
-def cell_yes_no(value, required: bool = True) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = normalise_header(_text(value))
-    if not text:
-        if required:
-            raise DomainError(N_("oui ou non attendu"))
-        return None
-    if text in ("oui", "o", "yes", "y", "vrai", "true", "1"):
-        return True
-    if text in ("non", "n", "no", "faux", "false", "0"):
-        return False
-    raise DomainError(N_("oui ou non attendu, pas « %(value)s »"), value=_text(value))
-
-
-class RowReader:
-    """Reads the cells of one row, collecting a Problem for each bad cell instead of
-    stopping at the first, so an import lists every problem of the file."""
-
-    def __init__(self, row: Row, columns: dict[str, str], problems: list[Problem]):
-        self.row = row
-        self.columns = columns
-        self.problems = problems
-        self.ok = True
-
-    def __call__(self, key: str, parser, **options):
-        try:
-            return parser(self.row.values.get(key), **options)
-        except DomainError as error:
-            self.fail(key, error)
-            return None
-
-    def fail(self, key: str | None, error: DomainError | str) -> None:
-        self.ok = False
-        self.problems.append(Problem(error, line=self.row.line, column=self.columns.get(key) if key else None))

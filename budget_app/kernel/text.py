@@ -51,3 +51,9 @@ def escape_controls(text: str) -> str:
         )
 
     return _LOG_RE.sub(escape, text)
+
+
+def nul_in_query(args) -> bool:
+    """True when a query-string value holds NUL: PostgreSQL refuses it in any string it is
+    sent (a 500 from a search box, issue 21) and no value of this site has one."""
+    return any("\x00" in value for values in args.listvalues() for value in values)

@@ -4,6 +4,9 @@ A ``StateMachine`` lists the ``Transition``s of one kind of record. ``move`` app
 guarded in the database: the UPDATE matches only the state that was read, so two people
 moving the same record at once cannot both succeed (the second gets a ``Conflict``).
 The ORM sees the new state too, so the automatic audit entry records the move.
+``move_all`` applies one transition to many records of a kind at once (a bilan's
+timesheets locked or unlocked): one guarded UPDATE for all, all or none; the caller writes
+one audit entry per record.
 """
 from dataclasses import dataclass
 
@@ -67,6 +70,16 @@ class StateMachine:
             raise DomainError(self.refusal, state=self.label(state), target=self.label(target))
         return move
 
+    def _new_values(self, model, transition: Transition) -> tuple[dict, str | None]:
+        """The UPDATE's values: the target state, and the version bumped when the model has one."""
+        values = {self.column: transition.target}
+        mapper = inspect(model)
+        version_key = None
+        if mapper.version_id_col is not None:
+            version_key = mapper.get_property_by_column(mapper.version_id_col).key
+            values[version_key] = getattr(model, version_key) + 1
+        return values, version_key
+
     def move(self, record, transition: Transition, reason: str | None = None) -> str:
         """Apply ``transition`` to ``record`` (guarded UPDATE); returns the state it left."""
         reason = (reason or "").strip() or None
@@ -77,13 +90,7 @@ class StateMachine:
         if from_state not in transition.sources:
             self.by_action(from_state, transition.action)  # raises: not allowed from this state
         model = type(record)
-        mapper = inspect(model)
-        values = {column: transition.target}
-        version_column = mapper.version_id_col
-        version_key = None
-        if version_column is not None:
-            version_key = mapper.get_property_by_column(version_column).key
-            values[version_key] = getattr(model, version_key) + 1
+        values, version_key = self._new_values(model, transition)
         db.session.flush()
         moved = db.session.execute(
             update(model)
@@ -98,3 +105,37 @@ class StateMachine:
         attributes.set_committed_value(record, column, from_state)
         setattr(record, column, transition.target)
         return from_state
+
+    def move_all(self, records, transition: Transition) -> list[str]:
+        """Apply ``transition`` to every record in one guarded UPDATE (the rows must all still
+        be in the state that was read, else ``Conflict`` and none moves). Returns the state
+        each record left, in order; the caller records one audit entry per record (the ORM
+        writes none: the records are left clean)."""
+        records = list(records)
+        if not records:
+            return []
+        column = self.column
+        before = [getattr(record, column) for record in records]
+        for state in before:
+            if state not in transition.sources:
+                self.by_action(state, transition.action)  # raises: not allowed from this state
+        model = type(records[0])
+        values, version_key = self._new_values(model, transition)
+        db.session.flush()
+        moved = 0
+        for state in sorted(set(before)):
+            ids = [record.id for record, old in zip(records, before, strict=True) if old == state]
+            for start in range(0, len(ids), 500):  # bounded IN lists (SQLite's variable limit)
+                moved += db.session.execute(
+                    update(model)
+                    .where(model.id.in_(ids[start:start + 500]), getattr(model, column) == state)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+        if moved != len(records):
+            raise Conflict(self.conflict)
+        for record in records:
+            if version_key is not None:
+                attributes.set_committed_value(record, version_key, getattr(record, version_key) + 1)
+            attributes.set_committed_value(record, column, transition.target)
+        return before

@@ -1,7 +1,9 @@
 """Governance of amendments (issue 14): one entered by a finance officer is a request,
 pending until an administrator approves it (the plan in force changes only then, through
-``record_amendment``) or rejects it with a reason. Both steps are in the audit trail
-(``AmendmentRequest`` is audited, and each decision adds its own entry)."""
+``record_amendment``) or rejects it with a reason. A decision moves the request along its
+declared table (``AMENDMENTS``, guarded: two administrators deciding at once cannot both
+succeed). Both steps are in the audit trail (``AmendmentRequest`` is audited, and each
+decision adds its own entry)."""
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -13,9 +15,22 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from .models import AmendmentRequest, Operation
+from ..kernel.transitions import StateMachine, Transition
+from .models import AMENDMENT_REQUEST_STATES, AmendmentRequest, Operation
 from .rules import CostLine, FlatRateLine, PlanInput, ResourceLine
 from .services import check_amendment, record_amendment
+
+
+DECIDED = N_("Cet avenant a déjà été traité.")
+AMENDMENTS = StateMachine(
+    AMENDMENT_REQUEST_STATES,
+    [
+        Transition("approve", ("pending",), "approved", N_("Approuver")),
+        Transition("reject", ("pending",), "rejected", N_("Refuser"), reason_required=True),
+    ],
+    refusal=DECIDED,
+    conflict=DECIDED,
+)
 
 
 def _day(value):
@@ -89,12 +104,13 @@ def requests_of(operation: Operation) -> list[AmendmentRequest]:
                               .order_by(AmendmentRequest.requested_at.desc(), AmendmentRequest.id.desc())).all()
 
 
-def _decide(request: AmendmentRequest, user, state: str, reason: str | None) -> None:
-    if request.state != "pending":
-        raise DomainError(N_("Cet avenant a déjà été traité."))
+def _decide(request: AmendmentRequest, user, action: str, reason: str | None) -> None:
+    move = next((move for move in AMENDMENTS.allowed(request.state) if move.action == action), None)
+    if move is None:
+        raise DomainError(DECIDED)
     if user is not None and request.requested_by_id == user.id:
         raise DomainError(N_("Un avenant est approuvé ou refusé par un autre que celui qui l'a saisi."))
-    request.state = state
+    AMENDMENTS.move(request, move, reason)
     request.decided_by_id = getattr(user, "id", None)
     request.decided_at = datetime.now(timezone.utc)
     request.decision_reason = reason
@@ -103,7 +119,7 @@ def _decide(request: AmendmentRequest, user, state: str, reason: str | None) -> 
 @atomic
 def approve_request(request: AmendmentRequest, user):
     """The plan in force changes now: a new version, with every rule checked again."""
-    _decide(request, user, "approved", None)
+    _decide(request, user, "approve", None)
     plan, settings = requested_amendment(request)
     version = record_amendment(request.operation, plan, user_id=request.requested_by_id, **settings)
     request.plan_version_number = version.number
@@ -118,6 +134,6 @@ def reject_request(request: AmendmentRequest, user, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(N_("Indiquez le motif du refus."), field="reason")
-    _decide(request, user, "rejected", reason)
+    _decide(request, user, "reject", reason)
     record("amendment_rejected", "operations", request.operation_id, after={"request": request.id}, note=reason)
     db.session.flush()

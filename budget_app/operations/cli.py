@@ -4,7 +4,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from ..kernel.formatting import format_money, format_percent
+from ..kernel.formatting import format_day, format_money, format_percent
 from ..kernel.transactions import command_transaction, fail
 from .loader import load_operation_file
 from .plans import plan_figures
@@ -38,7 +38,7 @@ def show_command(code, as_json):
         click.echo(json.dumps(figures.as_json(operation.code, version.number), ensure_ascii=False, indent=2))
         return
     click.echo(f"{operation.code} — {operation.title}")
-    click.echo(f"Période : {operation.start_date:%d/%m/%Y} - {operation.end_date:%d/%m/%Y} · plan version {version.number}")
+    click.echo(f"Période : {format_day(operation.start_date)} - {format_day(operation.end_date)} · plan version {version.number}")
     click.echo("Dépenses :")
     for category, years in figures.costs.items():
         detail = ", ".join(f"{year} : {format_money(amount)}" for year, amount in years.items())

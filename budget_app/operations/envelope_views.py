@@ -11,6 +11,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.forms import FlaskForm
 from ..kernel.money import parse_amount
+from ..kernel.transactions import attempt
 from .rules import EnvelopeInput, OrganisationInput
 from .services import check_envelope_room, ensure_envelope, find_envelope, find_operation
 from .views import bp
@@ -45,12 +46,12 @@ def create_envelope():
         flash(_("Enveloppe : indiquez le montant FSE+ et les dates de début et de fin."), "error")
         return redirect(url_for(BACK))
     organisation = OrganisationInput(name=request.form.get("organisation", "").strip(), kind="other")
-    try:
+    with attempt() as outcome:
         envelope, created = ensure_envelope(EnvelopeInput(
             code=request.form.get("code", "").strip(), name=request.form.get("name", "").strip(),
             start_date=start, end_date=end, fse_amount=Decimal(amount), organisation=organisation))
-    except DomainError as error:
-        flash(" ".join(error.lines()), "error")
+    if outcome.refused:
+        flash(" ".join(outcome.error.lines()), "error")
         return redirect(url_for(BACK))
     flash(_("Enveloppe %(code)s créée.", code=envelope.code) if created
           else _("L'enveloppe %(code)s existe déjà : rien n'a changé.", code=envelope.code),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_
-from ..kernel.money import quantize
+from ..kernel.money import HUNDRED, ZERO, quantize
 from .models import FLAT_RATES
 
 DIRECT_CATEGORIES = ("PERSONNEL", "FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS", "NATURE")
@@ -52,8 +52,6 @@ def is_covered(rates, category: str, subcategory: str | None = None) -> bool:
 # Computation order: the flat staff amount first, as it is part of the bases of the others.
 ORDER = ("PERSONNEL_20", "INDIRECTS_7", "INDIRECTS_15", "INDIRECTS_25", "RESTANTS_40")
 
-ZERO = Decimal("0.00")
-
 
 def ceiling(code: str) -> Decimal:
     return FLAT_RATES[code][1]
@@ -92,7 +90,7 @@ def flat_rate_amounts(rates: dict[str, Decimal], costs: dict[str, Decimal]) -> d
     amounts: dict[str, Decimal] = {}
     for code in ORDER:
         if code in rates:
-            amounts[code] = quantize(_base(code, costs, amounts) * rates[code] / Decimal(100))
+            amounts[code] = quantize(_base(code, costs, amounts) * rates[code] / HUNDRED)
     return amounts
 
 

@@ -8,12 +8,10 @@ is exactly the agreed amount and an underspend lowers FSE+ in proportion. It is 
 with four decimals (59,9700 %).
 """
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, cents, rate
 
-HUNDRED = Decimal(100)
-SHOWN = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class FseRate:
     @property
     def percent(self) -> Decimal:
         """The rate in percent, four decimals (what pages and exports show)."""
-        return (self.numerator * HUNDRED / self.denominator).quantize(SHOWN, rounding=ROUND_HALF_UP)
+        return rate(self.numerator * HUNDRED / self.denominator)
 
     @property
     def fixed_by_agreement(self) -> bool:

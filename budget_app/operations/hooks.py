@@ -12,3 +12,10 @@ final_payment_date = Hook("operations.final_payment_date", closed=lambda operati
 # Callers never say why (an alert is known to the anti-fraud referent only). Unwired, every
 # operation's retention reads as extended: nothing is purged.
 retention_extended = Hook("operations.retention_extended", closed=lambda operation_id: True)
+
+# Participants: personal data kept until the end of retention (CPR 82), then erased by
+# `retention purge` with the documents. ``personal_data_left(operation_id)`` -> how many
+# participants still hold personal data; ``erase_personal_data(operation, when)`` -> the
+# manifest rows of what was erased ([kind, reference, what]). Unwired: nothing to erase.
+personal_data_left = Hook("operations.personal_data_left", closed=lambda operation_id: 0)
+erase_personal_data = Hook("operations.erase_personal_data", closed=lambda operation, when: [])

@@ -14,8 +14,9 @@ from pathlib import Path
 from ..kernel.audit.services import record
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_, translate
-from ..kernel.money import CENT, parse_amount, parse_day, parse_decimal
+from ..kernel.money import cents, has_places, parse_amount, parse_day, parse_decimal
 from ..kernel.siret import normalise_siret
+from ..kernel.text import control_character
 from .rules import (
     CostLine,
     EnvelopeInput,
@@ -72,6 +73,12 @@ class _Reader:
         if not isinstance(value, str):
             self.error(f"{path}.{key}", N_("texte attendu"))
             return None
+        found = control_character(value)
+        if found:
+            # U+000B or U+0000 in a title was rendered raw on pages and broke every export
+            # (CHECKLIST §5): refused like in a form or an import.
+            self.error(f"{path}.{key}", N_("caractère de contrôle interdit (%(char)s)"), char=found)
+            return None
         return value.strip() or None if not required else value.strip()
 
     def day(self, data, key, path, required=True):
@@ -104,10 +111,10 @@ class _Reader:
             return None
         if isinstance(value, Decimal):
             # A TOML number: exact already; "1234.500" is not ambiguous here, only too precise.
-            if value != value.quantize(CENT):
+            if not has_places(value, 2):
                 self.error(f"{path}.{key}", N_("montant invalide (plus de deux décimales)"))
                 return None
-            value = format(value.quantize(CENT), "f")
+            value = format(cents(value), "f")
         try:
             return parse_amount(value)
         except DomainError as exc:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text
@@ -88,7 +89,7 @@ class PlanFormReader:
             if not category:
                 self.add(entry.category, _("Champ obligatoire."))
             year_text = (entry.year.data or "").strip()
-            year = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
+            year = parse_int(year_text, minimum=1000, maximum=9999)
             if year is None:
                 self.add(entry.year, _("Année sur quatre chiffres attendue."))
             amount = self.amount(entry.amount)
@@ -117,7 +118,7 @@ class PlanFormReader:
 
     def field_for(self, path):
         """The form field a service error path (``plan.costs[2].amount``) refers to, or None."""
-        match = re.fullmatch(r"plan\.(costs|resources|flat_rates)\[(\d+)\](?:\.(\w+))?", path)
+        match = re.fullmatch(r"plan\.(costs|resources|flat_rates)\[([0-9]+)\](?:\.(\w+))?", path)
         if match:
             kind, index, attribute = match.group(1), int(match.group(2)) - 1, match.group(3)
             if kind == "flat_rates":

@@ -6,13 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 from ..kernel.dates import add_months
-from ..kernel.money import cents
+from ..kernel.money import HUNDRED, ZERO, cents
 from .flat_rates import flat_rate_amounts, flat_rate_bases
 from .fse_rates import effective
 from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion
-
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
 
 
 def final_balance_deadline(end_date: date) -> date:

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..kernel.errors import DomainError
-from ..kernel.formatting import format_day, today_in_paris
+from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_
 from .hooks import final_payment_date, retention_extended
 from .models import Operation
@@ -87,7 +87,7 @@ def ensure_retention_ended(operation: Operation, today: date | None = None) -> N
         raise DomainError(N_("Les pièces et lignes de dépenses de l'opération %(code)s sont conservées : la fin de "
                              "conservation sera fixée après le paiement final (RPDC art. 82)."), code=operation.code)
     raise DomainError(N_("Les pièces et lignes de dépenses de l'opération %(code)s sont conservées au moins "
-                         "jusqu'au %(end)s (RPDC art. 82)."), code=operation.code, end=format_day(retention.end, "fr"))
+                         "jusqu'au %(end)s (RPDC art. 82)."), code=operation.code, end=retention.end)
 
 
 @event.listens_for(Session, "before_flush")

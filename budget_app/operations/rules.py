@@ -23,6 +23,7 @@ from decimal import Decimal
 from ..kernel.errors import DomainError, Problem
 from ..kernel.formatting import format_money, format_number
 from ..kernel.i18n import N_
+from ..kernel.money import HUNDRED, ZERO
 from ..kernel.siret import siret_is_valid
 from .flat_rates import COVERED_CATEGORIES, check_flat_rate_choice
 from .models import (
@@ -37,8 +38,6 @@ from .models import (
 )
 from .plans import compute_plan
 
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
@@ -158,7 +157,7 @@ def check_operation(op: OperationInput):
     if op.payment_deadline and op.end_date and op.payment_deadline < op.end_date:
         errors.append(problem("operation.payment_deadline",
                               N_("la date limite d'acquittement ne peut précéder la fin de l'opération (%(end)s)"),
-                              end=op.end_date.strftime("%d/%m/%Y")))
+                              end=op.end_date))
     if op.status not in OPERATION_STATUSES:
         errors.append(
             problem("operation.status", N_("statut inconnu (valeurs : %(values)s)"), values=", ".join(OPERATION_STATUSES))

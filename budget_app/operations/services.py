@@ -11,8 +11,9 @@ from ..accounts.policy import limited_to_assignments
 from ..kernel.audit.services import note_for_changes, record
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money
+from ..kernel.formatting import format_day, format_money
 from ..kernel.i18n import N_, translate
+from ..kernel.locks import lock_rows
 from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from .closure import ensure_open
@@ -118,6 +119,9 @@ def envelope_programmed(envelope: Envelope, excluding: Operation | None = None) 
 def check_envelope_room(envelope: Envelope | None, fse_amount: Decimal, operation: Operation | None = None):
     if envelope is None:
         return []
+    # The envelope's row is locked before its total is read, until the request commits:
+    # two operations attached at once cannot both take the last room (issue 21).
+    lock_rows(Envelope, [envelope.id])
     others = envelope_programmed(envelope, excluding=operation)
     if others + fse_amount > envelope.fse_amount:
         return [
@@ -258,7 +262,7 @@ def record_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_r
     number = (operation.current_plan.number if operation.current_plan else 0) + 1
     note_for_changes(
         translate(N_("Avenant n° %(number)s du %(date)s (version %(version)s) : %(reason)s"),
-           number=plan.amendment_number, date=plan.signed_on.strftime("%d/%m/%Y"), version=number, reason=plan.reason)
+           number=plan.amendment_number, date=format_day(plan.signed_on), version=number, reason=plan.reason)
     )
     before = {key: getattr(operation, key) for key in AMENDABLE_FIELDS}
     for key in AMENDABLE_FIELDS:

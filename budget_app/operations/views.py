@@ -19,14 +19,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..accounts.fresh import ask_confirmation, fresh_enough
 from ..accounts.policy import may
 from sqlalchemy.exc import IntegrityError
 
-from ..kernel.errors import DomainError
+from ..kernel.integers import parse_id, parse_int
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text
 from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
+from ..kernel.transactions import attempt
 from .closure import closed_problem, refuse_when_closed
 from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
 from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
@@ -94,15 +96,17 @@ def decide_amendment(request_id):
     if not form.validate_on_submit():
         flash(_("Formulaire incomplet ou expiré : vérifiez les champs."), "error")
         return redirect(url_for("operations.detail", operation_code=operation.code))
-    try:
+    if request.form.get("action") == "approve" and not fresh_enough():
+        return ask_confirmation(url_for("operations.detail", operation_code=operation.code) + "#avenants")
+    with attempt() as outcome:
         if request.form.get("action") == "approve":
             version = approve_request(found, current_user)
             flash(_("Avenant approuvé : plan version %(number)s en vigueur.", number=version.number), "success")
         else:
             reject_request(found, current_user, form.reason.data)
             flash(_("Avenant refusé ; le plan en vigueur est inchangé."), "success")
-    except DomainError as refused:
-        flash(" ".join(refused.lines()), "error")
+    if outcome.refused:
+        flash(" ".join(outcome.error.lines()), "error")
     return redirect(url_for("operations.detail", operation_code=operation.code) + "#avenants")
 
 
@@ -125,8 +129,8 @@ def compare():
 
     def pick(name, default):
         try:
-            return by_number[int(request.args.get(name, default))]
-        except (KeyError, ValueError, TypeError):
+            return by_number[parse_int(request.args.get(name))]
+        except KeyError:
             return by_number[default]
 
     old = pick("de", versions[max(len(versions) - 2, 0)].number)
@@ -147,7 +151,8 @@ def create():
         plan.signed_on = form.signed_on.data
         organisation = None
         if form.organisation_id.data:
-            organisation = db.session.get(Organisation, int(form.organisation_id.data)) if form.organisation_id.data.isdigit() else None
+            organisation_id = parse_id(form.organisation_id.data)
+            organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
             if organisation is None:
                 collector.add(form.organisation_id, _("Bénéficiaire inconnu."))
         elif (form.organisation_name.data or "").strip():
@@ -161,7 +166,8 @@ def create():
             collector.add(form.organisation_id, _("Choisissez un bénéficiaire ou saisissez-en un nouveau."))
         envelope = None
         if form.envelope_id.data:
-            envelope = db.session.get(Envelope, int(form.envelope_id.data)) if form.envelope_id.data.isdigit() else None
+            envelope_id = parse_id(form.envelope_id.data)
+            envelope = db.session.get(Envelope, envelope_id) if envelope_id else None
             if envelope is None:
                 collector.add(form.envelope_id, _("Enveloppe inconnue."))
         collector.required(form.start_date)
@@ -179,7 +185,7 @@ def create():
                 fse_rate=fse_rate,
                 fse_amount=fse_amount,
                 advance_rate=advance_rate,
-                hours_divisor=int(form.hours_divisor.data) if (form.hours_divisor.data or "").isdigit() else 0,
+                hours_divisor=parse_int(form.hours_divisor.data) or 0,
                 status=form.status.data,
                 fse_amount_fixed=bool(form.fse_amount_fixed.data),
                 advance_override=bool(form.advance_override.data),
@@ -188,14 +194,16 @@ def create():
                 payment_deadline=form.payment_deadline.data,
             )
             try:
-                operation = create_operation(op, organisation, plan, envelope=envelope, user_id=current_user.id)
-            except DomainError as exc:
-                collector.service_errors(exc)
+                with attempt() as outcome:
+                    operation = create_operation(op, organisation, plan, envelope=envelope, user_id=current_user.id)
             except IntegrityError:  # created by someone else meanwhile (same code or SIRET)
                 collector.add(None, _("Enregistrement concurrent : une opération ou un bénéficiaire identique vient d'être créé. Vérifiez puis réessayez."))
             else:
-                flash(_("Opération %(code)s créée.", code=operation.code), "success")
-                return redirect(url_for("operations.detail", operation_code=operation.code))
+                if outcome.refused:
+                    collector.service_errors(outcome.error)
+                else:
+                    flash(_("Opération %(code)s créée.", code=operation.code), "success")
+                    return redirect(url_for("operations.detail", operation_code=operation.code))
         general = collector.apply()
     elif request.method == "POST":
         general = [_("Formulaire incomplet ou expiré : vérifiez les champs.")]
@@ -230,22 +238,24 @@ def amend():
                         "fse_amount_fixed": bool(form.fse_amount_fixed.data),
                         "payment_deadline": form.payment_deadline.data}
             try:
-                if may("operations.decide_amendment"):
-                    version = record_amendment(operation, plan, user_id=current_user.id, **settings)
-                else:  # governance: pending until an administrator approves it
-                    version = None
-                    request_amendment(operation, plan, current_user, **settings)
-            except DomainError as exc:
-                collector.service_errors(exc)
+                with attempt() as outcome:
+                    if may("operations.decide_amendment"):
+                        version = record_amendment(operation, plan, user_id=current_user.id, **settings)
+                    else:  # governance: pending until an administrator approves it
+                        version = None
+                        request_amendment(operation, plan, current_user, **settings)
             except IntegrityError:  # two amendments at once: the version number is unique
                 collector.add(None, _("Un autre avenant vient d'être enregistré pour cette opération : rechargez la page."))
             else:
-                if version is None:
+                if outcome.refused:
+                    collector.service_errors(outcome.error)
+                elif version is None:
                     flash(_("Avenant transmis pour approbation : le plan en vigueur ne change qu'une fois "
                             "l'avenant approuvé par un administrateur."), "success")
+                    return redirect(url_for("operations.detail", operation_code=operation.code))
                 else:
                     flash(_("Avenant enregistré : plan version %(number)s.", number=version.number), "success")
-                return redirect(url_for("operations.detail", operation_code=operation.code))
+                    return redirect(url_for("operations.detail", operation_code=operation.code))
         general = collector.apply()
     else:
         general = [_("Formulaire incomplet ou expiré : vérifiez les champs.")]

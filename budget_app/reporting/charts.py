@@ -7,12 +7,13 @@ from decimal import Decimal
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from ..kernel.money import round_places
+
 WIDTH = 640
 LABEL_WIDTH = 150
 BAR_AREA = 470
 BAR_HEIGHT = 14
 GROUP_GAP = 12
-TENTH = Decimal("0.1")
 
 BLUE, GREY, GREEN, ORANGE, RED = "#000091", "#929292", "#18753c", "#b34000", "#c9191e"
 
@@ -20,7 +21,7 @@ BLUE, GREY, GREEN, ORANGE, RED = "#000091", "#929292", "#18753c", "#b34000", "#c
 def _scale(value: Decimal, maximum: Decimal) -> str:
     if maximum <= 0 or value <= 0:
         return "0"
-    return str((Decimal(value) * BAR_AREA / maximum).quantize(TENTH))
+    return str(round_places(Decimal(value) * BAR_AREA / maximum, 1))
 
 
 def bar_chart(title, groups, series):

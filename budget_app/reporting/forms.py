@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from ..kernel.forms import FlaskForm, plausible_day
+from ..kernel.forms import FlaskForm, WholeNumberField, plausible_day
 
 
 # A page number beyond this is no page (an OFFSET that large overflows the database).
@@ -18,4 +18,4 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("Utilisateur"), validators=[Optional(), Length(max=255)])
     start = DateField(_l("Du"), validators=[Optional(), plausible_day])
     end = DateField(_l("Au"), validators=[Optional(), plausible_day])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)

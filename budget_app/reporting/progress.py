@@ -11,13 +11,10 @@ from ..claims.balance import fse_counted, realised
 from ..claims.bilans import warnings as bilan_warnings
 from ..claims.models import Advance, Claim
 from ..kernel.extensions import db
-from ..kernel.money import cents
+from ..kernel.money import ZERO, cents, percent
 from ..operations.models import COST_CATEGORIES, Envelope, Operation
 from ..operations.plans import PlanFigures, current_figures, final_balance_deadline
 from ..operations.services import envelope_programmed
-
-ZERO = Decimal("0.00")
-HUNDRED = Decimal("100")
 
 
 def fse_flows(operation_ids) -> dict:
@@ -38,7 +35,7 @@ def elapsed_share(start: date, end: date, today: date) -> Decimal:
         return ZERO
     total_days = (end - start).days + 1
     days = min((today - start).days + 1, total_days)
-    return (Decimal(days) * HUNDRED / Decimal(total_days)).quantize(Decimal("0.01"))
+    return percent(days, total_days)
 
 
 def forecast_at_pace(realised: Decimal, start: date, end: date, today: date) -> Decimal:
@@ -94,7 +91,7 @@ def operation_progress(operation: Operation, today: date, margin: Decimal) -> Pr
     planned_total = planned.total_cost
     realised_total = sum((row["realised"] for row in rows), ZERO)
     forecast_total = sum((row["forecast"] for row in rows), ZERO)
-    consumed = (realised_total * HUNDRED / planned_total).quantize(Decimal("0.01")) if planned_total else ZERO
+    consumed = percent(realised_total, planned_total)
     elapsed = elapsed_share(start, end, today)
     gap = elapsed - consumed
     flows = fse_flows([operation.id])

@@ -20,6 +20,7 @@ from ..expenses.purge import ended_operations
 from ..operations.services import visible_operations_query
 from . import charts
 from .forms import AuditFilterForm
+from .participants_panel import participants_panel
 from .progress import envelope_figures, operation_progress
 
 bp = Blueprint("reporting", __name__)
@@ -59,7 +60,8 @@ def dashboard():
     operation = g.operation
     progress = operation_progress(operation, today_in_paris(), pace_margin())
     return render_template("reporting/dashboard.html", operation=operation, progress=progress,
-                           margin=pace_margin(), charts=charts.dashboard_charts(progress))
+                           margin=pace_margin(), charts=charts.dashboard_charts(progress),
+                           participants=participants_panel(operation, progress.today))
 
 
 @bp.route("/enveloppes/")

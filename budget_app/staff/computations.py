@@ -15,15 +15,13 @@ years later how each amount was obtained (CPR annex XIII). The text uses plain s
 thousands separators so that it copies unchanged into any spreadsheet or report. Pages
 show the same computation in the reader's language (``line_text``, ``rate_text``).
 """
-import calendar
 from datetime import date
 from decimal import Decimal
 
+from ..kernel.dates import days_in_month
 from ..kernel.formatting import format_hours, format_money, format_percent
 from ..kernel.i18n import current_locale
-from ..kernel.money import cents
-
-HUNDRED = Decimal(100)
+from ..kernel.money import HUNDRED, cents
 
 
 def euros(value: Decimal, locale: str = "fr") -> str:
@@ -70,14 +68,6 @@ def hourly_amount(hours: Decimal, rate: Decimal) -> tuple[Decimal, str]:
 def hourly_text(hours, rate, amount, locale: str | None = None) -> str:
     locale = locale or current_locale()
     return f"{hours_text(hours, locale)} × {euros(rate, locale)}/h = {euros(amount, locale)}"
-
-
-def days_in_month(month: date) -> int:
-    return calendar.monthrange(month.year, month.month)[1]
-
-
-def month_last_day(month: date) -> date:
-    return month.replace(day=days_in_month(month))
 
 
 def days_in_operation(month: date, start: date, end: date) -> int | None:

@@ -5,7 +5,6 @@ import hashlib
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import Conflict, DomainError, Problem
-from ..kernel.extensions import db
 from ..kernel.i18n import N_, translate
 from ..kernel.tabular import Row, read_table
 from ..kernel.transactions import atomic
@@ -130,8 +129,5 @@ def save_timesheet(operation, values: dict, user, sheet: Timesheet | None = None
         raise DomainError(problems=problems)
     change = changes[0]
     if change.outcome != "unchanged":
-        written = apply_timesheet_changes(operation, changes, user=user)
-        for sheet_written in written:
-            sheet_written.state = "draft"
-        db.session.flush()
+        apply_timesheet_changes(operation, changes, user=user, state="draft")
     return change

@@ -6,7 +6,7 @@ going back to draft removes it. A line that carries a mark (declared in a bilan,
 timesheet cannot go back to draft, be re-approved or change until the mark is released."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
@@ -28,9 +28,17 @@ TIMESHEETS = StateMachine(
         Transition("approve", ("submitted",), "approved", N_("Approuver")),
         Transition("reopen", ("submitted", "approved"), "draft", N_("Remettre en brouillon")),
         Transition("lock", ("approved",), "locked"),
+        Transition("unlock", ("locked",), "approved"),
     ],
 )
 USER_ACTIONS = ("submit", "approve", "reopen")
+# How an entered or imported sheet reaches the state its entry path gives it (a new sheet
+# starts as a draft): the moves, in order, from each state (imports, ``enter_state``).
+ENTRY_PATHS = {
+    ("draft", "draft"): (), ("draft", "submitted"): ("submit",), ("draft", "approved"): ("submit", "approve"),
+    ("submitted", "submitted"): (), ("submitted", "draft"): ("reopen",),
+    ("submitted", "approved"): ("approve",),
+}
 
 
 def user_moves(sheet: Timesheet):
@@ -59,19 +67,18 @@ def change_state(sheet: Timesheet, action: str, user) -> None:
     blocked = changeable_problem(sheet)
     if blocked is not None:
         raise blocked
-    move = TIMESHEETS.by_action(sheet.state, action)
+    TIMESHEETS.by_action(sheet.state, action)  # refused here when the table does not allow it
     if action == "approve":
         # Four eyes: the approver is not the one who entered the figures.
         if sheet.entered_by_id is not None and user is not None and sheet.entered_by_id == user.id:
             raise DomainError(N_("Une fiche ne peut pas être approuvée par la personne qui l'a saisie : un autre gestionnaire doit l'approuver."))
         approve(sheet, user)
         return
-    before = TIMESHEETS.move(sheet, move)
     if action == "reopen":
         remove_cost_line(sheet)
         sheet.approved_by_id = None
         sheet.approved_at = None
-    audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": move.target})
+    move(sheet, action)
     db.session.flush()
 
 
@@ -85,6 +92,31 @@ def approve_many(sheets, user) -> list[tuple]:
         except DomainError as error:
             refused.append((sheet, error))
     return refused
+
+
+def enter_state(sheet: Timesheet, target: str, user, note=None) -> None:
+    """The form and the imports put a written sheet in ``target`` (draft, submitted, or
+    approved with ``--approved``) through the table, one audited move at a time; a new
+    sheet is written as a draft first."""
+    if sheet.id is None:
+        db.session.flush()  # written as a draft (the column's default), the table's first state
+    path = ENTRY_PATHS.get((sheet.state, target))
+    if path is None:
+        raise DomainError(TIMESHEETS.refusal, state=TIMESHEETS.label(sheet.state), target=TIMESHEETS.label(target))
+    for action in path:
+        if action == "approve":
+            approve(sheet, user, note=note)
+        else:
+            move(sheet, action, note=note)
+
+
+def move(sheet: Timesheet, action: str, note=None) -> str:
+    """One move of the table and its audit entry; returns the state left."""
+    transition = TIMESHEETS.by_action(sheet.state, action)
+    before = TIMESHEETS.move(sheet, transition)
+    audit.record(action, "timesheets", sheet.id, before={"state": before}, after={"state": transition.target},
+                 note=note)
+    return before
 
 
 def approve(sheet: Timesheet, user, note=None) -> None:
@@ -155,27 +187,32 @@ def remove_cost_line(sheet: Timesheet) -> None:
 def lock_held_timesheets(bilan_id: int) -> int:
     """For the claims domain, at submission: the timesheets of the cost lines declared in
     bilan ``bilan_id`` become 'locked' (no change after that). Returns how many."""
-    sheets = db.session.scalars(
-        select(Timesheet)
-        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
-        .where(StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)), Timesheet.state == "approved")
-    ).all()
-    lock = TIMESHEETS.by_action("approved", "lock")
-    for sheet in sheets:
-        TIMESHEETS.move(sheet, lock)
-    db.session.flush()
+    sheets = _declared_sheets(bilan_id, "approved")
+    move_all_sheets(sheets, "lock")
     return len(sheets)
 
 
-def unlock_held_timesheets(bilan_id: int) -> None:
+def unlock_held_timesheets(bilan_id: int) -> int:
     """For the claims domain, when a bilan goes back to draft (before its declarations are
     released): its months' timesheets are approved again (their cost lines are free for
-    another bilan)."""
-    held = select(StaffCostLine.timesheet_id).where(
-        StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)))
-    db.session.execute(
-        update(Timesheet)
-        .where(Timesheet.id.in_(held), Timesheet.state == "locked")
-        .values(state="approved", version=Timesheet.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    another bilan), each through the table with its audit entry. Returns how many."""
+    sheets = _declared_sheets(bilan_id, "locked")
+    move_all_sheets(sheets, "unlock")
+    return len(sheets)
+
+
+def _declared_sheets(bilan_id: int, state: str) -> list[Timesheet]:
+    return db.session.scalars(
+        select(Timesheet)
+        .join(StaffCostLine, StaffCostLine.timesheet_id == Timesheet.id)
+        .where(StaffCostLine.id.in_(lines_declared_in("staff_cost_line", bilan_id)), Timesheet.state == state)
+    ).all()
+
+
+def move_all_sheets(sheets, action: str) -> None:
+    """A bilan's timesheets at once: one guarded UPDATE through the table, one audit entry
+    per sheet (``kernel.transitions.move_all``)."""
+    transition = next(move for move in TIMESHEETS.transitions if move.action == action)
+    before = TIMESHEETS.move_all(sheets, transition)
+    audit.record_many(action, "timesheets", [(sheet.id, {"state": state}, {"state": transition.target})
+                                              for sheet, state in zip(sheets, before, strict=True)])

@@ -7,18 +7,19 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
+from ..kernel.locks import lock_keys, lock_rows
 from ..kernel.formatting import format_hours, format_money, format_percent
 from ..kernel.i18n import N_, translate
+from ..kernel.money import HUNDRED
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_text, normalise_header
 from . import computations
 from .changes import Change, row_problem
 from ..operations.models import Operation
 from .models import CLAIMABLE_TIMESHEET_STATES, AnnualCost, Person, StaffAssignment
 from .queries import assignments_of, hours_declared
-
-HUNDRED = Decimal(100)
 
 # A month has at most 31 × 24 hours: anything above is a typing error.
 MAX_MONTH_HOURS = Decimal(744)
@@ -62,9 +63,9 @@ def _year(value):
         text = cell_text(value, required=False, max_length=10)
         if text is None:
             return None
-        if not text.isdigit():
+        number = parse_int(text)
+        if number is None:
             raise DomainError(N_("année invalide « %(value)s » (attendu aaaa)"), value=text)
-        number = int(text)
     if not 2000 <= number <= 2100:
         raise DomainError(N_("année invalide « %(value)s » (attendu aaaa)"), value=number)
     return number
@@ -127,6 +128,11 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
 def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], progress=None) -> list[Change]:
     # ``progress``: called with 1 for each row checked (a progress bar's update).
     """What each row would change, or a Problem for each row that breaks a rule."""
+    # A person is one registration number in every operation, with one assignment and one
+    # annual cost a year in each: the numbers and the operation are locked before they are
+    # read, until the request commits (issue 21: parallel entries ended in HTTP 500).
+    lock_keys("staff-person", {row.registration_number for row in rows})
+    lock_rows(Operation, [operation.id])
     people = {
         person.registration_number: person
         for person in db.session.scalars(

@@ -7,6 +7,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import selectinload
 
 from ..kernel.extensions import db
+from ..kernel.money import cents, round_places
 from ..marks.hooks import bilan_numbers
 from ..marks.services import declared_in, held_ids
 from .models import (
@@ -86,7 +87,7 @@ def cost_lines_total(operation, month: date | None = None) -> Decimal:
     )
     if month is not None:
         query = query.where(StaffCostLine.month == month)
-    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+    return cents(db.session.scalar(query))
 
 
 def hours_by_person_year(person_ids) -> dict:
@@ -100,7 +101,7 @@ def hours_by_person_year(person_ids) -> dict:
         .where(StaffAssignment.person_id.in_(list(person_ids)))
         .group_by(StaffAssignment.person_id, year)
     ).all()
-    return {(person_id, int(row_year)): Decimal(hours or 0).quantize(Decimal("0.01")) for person_id, row_year, hours in rows}
+    return {(person_id, int(row_year)): round_places(hours or 0, 2) for person_id, row_year, hours in rows}
 
 
 def months_of(operation) -> list[date]:
@@ -124,7 +125,7 @@ def hours_declared(person_id, year, exclude_ids=()) -> Decimal:
     )
     if exclude_ids:
         query = query.where(Timesheet.id.not_in(list(exclude_ids)))
-    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+    return round_places(db.session.scalar(query), 2)
 
 
 def hours_on_other_operations(operation, person_ids, months) -> dict:

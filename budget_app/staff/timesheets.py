@@ -2,22 +2,23 @@
 month, hours on the operation and hours worked (hourly staff) or the month's cost
 (fixed share); checked against the caps of CPR 55(3), then applied."""
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..kernel.audit import services as audit
+from ..kernel.dates import month_end
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
-from ..kernel.formatting import format_hours, format_month
+from ..kernel.formatting import format_day, format_hours, format_month
 from ..kernel.i18n import N_, translate, translate_label
+from ..kernel.locks import lock_rows
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_month, cell_text
 from . import computations
 from .changes import Change, row_problem
-from .lifecycle import changeable_problem, refresh_cost_line, remove_cost_line
-from .models import TIMESHEET_STATES, StaffAssignment, Timesheet
+from .lifecycle import changeable_problem, enter_state, remove_cost_line
+from .models import TIMESHEET_STATES, Person, StaffAssignment, Timesheet
 from .queries import assignments_of, hours_by_person_year, hours_on_other_operations
 
 # A month has at most 31 × 24 hours: anything above is a typing error.
@@ -62,6 +63,11 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                          editing: Timesheet | None = None) -> list[Change]:
     """What each row would change, or a Problem for each broken rule (caps: CPR 55(3))."""
     assignments = {a.person.registration_number: a for a in assignments_of(operation)}
+    # The cap (CPR 55(3)) is a total per person and year over every operation, and a month
+    # has one sheet: the people of these rows are locked before their sheets are read,
+    # until the request commits (issue 21: ten parallel sheets went past 1 720 h).
+    lock_rows(Person, [assignments[row.registration_number].person_id for row in rows
+                       if row.registration_number in assignments])
     existing = {
         (sheet.assignment_id, sheet.month): sheet
         for sheet in db.session.scalars(
@@ -173,8 +179,8 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
             if computations.days_in_operation(row.month, operation.start_date, operation.end_date) is not None:
                 # Primer §9: a month partly outside the operation declares its in-period hours only.
                 text += translate(N_(" — mois en partie hors de l'opération : heures faites du %(start)s au %(end)s seulement"),
-                                  start=max(row.month, operation.start_date).strftime("%d/%m/%Y"),
-                                  end=min(computations.month_last_day(row.month), operation.end_date).strftime("%d/%m/%Y"))
+                                  start=format_day(max(row.month, operation.start_date)),
+                                  end=format_day(min(month_end(row.month), operation.end_date)))
         else:
             days = computations.days_in_operation(row.month, operation.start_date, operation.end_date)
             amount, text = computations.fixed_share_amount(
@@ -193,8 +199,12 @@ def _state_label(state):
     return translate_label(TIMESHEET_STATES, state)
 
 
-def apply_timesheet_changes(operation, changes: list[Change], user=None, approved: bool = False) -> list[Timesheet]:
-    """Write the checked rows. ``approved`` (CLI ``--approved``): the import is the approval."""
+def apply_timesheet_changes(operation, changes: list[Change], user=None, approved: bool = False,
+                            state: str = "submitted") -> list[Timesheet]:
+    """Write the checked rows, then bring each written sheet to ``state`` through the
+    timesheets' table (``lifecycle.enter_state``, one audited move at a time): imported
+    sheets wait for a second finance officer's approval (``submitted``), the form's are
+    drafts; ``approved`` (CLI ``--approved``): the import is the approval."""
     written = []
     for change in changes:
         if change.outcome == "unchanged":
@@ -213,19 +223,10 @@ def apply_timesheet_changes(operation, changes: list[Change], user=None, approve
         sheet.entered_by_id = user.id if user is not None else None
         sheet.approved_by_id = None
         sheet.approved_at = None
-        # Imported sheets wait for a second finance officer's approval (unless --approved).
-        sheet.state = "submitted"
-        if approved:
-            sheet.state = "approved"
-            sheet.approved_at = datetime.now(timezone.utc)
-            refresh_cost_line(sheet)
         written.append(sheet)
     db.session.flush()
-    if approved:
-        note = translate(N_("import du fichier avec --approved : vaut approbation"))
-        for sheet in written:
-            line = sheet.cost_line
-            audit.record("approve", "timesheets", sheet.id, before={"state": "submitted"},
-                         after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
-        db.session.flush()
+    note = translate(N_("import du fichier avec --approved : vaut approbation")) if approved else None
+    for sheet in written:
+        enter_state(sheet, "approved" if approved else state, user, note=note)
+    db.session.flush()
     return written

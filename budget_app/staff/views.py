@@ -19,17 +19,19 @@ from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import User
 from ..accounts.navigation import register_nav
 from ..accounts.policy import may
+from ..kernel.integers import parse_id
 from ..kernel import staging
 from ..kernel.errors import Conflict, DomainError, seen_version
 from ..kernel.extensions import db
-from ..kernel.formatting import format_number
+from ..kernel.formatting import format_month, format_number
+from ..kernel.paging import page_number, page_of
 from ..kernel.i18n import translate_label
 from ..kernel.tabular import cell_month
+from ..kernel.transactions import attempt
 from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import computations, imports, queries
@@ -117,9 +119,10 @@ def add_staff():
     values = form.values()
     errors, general = {}, []
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             change = imports.save_staff_row(operation, values)
-        except DomainError as refused:
+        if outcome.refused:
+            refused = outcome.error
             errors, general = _problems_by_field(refused.problems, STAFF_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
             flash(_("%(name)s : %(detail)s (%(outcome)s).", name=f"{values['first_name']} {values['last_name']}",
@@ -202,15 +205,15 @@ def _timesheet_form(sheet: Timesheet | None):
         if sheet is not None:
             values["registration_number"] = sheet.assignment.person.registration_number
         version_seen = seen_version(form.version.data) if sheet is not None else None  # 400 without it
-        try:
+        with attempt() as outcome:
             change = imports.save_timesheet(operation, values, current_user, sheet=sheet, version=version_seen)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
+        if isinstance(outcome.error, Conflict):
             general = [str(CONFLICT)]
             if sheet is not None:
                 db.session.refresh(sheet)
                 version = sheet.version
-        except DomainError as refused:
+        elif outcome.refused:
+            refused = outcome.error
             errors, general = _problems_by_field(refused.problems, TIMESHEET_COLUMNS) if refused.problems else ({}, [str(refused)])
         else:
             flash(_("Fiche enregistrée en brouillon : %(detail)s.", detail=change.detail), "success")
@@ -252,15 +255,14 @@ def timesheet_action(timesheet_id):
     if not form.validate_on_submit() or version_seen != sheet.version:
         flash(changed, "error")
         return redirect(url_for("staff.timesheets", mois=month))
-    try:
+    with attempt() as outcome:
         change_state(sheet, form.action.data or "", current_user)
-    except (Conflict, StaleDataError):
-        db.session.rollback()
+    if isinstance(outcome.error, Conflict):
         flash(changed, "error")
-    except DomainError as error:
-        flash(str(error), "error")
+    elif outcome.refused:
+        flash(str(outcome.error), "error")
     else:
-        flash(_("Fiche de %(month)s : %(state)s.", month=month, state=translate_label(TIMESHEET_STATES, sheet.state)),
+        flash(_("Fiche de %(month)s : %(state)s.", month=format_month(sheet.month), state=translate_label(TIMESHEET_STATES, sheet.state)),
               "success")
     return _back_to_list(f"fiche-{timesheet_id}")
 
@@ -275,16 +277,19 @@ def _back_to_list(anchor=""):
 def approve_timesheets():
     """Approve the ticked timesheets at once (never one's own: each refusal is said)."""
     form = TimesheetActionForm()
-    ids = {int(value) for value in request.form.getlist("fiche") if value.isdigit()}
+    ids = {parse_id(value) for value in request.form.getlist("fiche")} - {None}
     if not form.validate_on_submit() or not ids:
         flash(_("Cochez au moins une fiche soumise à approuver."), "error")
         return _back_to_list()
     sheets = [_timesheet_or_404(timesheet_id) for timesheet_id in sorted(ids)]
-    try:
+    refused = []
+    with attempt() as outcome:
         refused = approve_many(sheets, current_user)
-    except (Conflict, StaleDataError):
-        db.session.rollback()
+    if isinstance(outcome.error, Conflict):  # someone moved one of the sheets first: none is approved
         flash(_("Une fiche a changé depuis l'affichage de la page : vérifiez la liste puis recommencez."), "error")
+        return _back_to_list()
+    if outcome.refused:
+        flash(str(outcome.error), "error")
         return _back_to_list()
     done = len(sheets) - len(refused)
     if done:
@@ -324,6 +329,18 @@ def _import_page(kind):
     spec = IMPORT_KINDS[kind]
     form = ImportForm()
     context = {"operation": g.operation, "spec": spec, "kind": kind, "problems": None, "report": None, "token": None}
+    staged = staging.peek(f"staff-{kind}", g.operation.code) if request.method == "GET" and "page" in request.args \
+        else None
+    if staged is not None:
+        # Another page of the preview: the staged file is checked again, one page shown.
+        try:
+            report = _run_import(kind, staged.content, staged.filename, apply=False)
+        except DomainError:
+            staging.discard(f"staff-{kind}")  # the data changed since: the file must be sent again
+            flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
+            return redirect(url_for(spec["endpoint"]))
+        context.update(report=report, token=staged.token, filename=staged.filename)
+        return _preview_page(context)
     if request.method == "GET":
         staging.discard(f"staff-{kind}")  # « Annuler » comes back here: the staged file is dropped
     if request.method == "POST" and form.token.data:
@@ -335,14 +352,22 @@ def _import_page(kind):
             return render_template("staff/import.html", **context)
         content = upload.read()
         filename = Path(upload.filename).name[:200]
-        try:
+        with attempt() as outcome:
             report = _run_import(kind, content, filename, apply=False)
-        except DomainError as refused:
+        if outcome.refused:
+            refused = outcome.error
             context["problems"] = refused.problems or [str(refused)]
             context["filename"] = filename
             return render_template("staff/import.html", **context), 422
         token = staging.stage(f"staff-{kind}", g.operation.code, content, filename)
         context.update(report=report, token=token, filename=filename)
+        return _preview_page(context)
+    return render_template("staff/import.html", **context)
+
+
+def _preview_page(context):
+    """One page of the preview's rows, never the whole file (issue 21)."""
+    context["page"] = page_of(context["report"].changes, page_number(request.args.get("page")))
     return render_template("staff/import.html", **context)
 
 
@@ -351,10 +376,11 @@ def _confirm_import(kind, spec, token):
     if staged is None:
         flash(_("Cet aperçu n'est plus valable : déposez le fichier à nouveau."), "error")
         return redirect(url_for(spec["endpoint"]))
-    try:
+    with attempt() as outcome:
         # Checked again: the data may have changed since the preview.
         report = _run_import(kind, staged.content, staged.filename, apply=True)
-    except DomainError as refused:
+    if outcome.refused:
+        refused = outcome.error
         return render_template("staff/import.html", operation=g.operation, spec=spec, kind=kind,
                                problems=refused.problems or [str(refused)], report=None, token=None,
                                filename=staged.filename), 422

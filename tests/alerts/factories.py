@@ -25,6 +25,22 @@ def file_alert(kind="fraud", facts=f"Facture gonflée {CANARY}", operation=None,
     return alert, secret
 
 
+def open_as(referent, alert, password="correct horse battery staple"):
+    """What a referent's login gives, outside a request: their private key opened with their
+    password, then ``alert``'s content key from its wrap for them (kept for this test's
+    application context). Raises if the referent holds no key of the alert."""
+    from budget_app.alerts import keyring, referent_keys
+    from budget_app.alerts.key_models import REFERENT
+
+    referent = db.session.merge(referent)
+    private = referent_keys.open_private_key(referent, password)
+    wrap = keyring.wrap_of(alert.id, REFERENT, referent.id)
+    if wrap is None:
+        raise keyring.AlertLocked(alert.id)
+    keyring.remember(alert, keyring.keybox.unseal(private, wrap.wrapped, keyring.purpose(alert.id)))
+    return alert
+
+
 def sample_world(users, operation_in, expense_id):
     """A transmitted alert with one attachment and one suspected line (expense
     ``expense_id``), and the controller's DACI. Returns (alert, declaration)."""

@@ -12,7 +12,7 @@ from budget_app.kernel.extensions import db
 from tests.conftest import ON_POSTGRES
 
 from .conftest import post_report, receipt_codes
-from .factories import CANARY, PDF, file_alert
+from .factories import CANARY, PDF, file_alert, open_as
 
 ALERT_URLS = (
     "/referent/signalements",
@@ -57,7 +57,7 @@ def test_raw_database_and_files_hold_no_plaintext(app, client, referent, operati
             assert CANARY.encode() not in stored.read_bytes()
             assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     # The referent, with the key, reads it all back.
-    alert = db.session.scalar(db.select(Alert).where(Alert.reference == reference))
+    alert = open_as(referent, db.session.scalar(db.select(Alert).where(Alert.reference == reference)))
     assert CANARY in filing.alert_content(alert)["facts"]
     assert filing.alert_identity(alert)["name"] == f"Nom {CANARY}"
     assert filing.attachment_meta(alert.attachments[0])["name"] == f"{CANARY}.pdf"
@@ -92,7 +92,7 @@ def test_key_from_the_environment_variable(app_config, monkeypatch):
     app = create_app(app_config)
     with app.app_context():
         assert crypto.configured_keys() == [key.encode()]
-        assert Fernet(key.encode()).decrypt(crypto.encrypt_text("x")) == b"x"
+        assert Fernet(key.encode()).decrypt(crypto.encrypt_bytes(b"x")) == b"x"
 
 
 def test_rotate_key(app, runner, operation):
@@ -108,7 +108,7 @@ def test_rotate_key(app, runner, operation):
     assert CANARY in filing.alert_content(alert)["facts"]
     from budget_app.alerts import files
 
-    assert files.read_decrypted(alert.attachments[0].stored_name) == PDF
+    assert filing.attachment_data(alert.attachments[0]) == PDF
     with pytest.raises(Exception):
         Fernet(old_key).decrypt(bytes(alert.content_enc))
     assert filing.verify_follow_up(alert.reference, secret) is not None

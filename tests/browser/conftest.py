@@ -40,6 +40,26 @@ def page(browser, tmp_path):
     context.close()
 
 
+def pass_second_factor(page, live_server, email):
+    """After the password: the second factor as a person gives it (enrolled first for an
+    admin or a referent who has none), with the code their phone would show."""
+    if "/connexion/" not in page.url:
+        return
+    from budget_app.accounts import second_factor
+    from budget_app.accounts.services import find_user
+    from budget_app.kernel.extensions import db
+    from tests.conftest import current_code, enrol
+
+    db.session.expire_all()
+    user = find_user(email)
+    if not second_factor.enabled(user):
+        enrol(user)
+        page.goto(f"{live_server}/connexion/code")
+    page.fill("input[name=code]", current_code(user))
+    page.click("main button.primary")
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def log_in(page, live_server):
     def do(email, password):
@@ -48,6 +68,7 @@ def log_in(page, live_server):
         page.fill("input[name=password]", password)
         page.click("main button.primary")
         page.wait_for_load_state()
+        pass_second_factor(page, live_server, email)
         return page
 
     return do

@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from budget_app.accounts.services import find_user
 from budget_app.kernel.extensions import db
+from tests.browser.conftest import pass_second_factor
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +64,7 @@ def _log_in(page, live_server, email, password):
     page.fill("input[name=password]", password)
     page.click("main button.primary")
     page.wait_for_load_state()
+    pass_second_factor(page, live_server, email)
 
 
 @pytest.mark.parametrize("width", [1366, 390])

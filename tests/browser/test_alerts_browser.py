@@ -4,6 +4,7 @@ the visitor reads the acknowledgment and answers; the referent reads the answer.
 import pytest
 
 from tests.alerts.factories import PDF
+from tests.browser.conftest import pass_second_factor
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,6 +38,8 @@ def test_anonymous_round_trip_in_a_browser(app, make_user, make_operation, live_
     referent.fill("#email", "referent@example.org")
     referent.fill("#password", PASSWORD)
     referent.get_by_role("button", name="Se connecter").click()
+    referent.wait_for_load_state()
+    pass_second_factor(referent, base, "referent@example.org")
     referent.goto(base + "/referent/signalements")
     referent.get_by_role("link", name=reference).click()
     assert "facture.pdf" in referent.get_by_test_id("attachments").inner_text()

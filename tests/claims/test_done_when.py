@@ -1,5 +1,5 @@
 """The primer's worked month end to end: the seed operation, a month of staff and
-timesheets imported from the example files, then `claims export HL-RSA-2023 --month
+timesheets imported from the example files, then `statements export HL-RSA-2023 --month
 2023-01 -o janvier.xlsx`; the screen shows the same figures."""
 import csv
 from decimal import Decimal
@@ -22,7 +22,7 @@ def test_january_from_the_example_files(app, runner, tmp_path, client, login, ma
         result = runner.invoke(args=args)
         assert result.exit_code == 0, (args, result.output)
     target = tmp_path / "janvier.xlsx"
-    result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
+    result = runner.invoke(args=["statements", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(target)])
     assert result.exit_code == 0, result.output
     summary = {row[0]: row[1] for row in load_workbook(target)["Récapitulatif"].iter_rows(values_only=True)
                if row and row[0]}
@@ -48,7 +48,7 @@ def test_january_exports_agree_to_the_cent(app, runner, tmp_path):
     files = {}
     for fmt in ("xlsx", "csv", "pdf"):
         files[fmt] = tmp_path / f"janvier.{fmt}"
-        result = runner.invoke(args=["claims", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(files[fmt]),
+        result = runner.invoke(args=["statements", "export", "HL-RSA-2023", "--month", "2023-01", "-o", str(files[fmt]),
                                      "--format", fmt])
         assert result.exit_code == 0, result.output
     amounts = xlsx_money_rows(files["xlsx"].read_bytes())

@@ -48,7 +48,7 @@ def _summary(workbook):
 def test_recapitulatif_of_the_primer_month(january_lines):
     report = build_report(january_lines["operation"], *JANUARY)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants"]
     summary = _summary(workbook)
     assert summary["Opération"] == "HL-RSA-2023"
     assert summary["Dépenses directes de personnel"] == pytest.approx(7280)
@@ -128,10 +128,63 @@ def test_controlled_claim_has_a_control_sheet(january_lines):
     db.session.commit()
     report = build_report(january_lines["operation"], claim.period_start, claim.period_end, claim)
     workbook = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants", "Contrôle"]
     control_rows = lines_of(workbook["Contrôle"])
     excluded = next(row for row in control_rows if row[7].value == "Écartée")
     assert excluded[11].value == "=1+1" and excluded[11].data_type == "s"
     summary = _summary(workbook)
     assert summary["FSE+ dû"] == pytest.approx(float(claim.fse_due))
     assert summary["État"] == "Contrôlé"
+
+
+# claims/exports.py replaces openpyxl's private ``_values_to_row`` for speed (see ``_Sheet``):
+# these fail if openpyxl changes the hook or if it stops writing what the public path writes.
+HOOK_ROWS = [
+    ["FONCTIONNEMENT", "Fournitures", "=cmd|' /C calc'!A0", "12345678900011", "F1", date(2023, 1, 10),
+     date(2023, 1, 20), D("1234.56"), D("0.00"), D("1234.56"), D("0.6"), D("740.74"), D("740.74"), None],
+    ["PRESTATIONS", "+1+1", "-2+3", None, "@SUM(A1)", date(2023, 1, 31), None, D("-100.00"), D("-20.00"),
+     D("-120.00"), D("1"), D("-120.00"), D("-120.00"), "Non acquittée"],
+]
+
+
+def test_openpyxl_still_calls_the_hook_the_claim_export_replaces():
+    import inspect
+
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    assert list(inspect.signature(WriteOnlyWorksheet._values_to_row).parameters) == ["self", "values", "row_idx"]
+    assert "self._values_to_row(row, row_idx)" in inspect.getsource(WriteOnlyWorksheet._write_rows)
+
+
+def _sheet_xml(fill) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    fill(workbook.create_sheet("Dépenses"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        return archive.read("xl/worksheets/sheet1.xml") + archive.read("xl/styles.xml")
+
+
+def test_the_hook_writes_what_the_public_path_writes():
+    """The same rows through the replaced hook (``_Sheet``) and through openpyxl's public
+    path (``kernel.sheet_writer.row_cells``): the same sheet and styles, byte for byte."""
+    from budget_app.kernel.sheet_writer import row_cells
+
+    kinds = [kind for _, kind, _ in exports.EXPENSE_COLUMNS]
+
+    def hooked(ws):
+        sheet = exports._Sheet.__new__(exports._Sheet)
+        sheet.ws, sheet.kinds = ws, kinds
+        sheet.cells = [sheet._template(kind, column) for column, kind in enumerate(kinds, 1)]
+        sheet.quoted = [sheet._template("text", column, quoted=True) for column in range(1, len(kinds) + 1)]
+        ws._values_to_row = sheet._cells
+        for values in HOOK_ROWS:
+            ws.append(values)
+
+    def public(ws):
+        for values in HOOK_ROWS:
+            ws.append(row_cells(ws, kinds, values))
+
+    assert _sheet_xml(hooked) == _sheet_xml(public)

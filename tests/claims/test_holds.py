@@ -81,15 +81,15 @@ def test_hold_refusals_from_the_command_line(runner, claims_world):
         (["--expense", str(line.id), "--reason", "   "], "Indiquez le motif"),
         (["--expense", "999999", "--reason", "x"], "n° 999999 introuvable dans l'opération HL-RSA-2023"),
     ):
-        result = runner.invoke(args=["claims", "hold", "HL-RSA-2023", *args])
+        result = runner.invoke(args=["bilans", "hold", "HL-RSA-2023", *args])
         assert result.exit_code == 1 and message in result.output, result.output
-    result = runner.invoke(args=["claims", "release", "HL-RSA-2023", "--expense", str(line.id), "--reason", "x"])
+    result = runner.invoke(args=["bilans", "release", "HL-RSA-2023", "--expense", str(line.id), "--reason", "x"])
     assert result.exit_code == 1 and "n'est pas en attente" in result.output
     claim = lifecycle.create_draft(operation, *JANUARY)
     lifecycle.submit_claim(claim, today=date(2023, 2, 15))
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(holds.LineHold)) == 0
     # A declared line is held too (issue 21): it stays in its bilan, its FSE+ share waits.
-    result = runner.invoke(args=["claims", "hold", "HL-RSA-2023", "--expense", str(line.id), "--reason", "x"])
+    result = runner.invoke(args=["bilans", "hold", "HL-RSA-2023", "--expense", str(line.id), "--reason", "x"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(db.func.count()).select_from(holds.LineHold)) == 1

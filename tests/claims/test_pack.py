@@ -19,7 +19,7 @@ from tests.expenses.factories import attach_document, make_expense
 from tests.staff.factories import make_staff_line
 
 JANUARY = (date(2023, 1, 1), date(2023, 1, 31))
-ROOT = "HL-RSA-2023-demande-1-dossier-de-preuves"
+ROOT = "HL-RSA-2023-bilan-1-dossier-de-preuves"
 
 
 def _read(archive: zipfile.ZipFile):
@@ -50,7 +50,7 @@ def test_pack_holds_every_document_listed_with_matching_sha256(submitted, runner
     control.finish_control(claim, submitted["controller"])
     db.session.commit()
     target = tmp_path / "dossier.zip"
-    result = runner.invoke(args=["claims", "pack", "HL-RSA-2023", "1", "-o", str(target)])
+    result = runner.invoke(args=["bilans", "pack", "HL-RSA-2023", "1", "-o", str(target)])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(target) as archive:
         assert archive.testzip() is None
@@ -73,7 +73,7 @@ def test_pack_holds_every_document_listed_with_matching_sha256(submitted, runner
         assert expected in files, expected
         assert files[expected]["SHA-256"] == document.sha256 and files[expected]["Ligne"] == str(
             positions[document.expense_id])
-    assert {"demande.xlsx", "demande.pdf", "lignes.csv", "controle.csv"} <= set(files)
+    assert {"bilan.xlsx", "bilan.pdf", "lignes.csv", "controle.csv"} <= set(files)
     assert "Écartée" in control_csv and "Copie" in control_csv
     assert "120 h × 24,00 €/h = 2 880,00 €" in timesheets and '"Verrouillée (demandée)"' in timesheets
 
@@ -84,7 +84,7 @@ def test_missing_document_is_listed_and_the_command_exits_1(submitted, runner, t
     altered = db.session.query(SupportingDocument).filter_by(original_name="facture.pdf").first()
     stored_path(altered.stored_name).write_bytes(b"%PDF-1.4 changed\n")
     target = tmp_path / "dossier.zip"
-    result = runner.invoke(args=["claims", "pack", "HL-RSA-2023", "1", "-o", str(target)])
+    result = runner.invoke(args=["bilans", "pack", "HL-RSA-2023", "1", "-o", str(target)])
     assert result.exit_code == 1
     assert "pièce absente du stockage" in result.output and "virement.pdf" in result.output
     with zipfile.ZipFile(target) as archive:
@@ -105,13 +105,13 @@ def test_pack_downloads_as_a_stream_from_the_claim_page(submitted, client, login
     assert response.headers["Content-Disposition"] == f'attachment; filename="{ROOT}.zip"'
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert archive.testzip() is None
-        assert len(_read(archive)) == 7  # xlsx, pdf, csv, 3 documents, timesheets
+        assert len(_read(archive)) == 8  # xlsx, pdf, csv, 3 documents, timesheets, participants indicators
 
 
 def test_a_draft_has_no_pack(claims_world, runner, tmp_path):
     make_expense(claims_world["operation"], "10.00")
     lifecycle.create_draft(claims_world["operation"], *JANUARY)
     db.session.commit()
-    result = runner.invoke(args=["claims", "pack", "HL-RSA-2023", "1", "-o", str(tmp_path / "x.zip")])
+    result = runner.invoke(args=["bilans", "pack", "HL-RSA-2023", "1", "-o", str(tmp_path / "x.zip")])
     assert result.exit_code == 1 and "brouillon" in result.output
     assert not (tmp_path / "x.zip").exists() and not (tmp_path / "x.zip.part").exists()

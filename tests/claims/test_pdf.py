@@ -61,7 +61,7 @@ def test_pdf_has_the_recapitulatif_lines_and_decisions(claims_world):
     control.finish_control(claim, claims_world["controller"])
     db.session.commit()
     text, document = assert_same_figures(build_report(operation, *JANUARY, claim))
-    assert "Demande de paiement FSE+ n° 1 — HL-RSA-2023" in text
+    assert "Bilan intermédiaire n° 1 — HL-RSA-2023" in text
     assert "Total des dépenses éligibles" in text and "FSE+ dû" in text
     assert "Contrôle de service fait : décisions" in text and "Fiche non signée" in text and "Réduite" in text
     assert "Page 1 / " in text

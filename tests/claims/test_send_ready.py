@@ -59,11 +59,11 @@ def two_lines(claims_world):
 def test_every_sheet_has_the_title_block_and_prints_on_a4_one_page_wide(two_lines):
     claim = _controlled_claim(two_lines)
     workbook = _workbook(build_report(two_lines["operation"], *JANUARY, claim))
-    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Contrôle"]
+    assert workbook.sheetnames == ["Récapitulatif", "Dépenses", "Personnel", "Ressources", "Participants", "Contrôle"]
     issued = today_in_paris().strftime("%d/%m/%Y")
     for sheet in workbook.worksheets:
         title, subtitle = sheet["A1"].value, sheet["A2"].value
-        assert title.startswith("Demande de paiement FSE+ n° 1 — HL-RSA-2023 — Accompagnement"), sheet.title
+        assert title.startswith("Bilan intermédiaire n° 1 — HL-RSA-2023 — Accompagnement"), sheet.title
         assert "Bénéficiaire : " in subtitle and "Période du 01/01/2023 au 31/01/2023" in subtitle
         assert "État : Contrôlé" in subtitle and f"Émis le {issued}" in subtitle
         setup = sheet.page_setup

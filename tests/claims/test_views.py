@@ -42,10 +42,11 @@ def test_full_path_through_the_pages(client, login, claims_world):
     controller = app_client = client.application.test_client()
     login(app_client, claims_world["controller"])
     response = controller.post(f"{BASE}/1/lignes/1", data={"l1-decision": "reduced", "l1-amount": "4 000,00",
-                                                            "l1-reason": "staff_time", "l1-comment": ""})
+                                                            "l1-reason": "staff_time", "l1-comment": "",
+                                                            "l1-version": "1"})
     assert response.status_code == 302
     response = controller.post(f"{BASE}/1/lignes/2", data={"l2-decision": "excluded", "l2-reason": "",
-                                                            "l2-comment": "pièce illisible"})
+                                                            "l2-comment": "pièce illisible", "l2-version": "1"})
     # The error sits next to the line's reason, tied to it, and what was typed is kept.
     follow = response.get_data(as_text=True)
     assert response.status_code == 400 and 'data-testid="line-error"' in follow
@@ -91,7 +92,7 @@ def test_english_pages(client, login, claims_world):
     db.session.commit()
     login(client, user)
     page = client.get(f"{BASE}/?month=2023-01").get_data(as_text=True)
-    assert "Balance reports" in page
+    assert "Bilans" in page and "Statement of expenditure" in page and "Balance report" not in page
 
 
 def test_bilan_pages_say_the_rule_the_kind_and_the_deadline(client, login, claims_world):

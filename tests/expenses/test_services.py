@@ -18,6 +18,7 @@ from budget_app.expenses.services import create_expense, validate_expense
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
 from budget_app.kernel.siret import siret_is_valid
+from tests.expenses.factories import make_expense
 from tests.operations.factories import make_plan
 
 
@@ -158,3 +159,14 @@ def test_duplicate_finder_reads_each_supplier_once(lot, expense_data):
     finder.load([supplier_key("Bureau Vallée Cahors", None)])
     check = finder.check(expense_data())
     assert check.already_recorded is not None
+
+
+def test_factory_lines_carry_the_keys_the_rules_give(lot):
+    """The test factory keys a line as the services do: "Bureau Vallée SARL" is the supplier
+    "bureau vallee" (casefolded, no accent, no legal form), as "BUREAU-VALLEE" is; document
+    "F00001" keeps its letter and digits."""
+    expense = make_expense(lot, "100.00", incurred_on=date(2019, 3, 4), paid_on=date(2019, 3, 15),
+                           supplier="Bureau Vallée SARL")
+    assert expense.supplier_key == "nom:bureau vallee" == supplier_key("BUREAU-VALLEE", None)
+    assert expense.document_key == document_key(expense.document_number) == expense.document_number
+    assert expense.eligible_amount == Decimal("100.00")

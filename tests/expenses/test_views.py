@@ -278,3 +278,17 @@ def test_monthly_totals_kept_by_the_database_match_the_lines(lot, expense_data):
         assert listing._month_aligned(filters)
         assert listing.totals(lot.id, filters) == listing.totals_of_lines(lot.id, filters)
     assert listing.totals(lot.id, listing.Filters()).count == 34
+
+
+def test_dates_in_a_refusal_are_in_the_reader_language(client, login, make_user, officer, lot):
+    """LOT-2019-ACI runs from 01/01/2019 to 31/12/2019: an invoice of 31/12/2018 is refused
+    with the dates as the reader's pages show them (French dd/mm/yyyy, English ISO)."""
+    login(client, officer)
+    page = post_expense(client, files=False, incurred_on="2018-12-31").get_data(as_text=True)
+    assert "le 31/12/2018 est hors de la période d&#39;éligibilité de l&#39;opération (du 01/01/2019 au 31/12/2019)" in page
+    english = make_user("finance_officer", operations=["LOT-2019-ACI"], locale="en")
+    login(client, english)
+    page = post_expense(client, files=False, incurred_on="2018-12-31").get_data(as_text=True)
+    assert "2018-12-31 is outside the operation&#39;s eligibility period (2019-01-01 to 2019-12-31)" in page
+    assert "31/12/2018" not in page.split("<form")[1]  # the typed value is shown back as typed
+    assert db.session.scalar(select(Expense)) is None

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from budget_app import create_app
+from budget_app.accounts.services import find_user
 from budget_app.alerts import filing
-from budget_app.alerts.files import read_decrypted
 from budget_app.alerts.models import Alert
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.expenses.models import SupportingDocument
 from budget_app.kernel.extensions import db
 from budget_app.kernel.uploads import stored_path
-from tests.alerts.factories import PDF, file_alert
+from tests.alerts.factories import PDF, file_alert, open_as
 from tests.conftest import ON_POSTGRES, create_postgres_database, drop_postgres_database
 from tests.test_access import _operation_samples
 
@@ -57,7 +57,12 @@ def restore(target_app, directory):
         return target_app.test_cli_runner().invoke(args=["backup", "restore", str(directory)])
 
 
-def world(make_operation):
+REFERENT = "referent@example.org"
+
+
+def world(make_operation, make_user=None):
+    if make_user is not None:  # the referent the alert is sealed for (keys per referent)
+        make_user("antifraud_referent", email=REFERENT)
     operation = make_operation("OP-DRILL")
     _operation_samples(operation)
     alert, _secret = file_alert(operation=operation, attachments=[("preuve.pdf", ATTACHMENT)])
@@ -69,19 +74,20 @@ def snapshot(reference: str) -> dict:
     claim = db.session.scalars(select(Claim)).one()
     lines = db.session.scalars(select(ClaimLine).order_by(ClaimLine.position)).all()
     documents = db.session.scalars(select(SupportingDocument).order_by(SupportingDocument.id)).all()
-    alert = db.session.scalar(select(Alert).where(Alert.reference == reference))
+    # Read back as the referent reads it: their key, opened with their password.
+    alert = open_as(find_user(REFERENT), db.session.scalar(select(Alert).where(Alert.reference == reference)))
     return {
         "claim": (claim.state, claim.total_eligible, claim.fse_asked, json.dumps(claim.figures, sort_keys=True)),
         "lines": [(line.position, line.category, line.declared_amount) for line in lines],
         "documents": [(d.original_name, d.sha256, hashlib.sha256(stored_path(d.stored_name).read_bytes()).hexdigest())
                       for d in documents],
         "alert": (filing.alert_content(alert), filing.alert_identity(alert),
-                  [(filing.attachment_meta(a), read_decrypted(a.stored_name)) for a in alert.attachments]),
+                  [(filing.attachment_meta(a), filing.attachment_data(a)) for a in alert.attachments]),
     }
 
 
-def test_restore_drill(keyed_app, runner, make_operation, fresh_target, tmp_path):
-    reference = world(make_operation)
+def test_restore_drill(keyed_app, runner, make_operation, make_user, fresh_target, tmp_path):
+    reference = world(make_operation, make_user)
     before = snapshot(reference)
     assert before["alert"][2][0][1] == ATTACHMENT and before["documents"]
     assert all(recorded == actual for _name, recorded, actual in before["documents"])

@@ -57,7 +57,7 @@ def test_a_control_character_in_stored_texts_never_breaks_the_claim_exports(app,
 
 
 @pytest.mark.parametrize("char", CONTROLS, ids=IDS)
-def test_a_control_character_never_breaks_the_transmission_form(app, claims_world, make_user, char, tmp_path):
+def test_a_control_character_never_breaks_the_transmission_form(app, claims_world, make_user, login, char, tmp_path):
     _storable(char)
     app.config["ALERT_KEY_FILE"] = str(tmp_path / "alert_key")
     operation = claims_world["operation"]
@@ -72,19 +72,9 @@ def test_a_control_character_never_breaks_the_transmission_form(app, claims_worl
     db.session.commit()
     load_workbook(io.BytesIO(alert_exports.transmission_workbook(alert)))
     client = app.test_client()
-    login_client(app, client, referent)
+    login(client, referent)  # the referent's key opened into the session, as at a real login
     assert client.get(f"/referent/signalements/{alert.reference}/transmission.xlsx").status_code == 200
     assert client.get(f"/referent/signalements/{alert.reference}/transmission/impression").status_code == 200
-
-
-def login_client(app, client, user):
-    from budget_app.accounts.sessions import start_session
-
-    token = start_session(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["sid"] = token
 
 
 @pytest.mark.parametrize("char", ["\x0b", "\x00", "\x1f", "\x7f", "\x9b"])

@@ -233,3 +233,24 @@ def test_batch_approval_by_a_second_officer_keeps_the_list_filter(app, client, l
     response = other.post(f"/operations/HL-RSA-2023/fiches-de-temps/{sheet.id}/etat",
                           data={"action": "reopen", "version": sheet.version, "filtre": ""})
     assert response.headers["Location"].endswith(f"/operations/HL-RSA-2023/fiches-de-temps#fiche-{sheet.id}")
+
+
+def test_staff_preview_shows_one_page_of_rows(client, login, make_user, make_operation):
+    """Issue 21: 130 people (file lines 2-131): page 1 lists lines 2-101, page 2 lines
+    102-131, both say the whole count; confirming after paging imports the 130."""
+    officer = make_user("finance_officer")
+    make_operation("HL-RSA-2023", members=[officer])
+    login(client, officer)
+    header = "Matricule;Nom;Prénom;Fonction;Méthode;Année;Coût annuel chargé;Quotité (%);Temps fixe (%)\n"
+    rows = "".join(f"A{n:03d};Nom{n};Prénom;;horaire;2023;41 280,00;100;\n" for n in range(130))
+    url = "/operations/HL-RSA-2023/personnel/import"
+    page = client.post(url, data={"file": (io.BytesIO((header + rows).encode()), "p.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "130 nouvelle(s) ligne(s)" in page and "Lignes 1 à 100 sur 130." in page
+    assert page.count("<td>A") == 100 and "<td>A099</td>" in page and "<td>A100</td>" not in page
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert "Lignes 101 à 130 sur 130." in second
+    assert second.count("<td>A") == 30 and "<td>A100</td>" in second and "<td>A129</td>" in second
+    token = second.split('name="token" value="')[1].split('"')[0]
+    assert client.post(url, data={"token": token}).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 130

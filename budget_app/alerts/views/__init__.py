@@ -37,4 +37,4 @@ def alert_labels():
     }
 
 
-from . import public, referent  # noqa: E402,F401  (their routes are on ``bp``)
+from . import access_rights, public, referent  # noqa: E402,F401  (their routes are on ``bp``)

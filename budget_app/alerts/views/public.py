@@ -22,11 +22,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ...kernel import throttle
-from ...kernel.errors import DomainError
+from ...kernel.integers import parse_id
 from ...kernel.extensions import csrf, db, limiter
+from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import filing
+from .. import filing, legacy
 from .. import follow_up as follow_ups
 from ..forms import EmptyForm, FollowUpLoginForm, ReplyForm, ReportForm
 from ..models import Alert
@@ -86,7 +86,7 @@ def _csrf_expired(form) -> bool:
     methods=["POST"],
     deduct_when=_filed,
     on_breach=_throttled("reports_per_address"),
-    error_message=_l("Trop de signalements envoyés depuis cette connexion. Réessayez dans une heure."),
+    error_message=_l("Trop de signalements envoyés depuis cette connexion."),
 )
 @limiter.limit(
     lambda: current_app.config["ALERT_REPORTS_TOTAL"],
@@ -94,7 +94,7 @@ def _csrf_expired(form) -> bool:
     methods=["POST"],
     deduct_when=_filed,
     on_breach=_throttled("reports_total"),
-    error_message=_l("Le service reçoit trop de signalements en ce moment. Réessayez dans une heure."),
+    error_message=_l("Le service reçoit trop de signalements en ce moment."),
 )
 def report():
     form = ReportForm()
@@ -105,7 +105,7 @@ def report():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            operation_id = int(form.operation_id.data) if form.operation_id.data else None
+            operation_id = parse_id(form.operation_id.data)  # one of the listed ids, or none
             report_data = filing.Report(
                 kind=form.kind.data,
                 facts=form.facts.data,
@@ -117,10 +117,10 @@ def report():
                 name=form.name.data or "",
                 contact=form.contact.data or "",
             )
-            try:
+            with attempt() as outcome:
                 alert, secret = filing.file_alert(report_data, _uploaded("attachments"))
-            except DomainError as error:
-                form.facts.errors = list(form.facts.errors) + [str(error)]
+            if outcome.refused:
+                form.facts.errors = list(form.facts.errors) + [str(outcome.error)]
                 status = 400
             else:
                 g.alert_filed = True
@@ -155,7 +155,7 @@ def _followed_alert() -> Alert | None:
     methods=["POST"],
     deduct_when=_follow_up_failed,
     on_breach=_throttled("secret_failures_per_address"),
-    error_message=_l("Trop de tentatives. Réessayez dans 15 minutes."),
+    error_message=_l("Trop de tentatives depuis cette connexion."),
 )
 def follow_up():
     if request.method == "GET":
@@ -176,15 +176,11 @@ def follow_up():
         alert = filing.verify_follow_up(form.reference.data, form.secret.data)
         if alert is not None:
             # The cookie holds only a random token; the state is on the server.
-            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert)
+            session[FOLLOW_UP_KEY] = follow_ups.start_session(alert, legacy.reporter_content_key(alert, form.secret.data))
             return redirect(url_for("alerts.follow_up"))
+        # Counted per address only (the limit above: 429 with Retry-After past it); never
+        # per reference, whose failures anyone could cause to lock the reporter out.
         g.follow_up_failed = True
-        # Per reference, only a delay (keyed hash of the reference): others' failures
-        # slow the answer but never refuse the right secret.
-        reference = (form.reference.data or "").strip().upper()[:20]
-        count = throttle.record_failure("alerts-reference", reference)
-        throttle.pause(throttle.progressive_delay(count, current_app.config["LOGIN_FAILURE_DELAY_SECONDS"],
-                                                  current_app.config["ALERT_SECRET_DELAY_MAX_SECONDS"]))
         flash(_("Référence ou code secret incorrect."), "error")
     return render_template("alerts/public/follow_up_login.html", form=form)
 
@@ -198,10 +194,10 @@ def reply():
         return redirect(url_for("alerts.follow_up"))
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             filing.post_message(alert, "reporter", form.body.data, attachments=_uploaded("attachments"))
-        except DomainError as error:
-            form.body.errors = list(form.body.errors) + [str(error)]
+        if outcome.refused:
+            form.body.errors = list(form.body.errors) + [str(outcome.error)]
         else:
             flash(_("Votre réponse a été transmise au référent."), "success")
             return redirect(url_for("alerts.follow_up"))

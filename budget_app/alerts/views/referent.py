@@ -20,12 +20,14 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...accounts.policy import may
+from ...kernel.integers import parse_id, parse_int
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text
+from ...kernel.formatting import decimal_text, format_day
 from ...kernel.money import parse_amount
+from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import crypto, deadlines, exports, files, filing, handling, journal, suspicions
+from .. import deadlines, exports, filing, handling, journal, suspicions
 from .. import transmission as transmission_form
 from ..forms import (
     CostLinesForm,
@@ -71,8 +73,8 @@ def _default_message(alert, target) -> str:
         return _("Nous accusons réception de votre signalement %(ref)s du %(day)s. Il est examiné par le référent "
                  "anti-fraude, de façon confidentielle. Vous recevrez un retour d'information sur les suites données "
                  "au plus tard le %(due)s. Vous pouvez compléter votre signalement en répondant ici.",
-                 ref=alert.reference, day=alert.received_on.strftime("%d/%m/%Y"),
-                 due=deadlines.feedback_due(alert.received_on, handling.today()).strftime("%d/%m/%Y"))
+                 ref=alert.reference, day=format_day(alert.received_on),
+                 due=format_day(deadlines.feedback_due(alert.received_on, handling.today())))
     return ""
 
 
@@ -85,7 +87,7 @@ def detail(reference):
     links = []
     for link in alert.cost_lines:
         links.append((link, suspicions.cost_line(link.line_type, link.line_id),
-                      crypto.decrypt_text(link.lift_reason) if link.lift_reason else ""))
+                      filing.decrypted_text(alert, link.lift_reason)))
     live = {(link.line_type, link.line_id) for link in alert.cost_lines if link.lifted_at is None}
     search = request.args.get("lignes", "")
     available, matching = suspicions.find_cost_lines(alert.operation_id, search, live) \
@@ -125,11 +127,11 @@ def transition(reference):
     if not form.validate_on_submit():
         flash(_("Indiquez le motif du changement d'état."), "error")
         return _back(alert, "#etat")
-    try:
+    with attempt() as outcome:
         handling.change_state(alert, form.target.data, current_user, form.reason.data, form.message.data or "",
                               recipient=form.recipient.data or None, on=form.on.data)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("État mis à jour : %(state)s.", state=_(STATE_LABELS[alert.state])), "success")
     return _back(alert, "#etat")
@@ -142,13 +144,13 @@ def message(reference):
     if not form.validate_on_submit():
         flash(_("Le message est vide."), "error")
         return _back(alert, "#fil")
-    try:
+    with attempt() as outcome:
         if form.feedback.data:
             handling.record_feedback(alert, current_user, form.body.data)
         else:
             filing.post_message(alert, "referent", form.body.data, user=current_user)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Message envoyé à l'auteur du signalement."), "success")
     return _back(alert, "#fil")
@@ -162,10 +164,10 @@ def link_operation(reference):
     if not form.validate_on_submit():
         flash(_("Choisissez une opération."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         suspicions.link_operation(alert, db.session.get(Operation, form.operation_id.data))
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Signalement rattaché à l'opération."), "success")
     return _back(alert, "#lignes")
@@ -177,9 +179,10 @@ def _parse_ids(text: str, line_type: str):
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit():
-            raise DomainError(_("« %(value)s » n'est pas un numéro de ligne.", value=part))
-        pairs.append((line_type, int(part)))
+        line_id = parse_id(part)
+        if line_id is None:
+            raise DomainError(_("« %(value)s » n'est pas un numéro de ligne.", value=part[:40]))
+        pairs.append((line_type, line_id))
     return pairs
 
 
@@ -190,21 +193,22 @@ def link_lines(reference):
     if not form.validate_on_submit():
         flash(_("Sélection de lignes invalide."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         pairs = []
         for value in request.form.getlist("line"):
-            line_type, _sep, line_id = value.partition(":")
-            if line_type not in LINE_TYPES or not line_id.isdigit():
+            line_type, _sep, line_text = value.partition(":")
+            line_id = parse_id(line_text)
+            if line_type not in LINE_TYPES or line_id is None:
                 raise DomainError(_("Sélection de lignes invalide."))
-            pairs.append((line_type, int(line_id)))
+            pairs.append((line_type, line_id))
         pairs += _parse_ids(form.expense_ids.data, "expense") + _parse_ids(form.staff_ids.data, "staff_cost_line")
         if not pairs:
             raise DomainError(_("Sélectionnez au moins une ligne."))
         created = suspicions.link_cost_lines(alert, current_user, pairs)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
-        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochaines demandes de paiement.",
+        flash(_("%(n)s ligne(s) placée(s) sous suspicion : elles sont exclues des prochains bilans.",
                 n=len(created)), "success")
     return _back(alert, "#lignes")
 
@@ -219,10 +223,10 @@ def lift(reference, link_id):
     if not form.validate_on_submit():
         flash(_("Indiquez le motif de la levée de suspicion."), "error")
         return _back(alert, "#lignes")
-    try:
+    with attempt() as outcome:
         suspicions.lift_suspicion(link, current_user, form.reason.data)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
     else:
         flash(_("Suspicion levée."), "success")
     return _back(alert, "#lignes")
@@ -235,7 +239,7 @@ def attachment(reference, attachment_id):
     if item is None or item.alert_id != alert.id:
         abort(404)
     meta = filing.attachment_meta(item)
-    data = files.read_decrypted(item.stored_name)
+    data = filing.attachment_data(item)
     filing.log_access(alert, current_user, "download")
     response = send_file(
         io.BytesIO(data),
@@ -278,20 +282,21 @@ def transmission(reference):
                 form.eu_amount.errors = list(form.eu_amount.errors) + [str(error)]
                 eu_amount = False
             if amount is not False and eu_amount is not False:
-                try:
+                with attempt() as outcome:
                     transmission_form.save_transmission_details(
                         alert, amount=amount, eu_amount=eu_amount, detected_on=form.detected_on.data,
                         period_start=form.period_start.data, period_end=form.period_end.data,
                         detection=form.detection.data, measures=form.measures.data, persons=form.persons.data,
                         reveal_persons=form.reveal_persons.data,
                     )
-                except DomainError as error:
-                    form.period_end.errors = list(form.period_end.errors) + [str(error)]
+                if outcome.refused:
+                    form.period_end.errors = list(form.period_end.errors) + [str(outcome.error)]
                 else:
                     flash(_("Fiche de transmission enregistrée."), "success")
                     return redirect(url_for("alerts.transmission", reference=alert.reference))
     computed = transmission_form.computed_amounts(alert)
     return render_template("alerts/transmission_form.html", alert=alert, form=form, computed=computed,
+                           amounts=transmission_form.amounts_concerned(alert),
                            rate=transmission_form.fse_rate(alert.operation)), (400 if form.errors else 200)
 
 
@@ -332,8 +337,7 @@ def access_log():
 
 def _page_number() -> int:
     """?page=N, 1 when missing or not a plausible page number (never a 500)."""
-    number = request.args.get("page", 1, type=int)
-    return number if isinstance(number, int) and 1 <= number <= 1_000_000 else 1
+    return parse_int(request.args.get("page"), minimum=1, maximum=1_000_000) or 1
 
 
 def _pseudonym(reference: str) -> str:

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ...accounts.policy import may
 from ...expenses.models import DOCUMENT_KINDS
 from ...kernel.audit import services as audit
-from ...kernel.errors import DomainError
+from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
 from ...kernel.formatting import decimal_text, today_in_paris
+from ...kernel.transactions import attempt
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
@@ -113,13 +114,13 @@ def create():
     if not form.validate_on_submit():
         flash(_("Indiquez une période valide (dates du et au)."), "error")
         return redirect(url_for("claims.index"))
-    try:
+    with attempt() as outcome:
         bilans.check_new_bilan(g.operation, form.start.data, form.end.data, bool(form.final.data))
         lifecycle.refuse_empty_draft(g.operation, form.start.data, form.end.data, final=bool(form.final.data))
         claim = lifecycle.create_draft(g.operation, form.start.data, form.end.data, current_user,
                                        final=bool(form.final.data))
-    except DomainError as error:
-        _refused(error)
+    if outcome.refused:
+        _refused(outcome.error)
         return redirect(url_for("claims.index"))
     flash(_("Brouillon créé : %(bilan)s.", bilan=bilans.bilan_label(claim)), "success")
     return redirect(url_for("claims.show", number=claim.number))
@@ -132,10 +133,10 @@ def advance():
     if not form.validate_on_submit() or error:
         flash(error or _("Indiquez la date et le montant de l'avance."), "error")
         return redirect(url_for("claims.index"))
-    try:
+    with attempt() as outcome:
         record_advance(g.operation, form.paid_on.data, amount, form.note.data)
-    except DomainError as refusal:
-        _refused(refusal)
+    if outcome.refused:
+        _refused(outcome.error)
     else:
         flash(_("Avance enregistrée."), "success")
     return redirect(url_for("claims.index"))
@@ -187,7 +188,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
             decision_forms[line.id] = DecisionForm(
                 prefix=f"l{line.position}", decision=line.decision or "kept",
                 amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
-                reason=line.reason or "", comment=line.comment or "",
+                reason=line.reason or "", comment=line.comment or "", version=str(line.version),
             )
     return render_template(
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
@@ -259,10 +260,10 @@ def delete(number):
     claim = _claim(number)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as outcome:
         lifecycle.delete_draft(claim)
-    except DomainError as error:
-        _refused(error)
+    if outcome.refused:
+        _refused(outcome.error)
         return redirect(url_for("claims.show", number=number))
     flash(_("Brouillon supprimé."), "success")
     return redirect(url_for("claims.index"))
@@ -278,10 +279,10 @@ def _move(number, move, success, with_reason=False):
             abort(400)
         flash(_("Indiquez le motif."), "error")
         return redirect(url_for("claims.show", number=number))
-    try:
+    with attempt() as outcome:
         move(claim, form)
-    except DomainError as error:
-        _refused(error)
+    if outcome.refused:
+        _refused(outcome.error)
     else:
         flash(success, "success")
         late = bilans.late_submission(claim)
@@ -325,17 +326,23 @@ def decide(number, position):
     if not form.validate_on_submit():
         form.decision.errors = list(form.decision.errors or []) or [_("décision invalide")]
         return _show_page(claim, form, position)
-    try:
+    with attempt() as outcome:
         control.decide_line(claim, line, form.decision.data, current_user, amount=amount,
-                             reason=form.reason.data or None, comment=form.comment.data)
-    except DomainError as error:
-        db.session.rollback()
+                             reason=form.reason.data or None, comment=form.comment.data,
+                             version=seen_version(form.version.data))
+    if outcome.refused:
+        error = outcome.error
         target = {"amount": form.amount, "reason": form.reason, "comment": form.comment}.get(error.field or "",
                                                                                             form.decision)
         target.errors = list(target.errors or []) + [str(error)]
-        return _show_page(_claim(number), form, position)
-    else:
-        flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
+        claim = _claim(number)
+        if isinstance(error, Conflict):
+            # What was typed stays; the page shows the line as now decided, and sending
+            # the form again decides on top of that version.
+            form.version.data = str(claim.lines.filter(ClaimLine.position == position).first().version)
+            return _show_page(claim, form, position)[0], 409
+        return _show_page(claim, form, position)
+    flash(_("Ligne %(position)s : décision enregistrée.", position=position), "success")
     return redirect(url_for("claims.show", number=number, _anchor=f"ligne-{position}"))
 
 
@@ -366,10 +373,10 @@ def pay(number):
     if not form.validate_on_submit() or error:
         flash(error or _("Indiquez la date et le montant reçus."), "error")
         return redirect(url_for("claims.show", number=number))
-    try:
+    with attempt() as outcome:
         payments.record_payment(claim, form.paid_on.data, amount, form.reference.data, current_user)
-    except DomainError as refusal:
-        _refused(refusal)
+    if outcome.refused:
+        _refused(outcome.error)
     else:
         flash(_("Paiement enregistré : le bilan est payé."), "success")
     return redirect(url_for("claims.show", number=number))

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...accounts.models import User
-from ...accounts.policy import may
-from ...accounts.roles import ADMIN, ANTIFRAUD_REFERENT, CONTROLLER, FINANCE_OFFICER
-from ...kernel.errors import DomainError
+from ...accounts.policy import daci_signatories, may
 from ...kernel.extensions import db
+from ...kernel.transactions import attempt
 from ...operations.models import Operation
 from ..daci import (
     daci_register as declarations,
@@ -44,8 +43,7 @@ def daci_register():
 def daci_new():
     form = DaciForm()
     people = db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_((CONTROLLER, ADMIN, FINANCE_OFFICER, ANTIFRAUD_REFERENT)))
-        .order_by(User.email)
+        select(User).where(daci_signatories()).order_by(User.email)
     ).all()
     form.user_id.choices = [SelectChoice(u.id, u.email) for u in people]
     form.operation_id.choices = [SelectChoice(0, _("— Toutes (année de programmation) —"))] + [
@@ -53,15 +51,15 @@ def daci_new():
     ]
     if form.validate_on_submit():
         operation = db.session.get(Operation, form.operation_id.data) if form.operation_id.data else None
-        try:
+        with attempt() as outcome:
             record_declaration(
                 user=db.session.get(User, form.user_id.data), operation=operation,
                 programme_year=form.programme_year.data, signed_on=form.signed_on.data,
                 valid_until=form.valid_until.data, has_interest=form.has_interest.data,
                 interest_description=form.interest_description.data, recorded_by=current_user,
             )
-        except DomainError as error:
-            form.operation_id.errors = list(form.operation_id.errors) + [str(error)]
+        if outcome.refused:
+            form.operation_id.errors = list(form.operation_id.errors) + [str(outcome.error)]
         else:
             flash(_("Déclaration enregistrée."), "success")
             return redirect(url_for("claims.daci_register"))
@@ -75,10 +73,10 @@ def daci_withdraw(declaration_id):
         abort(404)
     form = ActionForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             withdraw_declaration(declaration)
-        except DomainError as error:
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(str(outcome.error), "error")
         else:
             flash(_("Déclaration retirée."), "success")
     return redirect(url_for("claims.daci_register"))

@@ -5,8 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...kernel import staging
-from ...kernel.errors import DomainError
 from ...kernel.import_templates import XLSX_MIME, template_workbook
+from ...kernel.paging import page_number, page_of
+from ...kernel.transactions import attempt
 from ..forms import ConfirmImportForm, ImportForm
 from ..imports import COLUMNS, REQUIRED, check_file, import_file
 from ..rules import expense_categories
@@ -20,7 +21,12 @@ def import_expenses(operation_code=None):
     operation = g.operation
     form = ImportForm()
     result, token, error = None, None, None
-    if request.method == "GET":
+    staged = staging.peek(KIND, operation.code) if request.method == "GET" and "page" in request.args else None
+    if staged is not None:
+        # Another page of the preview: the staged file is checked again (nothing is kept
+        # between requests but the file), then one page of its rows is shown.
+        result, token = check_file(operation, staged.content), staged.token
+    elif request.method == "GET":
         staging.discard(KIND)  # back on the form (« Annuler »): a staged file is dropped
     if request.method == "POST":
         storage = request.files.get("file")
@@ -32,9 +38,10 @@ def import_expenses(operation_code=None):
             if not result.problems and result.to_import:
                 # The file waits on the server for the confirmation; the session says whose it is.
                 token = staging.stage(KIND, operation.code, content, storage.filename)
+    page = page_of(result.rows, page_number(request.args.get("page"))) if result and not result.problems else None
     return render_template(
         "expenses/import.html", operation=operation, form=form, result=result, token=token, error=error,
-        confirm_form=ConfirmImportForm(token=token), columns=COLUMNS,
+        confirm_form=ConfirmImportForm(token=token), columns=COLUMNS, page=page,
     )
 
 
@@ -46,12 +53,12 @@ def confirm_import(operation_code=None):
     if staged is None:
         flash(_("Cet import a expiré : envoyez le fichier à nouveau."), "error")
         return redirect(url_for("expenses.import_expenses"))
-    try:
+    with attempt() as outcome:
         result = import_file(operation, staged.content, staged.filename, current_user)
-    except DomainError as refused:
+    if outcome.refused:
         return render_template(
             "expenses/import.html", operation=operation, form=ImportForm(), result=None, token=None,
-            error=None, refused=refused.problems, confirm_form=ConfirmImportForm(), columns=COLUMNS,
+            error=None, refused=outcome.error.problems, confirm_form=ConfirmImportForm(), columns=COLUMNS,
         ), 422
     flash(
         _("%(n)s dépense(s) importée(s), %(skipped)s déjà enregistrée(s) ignorée(s).",

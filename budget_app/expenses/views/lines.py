@@ -15,13 +15,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from ...accounts.policy import may
 from ...kernel.errors import Conflict, DomainError, render_error, seen_version
 from ...kernel.extensions import db
 from ...kernel.i18n import N_
+from ...kernel.transactions import attempt
 from ...kernel.uploads import check_document, stored_path, too_large
 from ...operations.models import COST_CATEGORIES
 from ...operations.services import visible_operations_query
@@ -179,7 +179,7 @@ def create(operation_code=None):
         return render_template("expenses/no_expense.html", operation=operation, reason=reason), (200 if request.method == "GET" else 409)
     form = ExpenseForm()
     form.set_categories(expense_categories(operation))
-    general, warnings = [], []
+    general, warnings, more_warnings = [], [], 0
     if request.method == "POST" and form.validate():
         data, errors = form.to_data()
         files, refused = _uploads()
@@ -196,6 +196,7 @@ def create(operation_code=None):
             except DomainError as error:
                 getattr(form, kind).errors = [str(error)]
         warnings = duplicates.warnings + ([duplicates.already_recorded] if duplicates.already_recorded else [])
+        more_warnings = duplicates.more_warnings
         has_errors = errors or problems or any(getattr(form, kind).errors for kind, _f, _c in files)
         if not has_errors and (not warnings or form.confirm_duplicates.data):
             expense = create_expense(operation, data, current_user, checked=True)
@@ -218,7 +219,8 @@ def create(operation_code=None):
     elif request.method == "POST":
         general = [message for messages in form.errors.values() for message in messages]
     return render_template(
-        "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings
+        "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings,
+        more_warnings=more_warnings,
     )
 
 
@@ -237,6 +239,7 @@ def detail(expense_id, operation_code=None):
         computation=eligible_computation(expense),
         same_files=same_files,
         duplicates=duplicates.warnings,
+        more_duplicates=duplicates.more_warnings,
         total_key=allocation_total(expense),
         visible=visible,
         lock=lock,
@@ -287,14 +290,14 @@ def edit(expense_id, operation_code=None):
             getattr(form, name).errors = [message]
         version = seen_version(form.version.data)  # refused (400) without it
         if not errors:
-            try:
+            with attempt() as outcome:
                 update_expense(expense, data, version)
+            if not outcome.refused:
                 flash(_("Dépense n° %(id)s modifiée.", id=expense.id), "success")
                 return redirect(url_for("expenses.detail", expense_id=expense.id))
-            except (Conflict, StaleDataError):
-                db.session.rollback()
-                conflict = True
-            except DomainError as error:
+            error = outcome.error
+            conflict = isinstance(error, Conflict)
+            if not conflict:
                 general = _apply_problems(form, error.problems) if error.problems else [str(error)]
         if conflict:
             # Keep what the user typed; show the current values; the next save applies on top.
@@ -315,15 +318,15 @@ def delete(expense_id, operation_code=None):
     form = DeleteForm()
     reason = form.reason.data if form.validate() else ""
     version = seen_version(form.version.data)  # refused (400) without it
-    try:
+    with attempt() as outcome:
         if version != expense.version:
             raise Conflict(N_("Cette dépense a été modifiée entre-temps par quelqu'un d'autre."))
         delete_expense(expense, reason, current_user)
-    except (Conflict, StaleDataError):
-        db.session.rollback()
+    if isinstance(outcome.error, Conflict):
         flash(_("Quelqu'un d'autre a modifié cette dépense entre-temps : relisez-la avant de la supprimer."), "error")
         return redirect(url_for("expenses.detail", expense_id=expense_id))
-    except DomainError as error:
+    if outcome.refused:
+        error = outcome.error
         flash(error.problems[0].message if error.problems else str(error), "error")
         return redirect(url_for("expenses.detail", expense_id=expense_id))
     flash(_("Dépense n° %(id)s supprimée (motif conservé dans le journal).", id=expense_id), "success")
@@ -341,10 +344,11 @@ def upload_document(expense_id, operation_code=None):
     data = storage.read()
     if too_large(data):
         return _too_large_page(storage.filename)
-    try:
+    same = []
+    with attempt() as outcome:
         _document, same = add_document(expense, form.kind.data, storage.filename, data, current_user)
-    except DomainError as error:
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(str(outcome.error), "error")
         return redirect(url_for("expenses.detail", expense_id=expense_id))
     flash(_("Pièce jointe."), "success")
     if same:

@@ -94,6 +94,23 @@ def record(action: str, object_type: str, object_id=None, before=None, after=Non
     )
 
 
+def record_many(action: str, object_type: str, changes, note=None, session=None) -> int:
+    """One entry per object of a bulk move, ``changes`` as ``(object_id, before, after)``,
+    written in one INSERT (the same entries ``record`` would add one by one)."""
+    session = session or db.session
+    user_id, actor = current_actor()
+    now = datetime.now(timezone.utc)
+    rows = [
+        {"occurred_at": now, "actor": actor, "user_id": user_id, "action": action, "object_type": object_type,
+         "object_id": None if object_id is None else str(object_id), "before": _clean(before),
+         "after": _clean(after), "note": note}
+        for object_id, before, after in changes
+    ]
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+    return len(rows)
+
+
 def _clean(values):
     if values is None:
         return None
