@@ -36,7 +36,10 @@ VOLATILE = [
     (re.compile(rb"<dcterms:(created|modified)[^<]*</dcterms:\1>"), b"DCTERMS"),
     (re.compile(rb"[0-9a-f]{24,}"), b"HEX"),  # random stored file names (and digests, alike anyway)
     (re.compile(rb"/Length \d+"), b"/Length"),
-    (re.compile(rb'"HEX";"\d+"'), b'"HEX";"SIZE"'),  # a manifest's sizes of zipped, stamped files
+    (re.compile(rb'"HEX";"\d+"'), b'"HEX";"SIZE"'),
+    (re.compile(rb"P-[A-Z0-9]{8}"), b"P-CODE"),  # participants' random codes
+    (re.compile(rb'data:image/svg\+xml[^"]*'), b"QR"),  # the reader's own second-factor set-up
+    (re.compile(rb'"totp-secret">[A-Z2-7]+<'), b'"totp-secret">SECRET<'),  # a manifest's sizes of zipped, stamped files
 ]
 STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
 
