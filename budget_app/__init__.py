@@ -68,9 +68,14 @@ from .participants import cli as participants_cli
 from .participants import import_views as participants_import_views  # noqa: F401  (routes on participants.bp)
 from .participants import retention as participants_retention
 from .participants import views as participants_views
+from .reminders import cli as reminders_cli
+from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
+from .expenses import hooks as expenses_hooks
+from .staff import evidence as staff_evidence
+from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
 MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
@@ -78,11 +83,12 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # Every domain, from the top layer down: its blueprint, and its commands where it has
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
-    reporting_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
+    reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
     participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
-    *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS, *participants_cli.COMMANDS,
+    *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
+    *participants_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
     staging.imports_command,
 )
@@ -105,6 +111,8 @@ HOOKS = (
     # Keys per referent follow logins, password changes and resets; referents are told of
     # admin and referent accounts.
     *alerts_referent_keys.ACCOUNT_HOOKS,
+    # Staff evidence is purged with the supporting documents when retention ends (CPR 82).
+    (expenses_hooks.other_documents, staff_evidence.documents_for_purge),
 )
 
 

@@ -5,6 +5,7 @@ says so. Production mode refuses to start while a demo account is active."""
 import secrets
 import string
 from dataclasses import dataclass, field
+from datetime import date
 
 import click
 from flask.cli import with_appcontext
@@ -26,11 +27,20 @@ from .operations.loader import SEED_KEPT, load_operation_file
 from .operations.services import find_operation
 from .participants.imports import import_participants
 from .participants.models import Participant
+from .staff import evidence
+from .staff.imports import import_staff, import_timesheets
+from .staff.models import StaffAssignment
 
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
+EXAMPLES_DIR = FIXTURES_DIR / "examples"
 # Synthetic participants (obviously fictitious names « Démo-NNN ») of the rSa action, 2023-2024.
 PARTICIPANTS_OPERATION = "HL-RSA-2023"
-PARTICIPANTS_FILE = FIXTURES_DIR / "examples" / "participants-HL-RSA-2023.csv"
+PARTICIPANTS_FILE = EXAMPLES_DIR / "participants-HL-RSA-2023.csv"
+# The staff operation of the seed gets the example people and timesheets with their evidence,
+# but for one signed timesheet: the demo controller sees a complete dossier and one line left
+# out of a bilan for its missing document (primer §1, §4).
+STAFF_DEMO = "HL-RSA-2023"
+DEMO_MISSING = ("HL-0587", date(2023, 2, 1))
 DEMO_DOMAIN = "demo.budget-fse.invalid"
 
 
@@ -61,6 +71,54 @@ def load_seed_operations(directory=None) -> SeedResult:
         result.changed |= loaded.action != "unchanged"
         result.demo_assignments.append(loaded.code)
     return result
+
+
+def _demo_pdf(title: str, lines: list[str]) -> bytes:
+    from fpdf import FPDF  # loaded only by the seed (lean start)
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica", size=14)
+    document.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    document.set_font("helvetica", size=11)
+    for line in ["Document de démonstration (données fictives)", *lines]:
+        document.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(document.output())
+
+
+def seed_staff_evidence(result: SeedResult) -> None:
+    """The example staff and approved timesheets of ``fixtures/examples`` on HL-RSA-2023, and
+    their evidence: contract and payslips of each year (mission letter for the fixed share),
+    the signed timesheet or payslip of each month, except ``DEMO_MISSING``. Once only."""
+    operation = find_operation(STAFF_DEMO)
+    if operation is None or db.session.scalar(
+            select(StaffAssignment.id).where(StaffAssignment.operation_id == operation.id).limit(1)):
+        return
+    import_staff(operation, (EXAMPLES_DIR / "personnel-exemple.csv").read_bytes(), filename="personnel-exemple.csv")
+    import_timesheets(operation, (EXAMPLES_DIR / "temps-exemple.csv").read_bytes(), filename="temps-exemple.csv",
+                      approved=True)
+    for assignment in db.session.scalars(select(StaffAssignment).where(StaffAssignment.operation_id == operation.id)):
+        person = assignment.person
+        who = f"{person.first_name} {person.last_name} ({person.registration_number})"
+        months = sorted(sheet.month for sheet in assignment.timesheets)
+        for year in sorted({month.year for month in months}):
+            for kind in evidence.EXPECTED_PER_YEAR[assignment.method]:
+                label = translate(evidence.STAFF_DOCUMENT_KINDS[kind])
+                share = assignment.fixed_percent if kind == "mission_letter" else None
+                evidence.attach_document(assignment, kind, f"{kind}-{person.registration_number}-{year}.pdf",
+                                         _demo_pdf(label, [who, f"Année {year}"]), evidence.Coverage(year=year,
+                                                                                                      share=share))
+        for month in months:
+            if (person.registration_number, month) == DEMO_MISSING:
+                continue
+            kind = evidence.REQUIRED_PER_MONTH[assignment.method]
+            evidence.attach_document(assignment, kind, f"{kind}-{person.registration_number}-{month:%Y-%m}.pdf",
+                                     _demo_pdf(translate(evidence.STAFF_DOCUMENT_KINDS[kind]),
+                                               [who, f"Mois {month:%m/%Y}", "Signé par l'agent et son responsable"]),
+                                     evidence.Coverage(month=month))
+    result.changed = True
+    result.messages.append(f"{STAFF_DEMO} : personnel et fiches de temps d'exemple chargés avec leurs pièces "
+                           f"(sauf la fiche signée de {DEMO_MISSING[0]} de {DEMO_MISSING[1]:%m/%Y}).")
 
 
 def demo_email(role: str) -> str:
@@ -138,6 +196,7 @@ def assert_ready_for_production(app) -> None:
 def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     loaded = load_seed_operations()
+    seed_staff_evidence(loaded)
     notices = []
     created = ensure_demo_accounts(operation_codes=loaded.demo_assignments, notices=notices)
     participants = seed_participants()

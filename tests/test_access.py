@@ -27,6 +27,8 @@ from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
 from budget_app.operations.models import AmendmentRequest
 from budget_app.participants.imports import save_participant
+from budget_app.staff.evidence import Coverage
+from budget_app.staff.evidence import attach_document as attach_staff_document
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
 from tests.alerts.factories import sample_world
 from tests.expenses.factories import attach_document, make_expense
@@ -73,9 +75,14 @@ EXPECTED = {
     "reporting.envelope": ("ARU", ""),
     "reporting.journal": ("AU", ""),
     "reporting.retention": ("AU", ""),
+    "reminders.todo": (EVERYONE, ""),
+    "reminders.preferences": ("", EVERYONE),
+    "reminders.calendar_token": ("", EVERYONE),
+    "reminders.calendar_feed": PUBLIC,
     "operations.detail": (READERS, ""),
     "operations.version": (READERS, ""),
     "operations.compare": (READERS, ""),
+    "operations.amendment_review": (READERS, ""),
     "operations.create": ("A", "A"),
     "operations.amend": ("AF", "AF"),
     "operations.decide_amendment": ("", "A"),
@@ -102,6 +109,9 @@ EXPECTED = {
     "staff.timesheet_action": ("", "F"),
     "staff.approve_timesheets": ("", "F"),
     "staff.staff_template": ("F", ""),
+    "staff.evidence_page": (STAFF_READERS, ""),
+    "staff.evidence_download": (STAFF_READERS, ""),
+    "staff.attach_evidence": ("", "F"),
     "staff.timesheets_template": ("F", ""),
     "expenses.import_template": ("F", ""),
     "staff.import_staff": ("F", "F"),
@@ -125,6 +135,7 @@ EXPECTED = {
     "claims.export_xlsx": (READERS, ""),
     "claims.export_csv": (READERS, ""),
     "claims.export_pdf": (READERS, ""),
+    "claims.statement_export": (READERS, ""),
     "claims.evidence_pack": (READERS, ""),
     "claims.create": ("", "F"),
     "claims.delete": ("", "F"),
@@ -165,7 +176,9 @@ EXPECTED = {
 ALLOWED_GET_STATUS = {"accounts.login": {ANONYMOUS: 200, "*": 302}, "accounts.second_factor_step": {"*": 302},
                       "accounts.enrol_step": {"*": 302},
                       # the recovery key is shown only once, to the first referent: else back to the alerts
-                      "alerts.recovery_key": {"*": 302}}
+                      "alerts.recovery_key": {"*": 302},
+                      # a calendar feed is found by its private token only: the sample token is nobody's
+                      "reminders.calendar_feed": {"*": 404}}
 
 
 def rules(app):
@@ -244,7 +257,11 @@ def _operation_samples(operation) -> dict:
     amendment = AmendmentRequest(operation_id=operation.id, state="pending", payload="{}")
     db.session.add(amendment)
     db.session.commit()
+    staff_document, _same = attach_staff_document(assignment, "contract", "contrat.pdf", b"%PDF-1.4\n%%EOF\n",
+                                            Coverage(year=2023))
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
+            "staff_document_id": staff_document.id,
             "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
             "user_id": 1, "token": "sample-token", "participant_code": participant.code}
 
@@ -255,7 +272,7 @@ def world(app, make_user, make_operation):
     operation_in = make_operation("OP-IN", members=[users[FINANCE_OFFICER], users[CONTROLLER], users[CASEWORKER]])
     operation_out = make_operation("OP-OUT")
     make_envelope("ENV-TEST")
-    common = {"filename": "css/app.css", "envelope_code": "ENV-TEST"}
+    common = {"filename": "css/app.css", "envelope_code": "ENV-TEST", "fmt": "xlsx"}
     values = {code: {**common, **_operation_samples(operation)}
               for code, operation in (("OP-IN", operation_in), ("OP-OUT", operation_out))}
     expense_in = values["OP-IN"]["expense_id"]

@@ -1,6 +1,7 @@
 """Main navigation, filled by each domain's blueprint module at import time, so a domain
 adds its entry without touching the base layout. An entry shows when the user ``may``
 open its page (the access policy decides, not a list of roles here)."""
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_login import current_user
@@ -13,15 +14,16 @@ class NavItem:
     endpoint: str
     label: object  # a lazy string, translated at render time
     order: int
+    count: Callable[[], int] | None = None  # a number shown beside the label (e.g. « À faire »)
 
 
 NAV_ITEMS: list[NavItem] = []
 
 
-def register_nav(endpoint: str, label, order: int = 50) -> None:
+def register_nav(endpoint: str, label, order: int = 50, count: Callable[[], int] | None = None) -> None:
     if any(item.endpoint == endpoint for item in NAV_ITEMS):
         return
-    NAV_ITEMS.append(NavItem(endpoint, label, order))
+    NAV_ITEMS.append(NavItem(endpoint, label, order, count))
     NAV_ITEMS.sort(key=lambda item: item.order)
 
 

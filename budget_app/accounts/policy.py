@@ -101,6 +101,13 @@ POLICY: dict[str, Policy] = {
     # Operations whose retention ended (CPR 82): the admin purges; auditors read.
     "reporting.retention": roles(read={ADMIN, AUDITOR}),
     #
+    # reminders: each person's « À faire », reminder preferences and calendar feed; the
+    # feed is read by a calendar program with the private token in its URL (no session).
+    "reminders.todo": roles(read=ANY),
+    "reminders.preferences": roles(write=ANY),
+    "reminders.calendar_token": roles(write=ANY),
+    "reminders.calendar_feed": public(),
+    #
     # operations and financing plans. Read: every role that reads figures; finance officers
     # and controllers only their operations (<operation_code>).
     "operations.detail": roles(read=OPERATION_READERS),
@@ -111,6 +118,9 @@ POLICY: dict[str, Policy] = {
     "operations.amend": roles(read={ADMIN, FINANCE_OFFICER}, write={ADMIN, FINANCE_OFFICER}),
     # An amendment entered by a finance officer waits for an administrator's decision.
     "operations.decide_amendment": roles(write={ADMIN}),
+    # The amendment beside the plan in force, with its differences (read by everyone who
+    # reads the plan; only an admin decides).
+    "operations.amendment_review": roles(read=OPERATION_READERS),
     "operations.create_envelope": roles(write={ADMIN}),
     "operations.attach_envelope": roles(write={ADMIN}),
     #
@@ -145,6 +155,10 @@ POLICY: dict[str, Policy] = {
     "staff.import_staff": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.import_timesheets": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "staff.staff_template": roles(read={FINANCE_OFFICER}),
+    # Staff evidence (payslips, contracts, signed timesheets): read with the staff pages.
+    "staff.evidence_page": roles(read=STAFF_READERS),
+    "staff.evidence_download": roles(read=STAFF_READERS),
+    "staff.attach_evidence": roles(write={FINANCE_OFFICER}),
     "staff.timesheets_template": roles(read={FINANCE_OFFICER}),
     #
     # participants: caseworkers (assigned to the operation) enter and read identities and
@@ -171,6 +185,7 @@ POLICY: dict[str, Policy] = {
     "claims.export_xlsx": roles(read=OPERATION_READERS),
     "claims.export_csv": roles(read=OPERATION_READERS),
     "claims.export_pdf": roles(read=OPERATION_READERS),
+    "claims.statement_export": roles(read=OPERATION_READERS),
     "claims.evidence_pack": roles(read=OPERATION_READERS),
     "claims.create": roles(write={FINANCE_OFFICER}),
     "claims.delete": roles(write={FINANCE_OFFICER}),

@@ -46,7 +46,7 @@ def realised(operation: Operation, today: date) -> Realised:
         _add(result.flat_rates, figures.flat_rates)
         result.declared_in_bilans += figures.total
     pending = compute_period(operation, operation.start_date, operation.end_date, as_of=today,
-                             list_left_out=False).figures
+                             list_left_out=False, evidence=True).figures
     _add(result.categories, pending.categories)
     _add(result.flat_rates, pending.flat_rates)
     result.not_yet_declared = pending.total

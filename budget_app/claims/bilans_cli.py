@@ -27,6 +27,7 @@ from .advances import record_advance
 from .bilans import bilan_label, final_deadline, late_submission, warnings
 from .computation import ClaimFigures
 from .control import retained_figures
+from .left_out import left_out_summary
 from .models import CLAIM_STATES
 from .pack import write_pack
 from .selection import declared_figures
@@ -88,9 +89,15 @@ def create_command(code, start, end, final):
 def submit_command(code, number):
     """Dépose le bilan : ses lignes et ses montants sont figés."""
     claim = _bilan(code, number)
+    summary = left_out_summary(claim, today_in_paris())  # no cost lost silently: said, not asked
     lifecycle.submit_claim(claim, today=today_in_paris())
     click.echo(f"{bilan_label(claim)} déposé : total {format_money(claim.total_eligible)}, "
                f"FSE+ demandé {format_money(claim.fse_asked)}.")
+    if summary.count:
+        click.echo(f"Lignes laissées de côté : {summary.count}, total {format_money(summary.total)}"
+                   f"{' (bilan final : elles ne pourront plus être déclarées)' if claim.kind == 'final' else ''} :")
+        for line in summary.lines():
+            click.echo(f"  {line}")
     late = late_submission(claim)
     if late is not None:
         click.echo(f"Attention : {late}")

@@ -95,6 +95,27 @@ CSV_DIALECTS = {
 }
 
 
+# Bold Calibri 11 is about 1.2 character widths per character; a line is about 15 points.
+BOLD_FACTOR, HEADER_LINE_POINTS = 1.2, 15
+
+
+def header_width(title: str, width: float) -> float:
+    """The column's width, widened so that the header's longest word fits on one line."""
+    return max(width, round(max(len(word) for word in title.split()) * BOLD_FACTOR + 1, 1))
+
+
+def header_lines(title: str, width: float) -> int:
+    """How many lines the header takes once wrapped at the column's width (greedy, by word)."""
+    room, lines, used = width - 1, 1, 0.0
+    for word in title.split():
+        size = len(word) * BOLD_FACTOR
+        if used and used + BOLD_FACTOR + size > room:
+            lines, used = lines + 1, size
+        else:
+            used += (BOLD_FACTOR if used else 0) + size
+    return lines
+
+
 class _Raw(tuple):
     """A row of ready-made cells (title block, note, totals), written as they are."""
 
@@ -126,9 +147,13 @@ class _Sheet:
         self.kinds = [kind for _, kind, _ in columns]
         self.totals = {index: ZERO for index, (name, _, _) in enumerate(columns) if name in totals}
         self.count = 0
-        for index, (_, _, width) in enumerate(columns):
+        widths = [header_width(name, width) for name, _, width in columns]
+        for index, width in enumerate(widths):
             self.ws.column_dimensions[_letter(index)].width = width
-        self.ws.row_dimensions[HEADER_ROW].height = 30  # two lines of wrapped titles
+        # Every header whole in print (issue 22): its longest word fits its column, and the
+        # row is as high as its most wrapped title.
+        self.ws.row_dimensions[HEADER_ROW].height = HEADER_LINE_POINTS * max(
+            header_lines(name, width) for (name, _, _), width in zip(columns, widths))
         freeze_below(self.ws, HEADER_ROW)
         print_layout(self.ws, report.operation.code, landscape=True, header_row=HEADER_ROW)
         _title_block(self.ws, report)

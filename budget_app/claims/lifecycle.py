@@ -92,7 +92,7 @@ def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool
     submitted. Refused with the reason and what to check."""
     if final:
         return
-    computation = compute_period(operation, start, end, list_left_out=False)
+    computation = compute_period(operation, start, end, list_left_out=False, evidence=True)
     if computation.expense_count + computation.staff_count == 0:
         raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
                              "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "

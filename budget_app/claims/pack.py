@@ -14,12 +14,12 @@ silently; the caller says so (the CLI exits 1 after writing the pack).
 import csv
 import hashlib
 import io
-import queue
 import re
 import threading
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import extract, select
@@ -28,12 +28,22 @@ from ..accounts.models import User
 from ..expenses.models import DOCUMENT_KINDS, Expense, SupportingDocument
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import decimal_text, format_day, format_moment, format_month
+from ..kernel.formatting import decimal_text, format_day, format_moment, format_month, local_time
 from ..kernel.i18n import N_
 from ..kernel.spreadsheet import csv_text
 from ..kernel.uploads import stored_path
 from ..staff.computations import line_text, rate_text
-from ..staff.models import TIMESHEET_STATES, AnnualCost, Person, StaffAssignment, StaffCostLine, Timesheet
+from ..staff.models import (
+    STAFF_DOCUMENT_KINDS,
+    TIMESHEET_STATES,
+    YEAR_DOCUMENT_KINDS,
+    AnnualCost,
+    Person,
+    StaffAssignment,
+    StaffCostLine,
+    StaffDocument,
+    Timesheet,
+)
 from . import exports, pdf
 from .models import Claim, ClaimLine
 from .participant_indicators import indicator_csv
@@ -101,9 +111,11 @@ class _Writer:
         self.archive, self.root = archive, root
         self.manifest = []
 
-    def copy(self, name, source, line, what, compress=False, recorded=None):
+    def copy(self, name, source, line, what, compress=False, recorded=None, when=None):
         digest, size = hashlib.sha256(), 0
-        info = zipfile.ZipInfo(f"{self.root}/{name}")
+        # Entries carry their real dates (the upload, or now for what the pack writes), in
+        # Europe/Paris: ZIP dates have no time zone.
+        info = zipfile.ZipInfo(f"{self.root}/{name}", date_time=zip_time(when))
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
@@ -174,7 +186,8 @@ class _Renditions(threading.Thread):
     hashing, CRC and writing release the GIL, so both run at once on two cores."""
 
     FILES = (("bilan.xlsx", "Le bilan (tableur)", False), ("bilan.pdf", "Le bilan (PDF)", False),
-             ("lignes.csv", "Les lignes du bilan", True))
+             ("lignes.csv", "Les lignes du bilan", True),
+             ("personnel/fiches-de-temps-et-calculs.csv", "Fiches de temps et calcul des frais de personnel", True))
 
     def __init__(self, app, claim_id: int):
         super().__init__(daemon=True)
@@ -188,7 +201,9 @@ class _Renditions(threading.Thread):
                 report = build_report(claim.operation, claim.period_start, claim.period_end, claim)
                 writers = {"bilan.xlsx": lambda spool: exports.write_xlsx(report, spool),
                            "bilan.pdf": lambda spool: pdf.write_pdf(report, spool),
-                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report))}
+                           "lignes.csv": lambda spool: spool.write(exports.csv_bytes(report)),
+                           "personnel/fiches-de-temps-et-calculs.csv": lambda spool: spool.write(
+                               _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)))}
                 for name, _what, _compress in self.FILES:
                     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``)
                     self.files[name] = spool
@@ -212,6 +227,7 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     renditions.start()
     try:
         yield from _documents_steps(claim, writer, result)
+        yield from _staff_documents_steps(claim, writer, result)
         renditions.join()
         if renditions.error is not None:
             raise renditions.error
@@ -220,9 +236,6 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     finally:
         renditions.join()
         renditions.close()
-    yield from writer.bytes("personnel/fiches-de-temps-et-calculs.csv",
-                            _csv_text(TIMESHEET_HEADER, _timesheet_rows(claim)),
-                            "Fiches de temps et calcul des frais de personnel")
     yield from writer.bytes("participants/indicateurs-communs.csv", indicator_csv(report),
                             "Indicateurs communs FSE+ des participants (figés au dépôt)")
     if controlled(report):
@@ -230,7 +243,7 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
                                 "Décisions du contrôle de service fait")
     result.files = len(writer.manifest)
     manifest = _csv_text(MANIFEST_HEADER, writer.manifest)
-    info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv")
+    info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv", date_time=zip_time(None))
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, manifest)
     yield
@@ -244,16 +257,65 @@ def _documents_steps(claim: Claim, writer: _Writer, result: PackResult):
             name = f"pieces/{position}-{document.id}-{_safe_name(document.original_name)}"
         used.add(name)
         what = f"Pièce justificative : {DOCUMENT_KINDS.get(document.kind, document.kind)}"
-        try:
-            source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
-        except OSError:
-            result.missing.append(name)
-            writer.manifest.append([name, position, what, "", document.size, MISSING, document.sha256])
-            continue
-        with source:
-            yield from writer.copy(name, source, position, what, recorded=document.sha256)
-        if writer.manifest[-1][5] == ALTERED:
-            result.altered.append(name)
+        yield from _stored_document(writer, result, name, position, what, document)
+
+
+def _stored_document(writer: _Writer, result: PackResult, name: str, line, what: str, document):
+    """Copy one stored document, hashed on the way; missing from the storage or no longer
+    with its recorded SHA-256: listed as such in the manifest and in ``result``."""
+    try:
+        source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        result.missing.append(name)
+        writer.manifest.append([name, line, what, "", document.size, MISSING, document.sha256])
+        return
+    with source:
+        yield from writer.copy(name, source, line, what, recorded=document.sha256, when=document.uploaded_at)
+    if writer.manifest[-1][5] == ALTERED:
+        result.altered.append(name)
+
+
+def _staff_document_rows(claim: Claim):
+    """Each staff document covering a line of the claim, once, with the lines it supports."""
+    query = (
+        select(ClaimLine.position, StaffDocument, Person.registration_number)
+        .join(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
+        .join(Person, Person.id == StaffCostLine.person_id)
+        .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
+        .join(StaffDocument, (StaffDocument.assignment_id == Timesheet.assignment_id)
+              & (StaffDocument.first_month <= StaffCostLine.month) & (StaffDocument.last_month >= StaffCostLine.month))
+        .where(ClaimLine.claim_id == claim.id)
+        .order_by(StaffDocument.id, ClaimLine.position)
+    )
+    documents, positions = {}, {}
+    for position, document, number in db.session.execute(query):
+        documents.setdefault(document.id, (document, number))
+        positions.setdefault(document.id, []).append(position)
+    for document_id, (document, number) in documents.items():
+        yield positions[document_id], document, number
+
+
+def _staff_documents_steps(claim: Claim, writer: _Writer, result: PackResult):
+    """Primer §1, §4: the evidence of the staff lines (contracts, payslips, mission letters,
+    signed timesheets) under ``personnel/pieces/<matricule>/``, each with its SHA-256."""
+    used = set()
+    for positions, document, number in _staff_document_rows(claim):
+        period = (str(document.first_month.year) if document.kind in YEAR_DOCUMENT_KINDS
+                  else document.first_month.strftime("%Y-%m"))
+        name = (f"personnel/pieces/{_safe_name(number)}/{period}-{document.kind}-"
+                f"{_safe_name(document.original_name)}")
+        if name in used:
+            name = name.replace(f"{period}-{document.kind}-", f"{period}-{document.kind}-{document.id}-", 1)
+        used.add(name)
+        lines = ", ".join(str(position) for position in positions)
+        what = f"Pièce du personnel : {STAFF_DOCUMENT_KINDS.get(document.kind, document.kind)}"
+        yield from _stored_document(writer, result, name, lines, what, document)
+
+
+def zip_time(when) -> tuple:
+    """A ZIP entry's date: ``when`` (UTC, or now) in Europe/Paris, never 01/01/1980."""
+    moment = local_time(when or datetime.now(timezone.utc))
+    return (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 def write_pack(claim: Claim, target) -> PackResult:
@@ -263,83 +325,3 @@ def write_pack(claim: Claim, target) -> PackResult:
         for _step in pack_steps(claim, archive, result):
             pass
     return result
-
-
-class _Pipe(io.RawIOBase):
-    """What the ZIP writer wrote since the last ``drain`` (not seekable: zipfile then writes
-    data descriptors after each entry)."""
-
-    def __init__(self):
-        self.chunks = []
-
-    def writable(self):
-        return True
-
-    def write(self, data):
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def drain(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
-
-
-class _Cancelled(Exception):
-    pass
-
-
-def _produce(app, claim_id: int, chunks: queue.Queue, cancelled: threading.Event) -> None:
-    """Write the pack in an application context (and database session) of its own, handing
-    each piece to the response through a small queue: memory stays bounded."""
-
-    def hand_over(data):
-        while not cancelled.is_set():
-            try:
-                chunks.put(data, timeout=1)
-                return
-            except queue.Full:
-                continue
-        raise _Cancelled
-
-    try:
-        with app.app_context():
-            claim = db.session.get(Claim, claim_id)
-            pipe = _Pipe()
-            with zipfile.ZipFile(pipe, "w", allowZip64=True) as archive:
-                for _step in pack_steps(claim, archive, PackResult()):
-                    data = pipe.drain()
-                    if data:
-                        hand_over(data)
-            hand_over(pipe.drain())
-            db.session.rollback()  # it only read
-    except _Cancelled:
-        pass
-    except Exception:  # noqa: BLE001 (logged; the download ends short, never a half-valid pack)
-        app.logger.exception("evidence pack of claim %s failed", claim_id)
-        chunks.put(_FAILED)
-        return
-    chunks.put(_DONE)
-
-
-_DONE, _FAILED = object(), object()
-
-
-def stream_pack(app, claim_id: int):
-    """The pack as an iterable of byte chunks, for a streamed HTTP response. It is written
-    by a thread with its own application context: the request (and its transaction) has
-    ended when the body is streamed."""
-    chunks = queue.Queue(maxsize=4)
-    cancelled = threading.Event()
-    worker = threading.Thread(target=_produce, args=(app, claim_id, chunks, cancelled), daemon=True)
-    worker.start()
-    try:
-        while True:
-            data = chunks.get()
-            if data is _DONE:
-                return
-            if data is _FAILED:
-                raise RuntimeError("evidence pack failed")
-            yield data
-    finally:
-        cancelled.set()

@@ -33,6 +33,7 @@ from .report import (
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
 LINE = 5.2  # mm per table row
+WRAP_LINE = 3.4  # mm per further line of a wrapped cell
 
 # (title, width in mm, kind, index in the report row); widths add up to 277 mm (A4 landscape
 # less 10 mm margins).
@@ -119,14 +120,29 @@ def _document_class():
                 self._widest[key] = max(self.current_font.cw.values()) * self.font_size_pt * 0.001 / self.k
             return self._widest[key]
 
-        def fit(self, text: str, width: float) -> str:
-            """The text cut to the cell's width, with an ellipsis (the XLSX and CSV hold it whole)."""
+        def wrap(self, text: str, width: float) -> list[str]:
+            """The text in lines that fit the cell's width, never cut: words go to the next
+            line, a word longer than the cell is split (the whole text is always printed)."""
             room = width - 2 * self.c_margin
             if len(text) * self.widest() <= room or self.width_of(text) <= room:
-                return text
-            while text and self.width_of(text + "…") > room:
-                text = text[: max(1, int(len(text) * 0.9))] if len(text) > 40 else text[:-1]
-            return text + "…"
+                return [text]
+            lines, current = [], ""
+            for word in text.split(" "):
+                candidate = f"{current} {word}" if current else word
+                if self.width_of(candidate) <= room:
+                    current = candidate
+                    continue
+                if current:
+                    lines.append(current)
+                while self.width_of(word) > room:
+                    cut = len(word) - 1
+                    while cut > 1 and self.width_of(word[:cut]) > room:
+                        cut -= 1
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                current = word
+            lines.append(current)
+            return lines
 
         def heading(self, text: str):
             if self.get_y() + 3 * LINE > self.page_break_trigger:
@@ -135,19 +151,23 @@ def _document_class():
             self.set_font(FONT, "B", 11)
             self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
 
-        def _row(self, columns, values, y, bold=False):
+        def _wrapped(self, columns, values, bold=False):
+            """Each value's lines and the row's height (long texts wrap, the row grows)."""
+            self.set_font(FONT, "B" if bold else "", 7.5)
+            lines = [self.wrap(text, width) if text else [] for (_t, width, _k, _i), text in zip(columns, values)]
+            return lines, LINE + WRAP_LINE * (max((len(cell) for cell in lines), default=1) - 1)
+
+        def _row(self, columns, lines, y, height, bold=False):
             """One table row drawn with ``text`` (a cell per value costs several times more)."""
             self.set_font(FONT, "B" if bold else "", 7.5)
             x = self.l_margin
-            baseline = y + LINE * 0.7
-            for position, ((_title, width, kind, _index), text) in enumerate(zip(columns, values)):
-                if text:
-                    text = self.fit(text, width)
-                    right = kind in ("money", "hours", "number") and not (bold and position == 0)
+            for position, ((_title, width, kind, _index), cell) in enumerate(zip(columns, lines)):
+                right = kind in ("money", "hours", "number") and not (bold and position == 0)
+                for number, text in enumerate(cell):
                     left = x + width - self.c_margin - self.width_of(text) if right else x + self.c_margin
-                    self.text(left, baseline, text)
+                    self.text(left, y + LINE * 0.7 + number * WRAP_LINE, text)
                 x += width
-            self.line(self.l_margin, y + LINE, x, y + LINE)
+            self.line(self.l_margin, y + height, x, y + height)
 
         def table(self, columns, rows, totals=()):
             """A table whose header is repeated on each page; ``totals``: titles of the money
@@ -168,8 +188,13 @@ def _document_class():
                     if title in sums and value is not None:
                         sums[title] += value
                     values.append(_text(value, kind))
-                self._row(columns, values, y)
-                y += LINE
+                lines, height = self._wrapped(columns, values)
+                if y + height > self.page_break_trigger:
+                    self.add_page()
+                    self._header(columns)
+                    y = self.get_y()
+                self._row(columns, lines, y, height)
+                y += height
             self.set_y(y)
             self.set_draw_color(0, 0, 0)
             if not count:
@@ -181,16 +206,17 @@ def _document_class():
                 values = ["Total" if position == 0 else (_text(sums[title], "money") if title in sums else "")
                           for position, (title, _w, _k, _i) in enumerate(columns)]
                 y = self.get_y()
-                self._row(columns, values, y, bold=True)
-                self.set_y(y + LINE)
+                lines, height = self._wrapped(columns, values, bold=True)
+                self._row(columns, lines, y, height, bold=True)
+                self.set_y(y + height)
 
         def _header(self, columns):
-            self.set_font(FONT, "B", 7.5)
+            lines, height = self._wrapped(columns, [title for title, _w, _k, _i in columns], bold=True)
+            y = self.get_y()
             self.set_fill_color(230, 230, 230)
-            for title, width, kind, _index in columns:
-                align = "R" if kind in ("money", "hours", "number") else "L"
-                self.cell(width, LINE + 1, self.fit(title, width), border="B", align=align, fill=True)
-            self.ln(LINE + 1)
+            self.rect(self.l_margin, y, sum(width for _t, width, _k, _i in columns), height + 1, style="F")
+            self._row(columns, lines, y + 0.5, height + 0.5, bold=True)
+            self.set_y(y + height + 1)
 
     return Document
 
@@ -203,9 +229,21 @@ def _summary(pdf, report: ClaimReport):
             continue
         bold = kind == "header"
         pdf.set_font(FONT, "B" if bold else "", 8.5)
-        pdf.cell(190, LINE, pdf.fit(_text(label, "text"), 190))
         shown = "" if value is None else (_text(value, "text") if kind in ("text", "header") else _text(value, kind))
-        pdf.cell(45, LINE, shown, align="L" if kind in ("text", "header") else "R", new_x="LMARGIN", new_y="NEXT")
+        textual = kind in ("text", "header")
+        # Labels (and text values, e.g. the title) wrap: never cut (issue 22).
+        labels = pdf.wrap(_text(label, "text"), 190)
+        values = pdf.wrap(shown, 87) if textual and shown else [shown]
+        if pdf.get_y() + LINE * max(len(labels), len(values)) > pdf.page_break_trigger:
+            pdf.add_page()
+        y = pdf.get_y()
+        for number, text in enumerate(labels):
+            pdf.set_xy(pdf.l_margin, y + number * LINE)
+            pdf.cell(190, LINE, text)
+        for number, text in enumerate(values):
+            pdf.set_xy(pdf.l_margin + 190, y + number * LINE)
+            pdf.cell(87 if textual else 45, LINE, text, align="L" if textual else "R")
+        pdf.set_xy(pdf.l_margin, y + LINE * max(len(labels), len(values)))
 
 
 def write_pdf(report: ClaimReport, target) -> None:

@@ -27,3 +27,4 @@ def check_period(operation: Operation, start: date, end: date) -> None:
             start=operation.start_date,
             end=operation.end_date,
         )
+

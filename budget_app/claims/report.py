@@ -18,8 +18,10 @@ from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
 from .computation import ClaimFigures
 from .control import retained_figures
+from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import amount_on_hold, expected_payment
+from .periods import check_period
 from .selection import (
     Computation,
     chunks,
@@ -37,6 +39,7 @@ RATE_LABEL = "Taux FSE+"
 ASKED_LABEL = "FSE+ demandé"
 ALREADY_LABEL = "FSE+ déjà demandé"
 REMAINING_LABEL = "FSE+ restant"
+MISSING_LABEL = "dont pièces manquantes"
 
 
 @dataclass
@@ -51,6 +54,8 @@ class ClaimReport:
     retained: ClaimFigures | None = None
     computation: Computation | None = None
     position: dict = field(default_factory=dict)
+    # A statement's lines counted although still missing their documents (claims.evidence).
+    missing: MissingEvidence = field(default_factory=MissingEvidence)
 
     @property
     def state(self) -> str:
@@ -76,7 +81,16 @@ def build_report(operation: Operation, start: date, end: date, claim: Claim | No
         return ClaimReport(operation, start, end, claim, declared_figures(claim),
                            retained_figures(claim) if claim.state in ("controlled", "paid") else None)
     computation = compute_period(operation, start, end, claim=claim)
-    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation)
+    return ClaimReport(operation, start, end, claim, computation.figures, computation=computation,
+                       missing=missing_evidence(operation, start, end, computation))
+
+
+def statement_report(operation: Operation, start: date, end: date) -> ClaimReport:
+    """What ``claims export`` and the statement's buttons write, in one place (primer §9):
+    the bilan of exactly that period when there is one (the file says so), else the
+    statement computed, not saved."""
+    check_period(operation, start, end)
+    return build_report(operation, start, end, find_claim(operation, start, end))
 
 
 def find_claim(operation: Operation, start: date, end: date) -> Claim | None:
@@ -207,6 +221,7 @@ def summary_rows(report: ClaimReport):
         rows.append((FLAT_RATES[code][0], amount, "money"))
     rows += [
         (TOTAL_LABEL, figures.total, "money"),
+        *missing_rows(report),
         (RATE_LABEL, figures.fse_rate / HUNDRED, "percent"),
         (ASKED_LABEL, figures.fse_asked, "money"),
         (ALREADY_LABEL, figures.fse_already_asked, "money"),
@@ -237,6 +252,14 @@ def summary_rows(report: ClaimReport):
         if claim.state == "paid":
             rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
     return rows
+
+
+def missing_rows(report: ClaimReport):
+    """Beside a statement's total: the lines counted that still miss their documents."""
+    if not report.missing.count:
+        return []
+    return [(f"{MISSING_LABEL} ({report.missing.count} ligne{'s' if report.missing.count > 1 else ''})",
+             report.missing.total, "money")]
 
 
 def dates_rows(report: ClaimReport):

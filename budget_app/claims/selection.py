@@ -36,6 +36,7 @@ from ..marks.services import HOLD_LABEL, has_live_mark
 from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
 from ..operations.plans import payment_deadline
+from ..staff.evidence import month_document_attached, year_document_attached
 from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Timesheet
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
@@ -53,6 +54,9 @@ LEFT_OUT_REASONS = {
     "incomplete": N_("Pièces justificatives incomplètes"),
     "not_paid": N_("Non acquittée à la date du bilan"),
     "timesheet_not_approved": N_("Fiche de temps non approuvée"),
+    # Staff evidence (primer §1, §4; staff.evidence).
+    "staff_month_evidence": N_("Pièce du mois manquante (fiche de temps signée ou bulletin de paie)"),
+    "staff_year_evidence": N_("Contrat ou lettre de mission de l'année manquant"),
     # Any hold (today: a line under suspicion): one neutral wording, see ``left_out_reasons``.
     "on_hold": HOLD_LABEL,
     "held": HOLD_LABEL,
@@ -86,9 +90,11 @@ def covered_expense(rates) -> ColumnElement | None:
     return or_(*conditions) if conditions else None
 
 
-def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bool = False) -> list[Rule]:
+def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bool = False,
+                  evidence: bool = True) -> list[Rule]:
     """``incurred_checked``: the query already keeps incurred_on inside the realisation
-    period, so the positive form need not test it on every row."""
+    period, so the positive form need not test it on every row. ``evidence`` False: a
+    statement, which counts lines still missing their documents (``evidence_rules``)."""
     start, end, deadline = operation.start_date, operation.end_date, payment_deadline(operation)
     declared = has_live_mark("expense", Expense.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
@@ -103,13 +109,25 @@ def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bo
         # Primer §9: paid between the start and the payment deadline (end + 6 months by default).
         Rule("outside_payment_period", or_(Expense.paid_on < start, Expense.paid_on > deadline),
              and_(Expense.paid_on >= start, Expense.paid_on <= deadline)),
-        Rule("incomplete", Expense.is_complete.is_(False), Expense.is_complete.is_(True)),
+        *(expense_evidence_rules() if evidence else []),
         # Paid before the bilan is submitted (primer §5.1, §9): by today for a draft.
         Rule("not_paid", or_(Expense.paid_on.is_(None), Expense.paid_on > as_of), Expense.paid_on <= as_of),
     ]
 
 
-def staff_rules(operation: Operation, rates) -> list[Rule]:
+def expense_evidence_rules() -> list[Rule]:
+    """Décret art. 7: an invoice and a proof of payment attached."""
+    return [Rule("incomplete", Expense.is_complete.is_(False), Expense.is_complete.is_(True))]
+
+
+def staff_evidence_rules(operation: Operation) -> list[Rule]:
+    """Primer §1, §4: the month's signed timesheet or payslip, the year's contract or
+    mission letter (``staff.evidence``; months before ``staff_evidence_from`` need none)."""
+    month, year = month_document_attached(operation), year_document_attached(operation)
+    return [Rule("staff_month_evidence", not_(month), month), Rule("staff_year_evidence", not_(year), year)]
+
+
+def staff_rules(operation: Operation, rates, evidence: bool = True) -> list[Rule]:
     declared = has_live_mark("staff_cost_line", StaffCostLine.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
     if "PERSONNEL" in covered_categories(rates):
@@ -126,6 +144,7 @@ def staff_rules(operation: Operation, rates) -> list[Rule]:
             Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES),
             Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES),
         ),
+        *(staff_evidence_rules(operation) if evidence else []),
     ]
 
 
@@ -210,15 +229,19 @@ class Computation:
     staff_count: int = 0
     scope: Scope | None = None
     rates: dict = field(default_factory=dict)
+    # A bilan counts complete lines only; a statement counts every line (claims.evidence).
+    evidence_required: bool = True
 
 
 def compute_period(
     operation: Operation, start: date, end: date, as_of: date | None = None, claim_id: int | None = None,
-    list_left_out: bool = True, claim=None,
+    list_left_out: bool = True, claim=None, evidence: bool | None = None,
 ) -> Computation:
     """The draft figures of a statement (no ``claim``) or a bilan: sums in the database (one
-    grouped scan per kind), then the few lines excluded in Python (suspicions)."""
+    grouped scan per kind), then the few lines excluded in Python (suspicions). ``evidence``:
+    lines missing documents left out (bilan; default with ``claim``) or counted (statement)."""
     as_of = as_of or today_in_paris()
+    evidence = claim is not None or claim_id is not None if evidence is None else evidence
     if claim is None and claim_id is not None:
         claim = db.session.get(Claim, claim_id)
     context = plan_context(operation)
@@ -228,7 +251,7 @@ def compute_period(
     # (their reasons are read only when there are some). The scan is limited to the part
     # of the period inside the realisation period; lines outside it are only listed.
     beyond_realisation = start < operation.start_date or end > operation.end_date
-    included = kept_by(expense_rules(operation, as_of, rates, incurred_checked=True))
+    included = kept_by(expense_rules(operation, as_of, rates, incurred_checked=True, evidence=evidence))
     sums: dict = {}
     left_out_count = 1 if beyond_realisation else 0
     rows = db.session.execute(
@@ -243,7 +266,7 @@ def compute_period(
             sums[category] = amount or ZERO
             expense_count += count
         left_out_count += lines - count
-    staff_included = kept_by(staff_rules(operation, rates))
+    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence))
     staff_row = db.session.execute(
         select(func.sum(case((staff_included, StaffCostLine.amount))), func.count(case((staff_included, 1))),
                func.count())
@@ -255,7 +278,7 @@ def compute_period(
         sums["PERSONNEL"] = sums.get("PERSONNEL", ZERO) + (staff_row[0] or ZERO)
     left_out_count += staff_row[2] - staff_count
 
-    computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates)
+    computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates, evidence_required=evidence)
     left_out: list[LeftOutLine] = []
     # Held lines (their marks) stay out until released, whoever asked: under suspicion
     # (alerts) or held by the managing authority (``holds``); both read « En attente »,
@@ -264,8 +287,8 @@ def compute_period(
     held = held_cost_lines(operation.id)
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
-    reason = reason_of(expense_rules(operation, as_of, rates)).label("reason_code")
-    staff_reason = reason_of(staff_rules(operation, rates)).label("reason_code")
+    reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence)).label("reason_code")
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence)).label("reason_code")
     for chunk in chunks(sorted(held_expenses)):
         for expense, code in db.session.execute(
             select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
@@ -288,7 +311,7 @@ def compute_period(
                 left_out.append(_left_out_staff(line, _hold_reason(("staff_cost_line", line.id), suspected)))
 
     if list_left_out and left_out_count:
-        left_out += list(_left_out_lines(scope, as_of, rates))
+        left_out += list(_left_out_lines(scope, as_of, rates, evidence))
     computation.figures = figures_for(operation, sums, claim, context)
     computation.left_out = sorted(left_out, key=lambda line: (line.kind, line.day, line.id))
     computation.expense_count = expense_count
@@ -317,14 +340,14 @@ def _left_out_staff(line: StaffCostLine, reason: str) -> LeftOutLine:
     )
 
 
-def _left_out_lines(scope: Scope, as_of, rates):
+def _left_out_lines(scope: Scope, as_of, rates, evidence: bool = True):
     operation = scope.operation
-    reason = reason_of(expense_rules(operation, as_of, rates))
+    reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence))
     for expense, code in db.session.execute(
         select(Expense, reason).where(*scope.expenses(), reason.is_not(None))
     ).all():
         yield _left_out_expense(expense, code)
-    staff_reason = reason_of(staff_rules(operation, rates))
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence))
     for line, code in db.session.execute(
         select(StaffCostLine, staff_reason)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
@@ -341,7 +364,8 @@ def included_expenses_query(operation, start, end, computation: Computation):
     """The expenses a draft counts, as a select() (streamed by the exports and the submission)."""
     query = select(Expense).where(
         *_scope(operation, start, end, computation).expenses(),
-        kept_by(expense_rules(operation, computation.as_of, computation.rates)),
+        kept_by(expense_rules(operation, computation.as_of, computation.rates,
+                              evidence=computation.evidence_required)),
     )
     if computation.excluded_expense_ids:
         query = query.where(Expense.id.not_in(sorted(computation.excluded_expense_ids)))
@@ -353,7 +377,8 @@ def included_staff_query(operation, start, end, computation: Computation):
         select(StaffCostLine)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(Person, Person.id == StaffCostLine.person_id)
-        .where(*_scope(operation, start, end, computation).staff(), kept_by(staff_rules(operation, computation.rates)))
+        .where(*_scope(operation, start, end, computation).staff(),
+               kept_by(staff_rules(operation, computation.rates, evidence=computation.evidence_required)))
     )
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))
@@ -372,3 +397,4 @@ def declared_figures(claim) -> ClaimFigures:
         return frozen
     return compute_period(claim.operation, claim.period_start, claim.period_end, claim=claim,
                           list_left_out=False).figures
+

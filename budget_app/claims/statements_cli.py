@@ -20,8 +20,8 @@ from ..kernel.transactions import fail
 from ..operations.models import Operation
 from ..operations.services import find_operation
 from . import exports, pdf
-from .periods import check_period, month_period
-from .report import ClaimReport, build_report, find_claim
+from .periods import month_period
+from .report import ClaimReport, statement_report
 
 statements_cli = AppGroup("statements", help="États récapitulatifs des dépenses : export d'une période, export mensuel.")
 
@@ -69,11 +69,10 @@ def written(tmp: Path, path: Path):
 
 def _export(operation, start, end, path: Path, fmt: str, dialect: str = "fr") -> ClaimReport:
     try:
-        check_period(operation, start, end)
+        report = statement_report(operation, start, end)  # the page's buttons write the same
     except DomainError as exc:
         _fail(str(exc))
-    claim = find_claim(operation, start, end)
-    report = build_report(operation, start, end, claim)
+    claim = report.claim
     tmp = path.with_name(path.name + ".part")
     with written(tmp, path):
         if fmt == "csv":

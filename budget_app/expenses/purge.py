@@ -24,6 +24,7 @@ from ..kernel.uploads import stored_path
 from ..operations.hooks import erase_personal_data, personal_data_left
 from ..operations.models import Operation
 from ..operations.retention import Retention, ensure_retention_ended, retention_of
+from .hooks import other_documents
 from .models import Expense, SupportingDocument
 
 MANIFEST_HEADER = ["Opération", "Fin de conservation", "Dépense", "N° de pièce", "Pièce", "Type", "Nom d'origine",
@@ -47,7 +48,8 @@ def ended_operations(today: date) -> list[Ended]:
     for operation in db.session.scalars(select(Operation).where(Operation.last_payment_date.is_not(None))):
         retention = retention_of(operation)
         if retention.ended(today):
-            found.append(Ended(operation, retention, counts.get(operation.id, 0)))
+            others = len(other_documents(operation.id))
+            found.append(Ended(operation, retention, counts.get(operation.id, 0) + others))
     return sorted(found, key=lambda item: (item.retention.end, item.operation.code))
 
 
@@ -91,11 +93,21 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             ])
             files.append(stored_path(document.stored_name))
             db.session.delete(document)
+        count = len(documents)
+        for reference, document in other_documents(operation.id):
+            writer.writerow([
+                operation.code, format_day(item.retention.end, "fr"), "", csv_text(reference), document.id,
+                document.kind, csv_text(document.original_name), document.sha256, document.size,
+                format_day(document.uploaded_at, "fr"),
+            ])
+            files.append(stored_path(document.stored_name))
+            db.session.delete(document)
+            count += 1
         for kind, reference, what in erase_personal_data(operation, datetime.now(timezone.utc)):
             # same columns: the erased record's kind and reference
             writer.writerow([operation.code, format_day(item.retention.end, "fr"), "", "", "", kind,
                              csv_text(reference), "", "", csv_text(what)])
-        purged.append((operation, len(documents)))
+        purged.append((operation, count))
     data = buffer.getvalue().encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
     now = datetime.now(timezone.utc)

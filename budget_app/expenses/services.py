@@ -17,7 +17,7 @@ from ..kernel.errors import Conflict, DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.transactions import atomic
-from ..kernel.uploads import check_document, safe_filename, store_file
+from ..kernel.uploads import receive
 from ..operations.closure import closed_problem, ensure_open
 from ..operations.models import Operation
 from ..marks.services import frozen_problem, live_marks
@@ -215,16 +215,16 @@ def add_document(expense: Expense, kind: str, filename: str, data: bytes, user=N
     ensure_changeable(expense, kinds=("declared",))
     if kind not in ("invoice", "payment", "other"):
         kind = "other"
-    content_type, sha256 = check_document(filename, data)
-    same_file = db.session.scalars(select(SupportingDocument).where(SupportingDocument.sha256 == sha256)).all()
-    stored_name = store_file(data, content_type)
+    received = receive(filename, data)
+    same_file = db.session.scalars(
+        select(SupportingDocument).where(SupportingDocument.sha256 == received.sha256)).all()
     document = SupportingDocument(
         kind=kind,
-        original_name=safe_filename(filename),
-        stored_name=stored_name,
-        content_type=content_type,
-        size=len(data),
-        sha256=sha256,
+        original_name=received.original_name,
+        stored_name=received.stored_name,
+        content_type=received.content_type,
+        size=received.size,
+        sha256=received.sha256,
         uploaded_by_id=getattr(user, "id", None),
     )
     expense.documents.append(document)

@@ -88,6 +88,17 @@ class DefaultConfig:
     # Where the alert encryption key is read when BUDGET_APP_ALERT_KEY is not set
     # (default: instance/alert_key, created 0600 on first use).
     ALERT_KEY_FILE = None
+    # E-mail reminders (`flask reminders send`, README « Rappels »): the organisation's SMTP
+    # relay. Without MAIL_SERVER only --dry-run works. Links in mails start with BASE_URL.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS on MAIL_PORT
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "suivi-fse@localhost"
+    MAIL_TIMEOUT_SECONDS = 30
+    BUDGET_APP_BASE_URL = "http://127.0.0.1:5000"
 
     # ---- participants (participants §5)
     # AES-256 key of participants' identities (URL-safe base64 of 32 bytes); unset: read from
@@ -109,13 +120,20 @@ ENVIRONMENT_KEYS = {
     "BUDGET_APP_PARTICIPANT_KEY": "PARTICIPANT_KEY",
     "BUDGET_APP_ALERT_ORGANISATION": "ALERT_CHANNEL_ORGANISATION",
     "BUDGET_APP_ALERT_PRIVACY_CONTACT": "ALERT_PRIVACY_CONTACT",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "BUDGET_APP_BASE_URL": "BUDGET_APP_BASE_URL",
 }
+BOOLEAN_ENVIRONMENT_KEYS = {"MAIL_USE_TLS": "MAIL_USE_TLS", "MAIL_USE_SSL": "MAIL_USE_SSL"}
 INTEGER_ENVIRONMENT_KEYS = {
     "MAX_CONTENT_LENGTH": "MAX_CONTENT_LENGTH",
     "BUDGET_APP_UPLOAD_MAX_BYTES": "UPLOAD_MAX_BYTES",
     "BUDGET_APP_SESSION_IDLE_MINUTES": "SESSION_IDLE_MINUTES",
     "BUDGET_APP_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
     "BUDGET_APP_PASSWORD_CHECKS_AT_ONCE": "PASSWORD_CHECKS_AT_ONCE",
+    "MAIL_PORT": "MAIL_PORT",
 }
 
 
@@ -125,6 +143,9 @@ def load_environment(config: dict, environ=os.environ) -> None:
             config[key] = environ[name]
     if environ.get("BUDGET_APP_SINGLE_PROCESS"):
         config["BUDGET_APP_SINGLE_PROCESS"] = environ["BUDGET_APP_SINGLE_PROCESS"].strip().lower() in ("1", "true", "yes")
+    for name, key in BOOLEAN_ENVIRONMENT_KEYS.items():
+        if environ.get(name):
+            config[key] = environ[name].strip().lower() in ("1", "true", "yes")
     for name, key in INTEGER_ENVIRONMENT_KEYS.items():
         if environ.get(name):
             try:

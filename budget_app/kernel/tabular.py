@@ -114,7 +114,7 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
         try:
             sheets = _read_xlsx(content, shape)
         except DomainError as error:
-            return Table(problems=[Problem(error)])
+            return Table(problems=error.problems or [Problem(error)])
         except Exception:  # a damaged workbook: openpyxl raises many kinds of errors
             return Table(problems=[Problem(DomainError(N_("Classeur illisible (archive XLSX invalide).")))])
     else:
@@ -123,7 +123,7 @@ def read_table(content: bytes, columns: dict[str, str], required: set[str] | fro
         except UnicodeDecodeError:
             return Table(problems=[Problem(DomainError(N_("Encodage du fichier non reconnu.")))])
         except DomainError as error:
-            return Table(problems=[Problem(error)])
+            return Table(problems=error.problems or [Problem(error)])
     table = Table()
     best = max(sheets, key=lambda sheet: max((_score(cells, by_header) for _l, cells in sheet[1][0][:HEADER_SEARCH_ROWS]),
                                              default=0)) if sheets else ("", ([], set()))
@@ -229,9 +229,16 @@ def _read_csv(content: bytes, shape: _Shape) -> tuple[list, set]:
         for row in reader:
             if not _keep(rows, overflow, reader.line_num, row, shape):
                 break
-    except csv.Error:  # a field over the csv module's own limit (131 072 characters)
-        raise DomainError(N_("ligne %(line)s : une cellule dépasse %(max)s caractères"),
-                          line=reader.line_num, max=format_number(MAX_CELL_CHARS, places=0)) from None
+    except csv.Error:
+        # csv refuses a field over its limit (131 072 characters) and says nothing of where:
+        # the record's line, and the column (its header when one was read above it).
+        start = rows[-1][0] + 1 if rows else 1
+        index = _long_field_index(text.splitlines(keepends=True)[start - 1:], delimiter)
+        headers = [cells[index] for _line, cells in rows if index < len(cells) and str(cells[index]).strip()]
+        raise DomainError(problems=[Problem(
+            DomainError(N_("cellule de plus de %(max)s caractères"), max=csv.field_size_limit()),
+            line=start, column=headers[0] if headers else column_letter(index),
+        )]) from None
     return rows, overflow
 
 

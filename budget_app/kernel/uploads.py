@@ -11,6 +11,7 @@ import io
 import os
 import secrets
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -139,7 +140,8 @@ def stored_path(stored_name: str) -> Path:
     # Stored names are ours (hex + suffix); refuse anything else rather than join a path.
     if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise FileNotFoundError(stored_name)
-    return upload_dir() / stored_name
+    # Reading needs no mkdir (one system call per document of a pack); writers use upload_dir().
+    return Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / stored_name
 
 
 def safe_filename(filename: str) -> str:
@@ -147,3 +149,22 @@ def safe_filename(filename: str) -> str:
     name = os.path.basename((filename or "").replace("\\", "/"))
     name = "".join(char for char in name if char.isprintable())
     return (name or "document")[:255]
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file accepted and stored: what a document row records of it."""
+
+    original_name: str
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def receive(filename: str, data: bytes) -> Received:
+    """The house's upload checks, in one place for every kind of document: content sniffed
+    and agreeing with the extension, size, SHA-256; then stored under a random name."""
+    content_type, sha256 = check_document(filename, data)
+    stored_name = store_file(data, content_type)
+    return Received(safe_filename(filename), stored_name, content_type, len(data), sha256)

@@ -99,6 +99,14 @@ def pending_request(operation: Operation) -> AmendmentRequest | None:
         AmendmentRequest.operation_id == operation.id, AmendmentRequest.state == "pending"))
 
 
+def pending_amendment_operations(operation_ids) -> set[int]:
+    """The ids, among ``operation_ids``, of operations with an amendment waiting for a decision."""
+    if not operation_ids:
+        return set()
+    return set(db.session.scalars(select(AmendmentRequest.operation_id).where(
+        AmendmentRequest.operation_id.in_(list(operation_ids)), AmendmentRequest.state == "pending")))
+
+
 def requests_of(operation: Operation) -> list[AmendmentRequest]:
     return db.session.scalars(select(AmendmentRequest).where(AmendmentRequest.operation_id == operation.id)
                               .order_by(AmendmentRequest.requested_at.desc(), AmendmentRequest.id.desc())).all()

@@ -184,6 +184,10 @@ class Operation(Audited, db.Model):
     retention_procedure: Mapped[str | None] = mapped_column(String(300))
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # Staff evidence (primer §1, §4) is required for staff months starting on or after this
+    # day; None: for every month. Operations that existed when the rule came (migration
+    # 0023) hold that day, so lines prepared before it never drop out of a bilan silently.
+    staff_evidence_from: Mapped[date | None] = mapped_column(Date)
 
     organisation = relationship("Organisation")
     envelope = relationship("Envelope", back_populates="operations")

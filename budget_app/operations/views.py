@@ -30,6 +30,7 @@ from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
 from ..kernel.transactions import attempt
 from .closure import closed_problem, refuse_when_closed
+from .amendment_review import amendment_difference
 from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
 from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
 from .models import (
@@ -100,6 +101,11 @@ def decide_amendment(request_id):
         return ask_confirmation(url_for("operations.detail", operation_code=operation.code) + "#avenants")
     with attempt() as outcome:
         if request.form.get("action") == "approve":
+            # Approved only with the figures restated on the review page (issue 22).
+            if request.form.get("confirmation") != amendment_difference(found)["confirmation"]:
+                flash(_("Approuvez l'avenant depuis sa page de comparaison, qui en rappelle les montants."), "error")
+                return redirect(url_for("operations.amendment_review", operation_code=operation.code,
+                                        request_id=found.id))
             version = approve_request(found, current_user)
             flash(_("Avenant approuvé : plan version %(number)s en vigueur.", number=version.number), "success")
         else:
@@ -108,6 +114,18 @@ def decide_amendment(request_id):
     if outcome.refused:
         flash(" ".join(outcome.error.lines()), "error")
     return redirect(url_for("operations.detail", operation_code=operation.code) + "#avenants")
+
+
+@bp.route("/operations/<operation_code>/avenants/<int:request_id>")
+def amendment_review(request_id):
+    """The plan in force and the proposed one side by side, then the decision."""
+    operation = g.operation
+    found = db.session.get(AmendmentRequest, request_id)
+    if found is None or found.operation_id != operation.id:
+        abort(404)
+    return render_template("operations/amendment_review.html", operation=operation, item=found,
+                           difference=amendment_difference(found), decision_form=AmendmentDecisionForm(),
+                           request_states={code: _(label) for code, label in AMENDMENT_REQUEST_STATES.items()})
 
 
 @bp.route("/operations/<operation_code>/versions/<int:number>")

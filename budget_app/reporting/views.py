@@ -15,9 +15,12 @@ from ..claims.daci import DACI_RECORDERS, checks_blocked
 from ..kernel.audit.models import AuditEntry
 from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
+from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
 from ..operations.services import visible_operations_query
+from ..reminders.items import describe
+from ..reminders.views import todo_items
 from . import charts
 from .forms import AuditFilterForm
 from .participants_panel import participants_panel
@@ -37,8 +40,11 @@ def pace_margin() -> Decimal:
 def operation_rows(operations):
     """Figures of the operations list (home page, operations list, envelope page)."""
     today = today_in_paris()
-    return [{"operation": operation, "progress": operation_progress(operation, today, pace_margin())}
-            for operation in operations]
+    # « avenant en attente »: shown to those who decide it (admins), issue 22.
+    pending = pending_amendment_operations([operation.id for operation in operations]) \
+        if may("operations.decide_amendment") else set()
+    return [{"operation": operation, "progress": operation_progress(operation, today, pace_margin()),
+             "amendment_pending": operation.id in pending} for operation in operations]
 
 
 @bp.route("/")
@@ -46,7 +52,8 @@ def home():
     operations = db.session.scalars(visible_operations_query(current_user)).all()
     blocked = checks_blocked(current_user, operations) if may("claims.decide") else []
     return render_template("reporting/home.html", rows=operation_rows(operations), blocked=blocked,
-                           daci_recorders=DACI_RECORDERS)
+                           daci_recorders=DACI_RECORDERS, todo=todo_items(), describe=describe,
+                           today=today_in_paris())
 
 
 @bp.route("/operations/")

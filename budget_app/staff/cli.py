@@ -2,6 +2,7 @@
 
     flask --app budget_app staff import CODE FILE
     flask --app budget_app timesheets import CODE FILE [--approved]
+    flask --app budget_app staff documents attach CODE PERSON [--year Y | --month YYYY-MM] --kind KIND FILE
 
 All or nothing: any problem prints every "ligne N, colonne X : message", writes nothing
 and exits 1. The audit trail records the command as ``cli:<os user>``.
@@ -14,10 +15,12 @@ from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.tabular import PROBLEMS_SHOWN
-from ..kernel.transactions import fail
+from ..kernel.money import parse_day, parse_decimal
+from ..kernel.tabular import PROBLEMS_SHOWN, cell_month
+from ..kernel.transactions import command_transaction, fail
 from ..operations.services import find_operation
-from . import computations, imports
+from . import computations, evidence, imports
+from .models import STAFF_DOCUMENT_KINDS
 
 staff_cli = AppGroup("staff", help="Personnel affecté aux opérations (taux horaires, temps fixe).")
 timesheets_cli = AppGroup("timesheets", help="Fiches de temps mensuelles.")
@@ -97,3 +100,42 @@ def import_timesheets_command(code, path, approved):
     report = _run("timesheets", code, path, approved=approved)
     if approved:
         click.echo(f"{report.count('new') + report.count('updated')} fiche(s) approuvée(s) par cet import.")
+
+
+documents_cli = AppGroup("documents", help="Pièces du personnel : contrats, bulletins de paie, lettres de mission, "
+                                           "fiches de temps signées.")
+staff_cli.add_command(documents_cli)
+
+
+@documents_cli.command("attach")
+@click.argument("code")
+@click.argument("person")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(sorted(STAFF_DOCUMENT_KINDS)),
+              help="contract, payroll, mission_letter (par année) ; timesheet_signed, payslip (par mois).")
+@click.option("--year", type=int, help="Année couverte (contrat, bulletins, lettre de mission).")
+@click.option("--month", help="Mois couvert AAAA-MM (fiche de temps signée, bulletin du mois).")
+@click.option("--share", help="Lettre de mission : son pourcentage de temps fixe.")
+@click.option("--from", "valid_from", help="Lettre de mission : début (JJ/MM/AAAA ou AAAA-MM-JJ).")
+@click.option("--to", "valid_to", help="Lettre de mission : fin.")
+@command_transaction
+def attach_document_command(code, person, path, kind, year, month, share, valid_from, valid_to):
+    """Joint le fichier PATH aux pièces de la personne de matricule PERSON sur l'opération CODE."""
+    operation = _operation(code)
+    assignment = evidence.assignment_of(operation, person)
+    coverage = evidence.Coverage(
+        year=year, month=cell_month(month, required=False),
+        valid_from=parse_day(valid_from) if valid_from else None, valid_to=parse_day(valid_to) if valid_to else None,
+        share=parse_decimal(share, places=4) if share else None,
+    )
+    document, same = evidence.attach_document(assignment, kind, Path(path).name, Path(path).read_bytes(), coverage)
+    click.echo(f"{document.original_name} joint : {STAFF_DOCUMENT_KINDS[kind]}, "
+               f"{_covered(document)}, SHA-256 {document.sha256}.")
+    for other in same:
+        click.echo(f"Attention : le même fichier est déjà joint (pièce n° {other.id}, {other.original_name}).")
+
+
+def _covered(document) -> str:
+    if document.first_month == document.last_month:
+        return document.first_month.strftime("%m/%Y")
+    return f"{document.first_month.strftime('%m/%Y')} à {document.last_month.strftime('%m/%Y')}"

@@ -49,3 +49,17 @@ class TimesheetActionForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField()
     token = HiddenField()
+
+
+class EvidenceForm(FlaskForm):
+    """A staff document: whose, what, which year or month (as the page shows them: mm/aaaa),
+    and for a mission letter its share and dates. Read as text; ``evidence`` checks them."""
+
+    person = StringField()  # matricule
+    kind = StringField()
+    year = StringField()
+    month = StringField()
+    share = StringField()
+    valid_from = StringField()
+    valid_to = StringField()
+    file = FileField()

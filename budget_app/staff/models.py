@@ -167,3 +167,57 @@ class StaffCostLine(Audited, db.Model):
         """A line declared in a claim is kept until the operation's retention ends
         (operations.retention, CPR 82); an undeclared one is a draft computation."""
         return self.operation_id if declared_in("staff_cost_line", [self.id]) else None
+
+
+# Staff evidence (primer §1, §4). Per person and year: what justifies the annual cost and
+# the method; per person and month: the signed timesheet (hourly) or the payslip (fixed share).
+YEAR_DOCUMENT_KINDS = {
+    "contract": N_("Contrat de travail ou arrêté / décision d'affectation"),
+    "payroll": N_("Bulletins de paie des 12 derniers mois ou état de paie annuel"),
+    "mission_letter": N_("Lettre de mission (temps fixe, avec son pourcentage et ses dates)"),
+}
+MONTH_DOCUMENT_KINDS = {
+    "timesheet_signed": N_("Fiche de temps signée (agent et responsable)"),
+    "payslip": N_("Bulletin de paie du mois"),
+}
+STAFF_DOCUMENT_KINDS = {**YEAR_DOCUMENT_KINDS, **MONTH_DOCUMENT_KINDS}
+
+
+class StaffDocument(Audited, db.Model):
+    """A staff document, stored like an expense's (kernel.uploads: checked by content, random
+    name, SHA-256). It covers the months ``first_month``..``last_month`` (first days of
+    months) of one person on one operation: a month, a year, or a mission letter's dates."""
+
+    __tablename__ = "staff_documents"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('contract', 'payroll', 'mission_letter', 'timesheet_signed', 'payslip')", name="kind_known"
+        ),
+        CheckConstraint("first_month <= last_month", name="months_in_order"),
+        *rate_check("fixed_percent IS NULL OR (fixed_percent > 0 AND fixed_percent <= {100})",
+                    "fixed_percent_range"),
+        Index("ix_staff_documents_assignment_kind_months", "assignment_id", "kind", "first_month", "last_month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("staff_assignments.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    first_month: Mapped[date] = mapped_column(Date, nullable=False)
+    last_month: Mapped[date] = mapped_column(Date, nullable=False)
+    # A mission letter's share and dates, as written on it.
+    fixed_percent: Mapped[Decimal | None] = mapped_column(Rate())
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    assignment = relationship("StaffAssignment")
+
+    def retention_operation_id(self) -> int:
+        """Kept until the operation's retention ends (operations.retention, CPR 82)."""
+        return self.assignment.operation_id

@@ -44,7 +44,7 @@ from .timesheets import TIMESHEET_COLUMNS
 
 bp = Blueprint("staff", __name__)
 refuse_when_closed(bp, ("add_staff", "add_timesheet", "edit_timesheet", "timesheet_action", "approve_timesheets",
-                        "import_staff", "import_timesheets"))
+                        "import_staff", "import_timesheets", "attach_evidence"))
 register_nav("staff.index", _l("Personnel"), order=40)
 
 IMPORT_KINDS = {

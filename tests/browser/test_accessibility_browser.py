@@ -22,8 +22,9 @@ OFFICER_PAGES = [
     "/operations/HL-RSA-2023/personnel", "/operations/HL-RSA-2023/personnel/import",
     "/operations/HL-RSA-2023/fiches-de-temps", "/operations/HL-RSA-2023/lignes-de-personnel",
     "/operations/HL-RSA-2023/demandes/?month=2023-01", "/operations/HL-RSA-2023/avenant", "/depenses", "/demandes",
+    "/a-faire",
 ]
-ADMIN_PAGES = ["/admin/utilisateurs", "/enveloppes/", "/journal", "/daci", "/conservation"]
+ADMIN_PAGES = ["/admin/utilisateurs", "/enveloppes/", "/journal", "/daci", "/conservation", "/a-faire"]
 PUBLIC_PAGES = ["/connexion", "/signalement"]
 
 

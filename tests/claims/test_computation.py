@@ -141,12 +141,16 @@ def test_each_left_out_reason(claims_world, monkeypatch):
     place_hold("expense", suspect.id)  # as a suspicion does
     db.session.commit()
     monkeypatch.setattr("budget_app.claims.selection.suspected_cost_lines", lambda op_id: {("expense", suspect.id)})
-    result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
+    result = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15), evidence=True)  # what a bilan counts
     assert result.figures.categories == {"FONCTIONNEMENT": D("100.00")}
     assert _reasons(result) == [
         ("already_claimed", D("6.00")), ("incomplete", D("3.00")), ("not_paid", D("1.00")), ("not_paid", D("2.00")),
         ("on_hold", D("5.00")), ("timesheet_not_approved", D("4.00")),
     ]
+    # A statement counts the line still missing its documents: 100,00 + 3,00 = 103,00 €.
+    statement = compute_period(operation, *JANUARY, as_of=date(2023, 2, 15))
+    assert statement.figures.categories == {"FONCTIONNEMENT": D("103.00")}
+    assert ("incomplete", D("3.00")) not in _reasons(statement)
 
 
 def test_outside_eligibility_period(claims_world, make_operation):

@@ -105,7 +105,9 @@ def test_pack_downloads_as_a_stream_from_the_claim_page(submitted, client, login
     assert response.headers["Content-Disposition"] == f'attachment; filename="{ROOT}.zip"'
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert archive.testzip() is None
-        assert len(_read(archive)) == 8  # xlsx, pdf, csv, 3 documents, timesheets, participants indicators
+        # xlsx, pdf, csv, 3 documents, the staff line's contract and signed timesheet, timesheets,
+        # participants indicators
+        assert len(_read(archive)) == 10
 
 
 def test_a_draft_has_no_pack(claims_world, runner, tmp_path):

@@ -227,3 +227,33 @@ def test_a_procedure_needs_a_reason_and_an_operation(ended, runner):
     result = runner.invoke(args=["retention", "release", "OP-END"])
     assert result.exit_code == 1 and "Aucune procédure enregistrée" in result.output
     assert ended["OP-END"].retention_procedure is None
+
+
+def test_staff_evidence_is_kept_then_purged_with_the_supporting_documents(ended, runner, tmp_path):
+    """Retention covers the staff documents: none deleted before the end (OP-LIVE), and the
+    purge of OP-END removes its contract and signed timesheet with its invoices, listed in
+    the manifest (2 supporting documents + 2 staff documents = 4)."""
+    from budget_app.staff.models import StaffDocument
+    from tests.staff.factories import make_staff_line
+
+    for code in ("OP-END", "OP-LIVE"):
+        make_staff_line(ended[code], "100.00", month=date(2018, 3, 1), hours=D("5"), rate=D("20.00"))
+    live = db.session.scalars(select(StaffDocument).where(
+        StaffDocument.assignment.has(operation_id=ended["OP-LIVE"].id))).first()
+    db.session.delete(live)
+    with pytest.raises(DomainError, match="au moins jusqu'au 31/12/2030"):
+        db.session.flush()
+    db.session.rollback()
+    staff_paths = {document.original_name: stored_path(document.stored_name)
+                   for document in db.session.scalars(select(StaffDocument))}
+    manifest = tmp_path / "purge.csv"
+    result = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest),
+                                 "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "4 pièce(s) supprimée(s)" in result.output
+    remaining = {document.original_name for document in db.session.scalars(select(StaffDocument))}
+    assert len(remaining) == 2 and all(staff_paths[name].exists() for name in remaining)
+    assert all(not path.exists() for name, path in staff_paths.items() if name not in remaining)
+    with open(manifest, encoding="utf-8-sig", newline="") as stream:
+        kinds = sorted(row["Type"] for row in csv.DictReader(stream, delimiter=";"))
+    assert kinds == ["contract", "invoice", "payment", "timesheet_signed"]

@@ -169,3 +169,50 @@ def test_two_line_claim_prints_on_at_most_four_pages(two_lines, tmp_path):
     subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(source)], check=True, timeout=180, capture_output=True)
     assert len(PdfReader(tmp_path / "demande.pdf").pages) <= 4
+
+
+def _headers(sheet):
+    return [cell.value for cell in sheet[HEADER_ROW] if cell.value]
+
+
+def test_every_header_fits_its_column_and_row(two_lines):
+    """Issue 22: no header clipped in print: each header's longest word fits its column
+    (about 1.2 widths per bold character) and the header row holds its most wrapped title
+    (« Heures sur l'opération » widened to 14,2 for « l'opération » (11 × 1,2 + 1): 2 lines)."""
+    from budget_app.claims.exports import BOLD_FACTOR, HEADER_LINE_POINTS, header_lines
+
+    workbook = _workbook(build_report(two_lines["operation"], *JANUARY))
+    for name in ("Dépenses", "Personnel"):
+        sheet = workbook[name]
+        lines = []
+        for index, title in enumerate(_headers(sheet), 1):
+            width = sheet.column_dimensions[sheet.cell(HEADER_ROW, index).column_letter].width
+            assert max(len(word) for word in title.split()) * BOLD_FACTOR <= width - 1, (name, title, width)
+            lines.append(header_lines(title, width))
+        assert sheet.row_dimensions[HEADER_ROW].height >= HEADER_LINE_POINTS * max(lines)
+    assert header_lines("Heures sur l'opération", 14.2) == 2
+    assert header_lines("Heures sur l'opération", 10) == 3
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+def test_libreoffice_prints_every_header_whole(two_lines, tmp_path):
+    """Each line sheet converted to PDF by LibreOffice holds every word of its headers
+    (`.ci/run` installs libreoffice-calc-nogui so that this runs in CI)."""
+    import openpyxl
+    from pypdf import PdfReader
+
+    source = tmp_path / "etat.xlsx"
+    exports.write_xlsx(build_report(two_lines["operation"], *JANUARY), source)
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    for name in ("Dépenses", "Personnel"):
+        workbook = openpyxl.load_workbook(source)
+        for other in [sheet for sheet in workbook.sheetnames if sheet != name]:
+            del workbook[other]
+        single = tmp_path / f"{name}.xlsx"
+        workbook.save(single)
+        subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                        "pdf", "--outdir", str(tmp_path), str(single)], check=True, timeout=180, capture_output=True)
+        text = " ".join(page.extract_text() for page in PdfReader(tmp_path / f"{name}.pdf").pages)
+        words = set(text.split())
+        for title in _headers(openpyxl.load_workbook(single)[name]):
+            assert all(word in words for word in title.split()), (name, title)

@@ -137,12 +137,13 @@ def test_an_over_long_cell_is_refused_by_row_and_column(app, lot):
 
 
 def test_a_csv_field_over_the_csv_limit_is_a_message_not_a_500(client, login, officer, lot):
-    """A 200 000-character field on line 2 (over the csv module's 131 072): a message."""
+    """A 200 000-character field on line 2 (over the csv module's 131 072): a message
+    naming its line and column."""
     login(client, officer)
     content = (HEADER + ROW.format(n=1).replace("Fournitures 1", "y" * 200_000)).encode()
     response = upload(client, content)
     assert response.status_code == 200
-    assert "ligne 2 : une cellule dépasse 32\u202f767 caractères" in response.get_data(as_text=True)
+    assert "ligne 2, colonne Libellé : cellule de plus de 131072 caractères" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Expense.id))) == 0
 
 

@@ -117,6 +117,38 @@ def _amendment(**extra):
         "costs-2-amount": "0", **extra})
 
 
+def _row(text, testid):
+    match = re.search(rf'<tr class="warning" data-changed="1" data-testid="{re.escape(testid)}">(.*?)</tr>', text, re.S)
+    assert match, f"{testid} not shown as changed"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def _assert_every_difference(text):
+    """The fixture amendment, worked by hand: staff 2024 362 500,00 → 300 000,00 (−62 500,00);
+    indirect 15 % 108 750,00 → 99 375,00 (−9 375,00); total 833 750,00 → 761 875,00
+    (−71 875,00); FSE+ resource and agreed FSE+ 500 250,00 → 457 125,00 (−43 125,00);
+    self-financing « Autofinancement du Département de la Haute-Loire » 333 500,00 → 0,00 and
+    « Autofinancement » 0,00 → 304 750,00 (renamed); end 31/12/2024 → 30/06/2025, payment
+    deadline (end + 6 months) 30/06/2025 → 30/12/2025; FSE+ maximum 60 % × total:
+    500 250,00 → 457 125,00. Ten rows changed, the others (rates, the 2023 and 2025 staff
+    lines) shown unchanged."""
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    assert _row(text, "diff-cost-PERSONNEL-2024") == "Dépenses directes de personnel 2024 362 500,00 € 300 000,00 € -62 500,00 €"
+    assert "108 750,00 € 99 375,00 € -9 375,00 €" in _row(text, "diff-flat_amount-INDIRECTS_15")
+    assert _row(text, "diff-total-total").endswith("833 750,00 € 761 875,00 € -71 875,00 €")
+    assert _row(text, "diff-resource-fse-FSE+").endswith("500 250,00 € 457 125,00 € -43 125,00 €")
+    # The self-financing line is renamed: the old one goes, the new one comes.
+    assert _row(text, "diff-resource-self-Autofinancement du Département de la Haute-Loire").endswith(
+        "333 500,00 € 0,00 € -333 500,00 €")
+    assert _row(text, "diff-resource-self-Autofinancement").endswith("0,00 € 304 750,00 € 304 750,00 €")
+    assert _row(text, "diff-setting-end_date").endswith("31/12/2024 30/06/2025 modifié")
+    assert _row(text, "diff-setting-payment_deadline").endswith("30/06/2025 30/12/2025 modifié")
+    assert _row(text, "diff-setting-fse_amount").endswith("500 250,00 € 457 125,00 € -43 125,00 €")
+    assert _row(text, "diff-setting-fse_max").endswith("500 250,00 € 457 125,00 € -43 125,00 €")
+    assert text.count('data-changed="1"') == 10  # and nothing else is shown as changed
+    assert "total éligible 833 750,00 € → 761 875,00 €" in text
+
+
 def test_assigned_finance_officer_records_an_amendment_and_versions_are_kept(client, make_user, login, seeded):
     officer = make_user("finance_officer", operations=["HL-RSA-2023"])
     login(client, officer)
@@ -139,9 +171,21 @@ def test_assigned_finance_officer_records_an_amendment_and_versions_are_kept(cli
     again = client.post("/operations/HL-RSA-2023/avenant", data=_amendment())
     assert again.status_code == 400 and "attend déjà l'approbation" in page(again)
     login(client, make_user("admin"))
+    # The admin sees « avenant en attente » on the home page and the operations list.
+    assert 'data-testid="amendment-pending"' in page(client.get("/"))
+    assert 'data-testid="amendment-pending"' in page(client.get("/operations/"))
+    # Approving needs the figures restated by the review page (issue 22).
     assert client.post(decision, data={"action": "approve"}).status_code == 302
     db.session.expire_all()
+    assert [v.number for v in operation.plan_versions] == [1]
+    review = page(client.get(f"/operations/HL-RSA-2023/avenants/{request_id}"))
+    _assert_every_difference(review)
+    confirmation = re.search(r'name="confirmation" value="([^"]+)"', review).group(1)
+    assert confirmation == "761875.00/457125.00"
+    assert client.post(decision, data={"action": "approve", "confirmation": confirmation}).status_code == 302
+    db.session.expire_all()
     assert [v.number for v in operation.plan_versions] == [1, 2]
+    assert 'data-testid="amendment-pending"' not in page(client.get("/"))
     assert operation.end_date == date(2025, 6, 30) and operation.fse_amount == D("457125.00")
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("amendment%"))).all()
     assert {"amendment_requested", "amendment", "amendment_approved"} <= set(actions)
@@ -202,6 +246,9 @@ def _staff_cost(operation, amount, month=date(2023, 3, 1)):
     db.session.add(StaffCostLine(operation_id=operation.id, timesheet=timesheet, person=person, month=month,
                                  amount=amount, computation="test"))
     db.session.commit()
+    from tests.staff.factories import attach_evidence
+
+    attach_evidence(operation, assignments=[assignment])  # a complete line (primer §1, §4)
 
 
 def test_dashboard_planned_realised_forecast_and_pace_warning(client, admin, monkeypatch):

@@ -2,7 +2,7 @@
 bilan's life (draft, submitted, controlled, paid), its service-done check, exports and
 printable view. Views load (the operation comes from ``accounts.access``), call a service
 and redirect; the request commits once."""
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,15 +12,18 @@ from ...expenses.models import DOCUMENT_KINDS
 from ...kernel.audit import services as audit
 from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text, today_in_paris
+from ...kernel.formatting import decimal_text, format_money, today_in_paris
 from ...kernel.transactions import attempt
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
-from ...staff.models import TIMESHEET_STATES
+from ...staff.evidence import line_documents
+from ...staff.models import STAFF_DOCUMENT_KINDS, TIMESHEET_STATES
 from ...staff.queries import pending_timesheets
-from .. import bilans, control, exports, lifecycle, pack, payments, pdf
+from .. import bilans, control, lifecycle, payments
 from ..advances import record_advance
+from ..evidence import MissingEvidence, missing_evidence
+from ..left_out import included_page, left_out_summary
 from ..daci import DACI_RECORDERS, checks_blocked
 from ..forms import (
     ActionForm,
@@ -79,6 +82,7 @@ def index():
     operation = g.operation
     form = PeriodForm(request.args)
     computation = start = end = None
+    missing = MissingEvidence()
     if request.args and form.validate():
         try:
             if form.month.data:
@@ -88,6 +92,7 @@ def index():
             if start:
                 check_period(operation, start, end)
                 computation = compute_period(operation, start, end)
+                missing = missing_evidence(operation, start, end, computation)
         except DomainError as error:
             flash(str(error), "error")
             start = end = None
@@ -105,6 +110,7 @@ def index():
         blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
         timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
         empty=computation is not None and computation.expense_count + computation.staff_count == 0,
+        missing=missing, statement_files=statement_links(start, end) if computation is not None else [],
     )
 
 
@@ -142,9 +148,19 @@ def advance():
     return redirect(url_for("claims.index"))
 
 
+def statement_links(start, end) -> list[tuple[str, str]]:
+    """(label, url) of the statement's files, for its page."""
+    args = {"du": start.isoformat(), "au": end.isoformat()}
+    return [(_("Tableur (XLSX)"), url_for("claims.statement_export", fmt="xlsx", **args)),
+            (_("CSV"), url_for("claims.statement_export", fmt="csv", **args)),
+            (_("PDF"), url_for("claims.statement_export", fmt="pdf", **args))]
+
+
 def _evidence(lines) -> dict:
-    """Line id -> (label, url) of what proves it: the expense's documents, the timesheet."""
+    """Line id -> (label, url) of what proves it: the expense's documents; the staff
+    documents, the timesheet and the computation of a staff line."""
     found = {}
+    staff_documents = line_documents([line.staff_cost_line_id for line in lines if line.staff_cost_line_id])
     for line in lines:
         links = []
         if line.expense_id is not None and line.expense is not None:
@@ -153,6 +169,10 @@ def _evidence(lines) -> dict:
                               url_for("expenses.download", document_id=document.id)))
             links.append((_("Dépense"), url_for("expenses.detail", expense_id=line.expense_id)))
         elif line.staff_cost_line_id is not None and line.staff_cost_line is not None:
+            # Primer §1, §4: the signed timesheet or payslip, the contract or mission letter.
+            for document in staff_documents.get(line.staff_cost_line_id, []):
+                links.append((_(STAFF_DOCUMENT_KINDS.get(document.kind, document.kind)),
+                              url_for("staff.evidence_download", staff_document_id=document.id)))
             sheet = line.staff_cost_line.timesheet
             if sheet is not None:
                 links.append((_("Fiche de temps"), url_for("staff.timesheets", mois=sheet.month.strftime("%Y-%m"))
@@ -160,6 +180,12 @@ def _evidence(lines) -> dict:
             links.append((_("Calcul"), url_for("staff.cost_lines", mois=line.staff_cost_line.month.strftime("%Y-%m"))))
         found[line.id] = links
     return found
+
+
+def _page_number() -> int:
+    """?page=N of the draft's included lines; anything else is page 1."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= 1_000_000 else 1
 
 
 def _report(claim: Claim) -> ClaimReport:
@@ -190,8 +216,12 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
                 amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
                 reason=line.reason or "", comment=line.comment or "", version=str(line.version),
             )
+    summary = left_out_summary(claim) if claim.state == "draft" else None
+    page = _page_number() if claim.state == "draft" else 1
+    included, more = included_page(report, page) if claim.state == "draft" else ([], False)
     return render_template(
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
+        summary=summary, included=included, page=page, more=more,
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
         expected_payment=payments.expected_payment(claim), on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
@@ -208,51 +238,6 @@ def printable(number):
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
                            labels=_labels(), expected_payment=payments.expected_payment(claim),
                            on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim))
-
-
-def _download(claim: Claim, extension: str, content: bytes, mimetype: str) -> Response:
-    report_name = exports.export_filename(_report(claim), extension)
-    audit.record("claim_export", "claims", claim.id, after={"format": extension})
-    return Response(content, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{report_name}"',
-    })
-
-
-@bp.route(PREFIX + "/<int:number>/export.xlsx")
-def export_xlsx(number):
-    claim = _claim(number)
-    return _download(claim, "xlsx", exports.xlsx_bytes(_report(claim)),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-@bp.route(PREFIX + "/<int:number>/export.csv")
-def export_csv(number):
-    claim = _claim(number)
-    dialect = request.args.get("dialect", "fr")
-    if dialect not in exports.CSV_DIALECTS:
-        abort(404)
-    return _download(claim, "csv", exports.csv_bytes(_report(claim), dialect), "text/csv; charset=utf-8")
-
-
-@bp.route(PREFIX + "/<int:number>/export.pdf")
-def export_pdf(number):
-    claim = _claim(number)
-    return _download(claim, "pdf", pdf.pdf_bytes(_report(claim)), "application/pdf")
-
-
-@bp.route(PREFIX + "/<int:number>/dossier-de-preuves.zip")
-def evidence_pack(number):
-    """The evidence pack, streamed as it is written (memory bounded whatever the documents)."""
-    claim = _claim(number)
-    try:
-        pack.check_packable(claim)
-    except DomainError as error:
-        _refused(error)
-        return redirect(url_for("claims.show", number=number))
-    audit.record("claim_pack", "claims", claim.id, after={"format": "zip"})
-    return Response(pack.stream_pack(current_app._get_current_object(), claim.id), mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{pack.pack_filename(claim)}"',
-    })
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])
@@ -293,6 +278,15 @@ def _move(number, move, success, with_reason=False):
 
 @bp.route(PREFIX + "/<int:number>/deposer", methods=["POST"])
 def submit(number):
+    claim = _claim(number)
+    if claim.state == "draft":
+        # No cost lost silently: the lines left out must be confirmed by their total, the
+        # total the page showed; if it changed meanwhile the page shows the new one.
+        summary = left_out_summary(claim)
+        if summary.count and request.form.get("left_out_total") != str(summary.total):
+            flash(_("Confirmez le dépôt : %(count)s ligne(s) pour %(total)s resteront hors de ce bilan (détail "
+                    "ci-dessous).", count=summary.count, total=format_money(summary.total)), "error")
+            return redirect(url_for("claims.show", number=number) + "#deposer")
     return _move(
         number,
         lambda claim, form: lifecycle.submit_claim(claim, current_user),

@@ -1,0 +1,131 @@
+"""Reminders benchmark (issue 28): `reminders send` for 2 000 users and 300 operations.
+
+Prints, against a baseline measured in the same run:
+- the whole send (items, digests rendered in each person's language, announcements
+  recorded, mails over SMTP to an aiosmtpd sink on 127.0.0.1) vs the queries that find the
+  due items (``due_items``: one pass over alerts, bilans, timesheets, checks, DACI,
+  amendments, set-up links, retention) (target <= 2x);
+- a second run, which finds everything announced and sends nothing, vs the same baseline;
+- the process's peak memory (target <= 150 MB).
+
+    .venv/bin/python bench/bench_reminders.py
+    BENCH_USERS=500 BENCH_OPERATIONS=60 ...        # a quick run
+"""
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+USERS = int(os.environ.get("BENCH_USERS", "2000"))
+OPERATIONS = int(os.environ.get("BENCH_OPERATIONS", "300"))
+TODAY = date(2024, 12, 16)
+
+
+def populate(db):
+    from budget_app.accounts.models import OperationMember, User
+    from budget_app.claims.models import Claim
+    from budget_app.operations.models import AmendmentRequest, Operation, Organisation
+    from budget_app.staff.models import Person, StaffAssignment, Timesheet
+
+    organisation = Organisation(name="Département", kind="collectivite")
+    operations = [Operation(code=f"OP-{n:04d}", title=f"Opération {n}", organisation=organisation,
+                            start_date=date(2022 + n % 2, 1, 1), end_date=date(2024, 6 + n % 7, 30 - n % 2),
+                            fse_rate=Decimal("60"), fse_amount=Decimal("100000.00"), status="running")
+                  for n in range(OPERATIONS)]
+    db.session.add_all(operations)
+    roles = ["finance_officer"] * 12 + ["controller"] * 4 + ["admin", "auditor", "antifraud_referent", "finance_officer"]
+    users = [User(email=f"user{n}@example.org", full_name=f"Personne {n}", password_hash="!", role=roles[n % len(roles)],
+                  locale="en" if n % 3 == 0 else "fr") for n in range(USERS)]
+    db.session.add_all(users)
+    db.session.flush()
+    members = []
+    for n, user in enumerate(users):
+        if user.role in ("finance_officer", "controller"):
+            members.append(OperationMember(user_id=user.id, operation_id=operations[n % OPERATIONS].id))
+    db.session.add_all(members)
+    for n, operation in enumerate(operations):
+        person = Person(registration_number=f"M{n:05d}", last_name="Durand", first_name="Léa")
+        assignment = StaffAssignment(operation_id=operation.id, person=person, method="hourly")
+        db.session.add_all([person, assignment])
+        for month in range(1, 13):
+            db.session.add(Timesheet(assignment=assignment, month=date(2024, month, 1), hours_on_operation=Decimal("100"),
+                                     hours_worked=Decimal("151.67"), state="submitted"))
+        db.session.add(Claim(operation_id=operation.id, number=1, period_start=operation.start_date,
+                             period_end=date(2023, 12, 31), state="submitted",
+                             submitted_at=datetime(2024, 10, 1, 9, tzinfo=timezone.utc)))
+        if n % 10 == 0:
+            db.session.add(AmendmentRequest(operation_id=operation.id, state="pending", payload="{}"))
+    db.session.commit()
+
+
+def main():
+    from flask_migrate import upgrade
+
+    from budget_app import create_app
+    from budget_app.kernel import migrations
+    from budget_app.kernel.extensions import db
+    from budget_app.reminders.items import due_items
+
+    directory = tempfile.mkdtemp()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The SMTP sink in a process of its own, as a relay would be (in-process, it would
+    # compete with the sender for the interpreter's lock).
+    smtp = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Sink"])
+    for _ in range(100):
+        with socket.socket() as attempt:
+            if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.sqlite3",
+                      "BUDGET_APP_UPLOAD_DIR": f"{directory}/uploads", "ALERT_KEY_FILE": f"{directory}/alert_key",
+                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_DEFAULT_SENDER": "suivi@example.org"})
+    migrations.bind(app)  # Flask-Migrate is bound on demand (kernel/migrations.py)
+    try:
+        with app.app_context():
+            upgrade()
+            populate(db)
+            db.session.remove()
+            runner = app.test_cli_runner()
+            timings = []
+            for attempt in range(3):
+                db.session.remove()
+                start = time.perf_counter()
+                found = due_items(TODAY)
+                timings.append(time.perf_counter() - start)
+            baseline = min(timings)
+            db.session.remove()
+            start = time.perf_counter()
+            result = runner.invoke(args=["reminders", "send", "--today", TODAY.isoformat()])
+            send = time.perf_counter() - start
+            assert result.exit_code == 0, result.output
+            mails = int(result.output.split("Rappels : ")[1].split(" ")[0])
+            db.session.remove()
+            start = time.perf_counter()
+            again = runner.invoke(args=["reminders", "send", "--today", TODAY.isoformat()])
+            second = time.perf_counter() - start
+            assert again.exit_code == 0 and "Rappels : 0 message(s)" in again.output, again.output
+    finally:
+        smtp.terminate()
+        smtp.wait(timeout=10)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"reminders: {USERS} users, {OPERATIONS} operations, {len(found)} items, {mails} mails (referents' not counted)")
+    print(f"  queries finding the due items : {baseline * 1000:8.0f} ms (baseline)")
+    print(f"  reminders send (SMTP)         : {send * 1000:8.0f} ms  = {send / baseline:.2f}x  (target <= 2x)")
+    print(f"  second run (nothing to send)  : {second * 1000:8.0f} ms  = {second / baseline:.2f}x")
+    print(f"  peak memory of the process    : {peak:8.0f} MB  (target <= 150 MB)")
+
+
+if __name__ == "__main__":
+    main()
