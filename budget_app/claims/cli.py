@@ -12,7 +12,7 @@ each of its commands is the very command of the new group (one command, one rule
 import click
 from flask.cli import AppGroup
 
-from . import bilans_cli, statements_cli
+from . import bilans_cli, daci_commands, statements_cli
 from .daci import missing_declarations
 
 daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")
@@ -44,5 +44,8 @@ claims_cli = AppGroup(
 )
 for name, command in CLAIMS_ALIASES.items():
     claims_cli.add_command(command, name)
+
+daci_cli.add_command(daci_commands.record_command)
+daci_cli.add_command(daci_commands.withdraw_command)
 
 COMMANDS = [*bilans_cli.COMMANDS, statements_cli.statements_cli, daci_cli, claims_cli]

@@ -15,8 +15,11 @@ from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
+from ..kernel.uploads import check_document, too_large
 from .imports import import_file
+from .models import Expense
 from .purge import personal_data_left_on, purge_candidates, purge_documents
+from .services import add_document
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
 retention_cli = AppGroup("retention", help="Conservation des pièces (RPDC art. 82).")
@@ -148,6 +151,55 @@ def release_command(code):
     operation = _operation(code)
     lift_procedure(operation)
     click.echo(f"{operation.code} : procédure levée ; la conservation suit de nouveau le paiement final.")
+
+
+documents_cli = AppGroup("documents", help="Pièces justificatives d'une dépense.")
+expenses_cli.add_command(documents_cli)
+
+
+@documents_cli.command("attach")
+@click.argument("code")
+@click.argument("line", type=int)
+@click.option("--invoice", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="La facture (ou pièce de valeur probante équivalente).")
+@click.option("--proof", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="La preuve de paiement (relevé, mandat).")
+@click.option("--other", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+              help="Une autre pièce (répétable).")
+@command_transaction
+def attach_command(code, line, invoice, proof, other):
+    """Joint des pièces à la dépense n° LINE de l'opération CODE (son numéro sur sa page),
+    avec les contrôles de la page : type du fichier lu dans son contenu, taille, SHA-256,
+    fichier déjà joint ailleurs signalé. Tout ou rien."""
+    operation = find_operation(code)
+    if operation is None:
+        raise DomainError(N_("Opération inconnue : %(code)s."), code=code)
+    expense = db.session.get(Expense, line)
+    if expense is None or expense.operation_id != operation.id or expense.deleted_at is not None:
+        raise DomainError(N_("Aucune dépense n° %(line)s dans l'opération %(code)s."), line=line, code=code)
+    files = [("invoice", invoice), ("payment", proof), *(("other", path) for path in other)]
+    files = [(kind, path) for kind, path in files if path is not None]
+    if not files:
+        raise DomainError(N_("Indiquez au moins un fichier : --invoice, --proof ou --other."))
+    contents = []
+    for kind, path in files:  # every file checked before any is stored: all or nothing
+        data = path.read_bytes()
+        try:
+            if too_large(data):
+                raise DomainError(N_("fichier trop volumineux."))
+            check_document(path.name, data)
+        except DomainError as error:
+            raise DomainError(N_("%(name)s : %(error)s"), name=path.name, error=str(error)) from error
+        contents.append((kind, path.name, data))
+    said = []
+    for kind, name, data in contents:
+        _document, same = add_document(expense, kind, name, data)
+        said.append(f"{name} joint à la dépense n° {line}.")
+        said.extend(f"Attention : {name} est déjà joint ailleurs (même contenu, dépense n° {twin.expense_id})."
+                    for twin in same)
+    click.echo("\n".join(said))
+    state = "complète" if expense.is_complete else "incomplète"
+    click.echo(f"Dépense n° {line} : {state}.")
 
 
 COMMANDS = [expenses_cli, retention_cli]

@@ -31,6 +31,8 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_month
 from ..kernel.i18n import N_, translate
 from ..operations.models import AmendmentRequest, Operation
+from ..participants.deadlines import KINDS as PARTICIPANT_DUES
+from ..participants.deadlines import open_dues
 from ..staff.models import StaffAssignment, Timesheet
 
 # Kinds of item, with the label a person reads in the preferences. Legal deadlines (loi
@@ -46,6 +48,7 @@ KINDS = {
     "amendment": N_("Avenants à décider"),
     "setup_link": N_("Liens de création de compte non utilisés"),
     "retention": N_("Conservation terminée : pièces à purger"),
+    "participant_record": N_("Fiches des participants (entrée, sortie, suivi à 6 mois)"),
 }
 LEGAL_KINDS = frozenset({"alert_acknowledgment", "alert_feedback", "final_bilan"})
 
@@ -199,6 +202,18 @@ def _retention(today, operation_ids):
             for ended in ended_operations(today) if ended.documents]
 
 
+def _participants(today, operation_ids):
+    """What a caseworker owes on participants (participants §4, their deadlines): by code
+    only, never an identity; to the participant's caseworker when one is recorded."""
+    codes = dict(db.session.execute(_within(select(Operation.id, Operation.code), Operation.id, operation_ids)).all())
+    return [Item("participant_record", f"participant:{due.code}:{due.kind}:{due.due.isoformat()}", due.due,
+                 N_("Participant %(participant)s de %(code)s : %(what)s"),
+                 {"participant": due.code, "code": codes[due.operation_id], "what": PARTICIPANT_DUES[due.kind]},
+                 "participants.index", {"operation_code": codes[due.operation_id]}, ("participants.new", "POST"),
+                 due.operation_id, only_user_id=due.caseworker_id)
+            for due in open_dues(list(codes), today)]
+
+
 # Each source of items, with where its items are acted on (a person who may not use any of
 # these is not asked for them) and whether it is scoped by operation.
 SOURCES = (
@@ -210,6 +225,7 @@ SOURCES = (
     (_amendments, (("operations.decide_amendment", "POST"),), False),
     (_setup_links, (("accounts.setup_link", "POST"),), False),
     (_retention, (("accounts.users", "POST"),), False),
+    (_participants, (("participants.new", "POST"),), True),
 )
 
 
@@ -275,6 +291,8 @@ def describe(item: Item) -> str:
     values = {**item.values, "due": format_day(item.due)}
     if isinstance(values.get("bilan"), Claim):
         values["bilan"] = bilan_label(values["bilan"])
+    if "what" in values:
+        values["what"] = translate(values["what"])
     if isinstance(values.get("month"), date):
         values["month"] = format_month(values["month"])
     return translate(item.text, **values)

@@ -20,6 +20,7 @@ KIND_ENDPOINTS = {
     "amendment": ("operations.decide_amendment", "POST"),
     "setup_link": ("accounts.setup_link", "POST"),
     "retention": ("accounts.users", "POST"),
+    "participant_record": ("participants.new", "POST"),
 }
 
 

@@ -100,3 +100,33 @@ def test_an_officer_of_another_operation_sees_nothing_of_this_one(world, make_us
     stranger = make_user("finance_officer", email="zoe@example.org")
     assert _listed(stranger) == []
     assert _listed(stranger, date(2025, 1, 6)) == []
+
+
+def test_caseworkers_see_their_participants_dues_by_code_only(app, runner):
+    """The seed's synthetic participants (participants §4 deadlines): the demo caseworker's
+    « À faire » lists what is owed by code; no name appears, and a finance officer of the
+    same operation gets none of it."""
+    from sqlalchemy import select
+
+    from budget_app.accounts.models import User
+    from budget_app.kernel.extensions import db
+    from budget_app.participants.deadlines import open_dues
+    from budget_app.participants.models import Participant
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    today = date(2025, 3, 3)
+    caseworker = db.session.scalar(select(User).where(User.email.like("caseworker@%")))
+    # One record left incomplete: its entry record is owed 4 weeks after the entry.
+    record = db.session.scalars(select(Participant).order_by(Participant.code)).first()
+    record.complete, record.caseworker_id = False, caseworker.id
+    db.session.commit()
+    officer = db.session.scalar(select(User).where(User.email.like("finance.officer@%")))
+    operation_ids = {p.operation_id for p in db.session.scalars(select(Participant))}
+    expected = {(due.code, due.due) for due in open_dues(operation_ids, today)
+                if due.caseworker_id in (None, caseworker.id)}
+    listed = [item for item in items_for(caseworker, today) if item.kind == "participant_record"]
+    assert expected and {(item.values["participant"], item.due) for item in listed} == expected
+    with app.test_request_context():
+        texts = " ".join(describe(item) for item in listed)
+    assert "Démo" not in texts and "fictif" not in texts
+    assert not [item for item in items_for(officer, today) if item.kind == "participant_record"]
