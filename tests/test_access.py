@@ -145,6 +145,7 @@ EXPECTED = {
     "claims.decide": ("", "C"),
     "claims.finish_control": ("", "C"),
     "claims.reopen": ("", "A"),
+    "claims.hold_line": ("", "A"),
     "claims.pay": ("", "AF"),
     "claims.daci_register": ("ARU", ""),
     "claims.daci_new": ("AR", "AR"),

@@ -195,6 +195,8 @@ POLICY: dict[str, Policy] = {
     "claims.decide": roles(write={CONTROLLER}),
     "claims.finish_control": roles(write={CONTROLLER}),
     "claims.reopen": roles(write={ADMIN}),
+    # The managing authority holds a line (declared or not) from its page, with a reason.
+    "claims.hold_line": roles(write={ADMIN}),
     "claims.pay": roles(write={FINANCE_OFFICER, ADMIN}),
     # The DACI register (who may check) is not confidential; admins and the referent
     # record declarations.

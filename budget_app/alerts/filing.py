@@ -116,7 +116,7 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
     db.session.flush()
     # The referent's own log only: the general audit trail is read by admins and auditors.
     journal.record(alert, "received", state=alert.state)
-    log.info("event=alert_received id=%s", alert.id)
+    log.info("event=alert_received")
     return alert, secret
 
 

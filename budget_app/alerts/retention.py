@@ -51,7 +51,7 @@ def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> lis
         alert.purged_at = now
         db.session.flush()
         journal.record(alert, "purged", closed_on=alert.closed_on)
-        log.info("event=alert_purged id=%s", alert.id)
+        log.info("event=alert_purged")
     return alerts
 
 

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    HiddenField,
     DateField,
     HiddenField,
     SelectField,
@@ -35,6 +36,13 @@ class CreateForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(), Length(max=2000)])
+
+
+class HoldForm(FlaskForm):
+    """The managing authority's hold on one line (admins: ``claims.hold_line``)."""
+    line = HiddenField()
+    action = StringField()  # the button pressed: "hold" or "release"
+    reason = TextAreaField(_l("Motif"))  # checked by ``holds`` (one rule, the command's too)
 
 
 class ActionForm(FlaskForm):

@@ -11,6 +11,7 @@ from ..expenses.models import Expense
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..kernel.transactions import atomic
 from ..marks import services as marks
 from ..marks.models import LINE_TYPES, LineMark
 from ..operations.models import Operation
@@ -45,12 +46,13 @@ def live_hold(operation: Operation, line_type: str, line_id: int) -> LineHold | 
         LineHold.released_at.is_(None)))
 
 
+@atomic
 def place_hold(operation: Operation, line_type: str, line_id: int, reason: str) -> LineHold:
-    """Hold a line not yet declared in a bilan (a declared line is decided by the check)."""
+    """Hold a line, declared in a bilan or not, as a suspicion may (loi 2022-401): a
+    declared line stays in its bilan, the controller decides on it, and its FSE+ share
+    waits until the hold is released."""
     _line(operation, line_type, line_id)
     reason = _reason(reason)
-    if marks.declared_in(line_type, [line_id]):
-        raise DomainError(N_("Cette ligne est déjà déclarée dans un bilan : le contrôle de service fait en décide."))
     if live_hold(operation, line_type, line_id) is not None:
         raise DomainError(N_("Cette ligne est déjà en attente."))
     mark = marks.place_hold(line_type, line_id)
@@ -60,6 +62,7 @@ def place_hold(operation: Operation, line_type: str, line_id: int, reason: str) 
     return hold
 
 
+@atomic
 def release_hold(operation: Operation, line_type: str, line_id: int, reason: str) -> LineHold:
     _line(operation, line_type, line_id)
     reason = _reason(reason)

@@ -237,11 +237,13 @@ class DaciDeclaration(Audited, db.Model):
     operation = relationship("Operation")
 
 
-class LineHold(Audited, db.Model):
+class LineHold(db.Model):
     """A cost line the managing authority holds out of every new bilan (a document to
     complete, a check under way: primer §8), with its reason, until it is released. A held
     line reads « En attente » like a line held for any other cause, so that the wording
-    reveals nothing of an alert (loi 2022-401)."""
+    reveals nothing of an alert (loi 2022-401). Not ``Audited``: the trail records the
+    hold as a hold (``marks.place_hold``/``release_hold``, the entry a suspicion leaves
+    too); the reason stays here, on the authority's own screens."""
 
     __tablename__ = "line_holds"
     __table_args__ = (

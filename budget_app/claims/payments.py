@@ -10,13 +10,15 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, today_in_paris
 from ..kernel.i18n import N_
-from ..kernel.money import ZERO
+from ..kernel.money import ZERO, cents
 from ..kernel.transactions import atomic
+from ..marks.services import held_ids
 from ..operations.models import Operation
 from .advances import advance_outstanding, advances_paid
+from .computation import figures_from_json
 from .figures import counted, live_claims
 from .lifecycle import move
-from .models import Claim
+from .models import Claim, ClaimLine
 
 
 @atomic
@@ -59,10 +61,40 @@ def _check_amount(claim: Claim, amount: Decimal) -> None:
                              "l'avance récupérée)."), amount=format_money(amount), expected=format_money(expected))
 
 
+# The bilan's states whose payment may still wait for held lines (a paid bilan is settled).
+WAITING_STATES = ("submitted", "controlled")
+
+
+def amount_on_hold(claim: Claim) -> Decimal:
+    """« Montant en attente »: the FSE+ share of the bilan's lines held today, whoever
+    placed the hold (a mark: the authority's hold or a suspicion read alike, loi 2022-401).
+    A held line stays in its bilan and the controller decides on it; its share -- its
+    retained amount (declared while undecided) × the bilan's FSE+ rate, half-up once per
+    line -- is left out of the payment expected until the hold is released. Flat rates
+    computed on the line stay in the payment (decision: the hold waits for the line only)."""
+    if claim.state not in WAITING_STATES or not claim.figures or "declared" not in claim.figures:
+        return ZERO
+    lines = db.session.scalars(select(ClaimLine).where(ClaimLine.claim_id == claim.id)).all()
+    held = {("expense", line_id) for line_id in held_ids("expense", [l.expense_id for l in lines if l.expense_id])}
+    held |= {("staff_cost_line", line_id)
+             for line_id in held_ids("staff_cost_line", [l.staff_cost_line_id for l in lines if l.staff_cost_line_id])}
+    if not held:
+        return ZERO
+    rate = figures_from_json(claim.figures["declared"]).rate
+    total = ZERO
+    for line in lines:
+        pair = ("expense", line.expense_id) if line.kind == "expense" else ("staff_cost_line", line.staff_cost_line_id)
+        if pair in held:
+            amount = line.declared_amount if line.decision is None else line.retained_amount
+            total += rate.of(amount)
+    return cents(total)
+
+
 def expected_payment(claim: Claim) -> Decimal | None:
+    """FSE+ due − advance recovered − the share of held lines (``amount_on_hold``)."""
     if claim.fse_due is None:
         return None
-    return claim.fse_due - (claim.advance_recovered or ZERO)
+    return claim.fse_due - (claim.advance_recovered or ZERO) - amount_on_hold(claim)
 
 
 def operation_position(operation: Operation) -> dict:

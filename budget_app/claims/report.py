@@ -20,7 +20,7 @@ from .computation import ClaimFigures
 from .control import retained_figures
 from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
-from .payments import expected_payment
+from .payments import amount_on_hold, expected_payment
 from .periods import check_period
 from .selection import (
     Computation,
@@ -244,8 +244,11 @@ def summary_rows(report: ClaimReport):
             ("FSE+ dû", claim.fse_due, "money"),
             ("Écart avec le FSE+ demandé", claim.fse_asked - claim.fse_due, "money"),
             ("Avance récupérée sur ce paiement", claim.advance_recovered, "money"),
-            ("Paiement attendu", expected_payment(claim), "money"),
         ]
+        on_hold = amount_on_hold(claim)
+        if on_hold:
+            rows.append(("Montant en attente", on_hold, "money"))
+        rows.append(("Paiement attendu", expected_payment(claim), "money"))
         if claim.state == "paid":
             rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
     return rows

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..kernel.audit import services as audit
 from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -68,13 +69,28 @@ def release_declarations(bilan_id: int) -> None:
     )
 
 
+# The audit entry of every hold and release, whoever asked (the managing authority, a
+# referent's suspicion): one action, one object type, the line and nothing else, written
+# as the system, so the trail tells no alert from an ordinary hold (loi 2022-401). The
+# reason stays with its author (``line_holds`` for the authority, the referent's log).
+HOLD_ACTOR = "system"
+
+
+def _audit_hold(action: str, mark: LineMark) -> None:
+    audit.record(action, "line_marks", object_id=mark.id,
+                 after={"line_type": mark.line_type, "line_id": mark.line_id, "kind": mark.kind},
+                 actor=HOLD_ACTOR)
+
+
 def place_hold(line_type: str, line_id: int) -> LineMark:
-    """Hold a line out of every new bilan. The asker keeps the returned mark's id with its
-    own record (who, why); the mark says neither."""
+    """Hold a line out of every new bilan, declared in a bilan or not (a declared line stays
+    in it; its FSE+ share waits, ``claims``). The asker keeps the returned mark's id with its
+    own record (who, why); the mark and its audit entry say neither."""
     _check_type(line_type)
     mark = LineMark(line_type=line_type, line_id=line_id, kind="held", placed_at=_now())
     db.session.add(mark)
     db.session.flush()
+    _audit_hold("hold", mark)
     return mark
 
 
@@ -86,6 +102,7 @@ def release_hold(mark_id: int | None) -> None:
     if mark is not None and mark.kind == "held" and mark.released_at is None:
         mark.released_at = _now()
         db.session.flush()
+        _audit_hold("release_hold", mark)
 
 
 # ---- reading

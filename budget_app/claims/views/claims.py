@@ -223,7 +223,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
         summary=summary, included=included, page=page, more=more,
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
-        expected_payment=payments.expected_payment(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
+        expected_payment=payments.expected_payment(claim), on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
         blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
         evidence=_evidence(lines),
@@ -237,7 +237,7 @@ def printable(number):
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
                            labels=_labels(), expected_payment=payments.expected_payment(claim),
-                           bilan_label=bilans.bilan_label(claim))
+                           on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim))
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])

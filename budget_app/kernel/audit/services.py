@@ -70,10 +70,16 @@ def current_actor() -> tuple[int | None, str]:
     return None, f"cli:{os_user}"
 
 
-def record(action: str, object_type: str, object_id=None, before=None, after=None, note=None, session=None):
-    """Add a business event to the trail, in the current transaction."""
+def record(action: str, object_type: str, object_id=None, before=None, after=None, note=None, session=None,
+           actor: str | None = None):
+    """Add a business event to the trail, in the current transaction. ``actor`` (e.g.
+    "system") replaces the current user where the entry must not say who acted."""
     session = session or db.session
-    user_id, actor = current_actor()
+    user_id, current = current_actor()
+    if actor is None:
+        actor = current
+    else:
+        user_id = None
     session.add(
         AuditEntry(
             actor=actor,
