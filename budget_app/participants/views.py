@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.navigation import register_nav
 from ..kernel.errors import Conflict, DomainError, seen_version
@@ -18,6 +17,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.i18n import N_, translate_label
 from ..kernel.money import parse_day
+from ..kernel.transactions import attempt
 from ..operations.closure import refuse_when_closed
 from ..operations.services import visible_operations_query
 from . import access_log, deadlines, exports, forms, indicators
@@ -126,17 +126,15 @@ def _form_page(participant=None):
         values = forms.form_values(participant, identity) if participant is not None else {}
         return render_template("participants/form.html", values=values, **context)
     values = forms.posted(keys)
-    try:
+    with attempt() as outcome:  # a refusal leaves nothing written (kernel.transactions)
         if participant is not None:
             if seen_version(request.form.get("version")) != participant.version:
                 raise Conflict(CONFLICT)
             values["code"] = participant.code
         saved = save_participant(operation, values, user=current_user)
         db.session.flush()
-    except (DomainError, StaleDataError) as error:
-        db.session.rollback()
-        if isinstance(error, StaleDataError):
-            error = Conflict(CONFLICT)
+    if outcome.refused:
+        error = Conflict(CONFLICT) if isinstance(outcome.error, Conflict) else outcome.error
         context["errors"], context["general"] = forms.errors_by_field(error.problems or [])
         if not error.problems:
             context["general"] = [str(error)]
