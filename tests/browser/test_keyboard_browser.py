@@ -29,14 +29,18 @@ def log_in(page, live_server, email, password):
         page.keyboard.press("Enter")
 
 
-def test_batch_approval_by_keyboard_keeps_the_month(page, live_server, runner):
+def test_batch_approval_by_keyboard_keeps_the_month(page, live_server, runner, tmp_path):
     output = runner.invoke(args=["seed"]).output
     officers = [(email, password) for role, email, password in DEMO.findall(output) if role == "finance_officer"]
     assert len(officers) == 2
-    assert runner.invoke(args=["staff", "import", "HL-RSA-2023", "fixtures/examples/personnel-exemple.csv"]).exit_code == 0
-    assert runner.invoke(args=["timesheets", "import", "HL-RSA-2023", "fixtures/examples/temps-exemple.csv"]).exit_code == 0
+    # The seed holds the example staff with January and February approved: March is entered
+    # (submitted) by command, so the second officer has two sheets to approve.
+    march = tmp_path / "temps-mars.csv"
+    march.write_text("Matricule;Mois;Heures sur l'opération;Heures travaillées;Coût mensuel chargé\n"
+                     "HL-0412;2023-03;120;151,67;\nHL-0587;2023-03;137,5;151,67;\n", encoding="utf-8")
+    assert runner.invoke(args=["timesheets", "import", "HL-RSA-2023", str(march)]).exit_code == 0
     log_in(page, live_server, *officers[1])
-    page.goto(f"{live_server}/operations/HL-RSA-2023/fiches-de-temps?mois=2023-01")
+    page.goto(f"{live_server}/operations/HL-RSA-2023/fiches-de-temps?mois=2023-03")
     boxes = page.locator("[data-testid^=tick-]")
     count = boxes.count()
     assert count >= 2
@@ -46,6 +50,6 @@ def test_batch_approval_by_keyboard_keeps_the_month(page, live_server, runner):
     tab_to(page, "#batch-approve button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url.endswith("/fiches-de-temps?mois=2023-01")
+    assert page.url.endswith("/fiches-de-temps?mois=2023-03")
     assert f"{count} fiches approuvées" in page.inner_text(".flashes")
     assert page.locator("tr[data-state=submitted]").count() == 0
