@@ -21,6 +21,6 @@ personal_data_left = Hook("operations.personal_data_left", closed=lambda operati
 erase_personal_data = Hook("operations.erase_personal_data", closed=lambda operation, when: [])
 
 # Expenses: the operation page's « Documents de l'opération » section (agreement,
-# amendments, publicity, procurement files linked to expenses: what the next bilan needs),
-# as HTML. Unwired: no section.
-documents_panel = Hook("operations.documents_panel", closed=lambda operation: "")
+# amendments, publicity, procurement files linked to expenses: what the next bilan needs):
+# the values ``templates/expenses/_operation_documents.html`` shows. Unwired: no section.
+documents_panel = Hook("operations.documents_panel", closed=lambda operation: None)

@@ -1,13 +1,12 @@
 """Operation documents on the operation page (routes on ``expenses.bp``): the list of what
 the next bilan needs, present or missing, and the form to attach one are rendered by
-``documents_panel`` (the answer of ``operations.hooks.documents_panel``, wired in
-``create_app``); attaching calls the same service as `operations documents attach`."""
+``templates/expenses/_operation_documents.html`` from ``documents_panel`` (the answer of
+``operations.hooks.documents_panel``, wired in ``create_app``); attaching calls the same service as `operations documents attach`."""
 import re
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from ...accounts.policy import may
 from ...kernel.errors import DomainError, render_error
@@ -26,15 +25,16 @@ from . import bp
 PREFIX = "/operations/<operation_code>/documents"
 
 
-def documents_panel(operation) -> Markup:
-    """The operation page's « Documents de l'opération » section."""
-    form = g.get("operation_document_form") or OperationDocumentForm()
-    return Markup(render_template(
-        "expenses/_operation_documents.html", operation=operation, dossier=documents.expectations(operation),
-        form=form, removal_form=RemovalForm(), kinds=OPERATION_DOCUMENT_KINDS,
-        amendments=[version for version in operation.plan_versions if version.number > 1],
-        may_write=may("expenses.attach_operation_document") and closed_problem(operation) is None,
-    ))
+def documents_panel(operation) -> dict:
+    """What the operation page's « Documents de l'opération » section shows
+    (``templates/expenses/_operation_documents.html``)."""
+    return {
+        "dossier": documents.expectations(operation),
+        "form": g.get("operation_document_form") or OperationDocumentForm(), "removal_form": RemovalForm(),
+        "kinds": OPERATION_DOCUMENT_KINDS,
+        "amendments": [version for version in operation.plan_versions if version.number > 1],
+        "may_write": may("expenses.attach_operation_document") and closed_problem(operation) is None,
+    }
 
 
 def expense_ids(text: str) -> list[int]:
