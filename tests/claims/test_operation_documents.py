@@ -314,3 +314,23 @@ def test_the_backup_holds_them(dossier_world, runner, tmp_path):
     manifest = json.loads((tmp_path / "sauvegarde" / "manifest.json").read_text())
     saved = {entry["sha256"] for entry in manifest["files"] if entry["path"].startswith("uploads/")}
     assert {hashlib.sha256(content).hexdigest() for content in CONTENTS.values()} <= saved
+
+
+def test_in_english(dossier_world, make_user, client, login):
+    login(client, make_user("finance_officer", email="en@example.org", operations=["HL-RSA-2023"], locale="en"))
+    page = _plain(client.get("/operations/HL-RSA-2023/").get_data(as_text=True))
+    assert "Operation documents" in page and "4 expected documents missing" in page
+    assert "Signed grant agreement" in page and "Signed amendment no. 1 (plan version 2)" in page
+    assert f"Procurement of expense no. {dossier_world['big'].id}: Cabinet Conseil RH, €45,000.00 excl. VAT" in page
+    response = client.post("/operations/HL-RSA-2023/documents", data={
+        "kind": "amendment", "amendment": "9", "file": (io.BytesIO(CONTENTS["amendment"]), "avenant.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Unknown amendment no. 9 on operation HL-RSA-2023 (amendments: n° 1)." in response.get_data(as_text=True)
+
+
+def test_a_closed_operation_takes_no_document(dossier_world, runner, tmp_path):
+    dossier_world["operation"].status = "closed"
+    db.session.commit()
+    result = _attach(runner, tmp_path, "agreement")
+    assert result.exit_code == 1 and "clôturée" in result.output and _count() == 0
