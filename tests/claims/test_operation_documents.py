@@ -334,3 +334,10 @@ def test_a_closed_operation_takes_no_document(dossier_world, runner, tmp_path):
     db.session.commit()
     result = _attach(runner, tmp_path, "agreement")
     assert result.exit_code == 1 and "clôturée" in result.output and _count() == 0
+
+
+def test_the_same_file_attached_twice_is_said(dossier_world, runner, tmp_path):
+    assert _attach(runner, tmp_path, "publicity").exit_code == 0
+    again = _attach(runner, tmp_path, "publicity", name="copie.png")
+    assert again.exit_code == 0 and "Attention : le même fichier est déjà joint (affiche.png)." in again.output
+    assert _count() == 2
