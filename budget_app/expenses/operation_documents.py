@@ -22,6 +22,8 @@ from ..kernel.audit import services as audit
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
+from ..kernel.integers import MAX_ID
+from ..kernel.text import control_character
 from ..kernel.transactions import atomic
 from ..kernel.uploads import receive
 from ..operations.closure import ensure_open
@@ -61,8 +63,9 @@ def amendment_version(operation: Operation, number) -> PlanVersion:
 def covered_expenses(operation: Operation, expense_ids) -> list[Expense]:
     """The operation's live expenses named by ``expense_ids``; every unknown one is named."""
     ids = list(dict.fromkeys(expense_ids))
+    possible = [expense_id for expense_id in ids if 0 < expense_id <= MAX_ID]  # a database id
     expenses = {expense.id: expense for expense in db.session.scalars(
-        select(Expense).where(Expense.id.in_(ids), Expense.operation_id == operation.id))} if ids else {}
+        select(Expense).where(Expense.id.in_(possible), Expense.operation_id == operation.id))} if possible else {}
     problems = []
     for expense_id in ids:
         expense = expenses.get(expense_id)
@@ -79,13 +82,21 @@ def covered_expenses(operation: Operation, expense_ids) -> list[Expense]:
     return [expenses[expense_id] for expense_id in ids]
 
 
-def _check(operation: Operation, kind: str, amendment, expense_ids, description: str | None):
+def _text(value: str | None, field: str, limit: int) -> str | None:
+    """A description or reason: on one line, without control characters, at most ``limit``."""
+    text = " ".join((value or "").split()) or None
+    if text is not None and control_character(text):
+        raise DomainError(N_("Caractère de contrôle interdit (%(char)s) : retapez le texte sans ce caractère."),
+                          char=control_character(text), field=field)
+    if text is not None and len(text) > limit:
+        raise DomainError(N_("Le texte dépasse %(max)s caractères."), max=limit, field=field)
+    return text
+
+
+def _check(operation: Operation, kind: str, amendment, expense_ids):
     if kind not in OPERATION_DOCUMENT_KINDS:
         raise DomainError(N_("Type de document inconnu : %(kind)s (%(known)s)."), kind=kind,
                           known=", ".join(OPERATION_DOCUMENT_KINDS), field="kind")
-    if description is not None and len(description) > DESCRIPTION_LENGTH:
-        raise DomainError(N_("La description dépasse %(max)s caractères."), max=DESCRIPTION_LENGTH,
-                          field="description")
     if kind != "amendment" and str(amendment or "").strip():
         raise DomainError(N_("Seul un avenant signé se rattache à un avenant (--amendment)."), field="amendment")
     if kind != "procurement" and expense_ids:
@@ -121,8 +132,8 @@ def attach_document(operation: Operation, kind: str, filename: str, data: bytes,
     file is stored; a refusal changes nothing. Returns (document, the other documents
     holding the same file: found, shown as a warning)."""
     ensure_open(operation)
-    description = " ".join((description or "").split()) or None
-    version, expenses = _check(operation, kind, amendment, list(expense_ids or ()), description)
+    description = _text(description, "description", DESCRIPTION_LENGTH)
+    version, expenses = _check(operation, kind, amendment, list(expense_ids or ()))
     received = receive(filename, data)
     same = same_content(received.sha256)
     document = OperationDocument(
@@ -147,13 +158,11 @@ def remove_document(document: OperationDocument, reason: str, user=None) -> None
     """Withdraw a document attached by mistake, with its reason: it no longer counts nor goes
     in a pack; its row and file stay until the retention purge (CPR 82)."""
     ensure_open(document.operation)
-    reason = " ".join((reason or "").split())
+    reason = _text(reason, "reason", REASON_LENGTH)
     if document.removed_at is not None:
         raise DomainError(N_("Ce document est déjà retiré."), field="reason")
     if not reason:
         raise DomainError(N_("Indiquez pourquoi le document est retiré."), field="reason")
-    if len(reason) > REASON_LENGTH:
-        raise DomainError(N_("Le motif dépasse %(max)s caractères."), max=REASON_LENGTH, field="reason")
     document.removed_at = datetime.now(timezone.utc)
     document.removed_by_id = getattr(user, "id", None)
     document.removal_reason = reason
@@ -164,7 +173,8 @@ def remove_document(document: OperationDocument, reason: str, user=None) -> None
 
 
 def find_document(operation: Operation, document_id) -> OperationDocument:
-    document = db.session.get(OperationDocument, document_id) if isinstance(document_id, int) else None
+    possible = isinstance(document_id, int) and 0 < document_id <= MAX_ID
+    document = db.session.get(OperationDocument, document_id) if possible else None
     if document is None or document.operation_id != operation.id:
         raise DomainError(N_("Aucun document n° %(id)s sur l'opération %(code)s."), id=document_id,
                           code=operation.code, field="document")

@@ -341,3 +341,17 @@ def test_the_same_file_attached_twice_is_said(dossier_world, runner, tmp_path):
     again = _attach(runner, tmp_path, "publicity", name="copie.png")
     assert again.exit_code == 0 and "Attention : le même fichier est déjà joint (affiche.png)." in again.output
     assert _count() == 2
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--expense", str(2**40)], f"Aucune dépense n° {2**40} sur l'opération HL-RSA-2023"),
+    (["--expense", "BIG", "--description", "trois\x07devis"], "Caractère de contrôle interdit (U+0007)"),
+    (["--expense", "BIG", "--description", "é" * 256], "Le texte dépasse 255 caractères"),
+])
+def test_crafted_command_input_is_a_message(dossier_world, runner, tmp_path, options, message):
+    options = [str(dossier_world["big"].id) if option == "BIG" else option for option in options]
+    result = _attach(runner, tmp_path, "procurement", *options)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert _count() == 0
+    removed = runner.invoke(args=["operations", "documents", "remove", "HL-RSA-2023", str(2**40), "--reason", "x"])
+    assert removed.exit_code == 1 and f"Aucun document n° {2**40}" in removed.output

@@ -70,8 +70,7 @@ def attach_operation_document():
     with attempt() as outcome:
         document, same = documents.attach_document(
             g.operation, (form.kind.data or "").strip(), storage.filename, data,
-            amendment=form.amendment.data if form.kind.data == "amendment" else None,
-            expense_ids=expense_ids(form.expenses.data) if form.kind.data == "procurement" else (),
+            amendment=form.amendment.data, expense_ids=expense_ids(form.expenses.data),
             description=form.description.data, user=current_user)
     if outcome.refused:
         return _refused(form, outcome.error)
