@@ -74,6 +74,8 @@ from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .staff import views as staff_views
 from .expenses import hooks as expenses_hooks
+from .expenses import operation_documents_cli as expenses_operation_documents_cli
+from .expenses.views import operation_documents as expenses_operation_document_views
 from .staff import evidence as staff_evidence
 from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
@@ -113,6 +115,14 @@ HOOKS = (
     *alerts_referent_keys.ACCOUNT_HOOKS,
     # Staff evidence is purged with the supporting documents when retention ends (CPR 82).
     (expenses_hooks.other_documents, staff_evidence.documents_for_purge),
+    # The operation page's documents (agreement, amendments, publicity, procurement files).
+    (operations_hooks.documents_panel, expenses_operation_document_views.documents_panel),
+)
+
+# Command groups that one domain adds under another's (``operations documents``: the
+# expenses domain knows the expenses a procurement file covers).
+SUBCOMMANDS = (
+    (operations_cli.operations_cli, expenses_operation_documents_cli.documents_cli),
 )
 
 
@@ -278,6 +288,8 @@ def _register_domains(app: Flask) -> None:
     app.add_url_rule("/sante", "health", health.health, methods=["GET"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    for group, command in SUBCOMMANDS:
+        group.add_command(command)
     for command in COMMANDS:
         app.cli.add_command(command)
     login_manager.user_loader(lambda user_id: user_for_session(user_id, session.get("sid")))

@@ -27,6 +27,7 @@ from .operations.loader import SEED_KEPT, load_operation_file
 from .operations.services import find_operation
 from .participants.imports import import_participants
 from .participants.models import Participant
+from .expenses import operation_documents
 from .staff import evidence
 from .staff.imports import import_staff, import_timesheets
 from .staff.models import StaffAssignment
@@ -121,6 +122,24 @@ def seed_staff_evidence(result: SeedResult) -> None:
                            f"(sauf la fiche signée de {DEMO_MISSING[0]} de {DEMO_MISSING[1]:%m/%Y}).")
 
 
+def seed_operation_documents(result: SeedResult) -> None:
+    """HL-RSA-2023's signed agreement and publicity evidence (demonstration PDFs), so the demo
+    controller has the operation's documents to open (issue 22). Once only."""
+    operation = find_operation(STAFF_DEMO)
+    if operation is None or operation_documents.active_documents(operation.id):
+        return
+    title = f"{operation.code} - {operation.title}"  # the PDF font is Latin-1
+    operation_documents.attach_document(operation, "agreement", f"convention-{operation.code}.pdf", _demo_pdf(
+        "Convention attributive de subvention FSE+", [title, "Signée par le bénéficiaire et le service gestionnaire"]))
+    operation_documents.attach_document(
+        operation, "publicity", f"affiche-{operation.code}.pdf",
+        _demo_pdf("Affiche FSE+ à l'accueil", [title, "Emblème de l'Union européenne et mention « Cofinancé par "
+                                                    "l'Union européenne » (RPDC art. 50)"]),
+        description="affiche à l'accueil")
+    result.changed = True
+    result.messages.append(f"{STAFF_DEMO} : convention et affiche de démonstration jointes.")
+
+
 def demo_email(role: str) -> str:
     return f"{role.replace('_', '.')}@{DEMO_DOMAIN}"
 
@@ -197,6 +216,7 @@ def seed_command():
     """Load the seed operations and the demo accounts; a second run changes nothing."""
     loaded = load_seed_operations()
     seed_staff_evidence(loaded)
+    seed_operation_documents(loaded)
     notices = []
     created = ensure_demo_accounts(operation_codes=loaded.demo_assignments, notices=notices)
     participants = seed_participants()

@@ -27,6 +27,7 @@ from budget_app.claims.models import Claim, ClaimLine
 from budget_app.kernel.extensions import db
 from budget_app.operations.models import AmendmentRequest
 from budget_app.participants.imports import save_participant
+from budget_app.expenses.operation_documents import attach_document as attach_operation_document
 from budget_app.staff.evidence import Coverage
 from budget_app.staff.evidence import attach_document as attach_staff_document
 from budget_app.staff.models import AnnualCost, Person, StaffAssignment, Timesheet
@@ -97,6 +98,9 @@ EXPECTED = {
     "expenses.edit": ("F", "F"),
     "expenses.delete": ("", "F"),
     "expenses.upload_document": ("", "F"),
+    "expenses.attach_operation_document": ("", "AF"),
+    "expenses.remove_operation_document": ("", "AF"),
+    "expenses.operation_document_download": (READERS, ""),
     "expenses.import_expenses": ("F", "F"),
     "expenses.confirm_import": ("", "F"),
     "staff.index": (STAFF_READERS, ""),
@@ -260,8 +264,11 @@ def _operation_samples(operation) -> dict:
     staff_document, _same = attach_staff_document(assignment, "contract", "contrat.pdf", b"%PDF-1.4\n%%EOF\n",
                                             Coverage(year=2023))
     db.session.commit()
+    operation_document, _same = attach_operation_document(operation, "publicity", "affiche.pdf",
+                                                          b"%PDF-1.4\n% affiche\n%%EOF\n")
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
-            "staff_document_id": staff_document.id,
+            "staff_document_id": staff_document.id, "operation_document_id": operation_document.id,
             "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
             "user_id": 1, "token": "sample-token", "participant_code": participant.code}
 

@@ -140,6 +140,12 @@ POLICY: dict[str, Policy] = {
     "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
     "expenses.import_template": roles(read={FINANCE_OFFICER}),
+    # Operation documents (agreement, amendments, publicity, procurement files): attached
+    # and withdrawn by the operation's finance officers and admins; read by every role that
+    # reads the operation (controllers and auditors read only).
+    "expenses.attach_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
+    "expenses.remove_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
+    "expenses.operation_document_download": roles(read=OPERATION_READERS),
     #
     # staff and timesheets: finance officers enter and approve on their operations;
     # controllers, auditors, admins read.

@@ -1,6 +1,7 @@
 """The evidence pack of a claim (dossier de preuves), for an auditor: one ZIP holding the
 claim as XLSX and PDF, its lines as CSV, every supporting document of its lines (named
-``<line number>-<original name>``), the timesheets and staff computations (CPR annex XIII:
+``<line number>-<original name>``), the operation's documents (agreement, amendments,
+publicity evidence, the procurement files of its expenses), the timesheets and staff computations (CPR annex XIII:
 how each hourly rate and amount was computed), the control decisions once checked, and a
 manifest giving each file's SHA-256, size and the line it supports.
 
@@ -25,7 +26,15 @@ from flask import current_app
 from sqlalchemy import extract, select
 
 from ..accounts.models import User
-from ..expenses.models import DOCUMENT_KINDS, Expense, SupportingDocument
+from ..expenses.models import (
+    DOCUMENT_KINDS,
+    OPERATION_DOCUMENT_KINDS,
+    Expense,
+    OperationDocument,
+    ProcurementCover,
+    SupportingDocument,
+)
+from ..expenses.operation_documents import active_documents
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text, format_day, format_moment, format_month, local_time
@@ -228,6 +237,7 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
     try:
         yield from _documents_steps(claim, writer, result)
         yield from _staff_documents_steps(claim, writer, result)
+        yield from _operation_documents_steps(claim, writer, result)
         renditions.join()
         if renditions.error is not None:
             raise renditions.error
@@ -309,6 +319,45 @@ def _staff_documents_steps(claim: Claim, writer: _Writer, result: PackResult):
         used.add(name)
         lines = ", ".join(str(position) for position in positions)
         what = f"Pièce du personnel : {STAFF_DOCUMENT_KINDS.get(document.kind, document.kind)}"
+        yield from _stored_document(writer, result, name, lines, what, document)
+
+
+OPERATION_FOLDERS = {"agreement": "convention", "amendment": "avenants", "publicity": "publicite",
+                     "procurement": "mise-en-concurrence"}
+
+
+def _operation_document_rows(claim: Claim):
+    """(lines, document): the agreement, amendments and publicity evidence of the operation
+    (no line), then each procurement file covering an expense of the claim, once, with its
+    lines. Withdrawn documents are left out."""
+    for document in active_documents(claim.operation_id, ("agreement", "amendment", "publicity")):
+        yield "", document
+    query = (
+        select(ClaimLine.position, OperationDocument)
+        .join(ProcurementCover, ProcurementCover.expense_id == ClaimLine.expense_id)
+        .join(OperationDocument, OperationDocument.id == ProcurementCover.document_id)
+        .where(ClaimLine.claim_id == claim.id, OperationDocument.removed_at.is_(None))
+        .order_by(OperationDocument.id, ClaimLine.position)
+    )
+    documents, positions = {}, {}
+    for position, document in db.session.execute(query):
+        documents.setdefault(document.id, document)
+        positions.setdefault(document.id, []).append(str(position))
+    for document_id, document in documents.items():
+        yield ", ".join(positions[document_id]), document
+
+
+def _operation_documents_steps(claim: Claim, writer: _Writer, result: PackResult):
+    """Primer §8 (the CSF checks the agreement, publicity obligations and public procurement
+    rules): the operation's documents under ``operation/<kind>/``, each with its SHA-256."""
+    used = set()
+    for lines, document in _operation_document_rows(claim):
+        prefix = f"{document.plan_version.amendment_number}-" if document.kind == "amendment" else ""
+        name = f"operation/{OPERATION_FOLDERS[document.kind]}/{_safe_name(prefix + document.original_name)}"
+        if name in used:
+            name = name.rsplit("/", 1)[0] + f"/{document.id}-{_safe_name(prefix + document.original_name)}"
+        used.add(name)
+        what = f"Document de l'opération : {OPERATION_DOCUMENT_KINDS[document.kind]}"
         yield from _stored_document(writer, result, name, lines, what, document)
 
 

@@ -166,3 +166,19 @@ class FilterForm(FlaskForm):
         validators=[Optional()],
     )
     order = SelectField(_l("Ordre"), choices=[SelectChoice("desc", _l("décroissant")), SelectChoice("asc", _l("croissant"))], validators=[Optional()])
+
+
+class OperationDocumentForm(FlaskForm):
+    """An operation document: its kind, the amendment it signed, the expenses a procurement
+    file covers (their n°, separated by spaces or commas), what it shows. Read as text;
+    ``operation_documents`` checks them."""
+
+    kind = StringField()
+    amendment = StringField()
+    expenses = StringField()
+    description = StringField()
+    file = FileField()
+
+
+class RemovalForm(FlaskForm):
+    reason = StringField()

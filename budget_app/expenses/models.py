@@ -139,3 +139,67 @@ class ExpenseMonthTotal(db.Model):
     amount_excl_vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
     vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
     eligible_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+
+
+# Operation documents (issue 22, primer §8: the CSF checks the agreement, publicity
+# obligations and public procurement rules). Kept in the expenses domain because a
+# procurement file names the expenses it covers.
+OPERATION_DOCUMENT_KINDS = {
+    "agreement": N_("Convention signée"),
+    "amendment": N_("Avenant signé"),
+    "publicity": N_("Preuve de publicité (RPDC art. 50 : affiche, mention sur le site, logos)"),
+    "procurement": N_("Dossier de mise en concurrence (devis, marché, contrat)"),
+}
+
+
+class OperationDocument(Audited, db.Model):
+    """A document of the operation, stored like an expense's (kernel.uploads: checked by
+    content, random name, SHA-256): the signed agreement (plan version 1), an amendment
+    (the plan version it signed), publicity evidence, or a procurement file (the expenses it
+    covers: ``ProcurementCover``). Withdrawn rather than deleted (``removed_at``, with a
+    reason): the file stays until the retention purge (CPR 82)."""
+
+    __tablename__ = "operation_documents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('agreement', 'amendment', 'publicity', 'procurement')", name="kind_known"),
+        CheckConstraint("kind NOT IN ('agreement', 'amendment') OR plan_version_id IS NOT NULL",
+                        name="plan_version_of_agreement"),
+        Index("ix_operation_documents_operation_kind", "operation_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
+    description: Mapped[str | None] = mapped_column(String(255))
+    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removal_reason: Mapped[str | None] = mapped_column(String(500))
+
+    operation = relationship("Operation")
+    plan_version = relationship("PlanVersion")
+    covers = relationship("ProcurementCover", back_populates="document", order_by="ProcurementCover.expense_id",
+                          cascade="all, delete-orphan")
+
+    def retention_operation_id(self) -> int:
+        """Kept until the operation's retention ends (operations.retention, CPR 82)."""
+        return self.operation_id
+
+
+class ProcurementCover(db.Model):
+    """A procurement file covers an expense (the purchase it put out to tender)."""
+
+    __tablename__ = "procurement_covers"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("operation_documents.id"), primary_key=True)
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expenses.id"), primary_key=True, index=True)
+
+    document = relationship("OperationDocument", back_populates="covers")
+    expense = relationship("Expense")

@@ -1,7 +1,8 @@
 """The end of retention (CPR art. 82, primer §7): the operations whose records need no
 longer be kept, and the purge of their supporting documents (``retention purge``).
 
-The purge removes the stored files and their ``supporting_documents`` rows; the expenses,
+The purge removes the stored files and their ``supporting_documents`` rows (and the staff
+evidence, and the operation documents: agreement, amendments, publicity, procurement files); the expenses,
 the claims and the audit trail stay (the trail records each document's deletion, and one
 ``retention_purge`` event per operation with the manifest's name and SHA-256). A manifest
 (CSV) lists every document removed. Nothing is removed from an operation whose retention
@@ -25,6 +26,7 @@ from ..operations.hooks import erase_personal_data, personal_data_left
 from ..operations.models import Operation
 from ..operations.retention import Retention, ensure_retention_ended, retention_of
 from .hooks import other_documents
+from .operation_documents import documents_for_purge as operation_documents
 from .models import Expense, SupportingDocument
 
 MANIFEST_HEADER = ["Opération", "Fin de conservation", "Dépense", "N° de pièce", "Pièce", "Type", "Nom d'origine",
@@ -48,7 +50,7 @@ def ended_operations(today: date) -> list[Ended]:
     for operation in db.session.scalars(select(Operation).where(Operation.last_payment_date.is_not(None))):
         retention = retention_of(operation)
         if retention.ended(today):
-            others = len(other_documents(operation.id))
+            others = len(other_documents(operation.id)) + len(operation_documents(operation.id))
             found.append(Ended(operation, retention, counts.get(operation.id, 0) + others))
     return sorted(found, key=lambda item: (item.retention.end, item.operation.code))
 
@@ -94,7 +96,9 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
             files.append(stored_path(document.stored_name))
             db.session.delete(document)
         count = len(documents)
-        for reference, document in other_documents(operation.id):
+        # Staff evidence (hook), then the operation's own documents (agreement, amendments,
+        # publicity, procurement files; withdrawn ones included).
+        for reference, document in [*other_documents(operation.id), *operation_documents(operation.id)]:
             writer.writerow([
                 operation.code, format_day(item.retention.end, "fr"), "", csv_text(reference), document.id,
                 document.kind, csv_text(document.original_name), document.sha256, document.size,

@@ -8,7 +8,8 @@ from ..kernel.formatting import format_day, format_money, format_percent
 from ..kernel.transactions import command_transaction, fail
 from .loader import load_operation_file
 from .plans import plan_figures
-from .services import find_operation
+from ..kernel.money import parse_amount
+from .services import find_operation, procurement_threshold, set_procurement_threshold
 
 operations_cli = AppGroup("operations", help="Opérations, plans de financement, enveloppes.")
 
@@ -54,5 +55,22 @@ def show_command(code, as_json):
     click.echo(f"  {'TOTAL':<50} {format_money(figures.resources_total):>18}")
 
 
-# Registered by budget_app/cli.py.
+@operations_cli.command("procurement-threshold")
+@click.argument("code")
+@click.argument("amount", required=False)
+@click.option("--default", "reset", is_flag=True, help="Revient au seuil par défaut (40 000,00 € HT).")
+@command_transaction
+def procurement_threshold_command(code, amount, reset):
+    """Affiche ou fixe le seuil (HT) au-delà duquel une dépense de l'opération CODE demande un
+    dossier de mise en concurrence."""
+    operation = find_operation(code)
+    if operation is None:
+        fail([f"opération inconnue : {code}"])
+    if reset or amount is not None:
+        set_procurement_threshold(operation, None if reset else parse_amount(amount))
+    click.echo(f"{operation.code} : seuil de mise en concurrence {format_money(procurement_threshold(operation))} HT"
+               + ("" if operation.procurement_threshold is not None else " (par défaut)") + ".")
+
+
+# Registered by budget_app/__init__.py (COMMANDS).
 COMMANDS = [operations_cli]

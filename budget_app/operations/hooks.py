@@ -19,3 +19,8 @@ retention_extended = Hook("operations.retention_extended", closed=lambda operati
 # manifest rows of what was erased ([kind, reference, what]). Unwired: nothing to erase.
 personal_data_left = Hook("operations.personal_data_left", closed=lambda operation_id: 0)
 erase_personal_data = Hook("operations.erase_personal_data", closed=lambda operation, when: [])
+
+# Expenses: the operation page's « Documents de l'opération » section (agreement,
+# amendments, publicity, procurement files linked to expenses: what the next bilan needs):
+# the values ``templates/expenses/_operation_documents.html`` shows. Unwired: no section.
+documents_panel = Hook("operations.documents_panel", closed=lambda operation: None)

@@ -85,6 +85,12 @@ RESOURCE_KINDS = {
 
 HOURS_DIVISORS = (1720, 1607)
 
+# The default procurement threshold, excl. VAT: the primer (§8) names « public procurement
+# rules » among the CSF's reasons but fixes no amount; 40 000 € HT is the French public
+# procurement code's threshold below which no competitive procedure is required (Code de la
+# commande publique, art. R2122-8). Each operation may set its own (its agreement's).
+PROCUREMENT_THRESHOLD = Decimal("40000.00")
+
 
 def _in(column: str, values) -> str:
     return "{} IN ({})".format(column, ", ".join(f"'{value}'" for value in values))
@@ -188,6 +194,10 @@ class Operation(Audited, db.Model):
     # day; None: for every month. Operations that existed when the rule came (migration
     # 0023) hold that day, so lines prepared before it never drop out of a bilan silently.
     staff_evidence_from: Mapped[date | None] = mapped_column(Date)
+    # Expenses at or above this amount excl. VAT need a procurement file (mise en
+    # concurrence) on the operation page; None: ``PROCUREMENT_THRESHOLD`` (the primer fixes
+    # no threshold: a setting, ``operations procurement-threshold``).
+    procurement_threshold: Mapped[Decimal | None] = mapped_column(Money())
 
     organisation = relationship("Organisation")
     envelope = relationship("Envelope", back_populates="operations")

@@ -18,6 +18,7 @@ from ..kernel.money import cents
 from ..kernel.transactions import atomic
 from .closure import ensure_open
 from .models import (
+    PROCUREMENT_THRESHOLD,
     Envelope,
     Operation,
     Organisation,
@@ -305,3 +306,20 @@ def same_plan(version: PlanVersion, plan: PlanInput) -> bool:
         and rates(stored.flat_rates) == rates(plan.flat_rates)
         and resources(stored.resources) == resources(plan.resources)
     )
+
+
+def procurement_threshold(operation: Operation) -> Decimal:
+    """Expenses at or above this amount excl. VAT need a procurement file (the operation's
+    setting, else ``PROCUREMENT_THRESHOLD``: the primer fixes none)."""
+    if operation.procurement_threshold is not None:
+        return operation.procurement_threshold
+    return PROCUREMENT_THRESHOLD
+
+
+def set_procurement_threshold(operation: Operation, amount: Decimal | None) -> None:
+    """Set (or, with None, reset to the default) the procurement threshold; audited with
+    the operation."""
+    if amount is not None and amount <= 0:
+        raise DomainError(N_("Le seuil de mise en concurrence doit être positif."), field="threshold")
+    operation.procurement_threshold = amount
+    db.session.flush()

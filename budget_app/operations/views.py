@@ -30,6 +30,7 @@ from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
 from ..kernel.transactions import attempt
 from .closure import closed_problem, refuse_when_closed
+from .hooks import documents_panel
 from .amendment_review import amendment_difference
 from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
 from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
@@ -82,7 +83,7 @@ def detail():
     return render_template("operations/detail.html", operation=operation, version=version, figures=figures,
                            versions=operation.plan_versions, retention=retention_of(operation),
                            requests=requests, details={item.id: requested_amendment(item) for item in requests},
-                           decision_form=AmendmentDecisionForm(),
+                           decision_form=AmendmentDecisionForm(), documents_panel=documents_panel(operation),
                            request_states={code: _(label) for code, label in AMENDMENT_REQUEST_STATES.items()})
 
 

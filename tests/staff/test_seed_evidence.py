@@ -29,3 +29,16 @@ def test_seed_attaches_the_staff_evidence_but_one_timesheet(app, runner):
     assert [(line.reason, line.amount) for line in bilan.left_out] == [("staff_month_evidence", D("4480.00"))]
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0 and StaffDocument.query.count() == 13
+
+
+def test_seed_attaches_the_operation_documents_once(app, runner):
+    """Issue 22: HL-RSA-2023's agreement and poster (staff costs only: no procurement file
+    expected), nothing missing on the operation page; a second seed adds nothing."""
+    from budget_app.expenses.models import OperationDocument
+    from budget_app.expenses.operation_documents import expectations
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    operation = find_operation("HL-RSA-2023")
+    assert sorted(document.kind for document in OperationDocument.query.all()) == ["agreement", "publicity"]
+    assert expectations(operation).missing == []
+    assert runner.invoke(args=["seed"]).exit_code == 0 and OperationDocument.query.count() == 2

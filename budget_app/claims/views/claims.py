@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...accounts.policy import may
-from ...expenses.models import DOCUMENT_KINDS
+from ...expenses.models import DOCUMENT_KINDS, OPERATION_DOCUMENT_KINDS
+from ...expenses.operation_documents import expectations, procurement_documents
 from ...kernel.audit import services as audit
 from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
@@ -161,12 +162,16 @@ def _evidence(lines) -> dict:
     documents, the timesheet and the computation of a staff line."""
     found = {}
     staff_documents = line_documents([line.staff_cost_line_id for line in lines if line.staff_cost_line_id])
+    procurement = procurement_documents([line.expense_id for line in lines])
     for line in lines:
         links = []
         if line.expense_id is not None and line.expense is not None:
             for document in line.expense.documents:
                 links.append((_(DOCUMENT_KINDS.get(document.kind, document.kind)),
                               url_for("expenses.download", document_id=document.id)))
+            for document in procurement.get(line.expense_id, []):
+                links.append((_("Mise en concurrence"),
+                              url_for("expenses.operation_document_download", operation_document_id=document.id)))
             links.append((_("Dépense"), url_for("expenses.detail", expense_id=line.expense_id)))
         elif line.staff_cost_line_id is not None and line.staff_cost_line is not None:
             # Primer §1, §4: the signed timesheet or payslip, the contract or mission letter.
@@ -226,7 +231,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
         expected_payment=payments.expected_payment(claim), on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
         blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
-        evidence=_evidence(lines),
+        evidence=_evidence(lines), dossier=expectations(g.operation), kinds=OPERATION_DOCUMENT_KINDS,
     ), (400 if failed is not None else 200)
 
 
