@@ -141,11 +141,14 @@ def finish_command(code, number, email):
 @click.option("--amount", required=True, help="Montant reçu, ex. 3 692,00 ; un reversement (bilan final) en négatif, ex. -6 600,00.")
 @click.option("--date", "paid_on", required=True, help="Date du paiement (JJ/MM/AAAA ou AAAA-MM-JJ).")
 @click.option("--reference", default=None, help="Référence du virement.")
+@click.option("--overpayment", is_flag=True,
+              help="L'organisme payeur a versé plus que le paiement attendu : l'excédent est déduit du paiement suivant.")
 @command_transaction
-def pay_command(code, number, amount, paid_on, reference):
-    """Enregistre le paiement reçu pour un bilan contrôlé."""
+def pay_command(code, number, amount, paid_on, reference, overpayment):
+    """Enregistre le paiement reçu pour un bilan contrôlé (un écart avec le paiement attendu est reporté sur le suivant)."""
     claim = _bilan(code, number)
-    payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference)
+    payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference,
+                            overpayment=overpayment)
     click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {format_day(claim.paid_on)}.")
 
 
@@ -193,6 +196,7 @@ def bilan_json(claim) -> dict:
         "total_retained": _money(claim.total_retained),
         "fse_due": _money(claim.fse_due),
         "advance_recovered": _money(claim.advance_recovered),
+        "carried_forward": _money(payments.carried_payment(claim)),
         "payment_expected": _money(payments.expected_payment(claim)),
         "amount_paid": _money(claim.amount_paid),
         "paid_on": claim.paid_on.isoformat() if claim.paid_on else None,
@@ -231,7 +235,8 @@ def show_command(code, number, as_json):
 SUMMARY_LINES = (
     ("total_eligible", N_("Coût total éligible déclaré")), ("fse_asked", N_("FSE+ demandé")),
     ("total_retained", N_("Coût total retenu")), ("fse_due", N_("FSE+ dû")),
-    ("advance_recovered", N_("Avance récupérée")), ("payment_expected", N_("Paiement attendu")),
+    ("advance_recovered", N_("Avance récupérée")),
+    ("carried_forward", N_("Report des paiements précédents (manque + / trop-perçu −)")), ("payment_expected", N_("Paiement attendu")),
     ("amount_paid", N_("Montant payé")),
 )
 
