@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..kernel.extensions import db
+from ..kernel.formatting import format_day, format_money
 from ..kernel.i18n import N_, translate
 from ..kernel.money import ZERO
 from .bilans import bilan_label
@@ -72,3 +73,28 @@ def statement_of_account(operation) -> Account:
             account.settlement = expected
             account.settled = claim.state == "paid"
     return account
+
+
+def account_rows(operation) -> list:
+    """(label, value, kind) rows of the statement of account for a bilan's Récapitulatif
+    (XLSX and PDF): one text row per movement, then the totals and the final's settlement."""
+    account = statement_of_account(operation)
+    if not account.rows:
+        return []
+
+    def part(label, value):
+        return None if value is None else f"{label} {format_money(value)}"
+
+    rows = [(None, None, "text"), ("Relevé de compte FSE+ de l'opération", None, "header")]
+    for row in account.rows:
+        label = row.label + (f" ({format_day(row.day)})" if row.day and row.received is not None else "")
+        parts = [part("dû", row.due) if row.kind == "bilan" else None, part("attendu", row.expected),
+                 part("reçu", row.received), part("écart", row.difference), part("solde", row.balance)]
+        rows.append((label, " · ".join(text for text in parts if text), "text"))
+    rows += [("Total FSE+ dû", account.total_due, "money"),
+             ("Total reçu (avances et paiements)", account.total_received, "money"),
+             ("Solde (FSE+ dû − reçu)", account.balance, "money")]
+    if account.settlement is not None:
+        rows.append(("Solde du bilan final (FSE+ dû sur toute l'opération − tout ce qui a été reçu)",
+                     account.settlement, "money"))
+    return rows

@@ -180,3 +180,27 @@ def test_received_plus_the_final_settlement_is_all_that_was_due(advance, interim
     settlement = final_base + carry(shortfall(paid), final_base, final=True)
     total_due = sum((base for base, _ in paid), D("0.00")) + final_due
     assert received + settlement == total_due
+
+
+def test_the_statement_of_account_is_on_the_bilans_page_and_in_the_exports(association, client, login):
+    """The same scenario as the first test: the page shows interim n° 1's difference
+    (−60,00 €) and the final's settlement (−3 045,00 €); the bilan's Récapitulatif (XLSX and
+    PDF) carries the same statement."""
+    from budget_app.claims.exports import xlsx_bytes
+    from budget_app.claims.report import build_report, summary_rows
+
+    operation, controller = association
+    interim = _interim(operation, controller)
+    payments.record_payment(interim, today_in_paris(), D("5940.00"))
+    db.session.commit()
+    final = _final(operation, controller)
+    login(client, controller)
+    page = client.get("/operations/RECEIVED/demandes/").get_data(as_text=True)
+    assert 'data-testid="account-settlement">-3 045,00' in page.replace("−", "-")
+    report = build_report(operation, final.period_start, final.period_end, claim=final)
+    rows = summary_rows(report)
+    assert ("Report des paiements précédents (manque + / trop-perçu −)", D("60.00"), "money") in rows
+    assert ("Solde du bilan final (FSE+ dû sur toute l'opération − tout ce qui a été reçu)", D("-3045.00"),
+            "money") in rows
+    assert any(kind == "text" and value and "écart -60,00" in value.replace("\u2212", "-") for _, value, kind in rows)
+    assert xlsx_bytes(report)[:2] == b"PK"
