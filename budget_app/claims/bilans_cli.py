@@ -17,7 +17,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
-from ..kernel.money import cents, parse_amount, parse_day
+from ..kernel.money import cents, parse_amount, parse_day, rate
 from ..kernel.transactions import command_transaction
 from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
@@ -162,6 +162,10 @@ def _figures_json(figures: ClaimFigures | None) -> dict | None:
     return {
         "categories": {code: _money(amount) for code, amount in figures.categories.items()},
         "flat_rates": {code: _money(amount) for code, amount in figures.flat_rates.items()},
+        "flat_rates_applied": {code: {"rate": format(rate(applied.rate), "f"), "base": _money(applied.base),
+                                      "ceiling": format(rate(applied.ceiling), "f"), "amount": _money(applied.amount),
+                                      "text": figures.applied_text(code)}
+                               for code, applied in figures.applied_flat_rates.items()},
         "total": _money(figures.total),
         "fse_rate": format(figures.fse_rate, "f"),
         "over_plan": _money(figures.over_plan),
@@ -223,7 +227,7 @@ def show_command(code, number, as_json):
         if figures is not None:
             click.echo(f"{title} :")
             for label, amount in _figure_lines(figures):
-                click.echo(f"  {label:<48} {format_money(amount):>18}")
+                click.echo(f"  {label:<48} {format_money(amount):>18}" if amount is not None else f"  {label}")
     for key, label in SUMMARY_LINES:
         if data[key] is not None:
             click.echo(f"  {translate(label):<48} {format_money(Decimal(data[key])):>18}")
@@ -247,6 +251,7 @@ def _figure_lines(figures: ClaimFigures):
         yield translate_label(COST_CATEGORIES, code), amount
     for code, amount in figures.flat_rates.items():
         yield translate(FLAT_RATES[code][0]).split(",")[0] if code in FLAT_RATES else code, amount
+        yield "  " + figures.applied_text(code), None
     yield translate(N_("Total éligible")), figures.total
     yield translate(N_("FSE+ (%(rate)s %%)"), rate=format(figures.fse_rate.normalize(), "f")), figures.fse_asked
 

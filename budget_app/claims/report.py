@@ -36,6 +36,7 @@ from .selection import (
 BATCH = 2000
 # The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
+APPLIED_LABEL = "  taux appliqué × base (plafond)"
 RATE_LABEL = "Taux FSE+"
 ASKED_LABEL = "FSE+ demandé"
 ALREADY_LABEL = "FSE+ déjà demandé"
@@ -220,6 +221,7 @@ def summary_rows(report: ClaimReport):
         rows.append((COST_CATEGORIES[category], amount, "money"))
     for code, amount in figures.flat_rates.items():
         rows.append((FLAT_RATES[code][0], amount, "money"))
+        rows.append((APPLIED_LABEL, figures.applied_text(code), "text"))
     rows += [
         (TOTAL_LABEL, figures.total, "money"),
         *missing_rows(report),
@@ -240,6 +242,7 @@ def summary_rows(report: ClaimReport):
             rows.append((COST_CATEGORIES[category] + " (retenu)", amount, "money"))
         for code, amount in retained.flat_rates.items():
             rows.append((FLAT_RATES[code][0] + " (retenu)", amount, "money"))
+            rows.append((APPLIED_LABEL, retained.applied_text(code), "text"))
         rows += [
             ("Total des dépenses retenues", claim.total_retained, "money"),
             ("FSE+ dû", claim.fse_due, "money"),

@@ -30,6 +30,7 @@ from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
 from ..kernel.transactions import attempt
 from .closure import closed_problem, refuse_when_closed
+from .flat_rates import AppliedRate, applied_rate_text
 from .amendment_review import amendment_difference
 from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
 from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
@@ -69,6 +70,8 @@ def labels():
         "organisation_kind_label": lambda kind: translate_label(ORGANISATION_KINDS, kind),
         "advance_recovery_label": lambda code: translate_label(ADVANCE_RECOVERY, code),
         "payment_deadline_of": payment_deadline,
+        "applied_rate": lambda code, flat: applied_rate_text(
+            AppliedRate(code, flat["rate"], flat["base"], flat["amount"])),
         "closed_problem": closed_problem,
     }
 
