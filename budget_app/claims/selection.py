@@ -127,7 +127,7 @@ def staff_evidence_rules(operation: Operation) -> list[Rule]:
     return [Rule("staff_month_evidence", not_(month), month), Rule("staff_year_evidence", not_(year), year)]
 
 
-def staff_rules(operation: Operation, rates, evidence: bool = True) -> list[Rule]:
+def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date | None = None) -> list[Rule]:
     declared = has_live_mark("staff_cost_line", StaffCostLine.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
     if "PERSONNEL" in covered_categories(rates):
@@ -145,7 +145,19 @@ def staff_rules(operation: Operation, rates, evidence: bool = True) -> list[Rule
             Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES),
         ),
         *(staff_evidence_rules(operation) if evidence else []),
+        *staff_payment_rules(operation, as_of),
     ]
+
+
+def staff_payment_rules(operation: Operation, as_of: date | None) -> list[Rule]:
+    """Primer §9, as for expenses: the salary paid by the payment deadline (December's paid
+    in January counts) and before the bilan's date (lines from before the column: no date)."""
+    paid, unknown = StaffCostLine.paid_on, StaffCostLine.paid_on.is_(None)
+    deadline = payment_deadline(operation)
+    rules = [Rule("outside_payment_period", paid > deadline, or_(unknown, paid <= deadline))]
+    if as_of is not None:
+        rules.append(Rule("not_paid", paid > as_of, or_(unknown, paid <= as_of)))
+    return rules
 
 
 def reason_of(rules: list[Rule]):
@@ -266,7 +278,7 @@ def compute_period(
             sums[category] = amount or ZERO
             expense_count += count
         left_out_count += lines - count
-    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence))
+    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
     staff_row = db.session.execute(
         select(func.sum(case((staff_included, StaffCostLine.amount))), func.count(case((staff_included, 1))),
                func.count())
@@ -288,7 +300,7 @@ def compute_period(
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence)).label("reason_code")
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence)).label("reason_code")
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of)).label("reason_code")
     for chunk in chunks(sorted(held_expenses)):
         for expense, code in db.session.execute(
             select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
@@ -347,7 +359,7 @@ def _left_out_lines(scope: Scope, as_of, rates, evidence: bool = True):
         select(Expense, reason).where(*scope.expenses(), reason.is_not(None))
     ).all():
         yield _left_out_expense(expense, code)
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence))
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
     for line, code in db.session.execute(
         select(StaffCostLine, staff_reason)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
@@ -378,7 +390,8 @@ def included_staff_query(operation, start, end, computation: Computation):
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(Person, Person.id == StaffCostLine.person_id)
         .where(*_scope(operation, start, end, computation).staff(),
-               kept_by(staff_rules(operation, computation.rates, evidence=computation.evidence_required)))
+               kept_by(staff_rules(operation, computation.rates, evidence=computation.evidence_required,
+                                   as_of=computation.as_of)))
     )
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))

@@ -57,6 +57,15 @@ bp = Blueprint("operations", __name__)
 refuse_when_closed(bp, ("amend",))
 
 
+def _pay_delay(text) -> int:
+    """Blank: 0 (the month's last day); anything but a whole number: -1, refused by the rules."""
+    text = (text or "").strip()
+    if not text:
+        return 0
+    number = parse_int(text, maximum=10_000)
+    return -1 if number is None else number
+
+
 @bp.app_context_processor
 def labels():
     # flask_babel's gettext, not Jinja's: these labels contain "%" and take no variables.
@@ -213,6 +222,7 @@ def create():
                 advance_override_reason=(form.advance_override_reason.data or "").strip() or None,
                 advance_recovery=form.advance_recovery.data or "interim",
                 payment_deadline=form.payment_deadline.data,
+                salary_pay_delay=_pay_delay(form.salary_pay_delay.data),
             )
             try:
                 with attempt() as outcome:
