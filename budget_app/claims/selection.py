@@ -3,12 +3,11 @@ list of lines left out (with their reason) and the submission all read the same 
 (``expense_rules``, ``staff_rules``) over the same scope (``Scope``); each rule is written
 once, with its reason and its positive form.
 
-A line is included when it is in no other bilan, not replaced by a flat rate, incurred in
-the realisation period (Décret art. 4) and paid between its start and the payment
-deadline (primer §9), complete (invoice and proof of payment, Décret art. 7), paid by the
-bilan's date (primer §5.1), its timesheet approved (staff); lines under suspicion (alerts)
-are then left out in Python. Credit notes are netted in their period, even when a category
-goes negative (primer §9).
+A line is included when it is in no other bilan, not replaced by a flat rate, incurred in the realisation
+period (Décret art. 4), paid (a staff month: its salary) in the payment period (primer §9) and by the bilan's
+date (primer §5.1), complete (invoice and proof of payment, Décret art. 7), its timesheet approved (staff);
+lines under suspicion (alerts) are then left out in Python. Credit notes are netted in their period, even
+when a category goes negative (primer §9).
 
 Scope (primer §9, "nothing falls between two bilans"):
 - a statement (état récapitulatif) takes the lines of its period;
@@ -37,6 +36,7 @@ from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
 from ..operations.plans import payment_deadline
 from ..staff.evidence import month_document_attached, year_document_attached
+from ..staff.payment_dates import salary_payment_rules
 from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Timesheet
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
@@ -144,20 +144,8 @@ def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date 
             Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES),
             Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES),
         ),
-        *(staff_evidence_rules(operation) if evidence else []),
-        *staff_payment_rules(operation, as_of),
+        *(staff_evidence_rules(operation) if evidence else []), *salary_payment_rules(operation, as_of, Rule),
     ]
-
-
-def staff_payment_rules(operation: Operation, as_of: date | None) -> list[Rule]:
-    """Primer §9, as for expenses: the salary paid by the payment deadline (December's paid
-    in January counts) and before the bilan's date (lines from before the column: no date)."""
-    paid, unknown = StaffCostLine.paid_on, StaffCostLine.paid_on.is_(None)
-    deadline = payment_deadline(operation)
-    rules = [Rule("outside_payment_period", paid > deadline, or_(unknown, paid <= deadline))]
-    if as_of is not None:
-        rules.append(Rule("not_paid", paid > as_of, or_(unknown, paid <= as_of)))
-    return rules
 
 
 def reason_of(rules: list[Rule]):
@@ -390,8 +378,7 @@ def included_staff_query(operation, start, end, computation: Computation):
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(Person, Person.id == StaffCostLine.person_id)
         .where(*_scope(operation, start, end, computation).staff(),
-               kept_by(staff_rules(operation, computation.rates, evidence=computation.evidence_required,
-                                   as_of=computation.as_of)))
+               kept_by(staff_rules(operation, computation.rates, computation.evidence_required, computation.as_of)))
     )
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))
