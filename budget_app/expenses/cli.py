@@ -17,6 +17,7 @@ from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
 from ..kernel.uploads import check_document, too_large
 from .credit_note_cli import credit_note_command
+from .document_bundle import import_documents_command
 from .imports import import_file
 from .models import Expense
 from .purge import personal_data_left_on, purge_candidates, purge_documents
@@ -204,5 +205,6 @@ def attach_command(code, line, invoice, proof, other):
 
 
 expenses_cli.add_command(credit_note_command)
+documents_cli.add_command(import_documents_command)
 
 COMMANDS = [expenses_cli, retention_cli]
