@@ -92,3 +92,22 @@ def test_the_pay_delay_is_an_operation_setting_checked_like_the_others(make_oper
                                                     end_date=date(2023, 12, 31), fse_rate=D("60"),
                                                     fse_amount=D("100.00"), salary_pay_delay=90))
     assert any("de 0 à 60" in str(problem) for problem in problems)
+
+
+def test_the_timesheet_form_takes_the_payment_date_with_the_imports_rules(client, login, make_user, make_operation,
+                                                                            runner):
+    """The form's « Date de paiement du salaire »: 05/02/2023 for January is kept on the
+    sheet; 31/12/2022 (before the month) is refused on the form, nothing written."""
+    officer = make_user("finance_officer")
+    make_operation("HL-RSA-2023", members=[officer])
+    assert runner.invoke(args=["staff", "import", "HL-RSA-2023", "fixtures/examples/personnel-exemple.csv"]).exit_code == 0
+    login(client, officer)
+    values = {"registration_number": "HL-0587", "month": "2023-01", "hours_on_operation": "137,5",
+              "hours_worked": "151,67"}
+    refused = client.post("/operations/HL-RSA-2023/fiches-de-temps/saisie", data={**values, "salary_paid_on": "2022-12-31"})
+    assert refused.status_code == 200
+    assert "ne peut être payé avant le début du mois" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Timesheet)) is None
+    accepted = client.post("/operations/HL-RSA-2023/fiches-de-temps/saisie", data={**values, "salary_paid_on": "2023-02-05"})
+    assert accepted.status_code == 302
+    assert db.session.scalar(select(Timesheet.salary_paid_on)) == date(2023, 2, 5)
