@@ -197,6 +197,10 @@ def test_the_statement_of_account_is_on_the_bilans_page_and_in_the_exports(assoc
     login(client, controller)
     page = client.get("/operations/RECEIVED/demandes/").get_data(as_text=True)
     assert 'data-testid="account-settlement">-3 045,00' in page.replace("−", "-")
+    printed = client.get(f"/operations/RECEIVED/demandes/{final.number}/imprimer").get_data(as_text=True)
+    assert 'data-testid="account-settlement">-3\u202f045,00' in printed.replace("\u2212", "-")
+    assert 'data-testid="carried-forward"' in client.get(f"/operations/RECEIVED/demandes/{final.number}").get_data(
+        as_text=True)
     report = build_report(operation, final.period_start, final.period_end, claim=final)
     rows = summary_rows(report)
     assert ("Report des paiements précédents (manque + / trop-perçu −)", D("60.00"), "money") in rows

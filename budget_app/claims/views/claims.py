@@ -240,7 +240,9 @@ def printable(number):
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
                            labels=_labels(), expected_payment=payments.expected_payment(claim),
-                           on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim))
+                           on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim),
+                           carried=payments.carried_payment(claim),
+                           account=statement_of_account(claim.operation) if claim.fse_due is not None else None)
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])
