@@ -111,3 +111,21 @@ def test_the_timesheet_form_takes_the_payment_date_with_the_imports_rules(client
     accepted = client.post("/operations/HL-RSA-2023/fiches-de-temps/saisie", data={**values, "salary_paid_on": "2023-02-05"})
     assert accepted.status_code == 302
     assert db.session.scalar(select(Timesheet.salary_paid_on)) == date(2023, 2, 5)
+
+
+def test_the_pay_delay_is_read_from_the_operation_file(app):
+    """`salary_pay_delay = 5` in the operation file; 61 is refused naming the key."""
+    from pathlib import Path
+
+    from budget_app.kernel.errors import DomainError
+    from budget_app.operations.loader import load_operation
+    from budget_app.operations.models import Operation
+
+    seed_text = (Path(__file__).resolve().parents[2] / "fixtures" / "hl-rsa-2023.toml").read_text(encoding="utf-8")
+    with pytest.raises(DomainError) as caught:
+        load_operation(seed_text.replace("fse_rate = 60", "fse_rate = 60\nsalary_pay_delay = 61"))
+    assert "operation.salary_pay_delay" in "\n".join(caught.value.lines())
+    db.session.rollback()
+    load_operation(seed_text.replace("fse_rate = 60", "fse_rate = 60\nsalary_pay_delay = 5"))
+    db.session.commit()
+    assert db.session.scalar(select(Operation.salary_pay_delay)) == 5
