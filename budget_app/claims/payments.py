@@ -67,8 +67,9 @@ def _check_amount(claim: Claim, amount: Decimal, overpayment: bool = False) -> N
                              "indiquez au plus %(expected)s."), expected=format_money(expected))
     elif amount > expected and not overpayment:
         raise DomainError(N_("Le montant reçu (%(amount)s) dépasse le paiement attendu (%(expected)s : FSE+ dû moins "
-                             "l'avance récupérée, plus ce que les paiements précédents n'ont pas versé). Si l'organisme payeur a "
-                             "réellement versé plus, confirmez le trop-perçu : il sera déduit du paiement suivant."), amount=format_money(amount), expected=format_money(expected))
+                             "l'avance récupérée, plus ce que les paiements précédents n'ont pas versé). Si l'organisme "
+                             "payeur a réellement versé plus, confirmez le trop-perçu : il sera déduit du paiement "
+                             "suivant."), amount=format_money(amount), expected=format_money(expected))
 
 
 # The bilan's states whose payment may still wait for held lines (a paid bilan is settled).
