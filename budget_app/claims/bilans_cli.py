@@ -17,7 +17,7 @@ from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
-from ..kernel.money import cents, parse_amount, parse_day
+from ..kernel.money import cents, parse_amount, parse_day, rate
 from ..kernel.transactions import command_transaction
 from ..operations.models import COST_CATEGORIES, FLAT_RATES
 from ..operations.plans import payment_deadline
@@ -141,11 +141,14 @@ def finish_command(code, number, email):
 @click.option("--amount", required=True, help="Montant reçu, ex. 3 692,00 ; un reversement (bilan final) en négatif, ex. -6 600,00.")
 @click.option("--date", "paid_on", required=True, help="Date du paiement (JJ/MM/AAAA ou AAAA-MM-JJ).")
 @click.option("--reference", default=None, help="Référence du virement.")
+@click.option("--overpayment", is_flag=True,
+              help="L'organisme payeur a versé plus que le paiement attendu : l'excédent est déduit du paiement suivant.")
 @command_transaction
-def pay_command(code, number, amount, paid_on, reference):
-    """Enregistre le paiement reçu pour un bilan contrôlé."""
+def pay_command(code, number, amount, paid_on, reference, overpayment):
+    """Enregistre le paiement reçu pour un bilan contrôlé (un écart avec le paiement attendu est reporté sur le suivant)."""
     claim = _bilan(code, number)
-    payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference)
+    payments.record_payment(claim, _day(paid_on), parse_amount(amount, allow_negative=True), reference,
+                            overpayment=overpayment)
     click.echo(f"{bilan_label(claim)} payé : {format_money(claim.amount_paid)} le {format_day(claim.paid_on)}.")
 
 
@@ -159,6 +162,10 @@ def _figures_json(figures: ClaimFigures | None) -> dict | None:
     return {
         "categories": {code: _money(amount) for code, amount in figures.categories.items()},
         "flat_rates": {code: _money(amount) for code, amount in figures.flat_rates.items()},
+        "flat_rates_applied": {code: {"rate": format(rate(applied.rate), "f"), "base": _money(applied.base),
+                                      "ceiling": format(rate(applied.ceiling), "f"), "amount": _money(applied.amount),
+                                      "text": figures.applied_text(code)}
+                               for code, applied in figures.applied_flat_rates.items()},
         "total": _money(figures.total),
         "fse_rate": format(figures.fse_rate, "f"),
         "over_plan": _money(figures.over_plan),
@@ -193,6 +200,7 @@ def bilan_json(claim) -> dict:
         "total_retained": _money(claim.total_retained),
         "fse_due": _money(claim.fse_due),
         "advance_recovered": _money(claim.advance_recovered),
+        "carried_forward": _money(payments.carried_payment(claim)),
         "payment_expected": _money(payments.expected_payment(claim)),
         "amount_paid": _money(claim.amount_paid),
         "paid_on": claim.paid_on.isoformat() if claim.paid_on else None,
@@ -219,7 +227,7 @@ def show_command(code, number, as_json):
         if figures is not None:
             click.echo(f"{title} :")
             for label, amount in _figure_lines(figures):
-                click.echo(f"  {label:<48} {format_money(amount):>18}")
+                click.echo(f"  {label:<48} {format_money(amount):>18}" if amount is not None else f"  {label}")
     for key, label in SUMMARY_LINES:
         if data[key] is not None:
             click.echo(f"  {translate(label):<48} {format_money(Decimal(data[key])):>18}")
@@ -231,7 +239,8 @@ def show_command(code, number, as_json):
 SUMMARY_LINES = (
     ("total_eligible", N_("Coût total éligible déclaré")), ("fse_asked", N_("FSE+ demandé")),
     ("total_retained", N_("Coût total retenu")), ("fse_due", N_("FSE+ dû")),
-    ("advance_recovered", N_("Avance récupérée")), ("payment_expected", N_("Paiement attendu")),
+    ("advance_recovered", N_("Avance récupérée")),
+    ("carried_forward", N_("Report des paiements précédents (manque + / trop-perçu −)")), ("payment_expected", N_("Paiement attendu")),
     ("amount_paid", N_("Montant payé")),
 )
 
@@ -242,6 +251,7 @@ def _figure_lines(figures: ClaimFigures):
         yield translate_label(COST_CATEGORIES, code), amount
     for code, amount in figures.flat_rates.items():
         yield translate(FLAT_RATES[code][0]).split(",")[0] if code in FLAT_RATES else code, amount
+        yield "  " + figures.applied_text(code), None
     yield translate(N_("Total éligible")), figures.total
     yield translate(N_("FSE+ (%(rate)s %%)"), rate=format(figures.fse_rate.normalize(), "f")), figures.fse_asked
 

@@ -12,7 +12,7 @@ each of its commands is the very command of the new group (one command, one rule
 import click
 from flask.cli import AppGroup
 
-from . import bilans_cli, daci_commands, statements_cli
+from . import account_cli, bilans_cli, daci_commands, statements_cli  # noqa: F401 (account_cli adds `bilans account`)
 from .daci import missing_declarations
 
 daci_cli = AppGroup("daci", help="Registre des déclarations d'absence de conflit d'intérêts.")

@@ -18,6 +18,8 @@ from ..kernel.money import ZERO, cents
 from ..operations.flat_rates import (
     COVERED_CATEGORIES,
     DIRECT_CATEGORIES,
+    applied_rate_text,
+    applied_rates,
     flat_rate_amounts,
 )
 from ..operations.fse_rates import FseRate, stated
@@ -47,6 +49,15 @@ class ClaimFigures:
     @property
     def fse_base(self) -> Decimal:
         return self.total - self.over_plan
+
+    @property
+    def applied_flat_rates(self) -> dict:
+        """Code -> AppliedRate: each flat rate with its base (on this bilan's categories)."""
+        return applied_rates(self.flat_rate_percents, self.categories, self.flat_rates)
+
+    def applied_text(self, code: str) -> str:
+        """« 15,00 % × 7 280,00 € (plafond RPDC 54 (b) : 15 %) = 1 092,00 € »."""
+        return applied_rate_text(self.applied_flat_rates[code])
 
     @property
     def rate(self) -> FseRate:

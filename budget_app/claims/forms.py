@@ -77,6 +77,7 @@ class PaymentForm(FlaskForm):
     paid_on = DateField(_l("Date de paiement"), validators=[DataRequired()])
     amount = StringField(_l("Montant reçu"), validators=[DataRequired(), Length(max=32)])
     reference = StringField(_l("Référence du virement"), validators=[Optional(), Length(max=255)])
+    overpayment = BooleanField(_l("L'organisme payeur a versé plus que le paiement attendu (trop-perçu déduit du paiement suivant)"))
 
 
 class AdvanceForm(FlaskForm):

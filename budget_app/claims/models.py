@@ -87,6 +87,9 @@ class Claim(Audited, db.Model):
     # Part of the advance recovered on this claim's payment (primer §5, rule in README).
     advance_recovered: Mapped[Decimal | None] = mapped_column(Money())
     payment_reference: Mapped[str | None] = mapped_column(String(255))
+    # What earlier payments fell short of (+) or exceeded (−) their payment expected, settled
+    # on this bilan's payment (primer §5.5, ``settlement``); frozen when the payment is recorded.
+    carried_forward: Mapped[Decimal | None] = mapped_column(Money())
 
     operation = relationship("Operation")
     lines = relationship("ClaimLine", back_populates="claim", order_by="ClaimLine.position", lazy="dynamic")

@@ -19,11 +19,16 @@ from .computation import figures_from_json
 from .figures import counted, live_claims
 from .lifecycle import move
 from .models import Claim, ClaimLine
+from .settlement import base_payment, carried_onto
 
 
 @atomic
-def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str | None = None, user=None) -> None:
-    _check_amount(claim, amount)
+def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str | None = None, user=None,
+                   overpayment: bool = False) -> None:
+    """``overpayment``: the paying body paid more than expected; recorded as received, the
+    excess is deducted from the next payment (primer §5.5, ``settlement``)."""
+    _check_amount(claim, amount, overpayment)
+    carried = carried_onto(claim, _before_carry(claim)) if claim.fse_due is not None else None
     if paid_on > today_in_paris():
         raise DomainError(N_("La date de paiement ne peut pas être dans le futur."))
     if claim.controlled_at and paid_on < claim.controlled_at.date():
@@ -32,6 +37,7 @@ def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str 
     claim.paid_on = paid_on
     claim.amount_paid = amount
     claim.payment_reference = (reference or "").strip() or None
+    claim.carried_forward = carried  # frozen: a paid bilan keeps its figures
     operation = claim.operation
     # Retention runs from the year of the last payment (CPR 82).
     if operation.last_payment_date is None or paid_on > operation.last_payment_date:
@@ -39,7 +45,7 @@ def record_payment(claim: Claim, paid_on: date, amount: Decimal, reference: str 
     db.session.flush()
 
 
-def _check_amount(claim: Claim, amount: Decimal) -> None:
+def _check_amount(claim: Claim, amount: Decimal, overpayment: bool = False) -> None:
     """What is received never exceeds the payment expected (FSE+ due − advance recovered,
     primer §5.5; the §5.4 cap holds on FSE+ due). A final bilan whose FSE+ due is below what
     was already paid expects a repayment: a negative amount, at most what is owed."""
@@ -56,9 +62,14 @@ def _check_amount(claim: Claim, amount: Decimal) -> None:
         raise DomainError(N_("Ce bilan final attend un reversement de %(expected)s par le bénéficiaire : indiquez le "
                              "montant reversé précédé du signe moins (ex. -%(plain)s)."),
                           expected=format_money(-expected), plain=format(-expected, "f").replace(".", ","))
-    elif amount > expected:
+    elif amount > expected and overpayment and claim.kind == "final":
+        raise DomainError(N_("Le bilan final solde l'opération : aucun paiement ne suit pour déduire un trop-perçu ; "
+                             "indiquez au plus %(expected)s."), expected=format_money(expected))
+    elif amount > expected and not overpayment:
         raise DomainError(N_("Le montant reçu (%(amount)s) dépasse le paiement attendu (%(expected)s : FSE+ dû moins "
-                             "l'avance récupérée)."), amount=format_money(amount), expected=format_money(expected))
+                             "l'avance récupérée, plus ce que les paiements précédents n'ont pas versé). Si l'organisme "
+                             "payeur a réellement versé plus, confirmez le trop-perçu : il sera déduit du paiement "
+                             "suivant."), amount=format_money(amount), expected=format_money(expected))
 
 
 # The bilan's states whose payment may still wait for held lines (a paid bilan is settled).
@@ -90,11 +101,24 @@ def amount_on_hold(claim: Claim) -> Decimal:
     return cents(total)
 
 
-def expected_payment(claim: Claim) -> Decimal | None:
-    """FSE+ due − advance recovered − the share of held lines (``amount_on_hold``)."""
+def _before_carry(claim: Claim) -> Decimal:
+    return base_payment(claim) - amount_on_hold(claim)
+
+
+def carried_payment(claim: Claim) -> Decimal | None:
+    """The part of the payment expected that settles earlier payments (None before the check)."""
     if claim.fse_due is None:
         return None
-    return claim.fse_due - (claim.advance_recovered or ZERO) - amount_on_hold(claim)
+    return carried_onto(claim, _before_carry(claim))
+
+
+def expected_payment(claim: Claim) -> Decimal | None:
+    """FSE+ due − advance recovered − the share of held lines (``amount_on_hold``) + what
+    earlier payments fell short of theirs (``settlement.carried_onto``, primer §5.5)."""
+    if claim.fse_due is None:
+        return None
+    before = _before_carry(claim)
+    return before + carried_onto(claim, before)
 
 
 def operation_position(operation: Operation) -> dict:

@@ -16,11 +16,12 @@ from ..kernel.money import HUNDRED
 from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
 from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
+from .account import account_rows
 from .computation import ClaimFigures
 from .control import retained_figures
 from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
-from .payments import amount_on_hold, expected_payment
+from .payments import amount_on_hold, carried_payment, expected_payment
 from .periods import check_period
 from .selection import (
     Computation,
@@ -35,6 +36,7 @@ from .selection import (
 BATCH = 2000
 # The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
+APPLIED_LABEL = "  taux appliqué × base (plafond)"
 RATE_LABEL = "Taux FSE+"
 ASKED_LABEL = "FSE+ demandé"
 ALREADY_LABEL = "FSE+ déjà demandé"
@@ -219,6 +221,7 @@ def summary_rows(report: ClaimReport):
         rows.append((COST_CATEGORIES[category], amount, "money"))
     for code, amount in figures.flat_rates.items():
         rows.append((FLAT_RATES[code][0], amount, "money"))
+        rows.append((APPLIED_LABEL, figures.applied_text(code), "text"))
     rows += [
         (TOTAL_LABEL, figures.total, "money"),
         *missing_rows(report),
@@ -239,6 +242,7 @@ def summary_rows(report: ClaimReport):
             rows.append((COST_CATEGORIES[category] + " (retenu)", amount, "money"))
         for code, amount in retained.flat_rates.items():
             rows.append((FLAT_RATES[code][0] + " (retenu)", amount, "money"))
+            rows.append((APPLIED_LABEL, retained.applied_text(code), "text"))
         rows += [
             ("Total des dépenses retenues", claim.total_retained, "money"),
             ("FSE+ dû", claim.fse_due, "money"),
@@ -248,9 +252,13 @@ def summary_rows(report: ClaimReport):
         on_hold = amount_on_hold(claim)
         if on_hold:
             rows.append(("Montant en attente", on_hold, "money"))
+        carried = carried_payment(claim)
+        if carried:
+            rows.append(("Report des paiements précédents (manque + / trop-perçu −)", carried, "money"))
         rows.append(("Paiement attendu", expected_payment(claim), "money"))
         if claim.state == "paid":
             rows += [("Montant reçu", claim.amount_paid, "money"), ("Date de paiement", claim.paid_on, "date")]
+        rows += account_rows(report.operation)
     return rows
 
 

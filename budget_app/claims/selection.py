@@ -3,12 +3,11 @@ list of lines left out (with their reason) and the submission all read the same 
 (``expense_rules``, ``staff_rules``) over the same scope (``Scope``); each rule is written
 once, with its reason and its positive form.
 
-A line is included when it is in no other bilan, not replaced by a flat rate, incurred in
-the realisation period (Décret art. 4) and paid between its start and the payment
-deadline (primer §9), complete (invoice and proof of payment, Décret art. 7), paid by the
-bilan's date (primer §5.1), its timesheet approved (staff); lines under suspicion (alerts)
-are then left out in Python. Credit notes are netted in their period, even when a category
-goes negative (primer §9).
+A line is included when it is in no other bilan, not replaced by a flat rate, incurred in the realisation
+period (Décret art. 4), paid (a staff month: its salary) in the payment period (primer §9) and by the bilan's
+date (primer §5.1), complete (invoice and proof of payment, Décret art. 7), its timesheet approved (staff);
+lines under suspicion (alerts) are then left out in Python. Credit notes are netted in their period, even
+when a category goes negative (primer §9).
 
 Scope (primer §9, "nothing falls between two bilans"):
 - a statement (état récapitulatif) takes the lines of its period;
@@ -37,6 +36,7 @@ from ..operations.flat_rates import covered_parts
 from ..operations.models import Operation
 from ..operations.plans import payment_deadline
 from ..staff.evidence import month_document_attached, year_document_attached
+from ..staff.payment_dates import salary_payment_rules
 from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Timesheet
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
@@ -127,7 +127,7 @@ def staff_evidence_rules(operation: Operation) -> list[Rule]:
     return [Rule("staff_month_evidence", not_(month), month), Rule("staff_year_evidence", not_(year), year)]
 
 
-def staff_rules(operation: Operation, rates, evidence: bool = True) -> list[Rule]:
+def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date | None = None) -> list[Rule]:
     declared = has_live_mark("staff_cost_line", StaffCostLine.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
     if "PERSONNEL" in covered_categories(rates):
@@ -144,7 +144,7 @@ def staff_rules(operation: Operation, rates, evidence: bool = True) -> list[Rule
             Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES),
             Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES),
         ),
-        *(staff_evidence_rules(operation) if evidence else []),
+        *(staff_evidence_rules(operation) if evidence else []), *salary_payment_rules(operation, as_of, Rule),
     ]
 
 
@@ -266,7 +266,7 @@ def compute_period(
             sums[category] = amount or ZERO
             expense_count += count
         left_out_count += lines - count
-    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence))
+    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
     staff_row = db.session.execute(
         select(func.sum(case((staff_included, StaffCostLine.amount))), func.count(case((staff_included, 1))),
                func.count())
@@ -288,7 +288,7 @@ def compute_period(
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence)).label("reason_code")
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence)).label("reason_code")
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of)).label("reason_code")
     for chunk in chunks(sorted(held_expenses)):
         for expense, code in db.session.execute(
             select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
@@ -347,7 +347,7 @@ def _left_out_lines(scope: Scope, as_of, rates, evidence: bool = True):
         select(Expense, reason).where(*scope.expenses(), reason.is_not(None))
     ).all():
         yield _left_out_expense(expense, code)
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence))
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
     for line, code in db.session.execute(
         select(StaffCostLine, staff_reason)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
@@ -378,7 +378,7 @@ def included_staff_query(operation, start, end, computation: Computation):
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
         .join(Person, Person.id == StaffCostLine.person_id)
         .where(*_scope(operation, start, end, computation).staff(),
-               kept_by(staff_rules(operation, computation.rates, evidence=computation.evidence_required)))
+               kept_by(staff_rules(operation, computation.rates, computation.evidence_required, computation.as_of)))
     )
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))

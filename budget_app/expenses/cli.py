@@ -16,6 +16,8 @@ from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, place_procedure
 from ..operations.services import find_operation
 from ..kernel.uploads import check_document, too_large
+from .credit_note_cli import credit_note_command
+from .document_bundle import import_documents_command
 from .imports import import_file
 from .models import Expense
 from .purge import personal_data_left_on, purge_candidates, purge_documents
@@ -201,5 +203,8 @@ def attach_command(code, line, invoice, proof, other):
     state = "complète" if expense.is_complete else "incomplète"
     click.echo(f"Dépense n° {line} : {state}.")
 
+
+expenses_cli.add_command(credit_note_command)
+documents_cli.add_command(import_documents_command)
 
 COMMANDS = [expenses_cli, retention_cli]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
+from ..kernel.integers import parse_id
 from ..kernel.siret import normalise_siret
 from ..kernel.tabular import (
     RowReader,
@@ -41,10 +42,11 @@ COLUMNS = {
     "vat": "TVA",
     "vat_recoverable": "TVA récupérable",
     "allocation_percent": "Affectation (%)",
+    "credit_note_of": "Avoir sur la dépense n°",
 }
-# SIRET, Sous-catégorie (participants' costs only) and Affectation may be absent or empty
-# (100 % by default).
-REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent"}
+# SIRET, Sous-catégorie (participants' costs only), Affectation (100 % by default) and
+# « Avoir sur la dépense n° » may be absent or empty.
+REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent", "credit_note_of"}
 
 
 @dataclass
@@ -102,7 +104,11 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     while rows:
         row = rows.popleft()
         read = RowReader(row, COLUMNS, result.problems)
-        category_text = read("category", cell_text, max_length=200)
+        # A credit note (avoir) names the line it reduces, by its number on its page; it
+        # takes that line's category, key and VAT treatment (``rules.credit_note_terms``).
+        credit_note_of = read("credit_note_of", _expense_number)
+        credit = credit_note_of is not None
+        category_text = read("category", cell_text, max_length=200, required=not credit)
         category = category_from_text(category_text)
         if category_text and category is None:
             read.fail("category", DomainError(N_("catégorie inconnue « %(value)s »"), value=category_text))
@@ -120,11 +126,11 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             label=read("label", cell_text, max_length=500),
             category=category,
             subcategory=subcategory,
-            # A credit note must name the expense it reduces: entered in the form, not imported.
-            amount_excl_vat=read("amount_excl_vat", cell_amount),
-            vat=read("vat", cell_amount, required=False),
-            vat_recoverable=read("vat_recoverable", cell_yes_no),
+            amount_excl_vat=read("amount_excl_vat", cell_amount, allow_negative=credit),
+            vat=read("vat", cell_amount, required=False, allow_negative=credit),
+            vat_recoverable=bool(read("vat_recoverable", cell_yes_no, required=not credit)),
             allocation_percent=read("allocation_percent", _percent),
+            credit_note_of_id=credit_note_of,
         )
         if data.vat is None and read.ok:
             data.vat = ZERO
@@ -153,12 +159,24 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
                         more_warnings=duplicates.more_warnings)
         if row.already_recorded is None:
             finder.remember(data, file_line=line)
+            rules.remember_credit(data)
         result.rows.append(row)
     return result
 
 
 def data_value_present(data: ExpenseData, name: str) -> bool:
     return getattr(data, name, None) is not None
+
+
+def _expense_number(value, required=False):
+    """« 12 » or « #12 »: an expense's number as its page shows it (empty: not a credit note)."""
+    text = cell_text(value, required=False, max_length=20)
+    if not text:
+        return None
+    number = parse_id(text.lstrip("#").strip())
+    if number is None:
+        raise DomainError(N_("numéro de dépense attendu (ex. 12), pas « %(value)s »"), value=text)
+    return number
 
 
 def _percent(value, required=False):

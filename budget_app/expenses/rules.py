@@ -225,6 +225,15 @@ class ExpenseRules:
         self.rates = _rates(operation)
         self.parts = covered_parts(self.rates)
         self.deadline = payment_deadline(operation)
+        # Original line id -> (HT, TVA, eligible) of the credit notes already checked in the
+        # same file: together they never take the line below zero (``remember_credit``).
+        self.pending_credit: dict = {}
+
+    def remember_credit(self, data: "ExpenseData") -> None:
+        if data.credit_note_of_id is not None:
+            amount, vat, eligible = self.pending_credit.get(data.credit_note_of_id, (ZERO, ZERO, ZERO))
+            self.pending_credit[data.credit_note_of_id] = (amount + data.amount_excl_vat, vat + data.vat,
+                                                           eligible + data.eligible_amount)
 
     def check(self, data: ExpenseData, editing_id: int | None = None) -> list[Problem]:
         """Every rule for one line. A credit note first takes its original line's terms
@@ -340,7 +349,7 @@ class ExpenseRules:
             if vat > 0:
                 fail("vat", N_("la TVA d'un avoir est négative ou nulle"))
             if original is not None and amount <= 0 and vat <= 0 and key is not None:
-                _check_remaining(original, data, editing_id, fail)
+                _check_remaining(original, data, editing_id, fail, self.pending_credit.get(original.id))
 
 
 # ---- credit notes (avoirs), primer §9
@@ -360,7 +369,7 @@ def credit_note_terms(operation: Operation, data: ExpenseData) -> Expense | None
     return original
 
 
-def _check_remaining(original: Expense, data: ExpenseData, editing_id, fail) -> None:
+def _check_remaining(original: Expense, data: ExpenseData, editing_id, fail, pending=None) -> None:
     """A credit note never takes a line below zero: with the other credit notes on it, it
     reduces at most what remains of the line (amount excl. VAT, VAT, eligible amount)."""
     query = select(
@@ -370,6 +379,9 @@ def _check_remaining(original: Expense, data: ExpenseData, editing_id, fail) -> 
     if editing_id is not None:
         query = query.where(Expense.id != editing_id)
     noted_amount, noted_vat, noted_eligible = (Decimal(value) for value in db.session.execute(query).one())
+    if pending is not None:  # the credit notes on it earlier in the same file
+        noted_amount, noted_vat, noted_eligible = (noted_amount + pending[0], noted_vat + pending[1],
+                                                   noted_eligible + pending[2])
     remaining = original.amount_excl_vat + noted_amount
     remaining_vat = original.vat + noted_vat
     remaining_eligible = original.eligible_amount + noted_eligible

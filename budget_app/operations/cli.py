@@ -6,6 +6,8 @@ from flask.cli import AppGroup
 
 from ..kernel.formatting import format_day, format_money, format_percent
 from ..kernel.transactions import command_transaction, fail
+from .flat_rates import AppliedRate, applied_rate_text
+from .fse_rates import rate_of
 from .loader import load_operation_file
 from .plans import plan_figures
 from ..kernel.money import parse_amount
@@ -36,7 +38,8 @@ def show_command(code, as_json):
     version = operation.current_plan
     figures = plan_figures(version)
     if as_json:
-        click.echo(json.dumps(figures.as_json(operation.code, version.number), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(figures.as_json(operation.code, version.number, rate_of(operation, figures.total_cost)),
+                              ensure_ascii=False, indent=2))
         return
     click.echo(f"{operation.code} — {operation.title}")
     click.echo(f"Période : {format_day(operation.start_date)} - {format_day(operation.end_date)} · plan version {version.number}")
@@ -45,10 +48,16 @@ def show_command(code, as_json):
         detail = ", ".join(f"{year} : {format_money(amount)}" for year, amount in years.items())
         click.echo(f"  {category:<16} {format_money(figures.category_totals[category]):>18}  ({detail})")
     for code_, flat in figures.flat_rates.items():
-        click.echo(f"  {code_:<16} {format_money(flat['amount']):>18}  ({format_percent(flat['rate'])} de {format_money(flat['base'])})")
+        applied = applied_rate_text(AppliedRate(code_, flat["rate"], flat["base"], flat["amount"]))
+        click.echo(f"  {code_:<16} {format_money(flat['amount']):>18}  ({applied})")
     click.echo(f"  {'TOTAL':<16} {format_money(figures.total_cost):>18}")
+    applied = rate_of(operation, figures.total_cost)
     click.echo(f"FSE+ : {format_money(figures.fse_amount)} au taux de {format_percent(figures.fse_rate)}"
                f" (plafond taux × coût total : {format_money(figures.fse_max)})")
+    if applied.fixed_by_agreement:
+        click.echo(f"Montant FSE+ fixé par la convention : taux appliqué par les bilans {format_percent(applied.percent, places=4)}"
+                   f" ({format_money(figures.fse_amount)} / {format_money(figures.total_cost)}),"
+                   f" FSE+ maximum {format_money(figures.bilans_maximum(applied))}")
     click.echo("Ressources :")
     for line in figures.resources:
         click.echo(f"  {line['name']:<50} {format_money(line['amount']):>18}  [{line['kind']}]")

@@ -4,10 +4,12 @@ financing plan and the claims: one rule, one place.
 Rates are percents (``Decimal("15")`` = 15 %). Costs are real costs by category code.
 Every amount is rounded half-up to the cent once.
 """
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ..kernel.errors import DomainError
-from ..kernel.i18n import N_
+from ..kernel.formatting import format_money, format_percent
+from ..kernel.i18n import N_, translate
 from ..kernel.money import HUNDRED, ZERO, quantize
 from .models import FLAT_RATES
 
@@ -108,3 +110,46 @@ def _base(code: str, costs: dict[str, Decimal], amounts: dict[str, Decimal]) -> 
     if code in ("INDIRECTS_15", "RESTANTS_40"):  # CPR 54(b), 56
         return staff
     return direct  # INDIRECTS_7 (54(a)), INDIRECTS_25 (54(c)): eligible direct costs
+
+
+# The article that sets each ceiling, as printed beside an applied rate.
+REFERENCES = {
+    "INDIRECTS_7": "RPDC 54 (a)", "INDIRECTS_15": "RPDC 54 (b)", "INDIRECTS_25": "RPDC 54 (c)",
+    "RESTANTS_40": "RPDC 56", "PERSONNEL_20": "RPDC 55 (1)",
+}
+
+
+@dataclass(frozen=True)
+class AppliedRate:
+    """A flat rate as applied: its rate, its base, the amount (rate × base, half-up once)."""
+
+    code: str
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+
+    @property
+    def ceiling(self) -> Decimal:
+        return ceiling(self.code)
+
+    @property
+    def reference(self) -> str:
+        return REFERENCES.get(self.code, self.code)
+
+
+def applied_rates(rates: dict, costs: dict, amounts: dict | None = None) -> dict:
+    """Code -> AppliedRate for the chosen rates on these costs (``amounts``: the amounts as
+    stored, e.g. frozen in a bilan; recomputed otherwise, by the same rule)."""
+    bases = flat_rate_bases(rates, costs)
+    amounts = amounts if amounts is not None else flat_rate_amounts(rates, costs)
+    return {code: AppliedRate(code, Decimal(rates[code]), bases[code], amounts[code])
+            for code in bases if code in amounts}
+
+
+def applied_rate_text(applied: AppliedRate, locale: str | None = None) -> str:
+    """« 22,00 % × 10 614,73 € (plafond RPDC 54 (c) : 25 %) = 2 335,24 € »: the one
+    wording of an applied flat rate in pages, spreadsheets, PDF and commands."""
+    return translate(N_("%(rate)s × %(base)s (plafond %(reference)s : %(ceiling)s) = %(amount)s"),
+                     rate=format_percent(applied.rate, locale), base=format_money(applied.base, locale),
+                     reference=applied.reference, ceiling=format_percent(applied.ceiling, locale, places=None),
+                     amount=format_money(applied.amount, locale))

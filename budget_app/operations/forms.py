@@ -82,6 +82,8 @@ class OperationForm(PlanFields, FlaskForm):
     advance_recovery = SelectField(_l("Récupération de l'avance"), choices=_choices(ADVANCE_RECOVERY, blank=False),
                                    validate_choice=False)
     payment_deadline = DateField(_l("Date limite d'acquittement (par défaut : fin + 6 mois)"), validators=[Optional()])
+    salary_pay_delay = StringField(_l("Paie des salaires : jours après la fin du mois (0 : le dernier jour ; 5 : le 5 du mois suivant)"),
+                                   default="0", validators=[Length(max=4)])
     hours_divisor = SelectField(_l("Diviseur horaire annuel"), choices=[SelectChoice("1720", "1720"), SelectChoice("1607", "1607")],
                                 validate_choice=False)
     status = SelectField(_l("Statut"), choices=_choices(OPERATION_STATUSES, blank=False), validate_choice=False)

@@ -180,6 +180,9 @@ class Operation(Audited, db.Model):
     payment_deadline: Mapped[date | None] = mapped_column(Date)
     # Annual hours divisor for hourly staff rates, CPR 55(2)(a): 1720, or 1607 (territorial civil servants).
     hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False, default=1720)
+    # Salaries are paid this many days after the month's end (0: its last day; 5: the 5th of
+    # the next month): a staff month's payment date unless its timesheet gives one (primer §9).
+    salary_pay_delay: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="programmed")
     # Retention: 5 years from 31 December of the year of the last payment (CPR 82).
     last_payment_date: Mapped[date | None] = mapped_column(Date)

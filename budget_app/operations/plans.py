@@ -8,7 +8,7 @@ from decimal import Decimal
 from ..kernel.dates import add_months
 from ..kernel.money import HUNDRED, ZERO, cents
 from .flat_rates import flat_rate_amounts, flat_rate_bases
-from .fse_rates import effective
+from .fse_rates import effective, stated
 from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion
 
 
@@ -77,9 +77,18 @@ class PlanFigures:
             return ZERO
         return effective(self.fse_amount, self.total_cost).percent
 
-    def as_json(self, code: str, version_number: int | None = None) -> dict:
+    def bilans_maximum(self, applied) -> Decimal:
+        """The most FSE+ the bilans can reach: the rate they apply (``applied``, an FseRate:
+        amount / total when the agreement fixes the amount) × the total, within the agreed amount."""
+        return min(self.fse_amount, applied.of(self.total_cost))
+
+    def as_json(self, code: str, version_number: int | None = None, applied=None) -> dict:
+        """``applied``: the FseRate the bilans apply (``fse_rates.rate_of``); ``fse_rate`` stays
+        as stated, ``fse_rate_effective`` (four decimals) and ``fse_max`` follow the rate applied."""
         def money(value):
             return format(cents(value), "f")
+
+        applied = applied or stated(self.fse_rate)
 
         return {
             "code": code,
@@ -88,7 +97,9 @@ class PlanFigures:
             "direct_cost": money(self.direct_total),
             "fse_rate": money(self.fse_rate),
             "fse_amount": money(self.fse_amount),
-            "fse_max": money(self.fse_max),
+            "fse_rate_effective": format(applied.percent, "f"),
+            "fse_max": money(self.bilans_maximum(applied)),
+            "fse_rate_times_total": money(self.fse_max),
             "costs": {category: money(amount) for category, amount in self.category_totals.items()},
             "costs_by_year": {
                 category: {str(year): money(amount) for year, amount in years.items()}

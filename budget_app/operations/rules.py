@@ -81,6 +81,7 @@ class OperationInput:
     advance_override_reason: str | None = None
     advance_recovery: str = "interim"  # interim | final
     payment_deadline: date | None = None  # None: end date + 6 months
+    salary_pay_delay: int = 0  # days after the month's end when salaries are paid (primer §9)
 
 
 @dataclass
@@ -148,6 +149,9 @@ def check_operation(op: OperationInput):
         errors.append(problem("operation.advance_rate", N_("le taux d'avance doit être compris entre 0 et 100 %")))
     if op.hours_divisor not in HOURS_DIVISORS:
         errors.append(problem("operation.hours_divisor", N_("diviseur horaire annuel : 1720 ou 1607")))
+    if not 0 <= op.salary_pay_delay <= 60:
+        errors.append(problem("operation.salary_pay_delay",
+                              N_("jours entre la fin du mois et la paie : un nombre entier de 0 à 60")))
     if op.advance_recovery not in ADVANCE_RECOVERY:
         errors.append(problem("operation.advance_recovery", N_("valeur inconnue (valeurs : %(values)s)"),
                               values=", ".join(ADVANCE_RECOVERY)))

@@ -185,6 +185,7 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
         advance_override_reason=(op.advance_override_reason or "").strip() or None,
         advance_recovery=op.advance_recovery,
         payment_deadline=op.payment_deadline,
+        salary_pay_delay=op.salary_pay_delay,
         envelope=envelope,
         is_demo=demo,
     )
@@ -217,6 +218,7 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
         "advance_override_reason": operation.advance_override_reason,
         "advance_recovery": operation.advance_recovery,
         "payment_deadline": operation.payment_deadline,
+        "salary_pay_delay": operation.salary_pay_delay,
     }
     values.update(changes)
     return OperationInput(**values)

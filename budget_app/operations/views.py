@@ -31,6 +31,7 @@ from ..kernel.siret import normalise_siret
 from ..kernel.transactions import attempt
 from .closure import closed_problem, refuse_when_closed
 from .hooks import documents_panel
+from .flat_rates import AppliedRate, applied_rate_text
 from .amendment_review import amendment_difference
 from .amendments import approve_request, reject_request, request_amendment, requested_amendment, requests_of
 from .forms import AmendmentDecisionForm, AmendmentForm, OperationForm
@@ -57,6 +58,15 @@ bp = Blueprint("operations", __name__)
 refuse_when_closed(bp, ("amend",))
 
 
+def _pay_delay(text) -> int:
+    """Blank: 0 (the month's last day); anything but a whole number: -1, refused by the rules."""
+    text = (text or "").strip()
+    if not text:
+        return 0
+    number = parse_int(text, maximum=10_000)
+    return -1 if number is None else number
+
+
 @bp.app_context_processor
 def labels():
     # flask_babel's gettext, not Jinja's: these labels contain "%" and take no variables.
@@ -70,6 +80,8 @@ def labels():
         "organisation_kind_label": lambda kind: translate_label(ORGANISATION_KINDS, kind),
         "advance_recovery_label": lambda code: translate_label(ADVANCE_RECOVERY, code),
         "payment_deadline_of": payment_deadline,
+        "applied_rate": lambda code, flat: applied_rate_text(
+            AppliedRate(code, flat["rate"], flat["base"], flat["amount"])),
         "closed_problem": closed_problem,
     }
 
@@ -211,6 +223,7 @@ def create():
                 advance_override_reason=(form.advance_override_reason.data or "").strip() or None,
                 advance_recovery=form.advance_recovery.data or "interim",
                 payment_deadline=form.payment_deadline.data,
+                salary_pay_delay=_pay_delay(form.salary_pay_delay.data),
             )
             try:
                 with attempt() as outcome:

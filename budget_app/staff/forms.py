@@ -38,6 +38,7 @@ class TimesheetForm(_RowForm):
     hours_on_operation = StringField()
     hours_worked = StringField()
     monthly_cost = StringField()
+    salary_paid_on = StringField()
     version = HiddenField()
 
 

@@ -4,11 +4,12 @@ the month's cost line (hours × rate, or monthly cost × fixed %: ``computations
 going back to draft removes it. A line that carries a mark (declared in a bilan, held:
 ``marks``) is the person-month's identity: it is never removed nor recomputed, so its
 timesheet cannot go back to draft, be re-approved or change until the mark is released."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from ..kernel.audit import services as audit
+from ..kernel.dates import month_end
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_month
@@ -129,6 +130,11 @@ def approve(sheet: Timesheet, user, note=None) -> None:
                  after={"state": "approved", "amount": line.amount, "computation": line.computation}, note=note)
 
 
+def salary_pay_day(month, operation) -> date:
+    """The month's end + the operation's pay delay (« le 5 du mois suivant »: 5 days)."""
+    return month_end(month) + timedelta(days=operation.salary_pay_delay or 0)
+
+
 def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
     """The PERSONNEL cost of an approved person-month, with its computation kept."""
     _ensure_unmarked(sheet)
@@ -150,7 +156,8 @@ def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
             values = {"hours": None, "hourly_rate": None, "monthly_cost": sheet.monthly_cost,
                       "fixed_percent": assignment.fixed_percent, "days_in_period": days}
         values.update(operation_id=assignment.operation_id, person_id=assignment.person_id, month=sheet.month,
-                      amount=amount, computation=text)
+                      amount=amount, computation=text,
+                      paid_on=sheet.salary_paid_on or salary_pay_day(sheet.month, assignment.operation))
         line = sheet.cost_line
         if line is None:
             line = StaffCostLine(timesheet=sheet, **values)

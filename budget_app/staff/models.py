@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..kernel.audit.services import Audited
+from ..kernel.dates import month_end
 from ..kernel.db_types import Hours, Money, Rate, rate_check
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -124,6 +125,8 @@ class Timesheet(Audited, db.Model):
     hours_on_operation: Mapped[Decimal | None] = mapped_column(Hours())  # hourly staff
     hours_worked: Mapped[Decimal | None] = mapped_column(Hours())
     monthly_cost: Mapped[Decimal | None] = mapped_column(Money())  # fixed-share staff
+    # The day the month's salary was paid, as entered (None: the operation's pay day, primer §9).
+    salary_paid_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -157,6 +160,10 @@ class StaffCostLine(Audited, db.Model):
     days_in_period: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)  # eligible amount
     computation: Mapped[str] = mapped_column(Text, nullable=False)  # "137,5 h × 32,00 €/h = 4 400,00 €"
+    # The day the salary was paid (the timesheet's, else the month's end + the operation's
+    # pay delay): checked against the payment deadline and the bilan's date (primer §9).
+    paid_on: Mapped[date | None] = mapped_column(Date, default=lambda context: month_end(
+        context.get_current_parameters()["month"]))
     # The bilan it is declared in, and any hold on it, are its marks (``marks``).
 
     operation = relationship("Operation")

@@ -15,10 +15,11 @@ STAFF_HELP = {"method": "horaire : année et coût annuel chargé ; temps fixe :
               "working_share": "quotité de travail, 100 par défaut (horaire seulement)",
               "fixed_percent": "temps fixe seulement, entre 0 (exclu) et 100"}
 TIMESHEET_EXAMPLE = {"registration_number": "A103", "month": "01/2023", "hours_on_operation": "137,5",
-                     "hours_worked": "151,67", "monthly_cost": ""}
+                     "hours_worked": "151,67", "monthly_cost": "", "salary_paid_on": "31/01/2023"}
 TIMESHEET_HELP = {"month": "mm/aaaa ou aaaa-mm", "hours_on_operation": "agents à l'heure",
                   "hours_worked": "heures travaillées du mois (agents à l'heure)",
-                  "monthly_cost": "agents à temps fixe : coût mensuel chargé"}
+                  "monthly_cost": "agents à temps fixe : coût mensuel chargé",
+                  "salary_paid_on": "jj/mm/aaaa ; vide : fin du mois + délai de paie de l'opération"}
 
 
 def _download(content: bytes, name: str) -> Response:

@@ -14,7 +14,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_hours, format_month
 from ..kernel.i18n import N_, translate, translate_label
 from ..kernel.locks import lock_rows
-from ..kernel.tabular import Row, RowReader, cell_decimal, cell_month, cell_text
+from ..kernel.tabular import Row, RowReader, cell_date, cell_decimal, cell_month, cell_text
 from . import computations
 from .changes import Change, row_problem
 from .lifecycle import changeable_problem, enter_state, remove_cost_line
@@ -30,6 +30,7 @@ TIMESHEET_COLUMNS = {
     "hours_on_operation": "Heures sur l'opération",
     "hours_worked": "Heures travaillées",
     "monthly_cost": "Coût mensuel chargé",
+    "salary_paid_on": "Date de paiement du salaire",
 }
 TIMESHEET_REQUIRED = frozenset({"registration_number", "month"})
 
@@ -42,6 +43,7 @@ class TimesheetRow:
     hours_on_operation: Decimal | None
     hours_worked: Decimal | None
     monthly_cost: Decimal | None
+    salary_paid_on: date | None = None  # None: the operation's pay day (``lifecycle.salary_pay_day``)
 
 
 def parse_timesheet_row(row: Row, problems: list[Problem]) -> TimesheetRow | None:
@@ -51,12 +53,17 @@ def parse_timesheet_row(row: Row, problems: list[Problem]) -> TimesheetRow | Non
     hours_on_operation = read("hours_on_operation", cell_decimal, places=2, required=False)
     hours_worked = read("hours_worked", cell_decimal, places=2, required=False)
     monthly_cost = read("monthly_cost", cell_decimal, places=2, required=False)
+    salary_paid_on = read("salary_paid_on", cell_date, required=False)
+    if salary_paid_on is not None and month is not None and salary_paid_on < month:
+        read.fail("salary_paid_on", DomainError(N_("le salaire de %(month)s ne peut être payé avant le début du mois"),
+                                                month=format_month(month)))
     for key, value in (("hours_on_operation", hours_on_operation), ("hours_worked", hours_worked)):
         if value is not None and value > MAX_MONTH_HOURS:
             read.fail(key, DomainError(N_("plus de %(max)s heures dans un mois"), max=MAX_MONTH_HOURS))
     if not read.ok:
         return None
-    return TimesheetRow(row.line, registration_number, month, hours_on_operation, hours_worked, monthly_cost)
+    return TimesheetRow(row.line, registration_number, month, hours_on_operation, hours_worked, monthly_cost,
+                        salary_paid_on)
 
 
 def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Problem], progress=None,
@@ -190,8 +197,8 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
 
 
 def _same_values(sheet: Timesheet, row: TimesheetRow) -> bool:
-    return (sheet.month, sheet.hours_on_operation, sheet.hours_worked, sheet.monthly_cost) == (
-        row.month, row.hours_on_operation, row.hours_worked, row.monthly_cost
+    return (sheet.month, sheet.hours_on_operation, sheet.hours_worked, sheet.monthly_cost, sheet.salary_paid_on) == (
+        row.month, row.hours_on_operation, row.hours_worked, row.monthly_cost, row.salary_paid_on
     )
 
 
@@ -220,6 +227,7 @@ def apply_timesheet_changes(operation, changes: list[Change], user=None, approve
         sheet.hours_on_operation = row.hours_on_operation
         sheet.hours_worked = row.hours_worked
         sheet.monthly_cost = row.monthly_cost
+        sheet.salary_paid_on = row.salary_paid_on
         sheet.entered_by_id = user.id if user is not None else None
         sheet.approved_by_id = None
         sheet.approved_at = None

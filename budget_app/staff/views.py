@@ -184,6 +184,7 @@ def _sheet_values(sheet: Timesheet) -> dict:
         "hours_on_operation": number(sheet.hours_on_operation),
         "hours_worked": number(sheet.hours_worked),
         "monthly_cost": number(sheet.monthly_cost, 2),
+        "salary_paid_on": sheet.salary_paid_on.isoformat() if sheet.salary_paid_on else "",
     }
 
 

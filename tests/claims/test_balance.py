@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from budget_app.marks.services import declared_in
-from budget_app.claims import control, lifecycle, selection
+from budget_app.claims import control, lifecycle, payments, selection
 from budget_app.claims.computation import claim_figures
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.expenses.models import Expense
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
+from budget_app.kernel.formatting import today_in_paris
 from budget_app.operations.fse_rates import effective, stated
 from budget_app.operations.models import Organisation
 from tests.expenses.factories import make_expense
@@ -159,13 +160,16 @@ decisions = st.lists(st.sampled_from(["kept", "kept", "reduced", "excluded"]), m
 
 @settings(max_examples=30)
 @given(costs=costs, notes=credit_notes, splits=splits, choices=decisions,
-       agreed=st.integers(100000, 256800))
-def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs, notes, splits, choices, agreed):
+       agreed=st.integers(100000, 256800), shortfalls=st.lists(st.integers(-5000, 5000), min_size=3, max_size=3))
+def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs, notes, splits, choices, agreed,
+                                          shortfalls):
     """On a 48-month operation (two or three interim bilans, then the final one) with
     running costs, credit notes (some entered after the check of the bilan holding their
     invoice), reductions and exclusions at random: the FSE+ due over all bilans equals
     min(agreed, rate × retained total within the plan's total), and no cost line is in two
-    bilans (each live line is in exactly one)."""
+    bilans (each live line is in exactly one). Each interim is then paid its payment expected
+    ± up to 50,00 € (never below zero; an excess confirmed): the final settlement is what
+    remains, Σ received + final settlement = Σ FSE+ due (primer §5.5)."""
     code = f"P{next(_codes)}"
     controller = make_user("controller", email=f"{code.lower()}@example.org")
     organisation = Organisation(name=f"Association {code}", kind="association")
@@ -240,3 +244,13 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
     assert None not in attached.values()  # nothing fell between two bilans
     assert db.session.scalar(select(func.count()).select_from(Expense)
                              .where(Expense.operation_id == operation.id)) == len(lines)
+    received = D("0")
+    for claim, delta in zip([claim for claim in bilans if claim.kind == "interim"], shortfalls):
+        expected = payments.expected_payment(claim)
+        amount = max(D("0.00"), expected + D(delta) / 100)
+        payments.record_payment(claim, today_in_paris(), amount, overpayment=amount > expected)
+        received += amount
+    db.session.commit()
+    final = bilans[-1]
+    assert final.kind == "final"
+    assert received + payments.expected_payment(final) == sum((claim.fse_due for claim in bilans), D("0"))

@@ -22,6 +22,7 @@ from ...staff.evidence import line_documents
 from ...staff.models import STAFF_DOCUMENT_KINDS, TIMESHEET_STATES
 from ...staff.queries import pending_timesheets
 from .. import bilans, control, lifecycle, payments
+from ..account import statement_of_account
 from ..advances import record_advance
 from ..evidence import MissingEvidence, missing_evidence
 from ..left_out import included_page, left_out_summary
@@ -103,6 +104,7 @@ def index():
         "claims/index.html", operation=operation, claims=lifecycle.claims_of(operation), form=form,
         computation=computation, start=start, end=end, create_form=create_form, labels=_labels(),
         position=payments.operation_position(operation), rule=bilans.bilan_rule(operation).text,
+        account=statement_of_account(operation),
         warnings=bilans.warnings(operation, today_in_paris()), final_deadline=bilans.final_deadline(operation),
         payment_deadline=payment_deadline(operation), next_start=bilans.next_start(operation),
         advances=db.session.scalars(select(Advance).where(Advance.operation_id == operation.id)
@@ -228,7 +230,8 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
         "claims/show.html", operation=g.operation, claim=claim, report=report, lines=lines, labels=_labels(),
         summary=summary, included=included, page=page, more=more,
         decision_forms=decision_forms, action_form=ActionForm(), reason_form=ReasonForm(), payment_form=PaymentForm(),
-        expected_payment=payments.expected_payment(claim), on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
+        expected_payment=payments.expected_payment(claim), carried=payments.carried_payment(claim),
+        on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
         blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
         evidence=_evidence(lines), dossier=expectations(g.operation), kinds=OPERATION_DOCUMENT_KINDS,
@@ -242,7 +245,9 @@ def printable(number):
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
                            labels=_labels(), expected_payment=payments.expected_payment(claim),
-                           on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim))
+                           on_hold=payments.amount_on_hold(claim), bilan_label=bilans.bilan_label(claim),
+                           carried=payments.carried_payment(claim),
+                           account=statement_of_account(claim.operation) if claim.fse_due is not None else None)
 
 
 @bp.route(PREFIX + "/<int:number>/supprimer", methods=["POST"])
@@ -373,7 +378,8 @@ def pay(number):
         flash(error or _("Indiquez la date et le montant reçus."), "error")
         return redirect(url_for("claims.show", number=number))
     with attempt() as outcome:
-        payments.record_payment(claim, form.paid_on.data, amount, form.reference.data, current_user)
+        payments.record_payment(claim, form.paid_on.data, amount, form.reference.data, current_user,
+                                overpayment=form.overpayment.data)
     if outcome.refused:
         _refused(outcome.error)
     else:

@@ -75,7 +75,8 @@ EXAMPLE = {"incurred_on": "15/03/2019", "paid_on": "30/03/2019", "supplier_name"
 HELP = {"incurred_on": "jj/mm/aaaa, dans la période de réalisation", "paid_on": "jj/mm/aaaa (date d'acquittement)",
         "category": "code de la catégorie du plan", "subcategory": "dépenses liées aux participants seulement",
         "amount_excl_vat": "virgule décimale", "allocation_percent": "100 par défaut",
-        "supplier_siret": "14 chiffres, facultatif"}
+        "supplier_siret": "14 chiffres, facultatif",
+        "credit_note_of": "avoir seulement : n° de la dépense réduite (montants négatifs ; catégorie, clé et TVA reprises)"}
 
 
 @bp.route("/operations/<operation_code>/depenses/modele.xlsx")
