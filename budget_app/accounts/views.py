@@ -54,6 +54,10 @@ def _address_account_key() -> str:
     )
 
 
+# A key the limits below refused is refused again first thing, until its window ends.
+throttle.refuse_early("accounts.login", _address_key, _address_account_key)
+
+
 def _password_change_key() -> str:
     return "password-change:" + throttle.keyed(throttle.client_address(), str(current_user.get_id()))
 

@@ -9,7 +9,9 @@ or per reference alone: someone else's failures never lock the rightful user out
 import hashlib
 import hmac
 import math
+import os
 import secrets
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -47,6 +49,59 @@ def retry_after() -> int:
     return max(1, math.ceil(reset_at - time.time()))
 
 
+# ---- refusals already decided: answered first, cheaply
+
+# endpoint -> the key functions of its limits (the same as its ``limiter.limit`` decorators).
+_early_keys: dict[str, tuple] = {}
+REFUSALS_KEPT = 4096  # per process; past it, the ended ones go (then the oldest)
+
+
+def refuse_early(endpoint: str, *key_functions) -> None:
+    """Once a limit of ``endpoint`` (POST) has refused a key, this worker answers that key's
+    next requests before anything else, until the limit's window ends: no storage round trip,
+    no form, no page layout, no password check. The limiter would refuse them anyway (its
+    window only ends at that time); under a flood of failing logins, each refusal then costs
+    less than ``/sante`` (issue 21, point 4)."""
+    _early_keys[endpoint] = key_functions
+
+
+def _refusals() -> dict:
+    return current_app.extensions.setdefault("early_refusals", {})
+
+
+def remember_refusals(message=None) -> None:
+    """The limiter refused this request (``message``: its limit's): remember each breached
+    key until its window ends."""
+    if request.endpoint not in _early_keys or request.method != "POST":
+        return
+    refusals = _refusals()
+    for item in limiter.current_limits or []:
+        if not item.breached:
+            continue
+        try:
+            until = item.window[0]
+        except Exception:  # noqa: BLE001 - storage gone: the limiter answers, as before
+            continue
+        if len(refusals) >= REFUSALS_KEPT:
+            now = time.time()
+            for key in [key for key, (ends, _m) in refusals.items() if ends <= now] or list(refusals)[:REFUSALS_KEPT // 4]:
+                del refusals[key]
+        refusals[(request.endpoint, item.request_args[-2])] = (until, message)
+
+
+def refused_until() -> tuple[float, object] | None:
+    """The refusal already decided for this request: (when it ends, epoch seconds; its
+    message), the latest of its keys', else None."""
+    key_functions = _early_keys.get(request.endpoint)
+    refusals = current_app.extensions.get("early_refusals")
+    if not key_functions or not refusals or request.method != "POST":
+        return None
+    now = time.time()
+    found = [refusals.get((request.endpoint, key_function())) for key_function in key_functions]
+    found = [refusal for refusal in found if refusal is not None and refusal[0] > now]
+    return max(found, key=lambda refusal: refusal[0]) if found else None
+
+
 # ---- costly checks: at most a few at once across workers, never queued
 
 class Busy(TooManyRequests):
@@ -60,7 +115,7 @@ class _LocalSlots:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.held: dict[str, float] = {}
+        self.held: dict[str, tuple[str, float]] = {}
 
     def set(self, key, token, nx=True, ex=30):
         with self.lock:
@@ -70,14 +125,27 @@ class _LocalSlots:
             self.held[key] = (token, now + ex)
             return True
 
-    def release(self, key, token):
+    def release(self, key, token, rest=0.0):
         with self.lock:
             if self.held.get(key, (None, 0))[0] == token:
-                del self.held[key]
+                if rest > 0:
+                    self.held[key] = (token, time.monotonic() + rest)
+                else:
+                    del self.held[key]
 
 
 _local_slots = _LocalSlots()
 SLOT_SECONDS = 30  # a slot a dead worker kept is free again after this
+HOST = socket.gethostname()
+
+
+def slots_per_host(configured: int | None) -> int:
+    """The slots of this host: the setting, else half its processors (at least one). An argon2
+    check with 4 lanes runs on several processors at once: one at a time on a 2-core host
+    leaves the other requests a processor."""
+    if configured:
+        return max(1, int(configured))
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def _slot_store():
@@ -86,40 +154,67 @@ def _slot_store():
 
 
 def acquire_slot(name: str, slots: int) -> tuple[str, str] | None:
-    """A free slot among ``slots`` for ``name`` (key, token), shared by every worker through
-    Redis when the throttles use it; None when all are taken."""
+    """A free slot among ``slots`` for ``name`` on this host (key, token), shared by every
+    worker of the host through Redis when the throttles use it (the processors are the host's:
+    another server has its own slots); None when all are taken."""
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     token = secrets.token_hex(8)
     client = _slot_store()
     for index in range(max(1, slots)):
-        key = f"{prefix}/slots/{name}/{index}"
+        key = f"{prefix}/slots/{HOST}/{name}/{index}"
         taken = client.set(key, token, nx=True, ex=SLOT_SECONDS) if client else _local_slots.set(key, token, ex=SLOT_SECONDS)
         if taken:
             return key, token
     return None
 
 
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Give the slot back (its token only), at once or after a rest in milliseconds.
+_RELEASE = """if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > 0 then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return redis.call('del', KEYS[1])"""
 
 
-def release_slot(slot: tuple[str, str]) -> None:
+def release_slot(slot: tuple[str, str], rest: float = 0.0) -> None:
+    """Give ``slot`` back, free at once, or after ``rest`` seconds (it stays taken meanwhile:
+    nobody waits, the next check is refused with 429 until then)."""
     key, token = slot
+    rest_ms = int(rest * 1000)
     client = _slot_store()
     if client:
-        client.eval(_RELEASE, 1, key, token)
+        client.eval(_RELEASE, 1, key, token, rest_ms)
     else:
-        _local_slots.release(key, token)
+        _local_slots.release(key, token, rest_ms / 1000)
+
+
+MIN_REST = 0.005  # a check that cheap (tests' argon2 parameters) starves nothing
+
+
+def rest_after(cpu: float, share: float) -> float:
+    """How long a slot stays taken after a check that used ``cpu`` seconds of processor time
+    (all its threads) so that checks use at most ``share`` of the slot's time: a check of
+    0.4 s at a share of 0.5 rests 0.4 s; a share of 1 never rests; under 5 ms, no rest."""
+    share = min(1.0, max(0.05, share))
+    rest = cpu * (1 / share - 1)
+    return rest if rest >= MIN_REST else 0.0
 
 
 @contextmanager
-def costly_check(name: str, slots: int, message):
-    """Runs the block in one of ``slots`` slots, else raises ``Busy`` with ``message``: an
-    argon2 password check costs about a second of CPU, so that a burst of failing logins
-    (each address within its limits) never takes every worker (issue 21, point 4)."""
-    slot = acquire_slot(name, slots)
+def costly_check(name: str, slots: int | None, message, share: float | None = None):
+    """Runs the block in one of this host's ``slots`` slots, else raises ``Busy`` with
+    ``message`` at once (nothing hashed, nothing queued): an argon2 password check costs
+    processor time, so that a burst of failing logins (each address within its limits) never
+    takes every processor from the other requests (issue 21, point 4). Each slot then rests
+    so that checks hold it at most ``share`` of the time (default: the setting
+    ``<NAME>_CHECKS_SHARE``, e.g. ``PASSWORD_CHECKS_SHARE``, else 1)."""
+    if share is None:
+        share = float(current_app.config.get(f"{name.upper()}_CHECKS_SHARE") or 1.0)
+    slot = acquire_slot(name, slots_per_host(slots))
     if slot is None:
         raise Busy(description=str(message))
+    # The process's processor time: argon2's lanes run in threads of their own (a sync worker
+    # serves one request at a time, so nothing else is counted).
+    started = time.process_time()
     try:
         yield
     finally:
-        release_slot(slot)
+        release_slot(slot, rest_after(time.process_time() - started, share))
