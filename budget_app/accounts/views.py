@@ -54,8 +54,10 @@ def _address_account_key() -> str:
     )
 
 
-# A key the limits below refused is refused again first thing, until its window ends.
+# A key the limits below refused is refused again first thing, until its window ends; a
+# login finding every password-check slot taken is refused as it arrives.
 throttle.refuse_early("accounts.login", _address_key, _address_account_key)
+throttle.slot_on_arrival("accounts.login", "password", "PASSWORD_CHECKS_AT_ONCE", BUSY)
 
 
 def _password_change_key() -> str:

@@ -25,7 +25,7 @@ from .dates import format_day
 from .extensions import db
 from .i18n import N_, current_locale, translate
 from .integers import parse_int
-from .throttle import Busy, refused_until, remember_refusals, retry_after
+from .throttle import Busy, refused_until, release_arrival_slots, remember_refusals, retry_after, take_arrival_slot
 
 log = logging.getLogger("budget_app.errors")
 
@@ -154,12 +154,20 @@ def throttled(error):
 
 def refuse_already_throttled():
     """before_request, first of all: a key a limit of this endpoint refused is refused again
-    until its window ends, on a page without the layout (``throttle.refuse_early``)."""
+    until its window ends (``throttle.refuse_early``), and a request whose costly check has
+    no free slot is refused at once (``throttle.slot_on_arrival``), each on a page without
+    the layout."""
     refused = refused_until()
-    if refused is None:
-        return None
-    until, message = refused
-    seconds = max(1, math.ceil(until - time.time()))
+    if refused is not None:
+        until, message = refused
+        return _refusal(max(1, math.ceil(until - time.time())), message)
+    busy = take_arrival_slot()
+    if busy is not None:
+        return _refusal(Busy.retry_seconds, busy)
+    return None
+
+
+def _refusal(seconds: int, message):
     title, default = ERROR_TEXTS[429]
     # The same page for everyone refused in the same minute, in one language: made once.
     body = _refusal_page(current_locale(), str(title), str(message) if message else str(default), _retry_line(seconds))
@@ -174,6 +182,7 @@ def _refusal_page(locale: str, title: str, message: str, retry: str) -> str:
 def register_error_handlers(app):
     # Before every other hook (the limiter's included): refusals already decided (issue 21).
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_already_throttled)
+    app.teardown_request(release_arrival_slots)
     # An exception that escapes a view rolls the whole request back (kernel/transactions.py:
     # the after_request commit then has nothing left to write), whatever it answers.
     @app.errorhandler(CSRFError)

@@ -16,7 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from flask import current_app, request
+from flask import current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
 from .extensions import limiter
@@ -198,6 +198,37 @@ def rest_after(cpu: float, share: float) -> float:
     return rest if rest >= MIN_REST else 0.0
 
 
+# endpoint -> (check name, the setting of its slots, the message when all are taken)
+_arrival_slots: dict[str, tuple] = {}
+
+
+def slot_on_arrival(endpoint: str, name: str, setting: str, message) -> None:
+    """A POST to ``endpoint`` takes its ``name`` slot as it arrives, before the limiter, the
+    form or the database: when all are taken it is answered 429 (``message``) at once, at
+    the cost of one storage round trip; else ``costly_check`` uses that slot, and a request
+    that ends without checking gives it back (``release_arrival_slots``)."""
+    _arrival_slots[endpoint] = (name, setting, message)
+
+
+def take_arrival_slot():
+    """before_request: None (go on), or the message of the ``Busy`` answer to give at once."""
+    entry = _arrival_slots.get(request.endpoint)
+    if entry is None or request.method != "POST":
+        return None
+    name, setting, message = entry
+    slot = acquire_slot(name, slots_per_host(current_app.config.get(setting)))
+    if slot is None:
+        return message
+    g.arrival_slots = {**g.get("arrival_slots", {}), name: slot}
+    return None
+
+
+def release_arrival_slots(_error=None) -> None:
+    """teardown_request: the slots taken on arrival that no check used, free at once."""
+    for slot in g.pop("arrival_slots", {}).values():
+        release_slot(slot)
+
+
 @contextmanager
 def costly_check(name: str, slots: int | None, message, share: float | None = None):
     """Runs the block in one of this host's ``slots`` slots, else raises ``Busy`` with
@@ -208,7 +239,7 @@ def costly_check(name: str, slots: int | None, message, share: float | None = No
     ``<NAME>_CHECKS_SHARE``, e.g. ``PASSWORD_CHECKS_SHARE``, else 1)."""
     if share is None:
         share = float(current_app.config.get(f"{name.upper()}_CHECKS_SHARE") or 1.0)
-    slot = acquire_slot(name, slots_per_host(slots))
+    slot = g.get("arrival_slots", {}).pop(name, None) or acquire_slot(name, slots_per_host(slots))
     if slot is None:
         raise Busy(description=str(message))
     # The process's processor time: argon2's lanes run in threads of their own (a sync worker
