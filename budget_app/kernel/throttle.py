@@ -238,7 +238,7 @@ def costly_check(name: str, slots: int | None, message, share: float | None = No
     so that checks hold it at most ``share`` of the time (default: the setting
     ``<NAME>_CHECKS_SHARE``, e.g. ``PASSWORD_CHECKS_SHARE``, else 1)."""
     if share is None:
-        share = float(current_app.config.get(f"{name.upper()}_CHECKS_SHARE") or 1.0)
+        share = current_app.config.get(f"{name.upper()}_CHECKS_SHARE") or 1
     slot = g.get("arrival_slots", {}).pop(name, None) or acquire_slot(name, slots_per_host(slots))
     if slot is None:
         raise Busy(description=str(message))
