@@ -5,7 +5,13 @@ keyed hashes (HMAC with ``SECRET_KEY``): no address, e-mail or alert reference i
 A throttled request is refused at once with 429 and ``Retry-After`` (``retry_after``): no
 request ever waits inside a worker (issue 21: four sleeping failures held all four gunicorn
 workers). Failures are counted per (address, account) and per address, never per account
-or per reference alone: someone else's failures never lock the rightful user out (issue 13)."""
+or per reference alone: someone else's failures never lock the rightful user out (issue 13).
+
+Failing logins never take the processors from the other requests (issue 21, point 4): a
+refusal already decided is answered first thing (``refuse_early``); a password check runs in
+one of the host's few slots, taken as the request arrives (``slot_on_arrival``) or by
+``costly_check``, and each slot rests after a check so that checks use at most a share of
+its time."""
 import hashlib
 import hmac
 import math
