@@ -5,8 +5,12 @@ account in a loop (each as fast as the server answers: wrong password, then the 
 per-(address, account) and per-address limits). Failures used to sleep inside the worker
 (up to 8 s each): four of them held all four workers and `/sante` took seconds.
 
-Prints /sante p50/p95 without and with the attack, their ratios, and what the attackers got
-(wrong-password pages, 429 with Retry-After, 5xx). Bounded: BENCH_ATTACK_SECONDS (default
+Prints /sante p50/p95 alone, during the attack, and during a flood of the same size of
+ordinary requests (20 addresses loading the login page in a loop: what any busy hour or
+crawler costs, the floor the attack is compared with), each as a ratio to /sante alone in
+the same run; and what the attackers got (wrong-password pages, 429 with Retry-After, 5xx)
+with the median time of each answer. On a shared 2-core machine the figures move with the
+other processes' load (printed): compare the ratios of one run. Bounded: BENCH_ATTACK_SECONDS (default
 20) and BENCH_ATTEMPTS per address (default 400); BENCH_SANTE_REQUESTS (default 200) timed
 alone, and /sante timed all through the attack (ten times as many at most).
 
@@ -91,7 +95,8 @@ def time_sante(requests: int, deadline: float = float("inf")) -> list[float]:
     return times
 
 
-def attacker(address: str, deadline: float, tally: dict, lock: threading.Lock) -> None:
+def attacker(address: str, deadline: float, tally: dict, lock: threading.Lock, failing: bool = True) -> None:
+    """Fails logins in a loop (``failing``), else loads the login page in a loop."""
     client = Client(address)
     _status, page, _headers = client.request("GET", "/connexion")
     found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -100,11 +105,38 @@ def attacker(address: str, deadline: float, tally: dict, lock: threading.Lock) -
     for _ in range(ATTEMPTS):
         if time.monotonic() > deadline:
             break
-        status, _data, headers = client.request("POST", "/connexion", body)
+        started = time.perf_counter()
+        status, _data, headers = client.request("POST", "/connexion", body) if failing else client.request(
+            "GET", "/connexion")
+        took = time.perf_counter() - started
         with lock:
             tally[status] = tally.get(status, 0) + 1
+            tally.setdefault(("time", status), []).append(took)
             if status == 429 and "Retry-After" not in headers:
                 tally["429 without Retry-After"] = tally.get("429 without Retry-After", 0) + 1
+
+
+def flood(failing: bool, first_address: int) -> tuple[list[float], dict]:
+    """/sante timed while 20 addresses fail logins (or load the login page) in a loop."""
+    tally: dict = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + ATTACK_SECONDS
+    threads = [threading.Thread(target=attacker, args=(f"203.0.113.{first_address + n}", deadline, tally, lock,
+                                                       failing))
+               for n in range(ATTACKERS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # the flood is under way (the bench's own pacing, not the server's)
+    timed = time_sante(SANTE_REQUESTS * 10, deadline)
+    for thread in threads:
+        thread.join(timeout=ATTACK_SECONDS + 120)
+    return timed, tally
+
+
+def answers(tally: dict) -> str:
+    counts = sorted((key, value) for key, value in tally.items() if isinstance(key, int))
+    return ", ".join(f"{status}: {count} (median {statistics.median(tally[('time', status)]) * 1000:.0f} ms)"
+                     for status, count in counts)
 
 
 def quantile(values, q):
@@ -131,30 +163,28 @@ def main():
             wait_until_up(PORT)
             time_sante(20)  # warm every worker
             calm = time_sante(SANTE_REQUESTS)
-            tally: dict = {}
-            lock = threading.Lock()
-            deadline = time.monotonic() + ATTACK_SECONDS
-            threads = [threading.Thread(target=attacker, args=(f"203.0.113.{n + 1}", deadline, tally, lock))
-                       for n in range(ATTACKERS)]
-            for thread in threads:
-                thread.start()
-            time.sleep(1.0)  # the attack is under way; /sante is then timed until its end
-            attacked = time_sante(SANTE_REQUESTS * 10, deadline)
-            for thread in threads:
-                thread.join(timeout=ATTACK_SECONDS + 120)
+            load_before = os.getloadavg()[0]
+            attacked, tally = flood(True, 1)
+            # Another 20 addresses (the attackers' are throttled for 15 minutes now).
+            ordinary, ordinary_tally = flood(False, 101)
+            calm_after = time_sante(SANTE_REQUESTS)
         finally:
             server.terminate()
             server.wait(timeout=30)
+    calm += calm_after  # /sante alone, before and after the floods
     calm_p50, calm_p95 = statistics.median(calm), quantile(calm, 0.95)
-    hit_p50, hit_p95 = statistics.median(attacked), quantile(attacked, 0.95)
-    print(f"gunicorn -w {WORKERS}, PostgreSQL, Redis; {ATTACKERS} addresses failing logins on one account "
-          f"for up to {ATTACK_SECONDS:.0f} s ({ATTEMPTS} attempts each at most)")
-    print(f"/sante alone:         p50 {calm_p50 * 1000:7.1f} ms   p95 {calm_p95 * 1000:7.1f} ms")
-    print(f"/sante under attack:  {len(attacked)} requests over the attack")
-    print(f"/sante under attack:  p50 {hit_p50 * 1000:7.1f} ms   p95 {hit_p95 * 1000:7.1f} ms")
-    print(f"ratio attack/alone:   p50 {hit_p50 / calm_p50:5.2f}×     p95 {hit_p95 / calm_p95:5.2f}×")
-    answers = ", ".join(f"{key}: {value}" for key, value in sorted(tally.items(), key=lambda item: str(item[0])))
-    print(f"attackers' answers: {answers}")
+    print(f"gunicorn -w {WORKERS}, PostgreSQL, Redis, {os.cpu_count()} processors (load average "
+          f"{load_before:.1f} from every process of the machine); {ATTACKERS} addresses for up to "
+          f"{ATTACK_SECONDS:.0f} s ({ATTEMPTS} requests each at most)")
+    print(f"/sante alone:                      p50 {calm_p50 * 1000:7.1f} ms   p95 {calm_p95 * 1000:7.1f} ms")
+    for label, timed in (("failing logins", attacked), ("loading the login page", ordinary)):
+        p50, p95 = statistics.median(timed), quantile(timed, 0.95)
+        print(f"/sante, 20 addresses {label + ':':24s} p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   "
+              f"ratio to alone: p50 {p50 / calm_p50:5.2f}×  p95 {p95 / calm_p95:5.2f}×  ({len(timed)} requests)")
+    hit_p50, ordinary_p50 = statistics.median(attacked), statistics.median(ordinary)
+    print(f"failing logins against the ordinary flood: /sante p50 {hit_p50 / ordinary_p50:5.2f}×")
+    print(f"attackers' answers: {answers(tally)}")
+    print(f"ordinary flood's answers: {answers(ordinary_tally)}")
     if any(isinstance(key, int) and key >= 500 for key in tally) or "429 without Retry-After" in tally:
         raise SystemExit("5xx or a 429 without Retry-After under attack")
 

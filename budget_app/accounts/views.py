@@ -54,6 +54,12 @@ def _address_account_key() -> str:
     )
 
 
+# A key the limits below refused is refused again first thing, until its window ends; a
+# login finding every password-check slot taken is refused as it arrives.
+throttle.refuse_early("accounts.login", _address_key, _address_account_key)
+throttle.slot_on_arrival("accounts.login", "password", "PASSWORD_CHECKS_AT_ONCE", BUSY)
+
+
 def _password_change_key() -> str:
     return "password-change:" + throttle.keyed(throttle.client_address(), str(current_user.get_id()))
 
@@ -109,6 +115,7 @@ def login():
             hooks.password_verified(user, form.password.data, token)
             return finish_login(user, token, next_url)
         g.login_failed = True
+        throttle.note_failure("password")
         log.warning("event=login_failed user=%s", user.id if user else None)
         # Counted by the limits above (per address, and per address and account): past them
         # the answer is 429 with Retry-After at once; no failure waits inside the worker.
@@ -157,6 +164,7 @@ def password():
         if isinstance(outcome.error, WrongPassword):
             # Throttled like the login: a limit per (address, account), 429 past it.
             g.password_failed = True
+            throttle.note_failure("password")
             log.warning("event=password_change_failed user=%s", current_user.id)
             form.current.errors.append(str(outcome.error))
         elif outcome.refused:

@@ -3,7 +3,6 @@ attachments checked by content), the reporter's follow-up with a reference and a
 (kept only as an Argon2 hash), the thread of messages, and reading what was filed.
 Everything the reporter writes is encrypted (``crypto``). Sources: FSE-PRIMER §6
 (directive 2019/1937; loi 2022-401 and décret 2022-1284)."""
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +26,6 @@ from .models import (
     AlertMessage,
 )
 
-log = logging.getLogger("budget_app.alerts")
 
 MAX_TEXT = 20000
 # The follow-up secret is read and copied by people: no look-alike characters (0/O/o,
@@ -114,9 +112,9 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
     for name, data, content_type in checked:
         add_attachment(alert, None, name, data, content_type)
     db.session.flush()
-    # The referent's own log only: the general audit trail is read by admins and auditors.
+    # The referent's own log only: the general audit trail is read by admins and auditors,
+    # and the application log says nothing either (its time could be matched, issue 21).
     journal.record(alert, "received", state=alert.state)
-    log.info("event=alert_received")
     return alert, secret
 
 

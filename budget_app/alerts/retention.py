@@ -1,7 +1,6 @@
 """Keeping alerts no longer than needed: the personal data of closed alerts is purged
 after ``ALERT_RETENTION_DAYS`` (CNIL guidance on professional alerts); the encryption
 key can be rotated (every value and file re-encrypted)."""
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,7 +18,6 @@ from .models import (
     AlertMessage,
 )
 
-log = logging.getLogger("budget_app.alerts")
 
 
 def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> list[Alert]:
@@ -50,8 +48,8 @@ def purge_closed_alerts(retention_days: int, now: datetime | None = None) -> lis
         db.session.execute(db.delete(AlertKeyWrap).where(AlertKeyWrap.alert_id == alert.id))
         alert.purged_at = now
         db.session.flush()
+        # The referent's own log only (no application log line: it would date an alert).
         journal.record(alert, "purged", closed_on=alert.closed_on)
-        log.info("event=alert_purged")
     return alerts
 
 

@@ -13,7 +13,8 @@ from ..kernel.i18n import N_
 from ..kernel.money import parse_day
 from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
-from ..operations.retention import lift_procedure, place_procedure
+from ..operations.retention import lift_procedure, live_procedures, place_procedure, update_extensions
+from ..operations.models import Operation
 from ..operations.services import find_operation
 from ..kernel.uploads import check_document, too_large
 from .credit_note_cli import credit_note_command
@@ -89,6 +90,10 @@ def purge_command(before, manifest, yes):
     except DomainError as error:
         fail(error.lines())
     today = today_in_paris()
+    # The daily computation first: a cause under way since its last run is applied before
+    # anything is listed (the deletion is refused at the flush anyway).
+    update_extensions(today)
+    db.session.commit()
     candidates = purge_candidates(before, today)
     if not candidates:
         click.echo(f"Aucune opération dont la conservation a pris fin avant le {format_day(before, 'fr')} "
@@ -142,7 +147,8 @@ def hold_command(code, reason):
     cours (RPDC art. 82(2) : procédure judiciaire ou demande motivée de la Commission)."""
     operation = _operation(code)
     place_procedure(operation, reason)
-    click.echo(f"{operation.code} : conservation prolongée (procédure en cours).")
+    click.echo(f"{operation.code} : procédure enregistrée ; la conservation est prolongée au prochain calcul "
+               "quotidien (`retention update`).")
 
 
 @retention_cli.command("release")
@@ -152,7 +158,32 @@ def release_command(code):
     """Lève la procédure enregistrée par `retention hold` sur l'opération CODE."""
     operation = _operation(code)
     lift_procedure(operation)
-    click.echo(f"{operation.code} : procédure levée ; la conservation suit de nouveau le paiement final.")
+    click.echo(f"{operation.code} : procédure levée ; au prochain calcul quotidien (`retention update`), la "
+               "conservation suit de nouveau le paiement final si rien d'autre ne la prolonge.")
+
+
+@retention_cli.command("procedures")
+def procedures_command():
+    """Liste les procédures enregistrées par `retention hold` et non levées, avec leur motif."""
+    procedures = live_procedures()
+    if not procedures:
+        click.echo("Aucune procédure enregistrée.")
+    for procedure in procedures:
+        operation = db.session.get(Operation, procedure.operation_id)
+        click.echo(f"{operation.code} : depuis le {format_day(procedure.placed_at, 'fr')} — {procedure.reason}")
+
+
+@retention_cli.command("update")
+@click.option("--today", "today", default=None, help="Comme si l'on était ce jour (JJ/MM/AAAA ou AAAA-MM-JJ).")
+@command_transaction
+def update_command(today):
+    """Le calcul quotidien de la conservation (cron, chaque nuit) : prolonge la conservation des
+    opérations concernées par une procédure en cours, quelle qu'en soit la cause, et lève les
+    prolongations dont la cause a pris fin ; une entrée du journal d'audit pour chacune."""
+    day = parse_day(today) if today else today_in_paris()
+    opened, closed = update_extensions(day)
+    click.echo(f"Conservation à jour au {format_day(day, 'fr')} : {opened} prolongation(s) ouverte(s), "
+               f"{closed} levée(s).")
 
 
 documents_cli = AppGroup("documents", help="Pièces justificatives d'une dépense.")

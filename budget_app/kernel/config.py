@@ -44,9 +44,13 @@ class DefaultConfig:
     # is 429 with Retry-After at once: no request waits inside a worker.
     LOGIN_FAILURES_PER_ADDRESS_AND_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
-    # Password checks (argon2, about a second of CPU each) running at once across every
-    # worker; more are answered 429 at once. Keep it under the number of gunicorn workers.
-    PASSWORD_CHECKS_AT_ONCE = 2
+    # Password checks (argon2, a few tenths of a second on several processors each) running at
+    # once on one host, across its workers; more are answered 429 at once. None: half the
+    # host's processors (at least one). Each slot then rests so that checks hold it at most
+    # PASSWORD_CHECKS_SHARE of the time: failing logins never take the processors from the
+    # other requests (issue 21, point 4).
+    PASSWORD_CHECKS_AT_ONCE = None
+    PASSWORD_CHECKS_SHARE = 0.5
     # Wrong current passwords on the password-change form, per (address, account).
     PASSWORD_CHANGE_FAILURES = "5 per 15 minutes"
     # Second factor: wrong codes per pending login (then the password again), and how long a

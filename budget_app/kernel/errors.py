@@ -6,8 +6,11 @@ whole file and lists every row). It is translated when shown (``str(error)``), i
 language of whoever reads it: the user's on a page, French on the command line.
 """
 import logging
+import math
+import time
 import traceback
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,9 +23,9 @@ from werkzeug.exceptions import HTTPException
 
 from .dates import format_day
 from .extensions import db
-from .i18n import N_, translate
+from .i18n import N_, current_locale, translate
 from .integers import parse_int
-from .throttle import Busy, retry_after
+from .throttle import Busy, refused_until, release_arrival_slots, remember_refusals, retry_after, take_arrival_slot
 
 log = logging.getLogger("budget_app.errors")
 
@@ -127,6 +130,13 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _retry_line(seconds: int) -> str:
+    # Paris time, as every time shown (formatting.local_time; imported here it would loop back).
+    retry_at = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) + timedelta(seconds=seconds)
+    return translate(N_("Vous pourrez réessayer à %(time)s (dans %(minutes)s min)."),
+                     time=retry_at.strftime("%H:%M"), minutes=max(1, -(-seconds // 60)))
+
+
 def throttled(error):
     """429 at once, never a delay inside the worker: the limit's own message (login, public
     form...), when to try again (Paris time) and ``Retry-After`` in seconds (issue 21)."""
@@ -134,18 +144,45 @@ def throttled(error):
     message = getattr(getattr(error, "limit", None), "error_message", None)
     if isinstance(error, Busy):
         message = error.description
-    # Paris time, as every time shown (formatting.local_time; imported here it would loop back).
-    retry_at = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) + timedelta(seconds=seconds)
+    else:
+        remember_refusals(message)
     title, default = ERROR_TEXTS[429]
-    body = render_template(
-        "errors/error.html", code=429, title=title, message=str(message) if message else default,
-        retry=translate(N_("Vous pourrez réessayer à %(time)s (dans %(minutes)s min)."),
-                        time=retry_at.strftime("%H:%M"), minutes=max(1, -(-seconds // 60))),
-    )
+    body = render_template("errors/error.html", code=429, title=title, message=str(message) if message else default,
+                           retry=_retry_line(seconds))
     return body, 429, {"Retry-After": str(seconds)}
 
 
+def refuse_already_throttled():
+    """before_request, first of all: a key a limit of this endpoint refused is refused again
+    until its window ends (``throttle.refuse_early``), and a request whose costly check has
+    no free slot is refused at once (``throttle.slot_on_arrival``), each on a page without
+    the layout."""
+    refused = refused_until()
+    if refused is not None:
+        until, message = refused
+        return _refusal(max(1, math.ceil(until - time.time())), message)
+    busy = take_arrival_slot()
+    if busy is not None:
+        return _refusal(Busy.retry_seconds, busy)
+    return None
+
+
+def _refusal(seconds: int, message):
+    title, default = ERROR_TEXTS[429]
+    # The same page for everyone refused in the same minute, in one language: made once.
+    body = _refusal_page(current_locale(), str(title), str(message) if message else str(default), _retry_line(seconds))
+    return body, 429, {"Retry-After": str(seconds)}
+
+
+@lru_cache(maxsize=256)
+def _refusal_page(locale: str, title: str, message: str, retry: str) -> str:
+    return render_template("errors/throttled.html", lang=locale, title=title, message=message, retry=retry)
+
+
 def register_error_handlers(app):
+    # Before every other hook (the limiter's included): refusals already decided (issue 21).
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_already_throttled)
+    app.teardown_request(release_arrival_slots)
     # An exception that escapes a view rolls the whole request back (kernel/transactions.py:
     # the after_request commit then has nothing left to write), whatever it answers.
     @app.errorhandler(CSRFError)

@@ -13,10 +13,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -188,9 +190,6 @@ class Operation(Audited, db.Model):
     last_payment_date: Mapped[date | None] = mapped_column(Date)
     # When `retention purge` removed the supporting documents (retention ended), else None.
     documents_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # A procedure the managing authority records (CPR 82(2): legal proceedings, or the
-    # Commission's duly justified request): the retention is extended while it is set.
-    retention_procedure: Mapped[str | None] = mapped_column(String(300))
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
     is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
     # Staff evidence (primer §1, §4) is required for staff months starting on or after this
@@ -338,3 +337,45 @@ class AmendmentRequest(Audited, db.Model):
     operation = relationship("Operation")
     requested_by = relationship(User, foreign_keys=[requested_by_id])
     decided_by = relationship(User, foreign_keys=[decided_by_id])
+
+
+class RetentionProcedure(db.Model):
+    """A procedure the managing authority records (CPR 82(2): legal proceedings, or the
+    Commission's duly justified request), with its reason, until it is lifted: the
+    authority's own record (`retention hold`, `retention procedures`). Not ``Audited``: what
+    everyone else reads is the extension the daily computation opens for it
+    (``RetentionExtension``), the same as for any other cause (loi 2022-401)."""
+
+    __tablename__ = "retention_procedures"
+    __table_args__ = (
+        Index("ix_retention_procedures_operation_live", "operation_id", "lifted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(300), nullable=False)
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+OPEN_EXTENSION = "until IS NULL"
+
+
+class RetentionExtension(db.Model):
+    """The retention of an operation extended (CPR 82(2)) from ``since`` to ``until`` (open
+    while None), as every page reads it. Opened and closed only by the daily computation
+    (``retention.update_extensions``), whatever the cause (a procedure recorded by the
+    authority, an alert): no reason, no cause, one neutral audit entry each way."""
+
+    __tablename__ = "retention_extensions"
+    __table_args__ = (
+        CheckConstraint("until IS NULL OR until >= since", name="period_ordered"),
+        # One open extension per operation (two computations at once: one wins).
+        Index("retention_extensions_open_once", "operation_id", unique=True,
+              sqlite_where=text(OPEN_EXTENSION), postgresql_where=text(OPEN_EXTENSION)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
+    since: Mapped[date] = mapped_column(Date, nullable=False)
+    until: Mapped[date | None] = mapped_column(Date)

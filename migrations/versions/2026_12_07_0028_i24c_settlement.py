@@ -11,7 +11,7 @@ from alembic import op
 import budget_app.kernel.db_types
 
 revision = "0027_i24c"
-down_revision = "0026"
+down_revision = "0027_i22c"
 branch_labels = None
 depends_on = None
 

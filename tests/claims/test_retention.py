@@ -1,7 +1,9 @@
 """Retention (CPR art. 82, primer §7): 31 December of the year of the final payment + 5
-years, "à déterminer" before it, extended while an alert on the operation is open (said to
-those who purge, never why); no document or declared cost line deleted before it; the
-admin page of ended operations; `retention purge` with confirmation, manifest and trail."""
+years, "à déterminer" before it, extended while an alert on the operation is open or a
+procedure is recorded -- from the next daily computation (`retention update`), said to those
+who purge, never why; no document or declared cost line deleted before it (a cause not yet
+applied included); the admin page of ended operations; `retention purge` with confirmation,
+manifest and trail."""
 import csv
 from datetime import date, timedelta
 from decimal import Decimal as D
@@ -16,7 +18,7 @@ from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
 from budget_app.kernel.uploads import stored_path
-from budget_app.operations.retention import retention_end, retention_of
+from budget_app.operations.retention import retention_end, retention_of, update_extensions
 from tests.expenses.factories import attach_document, make_expense
 
 
@@ -41,6 +43,11 @@ def _open_alert(operation):
         kind="fraud", facts="Faits", operation_id=operation.id, operation_text="", persons="", dates=""))
     db.session.commit()
     return alert
+
+
+def _daily_computation(today=None):
+    update_extensions(today)
+    db.session.commit()
 
 
 def test_golden_dates():
@@ -82,6 +89,8 @@ def test_operation_page_and_extension_said_neutrally(app, make_operation, make_u
     assert "à déterminer" in page
     _paid_final_claim(operation, date(2025, 3, 15))
     _open_alert(operation)
+    assert not retention_of(operation).extended  # until the daily computation
+    _daily_computation()
     assert retention_of(operation).extended
     page = client.get("/operations/OP-P/").get_data(as_text=True)
     shown = page.split("data-testid=\"retention\">")[1].split("</td>")[0]
@@ -124,6 +133,7 @@ def ended(app, make_operation):
         _paid_final_claim(operation, paid_on)
         operations[code] = operation
     _open_alert(operations["OP-HELD"])
+    _daily_computation()
     return operations
 
 
@@ -185,13 +195,19 @@ def test_held_operation_ends_when_the_alert_is_closed(ended, make_user):
     assert not retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
     handling.change_state(alert, "closed_unfounded", referent, "sans suite", "Classé sans suite.")
     db.session.commit()
+    assert not retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))  # until the daily computation
+    _daily_computation()
     assert retention_of(ended["OP-HELD"]).ended(date(2026, 1, 1))
 
 
-def test_a_procedure_recorded_by_the_authority_reads_like_an_alert(ended, make_user, login, client, runner):
+def test_a_procedure_recorded_by_the_authority_reads_and_times_like_an_alert(ended, make_user, login, client,
+                                                                            runner):
     """CPR 82(2): legal proceedings extend the retention. The managing authority records them
-    (`retention hold`); the operation page then reads exactly as for an operation under an
-    alert, so "prolongée" never tells an admin or an auditor that an alert exists."""
+    (`retention hold`, its reason kept in its own record); like an alert, the procedure shows
+    only after the daily computation, which writes the same neutral entry for both (the
+    operation and the day, as the system); the operation page then reads exactly as for an
+    operation under an alert, so "prolongée" never tells an admin or an auditor that an alert
+    exists."""
     admin = make_user("admin", email="admin@example.org")
     login(client, admin)
 
@@ -199,24 +215,73 @@ def test_a_procedure_recorded_by_the_authority_reads_like_an_alert(ended, make_u
         page = client.get(f"/operations/{code}/").get_data(as_text=True)
         return page.split('data-testid="retention">')[1].split("</td>")[0].replace(code, "")
 
+    def trail(operation):
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "operations",
+                                                              AuditEntry.object_id == str(operation.id))
+                                     .order_by(AuditEntry.id)).all()
+        return [(entry.actor, entry.action, entry.after) for entry in entries]
+
+    operation, held = ended["OP-END"], ended["OP-HELD"]
     assert "prolongée" not in shown("OP-END")
+    before = trail(operation)
     result = runner.invoke(args=["retention", "hold", "OP-END", "--reason", "  Procédure judiciaire\tn° 24/118  "])
     assert result.exit_code == 0, result.output
-    operation = ended["OP-END"]
-    db.session.refresh(operation)
-    assert operation.retention_procedure == "Procédure judiciaire n° 24/118"
+    assert "prochain calcul quotidien" in result.output
+    listed = runner.invoke(args=["retention", "procedures"])
+    assert "OP-END" in listed.output and "Procédure judiciaire n° 24/118" in listed.output
+    # Nothing shows, nothing is written in the trail, until the daily computation.
+    assert trail(operation) == before and "prolongée" not in shown("OP-END")
+    assert "OP-END" in client.get("/conservation").get_data(as_text=True)
+    update = runner.invoke(args=["retention", "update"])
+    assert update.exit_code == 0 and "1 prolongation(s) ouverte(s), 0 levée(s)" in update.output, update.output
+    db.session.expire_all()
     assert retention_of(operation).extended and not retention_of(operation).ended()
     assert shown("OP-END") == shown("OP-HELD")
     assert "prolongée : procédure en cours" in shown("OP-END")
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "operations",
-                                                        AuditEntry.object_id == str(operation.id))
-                               .order_by(AuditEntry.id.desc())).first()
-    assert "Procédure judiciaire n° 24/118" in str(entry.after) and entry.action == "update"
+    assert "OP-END" not in client.get("/conservation").get_data(as_text=True)
+    today = date.today().isoformat()
+    # The same entry as the one the alert's extension left (the ``ended`` fixture's computation).
+    assert trail(operation)[len(before):] == [("system", "retention_extended", {"since": today})]
+    assert [row for row in trail(held) if row[1] == "retention_extended"] == [
+        ("system", "retention_extended", {"since": today})]
+    assert "24/118" not in str(db.session.scalars(select(AuditEntry.after)).all())
     result = runner.invoke(args=["retention", "purge", "--before", "2026-01-01", "--yes"])
     assert "OP-END" not in result.output
     assert runner.invoke(args=["retention", "release", "OP-END"]).exit_code == 0
-    db.session.refresh(operation)
+    assert "prolongée" in shown("OP-END")  # until the daily computation, again
+    assert runner.invoke(args=["retention", "update"]).exit_code == 0
+    db.session.expire_all()
     assert retention_of(operation).ended() and "prolongée" not in shown("OP-END")
+    assert trail(operation)[-1] == ("system", "retention_extension_ended", {"until": today})
+
+
+def test_a_cause_not_yet_applied_already_protects_the_documents(ended, runner, tmp_path):
+    """An alert filed (or a procedure recorded) after the last computation: the operation
+    still reads ended, but no document of it can be deleted, and the purge applies the daily
+    computation before listing anything."""
+    operation = ended["OP-END"]
+    _open_alert(operation)
+    assert retention_of(operation).ended()
+    document = db.session.scalars(select(SupportingDocument).where(
+        SupportingDocument.original_name == "OP-END-facture.pdf")).one()
+    db.session.delete(document)
+    with pytest.raises(DomainError, match="conservées au moins"):
+        db.session.flush()
+    db.session.rollback()
+    result = runner.invoke(args=["retention", "purge", "--before", "2026-01-01", "--yes",
+                                 "--manifest", str(tmp_path / "m.csv")])
+    assert result.exit_code == 0 and "OP-END" not in result.output, result.output
+    db.session.expire_all()
+    assert retention_of(operation).extended
+
+
+def test_the_daily_computation_is_idempotent(ended):
+    opened_before = db.session.scalar(select(db.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "retention_extended"))
+    assert update_extensions() == (0, 0)
+    assert update_extensions(date.today() + timedelta(days=1)) == (0, 0)
+    assert db.session.scalar(select(db.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "retention_extended")) == opened_before == 1
 
 
 def test_a_procedure_needs_a_reason_and_an_operation(ended, runner):
@@ -226,7 +291,11 @@ def test_a_procedure_needs_a_reason_and_an_operation(ended, runner):
     assert result.exit_code == 1 and "Opération inconnue : OP-NONE" in result.output
     result = runner.invoke(args=["retention", "release", "OP-END"])
     assert result.exit_code == 1 and "Aucune procédure enregistrée" in result.output
-    assert ended["OP-END"].retention_procedure is None
+    assert runner.invoke(args=["retention", "hold", "OP-END", "--reason", "x"]).exit_code == 0
+    result = runner.invoke(args=["retention", "hold", "OP-END", "--reason", "y"])
+    assert result.exit_code == 1 and "déjà enregistrée" in result.output
+    result = runner.invoke(args=["retention", "update", "--today", "31/02/2026"])
+    assert result.exit_code == 1 and "Erreur" in result.output, result.output
 
 
 def test_staff_evidence_is_kept_then_purged_with_the_supporting_documents(ended, runner, tmp_path):

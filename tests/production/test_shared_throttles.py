@@ -108,3 +108,32 @@ def test_single_process_flag_is_read_from_the_environment(app_config, monkeypatc
     monkeypatch.setenv("BUDGET_APP_SINGLE_PROCESS", "1")
     app = create_app({**app_config, "BUDGET_APP_ENV": "production", "RATELIMIT_STORAGE_URI": None})
     assert app.config["BUDGET_APP_SINGLE_PROCESS"] is True
+
+
+RESTING_SLOT = """
+import json, sys
+from budget_app import create_app
+from budget_app.kernel import throttle
+app = create_app(json.loads(sys.argv[1]))
+with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):  # the test client's
+    throttle.note_failure("password")  # this address failed lately: its checks take a slot
+    slot = throttle.acquire_slot("password", 1)
+    throttle.release_slot(slot, rest=60)
+    print(json.dumps([slot[0], throttle._slot_store().pttl(slot[0])]))
+"""
+
+
+def test_a_resting_password_slot_is_taken_for_every_worker_of_the_host(shared_config, make_user):
+    """Issue 21, point 4: after a check, the host's slot rests in Redis (its token kept, an
+    expiry set): a login in another process, from an address that failed lately (the mark is in
+    Redis too), finds it taken and is answered 429 at once."""
+    config = {**shared_config, "PASSWORD_CHECKS_AT_ONCE": 1}
+    make_user(email="fo@example.org")
+    db.session.commit()
+    result = subprocess.run([sys.executable, "-c", RESTING_SLOT, json.dumps(config)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=True)
+    key, ttl = json.loads(result.stdout.strip().splitlines()[-1])
+    assert config["RATELIMIT_KEY_PREFIX"] in key and 0 < ttl <= 60_000
+    assert instance(config, [PASSWORD]) == [429]
+    redis.Redis.from_url(REDIS_URL).delete(key)
+    assert instance(config, [PASSWORD]) == [302]

@@ -4,6 +4,7 @@ sleeping worker. Failures are refused per (address, account) and per address, wi
 reference alone, so the right password (or secret) from an address that has not failed is
 accepted while the attacker is throttled. No request ever sleeps. The password-change form
 is throttled like the login. Every counter carries RATELIMIT_KEY_PREFIX."""
+import html
 import re
 
 import pytest
@@ -140,13 +141,14 @@ def test_every_counter_carries_the_key_prefix(app, app_config, make_user, operat
 
 def test_password_checks_beyond_the_slots_are_refused_at_once(app, make_user):
     """PASSWORD_CHECKS_AT_ONCE = 1 and its slot taken (another worker checking a password):
-    a login is answered 429 with Retry-After at once, counted as no failure; once the slot is
-    free the same login goes through."""
+    an address that failed a login lately is answered 429 with Retry-After at once, counted as
+    no failure; once the slot is free the same login goes through."""
     from budget_app.kernel import throttle
 
     app.config["PASSWORD_CHECKS_AT_ONCE"] = 1
     make_user(email="fo@example.org")
     client = app.test_client()
+    assert _login(client, "fo@example.org", "wrong password!!", VICTIM).status_code == 200
     with app.test_request_context():
         slot = throttle.acquire_slot("password", 1)
     assert slot is not None
@@ -161,3 +163,82 @@ def test_password_checks_beyond_the_slots_are_refused_at_once(app, make_user):
         again = throttle.acquire_slot("password", 1)
         assert again is not None
         throttle.release_slot(again)
+
+
+def test_an_address_that_has_not_failed_is_never_refused_for_want_of_a_slot(app, make_user):
+    """People logging in at the same minute each get their check: with every slot taken (here by
+    a flood from elsewhere), a login from an address without a recent failure goes through;
+    the same address after one failure shares the slots (429 while they are taken)."""
+    from budget_app.kernel import throttle
+
+    app.config["PASSWORD_CHECKS_AT_ONCE"] = 1
+    make_user(email="fo@example.org")
+    with app.test_request_context():
+        slot = throttle.acquire_slot("password", 1)
+    assert _login(app.test_client(), "fo@example.org", PASSWORD, VICTIM).status_code == 302
+    assert _login(app.test_client(), "fo@example.org", "wrong password!!", VICTIM).status_code == 200
+    assert _login(app.test_client(), "fo@example.org", PASSWORD, VICTIM).status_code == 429
+    with app.test_request_context():
+        throttle.release_slot(slot)
+    assert _login(app.test_client(), "fo@example.org", PASSWORD, VICTIM).status_code == 302
+
+
+def test_a_refusal_already_decided_is_answered_first_until_its_window_ends(app, make_user, monkeypatch):
+    """Issue 21, point 4: once a limit has refused a key, that key's next logins are refused
+    before anything else -- no limiter round trip, no form check, no password hashed -- with
+    the same 429, Retry-After and retry time, on a page without the layout. Another account
+    from the same address (another key) still goes through the limits."""
+    make_user(email="victim@example.org")
+    make_user(email="other@example.org")
+    client = app.test_client()
+    statuses = [_login(client, "victim@example.org", "wrong password!!", ATTACKER).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+
+    def nothing_else(*_args, **_kwargs):
+        raise AssertionError("a refusal already decided went on to the limiter or the password check")
+
+    monkeypatch.setattr(limiter.limiter, "test", nothing_else)
+    monkeypatch.setattr(limiter.limiter, "hit", nothing_else)
+    monkeypatch.setattr("budget_app.accounts.views.verify_password", nothing_else)
+    response = _login(client, "victim@example.org", PASSWORD, ATTACKER)
+    assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 900
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Trop d'échecs de connexion pour ce compte depuis cette adresse." in page
+    assert re.search(r"Vous pourrez réessayer à \d\d:\d\d", page) and "<nav" not in page
+    monkeypatch.undo()
+    assert _login(client, "other@example.org", PASSWORD, ATTACKER).status_code == 302
+    # The window's end (here: its time passed) frees the key: the limiter decides again.
+    refusals = app.extensions["early_refusals"]
+    for key, (_until, message) in list(refusals.items()):
+        refusals[key] = (0.0, message)
+    limiter.storage.reset()
+    assert _login(app.test_client(), "victim@example.org", PASSWORD, ATTACKER).status_code == 302
+
+
+def test_a_slot_rests_after_a_check_so_checks_use_at_most_their_share():
+    """PASSWORD_CHECKS_SHARE: after a check of 0.4 s of processor time at a share of 0.5, the
+    slot stays taken 0.4 s more; at a share of 1 (or a check under 5 ms), it is free at once."""
+    from budget_app.kernel.throttle import rest_after, slots_per_host
+
+    assert rest_after(0.4, 0.5) == pytest.approx(0.4)
+    assert rest_after(0.3, 0.25) == pytest.approx(0.9)
+    assert rest_after(0.4, 1.0) == 0.0 and rest_after(0.002, 0.5) == 0.0
+    assert slots_per_host(3) == 3 and slots_per_host(None) >= 1
+
+
+def test_a_resting_slot_refuses_the_next_check_at_once(app, make_user):
+    """A check's slot rests (no one waits): the next login is answered 429 « busy » with
+    Retry-After at once, counted as no failure."""
+    from budget_app.kernel import throttle
+
+    app.config["PASSWORD_CHECKS_AT_ONCE"] = 1
+    make_user(email="fo@example.org")
+    assert _login(app.test_client(), "fo@example.org", "wrong password!!", VICTIM).status_code == 200
+    with app.test_request_context():
+        slot = throttle.acquire_slot("password", 1)
+        throttle.release_slot(slot, rest=60)
+    response = _login(app.test_client(), "fo@example.org", PASSWORD, VICTIM)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "2"
+    with app.test_request_context():
+        throttle._local_slots().held.clear()
+    assert _login(app.test_client(), "fo@example.org", PASSWORD, VICTIM).status_code == 302
