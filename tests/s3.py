@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 S3_LEG = os.environ.get("TEST_S3") == "1"
+TWO_SERVERS_LEG = os.environ.get("TEST_TWO_SERVERS") == "1"  # its servers share a bucket
 SKIP_REASON = "S3 leg: TEST_S3=1 (.ci/run runs it once, against moto's server on 127.0.0.1)"
 
 
@@ -40,7 +41,7 @@ def _wait_for(url: str, process) -> None:
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """The endpoint URL of a moto server started for this session (or TEST_S3_ENDPOINT)."""
-    if not S3_LEG:
+    if not (S3_LEG or TWO_SERVERS_LEG):
         pytest.skip(SKIP_REASON)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
