@@ -132,6 +132,6 @@ def delete_stored(keys: list[str]) -> list[str]:
             storage.delete(key)
         except FileNotFoundError:
             continue
-        except Exception:  # OSError, or the bucket's refusal: listed, the rest goes on
+        except (OSError, storage.StorageError):  # the disk's or the bucket's refusal: listed, the rest goes on
             kept.append(key)
     return kept

@@ -219,7 +219,12 @@ class S3Store:
     def delete(self, key: str, shred: bool = False) -> None:
         # shred: a bucket has no disk blocks of ours; with versioning on, README says how old
         # versions of alert attachments expire (a lifecycle rule).
-        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"{key} : suppression refusée par le compartiment ({error})") from error
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

@@ -158,3 +158,16 @@ def s3_bucket_app(app_config):
     if app_config.get("STORAGE") != "s3":
         pytest.skip("a bucket only")
     return create_app({**app_config, **s3_settings(app_config["S3_ENDPOINT_URL"])})
+
+
+def test_a_purged_object_the_storage_refuses_to_delete_is_named(app, monkeypatch):
+    from budget_app.expenses.purge import delete_stored
+
+    storage.put(b"abc", "kept.pdf")
+    storage.put(b"abc", "gone.pdf")
+    refuse = storage.StorageError("kept.pdf : suppression refusée")
+    real = storage.store().delete
+    monkeypatch.setattr(storage.store(), "delete",
+                        lambda key, shred=False: (_ for _ in ()).throw(refuse) if key == "kept.pdf" else real(key))
+    assert delete_stored(["kept.pdf", "gone.pdf", "never-there.pdf"]) == ["kept.pdf"]
+    assert storage.exists("kept.pdf") and not storage.exists("gone.pdf")
