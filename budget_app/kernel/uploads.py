@@ -34,9 +34,9 @@ EXTENSIONS = {
     ".xlsx": XLSX,
     ".ods": ODS,
 }
-log = logging.getLogger("budget_app.uploads")
-
 SUFFIX = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", XLSX: ".xlsx", ODS: ".ods"}
+
+log = logging.getLogger("budget_app.uploads")
 
 # A spreadsheet is a zip: refuse zip bombs before anything opens it (ASVS 12.1.2).
 MAX_ZIP_ENTRIES = 2000
@@ -133,6 +133,8 @@ def send_document(document):
     """The download of a stored document (``stored_name``, ``sha256``, ``content_type``,
     ``original_name``): its SHA-256 checked before the first byte is sent; 404 when the file
     is missing, and when it no longer has its recorded digest (logged)."""
+    if "/" in document.stored_name:  # documents sit at the top: never an alert's or an import's key
+        abort(404)
     try:
         handle = storage.open_checked(document.stored_name, document.sha256)
     except storage.Altered:
