@@ -6,6 +6,7 @@ Golden example: SHA-256 of b"abc" is
 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad (FIPS 180-2, B.1)."""
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -171,3 +172,16 @@ def test_a_purged_object_the_storage_refuses_to_delete_is_named(app, monkeypatch
                         lambda key, shred=False: (_ for _ in ()).throw(refuse) if key == "kept.pdf" else real(key))
     assert delete_stored(["kept.pdf", "gone.pdf", "never-there.pdf"]) == ["kept.pdf"]
     assert storage.exists("kept.pdf") and not storage.exists("gone.pdf")
+
+
+def test_a_backup_holds_the_stored_documents_with_their_digests_but_no_staged_import(app, runner, tmp_path):
+    storage.put(b"abc", "aa11.pdf")
+    storage.put(b"ciphertext", "alerts/bb22")
+    with app.test_request_context("/"):
+        staging.stage("expenses", "OP-1", b"a;b\n1;2\n", "lignes.csv")
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "backup")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    files = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    assert files["uploads/aa11.pdf"] == ABC and "uploads/alerts/bb22" in files
+    assert not any(path.startswith("uploads/imports/") for path in files)
