@@ -40,7 +40,7 @@ from .claims import payments as claims_payments
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import backup, formatting, health, migrations, staging
+from .kernel import backup, formatting, health, migrations, staging, storage, storage_cli
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -91,7 +91,7 @@ BLUEPRINTS = (
 COMMANDS = (
     *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
     *participants_cli.COMMANDS,
-    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, seed.seed_command,
+    *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, *storage_cli.COMMANDS, seed.seed_command,
     staging.imports_command,
 )
 
@@ -192,6 +192,7 @@ def _configure(app: Flask, config: dict | None) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = throttle_storage(app.config)
     if not app.config.get("BUDGET_APP_UPLOAD_DIR"):
         app.config["BUDGET_APP_UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
+    storage.check_settings(app.config)
     if app.config["BUDGET_APP_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["DEBUG"] = False

@@ -20,6 +20,7 @@ from budget_app import create_app
 from budget_app.kernel.config import normalise_database_url
 from budget_app.kernel import migrations
 from budget_app.kernel.extensions import db, limiter
+from tests.s3 import s3_endpoint  # noqa: F401 (moto's S3 server, one per session: the S3 leg)
 
 settings.register_profile(
     "budget", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150
@@ -134,11 +135,19 @@ def _empty_postgres(url):
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path):
+def storage_config():
+    """The storage's settings: the upload folder. Modules run over both storages import
+    ``storage_config`` from tests/s3.py (the upload folder, then a bucket of moto's server)."""
+    return {}
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path, storage_config):
     return {
         **TEST_CONFIG,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "BUDGET_APP_UPLOAD_DIR": str(tmp_path / "uploads"),
+        **storage_config,
     }
 
 

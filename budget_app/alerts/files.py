@@ -2,13 +2,11 @@
 documents (``UPLOAD_MAX_BYTES``), stored encrypted under a random name outside the web
 root (ASVS 12.2.1, 12.3.1, 12.4.1). The original name is kept only, encrypted, as metadata."""
 import io
-import os
-import secrets
 import zipfile
-from pathlib import Path
 
 from flask import current_app
 
+from ..kernel import storage
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_
 from ..kernel.uploads import JPEG, PDF, PNG, XLSX, sniff
@@ -89,43 +87,39 @@ def safe_display_name(filename: str) -> str:
     return name[:200] or "piece"
 
 
-def storage_dir() -> Path:
-    path = Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / "alerts"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+# Attachments are kept under this folder of the storage (kernel.storage), encrypted.
+AREA = "alerts"
+
+
+def _key(stored_name: str) -> str:
+    return f"{AREA}/{stored_name}"
 
 
 def store_encrypted(content_key: bytes, data: bytes) -> str:
-    """Writes the bytes encrypted under the alert's content key (and the server layer)
-    under a random name; returns that name."""
-    stored_name = secrets.token_hex(16)
-    path = storage_dir() / stored_name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(crypto.encrypt_for(content_key, data))
-    return stored_name
+    """Stores the bytes encrypted under the alert's content key (and the server layer)
+    under a random name; returns that name. Only ciphertext leaves the application."""
+    key = storage.new_key(area=AREA)
+    storage.put(crypto.encrypt_for(content_key, data), key)
+    return key.rsplit("/", 1)[1]
+
+
+def read_encrypted(stored_name: str) -> bytes | None:
+    """The stored ciphertext, or None when the file is gone."""
+    try:
+        return storage.read(_key(stored_name))
+    except FileNotFoundError:
+        return None
+
+
+def replace_encrypted(stored_name: str, ciphertext: bytes) -> None:
+    """Replaces a stored file's bytes (re-encryption)."""
+    storage.put(ciphertext, _key(stored_name))
 
 
 def read_decrypted(content_key: bytes, stored_name: str) -> bytes:
-    return crypto.decrypt_for(content_key, (storage_dir() / stored_name).read_bytes())
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Replaces a stored file's bytes (0600), through a temporary file."""
-    tmp = path.with_suffix(".rewriting")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    tmp.replace(path)
+    return crypto.decrypt_for(content_key, storage.read(_key(stored_name)))
 
 
 def remove_file(stored_name: str) -> None:
-    path = storage_dir() / stored_name
-    if path.exists():
-        # Overwrite before unlinking, so the ciphertext does not linger on disk blocks.
-        size = path.stat().st_size
-        with open(path, "r+b") as handle:
-            handle.write(secrets.token_bytes(size))
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
+    # Local files are overwritten before unlinking, so the ciphertext does not linger.
+    storage.delete(_key(stored_name), shred=True)

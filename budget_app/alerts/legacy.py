@@ -37,9 +37,9 @@ def convert_legacy_alert(alert) -> None:
                 if value is not None:
                     setattr(row, column, crypto.encrypt_for(key, crypto.decrypt_bytes(value)))
     for attachment in _rows_of(alert, AlertAttachment):
-        path = files.storage_dir() / attachment.stored_name
-        if path.exists():
-            files.write_private(path, crypto.encrypt_for(key, crypto.decrypt_bytes(path.read_bytes())))
+        stored = files.read_encrypted(attachment.stored_name)
+        if stored is not None:
+            files.replace_encrypted(attachment.stored_name, crypto.encrypt_for(key, crypto.decrypt_bytes(stored)))
     alert.sealed = True
     db.session.flush()
     keyring.wrap_for_holders(alert, key)

@@ -81,9 +81,9 @@ def _reencrypt_all(old_and_new) -> int:
                     setattr(row, column, old_and_new.rotate(bytes(value)))
                     count += 1
     for attachment in db.session.scalars(select(AlertAttachment)).all():
-        path = files.storage_dir() / attachment.stored_name
-        if path.exists():
-            files.write_private(path, old_and_new.rotate(path.read_bytes()))
+        stored = files.read_encrypted(attachment.stored_name)
+        if stored is not None:
+            files.replace_encrypted(attachment.stored_name, old_and_new.rotate(stored))
             count += 1
     # Content keys still under the server key (transition from before keys per referent).
     for wrap in db.session.scalars(select(AlertKeyWrap).where(AlertKeyWrap.holder == SERVER)).all():

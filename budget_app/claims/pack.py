@@ -40,7 +40,7 @@ from ..kernel.extensions import db
 from ..kernel.formatting import decimal_text, format_day, format_moment, format_month, local_time
 from ..kernel.i18n import N_
 from ..kernel.spreadsheet import csv_text
-from ..kernel.uploads import stored_path
+from ..kernel import storage
 from ..staff.computations import line_text, rate_text
 from ..staff.models import (
     STAFF_DOCUMENT_KINDS,
@@ -274,7 +274,7 @@ def _stored_document(writer: _Writer, result: PackResult, name: str, line, what:
     """Copy one stored document, hashed on the way; missing from the storage or no longer
     with its recorded SHA-256: listed as such in the manifest and in ``result``."""
     try:
-        source = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed below)
+        source = storage.open(document.stored_name)  # streamed from the store; hashed by writer.copy
     except OSError:
         result.missing.append(name)
         writer.manifest.append([name, line, what, "", document.size, MISSING, document.sha256])

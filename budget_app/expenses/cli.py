@@ -21,7 +21,7 @@ from .credit_note_cli import credit_note_command
 from .document_bundle import import_documents_command
 from .imports import import_file
 from .models import Expense
-from .purge import personal_data_left_on, purge_candidates, purge_documents
+from .purge import delete_stored, personal_data_left_on, purge_candidates, purge_documents
 from .services import add_document
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
@@ -116,14 +116,7 @@ def purge_command(before, manifest, yes):
     except DomainError as error:
         fail(error.lines())
     db.session.commit()
-    kept = []
-    for path in files:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            kept.append(path.name)
+    kept = delete_stored(files)
     click.echo(f"{total} pièce(s) supprimée(s) ; manifeste : {manifest}")
     for name in kept:
         click.echo(f"Erreur : fichier non supprimé du stockage : {name}", err=True)

@@ -1,8 +1,9 @@
 """The end of retention (CPR art. 82, primer §7): the operations whose records need no
 longer be kept, and the purge of their supporting documents (``retention purge``).
 
-The purge removes the stored files and their ``supporting_documents`` rows (and the staff
-evidence, and the operation documents: agreement, amendments, publicity, procurement files); the expenses,
+The purge deletes the stored files (local or bucket objects, kernel.storage) and their rows
+(supporting documents, staff evidence, operation documents: agreement, amendments, publicity,
+procurement files); the expenses,
 the claims and the audit trail stay (the trail records each document's deletion, and one
 ``retention_purge`` event per operation with the manifest's name and SHA-256). A manifest
 (CSV) lists every document removed. Nothing is removed from an operation whose retention
@@ -17,11 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from ..kernel import storage
 from ..kernel.audit import services as audit
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day
 from ..kernel.spreadsheet import csv_text
-from ..kernel.uploads import stored_path
 from ..operations.hooks import erase_personal_data, personal_data_left
 from ..operations.models import Operation
 from ..operations.retention import Retention, ensure_retention_ended, retention_of
@@ -73,9 +74,9 @@ def _documents(operation_id: int):
     ).all()
 
 
-def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> list[Path]:
+def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> list[str]:
     """Delete the documents' rows (flushed, not committed), write the manifest (a new file),
-    and return the stored files to remove once the caller has committed."""
+    and return the storage keys to delete once the caller has committed (``delete_stored``)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -93,7 +94,7 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
                 csv_text(document.original_name), document.sha256, document.size,
                 format_day(document.uploaded_at, "fr"),
             ])
-            files.append(stored_path(document.stored_name))
+            files.append(document.stored_name)
             db.session.delete(document)
         count = len(documents)
         # Staff evidence (hook), then the operation's own documents (agreement, amendments,
@@ -104,7 +105,7 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
                 document.kind, csv_text(document.original_name), document.sha256, document.size,
                 format_day(document.uploaded_at, "fr"),
             ])
-            files.append(stored_path(document.stored_name))
+            files.append(document.stored_name)
             db.session.delete(document)
             count += 1
         for kind, reference, what in erase_personal_data(operation, datetime.now(timezone.utc)):
@@ -126,3 +127,16 @@ def purge_documents(candidates: list[Ended], manifest: Path, today: date) -> lis
         handle.write(data)
     partial.replace(manifest)
     return files
+
+
+def delete_stored(keys: list[str]) -> list[str]:
+    """Delete the purged documents from the storage; returns the keys that could not be."""
+    kept = []
+    for key in keys:
+        try:
+            storage.delete(key)
+        except FileNotFoundError:
+            continue
+        except (OSError, storage.StorageError):  # the disk's or the bucket's refusal: listed, the rest goes on
+            kept.append(key)
+    return kept

@@ -1,13 +1,14 @@
 """`backup create DIR` and `backup restore DIR` (README, "Backup and restore").
 
 A backup is a directory: the database (PostgreSQL: ``pg_dump`` custom format; SQLite: a copy
-made with the online backup API, consistent while the app runs), the upload folder
-(supporting documents and the encrypted alert attachments) under ``uploads/``, and
+made with the online backup API, consistent while the app runs), the stored files (supporting
+documents and the encrypted alert attachments; from the upload folder or the bucket,
+kernel.storage; staged imports left out) under ``uploads/<key>``, and
 ``manifest.json`` listing every file with its size and SHA-256. The secret key and the alert
 encryption key are never in it, even when they sit in the upload folder: they are kept
 apart (README says how), so that a stolen backup does not decrypt the alerts.
 
-A restore goes into an empty database and an empty upload folder only, after checking every
+A restore goes into an empty database and an empty storage (folder or bucket) only, after checking every
 file against the manifest (nothing missing, altered or added).
 """
 import hashlib
@@ -27,7 +28,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import staging
+from . import staging, storage
 from .extensions import db
 from .transactions import fail
 
@@ -54,13 +55,6 @@ def sha256_of(path: Path) -> str:
 
 def _private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
-def _copy_private(source: Path, target: Path) -> None:
-    _private_dir(target.parent)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with open(source, "rb") as reader, os.fdopen(fd, "wb") as writer:
-        shutil.copyfileobj(reader, writer, CHUNK)
 
 
 def key_files(app) -> set[Path]:
@@ -102,24 +96,38 @@ def _revision() -> str | None:
         return None
 
 
-def _upload_root() -> Path:
-    return Path(current_app.config["BUDGET_APP_UPLOAD_DIR"])
+def _key_file_keys(app, root: Path) -> set[str]:
+    """The storage keys of key files misplaced in the upload folder ``root`` (local storage)."""
+    root = root.resolve()
+    keys = set()
+    for path in key_files(app):
+        try:
+            keys.add(path.relative_to(root).as_posix())
+        except ValueError:
+            continue
+    return keys
 
 
-def _upload_files(root: Path, skipped: set[Path], skipped_dirs=frozenset()) -> list[Path]:
-    if not root.is_dir():
-        return []
-    found = []
-    for path in sorted(root.rglob("*")):
-        if path.is_symlink() or not path.is_file():
+def kept_entries(store=None):
+    """What the storage (or ``store``) keeps, but staged imports (files previewed, never
+    confirmed, removed within a day: no data) and key files."""
+    store = store or storage.store()
+    root = store.root if isinstance(store, storage.LocalStore) else None
+    skipped = _key_file_keys(current_app, root) if root is not None else set()
+    for entry in store.iterate():
+        if entry.key.startswith(staging.DIRECTORY_NAME + "/"):
             continue
-        if any(folder in path.resolve().parents for folder in skipped_dirs):
-            continue
-        if path.resolve() in skipped:
+        if entry.key in skipped:
             log.warning("event=backup_key_file_skipped")
             continue
-        found.append(path)
-    return found
+        yield entry
+
+
+def _copy_out(key: str, target: Path) -> None:
+    _private_dir(target.parent)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with storage.open(key) as reader, os.fdopen(fd, "wb") as writer:
+        shutil.copyfileobj(reader, writer, CHUNK)
 
 
 def create_backup(target: Path) -> dict:
@@ -147,11 +155,9 @@ def create_backup(target: Path) -> dict:
             copy.close()
             source.close()
     os.chmod(database_file, 0o600)
-    root = _upload_root()
-    # Staged imports (files previewed, never confirmed, removed within a day) are no data.
-    staged = (root / staging.DIRECTORY_NAME).resolve()
-    for path in _upload_files(root, key_files(current_app), skipped_dirs={staged}):
-        _copy_private(path, target / UPLOADS / path.relative_to(root))
+    # The documents, streamed from the storage (the upload folder or the bucket).
+    for entry in kept_entries():
+        _copy_out(entry.key, target / UPLOADS / entry.key)
     files = [
         {"path": path.relative_to(target).as_posix(), "size": path.stat().st_size, "sha256": sha256_of(path)}
         for path in sorted(target.rglob("*")) if path.is_file()
@@ -210,9 +216,10 @@ def restore_backup(source: Path) -> dict:
     tables = inspect(db.engine).get_table_names()
     if tables:
         raise BackupError(f"la base de destination n'est pas vide ({len(tables)} tables) : restaurez dans une base neuve")
-    root = _upload_root()
-    if root.exists() and any(root.iterdir()):
-        raise BackupError(f"le dossier des fichiers {root} n'est pas vide")
+    if next(iter(storage.iterate()), None) is not None:
+        where = (current_app.config["BUDGET_APP_UPLOAD_DIR"] if storage.store().name == "local"
+                 else f"compartiment {current_app.config['S3_BUCKET']}")
+        raise BackupError(f"le dossier des fichiers ({where}) n'est pas vide")
     db.session.remove()
     db.engine.dispose()
     database_file = source / DATABASE_FILES[dialect]
@@ -232,10 +239,10 @@ def restore_backup(source: Path) -> dict:
     for entry in manifest["files"]:
         path = source / entry["path"]
         if path.parent == uploads or uploads in path.parents:
-            restored = root / path.relative_to(uploads)
-            _copy_private(path, restored)
-            if sha256_of(restored) != entry["sha256"]:
-                raise BackupError(f"{restored} : copie différente de la sauvegarde")
+            key = path.relative_to(uploads).as_posix()
+            storage.put(path, key)
+            if storage.sha256_of(key)[0] != entry["sha256"]:
+                raise BackupError(f"{key} : copie différente de la sauvegarde")
     log.info("event=backup_restored files=%s", len(manifest["files"]))
     return manifest
 

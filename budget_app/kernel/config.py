@@ -18,6 +18,13 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     BUDGET_APP_UPLOAD_DIR = None  # instance/uploads by default
+    # Where files are kept (kernel/storage.py): "local" (the upload folder) or "s3" (a bucket of
+    # an S3-compatible service; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    STORAGE = "local"
+    S3_ENDPOINT_URL = None  # e.g. https://s3.fr-par.scw.cloud; None: AWS
+    S3_BUCKET = None
+    S3_REGION = None
+    S3_PREFIX = ""  # keys under this folder of the bucket
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -117,6 +124,11 @@ ENVIRONMENT_KEYS = {
     "SECRET_KEY": "SECRET_KEY",
     "BUDGET_APP_UPLOAD_DIR": "BUDGET_APP_UPLOAD_DIR",
     "BUDGET_APP_ENV": "BUDGET_APP_ENV",
+    "BUDGET_APP_STORAGE": "STORAGE",
+    "BUDGET_APP_S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
+    "BUDGET_APP_S3_BUCKET": "S3_BUCKET",
+    "BUDGET_APP_S3_REGION": "S3_REGION",
+    "BUDGET_APP_S3_PREFIX": "S3_PREFIX",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "REDIS_URL": "REDIS_URL",
     "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",

@@ -8,14 +8,15 @@ agree with the content: a PDF renamed ``.png`` is refused, as is HTML renamed ``
 """
 import hashlib
 import io
+import logging
 import os
-import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 
+from . import storage
 from .errors import DomainError
 from .i18n import N_
 
@@ -34,6 +35,8 @@ EXTENSIONS = {
     ".ods": ODS,
 }
 SUFFIX = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", XLSX: ".xlsx", ODS: ".ods"}
+
+log = logging.getLogger("budget_app.uploads")
 
 # A spreadsheet is a zip: refuse zip bombs before anything opens it (ASVS 12.1.2).
 MAX_ZIP_ENTRIES = 2000
@@ -120,28 +123,31 @@ def too_large(data: bytes) -> bool:
     return len(data) > current_app.config["UPLOAD_MAX_BYTES"]
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.config["BUDGET_APP_UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def store_file(data: bytes, content_type: str) -> str:
-    """Write ``data`` under a random name (never the user's) and return that name."""
-    stored_name = secrets.token_hex(16) + SUFFIX.get(content_type, "")
-    path = upload_dir() / stored_name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return stored_name
+    """Keep ``data`` in the storage (kernel.storage) under a random name (never the user's)
+    and return that name."""
+    return storage.put(data, storage.new_key(SUFFIX.get(content_type, ""))).key
 
 
-def stored_path(stored_name: str) -> Path:
-    # Stored names are ours (hex + suffix); refuse anything else rather than join a path.
-    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
-        raise FileNotFoundError(stored_name)
-    # Reading needs no mkdir (one system call per document of a pack); writers use upload_dir().
-    return Path(current_app.config["BUDGET_APP_UPLOAD_DIR"]) / stored_name
+def send_document(document):
+    """The download of a stored document (``stored_name``, ``sha256``, ``content_type``,
+    ``original_name``): its SHA-256 checked before the first byte is sent; 404 when the file
+    is missing, and when it no longer has its recorded digest (logged)."""
+    if "/" in document.stored_name:  # documents sit at the top: never an alert's or an import's key
+        abort(404)
+    try:
+        handle = storage.open_checked(document.stored_name, document.sha256)
+    except storage.Altered:
+        log.error("event=document_digest_mismatch key=%s", document.stored_name)
+        abort(404)
+    except OSError:
+        abort(404)
+    response = send_file(handle, mimetype=document.content_type, as_attachment=True,
+                         download_name=document.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def safe_filename(filename: str) -> str:

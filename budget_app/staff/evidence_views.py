@@ -2,7 +2,7 @@
 the months that have a timesheet, present or missing (``evidence.expectations``); the
 finance officer attaches a file (the same service as ``staff documents attach``); everyone
 who reads the staff pages downloads them."""
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..kernel.money import parse_day, parse_decimal
 from ..kernel.tabular import cell_month
-from ..kernel.uploads import safe_filename, stored_path, too_large
+from ..kernel.uploads import safe_filename, send_document, too_large
 from . import evidence, queries
 from .forms import EvidenceForm
 from .models import MONTH_DOCUMENT_KINDS, STAFF_DOCUMENT_KINDS, YEAR_DOCUMENT_KINDS, StaffDocument
@@ -80,13 +80,4 @@ def evidence_download(staff_document_id):
     document = db.session.get(StaffDocument, staff_document_id)
     if document is None or document.assignment.operation_id != g.operation.id:
         abort(404)
-    try:
-        handle = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed by send_file)
-    except OSError:
-        abort(404)
-    response = send_file(handle, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_document(document)

@@ -112,7 +112,7 @@ def test_database_and_server_key_alone_open_nothing(app, referent, login, operat
     values = [alert.content_enc] + [m.body_enc for m in alert.messages] + [a.meta_enc for a in alert.attachments]
     for value in values:
         assert CANARY.encode() not in crypto.decrypt_bytes(value)
-    inner = crypto.decrypt_bytes((files.storage_dir() / alert.attachments[0].stored_name).read_bytes())
+    inner = crypto.decrypt_bytes(files.read_encrypted(alert.attachments[0].stored_name))
     assert PDF not in inner
     assert db.session.scalar(db.select(AlertKeyWrap).where(AlertKeyWrap.holder == SERVER)) is None
     # The session row's vault does not open without the cookie's token.

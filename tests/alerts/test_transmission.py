@@ -119,7 +119,7 @@ def test_purge_removes_personal_data_and_keeps_the_record(app, runner, referent,
     stored = alert.attachments[0].stored_name
     from budget_app.alerts import files
 
-    assert (files.storage_dir() / stored).exists()
+    assert files.read_encrypted(stored) is not None
     result = runner.invoke(args=["alerts", "purge"])
     assert result.exit_code == 0, result.output
     assert alert.reference in result.output and recent.reference not in result.output
@@ -128,7 +128,7 @@ def test_purge_removes_personal_data_and_keeps_the_record(app, runner, referent,
     assert alert.purged_at is not None
     assert alert.content_enc is None and alert.identity_enc is None and alert.secret_hash is None
     assert db.session.scalar(db.select(db.func.count(AlertAttachment.id)).where(AlertAttachment.alert_id == alert.id)) == 0
-    assert not (files.storage_dir() / stored).exists()
+    assert files.read_encrypted(stored) is None
     assert all(m.body_enc is None for m in db.session.scalars(db.select(AlertMessage).where(AlertMessage.alert_id == alert.id)))
     # The non-personal record stays.
     assert (alert.reference, alert.kind, alert.operation_id, alert.state, alert.transmitted_to) == (

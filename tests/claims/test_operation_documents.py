@@ -29,7 +29,7 @@ from budget_app.claims import lifecycle
 from budget_app.expenses.models import OperationDocument, ProcurementCover
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.extensions import db
-from budget_app.kernel.uploads import stored_path
+from budget_app.kernel import storage
 from tests.expenses.factories import make_expense
 from tests.operations.factories import make_plan
 
@@ -184,7 +184,7 @@ def test_the_page_shows_what_is_missing_and_a_removed_document_no_longer_counts(
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "operation_document_remove"))
     assert entry.note == "mauvaise affiche (autre opération)" and entry.object_id == str(publicity.id)
     # The file stays until the retention purge (CPR 82).
-    assert stored_path(publicity.stored_name).exists()
+    assert storage.exists(publicity.stored_name)
 
 
 @pytest.mark.parametrize("kind, options, name, content, message", [
@@ -292,13 +292,13 @@ def test_retention_purge_deletes_them_and_lists_them(app, make_operation, runner
                          fse_asked=D("6.00"), paid_on=date(2019, 5, 10), amount_paid=D("6.00")))
     operation.last_payment_date = date(2019, 5, 10)
     db.session.commit()
-    paths = [stored_path(agreement.stored_name), stored_path(poster.stored_name)]
+    keys = [agreement.stored_name, poster.stored_name]
     manifest = tmp_path / "purge.csv"
     result = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest),
                                  "--yes"])
     assert result.exit_code == 0, result.output
     assert "2 pièce(s) supprimée(s)" in result.output
-    assert _count() == 0 and not any(path.exists() for path in paths)
+    assert _count() == 0 and not any(storage.exists(key) for key in keys)
     with open(manifest, encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream, delimiter=";"))
     assert sorted((row["Type"], row["SHA-256"]) for row in rows) == sorted(

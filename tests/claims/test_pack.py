@@ -14,7 +14,8 @@ from budget_app.claims import control, lifecycle
 from budget_app.claims.pack import ALTERED, MISSING, PRESENT
 from budget_app.expenses.models import SupportingDocument
 from budget_app.kernel.extensions import db
-from budget_app.kernel.uploads import stored_path
+from budget_app.kernel import storage
+from tests.s3 import storage_config  # noqa: F401 (local folder and S3 bucket)
 from tests.expenses.factories import attach_document, make_expense
 from tests.staff.factories import make_staff_line
 
@@ -80,9 +81,9 @@ def test_pack_holds_every_document_listed_with_matching_sha256(submitted, runner
 
 def test_missing_document_is_listed_and_the_command_exits_1(submitted, runner, tmp_path):
     document = db.session.query(SupportingDocument).filter_by(original_name="../../virement.pdf").one()
-    stored_path(document.stored_name).unlink()
+    storage.delete(document.stored_name)
     altered = db.session.query(SupportingDocument).filter_by(original_name="facture.pdf").first()
-    stored_path(altered.stored_name).write_bytes(b"%PDF-1.4 changed\n")
+    storage.put(b"%PDF-1.4 changed\n", altered.stored_name)
     target = tmp_path / "dossier.zip"
     result = runner.invoke(args=["bilans", "pack", "HL-RSA-2023", "1", "-o", str(target)])
     assert result.exit_code == 1

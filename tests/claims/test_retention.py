@@ -17,7 +17,8 @@ from budget_app.expenses.models import SupportingDocument
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.errors import DomainError
 from budget_app.kernel.extensions import db
-from budget_app.kernel.uploads import stored_path
+from budget_app.kernel import storage
+from tests.s3 import storage_config  # noqa: F401 (local folder and S3 bucket)
 from budget_app.operations.retention import retention_end, retention_of, update_extensions
 from tests.expenses.factories import attach_document, make_expense
 
@@ -147,7 +148,7 @@ def test_admin_page_lists_ended_operations_only(ended, make_user, login, client)
 def test_purge_asks_then_removes_documents_keeps_trail_writes_manifest(ended, runner, tmp_path):
     manifest = tmp_path / "purge.csv"
     documents = db.session.scalars(select(SupportingDocument).order_by(SupportingDocument.id)).all()
-    paths = {document.original_name: stored_path(document.stored_name) for document in documents}
+    paths = {document.original_name: Stored(document.stored_name) for document in documents}
     before = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest)],
                            input="n\n")
     assert before.exit_code == 1 and "OP-END" in before.output and "rien n'a été supprimé" in before.output
@@ -313,7 +314,7 @@ def test_staff_evidence_is_kept_then_purged_with_the_supporting_documents(ended,
     with pytest.raises(DomainError, match="au moins jusqu'au 31/12/2030"):
         db.session.flush()
     db.session.rollback()
-    staff_paths = {document.original_name: stored_path(document.stored_name)
+    staff_paths = {document.original_name: Stored(document.stored_name)
                    for document in db.session.scalars(select(StaffDocument))}
     manifest = tmp_path / "purge.csv"
     result = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest),
@@ -326,3 +327,13 @@ def test_staff_evidence_is_kept_then_purged_with_the_supporting_documents(ended,
     with open(manifest, encoding="utf-8-sig", newline="") as stream:
         kinds = sorted(row["Type"] for row in csv.DictReader(stream, delimiter=";"))
     assert kinds == ["contract", "invoice", "payment", "timesheet_signed"]
+
+
+class Stored:
+    """A stored document, local file or bucket object: ``exists()`` asks the storage."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def exists(self):
+        return storage.exists(self.key)

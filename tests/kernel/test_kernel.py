@@ -83,22 +83,22 @@ def test_state_machine_refuses_undeclared_moves_and_concurrent_ones(app, make_op
 
 
 def test_staging_gives_the_file_back_once_to_the_same_session_and_scope(app, tmp_path):
-    from budget_app.kernel import staging
+    from budget_app.kernel import staging, storage
 
     with app.test_request_context("/"):
         token = staging.stage("expenses", "OP-1", b"a;b\n1;2\n", "import.csv")
-        path = staging._path(token)
+        path = storage.store().path(f"imports/{token}")  # the local storage: a file 0600
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         assert staging.take("expenses", "OP-2", token) is None  # another operation: refused
     with app.test_request_context("/"):
         token = staging.stage("expenses", "OP-1", b"a;b\n1;2\n", "import.csv")
-        staging._path(token).write_bytes(b"changed")  # not the bytes that were previewed
+        storage.put(b"changed", f"imports/{token}")  # not the bytes that were previewed
         assert staging.take("expenses", "OP-1", token) is None
     with app.test_request_context("/"):
         token = staging.stage("expenses", "OP-1", b"a;b\n1;2\n", "import.csv")
         staged = staging.take("expenses", "OP-1", token)
         assert staged.content == b"a;b\n1;2\n" and staged.filename == "import.csv"
-        assert not staging._path(token).exists()
+        assert not storage.exists(f"imports/{token}")
         assert staging.take("expenses", "OP-1", token) is None  # once only
 
 

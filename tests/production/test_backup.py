@@ -18,9 +18,10 @@ from budget_app.alerts.models import Alert
 from budget_app.claims.models import Claim, ClaimLine
 from budget_app.expenses.models import SupportingDocument
 from budget_app.kernel.extensions import db
-from budget_app.kernel.uploads import stored_path
+from budget_app.kernel import storage
 from tests.alerts.factories import PDF, file_alert, open_as
 from tests.conftest import ON_POSTGRES, create_postgres_database, drop_postgres_database
+from tests.s3 import s3_settings, storage_config  # noqa: F401 (local folder and S3 bucket)
 from tests.test_access import _operation_samples
 
 ATTACHMENT = PDF + b"% alert attachment for the drill\n"
@@ -34,16 +35,18 @@ def keyed_app(app, tmp_path):
 
 @pytest.fixture
 def fresh_target(app_config, keyed_app, tmp_path):
-    """An app on a new empty database and a new empty upload folder, with the same keys."""
+    """An app on a new empty database and a new empty upload folder (or bucket), with the
+    same keys."""
     if ON_POSTGRES:
         url = make_url(app_config["SQLALCHEMY_DATABASE_URI"])
         target_url = url.set(database=f"{url.database}_restore").render_as_string(hide_password=False)
         create_postgres_database(target_url)
     else:
         target_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    bucket = s3_settings(app_config["S3_ENDPOINT_URL"]) if app_config.get("STORAGE") == "s3" else {}
     target = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": target_url,
                          "BUDGET_APP_UPLOAD_DIR": str(tmp_path / "restored-uploads"),
-                         "ALERT_KEY_FILE": keyed_app.config["ALERT_KEY_FILE"]})
+                         "ALERT_KEY_FILE": keyed_app.config["ALERT_KEY_FILE"], **bucket})
     yield target
     with target.app_context():
         db.engine.dispose()
@@ -79,7 +82,7 @@ def snapshot(reference: str) -> dict:
     return {
         "claim": (claim.state, claim.total_eligible, claim.fse_asked, json.dumps(claim.figures, sort_keys=True)),
         "lines": [(line.position, line.category, line.declared_amount) for line in lines],
-        "documents": [(d.original_name, d.sha256, hashlib.sha256(stored_path(d.stored_name).read_bytes()).hexdigest())
+        "documents": [(d.original_name, d.sha256, hashlib.sha256(storage.read(d.stored_name)).hexdigest())
                       for d in documents],
         "alert": (filing.alert_content(alert), filing.alert_identity(alert),
                   [(filing.attachment_meta(a), filing.attachment_data(a)) for a in alert.attachments]),
@@ -130,9 +133,8 @@ def test_restore_refuses_a_non_empty_target(keyed_app, runner, make_operation, f
     assert runner.invoke(args=["backup", "create", str(tmp_path / "backup")]).exit_code == 0
     refused = runner.invoke(args=["backup", "restore", str(tmp_path / "backup")])  # the source itself
     assert refused.exit_code == 1 and "n'est pas vide" in refused.output
-    uploads = Path(fresh_target.config["BUDGET_APP_UPLOAD_DIR"])
-    uploads.mkdir(parents=True)
-    (uploads / "left-over.pdf").write_bytes(PDF)
+    with fresh_target.app_context():
+        storage.put(PDF, "left-over.pdf")
     refused = restore(fresh_target, tmp_path / "backup")
     assert refused.exit_code == 1 and "dossier des fichiers" in refused.output
     with fresh_target.app_context():
@@ -156,4 +158,5 @@ def test_restore_refuses_an_altered_backup(keyed_app, runner, make_operation, fr
     assert "uploads/added.pdf : absent du manifeste" in refused.output
     with fresh_target.app_context():
         assert db.inspect(db.engine).get_table_names() == []
-    assert not Path(fresh_target.config["BUDGET_APP_UPLOAD_DIR"]).exists()
+    with fresh_target.app_context():
+        assert list(storage.iterate()) == []

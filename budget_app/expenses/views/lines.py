@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from ...kernel.errors import Conflict, DomainError, render_error, seen_version
 from ...kernel.extensions import db
 from ...kernel.i18n import N_
 from ...kernel.transactions import attempt
-from ...kernel.uploads import check_document, stored_path, too_large
+from ...kernel.uploads import check_document, send_document, too_large
 from ...operations.models import COST_CATEGORIES
 from ...operations.services import visible_operations_query
 from .. import listing
@@ -361,15 +360,4 @@ def download(document_id, operation_code=None):
     document = db.session.get(SupportingDocument, document_id)
     if document is None or document.expense.operation_id != g.operation.id:
         abort(404)
-    try:
-        path = stored_path(document.stored_name)
-        handle = open(path, "rb")
-    except OSError:
-        abort(404)
-    response = send_file(
-        handle, mimetype=document.content_type, as_attachment=True, download_name=document.original_name, max_age=0
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_document(document)

@@ -4,7 +4,7 @@ the next bilan needs, present or missing, and the form to attach one are rendere
 ``operations.hooks.documents_panel``, wired in ``create_app``); attaching calls the same service as `operations documents attach`."""
 import re
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from ...kernel.extensions import db
 from ...kernel.i18n import N_
 from ...kernel.integers import parse_id
 from ...kernel.transactions import attempt
-from ...kernel.uploads import safe_filename, stored_path, too_large
+from ...kernel.uploads import safe_filename, send_document, too_large
 from ...operations.closure import closed_problem
 from ...operations.views import detail as operation_page
 from .. import operation_documents as documents
@@ -106,14 +106,4 @@ def remove_operation_document(operation_document_id):
 
 @bp.route(PREFIX + "/<int:operation_document_id>")
 def operation_document_download(operation_document_id):
-    document = _document(operation_document_id)
-    try:
-        handle = open(stored_path(document.stored_name), "rb")  # noqa: SIM115 (closed by send_file)
-    except OSError:
-        abort(404)
-    response = send_file(handle, mimetype=document.content_type, as_attachment=True,
-                         download_name=document.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_document(_document(operation_document_id))

@@ -1,0 +1,131 @@
+"""The floor under the expense list (issue 27, point 5): the same 50 rows of an operation of
+20 000 expense lines rendered by bare Flask + one SQL query + Jinja + Babel formatting, with
+none of the application (no login, session, access policy, totals, cursor or layout), against
+the application's list page, in the same process and the same run. Prints both medians and
+list / floor (target <= 1.5).
+
+SQLite in a temporary file by default; BENCH_DATABASE_URL=postgresql+psycopg://... runs it on
+an existing empty PostgreSQL database (the figure of the issue: PostgreSQL)."""
+import os
+import random
+import sys
+import tempfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_expenses import CATEGORIES, START, fill, median_time  # noqa: E402
+
+from budget_app import create_app  # noqa: E402
+from budget_app.kernel.extensions import db  # noqa: E402
+
+LINES = int(os.environ.get("BENCH_LINES", "20000"))
+
+FLOOR_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Dépenses</title></head><body>
+<table><thead><tr><th>N°</th><th>Poste</th><th>Libellé</th><th>Fournisseur</th><th>Pièce</th><th>Paiement</th>
+<th>HT</th><th>TVA</th><th>TTC</th><th>Clé</th><th>Présenté</th></tr></thead><tbody>
+{% for row in rows %}<tr><td><a href="/depenses/{{ row.id }}">{{ row.id }}</a></td><td>{{ row.category }}</td>
+<td>{{ row.label }}</td><td>{{ row.supplier_name }}</td><td>{{ row.document_number }}<br><small>{{ row.incurred_on|day }}</small></td>
+<td>{{ row.paid_on|day }}</td><td>{{ row.amount_excl_vat|money }}</td><td>{{ row.vat|money }}</td>
+<td>{{ (row.amount_excl_vat + row.vat)|money }}</td><td>{{ row.allocation_percent|percent }}</td>
+<td>{{ row.eligible_amount|money }}</td></tr>{% endfor %}
+</tbody></table></body></html>"""
+
+
+def floor_app(url: str):
+    """Bare Flask: one query (the first 50 rows, newest first), a Jinja template, Babel."""
+    from babel.dates import format_date
+    from babel.numbers import format_currency, format_decimal
+    from flask import Flask, render_template_string
+    from sqlalchemy import bindparam, create_engine, select
+
+    engine = create_engine(url)
+    app = Flask("floor")
+    app.testing = True  # errors raised, not a 500 page
+    app.jinja_env.filters.update(
+        day=lambda value: format_date(value, "dd/MM/yyyy", locale="fr_FR") if value else "",
+        money=lambda value: format_currency(value, "EUR", locale="fr_FR"),
+        percent=lambda value: format_decimal(value, "#,##0.00", locale="fr_FR") + "\u00a0%",
+    )
+    from budget_app.expenses.models import Expense  # the table only (its column types), not the app
+
+    table = Expense.__table__
+    query = (select(table.c.id, table.c.category, table.c.label, table.c.supplier_name, table.c.document_number,
+                    table.c.incurred_on, table.c.paid_on, table.c.amount_excl_vat, table.c.vat,
+                    table.c.allocation_percent, table.c.eligible_amount)
+             .where(table.c.operation_id == bindparam("operation"), table.c.deleted_at.is_(None))
+             .order_by(table.c.incurred_on.desc(), table.c.id.desc()).limit(50))
+
+    @app.route("/depenses/<int:operation_id>")
+    def listing(operation_id):
+        with engine.connect() as connection:
+            rows = connection.execute(query, {"operation": operation_id}).all()
+        return render_template_string(FLOOR_TEMPLATE, rows=rows)
+
+    return app, engine
+
+
+def main():
+    from flask_migrate import upgrade
+
+    from budget_app.accounts.assignments import assign
+    from budget_app.accounts.services import create_user
+    from budget_app.accounts.sessions import start_session
+    from budget_app.kernel import migrations
+    from budget_app.operations.models import Operation, Organisation, PlanCost, PlanVersion
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+                      "BUDGET_APP_UPLOAD_DIR": str(workdir / "uploads"), "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        migrations.bind(app)
+        upgrade()
+        officer = create_user("floor@example.org", "finance_officer", "correct horse battery staple")
+        operation = Operation(
+            code="BENCH", title="Bench", organisation=Organisation(name="Bench", kind="association"),
+            start_date=START, end_date=date(2019, 12, 31), fse_rate=Decimal("50"),
+            fse_amount=Decimal("1000000.00"), status="running")
+        version = PlanVersion(number=1)
+        version.costs = [PlanCost(category=category, year=2019, amount=Decimal("1000000")) for category in CATEGORIES]
+        operation.plan_versions.append(version)
+        db.session.add(operation)
+        db.session.flush()
+        assign(officer.id, operation.id)
+        db.session.commit()
+        fill(operation.id, 0, LINES, random.Random(2019))
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE expenses" if db.engine.dialect.name == "postgresql" else "ANALYZE")
+        token = start_session(officer)
+        db.session.commit()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(officer.id)
+            session["_fresh"] = True
+            session["sid"] = token
+        dialect, operation_id = db.engine.dialect.name, operation.id
+
+        def page():
+            response = client.get("/operations/BENCH/depenses")
+            assert response.status_code == 200, response.status_code
+
+        listed = median_time(page, runs=30)
+    bare, engine = floor_app(url)
+    bare_client = bare.test_client()
+
+    def floor():
+        response = bare_client.get(f"/depenses/{operation_id}")
+        assert response.status_code == 200 and response.data.count(b"<tr>") == 51, (response.status_code, response.data[:300])
+
+    floored = median_time(floor, runs=30)
+    engine.dispose()
+    print(f"Floor of the expense list ({dialect}, {LINES} lines, 50 rows shown, median of 30, in-process):")
+    print(f"  list page {listed * 1000:.1f} ms, floor (bare Flask + one query + Jinja + Babel) {floored * 1000:.1f} ms: "
+          f"list / floor = {listed / floored:.2f} (target <= 1.5: {'ok' if listed / floored <= 1.5 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
