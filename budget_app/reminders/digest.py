@@ -55,9 +55,17 @@ def confidential(user: User) -> bool:
     return may("alerts.dashboard", "GET", user=user)
 
 
+_KEYED: dict = {}  # secret -> its HMAC state, copied for each digest (keyed once per process)
+
+
 def item_digest(user_id: int, key: str) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"reminder:{user_id}:{key}".encode(), hashlib.sha256).hexdigest()
+    keyed = _KEYED.get(secret)
+    if keyed is None:
+        keyed = _KEYED[secret] = hmac.new(secret, digestmod=hashlib.sha256)
+    state = keyed.copy()
+    state.update(f"reminder:{user_id}:{key}".encode())
+    return state.hexdigest()
 
 
 @dataclass
