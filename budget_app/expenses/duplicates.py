@@ -141,8 +141,8 @@ class DuplicateFinder:
                                         known.allocation_percent)].append(known)
         if not known.is_credit_note:
             document.allocation += known.allocation_percent or ZERO
-            place = translate(N_("ligne %(line)s du fichier"), line=known.file_line) if known.file_line \
-                else known.operation_code
+            # A file's line by its number (written in words only for a message), else the operation.
+            place = known.file_line or known.operation_code
             if place not in document.place_set:
                 document.place_set.add(place)
                 if len(document.places) < PLACES_SHOWN:
@@ -201,13 +201,13 @@ class DuplicateFinder:
         shared = document is not None and any(not known.is_credit_note for known in document.lines)
         already, places, more = ZERO, [], 0
         if shared and exclude_id is None:
-            already, places, more = document.allocation, document.places, len(document.place_set) - len(document.places)
+            already, more = document.allocation, len(document.place_set) - len(document.places)
+            places = [_place_text(place) for place in document.places]
         elif shared:
             kept = [known for known in document.lines if not known.is_credit_note and known.id != exclude_id]
             shared = bool(kept)
             already = sum((known.allocation_percent for known in kept), Decimal(0))
-            names = sorted({translate(N_("ligne %(line)s du fichier"), line=known.file_line) if known.file_line
-                            else known.operation_code for known in kept})
+            names = sorted({_place_text(known.file_line or known.operation_code) for known in kept})
             places, more = names[:PLACES_SHOWN], max(0, len(names) - PLACES_SHOWN)
         total = already + (data.allocation_percent or ZERO)
         result.allocation_total = total
@@ -276,3 +276,8 @@ def same_line(known: _Known, data: ExpenseData, operation_id: int) -> bool:
 
 def _percent_text(value: Decimal) -> str:
     return format_number(value, places=None)
+
+
+def _place_text(place) -> str:
+    """A place that funds a document: a line of the file being read (its number) or an operation's code."""
+    return translate(N_("ligne %(line)s du fichier"), line=place) if isinstance(place, int) else place
