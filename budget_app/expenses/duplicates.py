@@ -63,6 +63,7 @@ class _Known:
 # Look-alikes listed for one line; the others are counted (a file of 50 000 identical rows
 # has 1.25 billion pairs: never listed, never built).
 WARNINGS_SHOWN = 5
+_UNKNOWN = object()  # ``matches``: the line already recorded not looked for yet
 PLACES_SHOWN = 5
 
 
@@ -156,12 +157,13 @@ class DuplicateFinder:
         return next((known for known in self.recorded.get(self._recorded_key_of(data), ())
                      if known.id is None or known.id != exclude_id), None)
 
-    def matches(self, data: ExpenseData, exclude_id: int | None = None):
+    def matches(self, data: ExpenseData, exclude_id: int | None = None, recorded: _Known | None = _UNKNOWN):
         """Every look-alike of ``data`` (a generator: (known line, reason)), the line already
         recorded left out: the same supplier and document, or the same supplier, amount,
-        VAT and date under another document."""
+        VAT and date under another document. ``recorded``: that line, when already found."""
         skey, dkey = data.supplier_key, data.document_key
-        recorded = self._already_recorded(data, exclude_id)
+        if recorded is _UNKNOWN:
+            recorded = self._already_recorded(data, exclude_id)
         document = self.by_document.get((skey, dkey))
         for known in document.lines if document else ():
             if known is not recorded and (known.id is None or known.id != exclude_id):
@@ -179,15 +181,16 @@ class DuplicateFinder:
         return same_document - (recorded is not None) + same_amount
 
     def check(self, data: ExpenseData, exclude_id: int | None = None) -> DuplicateCheck:
-        self.load([data.supplier_key], exclude_id)
+        if data.supplier_key not in self.loaded:  # an import loads its suppliers at once
+            self.load([data.supplier_key], exclude_id)
         result = DuplicateCheck()
-        recorded = self._already_recorded(data, exclude_id)
+        same = self.recorded.get(self._recorded_key_of(data), ())
+        recorded = next((known for known in same if known.id is None or known.id != exclude_id), None)
         # Every live line of this operation that is the same line: its marks follow it.
-        result.same_line_ids = [known.id for known in self.recorded.get(self._recorded_key_of(data), ())
-                                if known.id is not None and known.id != exclude_id]
+        result.same_line_ids = [known.id for known in same if known.id is not None and known.id != exclude_id]
         if recorded is not None:
             result.already_recorded = self._match(recorded, N_("même ligne déjà enregistrée"))
-        found = self.matches(data, exclude_id)
+        found = self.matches(data, exclude_id, recorded)
         result.warnings = [self._match(known, reason) for known, reason in islice(found, WARNINGS_SHOWN)]
         if exclude_id is None:
             result.more_warnings = self._count(data, recorded) - len(result.warnings)
