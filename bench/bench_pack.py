@@ -185,7 +185,14 @@ try:
 except SystemExit as exit_:
     if exit_.code:
         raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+# The peak of this process's own memory (VmHWM, kB): ru_maxrss would also count the pages
+# of the bench process it was forked from (Linux keeps ru_maxrss across execve).
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak, file=sys.stderr)
 """
 
 
