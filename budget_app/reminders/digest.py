@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from flask_babel import force_locale
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -55,17 +55,9 @@ def confidential(user: User) -> bool:
     return may("alerts.dashboard", "GET", user=user)
 
 
-_KEYED: dict = {}  # secret -> its HMAC state, copied for each digest (keyed once per process)
-
-
 def item_digest(user_id: int, key: str) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
-    keyed = _KEYED.get(secret)
-    if keyed is None:
-        keyed = _KEYED[secret] = hmac.new(secret, digestmod=hashlib.sha256)
-    state = keyed.copy()
-    state.update(f"reminder:{user_id}:{key}".encode())
-    return state.hexdigest()
+    return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
 
 
 @dataclass
@@ -197,14 +189,13 @@ def settle(results: list[tuple[int, list[str], bool]], now: datetime) -> None:
     db.session.commit()
     table = ReminderDelivery.__table__
     for sent in (True, False):
-        params = [{"who": user_id, "digest": digest} for user_id, digests, ok in results if ok is sent
-                  for digest in digests]
-        if not params:
+        users = [user_id for user_id, _digests, ok in results if ok is sent]
+        if not users:
             continue
         values = {"state": "sent", "sent_at": now} if sent else {"claimed_at": now - LEASE - timedelta(seconds=1)}
-        statement = (update(table).where(table.c.user_id == bindparam("who"), table.c.item_digest == bindparam("digest"),
-                                         table.c.state == "pending").values(**values))
-        db.session.connection().execute(statement, params)  # one statement, many rows
+        # What this run claimed carries its ``now`` (``claim``): the announcements of these mails.
+        db.session.execute(update(table).where(table.c.user_id.in_(users), table.c.state == "pending",
+                                               table.c.claimed_at == now).values(**values))
     db.session.commit()
 
 

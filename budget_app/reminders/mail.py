@@ -5,16 +5,17 @@ MAIL_CONNECTIONS (connections used at once by a run, each kept open for the whol
 import queue
 import smtplib
 import threading
-from email.charset import QP, Charset
+from email.charset import BASE64, Charset
 from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import formatdate
 
 from flask import current_app
 
-# UTF-8 bodies in quoted-printable (readable French); headers encoded only when needed.
+# UTF-8 bodies in base64 (encoded in C, where quoted-printable is encoded in Python);
+# headers encoded only when needed.
 _UTF8 = Charset("utf-8")
-_UTF8.body_encoding = QP
+_UTF8.body_encoding = BASE64
 
 
 class MailError(Exception):
