@@ -51,9 +51,8 @@ def _send(today, now, dry_run):
     texts: dict = {}  # (locale, item key) -> its line and link: each item written once per language
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     try:
-        owned = claim(digests, now)  # what this run owns: another run mails the rest
-        for start in range(0, len(owned), SETTLE_BATCH):
-            batch = owned[start:start + SETTLE_BATCH]
+        for start in range(0, len(digests), SETTLE_BATCH):
+            batch = claim(digests[start:start + SETTLE_BATCH], now)  # what this run owns: another run mails the rest
             messages = []
             for digest in batch:
                 subject, body = render(digest, today, texts)
@@ -69,7 +68,8 @@ def _send(today, now, dry_run):
                 elif not hidden:
                     failed += 1
                     click.echo(f"Échec pour {user.email} ({error}) : nouvel essai au prochain passage.", err=True)
-            settle(results, now)
+            if results:
+                settle(results, now)
     finally:
         pool.close()
     click.echo(f"Rappels : {sent} message(s) envoyé(s), {failed} en échec. "
