@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
+from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
@@ -47,6 +48,10 @@ def _send(today, now, dry_run):
         click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
         return
     pool = RelayPool(current_app.config["MAIL_CONNECTIONS"])
+    # The people and items were read once for the run: the commits of each batch must not
+    # make every one of them be read again, one query each.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     sent = failed = 0
     texts: dict = {}  # (locale, item key) -> its line and link: each item written once per language
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -71,6 +76,7 @@ def _send(today, now, dry_run):
             if results:
                 settle(results, now)
     finally:
+        session.expire_on_commit = expire_on_commit
         pool.close()
     click.echo(f"Rappels : {sent} message(s) envoyé(s), {failed} en échec. "
                "Les rappels des référents anti-fraude ne sont jamais comptés ici.")
