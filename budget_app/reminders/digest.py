@@ -55,8 +55,10 @@ def confidential(user: User) -> bool:
     return may("alerts.dashboard", "GET", user=user)
 
 
-def item_digest(user_id: int, key: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
+def item_digest(user_id: int, key: str, secret: bytes | None = None) -> str:
+    """``secret``: SECRET_KEY's bytes, when the caller computes many digests."""
+    if secret is None:
+        secret = current_app.config["SECRET_KEY"].encode()
     return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
 
 
@@ -91,10 +93,11 @@ def announcements_of(user: User, items: list[Item], off: set[str], recorded: dic
     """Items whose current threshold (or a later one) was never announced to ``user``, and
     announcements left pending by a failed or dead run (``recorded``: digest -> rows)."""
     found = []
+    secret, user_id = current_app.config["SECRET_KEY"].encode(), user.id
     for item in items:
         if item.kind in off and item.kind not in LEGAL_KINDS:
             continue
-        digest = item_digest(user.id, item.key)
+        digest = item_digest(user_id, item.key, secret)
         current = threshold(item, today)
         done = recorded.get(digest, [])
         stale = [row for row in done if row.state == "pending" and _aware(row.claimed_at) <= now - LEASE]
