@@ -33,7 +33,7 @@ WHERE operation_id = :operation AND complete AND {column} IS NOT NULL AND {colum
 GROUP BY sex
 """
 BARE_OUTPUTS = [
-    "1", "employment_status = 'chomeur'",
+    "TRUE", "employment_status = 'chomeur'",
     "employment_status = 'chomeur' AND (unemployment_months >= 12 OR (age_at_entry < 25 AND unemployment_months >= 6))",
     "employment_status = 'inactif'", "employment_status = 'emploi'", "age_at_entry < 18",
     "age_at_entry BETWEEN 18 AND 29", "age_at_entry >= 55", "education_level BETWEEN 0 AND 2",

@@ -19,6 +19,7 @@ import re
 import threading
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -119,6 +120,12 @@ class _Writer:
     def __init__(self, archive: zipfile.ZipFile, root: str):
         self.archive, self.root = archive, root
         self.manifest = []
+        # SHA-256 of each chunk computed by a thread of its own while the chunk is written
+        # (hashing, CRC and writing release the GIL: they run at once on two cores).
+        self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-sha256")
+
+    def close(self):
+        self.hasher.shutdown()
 
     def copy(self, name, source, line, what, compress=False, recorded=None, when=None):
         digest, size = hashlib.sha256(), 0
@@ -131,9 +138,10 @@ class _Writer:
         with self.archive.open(info, "w", force_zip64=True) as target:
             while read := source.readinto(buffer):
                 chunk = view[:read]
-                digest.update(chunk)
+                hashed = self.hasher.submit(digest.update, chunk)
                 size += read
                 target.write(chunk)
+                hashed.result()  # before the buffer is read into again
                 yield
         sha = digest.hexdigest()
         state = PRESENT if recorded in (None, sha) else ALTERED
@@ -252,6 +260,7 @@ def pack_steps(claim: Claim, archive: zipfile.ZipFile, result: PackResult):
         yield from writer.bytes("controle.csv", _csv_text(CONTROL_HEADER, _control_rows(report)),
                                 "Décisions du contrôle de service fait")
     result.files = len(writer.manifest)
+    writer.close()  # (a pack that fails half-way lets its idle hashing thread end with the writer)
     manifest = _csv_text(MANIFEST_HEADER, writer.manifest)
     info = zipfile.ZipInfo(f"{writer.root}/manifeste.csv", date_time=zip_time(None))
     info.compress_type = zipfile.ZIP_DEFLATED

@@ -63,6 +63,7 @@ class _Known:
 # Look-alikes listed for one line; the others are counted (a file of 50 000 identical rows
 # has 1.25 billion pairs: never listed, never built).
 WARNINGS_SHOWN = 5
+_UNKNOWN = object()  # ``matches``: the line already recorded not looked for yet
 PLACES_SHOWN = 5
 
 
@@ -141,8 +142,8 @@ class DuplicateFinder:
                                         known.allocation_percent)].append(known)
         if not known.is_credit_note:
             document.allocation += known.allocation_percent or ZERO
-            place = translate(N_("ligne %(line)s du fichier"), line=known.file_line) if known.file_line \
-                else known.operation_code
+            # A file's line by its number (written in words only for a message), else the operation.
+            place = known.file_line or known.operation_code
             if place not in document.place_set:
                 document.place_set.add(place)
                 if len(document.places) < PLACES_SHOWN:
@@ -156,12 +157,13 @@ class DuplicateFinder:
         return next((known for known in self.recorded.get(self._recorded_key_of(data), ())
                      if known.id is None or known.id != exclude_id), None)
 
-    def matches(self, data: ExpenseData, exclude_id: int | None = None):
+    def matches(self, data: ExpenseData, exclude_id: int | None = None, recorded: _Known | None = _UNKNOWN):
         """Every look-alike of ``data`` (a generator: (known line, reason)), the line already
         recorded left out: the same supplier and document, or the same supplier, amount,
-        VAT and date under another document."""
+        VAT and date under another document. ``recorded``: that line, when already found."""
         skey, dkey = data.supplier_key, data.document_key
-        recorded = self._already_recorded(data, exclude_id)
+        if recorded is _UNKNOWN:
+            recorded = self._already_recorded(data, exclude_id)
         document = self.by_document.get((skey, dkey))
         for known in document.lines if document else ():
             if known is not recorded and (known.id is None or known.id != exclude_id):
@@ -179,15 +181,16 @@ class DuplicateFinder:
         return same_document - (recorded is not None) + same_amount
 
     def check(self, data: ExpenseData, exclude_id: int | None = None) -> DuplicateCheck:
-        self.load([data.supplier_key], exclude_id)
+        if data.supplier_key not in self.loaded:  # an import loads its suppliers at once
+            self.load([data.supplier_key], exclude_id)
         result = DuplicateCheck()
-        recorded = self._already_recorded(data, exclude_id)
+        same = self.recorded.get(self._recorded_key_of(data), ())
+        recorded = next((known for known in same if known.id is None or known.id != exclude_id), None)
         # Every live line of this operation that is the same line: its marks follow it.
-        result.same_line_ids = [known.id for known in self.recorded.get(self._recorded_key_of(data), ())
-                                if known.id is not None and known.id != exclude_id]
+        result.same_line_ids = [known.id for known in same if known.id is not None and known.id != exclude_id]
         if recorded is not None:
             result.already_recorded = self._match(recorded, N_("même ligne déjà enregistrée"))
-        found = self.matches(data, exclude_id)
+        found = self.matches(data, exclude_id, recorded)
         result.warnings = [self._match(known, reason) for known, reason in islice(found, WARNINGS_SHOWN)]
         if exclude_id is None:
             result.more_warnings = self._count(data, recorded) - len(result.warnings)
@@ -201,13 +204,13 @@ class DuplicateFinder:
         shared = document is not None and any(not known.is_credit_note for known in document.lines)
         already, places, more = ZERO, [], 0
         if shared and exclude_id is None:
-            already, places, more = document.allocation, document.places, len(document.place_set) - len(document.places)
+            already, more = document.allocation, len(document.place_set) - len(document.places)
+            places = [_place_text(place) for place in document.places]
         elif shared:
             kept = [known for known in document.lines if not known.is_credit_note and known.id != exclude_id]
             shared = bool(kept)
             already = sum((known.allocation_percent for known in kept), Decimal(0))
-            names = sorted({translate(N_("ligne %(line)s du fichier"), line=known.file_line) if known.file_line
-                            else known.operation_code for known in kept})
+            names = sorted({_place_text(known.file_line or known.operation_code) for known in kept})
             places, more = names[:PLACES_SHOWN], max(0, len(names) - PLACES_SHOWN)
         total = already + (data.allocation_percent or ZERO)
         result.allocation_total = total
@@ -276,3 +279,8 @@ def same_line(known: _Known, data: ExpenseData, operation_id: int) -> bool:
 
 def _percent_text(value: Decimal) -> str:
     return format_number(value, places=None)
+
+
+def _place_text(place) -> str:
+    """A place that funds a document: a line of the file being read (its number) or an operation's code."""
+    return translate(N_("ligne %(line)s du fichier"), line=place) if isinstance(place, int) else place

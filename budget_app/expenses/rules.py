@@ -77,6 +77,7 @@ def normalise_supplier_name(name: str) -> str:
     return " ".join(kept or words)
 
 
+@lru_cache(maxsize=65_536)  # an import asks for each row's key several times
 def supplier_key(name: str, siret: str | None) -> str:
     """The SIRET when known, else the normalised name (casefolded, no accents, punctuation
     or legal form): "Bureau Vallée SARL" and "BUREAU-VALLEE" are the same supplier."""
@@ -88,6 +89,7 @@ def supplier_key(name: str, siret: str | None) -> str:
 _NOT_DOCUMENT_KEY = re.compile(r"[^0-9A-Z]")
 
 
+@lru_cache(maxsize=65_536)
 def document_key(number: str) -> str:
     """Letters and digits only, upper case, leading zeros dropped: "FA-2023/0012" and
     "fa 2023 0012" are the same document."""

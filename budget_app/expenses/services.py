@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 
 from ..kernel.audit.models import AuditEntry
 from ..kernel.audit.services import current_actor, json_value, record
+from ..kernel.bulk import insert_with_ids
 from ..kernel.errors import Conflict, DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -115,21 +116,6 @@ def create_expense(operation: Operation, data: ExpenseData, user=None, checked: 
     return expense
 
 
-def _insert_returning_ids(table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` and return their ids in order. PostgreSQL returns them from batched
-    multi-row INSERTs; SQLite would send one INSERT per row for ordered ids, so the first
-    row's INSERT takes the database's single write lock and the others get the ids that
-    follow it, in one executemany."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        return db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    first = db.session.execute(insert(table).returning(table.c.id), rows[:1]).scalar_one()
-    for offset, row in enumerate(rows[1:], start=1):
-        row["id"] = first + offset
-    if len(rows) > 1:
-        db.session.execute(insert(table), rows[1:])
-    return [first + offset for offset in range(len(rows))]
-
-
 def create_expenses(operation: Operation, lines: list[ExpenseData], user=None) -> list[int]:
     """Record many checked lines at once (imports): one multi-row INSERT and one for their
     audit entries, the same entries the ORM would write line by line. Returns the ids."""
@@ -150,7 +136,7 @@ def create_expenses(operation: Operation, lines: list[ExpenseData], user=None) -
         for data in lines
     ]
     db.session.flush()
-    ids = _insert_returning_ids(table, rows)
+    ids = insert_with_ids(table, rows)
     user_id, actor = current_actor()
     columns = [column.key for column in table.columns]
     entries = []

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from .errors import DomainError, Problem
 from .i18n import N_
@@ -13,6 +14,7 @@ from .money import MAX_AMOUNT, parse_decimal, quantize
 from .text import control_character, normalise_input
 
 
+@lru_cache(maxsize=4096, typed=True)  # the same few words (« oui », « non », headers) on every row of an import
 def normalise_header(text) -> str:
     text = unicodedata.normalize("NFKD", str(text or ""))
     text = "".join(char for char in text if not unicodedata.combining(char))

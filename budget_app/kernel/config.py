@@ -109,6 +109,7 @@ class DefaultConfig:
     MAIL_PASSWORD = ""
     MAIL_DEFAULT_SENDER = "suivi-fse@localhost"
     MAIL_TIMEOUT_SECONDS = 30
+    MAIL_CONNECTIONS = 4  # SMTP connections a run uses at once, each kept open for the run
     BUDGET_APP_BASE_URL = "http://127.0.0.1:5000"
 
     # ---- participants (participants §5)
@@ -150,6 +151,7 @@ INTEGER_ENVIRONMENT_KEYS = {
     "BUDGET_APP_SESSION_MAX_HOURS": "SESSION_MAX_HOURS",
     "BUDGET_APP_PASSWORD_CHECKS_AT_ONCE": "PASSWORD_CHECKS_AT_ONCE",
     "MAIL_PORT": "MAIL_PORT",
+    "MAIL_CONNECTIONS": "MAIL_CONNECTIONS",
 }
 
 

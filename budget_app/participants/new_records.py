@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from ..kernel.audit.models import AuditEntry
 from ..kernel.audit.services import REDACTED, current_actor, json_value
+from ..kernel.bulk import insert_with_ids
 from ..kernel.extensions import db
 from . import rules
 from .answers import IDENTITY_KEYS
@@ -69,9 +70,7 @@ def insert_new(operation, records: list[dict], caseworker_id: int | None) -> lis
         rows.append({**columns_of(record), "operation_id": operation.id, "code": code,
                      "identity_hash": record.get("identity_hash"), "caseworker_id": caseworker_id,
                      "recorded_at": now, "erased_at": None, "version": 1})
-    table = Participant.__table__
-    ids = [row.id for row in db.session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+    ids = insert_with_ids(Participant.__table__, rows)
     identities = [{"participant_id": id_, "ciphertext": encrypt_identity(code, identity_json(record))}
                   for id_, code, record in zip(ids, codes, records)]
     db.session.execute(insert(ParticipantIdentity.__table__), identities)

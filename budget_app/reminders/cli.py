@@ -8,16 +8,18 @@ referent is told of a report).
 from datetime import datetime, timezone
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
+from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
 from .digest import claim, confidential, digests_for, mail_context, render, settle
-from .mail import MailError, Relay, build_message
+from .mail import RelayPool, build_message
 
-SETTLE_BATCH = 100  # people whose mails are recorded as sent in one transaction
+SETTLE_BATCH = 100  # people mailed as one batch (over the pool's connections), then recorded as sent
 
 reminders_cli = AppGroup("reminders", help="Rappels par courriel (résumé quotidien par personne).")
 
@@ -45,31 +47,37 @@ def _send(today, now, dry_run):
                 click.echo(f"--- {digest.user.email} · {subject}\n{body}")
         click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
         return
-    relay = Relay()
+    pool = RelayPool(current_app.config["MAIL_CONNECTIONS"])
+    # The people and items were read once for the run: the commits of each batch must not
+    # make every one of them be read again, one query each.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     sent = failed = 0
-    results = []
+    texts: dict = {}  # (locale, item key) -> its line and link: each item written once per language
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     try:
-        for digest in claim(digests, now):  # what this run owns: another run mails the rest
-            user = digest.user
-            hidden = confidential(user)
-            subject, body = render(digest, today)
-            message = build_message(user.email, subject, body, digest.message_id, user.locale or "fr")
-            try:
-                relay.send(message)
-            except MailError as exc:
-                results.append((user.id, [a.digest for a in digest.announcements], False))
-                if not hidden:
+        for start in range(0, len(digests), SETTLE_BATCH):
+            batch = claim(digests[start:start + SETTLE_BATCH], now)  # what this run owns: another run mails the rest
+            messages = []
+            for digest in batch:
+                subject, body = render(digest, today, texts)
+                messages.append(build_message(digest.user.email, subject, body, digest.message_id,
+                                              digest.user.locale or "fr", sender))
+            results = []
+            for digest, error in zip(batch, pool.send_all(messages)):
+                user = digest.user
+                hidden = confidential(user)
+                results.append((user.id, [a.digest for a in digest.announcements], error is None))
+                if error is None:
+                    sent += 0 if hidden else 1
+                elif not hidden:
                     failed += 1
-                    click.echo(f"Échec pour {user.email} ({exc}) : nouvel essai au prochain passage.", err=True)
-            else:
-                results.append((user.id, [a.digest for a in digest.announcements], True))
-                sent += 0 if hidden else 1
-            if len(results) >= SETTLE_BATCH:
+                    click.echo(f"Échec pour {user.email} ({error}) : nouvel essai au prochain passage.", err=True)
+            if results:
                 settle(results, now)
-                results = []
     finally:
-        relay.close()
-        settle(results, now)
+        session.expire_on_commit = expire_on_commit
+        pool.close()
     click.echo(f"Rappels : {sent} message(s) envoyé(s), {failed} en échec. "
                "Les rappels des référents anti-fraude ne sont jamais comptés ici.")
     if failed:

@@ -55,9 +55,11 @@ def confidential(user: User) -> bool:
     return may("alerts.dashboard", "GET", user=user)
 
 
-def item_digest(user_id: int, key: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"reminder:{user_id}:{key}".encode(), hashlib.sha256).hexdigest()
+def item_digest(user_id: int, key: str, secret: bytes | None = None) -> str:
+    """``secret``: SECRET_KEY's bytes, when the caller computes many digests."""
+    if secret is None:
+        secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
 
 
 @dataclass
@@ -91,10 +93,11 @@ def announcements_of(user: User, items: list[Item], off: set[str], recorded: dic
     """Items whose current threshold (or a later one) was never announced to ``user``, and
     announcements left pending by a failed or dead run (``recorded``: digest -> rows)."""
     found = []
+    secret, user_id = current_app.config["SECRET_KEY"].encode(), user.id
     for item in items:
         if item.kind in off and item.kind not in LEGAL_KINDS:
             continue
-        digest = item_digest(user.id, item.key)
+        digest = item_digest(user_id, item.key, secret)
         current = threshold(item, today)
         done = recorded.get(digest, [])
         stale = [row for row in done if row.state == "pending" and _aware(row.claimed_at) <= now - LEASE]
@@ -119,7 +122,9 @@ def digests_for(today: date, now: datetime, users=None) -> list[Digest]:
     for user_id, kind in db.session.execute(select(ReminderOptOut.user_id, ReminderOptOut.kind)):
         off.setdefault(user_id, set()).add(kind)
     recorded: dict[int, dict] = {}
-    for row in db.session.scalars(select(ReminderDelivery)):
+    table = ReminderDelivery.__table__
+    for row in db.session.execute(select(table.c.id, table.c.user_id, table.c.item_digest, table.c.threshold,
+                                         table.c.state, table.c.claimed_at)):
         recorded.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
     found = []
     for user in users:
@@ -146,15 +151,17 @@ def claim(digests: list[Digest], now: datetime) -> list[Digest]:
     plan = [(digest.user.id, digest) for digest in digests]
     db.session.commit()
     insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
-    fresh = [(user_id, a) for user_id, digest in plan for a in digest.announcements if a.row_id is None]
+    table = ReminderDelivery.__table__
+    fresh = [{"user_id": user_id, "item_digest": a.digest, "threshold": a.threshold, "state": "pending",
+              "claimed_at": now, "attempts": 1}
+             for user_id, digest in plan for a in digest.announcements if a.row_id is None]
     inserted = set()
-    for start in range(0, len(fresh), CLAIM_CHUNK):
-        statement = insert(ReminderDelivery).values([
-            {"user_id": user_id, "item_digest": a.digest, "threshold": a.threshold, "state": "pending",
-             "claimed_at": now, "attempts": 1} for user_id, a in fresh[start:start + CLAIM_CHUNK]
-        ]).on_conflict_do_nothing().returning(ReminderDelivery.user_id, ReminderDelivery.item_digest,
-                                              ReminderDelivery.threshold)
-        inserted.update(tuple(row) for row in db.session.execute(statement))
+    if fresh:
+        # One statement executed for many rows (SQLAlchemy batches them into multi-row
+        # INSERTs itself): compiled once, whatever the number of announcements.
+        statement = insert(table).on_conflict_do_nothing().returning(table.c.user_id, table.c.item_digest,
+                                                                     table.c.threshold)
+        inserted.update(tuple(row) for row in db.session.connection().execute(statement, fresh))
     owned = []
     for user_id, digest in plan:
         mine = []
@@ -183,20 +190,31 @@ def settle(results: list[tuple[int, list[str], bool]], now: datetime) -> None:
     released for the next run. One transaction for a batch of people, starting with its
     writes (the reads of the mails' rendering end first)."""
     db.session.commit()
-    for user_id, digests, sent in results:
+    table = ReminderDelivery.__table__
+    for sent in (True, False):
+        users = [user_id for user_id, _digests, ok in results if ok is sent]
+        if not users:
+            continue
         values = {"state": "sent", "sent_at": now} if sent else {"claimed_at": now - LEASE - timedelta(seconds=1)}
-        db.session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.user_id == user_id, ReminderDelivery.item_digest.in_(digests),
-                   ReminderDelivery.state == "pending")
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        # What this run claimed carries its ``now`` (``claim``): the announcements of these mails.
+        db.session.execute(update(table).where(table.c.user_id.in_(users), table.c.state == "pending",
+                                               table.c.claimed_at == now).values(**values))
     db.session.commit()
 
 
-def compose(digest: Digest, today: date) -> tuple[str, str]:
-    """Subject and plain-text body in the person's language (call under force_locale)."""
+def compose(digest: Digest, today: date, texts: dict | None = None) -> tuple[str, str]:
+    """Subject and plain-text body in the person's language (call under force_locale).
+    ``texts``: what a run wrote already, by language (each item's line and link, the
+    headings), so that an item reaching many people is written once per language."""
+    texts = {} if texts is None else texts
+    locale = digest.user.locale or "fr"
+
+    def once(key, make):
+        found = texts.get((locale, key))
+        if found is None:
+            found = texts[(locale, key)] = make()
+        return found
+
     counts = {key: sum(1 for a in digest.announcements if a.threshold == key) for key, _ in SECTIONS}
     subject = translate(N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)"),
                         **counts)
@@ -205,18 +223,21 @@ def compose(digest: Digest, today: date) -> tuple[str, str]:
         chosen = [a for a in digest.announcements if a.threshold == key]
         if not chosen:
             continue
-        lines.append(f"{translate(title)} :")
+        lines.append(once(("section", key), lambda title=title: f"{translate(title)} :"))
         for announcement in sorted(chosen, key=lambda a: (a.item.due, a.item.key)):
-            item = announcement.item
-            if "%(due)s" in item.text:
-                lines.append(f"- {describe(item)}")
-            else:
-                lines.append(translate(N_("- %(text)s (échéance : %(due)s)"), text=describe(item), due=format_day(item.due)))
-            lines.append(f"  {url_for(item.endpoint, _external=True, **item.url_values)}")
+            lines.extend(once(("item", id(announcement.item)), lambda item=announcement.item: _item_lines(item)))
         lines.append("")
-    lines.append(translate(N_("Votre liste complète et vos préférences de rappel : %(url)s"),
-                           url=url_for("reminders.todo", _external=True)))
+    lines.append(once("footer", lambda: translate(N_("Votre liste complète et vos préférences de rappel : %(url)s"),
+                                                  url=url_for("reminders.todo", _external=True))))
     return subject, "\n".join(lines) + "\n"
+
+
+def _item_lines(item: Item) -> tuple[str, str]:
+    if "%(due)s" in item.text:
+        text = f"- {describe(item)}"
+    else:
+        text = translate(N_("- %(text)s (échéance : %(due)s)"), text=describe(item), due=format_day(item.due))
+    return text, f"  {url_for(item.endpoint, _external=True, **item.url_values)}"
 
 
 def mail_context():
@@ -224,7 +245,8 @@ def mail_context():
     return current_app.test_request_context("/", base_url=current_app.config["BUDGET_APP_BASE_URL"])
 
 
-def render(digest: Digest, today: date) -> tuple[str, str]:
-    """Subject and body in the person's language (inside ``mail_context``)."""
+def render(digest: Digest, today: date, texts: dict | None = None) -> tuple[str, str]:
+    """Subject and body in the person's language (inside ``mail_context``); ``texts``: see
+    ``compose``."""
     with force_locale(digest.user.locale or "fr"):
-        return compose(digest, today)
+        return compose(digest, today, texts)

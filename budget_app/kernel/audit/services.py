@@ -39,7 +39,17 @@ def _keep_old_values(mapper, class_):
             mapper.class_manager[prop.key].impl.active_history = True
 
 
+_PLAIN_TYPES = frozenset({type(None), bool, int, str})
+
+
 def json_value(value):
+    kind = type(value)  # the common exact types first (bulk imports write thousands of entries)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is Decimal:
+        return format(value, "f")
+    if kind is date:
+        return value.isoformat()
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
