@@ -10,7 +10,7 @@ from ..kernel.audit.services import record
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.forms import FlaskForm
-from ..kernel.money import parse_amount
+from ..kernel.money import typed_amount
 from ..kernel.transactions import attempt
 from .rules import EnvelopeInput, OrganisationInput
 from .services import check_envelope_room, ensure_envelope, find_envelope, find_operation
@@ -38,7 +38,7 @@ def create_envelope():
     if not _csrf_ok():
         return redirect(url_for(BACK))
     try:
-        amount = parse_amount(request.form.get("fse_amount", ""))
+        amount = typed_amount(request.form.get("fse_amount", ""))
     except (DomainError, InvalidOperation):
         amount = None
     start, end = _day("start_date"), _day("end_date")

@@ -176,7 +176,7 @@ def _timesheet_or_404(timesheet_id) -> Timesheet:
 
 def _sheet_values(sheet: Timesheet) -> dict:
     def number(value, places=None):
-        return format_number(value, "fr", places, plain=True) if value is not None else ""
+        return format_number(value, None, places, plain=True) if value is not None else ""
 
     return {
         "registration_number": sheet.assignment.person.registration_number,
