@@ -52,14 +52,12 @@ IMPORT_KINDS = {
         "endpoint": "staff.import_staff",
         "title": _l("Importer le personnel"),
         "columns": STAFF_COLUMNS,
-        "example": "personnel-exemple.csv",
         "done": "staff.people",
     },
     "timesheets": {
         "endpoint": "staff.import_timesheets",
         "title": _l("Importer des fiches de temps"),
         "columns": TIMESHEET_COLUMNS,
-        "example": "temps-exemple.csv",
         "done": "staff.timesheets",
     },
 }
