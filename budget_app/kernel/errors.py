@@ -53,14 +53,31 @@ class DomainError(Exception):
         return ([str(self)] if self.message else []) + [str(problem) for problem in self.problems]
 
 
+class ForReader(DomainError):
+    """A message value that reads one way on a page and another on the command line, where
+    the person edits the operation's file: « cochez « La convention fixe ce montant » » on
+    the form, « fse_amount_fixed = true » for the file; a category's label on a page, its code
+    (the file's value) on the command line."""
+
+    def __init__(self, page: str, file: str, **values):
+        super().__init__(page, **values)
+        self.file = file
+
+    def __str__(self) -> str:
+        if has_request_context():
+            return super().__str__()
+        return translate(self.file, **{key: _shown(value) for key, value in self.values.items()})
+
+
 def label_value(labels: dict, code):
     """A code's label as a message value, translated when shown (« INDIRECTS_15 » reads
-    « Coûts indirects, taux forfaitaire plafonné à 15 %… »); an unknown code stays as typed.
+    « Coûts indirects, taux forfaitaire plafonné à 15 %… » on a page, stays « INDIRECTS_15 »
+    on the command line: the file's value); an unknown code stays as typed.
     ``labels`` maps codes to a label or to a tuple whose first item is the label."""
     entry = labels.get(code) if isinstance(code, str) else None
     if entry is None:
         return code
-    return DomainError(entry[0] if isinstance(entry, tuple) else entry)
+    return ForReader(entry[0] if isinstance(entry, tuple) else entry, code)
 
 
 class Conflict(DomainError):

@@ -18,7 +18,8 @@ from ..kernel.formatting import today_in_paris
 from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
-from ..operations.services import visible_operations_query
+from ..operations.envelope_views import form_state as envelope_form_state
+from ..operations.services import every_operation_code, visible_operations_query
 from ..reminders.items import describe
 from ..reminders.views import todo_items
 from . import charts
@@ -74,7 +75,10 @@ def dashboard():
 @bp.route("/enveloppes/")
 def envelopes():
     items = db.session.scalars(select(Envelope).order_by(Envelope.code)).all()
-    return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items])
+    state = envelope_form_state()  # what was typed in a refused form, and why (once)
+    return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items],
+                           create=state.get("create", {}), attach=state.get("attach", {}), confirm=state.get("confirm"),
+                           operation_codes=every_operation_code() if state or items else [])
 
 
 @bp.route("/enveloppes/<envelope_code>")
