@@ -27,7 +27,7 @@ from ...kernel.formatting import format_number, format_day
 from ...kernel.money import typed_amount
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import deadlines, exports, filing, handling, journal, suspicions
+from .. import deadlines, exports, filing, handling, journal, log_sentences, suspicions
 from .. import transmission as transmission_form
 from ..forms import (
     CostLinesForm,
@@ -100,7 +100,7 @@ def detail(reference):
         messages=[(m, filing.message_body(m), [a for a in alert.attachments if a.message_id == m.id]) for m in alert.messages],
         attachments=[(a, filing.attachment_meta(a)) for a in alert.attachments],
         events=[(e, filing.event_reason(e)) for e in filing.events_of(alert)],
-        log_entries=journal.entries_of(alert),
+        log_entries=_log_sentences(journal.entries_of(alert)),
         transitions=handling.allowed_transitions(alert),
         deadline=handling.next_deadline(alert),
         overdue=handling.is_overdue(alert),
@@ -333,6 +333,12 @@ def access_log():
     )
     shown = (lambda reference: reference) if may("alerts.detail") else _pseudonym
     return render_template("alerts/access_log.html", page=page, shown=shown)
+
+
+def _log_sentences(entries) -> list:
+    """(entry, the event as a sentence with people's names) for the referent's log."""
+    names = log_sentences.names_of(entries)
+    return [(entry, log_sentences.sentence(entry, names)) for entry in entries]
 
 
 def _page_number() -> int:
