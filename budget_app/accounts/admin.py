@@ -93,7 +93,7 @@ def set_active(user: User, active: bool) -> None:
 def change_assignment(user: User, code: str, assigned: bool) -> str:
     operation = operation_by_code((code or "").strip())
     if operation is None:
-        raise DomainError(N_("Aucune opération n'a le code %(codes)s : vérifiez-le (liste proposée en saisissant)."),
-                          codes=f"« {code} »", field="code")
+        raise DomainError(N_("Aucune opération n'a ce code : %(codes)s. Vérifiez-le (liste proposée en saisissant)."),
+                          codes=code, field="code")
     (assign if assigned else unassign)(user.id, operation.id)
     return operation.code  # as recorded, whatever its case when typed

@@ -63,8 +63,8 @@ def create_user(email: str, role: str, password: str, operation_codes=(), is_dem
         elif operation not in operations:
             operations.append(operation)
     if unknown:
-        raise DomainError(N_("Aucune opération n'a le code %(codes)s : vérifiez-le (liste proposée en saisissant)."),
-                          codes=", ".join(f"« {code} »" for code in unknown), field="operations")
+        raise DomainError(N_("Aucune opération n'a ce code : %(codes)s. Vérifiez-le (liste proposée en saisissant)."),
+                          codes=", ".join(unknown), field="operations")
     user = User(email=email, role=role, password_hash=hash_password(password), is_demo=is_demo, locale=locale)
     db.session.add(user)
     db.session.flush()

@@ -313,7 +313,7 @@ class ExpenseRules:
         elif is_covered(self.rates, code, data.subcategory):
             fail(
                 "subcategory",
-                N_("seules les rémunérations et indemnités des participants se déclarent en plus du taux forfaitaire de 40 % des coûts restants (RPDC 56(2)) ; les autres dépenses liées aux participants sont couvertes par ce taux"),
+                N_("seules les rémunérations et indemnités des participants se déclarent en plus du taux forfaitaire des coûts restants (40 %, RPDC 56(2)) ; les autres dépenses liées aux participants sont couvertes par ce taux"),
             )
 
     def _check_amounts(self, data, fail, original=None, editing_id=None):

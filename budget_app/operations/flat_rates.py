@@ -72,7 +72,7 @@ def check_flat_rate_choice(rates: dict[str, Decimal]) -> None:
     # CPR 56(1): the 40 % rate covers all remaining costs, so it stands alone (except participants).
     if "RESTANTS_40" in rates and set(rates) - {"RESTANTS_40"}:
         raise DomainError(
-            N_("Le taux forfaitaire de 40 % des coûts restants (RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
+            N_("Le taux forfaitaire des coûts restants (40 %, RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
         )
     # One method for indirect costs.
     if len(set(rates) & set(INDIRECT_CODES)) > 1:

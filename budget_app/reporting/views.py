@@ -1,7 +1,7 @@
 """Reporting: the home page, the operations list with their progress, an operation's
 dashboard, the intermediate bodies' envelopes and the audit trail. Reads every domain,
 writes none."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, g, render_template, request
@@ -78,7 +78,7 @@ def envelopes():
     state = envelope_form_state()  # what was typed in a refused form, and why (once)
     return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items],
                            create=state.get("create", {}), attach=state.get("attach", {}), confirm=state.get("confirm"),
-                           operation_codes=every_operation_code() if state or items else [])
+                           operation_codes=every_operation_code() if state or items else [], example_day=date(2027, 12, 31))
 
 
 @bp.route("/enveloppes/<envelope_code>")

@@ -41,7 +41,7 @@ def test_bad_role_weak_password_existing_email_unknown_operation(runner, make_us
         (["users", "create", "x@example.org", "--role", "boss"], STRONG, "Rôle inconnu"),
         (["users", "create", "x@example.org", "--role", "auditor"], "short\n", "au moins 12"),
         (["users", "create", "taken@example.org", "--role", "auditor"], STRONG, "existe déjà"),
-        (["users", "create", "x@example.org", "--role", "controller", "--operation", "NOPE"], STRONG, "Aucune opération n'a le code « NOPE »"),
+        (["users", "create", "x@example.org", "--role", "controller", "--operation", "NOPE"], STRONG, "Aucune opération n'a ce code : NOPE."),
         (["users", "create", "not-an-email", "--role", "auditor"], STRONG, "adresse e-mail valide"),
     ]
     for args, password, message in cases:

@@ -23,9 +23,9 @@ DEMO = re.compile(r"^\s+(\w+)\s+(\S+@demo\.budget-fse\.invalid)\s+(\S+)$", re.M)
 AMOUNT = {"fr": "1 250 000,50", "en": "1,250,000.50"}
 WORDS = {
     "fr": {"amount": "n'est pas un montant valide", "code": "sans espace", "created": "Enveloppe ENV-{w} créée",
-           "operations": "Aucune opération n'a le code « NOPE-1 »", "missing": "il manque"},
+           "operations": "Aucune opération n'a ce code : NOPE-1.", "missing": "il manque"},
     "en": {"amount": "is not a valid amount", "code": "no space", "created": "Envelope ENV-{w} created",
-           "operations": "No operation has the code “NOPE-1”", "missing": "missing"},
+           "operations": "No operation has this code: NOPE-1.", "missing": "missing"},
 }
 
 
@@ -162,13 +162,14 @@ def test_an_admin_form_by_keyboard_only(page, live_server, demo):
     for text in ("ENV-KEY", "Enveloppe clavier", "PLIE clavier", "10 000,00"):
         page.keyboard.type(text)
         page.keyboard.press("Tab")
-    for day in ("01012021", "31122027"):  # a date field takes the day, month and year typed
-        page.keyboard.type(day)
+    for text in ("01/01/2021", "31/12/2027"):  # days as the French pages print them
+        page.keyboard.type(text)
         page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent.trim()") == "Créer l'enveloppe"
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Créer l'enveloppe", \
+        page.evaluate("document.activeElement.outerHTML")
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    assert "Enveloppe ENV-KEY créée" in page.inner_text("main")
+    assert "Enveloppe ENV-KEY créée" in page.inner_text("main"), [page.inner_text(e) for e in ("#new-envelope + p", "main")][:1] + page.locator("main .error").all_inner_texts()
     db.session.rollback()  # the server's writes, seen from here
     envelope = db.session.scalar(select(Envelope).where(Envelope.code == "ENV-KEY"))
     assert str(envelope.fse_amount) == "10000.00" and envelope.start_date.isoformat() == "2021-01-01"

@@ -83,5 +83,5 @@ def test_accounts_match_operation_codes_without_regard_to_case(client, login, ma
                                                      "operations": "NOPE-1"}).get_data(as_text=True)
     # The refusal sits under the operations' field, not the e-mail's.
     operations_field = page.split('id="operations"')[1].split("</div>")[0]
-    assert "Aucune opération n&#39;a le code « NOPE-1 »" in operations_field
+    assert "Aucune opération n&#39;a ce code : NOPE-1." in operations_field
     assert 'value="other@example.org"' in page and 'value="NOPE-1"' in page
