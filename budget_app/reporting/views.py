@@ -18,6 +18,7 @@ from ..kernel.formatting import today_in_paris
 from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
+from . import audit_sentences
 from ..operations.envelope_views import form_state as envelope_form_state
 from ..operations.services import every_operation_code, visible_operations_query
 from ..reminders.items import describe
@@ -113,7 +114,8 @@ def journal():
             query = query.where(AuditEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
     page = db.paginate(query, page=(form.page.data if valid else None) or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
     object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
-    return render_template("reporting/journal.html", form=form, page=page, object_types=object_types)
+    return render_template("reporting/journal.html", form=form, page=page, object_types=object_types,
+                           audit_headline=audit_sentences.headline, audit_changes=audit_sentences.changes)
 
 
 @bp.route("/conservation")
