@@ -173,3 +173,33 @@ def test_an_admin_form_by_keyboard_only(page, live_server, demo):
     db.session.rollback()  # the server's writes, seen from here
     envelope = db.session.scalar(select(Envelope).where(Envelope.code == "ENV-KEY"))
     assert str(envelope.fse_amount) == "10000.00" and envelope.start_date.isoformat() == "2021-01-01"
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_referent_page_and_log(page, live_server, demo, width, locale):
+    """The referent's alert page fits the screen (its selects included) and its log reads as
+    sentences with names, never « user:4 » or « from_state »."""
+    from budget_app.operations.services import find_operation
+    from tests.alerts.factories import file_alert
+
+    alert, _secret = file_alert(operation=find_operation("HL-RSA-2023"))
+    page.set_viewport_size({"width": width, "height": 900})
+    _log_in(page, live_server, *demo["antifraud_referent"], locale)
+    page.goto(f"{live_server}/referent/signalements/{alert.reference}")
+    check = Checks(page, width)
+    check("referent's alert")
+    form = page.get_by_test_id("transition-acknowledged")
+    form.locator("textarea[name=reason]").fill("Recevable")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    check("referent's alert acknowledged")
+    log = page.get_by_test_id("alert-log").inner_text()
+    assert "user:" not in log and "from_state" not in log and "transmitted_to" not in log
+    if locale == "fr":
+        assert "Signalement reçu par une commande du serveur." in log  # filed by the test, outside a request
+        assert "Référent anti-fraude (démo) a fait passer le signalement de « Reçu » à « Accusé de réception envoyé »" in log
+    else:
+        assert "Alert received through a server command." in log
+        assert "moved the alert from “Received” to" in log
+    assert not check.found, "\n".join(check.found)
