@@ -90,8 +90,10 @@ def set_active(user: User, active: bool) -> None:
 
 
 @atomic
-def change_assignment(user: User, code: str, assigned: bool) -> None:
+def change_assignment(user: User, code: str, assigned: bool) -> str:
     operation = operation_by_code((code or "").strip())
     if operation is None:
-        raise DomainError(N_("Opération inconnue : %(code)s."), code=code)
+        raise DomainError(N_("Aucune opération n'a ce code : %(codes)s. Vérifiez-le (liste proposée en saisissant)."),
+                          codes=code, field="code")
     (assign if assigned else unassign)(user.id, operation.id)
+    return operation.code  # as recorded, whatever its case when typed

@@ -43,7 +43,9 @@ def users():
             with attempt() as outcome:
                 user, token = invite_user(form.email.data, form.role.data, form.full_name.data, codes)
             if outcome.refused:
-                form.email.errors = list(form.email.errors or []) + outcome.error.lines()
+                # Each refusal under its field (the operations' codes, the role, the e-mail).
+                target = getattr(form, outcome.error.field or "", None) or form.email
+                target.errors = list(target.errors or []) + outcome.error.lines()
                 status = 400
             else:
                 link = (user, _link(token))
@@ -98,13 +100,14 @@ def user_assignment(user_id):
     form = AssignmentForm()
     if form.validate_on_submit():
         assigned = request.form.get("action") != "remove"
+        code = form.code.data
         with attempt() as outcome:
-            change_assignment(user, form.code.data, assigned)
+            code = change_assignment(user, form.code.data, assigned)
         if outcome.refused:
             flash(str(outcome.error), "error")
         else:
             flash((_("%(who)s affecté à %(code)s.") if assigned else _("%(who)s n'est plus affecté à %(code)s."))
-                  % {"who": user.display_name, "code": form.code.data}, "success")
+                  % {"who": user.display_name, "code": code}, "success")
     return redirect(url_for("accounts.users") + f"#user-{user.id}")
 
 

@@ -2,11 +2,13 @@
 import sys
 
 import click
+from flask import current_app, url_for
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..kernel.extensions import db
 from ..kernel.transactions import command_transaction
+from .admin import SETUP_LINK_HOURS, new_setup_token
 from .assignments import codes_of
 from .models import User
 from .roles import ROLES
@@ -72,6 +74,27 @@ def reset_second_factor_command(email):
     second_factor.reset(user)
     end_all_sessions(user, "second_factor_reset")
     click.echo(f"Double authentification retirée : {user.email} (nouvelle activation à sa prochaine connexion)")
+
+
+@users_cli.command("setup-link")
+@click.argument("email")
+@click.option("--base-url", default=None, help="Where the app is served (default: BUDGET_APP_BASE_URL), "
+                                               "e.g. http://127.0.0.1:8080 after `make run PORT=8080`.")
+@command_transaction
+def setup_link_command(email, base_url):
+    """Issue a new single-use set-up link (48 h) for an account, e.g. a demo account whose
+    password was not noted: the person chooses a new password through it."""
+    user = find_user(email)
+    if user is None:
+        raise DomainError(N_("Aucun compte pour %(email)s."), email=normalise_email(email))
+    if not user.active:
+        raise DomainError(N_("Le compte %(email)s est désactivé : aucun lien n'est émis."), email=user.email)
+    token = new_setup_token(user)
+    base = (base_url or current_app.config["BUDGET_APP_BASE_URL"]).rstrip("/")
+    with current_app.test_request_context("/", base_url=base):
+        link = url_for("accounts.setup_password", token=token, _external=True)
+    click.echo(f"Lien de création du mot de passe pour {user.email}, valable {SETUP_LINK_HOURS} h et une seule fois :")
+    click.echo(f"  {link}")
 
 
 COMMANDS = [users_cli]

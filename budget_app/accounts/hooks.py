@@ -9,6 +9,11 @@ new admin or referent account and set-up link.
 """
 from ..kernel.hooks import Hook
 
+# (user, password) -> True when a domain checked the password itself, at the cost of one
+# hash (a referent's private key opens only with the right password: the login needs no
+# second hash); None: the stored hash is verified as for everyone.
+password_check = Hook("password_check", closed=lambda user, password: None)
+
 # (user, password, session token) -> list of notices; at login, and when a command or the
 # password-change form knows the password. The token names the session whose vault to fill
 # (None outside a web session: keys are set up, nothing is kept).

@@ -47,20 +47,24 @@ def create_user(email: str, role: str, password: str, operation_codes=(), is_dem
     ``user.notices``: what to show once (the recovery key of the alerts' first referent)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise DomainError(N_("« %(email)s » n'est pas une adresse e-mail valide."), email=email)
+        raise DomainError(N_("« %(email)s » n'est pas une adresse e-mail valide."), email=email, field="email")
     if role not in ROLES:
-        raise DomainError(N_("Rôle inconnu « %(role)s » (rôles : %(roles)s)."), role=role, roles=", ".join(ROLES))
+        raise DomainError(N_("Rôle inconnu « %(role)s » (rôles : %(roles)s)."), role=role, roles=", ".join(ROLES), field="role")
     if find_user(email):
-        raise DomainError(N_("Un compte existe déjà pour %(email)s."), email=email)
+        raise DomainError(N_("Un compte existe déjà pour %(email)s."), email=email, field="email")
     problems = password_problems(password, email)
     if problems:
         raise DomainError(problems=problems)
-    operations = []
+    operations, unknown = [], []
     for code in operation_codes:
-        operation = operation_by_code(code)
+        operation = operation_by_code(code)  # without regard to case: « hl-rsa-2023 »
         if operation is None:
-            raise DomainError(N_("Opération inconnue : %(code)s."), code=code)
-        operations.append(operation)
+            unknown.append(code)
+        elif operation not in operations:
+            operations.append(operation)
+    if unknown:
+        raise DomainError(N_("Aucune opération n'a ce code : %(codes)s. Vérifiez-le (liste proposée en saisissant)."),
+                          codes=", ".join(unknown), field="operations")
     user = User(email=email, role=role, password_hash=hash_password(password), is_demo=is_demo, locale=locale)
     db.session.add(user)
     db.session.flush()

@@ -13,7 +13,7 @@ told in ``keyring``). Answers the accounts hooks (``ACCOUNT_HOOKS``, wired by ``
 import base64
 from datetime import datetime, timezone
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from ..accounts import hooks as account_hooks
@@ -53,9 +53,31 @@ def key_row(user_id: int) -> ReferentKey | None:
     return db.session.get(ReferentKey, user_id)
 
 
+def on_password_check(user: User, password: str) -> bool | None:
+    """At login, a referent's password is checked by opening their private key (authenticated
+    encryption: only the right password opens it) — one argon2id derivation (64 MiB, 3 passes)
+    instead of the stored hash and then the derivation; the key opened is kept for this
+    request (``open_private_key``). None (the stored hash decides) when there is no key to
+    open or it does not open."""
+    if not keyring.reads_alerts(user):
+        return None
+    row = key_row(user.id)
+    if row is None or row.public_key is None or row.private_enc is None:
+        return None
+    try:
+        private = keybox.unlock(_password_key(password, row.kdf_salt), row.private_enc, _purpose(user.id))
+    except keybox.KeyboxError:
+        return None
+    g.referent_private_opened = (user.id, private)
+    return True
+
+
 def open_private_key(user: User, password: str) -> bytes | None:
     """The referent's private key, opened with their password; a new key pair (granted
     nothing) on their first login or after their key was lost."""
+    opened = g.pop("referent_private_opened", None) if has_app_context() else None
+    if opened is not None and opened[0] == user.id:
+        return opened[1]  # opened by this login's password check: not derived twice
     row = key_row(user.id)
     if row is not None and row.public_key is not None:
         try:
@@ -183,6 +205,7 @@ def on_account_event(user: User, event: str, actor=None):
 
 # The accounts hooks this module answers (wired by ``create_app``'s ``HOOKS``).
 ACCOUNT_HOOKS = (
+    (account_hooks.password_check, on_password_check),
     (account_hooks.password_verified, on_password_verified),
     (account_hooks.session_started, on_session_started),
     (account_hooks.password_changed, on_password_changed),

@@ -48,7 +48,7 @@ def advance_refusal(operation: Operation) -> DomainError | None:
     kind = operation.organisation.kind if operation.organisation else None
     if kind in NO_ADVANCE_KINDS and not operation.advance_override:
         return DomainError(
-            N_("Pas d'avance pour un bénéficiaire de type « %(kind)s » (collectivité, OPCO, opérateur de l'État : primer §8), sauf si la convention la prévoit (advance_override dans le fichier de l'opération)."),
+            N_("Pas d'avance pour un bénéficiaire de type « %(kind)s » (collectivité, OPCO, opérateur de l'État : fiche « La convention » du programme national FSE+, fse.gouv.fr), sauf si la convention la prévoit : l'administrateur l'indique alors dans la fiche de l'opération, avec le motif."),
             kind=translate_label(ORGANISATION_KINDS, kind))
     if not operation.advance_rate:
         return DomainError(N_("Le taux d'avance de l'opération est nul : aucune avance n'est prévue."))

@@ -46,12 +46,12 @@ class BilanRule:
     def text(self) -> DomainError:
         """The rule as it is quoted to the user (translated when shown)."""
         if self.months <= 12:
-            return DomainError(N_("l'opération dure %(months)s mois : un seul bilan, le bilan final (primer §8 : jusqu'à 12 mois, un bilan final)"),
+            return DomainError(N_("l'opération dure %(months)s mois : un seul bilan, le bilan final (jusqu'à 12 mois, un bilan final : fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr)"),
                                months=self.months)
         if self.months <= 24:
-            return DomainError(N_("l'opération dure %(months)s mois : au plus un bilan intermédiaire, puis le bilan final (primer §8 : de 12 à 24 mois, au plus un bilan intermédiaire)"),
+            return DomainError(N_("l'opération dure %(months)s mois : au plus un bilan intermédiaire, puis le bilan final (de 12 à 24 mois, au plus un bilan intermédiaire : fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr)"),
                                months=self.months)
-        return DomainError(N_("l'opération dure %(months)s mois : au moins %(minimum)s et au plus %(maximum)s bilans intermédiaires, puis le bilan final (primer §8 : au moins un bilan intermédiaire de 24 à 36 mois, au moins deux de 36 à 48 mois ; au plus un par année commencée, sauf la dernière)"),
+        return DomainError(N_("l'opération dure %(months)s mois : au moins %(minimum)s et au plus %(maximum)s bilans intermédiaires, puis le bilan final (au moins un bilan intermédiaire de 24 à 36 mois, au moins deux de 36 à 48 mois ; au plus un par année commencée, sauf la dernière : fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr)"),
                            months=self.months, minimum=self.min_interim, maximum=self.max_interim)
 
 
@@ -88,11 +88,11 @@ def check_new_bilan(operation: Operation, start: date, end: date, final: bool) -
     expected = existing[-1].period_end + DAY if existing else operation.start_date
     if start != expected:
         raise DomainError(
-            N_("Ce bilan doit commencer le %(expected)s, lendemain de la fin du bilan précédent (ou début de l'opération) : les bilans se suivent sans trou ni chevauchement, pour que chaque dépense soit dans un seul bilan (primer §9)."),
+            N_("Ce bilan doit commencer le %(expected)s, lendemain de la fin du bilan précédent (ou début de l'opération) : les bilans se suivent sans trou ni chevauchement, pour que chaque dépense soit dans un seul bilan."),
             expected=expected)
     if final:
         if end != operation.end_date:
-            raise DomainError(N_("Le bilan final se termine à la date de fin de l'opération, le %(end)s (primer §8)."),
+            raise DomainError(N_("Le bilan final se termine à la date de fin de l'opération, le %(end)s (fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr)."),
                               end=operation.end_date)
         return
     if end >= operation.end_date:
@@ -153,6 +153,6 @@ def warnings(operation: Operation, today: date) -> list[DomainError]:
         if late is not None:
             found.append(late)
     elif today > deadline:
-        found.append(DomainError(N_("Bilan final en retard : il était dû le %(deadline)s (fin de l'opération + 6 mois, primer §8) ; il reste recevable."),
+        found.append(DomainError(N_("Bilan final en retard : il était dû le %(deadline)s (fin de l'opération + 6 mois : fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr) ; il reste recevable."),
                                  deadline=deadline))
     return found

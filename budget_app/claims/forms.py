@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..kernel.errors import DomainError
 from ..kernel.forms import FlaskForm, WholeNumberField, plausible_day
-from ..kernel.money import parse_amount
+from ..kernel.money import typed_amount
 from .models import CSF_REASONS
 
 
@@ -50,9 +50,9 @@ class ActionForm(FlaskForm):
 
 
 def amount_field_value(text, allow_negative: bool = False):
-    """The French-typed amount of a form, or an error message."""
+    """The amount typed in a form (as the reader's pages print it), or an error message."""
     try:
-        return parse_amount(text, allow_negative=allow_negative), None
+        return typed_amount(text, allow_negative=allow_negative), None
     except DomainError as error:
         return None, str(error)
 

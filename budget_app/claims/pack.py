@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import extract, select
+from sqlalchemy import extract, func, select
 
 from ..accounts.models import User
 from ..expenses.models import (
@@ -167,7 +167,7 @@ def _timesheet_rows(claim: Claim):
     approver = User.__table__.alias("approver")
     query = (
         select(ClaimLine.position, StaffCostLine, Person, Timesheet, StaffAssignment.method, AnnualCost,
-               approver.c.email)
+               func.coalesce(approver.c.full_name, approver.c.email))  # who approved, by name
         .join(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
         .join(Person, Person.id == StaffCostLine.person_id)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
@@ -177,11 +177,11 @@ def _timesheet_rows(claim: Claim):
         .outerjoin(approver, approver.c.id == Timesheet.approved_by_id)
         .where(ClaimLine.claim_id == claim.id).order_by(ClaimLine.position)
     )
-    for position, line, person, sheet, method, annual, email in db.session.execute(query):
+    for position, line, person, sheet, method, annual, approver_name in db.session.execute(query):
         yield [
             position, person.registration_number, f"{person.last_name} {person.first_name}",
             format_month(line.month, "fr"), "Temps fixe (RPDC 55(5))" if method != "hourly" else
-            "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(sheet.state, sheet.state), format_moment(sheet.approved_at, "fr"), email or "",
+            "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(sheet.state, sheet.state), format_moment(sheet.approved_at, "fr"), approver_name or "",
             decimal_text(sheet.hours_on_operation), decimal_text(sheet.hours_worked), _amount(sheet.monthly_cost),
             decimal_text(line.fixed_percent),
             rate_text(annual.annual_cost, annual.hours_divisor, annual.working_share, annual.hourly_rate, "fr")

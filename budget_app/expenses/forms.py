@@ -17,10 +17,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..kernel.integers import parse_id
 from ..kernel.errors import DomainError
-from ..kernel.formatting import decimal_text, format_number
+from ..kernel.formatting import format_number
 from ..kernel.forms import FlaskForm, plausible_day
 from ..kernel.i18n import translate
-from ..kernel.money import parse_amount, parse_day, parse_decimal
+from ..kernel.money import typed_amount, typed_day, typed_percent
 from ..kernel.siret import normalise_siret
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES
 from .models import DOCUMENT_KINDS
@@ -71,7 +71,7 @@ class ExpenseForm(FlaskForm):
             text = (getattr(self, name).data or "").strip()
             if text:
                 try:
-                    setattr(data, name, parse_day(text))
+                    setattr(data, name, typed_day(text))
                 except DomainError as error:
                     errors[name] = str(error)
         data.supplier_name = (self.supplier_name.data or "").strip()
@@ -93,14 +93,14 @@ class ExpenseForm(FlaskForm):
                 text = "0"
             if text:
                 try:
-                    setattr(data, name, parse_amount(text, allow_negative=negative))
+                    setattr(data, name, typed_amount(text, allow_negative=negative))
                 except DomainError as error:
                     errors[name] = str(error)
             else:
                 setattr(data, name, None)
-        text = (self.allocation_percent.data or "").strip().rstrip("%").strip() or "100"
+        text = (self.allocation_percent.data or "").strip() or "100"
         try:
-            data.allocation_percent = parse_decimal(text, places=4, maximum=Decimal("1000"))
+            data.allocation_percent = typed_percent(text, maximum=Decimal("1000"))
         except DomainError as error:
             errors["allocation_percent"] = str(error)
             data.allocation_percent = None
@@ -118,7 +118,7 @@ class ExpenseForm(FlaskForm):
         self.amount_excl_vat.data = format_number(expense.amount_excl_vat)
         self.vat.data = format_number(expense.vat)
         self.vat_recoverable.data = expense.vat_recoverable
-        self.allocation_percent.data = decimal_text(expense.allocation_percent)
+        self.allocation_percent.data = format_number(expense.allocation_percent, places=None, plain=True)
         self.credit_note_of.data = str(expense.credit_note_of_id or "")
         self.version.data = str(expense.version)
 

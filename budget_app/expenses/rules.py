@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from ..kernel.errors import DomainError, Problem
+from ..kernel.errors import DomainError, Problem, label_value
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, format_percent
 from ..kernel.i18n import N_
@@ -313,10 +313,10 @@ class ExpenseRules:
             fail(
                 "category",
                 N_("la catégorie %(code)s est couverte par un taux forfaitaire du plan : ses coûts réels ne se déclarent pas"),
-                code=code,
+                code=label_value(COST_CATEGORIES, code),
             )
         elif code not in self.planned:
-            fail("category", N_("la catégorie %(code)s n'est pas prévue au plan de financement de l'opération"), code=code)
+            fail("category", N_("la catégorie %(code)s n'est pas prévue au plan de financement de l'opération"), code=label_value(COST_CATEGORIES, code))
         elif code != "PARTICIPANTS" and data.subcategory is not None:
             fail("subcategory", N_("la sous-catégorie ne s'indique que pour les dépenses liées aux participants"))
         elif code == "PARTICIPANTS" and data.subcategory is None:
@@ -324,7 +324,7 @@ class ExpenseRules:
         elif is_covered(self.rates, code, data.subcategory):
             fail(
                 "subcategory",
-                N_("seules les rémunérations et indemnités des participants se déclarent en plus du taux forfaitaire RESTANTS_40 (RPDC 56(2)) ; les autres dépenses liées aux participants sont couvertes par ce taux"),
+                N_("seules les rémunérations et indemnités des participants se déclarent en plus du taux forfaitaire des coûts restants (40 %, RPDC 56(2)) ; les autres dépenses liées aux participants sont couvertes par ce taux"),
             )
 
     def _check_amounts(self, data, fail, original=None, editing_id=None):

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from babel.lists import format_list
 from sqlalchemy import func, insert, select
 
 from ..kernel.audit.models import AuditEntry
@@ -16,7 +17,7 @@ from ..kernel.audit.services import current_actor, json_value, record
 from ..kernel.bulk import insert_with_ids
 from ..kernel.errors import Conflict, DomainError, Problem
 from ..kernel.extensions import db
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, current_locale, translate
 from ..kernel.transactions import atomic
 from ..kernel.uploads import receive
 from ..operations.closure import closed_problem, ensure_open
@@ -185,6 +186,26 @@ def delete_expense(expense: Expense, reason: str, user=None) -> None:
     expense.deleted_by_id = getattr(user, "id", None)
     expense.delete_reason = reason[:2000]
     db.session.flush()
+
+
+MISSING_PARTS = {
+    "invoice": N_("la facture"),
+    "payment": N_("la preuve de paiement"),
+    "paid_on": N_("la date de paiement"),
+}
+
+
+def missing_parts(expense: Expense) -> list[str]:
+    """What keeps the expense incomplete: « invoice », « payment » (documents), « paid_on »."""
+    kinds = {document.kind for document in expense.documents}
+    missing = [kind for kind in REQUIRED_DOCUMENTS if kind not in kinds]
+    return missing + ([] if expense.paid_on is not None else ["paid_on"])
+
+
+def missing_text(expense: Expense) -> str:
+    """« la preuve de paiement » ; « la facture et la date de paiement »: only what is missing,
+    in the reader's language."""
+    return format_list([translate(MISSING_PARTS[part]) for part in missing_parts(expense)], locale=current_locale())
 
 
 def refresh_completeness(expense: Expense) -> None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .errors import DomainError, Problem
 from .i18n import N_
-from .money import MAX_AMOUNT, parse_decimal, quantize
+from .money import MAX_AMOUNT, parse_decimal, parse_typed, quantize, typed_day
 from .text import control_character, normalise_input
 
 
@@ -49,7 +49,12 @@ def cell_text(value, required: bool = True, max_length: int = 500) -> str | None
 STEPS = {places: Decimal(1).scaleb(-places) for places in range(5)}
 
 
-def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: bool = False) -> Decimal | None:
+def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: bool = False,
+                 noun: str = "amount", locale: str | None = None) -> Decimal | None:
+    """A number of a file's cell (``parse_decimal``'s rules), or of a form's field when
+    ``locale`` is given (a one-row import: typed as the reader's pages print it)."""
+    if locale and isinstance(value, str) and value.strip():
+        return parse_typed(value, locale, noun, places=places, allow_negative=allow_negative)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise DomainError(N_("valeur obligatoire"))
@@ -68,14 +73,14 @@ def cell_decimal(value, places: int = 2, required: bool = True, allow_negative: 
         # none of parse_decimal's text checks: the same result, without the round trip.
         if places <= 2 and (value > 0 or (value == 0 and not value.is_signed())) and value <= MAX_AMOUNT:
             return exact
-    return parse_decimal(value, places=places, allow_negative=allow_negative)
+    return parse_decimal(value, places=places, allow_negative=allow_negative, noun=noun)
 
 
-def cell_amount(value, required: bool = True, allow_negative: bool = False) -> Decimal | None:
-    return cell_decimal(value, places=2, required=required, allow_negative=allow_negative)
+def cell_amount(value, required: bool = True, allow_negative: bool = False, locale: str | None = None) -> Decimal | None:
+    return cell_decimal(value, places=2, required=required, allow_negative=allow_negative, locale=locale)
 
 
-def cell_date(value, required: bool = True) -> date | None:
+def cell_date(value, required: bool = True, locale: str | None = None) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -85,6 +90,8 @@ def cell_date(value, required: bool = True) -> date | None:
         if required:
             raise DomainError(N_("date obligatoire"))
         return None
+    if locale:
+        return typed_day(text, locale)
     for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, pattern).date()
@@ -137,6 +144,9 @@ class RowReader:
         self.ok = True
 
     def __call__(self, key: str, parser, **options):
+        # A form's row (``Row.locale``): numbers and days as the reader's pages print them.
+        if getattr(self.row, "locale", None) and parser in _TYPED_PARSERS:
+            options.setdefault("locale", self.row.locale)
         try:
             return parser(self.row.values.get(key), **options)
         except DomainError as error:
@@ -146,3 +156,6 @@ class RowReader:
     def fail(self, key: str | None, error: DomainError | str) -> None:
         self.ok = False
         self.problems.append(Problem(error, line=self.row.line, column=self.columns.get(key) if key else None))
+
+
+_TYPED_PARSERS = (cell_decimal, cell_amount, cell_date)

@@ -8,6 +8,7 @@ language of whoever reads it: the user's on a page, French on the command line.
 import logging
 import math
 import time
+import re
 import traceback
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -55,6 +56,33 @@ class DomainError(Exception):
         return ([str(self)] if self.message else []) + [str(problem) for problem in self.problems]
 
 
+class ForReader(DomainError):
+    """A message value that reads one way on a page and another on the command line, where
+    the person edits the operation's file: « cochez « La convention fixe ce montant » » on
+    the form, « fse_amount_fixed = true » for the file; a category's label on a page, its code
+    (the file's value) on the command line."""
+
+    def __init__(self, page: str, file: str, **values):
+        super().__init__(page, **values)
+        self.file = file
+
+    def __str__(self) -> str:
+        if has_request_context():
+            return super().__str__()
+        return translate(self.file, **{key: _shown(value) for key, value in self.values.items()})
+
+
+def label_value(labels: dict, code):
+    """A code's label as a message value, translated when shown (« INDIRECTS_15 » reads
+    « Coûts indirects, taux forfaitaire plafonné à 15 %… » on a page, stays « INDIRECTS_15 »
+    on the command line: the file's value); an unknown code stays as typed.
+    ``labels`` maps codes to a label or to a tuple whose first item is the label."""
+    entry = labels.get(code) if isinstance(code, str) else None
+    if entry is None:
+        return code
+    return ForReader(entry[0] if isinstance(entry, tuple) else entry, code)
+
+
 class Conflict(DomainError):
     """Someone else changed the same thing first: nothing was written, reload and retry."""
 
@@ -80,6 +108,29 @@ def _shown(value):
     return value
 
 
+# What a person reads for a field's path (« envelope.code » -> « Code de l'enveloppe »),
+# registered by each domain for the paths of its rules (``register_field_labels``). A path
+# stays as it is on the command line, where it names the key of the file being loaded.
+FIELD_LABELS: dict[str, str] = {}
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def register_field_labels(labels: dict[str, str]) -> None:
+    FIELD_LABELS.update(labels)
+
+
+def field_label(path: str) -> str:
+    """The label of a field's path in the reader's language; « plan.costs[3].category »
+    reads « Ligne de coût 3 : catégorie » (its row's number kept)."""
+    if not has_request_context():
+        return path
+    numbers = _INDEX.findall(path)
+    key = _INDEX.sub("[]", path)
+    if key not in FIELD_LABELS:
+        return path if "." not in path and "[" not in path else translate(N_("champ « %(name)s »"), name=path.rsplit(".", 1)[-1])
+    return translate(FIELD_LABELS[key], number=numbers[0] if numbers else "")
+
+
 @dataclass
 class Problem:
     """One problem of a form, a plan or an import row: where (field, or file line and
@@ -98,7 +149,7 @@ class Problem:
     def __str__(self) -> str:
         text = str(self.error)
         if self.line is None:
-            return f"{self.field} : {text}" if self.field else text
+            return f"{field_label(self.field)} : {text}" if self.field else text
         if self.column is None:
             return translate(N_("ligne %(line)s : %(text)s"), line=self.line, text=text)
         return translate(N_("ligne %(line)s, colonne %(column)s : %(text)s"), line=self.line, column=self.column, text=text)

@@ -53,6 +53,9 @@ MAX_CELL_CHARS = 32_767
 class Row:
     line: int
     values: dict  # canonical key -> raw cell value (str, or a native XLSX value)
+    # A form's row read as a one-row import: its numbers and days are typed as the reader's
+    # pages print them (``cells.cell_decimal``); None for a file (its own rules).
+    locale: str | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ Every amount is rounded half-up to the cent once.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..kernel.errors import DomainError
+from ..kernel.errors import DomainError, label_value
 from ..kernel.formatting import format_money, format_percent
 from ..kernel.i18n import N_, translate
 from ..kernel.money import HUNDRED, ZERO, quantize
@@ -66,15 +66,15 @@ def check_flat_rate_choice(rates: dict[str, Decimal]) -> None:
         if code not in FLAT_RATES:
             raise DomainError(N_("Taux forfaitaire inconnu : %(code)s."), code=code)
         if rate <= 0:
-            raise DomainError(N_("Le taux %(code)s doit être positif."), code=code)
+            raise DomainError(N_("Le taux %(code)s doit être positif."), code=label_value(FLAT_RATES, code))
         if rate > ceiling(code):
             raise DomainError(
-                N_("Le taux %(code)s ne peut dépasser %(ceiling)s %%."), code=code, ceiling=ceiling(code)
+                N_("Le taux %(code)s ne peut dépasser %(ceiling)s %%."), code=label_value(FLAT_RATES, code), ceiling=ceiling(code)
             )
     # CPR 56(1): the 40 % rate covers all remaining costs, so it stands alone (except participants).
     if "RESTANTS_40" in rates and set(rates) - {"RESTANTS_40"}:
         raise DomainError(
-            N_("Le taux forfaitaire RESTANTS_40 (RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
+            N_("Le taux forfaitaire des coûts restants (40 %, RPDC 56) ne peut être combiné avec aucun autre taux forfaitaire.")
         )
     # One method for indirect costs.
     if len(set(rates) & set(INDIRECT_CODES)) > 1:

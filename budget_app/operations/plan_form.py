@@ -12,8 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import decimal_text
-from ..kernel.money import parse_amount, parse_decimal
+from ..kernel.formatting import format_number
+from ..kernel.money import typed_amount, typed_percent
 from .forms import EXTRA_ROWS
 from .models import FLAT_RATES, Envelope, Organisation
 from .rules import CostLine, FlatRateLine, PlanInput, ResourceLine
@@ -29,13 +29,13 @@ def fill_plan(form, version):
     for row, cost in zip(form.costs, costs):
         row.form.category.data = cost.category
         row.form.year.data = str(cost.year)
-        row.form.amount.data = decimal_text(cost.amount, places=2)
+        row.form.amount.data = format_number(cost.amount, places=2, plain=True)
     for row, resource in zip(form.resources, resources):
         row.form.kind.data = resource.kind
         row.form.name.data = resource.name
-        row.form.amount.data = decimal_text(resource.amount, places=2)
+        row.form.amount.data = format_number(resource.amount, places=2, plain=True)
     for flat in version.flat_rates:
-        getattr(form.flat_rates, flat.code).data = decimal_text(flat.rate)
+        getattr(form.flat_rates, flat.code).data = format_number(flat.rate, places=None, plain=True)
 
 
 class PlanFormReader:
@@ -55,19 +55,19 @@ class PlanFormReader:
                 self.add(field, _("Champ obligatoire."))
             return None
         try:
-            return parse_amount(text)
+            return typed_amount(text)
         except DomainError as exc:
             self.add(field, str(exc))
             return None
 
     def rate(self, field, required=True):
-        text = (field.data or "").strip().rstrip("%").strip()
+        text = (field.data or "").strip()
         if not text:
             if required:
                 self.add(field, _("Champ obligatoire."))
             return None
         try:
-            return parse_decimal(text, places=4, maximum=Decimal("100"))
+            return typed_percent(text)
         except DomainError as exc:
             self.add(field, str(exc))
             return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ..kernel.errors import DomainError, Problem
+from ..kernel.errors import DomainError, ForReader, Problem, label_value
 from ..kernel.formatting import format_money, format_number
 from ..kernel.i18n import N_
 from ..kernel.money import HUNDRED, ZERO
@@ -37,6 +37,7 @@ from .models import (
     RESOURCE_KINDS,
 )
 from .plans import compute_plan
+from . import field_labels  # noqa: F401  (registers what a page shows for these paths)
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
@@ -194,7 +195,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
         if key in seen:
             errors.append(
                 problem(f"{path}.year", N_("la catégorie %(category)s a déjà un montant pour %(year)s (ligne %(line)s)"),
-                                    category=line.category, year=line.year, line=seen[key])
+                                    category=label_value(COST_CATEGORIES, line.category), year=line.year, line=seen[key])
             )
         seen[key] = index
 
@@ -205,7 +206,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
             errors.append(problem(f"{path}.code", N_("taux forfaitaire inconnu (valeurs : %(values)s)"), values=", ".join(FLAT_RATES)))
             continue
         if line.code in rates:
-            errors.append(problem(f"{path}.code", N_("taux %(code)s choisi deux fois"), code=line.code))
+            errors.append(problem(f"{path}.code", N_("taux %(code)s choisi deux fois"), code=label_value(FLAT_RATES, line.code)))
             continue
         try:
             check_flat_rate_choice({line.code: line.rate})
@@ -224,7 +225,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
             if line.category in COVERED_CATEGORIES.get(code, ()) and line.amount:
                 errors.append(
                     problem(f"plan.costs[{index}].category", N_("la catégorie %(category)s est couverte par le taux forfaitaire %(code)s : pas de dépenses réelles"),
-                        category=line.category, code=code)
+                        category=label_value(COST_CATEGORIES, line.category), code=label_value(FLAT_RATES, code))
                 )
 
     if not plan.resources:
@@ -275,8 +276,9 @@ def check_plan(op: OperationInput, plan: PlanInput):
             )
     elif not figures.fse_is_rate_times_total:
         errors.append(
-            problem("operation.fse_amount", N_("le FSE+ conventionné (%(amount)s) n'est pas le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s), écart %(gap)s ; si la convention fixe ce montant, indiquez fse_amount_fixed = true : le taux appliqué sera alors FSE+ / coût total (%(effective)s %%)"),
-                amount=format_money(op.fse_amount), rate=format(op.fse_rate.normalize(), "f"), total=format_money(figures.total_cost),
+            problem("operation.fse_amount", N_("le FSE+ conventionné (%(amount)s) n'est pas le taux × coût total éligible (%(rate)s %% × %(total)s = %(max)s), écart %(gap)s ; si la convention fixe ce montant, %(how)s : le taux appliqué sera alors FSE+ / coût total (%(effective)s %%)"),
+                how=ForReader(N_("cochez « La convention fixe ce montant »"), N_("indiquez fse_amount_fixed = true")),
+                amount=format_money(op.fse_amount), rate=format_number(op.fse_rate, places=None), total=format_money(figures.total_cost),
                 max=format_money(figures.fse_max), gap=format_money(figures.fse_amount - figures.fse_max),
                 effective=format_number(figures.effective_rate, places=4))
         )
@@ -287,15 +289,21 @@ def check_advance(kind: str | None, op: OperationInput):
     """Primer §8: no start-up advance for collectivités, OPCOs and State operators, unless
     the agreement provides one (``advance_override`` with its reason)."""
     if kind in NO_ADVANCE_KINDS and op.advance_rate and not op.advance_override:
-        return [problem("operation.advance_rate", N_("pas d'avance pour un bénéficiaire de type %(kind)s (collectivité, OPCO, opérateur de l'État : primer §8) ; taux d'avance 0, ou advance_override = true avec le motif de la convention"),
+        return [problem("operation.advance_rate", N_("pas d'avance pour un bénéficiaire de type %(kind)s (collectivité, OPCO, opérateur de l'État : fiche « La convention » du programme national FSE+, fse.gouv.fr) ; taux d'avance 0, sauf %(how)s"),
+                        how=ForReader(N_("avance prévue par la convention (avec son motif)"),
+                                      N_("avance prévue par la convention : advance_override = true avec son motif")),
                         kind=DomainError(ORGANISATION_KINDS[kind]))]
     return []
 
 
 def check_envelope_input(env: EnvelopeInput):
     errors = []
-    if not CODE_PATTERN.match(env.code or ""):
-        errors.append(problem("envelope.code", N_("code invalide (lettres, chiffres, . _ -, 32 caractères au plus)")))
+    if env.code and not CODE_PATTERN.match(env.code):
+        errors.append(problem("envelope.code", N_("code invalide « %(code)s » : lettres, chiffres, point, tiret ou "
+                                                  "souligné, sans espace, 32 caractères au plus (exemple : HL-FSE-2021)"),
+                              code=env.code))
+    elif not env.code:
+        errors.append(problem("envelope.code", N_("code obligatoire")))
     if not (env.name or "").strip():
         errors.append(problem("envelope.name", N_("nom obligatoire")))
     if env.start_date and env.end_date and env.start_date > env.end_date:

@@ -54,8 +54,21 @@ def visible_operations_query(user):
     return query
 
 
+def _by_code(model, code: str):
+    """The row of that code, typed without regard to case (« hl-rsa-2023 » is HL-RSA-2023),
+    the exact spelling first; None when unknown or when two codes differ only by case."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    found = db.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        matches = db.session.scalars(select(model).where(func.lower(model.code) == code.lower()).limit(2)).all()
+        found = matches[0] if len(matches) == 1 else None
+    return found
+
+
 def find_operation(code: str) -> Operation | None:
-    return db.session.scalar(select(Operation).where(Operation.code == code))
+    return _by_code(Operation, code)
 
 
 def every_operation_code() -> list[str]:
@@ -71,7 +84,7 @@ def codes_of_operations(ids) -> dict:
 
 
 def find_envelope(code: str) -> Envelope | None:
-    return db.session.scalar(select(Envelope).where(Envelope.code == code))
+    return _by_code(Envelope, code)
 
 
 def find_or_create_organisation(org: OrganisationInput, demo=False) -> Organisation:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..kernel.integers import parse_id, parse_int
 from ..kernel.extensions import db
-from ..kernel.formatting import decimal_text
+from ..kernel.formatting import format_number
 from ..kernel.i18n import translate_label
 from ..kernel.siret import normalise_siret
 from ..kernel.transactions import attempt
@@ -250,8 +250,8 @@ def amend():
     general = []
     if request.method == "GET":
         form.end_date.data = operation.end_date
-        form.fse_rate.data = decimal_text(operation.fse_rate)
-        form.fse_amount.data = decimal_text(operation.fse_amount, places=2)
+        form.fse_rate.data = format_number(operation.fse_rate, places=None, plain=True)
+        form.fse_amount.data = format_number(operation.fse_amount, places=2, plain=True)
         form.fse_amount_fixed.data = operation.fse_amount_fixed
         form.payment_deadline.data = operation.payment_deadline
         if operation.current_plan is not None:

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 from ..kernel.dates import add_months
 from ..kernel.errors import DomainError
-from ..kernel.formatting import format_day
 from ..kernel.i18n import N_
 
 UPON_LEAVING_DAYS = 28  # "upon leaving" = within 4 weeks after the exit (participants §3)
@@ -93,13 +92,13 @@ def check(record: dict, *, recorded: dict | None, answers: dict, reentry: bool, 
                 refuse(key, message)
     elif answers.get("entry_date") and not reentry and answers["entry_date"] != recorded["entry_date"]:
         refuse("entry_date", N_("la première entrée (%(first)s) est conservée : une nouvelle entrée doit suivre la "
-                                "dernière sortie"), first=format_day(recorded["entry_date"], "fr"))
+                                "dernière sortie"), first=recorded["entry_date"])
     if recorded is not None and recorded.get("erased_at"):
         refuse("code", N_("participant effacé en fin de conservation (RPDC art. 82) : plus aucune modification"))
     latest_entry = record.get("last_entry_date") or entry
     if entry and not operation_start <= entry <= operation_end:
         refuse("entry_date", N_("entrée hors de la période de l'opération (%(start)s - %(end)s)"),
-               start=format_day(operation_start, "fr"), end=format_day(operation_end, "fr"))
+               start=operation_start, end=operation_end)
     if latest_entry and latest_entry > today:
         refuse("entry_date", N_("date d'entrée future"))
     if record.get("sex") == "X" and not allow_non_binary:
@@ -118,7 +117,7 @@ def check(record: dict, *, recorded: dict | None, answers: dict, reentry: bool, 
         return problems
     if latest_entry and exit_ < latest_entry:
         refuse("exit_date", N_("la sortie (%(exit)s) précède l'entrée (%(entry)s)"),
-               exit=format_day(exit_, "fr"), entry=format_day(latest_entry, "fr"))
+               exit=exit_, entry=latest_entry)
     if exit_ > today:
         refuse("exit_date", N_("date de sortie future"))
     _check_exit_situation(record, exit_, refuse)
@@ -139,13 +138,13 @@ def _check_exit_situation(record, exit_, refuse):
     if not exit_ <= dated <= last:
         refuse("exit_situation_date", N_("situation datée du %(day)s, hors des 4 semaines suivant la sortie (du "
                                          "%(first)s au %(last)s) : saisissez « inconnue »"),
-               day=format_day(dated, "fr"), first=format_day(exit_, "fr"), last=format_day(last, "fr"))
+               day=dated, first=exit_, last=last)
 
 
 def _check_six_months(record, exit_, today, refuse):
     due = add_months(exit_, FOLLOW_UP_MONTHS)
     for key in ("employed_6m", "improved_6m"):
         if record.get(key) not in (None, "inconnue") and today < due:
-            refuse(key, N_("réponse à 6 mois possible à partir du %(due)s (sortie + 6 mois)"), due=format_day(due, "fr"))
+            refuse(key, N_("réponse à 6 mois possible à partir du %(due)s (sortie + 6 mois)"), due=due)
     if record.get("improved_6m") in ("oui", "non") and record.get("employment_status") != "emploi":
         refuse("improved_6m", N_("situation améliorée seulement pour une personne en emploi à l'entrée"))

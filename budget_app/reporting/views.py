@@ -1,7 +1,7 @@
 """Reporting: the home page, the operations list with their progress, an operation's
 dashboard, the intermediate bodies' envelopes and the audit trail. Reads every domain,
 writes none."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, g, render_template, request
@@ -18,7 +18,9 @@ from ..kernel.formatting import today_in_paris
 from ..operations.amendments import pending_amendment_operations
 from ..operations.models import Envelope
 from ..expenses.purge import ended_operations
-from ..operations.services import visible_operations_query
+from . import audit_sentences
+from ..operations.envelope_views import form_state as envelope_form_state
+from ..operations.services import every_operation_code, visible_operations_query
 from ..reminders.items import describe
 from ..reminders.views import todo_items
 from . import charts
@@ -74,7 +76,10 @@ def dashboard():
 @bp.route("/enveloppes/")
 def envelopes():
     items = db.session.scalars(select(Envelope).order_by(Envelope.code)).all()
-    return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items])
+    state = envelope_form_state()  # what was typed in a refused form, and why (once)
+    return render_template("reporting/envelopes.html", figures=[envelope_figures(e) for e in items],
+                           create=state.get("create", {}), attach=state.get("attach", {}), confirm=state.get("confirm"),
+                           operation_codes=every_operation_code() if state or items else [], example_day=date(2027, 12, 31))
 
 
 @bp.route("/enveloppes/<envelope_code>")
@@ -109,7 +114,8 @@ def journal():
             query = query.where(AuditEntry.occurred_at < _day_start(form.end.data + timedelta(days=1)))
     page = db.paginate(query, page=(form.page.data if valid else None) or 1, per_page=current_app.config["AUDIT_PAGE_SIZE"], error_out=False)
     object_types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
-    return render_template("reporting/journal.html", form=form, page=page, object_types=object_types)
+    return render_template("reporting/journal.html", form=form, page=page, object_types=object_types,
+                           audit_headline=audit_sentences.headline, audit_changes=audit_sentences.changes)
 
 
 @bp.route("/conservation")

@@ -10,7 +10,7 @@ from ..accounts.policy import may
 from ..kernel.errors import DomainError, render_error
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
-from ..kernel.money import parse_day, parse_decimal
+from ..kernel.money import typed_day, typed_percent
 from ..kernel.tabular import cell_month
 from ..kernel.uploads import safe_filename, send_document, too_large
 from . import evidence, queries
@@ -43,9 +43,9 @@ def _coverage(form) -> evidence.Coverage:
     return evidence.Coverage(
         year=int(text["year"]) if text["year"] else None,
         month=cell_month(text["month"], required=False),
-        valid_from=parse_day(text["valid_from"]) if text["valid_from"] else None,
-        valid_to=parse_day(text["valid_to"]) if text["valid_to"] else None,
-        share=parse_decimal(text["share"], places=4) if text["share"] else None,
+        valid_from=typed_day(text["valid_from"]) if text["valid_from"] else None,
+        valid_to=typed_day(text["valid_to"]) if text["valid_to"] else None,
+        share=typed_percent(text["share"]) if text["share"] else None,
     )
 
 

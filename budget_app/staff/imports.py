@@ -5,7 +5,7 @@ import hashlib
 
 from ..kernel.audit import services as audit
 from ..kernel.errors import Conflict, DomainError, Problem
-from ..kernel.i18n import N_, translate
+from ..kernel.i18n import N_, current_locale, translate
 from ..kernel.tabular import Row, read_table
 from ..kernel.transactions import atomic
 from ..operations.closure import ensure_open
@@ -102,7 +102,7 @@ def save_staff_row(operation, values: dict) -> Change:
     a DomainError with the problems (their ``column`` names the field)."""
     ensure_open(operation)
     problems: list[Problem] = []
-    parsed = parse_staff_row(Row(0, values), problems)
+    parsed = parse_staff_row(Row(0, values, locale=current_locale()), problems)
     changes = check_staff_rows(operation, [parsed], problems) if parsed else []
     if problems:
         raise DomainError(problems=problems)
@@ -121,7 +121,7 @@ def save_timesheet(operation, values: dict, user, sheet: Timesheet | None = None
         if blocked:
             raise blocked
     problems: list[Problem] = []
-    parsed = parse_timesheet_row(Row(0, values), problems)
+    parsed = parse_timesheet_row(Row(0, values, locale=current_locale()), problems)
     changes = check_timesheet_rows(operation, [parsed], problems, editing=sheet) if parsed else []
     if parsed and sheet is None and changes and changes[0].outcome != "new":
         problems.append(row_problem(0, TIMESHEET_COLUMNS["month"], DomainError(N_("une fiche existe déjà pour cet agent et ce mois : modifiez-la"))))

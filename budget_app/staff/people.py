@@ -88,8 +88,8 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
     method = read("method", _method)
     year = read("year", _year)
     annual_cost = read("annual_cost", cell_decimal, places=2, required=False)
-    working_share = read("working_share", cell_decimal, places=4, required=False)
-    fixed_percent = read("fixed_percent", cell_decimal, places=4, required=False)
+    working_share = read("working_share", cell_decimal, places=4, required=False, noun="percent")
+    fixed_percent = read("fixed_percent", cell_decimal, places=4, required=False, noun="percent")
     if not read.ok:
         return None
     if method == "hourly":

@@ -50,8 +50,8 @@ def parse_timesheet_row(row: Row, problems: list[Problem]) -> TimesheetRow | Non
     read = RowReader(row, TIMESHEET_COLUMNS, problems)
     registration_number = read("registration_number", cell_text, max_length=32)
     month = read("month", cell_month)
-    hours_on_operation = read("hours_on_operation", cell_decimal, places=2, required=False)
-    hours_worked = read("hours_worked", cell_decimal, places=2, required=False)
+    hours_on_operation = read("hours_on_operation", cell_decimal, places=2, required=False, noun="hours")
+    hours_worked = read("hours_worked", cell_decimal, places=2, required=False, noun="hours")
     monthly_cost = read("monthly_cost", cell_decimal, places=2, required=False)
     salary_paid_on = read("salary_paid_on", cell_date, required=False)
     if salary_paid_on is not None and month is not None and salary_paid_on < month:

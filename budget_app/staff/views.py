@@ -52,14 +52,12 @@ IMPORT_KINDS = {
         "endpoint": "staff.import_staff",
         "title": _l("Importer le personnel"),
         "columns": STAFF_COLUMNS,
-        "example": "personnel-exemple.csv",
         "done": "staff.people",
     },
     "timesheets": {
         "endpoint": "staff.import_timesheets",
         "title": _l("Importer des fiches de temps"),
         "columns": TIMESHEET_COLUMNS,
-        "example": "temps-exemple.csv",
         "done": "staff.timesheets",
     },
 }
@@ -176,7 +174,7 @@ def _timesheet_or_404(timesheet_id) -> Timesheet:
 
 def _sheet_values(sheet: Timesheet) -> dict:
     def number(value, places=None):
-        return format_number(value, "fr", places, plain=True) if value is not None else ""
+        return format_number(value, None, places, plain=True) if value is not None else ""
 
     return {
         "registration_number": sheet.assignment.person.registration_number,

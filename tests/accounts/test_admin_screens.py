@@ -56,7 +56,7 @@ def test_admin_disables_assigns_and_unassigns(client, login, make_user, make_ope
     client.post(f"/admin/utilisateurs/{officer.id}/affectations", data={"code": "OP-A", "action": "add"})
     assert codes_of(officer.id) == ["OP-A"]
     response = client.post(f"/admin/utilisateurs/{officer.id}/affectations", data={"code": "NOPE", "action": "add"})
-    assert "Opération inconnue" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Aucune opération n&#39;a ce code : NOPE." in client.get(response.headers["Location"]).get_data(as_text=True)
     client.post(f"/admin/utilisateurs/{officer.id}/affectations", data={"code": "OP-A", "action": "remove"})
     assert codes_of(officer.id) == []
     client.post(f"/admin/utilisateurs/{officer.id}/etat", data={"active": "0"})

@@ -1,5 +1,6 @@
 from sqlalchemy import func, select
 
+from budget_app.accounts.passwords import verify_hash
 from budget_app.accounts.assignments import codes_of
 from budget_app.accounts.models import User
 from budget_app.kernel.extensions import db
@@ -41,7 +42,7 @@ def test_bad_role_weak_password_existing_email_unknown_operation(runner, make_us
         (["users", "create", "x@example.org", "--role", "boss"], STRONG, "Rôle inconnu"),
         (["users", "create", "x@example.org", "--role", "auditor"], "short\n", "au moins 12"),
         (["users", "create", "taken@example.org", "--role", "auditor"], STRONG, "existe déjà"),
-        (["users", "create", "x@example.org", "--role", "controller", "--operation", "NOPE"], STRONG, "Opération inconnue"),
+        (["users", "create", "x@example.org", "--role", "controller", "--operation", "NOPE"], STRONG, "Aucune opération n'a ce code : NOPE."),
         (["users", "create", "not-an-email", "--role", "auditor"], STRONG, "adresse e-mail valide"),
     ]
     for args, password, message in cases:
@@ -63,3 +64,22 @@ def test_list_and_disable(runner, make_user, app, login):
     assert "désactivé" in runner.invoke(args=["users", "list"]).output
     assert client.get("/").status_code == 302  # the session ended with the account
     assert runner.invoke(args=["users", "disable", "nobody@example.org"]).exit_code == 1
+
+
+def test_setup_link_gives_a_demo_account_a_new_password(app, runner, client, make_user):
+    """`users setup-link EMAIL --base-url …`: a single-use link on the port the app runs on;
+    the person sets a new password through it, and the link then stops working."""
+    user = make_user("finance_officer", email="fo.demo@example.org")
+    result = runner.invoke(args=["users", "setup-link", "FO.Demo@example.org", "--base-url", "http://127.0.0.1:8080"])
+    assert result.exit_code == 0, result.output
+    link = result.output.split()[-1]
+    assert link.startswith("http://127.0.0.1:8080/") and "valable 48 h" in result.output
+    path = link.removeprefix("http://127.0.0.1:8080")
+    assert client.get(path).status_code == 200
+    client.post(path, data={"new": "une toute nouvelle phrase de passe", "confirm": "une toute nouvelle phrase de passe"})
+    db.session.expire_all()
+    assert user.setup_token_hash is None and verify_hash(user.password_hash, "une toute nouvelle phrase de passe")
+    assert "plus valable" in client.get(path).get_data(as_text=True)  # single use
+    missing = runner.invoke(args=["users", "setup-link", "nobody@example.org"])
+    assert missing.exit_code == 1 and "Aucun compte pour nobody@example.org" in missing.output
+    assert user.id

@@ -35,7 +35,7 @@ def test_a_bilan_beyond_what_the_length_allows_is_refused_quoting_the_rule(claim
     lifecycle.create_draft(operation, date(2023, 1, 1), date(2023, 1, 31))
     with pytest.raises(DomainError) as refused:
         lifecycle.create_draft(operation, date(2023, 2, 1), date(2023, 6, 30))
-    assert "au plus un bilan intermédiaire" in str(refused.value) and "primer §8" in str(refused.value)
+    assert "au plus un bilan intermédiaire" in str(refused.value) and "fse.gouv.fr" in str(refused.value)  # the guidance quoted, never the primer
     final = lifecycle.create_draft(operation, date(2023, 2, 1), date(2024, 12, 31), final=True)
     assert final.kind == "final" and bilans.bilan_label(final) == "Bilan final n° 2"
 
@@ -87,7 +87,7 @@ def test_final_deadline_and_late_submission_warn(claims_world):
     assert bilans.final_deadline(operation) == date(2025, 6, 30)
     assert bilans.warnings(operation, date(2025, 6, 30)) == []
     late = [str(warning) for warning in bilans.warnings(operation, date(2025, 7, 1))]
-    assert late == ["Bilan final en retard : il était dû le 30/06/2025 (fin de l'opération + 6 mois, primer §8) ; "
+    assert late == ["Bilan final en retard : il était dû le 30/06/2025 (fin de l'opération + 6 mois : fiche « Bilan, contrôle de service fait et paiement » du programme national FSE+, fse.gouv.fr) ; "
                     "il reste recevable."]
     make_staff_line(operation, "100.00", month=date(2023, 1, 1))
     final = lifecycle.create_draft(operation, date(2023, 1, 1), date(2024, 12, 31), final=True)

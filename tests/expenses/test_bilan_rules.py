@@ -88,7 +88,7 @@ def test_the_sub_category_is_imported(make_operation):
     result = check_file(operation, content)
     assert sorted(str(problem) for problem in result.problems) == [
         "ligne 3, colonne Sous-catégorie : seules les rémunérations et indemnités des participants se déclarent "
-        "en plus du taux forfaitaire RESTANTS_40 (RPDC 56(2)) ; les autres dépenses liées aux participants sont "
+        "en plus du taux forfaitaire des coûts restants (40 %, RPDC 56(2)) ; les autres dépenses liées aux participants sont "
         "couvertes par ce taux",
         "ligne 4, colonne Sous-catégorie : sous-catégorie inconnue « bus » (REMUNERATION ou AUTRES)",
     ]

@@ -107,7 +107,8 @@ def test_covered_category_error_is_shown_on_its_row(client, make_user, login):
         "flat_rates-INDIRECTS_15": "", "flat_rates-PERSONNEL_20": "20",
         "costs-2-category": "FONCTIONNEMENT", "costs-2-year": "2023", "costs-2-amount": "1000"}))
     text = page(response)
-    assert response.status_code == 400 and "couverte par le taux forfaitaire PERSONNEL_20" in text
+    assert response.status_code == 400 and "couverte par le taux forfaitaire Frais de personnel, taux forfaitaire plafonné à 20 %" in text
+    assert "PERSONNEL_20" not in text.split("<form")[0] and "FONCTIONNEMENT :" not in text  # labels, never codes
 
 
 def _amendment(**extra):
@@ -153,7 +154,7 @@ def test_assigned_finance_officer_records_an_amendment_and_versions_are_kept(cli
     officer = make_user("finance_officer", operations=["HL-RSA-2023"])
     login(client, officer)
     form = client.get("/operations/HL-RSA-2023/avenant")
-    assert form.status_code == 200 and 'value="362500,00"' in form.get_data(as_text=True)
+    assert form.status_code == 200 and 'value="362 500,00"' in form.get_data(as_text=True)  # as pages print it
     response = client.post("/operations/HL-RSA-2023/avenant", data=_amendment(**{
         "costs-1-amount": "300 000,00", "resources-0-amount": "457 125,00", "fse_amount": "457 125,00",
         "resources-1-amount": "304 750,00"}))

@@ -143,4 +143,7 @@ def test_the_referent_reads_the_alerts_own_log(app, client, referent, login, ope
                data={"target": "acknowledged", "reason": "reçu", "message": "Bien reçu."})
     page = staff.get(f"/referent/signalements/{reference}").get_data(as_text=True)
     log = page.split('data-testid="alert-log"')[1].split("</table>")[0]
-    assert "received" in log and "transition" in log and "public" in log and f"user:{referent.id}" in log
+    # In sentences, with the referent's name (issue 26): the filing by the public form, then the move.
+    assert "Signalement reçu par le formulaire public." in log
+    assert f"{referent.display_name} a fait passer le signalement de « Reçu » à « Accusé de réception envoyé »" in log
+    assert f"user:{referent.id}" not in log and "transition" not in log

@@ -23,11 +23,11 @@ from ...accounts.policy import may
 from ...kernel.integers import parse_id, parse_int
 from ...kernel.errors import DomainError
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text, format_day
-from ...kernel.money import parse_amount
+from ...kernel.formatting import format_number, format_day
+from ...kernel.money import typed_amount
 from ...kernel.transactions import attempt
 from ...operations.models import Operation
-from .. import deadlines, exports, filing, handling, journal, suspicions
+from .. import deadlines, exports, filing, handling, journal, log_sentences, suspicions
 from .. import transmission as transmission_form
 from ..forms import (
     CostLinesForm,
@@ -100,7 +100,7 @@ def detail(reference):
         messages=[(m, filing.message_body(m), [a for a in alert.attachments if a.message_id == m.id]) for m in alert.messages],
         attachments=[(a, filing.attachment_meta(a)) for a in alert.attachments],
         events=[(e, filing.event_reason(e)) for e in filing.events_of(alert)],
-        log_entries=journal.entries_of(alert),
+        log_entries=_log_sentences(journal.entries_of(alert)),
         transitions=handling.allowed_transitions(alert),
         deadline=handling.next_deadline(alert),
         overdue=handling.is_overdue(alert),
@@ -258,8 +258,8 @@ def transmission(reference):
     content = filing.alert_content(alert)
     if request.method == "GET":
         form = TransmissionForm(
-            amount=decimal_text(alert.amount_concerned, places=2),
-            eu_amount=decimal_text(alert.eu_amount_concerned, places=2),
+            amount=format_number(alert.amount_concerned, places=2, plain=True),
+            eu_amount=format_number(alert.eu_amount_concerned, places=2, plain=True),
             detected_on=alert.detected_on or alert.received_on,
             period_start=alert.period_start,
             period_end=alert.period_end,
@@ -272,12 +272,12 @@ def transmission(reference):
         form = TransmissionForm()
         if form.validate_on_submit():
             try:
-                amount = parse_amount(form.amount.data) if (form.amount.data or "").strip() else None
+                amount = typed_amount(form.amount.data) if (form.amount.data or "").strip() else None
             except DomainError as error:
                 form.amount.errors = list(form.amount.errors) + [str(error)]
                 amount = False
             try:
-                eu_amount = parse_amount(form.eu_amount.data) if (form.eu_amount.data or "").strip() else None
+                eu_amount = typed_amount(form.eu_amount.data) if (form.eu_amount.data or "").strip() else None
             except DomainError as error:
                 form.eu_amount.errors = list(form.eu_amount.errors) + [str(error)]
                 eu_amount = False
@@ -333,6 +333,12 @@ def access_log():
     )
     shown = (lambda reference: reference) if may("alerts.detail") else _pseudonym
     return render_template("alerts/access_log.html", page=page, shown=shown)
+
+
+def _log_sentences(entries) -> list:
+    """(entry, the event as a sentence with people's names) for the referent's log."""
+    names = log_sentences.names_of(entries)
+    return [(entry, log_sentences.sentence(entry, names)) for entry in entries]
 
 
 def _page_number() -> int:

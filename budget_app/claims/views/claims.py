@@ -13,7 +13,7 @@ from ...expenses.operation_documents import expectations, procurement_documents
 from ...kernel.audit import services as audit
 from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
-from ...kernel.formatting import decimal_text, format_money, today_in_paris
+from ...kernel.formatting import format_number, format_money, today_in_paris
 from ...kernel.transactions import attempt
 from ...operations.models import COST_CATEGORIES, FLAT_RATES
 from ...operations.plans import payment_deadline
@@ -220,7 +220,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
                 continue
             decision_forms[line.id] = DecisionForm(
                 prefix=f"l{line.position}", decision=line.decision or "kept",
-                amount=decimal_text(line.retained_amount, places=2) if line.decision == "reduced" else "",
+                amount=format_number(line.retained_amount, places=2, plain=True) if line.decision == "reduced" else "",
                 reason=line.reason or "", comment=line.comment or "", version=str(line.version),
             )
     summary = left_out_summary(claim) if claim.state == "draft" else None

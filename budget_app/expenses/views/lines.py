@@ -44,6 +44,7 @@ from ..services import (
     documents_with_same_content,
     ensure_changeable,
     frozen_reason,
+    missing_text,
     update_expense,
     validate_expense,
 )
@@ -178,7 +179,7 @@ def create(operation_code=None):
         return render_template("expenses/no_expense.html", operation=operation, reason=reason), (200 if request.method == "GET" else 409)
     form = ExpenseForm()
     form.set_categories(expense_categories(operation))
-    general, warnings, more_warnings = [], [], 0
+    general, warnings, more_warnings, has_errors = [], [], 0, False
     if request.method == "POST" and form.validate():
         data, errors = form.to_data()
         files, refused = _uploads()
@@ -209,7 +210,7 @@ def create(operation_code=None):
             if same_files:
                 flash(_("Attention : ce fichier est déjà joint ailleurs (même contenu)."), "warning")
             if not expense.is_complete:
-                flash(_("Dépense incomplète : joignez la facture et la preuve de paiement."), "warning")
+                flash(_("Dépense incomplète : il manque %(what)s.", what=missing_text(expense)), "warning")
             return redirect(url_for("expenses.detail", expense_id=expense.id))
         if files:
             # A browser never fills a file field again: name the files to choose once more.
@@ -219,7 +220,7 @@ def create(operation_code=None):
         general = [message for messages in form.errors.values() for message in messages]
     return render_template(
         "expenses/form.html", operation=operation, form=form, expense=None, general=general, warnings=warnings,
-        more_warnings=more_warnings,
+        more_warnings=more_warnings, confirmable=request.method == "POST" and not has_errors,
     )
 
 
@@ -235,6 +236,7 @@ def detail(expense_id, operation_code=None):
         "expenses/detail.html",
         operation=g.operation,
         expense=expense,
+        missing=None if expense.is_complete else missing_text(expense),
         computation=eligible_computation(expense),
         same_files=same_files,
         duplicates=duplicates.warnings,

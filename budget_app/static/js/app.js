@@ -44,3 +44,24 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// Phones (issue 26): rows holding actions stack at narrow widths (app.css); each cell keeps
+// its column's name, shown before it.
+document.addEventListener("DOMContentLoaded", function () {
+  var tables = document.querySelectorAll("main table.data");
+  Array.prototype.forEach.call(tables, function (table) {
+    var headers = table.querySelectorAll("thead tr:last-child th");
+    if (!headers.length) { return; }
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr, tfoot tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        var header = headers[column];
+        var name = header ? header.textContent.trim() : "";
+        if (name && !cell.hasAttribute("data-label") && cell.tagName === "TD") {
+          cell.setAttribute("data-label", name);
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+});

@@ -1,0 +1,50 @@
+"""What a person reads for the paths of the operations' rules (« envelope.code » is the key
+of a file on the command line, « Code de l'enveloppe » on a page): ``kernel.errors.field_label``."""
+from ..kernel.errors import register_field_labels
+from ..kernel.i18n import N_
+
+LABELS = {
+    "envelope.code": N_("Code de l'enveloppe"),
+    "envelope.name": N_("Nom de l'enveloppe"),
+    "envelope.start_date": N_("Début de l'enveloppe"),
+    "envelope.end_date": N_("Fin de l'enveloppe"),
+    "envelope.fse_amount": N_("Montant FSE+ de l'enveloppe"),
+    "envelope.organisation.name": N_("Organisme gestionnaire"),
+    "envelope.organisation.kind": N_("Type d'organisme gestionnaire"),
+    "envelope.organisation.siret": N_("SIRET de l'organisme gestionnaire"),
+    "organisation.name": N_("Nom du bénéficiaire"),
+    "organisation.kind": N_("Type de bénéficiaire"),
+    "organisation.siret": N_("SIRET du bénéficiaire"),
+    "operation.code": N_("Code de l'opération"),
+    "operation.title": N_("Intitulé de l'opération"),
+    "operation.service": N_("Service"),
+    "operation.status": N_("Statut de l'opération"),
+    "operation.envelope": N_("Enveloppe"),
+    "operation.start_date": N_("Début de l'opération"),
+    "operation.end_date": N_("Fin de l'opération"),
+    "operation.fse_rate": N_("Taux FSE+"),
+    "operation.fse_amount": N_("FSE+ conventionné"),
+    "operation.hours_divisor": N_("Heures annuelles de référence"),
+    "operation.payment_deadline": N_("Date limite de paiement"),
+    "operation.advance_rate": N_("Taux d'avance"),
+    "operation.advance_recovery": N_("Récupération de l'avance"),
+    "operation.advance_override_reason": N_("Motif de l'avance prévue par la convention"),
+    "plan.costs": N_("Dépenses prévues"),
+    "plan.costs[]": N_("Dépense prévue, ligne %(number)s"),
+    "plan.costs[].category": N_("Dépense prévue, ligne %(number)s : catégorie"),
+    "plan.costs[].year": N_("Dépense prévue, ligne %(number)s : année"),
+    "plan.costs[].amount": N_("Dépense prévue, ligne %(number)s : montant"),
+    "plan.resources": N_("Ressources prévues"),
+    "plan.resources[]": N_("Ressource prévue, ligne %(number)s"),
+    "plan.resources[].name": N_("Ressource prévue, ligne %(number)s : financeur"),
+    "plan.resources[].kind": N_("Ressource prévue, ligne %(number)s : type"),
+    "plan.resources[].amount": N_("Ressource prévue, ligne %(number)s : montant"),
+    "plan.flat_rates": N_("Taux forfaitaires"),
+    "plan.flat_rates[].code": N_("Taux forfaitaire, ligne %(number)s"),
+    "plan.flat_rates[].rate": N_("Taux forfaitaire, ligne %(number)s : taux"),
+    "plan.amendment_number": N_("Numéro d'avenant"),
+    "plan.signed_on": N_("Date de signature"),
+    "plan.reason": N_("Motif de l'avenant"),
+}
+
+register_field_labels(LABELS)
