@@ -81,10 +81,15 @@ def _amounts(data: dict, key: str) -> dict:
 def cumulated_before(operation: Operation, claim: Claim | None = None) -> dict:
     """FSE+, eligible totals and categories counted by the bilans before ``claim`` (all the
     live bilans for a statement or a bilan not yet numbered)."""
+    number = getattr(claim, "number", None)
+    return cumulated(live_claims(operation, getattr(claim, "id", None), before_number=number))
+
+
+def cumulated(claims) -> dict:
+    """What these live bilans count together (``cumulated_before``)."""
     asked = total = ZERO
     by_category: dict = {}
-    number = getattr(claim, "number", None)
-    for other in live_claims(operation, getattr(claim, "id", None), before_number=number):
+    for other in claims:
         figures = counted(other)
         asked += figures.fse
         total += figures.total
@@ -93,10 +98,12 @@ def cumulated_before(operation: Operation, claim: Claim | None = None) -> dict:
     return {"already_asked": asked, "previous_total": total, "previous_by_category": by_category}
 
 
-def figures_for(operation: Operation, real_costs: dict, claim: Claim | None, context=None) -> ClaimFigures:
-    """A draft's figures (``claim``: the bilan, or None for a statement)."""
+def figures_for(operation: Operation, real_costs: dict, claim: Claim | None, context=None,
+                before=None) -> ClaimFigures:
+    """A draft's figures (``claim``: the bilan, or None for a statement; ``before``: the
+    ``cumulated_before`` already read)."""
     context = context or plan_context(operation)
-    before = cumulated_before(operation, claim)
+    before = cumulated_before(operation, claim) if before is None else before
     return claim_figures(
         real_costs,
         context["rates"],

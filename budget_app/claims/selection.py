@@ -91,11 +91,13 @@ def covered_expense(rates) -> ColumnElement | None:
 
 
 def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bool = False,
-                  evidence: bool = True) -> list[Rule]:
+                  evidence: bool = True, deadline=None) -> list[Rule]:
     """``incurred_checked``: the query already keeps incurred_on inside the realisation
     period, so the positive form need not test it on every row. ``evidence`` False: a
-    statement, which counts lines still missing their documents (``evidence_rules``)."""
-    start, end, deadline = operation.start_date, operation.end_date, payment_deadline(operation)
+    statement, which counts lines still missing their documents (``evidence_rules``).
+    ``deadline``: given when ``operation`` holds SQL columns (``reporting.overview``)."""
+    start, end = operation.start_date, operation.end_date
+    deadline = payment_deadline(operation) if deadline is None else deadline
     declared = has_live_mark("expense", Expense.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
     covered = covered_expense(rates)
@@ -127,24 +129,21 @@ def staff_evidence_rules(operation: Operation) -> list[Rule]:
     return [Rule("staff_month_evidence", not_(month), month), Rule("staff_year_evidence", not_(year), year)]
 
 
-def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date | None = None) -> list[Rule]:
+def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date | None = None,
+                deadline=None, first_month=None) -> list[Rule]:
+    """``deadline``, ``first_month``: given when ``operation`` holds SQL columns (``expense_rules``)."""
     declared = has_live_mark("staff_cost_line", StaffCostLine.id, "declared")
     rules = [Rule("already_claimed", declared, not_(declared))]
     if "PERSONNEL" in covered_categories(rates):
         rules.append(Rule("covered_by_flat_rate", true(), false()))
-    first_month = month_start(operation.start_date)
+    first_month = month_start(operation.start_date) if first_month is None else first_month
     return rules + [
-        Rule(
-            "outside_eligibility",
-            or_(StaffCostLine.month < first_month, StaffCostLine.month > operation.end_date),
-            and_(StaffCostLine.month >= first_month, StaffCostLine.month <= operation.end_date),
-        ),
-        Rule(
-            "timesheet_not_approved",
-            Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES),
-            Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES),
-        ),
-        *(staff_evidence_rules(operation) if evidence else []), *salary_payment_rules(operation, as_of, Rule),
+        Rule("outside_eligibility", or_(StaffCostLine.month < first_month, StaffCostLine.month > operation.end_date),
+             and_(StaffCostLine.month >= first_month, StaffCostLine.month <= operation.end_date)),
+        Rule("timesheet_not_approved", Timesheet.state.not_in(CLAIMABLE_TIMESHEET_STATES),
+             Timesheet.state.in_(CLAIMABLE_TIMESHEET_STATES)),
+        *(staff_evidence_rules(operation) if evidence else []),
+        *salary_payment_rules(operation, as_of, Rule, deadline=deadline),
     ]
 
 

@@ -41,3 +41,21 @@ def test_db_is_listed_among_the_commands(app_config):
     with fresh.app_context():
         listing = fresh.test_cli_runner().invoke(args=["--help"])
     assert " db " in listing.output and " backup " in listing.output
+    assert "Perform database migrations." in listing.output
+
+
+HELP_PROBE = """
+import json, sys
+from budget_app import create_app
+app = create_app(json.loads(sys.argv[1]))
+with app.app_context():
+    output = app.test_cli_runner().invoke(args=["--help"]).output
+print(json.dumps([" db " in output, [name for name in ("alembic", "flask_migrate") if name in sys.modules]]))
+"""
+
+
+def test_the_command_list_loads_no_alembic(app_config):
+    """``flask --help`` lists ``db`` without importing Flask-Migrate (issue 27: the start)."""
+    result = subprocess.run([sys.executable, "-c", HELP_PROBE, json.dumps(app_config)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, []]

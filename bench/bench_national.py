@@ -1,0 +1,146 @@
+"""National volumes (issue 27): the same pages at 20 000 expense lines, then at national
+volume (``national.py``: 300 operations, 3 million lines, 10 000 staff-months, 2 000
+users), in one run on one database; prints each page's ratio (target <= 1.5).
+
+Pages, each a full HTTP GET through the app as an admin (who sees every operation), except
+the bilan computation (``compute_period`` of a bilan over the whole period, with the list
+of its left-out lines, as the bilan page draws it):
+- the expense list of one operation: first page, a page filtered by category and period,
+  a far page (90 % of the way down, by its keyset cursor);
+- the home dashboard (every operation's row);
+- an envelope page (its operations' rows).
+
+    .venv/bin/python bench/bench_national.py                  # full volume (make bench)
+    BENCH_SCALE=0.01 .venv/bin/python bench/bench_national.py  # 1 %: seconds
+    BENCH_DATABASE_URL=postgresql+psycopg://... (an existing empty database); SQLite file otherwise.
+"""
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from budget_app import create_app  # noqa: E402
+from budget_app.kernel.extensions import db  # noqa: E402
+from national import END, START, counts, generate_lines, generate_world  # noqa: E402
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+BASE_LINES = 20_000
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+
+
+def median_time(action, runs=RUNS):
+    action()  # warm-up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def far_cursor(operation_id):
+    from budget_app.expenses.listing import encode_cursor
+    from budget_app.expenses.models import Expense
+
+    total = db.session.scalar(select(func.count(Expense.id)).where(Expense.operation_id == operation_id))
+    row = db.session.execute(
+        select(Expense.incurred_on, Expense.id).where(Expense.operation_id == operation_id)
+        .order_by(Expense.incurred_on.desc(), Expense.id.desc()).offset(int(total * 0.9)).limit(1)
+    ).one()
+    return encode_cursor(row[0], row[1])
+
+
+def measure(client, operation):
+    from budget_app.claims.selection import compute_period
+
+    base = f"/operations/{operation.code}/depenses"
+    pages = {
+        "expense list, first page": base,
+        "expense list, filtered": f"{base}?category=PRESTATIONS&start=2023-04-01&end=2023-06-30",
+        "expense list, far page": f"{base}?apres={far_cursor(operation.id)}",
+        "home dashboard": "/",
+        "envelope page": f"/enveloppes/{operation.envelope.code}",
+    }
+    results = {}
+    for name, url in pages.items():
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        results[name] = median_time(get)
+
+    def bilan():
+        compute_period(operation, START, END, evidence=True, list_left_out=True)
+        db.session.rollback()
+
+    results["bilan computation"] = median_time(bilan)
+    return results
+
+
+def settle():
+    """What autovacuum / ANALYZE do in production after a bulk load."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ("expenses", "expense_month_totals", "staff_cost_lines", "timesheets"):
+                connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
+    else:
+        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
+
+
+def main():
+    from flask_migrate import upgrade
+
+    from budget_app.accounts.models import User
+    from budget_app.accounts.passwords import hash_password
+    from budget_app.accounts.sessions import start_session
+    from budget_app.kernel import migrations
+    from budget_app.operations.models import Operation
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-national-"))
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+                      "WTF_CSRF_ENABLED": False, "BUDGET_APP_UPLOAD_DIR": str(workdir / "uploads"),
+                      "RATELIMIT_ENABLED": False})
+    n = counts(SCALE)
+    with app.app_context():
+        migrations.bind(app)
+        upgrade()
+        started = time.perf_counter()
+        ids = generate_world(SCALE, hash_password("correct horse battery staple"))
+        generate_lines(ids, 0, min(BASE_LINES, n["lines"]))
+        settle()
+        print(f"database: {db.engine.dialect.name}; scale {SCALE}: {n['operations']} operations, "
+              f"{n['lines']} lines, {n['staff_months']} staff-months, {n['users']} users")
+        admin = db.session.scalar(select(User).where(User.role == "admin").order_by(User.id))
+        token = start_session(admin)
+        db.session.commit()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session.update({"_user_id": str(admin.id), "_fresh": True, "sid": token})
+        operation = db.session.get(Operation, ids[0])
+        small = measure(client, operation)
+        generated = time.perf_counter()
+        generate_lines(ids, BASE_LINES, max(0, n["lines"] - BASE_LINES))
+        settle()
+        print(f"generated {n['lines'] - BASE_LINES} more lines in {time.perf_counter() - generated:.0f} s "
+              f"(whole set-up {time.perf_counter() - started:.0f} s)")
+        large = measure(client, operation)
+        print(f"pages at 20 000 lines vs {n['lines']} lines (median of {RUNS}):")
+        for name in small:
+            print(f"  {name:26s} {small[name] * 1000:8.1f} ms  {large[name] * 1000:8.1f} ms  "
+                  f"ratio {large[name] / small[name]:.2f}  (target <= 1.5)")
+        db.session.remove()
+        db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
