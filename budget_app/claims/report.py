@@ -143,7 +143,7 @@ def staff_rows(report: ClaimReport):
     fields = (
         Person.registration_number, Person.last_name, Person.first_name, Person.function, StaffCostLine.month,
         StaffCostLine.hours, StaffCostLine.hourly_rate, StaffCostLine.monthly_cost, StaffCostLine.fixed_percent,
-        StaffCostLine.amount, StaffCostLine.computation,
+        StaffCostLine.amount, StaffCostLine.computation, StaffCostLine.monthly_hours,
     )
     if report.frozen:
         query = (
@@ -168,8 +168,9 @@ def staff_rows(report: ClaimReport):
 
 
 def _staff_row(values, reason):
-    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation) = values
-    method = "Temps fixe (RPDC 55(5))" if fixed is not None else "Taux horaire (RPDC 55(2))"
+    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation, monthly_hours) = values
+    method = ("Temps fixe (RPDC 55(5))" if fixed is not None else
+              "Taux horaire, méthode B (RPDC 55(2)(b))" if monthly_hours is not None else "Taux horaire (RPDC 55(2))")
     return (number, f"{last} {first}", function, month, method, hours, rate, monthly,
             None if fixed is None else fixed / HUNDRED, amount, None if reason else amount, computation, reason)
 
