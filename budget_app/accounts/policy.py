@@ -140,6 +140,8 @@ POLICY: dict[str, Policy] = {
     "expenses.import_expenses": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
     "expenses.confirm_import": roles(write={FINANCE_OFFICER}),
     "expenses.import_template": roles(read={FINANCE_OFFICER}),
+    # Partial VAT recovery: the operation's pro-rata per year (expenses.vat).
+    "expenses.vat_prorata": roles(read=OPERATION_READERS, write={FINANCE_OFFICER}),
     #
     # staff and timesheets: finance officers enter and approve on their operations;
     # controllers, auditors, admins read.

@@ -41,10 +41,12 @@ COLUMNS = {
     "vat": "TVA",
     "vat_recoverable": "TVA récupérable",
     "allocation_percent": "Affectation (%)",
+    # Optional: « oui » applies the operation's VAT pro-rata of the invoice's year.
+    "vat_partly_recoverable": "TVA partiellement récupérable (prorata)",
 }
 # SIRET, Sous-catégorie (participants' costs only) and Affectation may be absent or empty
 # (100 % by default).
-REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent"}
+REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent", "vat_partly_recoverable"}
 
 
 @dataclass
@@ -124,6 +126,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             amount_excl_vat=read("amount_excl_vat", cell_amount),
             vat=read("vat", cell_amount, required=False),
             vat_recoverable=read("vat_recoverable", cell_yes_no),
+            vat_partly_recoverable=bool(read("vat_partly_recoverable", cell_yes_no, required=False)),
             allocation_percent=read("allocation_percent", _percent),
         )
         if data.vat is None and read.ok:

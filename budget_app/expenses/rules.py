@@ -13,14 +13,14 @@ from functools import lru_cache
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, format_percent
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, translate
 from ..kernel.money import HUNDRED, ZERO, quantize
 from ..kernel.siret import siret_is_valid
 from sqlalchemy import func, select
 
 from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
-from ..operations.plans import payment_deadline
+from ..operations.plans import payment_deadline, vat_prorata_by_year
 from .models import Expense
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
@@ -51,6 +51,7 @@ FIELDS = (
     "amount_excl_vat",
     "vat",
     "vat_recoverable",
+    "vat_partly_recoverable",
     "allocation_percent",
     "credit_note_of",
 )
@@ -98,11 +99,19 @@ def document_key(number: str) -> str:
 # ---- amounts
 
 
-def eligible_amount(amount_excl_vat: Decimal, vat: Decimal, vat_recoverable: bool, allocation_percent: Decimal) -> Decimal:
+def eligible_amount(amount_excl_vat: Decimal, vat: Decimal, vat_recoverable: bool, allocation_percent: Decimal,
+                    vat_prorata: Decimal | None = None) -> Decimal:
     """(amount excl. VAT + VAT when not recoverable) × allocation key, half-up to the cent once.
-    Recoverable VAT is not an eligible cost (CPR 64(1)(c))."""
-    base = amount_excl_vat + (ZERO if vat_recoverable else vat)
-    return quantize(base * allocation_percent / HUNDRED)
+    Recoverable VAT is not an eligible cost (CPR 64(1)(c)); partly recoverable VAT
+    (``vat_prorata``, the beneficiary's recovery pro-rata) counts its unrecovered part:
+    1 000,00 € + 200,00 € × (100 % − 35 %) = 1 130,00 €, still rounded once."""
+    if vat_recoverable:
+        unrecovered = ZERO
+    elif vat_prorata is not None:
+        unrecovered = vat * (HUNDRED - vat_prorata) / HUNDRED
+    else:
+        unrecovered = vat
+    return quantize((amount_excl_vat + unrecovered) * allocation_percent / HUNDRED)
 
 
 def eligible_computation(expense, locale: str | None = None) -> str:
@@ -112,6 +121,12 @@ def eligible_computation(expense, locale: str | None = None) -> str:
     result = format_money(expense.eligible_amount, locale)
     if expense.vat_recoverable or not expense.vat:
         base = amount
+    elif getattr(expense, "vat_partly_recoverable", False) and expense.vat_prorata is not None:
+        # « (1 000,00 € HT + TVA 200,00 € × (100 % − 35 % prorata)) × 100,00 % = 1 130,00 € »
+        template = N_("(%(amount)s HT + TVA %(vat)s × (100 %% − %(prorata)s prorata))")
+        values = {"amount": amount, "vat": format_money(expense.vat, locale),
+                  "prorata": format_percent(expense.vat_prorata, locale, places=None)}
+        base = template % values if locale == "fr" else translate(template, **values)
     else:
         base = f"({amount} + {format_money(expense.vat, locale)})"
     return f"{base} × {key} = {result}"
@@ -135,6 +150,10 @@ class ExpenseData:
     amount_excl_vat: Decimal | None = None
     vat: Decimal | None = ZERO
     vat_recoverable: bool = False
+    vat_partly_recoverable: bool = False
+    # The pro-rata applied (partly recoverable VAT): set by ``ExpenseRules.check`` from the
+    # operation's pro-rata of the invoice's year, or the original line's for a credit note.
+    vat_prorata: Decimal | None = None
     allocation_percent: Decimal | None = HUNDRED
     credit_note_of_id: int | None = None
 
@@ -148,7 +167,9 @@ class ExpenseData:
 
     @property
     def eligible_amount(self) -> Decimal:
-        return eligible_amount(self.amount_excl_vat, self.vat or ZERO, self.vat_recoverable, self.allocation_percent)
+        prorata = self.vat_prorata if self.vat_partly_recoverable else None
+        return eligible_amount(self.amount_excl_vat, self.vat or ZERO, self.vat_recoverable, self.allocation_percent,
+                               prorata)
 
 
 def _rates(operation: Operation) -> list[str]:
@@ -225,6 +246,7 @@ class ExpenseRules:
         self.rates = _rates(operation)
         self.parts = covered_parts(self.rates)
         self.deadline = payment_deadline(operation)
+        self.vat_prorata = vat_prorata_by_year(operation)
 
     def check(self, data: ExpenseData, editing_id: int | None = None) -> list[Problem]:
         """Every rule for one line. A credit note first takes its original line's terms
@@ -282,8 +304,26 @@ class ExpenseRules:
         if data.supplier_siret and not siret_is_valid(data.supplier_siret):
             fail("supplier_siret", N_("SIRET invalide : 14 chiffres avec une clé de contrôle exacte"))
         self._check_category(data, fail)
+        self._check_vat_treatment(data, fail, original)
         self._check_amounts(data, fail, original, editing_id)
         return problems
+
+    def _check_vat_treatment(self, data, fail, original):
+        """Partial VAT recovery: the pro-rata of the invoice's year (a credit note keeps its
+        original line's, primer §9), recorded on the operation beforehand."""
+        if not data.vat_partly_recoverable:
+            data.vat_prorata = None
+            return
+        if data.vat_recoverable:
+            fail("vat_partly_recoverable", N_("la TVA est soit récupérable, soit partiellement récupérable (prorata), pas les deux"))
+        elif original is not None:
+            data.vat_prorata = original.vat_prorata
+        elif data.incurred_on is not None:
+            data.vat_prorata = self.vat_prorata.get(data.incurred_on.year)
+            if data.vat_prorata is None:
+                fail("vat_partly_recoverable",
+                     N_("aucun prorata de TVA n'est enregistré pour %(year)s sur l'opération %(code)s : enregistrez-le d'abord (page « Prorata de TVA » des dépenses)"),
+                     year=data.incurred_on.year, code=self.operation.code)
 
     def _check_category(self, data, fail):
         code = data.category
@@ -357,6 +397,7 @@ def credit_note_terms(operation: Operation, data: ExpenseData) -> Expense | None
     data.subcategory = original.subcategory
     data.allocation_percent = original.allocation_percent
     data.vat_recoverable = original.vat_recoverable
+    data.vat_partly_recoverable = original.vat_partly_recoverable
     return original
 
 

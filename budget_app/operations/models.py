@@ -325,3 +325,21 @@ class AmendmentRequest(Audited, db.Model):
     operation = relationship("Operation")
     requested_by = relationship(User, foreign_keys=[requested_by_id])
     decided_by = relationship(User, foreign_keys=[decided_by_id])
+
+
+class VatProrata(Audited, db.Model):
+    """The beneficiary's VAT recovery pro-rata on an operation for a calendar year (percent of
+    the VAT it recovers, CPR 64(1)(c): recoverable VAT is not eligible). Expenses marked
+    partially recoverable count their VAT × (100 % − pro-rata of their invoice's year);
+    ``expenses.vat`` applies it to the lines not yet declared."""
+
+    __tablename__ = "vat_prorata_rates"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "year", name="one_vat_prorata_per_year"),
+        *rate_check("percent >= 0 AND percent <= {100}", "percent_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    percent: Mapped[Decimal] = mapped_column(Rate(), nullable=False)
