@@ -99,6 +99,7 @@ EXPECTED = {
     "expenses.upload_document": ("", "F"),
     "expenses.import_expenses": ("F", "F"),
     "expenses.confirm_import": ("", "F"),
+    "expenses.vat_prorata": (READERS, "F"),
     "staff.index": (STAFF_READERS, ""),
     "staff.people": (STAFF_READERS, ""),
     "staff.timesheets": (STAFF_READERS, ""),

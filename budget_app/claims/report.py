@@ -111,32 +111,35 @@ EXPENSE_FIELDS = (
 
 
 def expense_rows(report: ClaimReport):
-    """(category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented, reason)"""
+    """(category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented, reason,
+    VAT pro-rata applied (partial VAT recovery) or None)"""
     if report.frozen:
         query = (
-            select(*EXPENSE_FIELDS, ClaimLine.declared_amount)
+            select(*EXPENSE_FIELDS, ClaimLine.declared_amount, Expense.vat_prorata)
             .join(ClaimLine, ClaimLine.expense_id == Expense.id)
             .where(ClaimLine.claim_id == report.claim.id)
             .order_by(ClaimLine.position)
         )
     else:
         query = included_expenses_query(report.operation, report.start, report.end, report.computation)
-        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount)
+        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount, Expense.vat_prorata)
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        yield _expense_row(row[:11], row[11], None)
+        yield _expense_row(row[:11], row[11], None, row[12])
     if not report.frozen:
         excluded = [line for line in report.left_out if line.kind == "expense"]
         by_id = {line.id: line.reason for line in excluded}
         labels = viewer_left_out_reasons()
         for chunk in chunks(sorted(by_id)):
-            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS).where(Expense.id.in_(chunk))):
-                yield _expense_row(row[1:], None, labels[by_id[row[0]]])
+            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS, Expense.vat_prorata)
+                                          .where(Expense.id.in_(chunk))):
+                yield _expense_row(row[1:12], None, labels[by_id[row[0]]], row[12])
 
 
-def _expense_row(values, presented, reason):
+def _expense_row(values, presented, reason, vat_prorata=None):
     (category, label, supplier, siret, number, incurred, paid, excl, vat, key, eligible) = values
     return (COST_CATEGORIES.get(category, category), label, supplier, siret, number, incurred, paid, excl, vat,
-            excl + vat, key / HUNDRED, eligible, presented, reason)
+            excl + vat, key / HUNDRED, eligible, presented, reason,
+            None if vat_prorata is None else vat_prorata / HUNDRED)
 
 
 def staff_rows(report: ClaimReport):
@@ -342,7 +345,7 @@ def line_rows(report: ClaimReport):
     if not report.frozen:
         for row in expense_rows(report):
             (category, label, supplier, _siret, number, incurred, paid, _excl, _vat, _incl, _key, eligible,
-             presented, reason) = row
+             presented, reason, _prorata) = row
             yield (None, "Dépense", category, label, supplier, number, incurred, paid, eligible, presented, reason,
                    None, None, None, None, None)
         for row in staff_rows(report):

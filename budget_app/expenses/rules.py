@@ -12,15 +12,16 @@ from functools import lru_cache
 
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money, format_percent
-from ..kernel.i18n import N_, translate
-from ..kernel.money import HUNDRED, ZERO, quantize
+from ..kernel.formatting import format_money
+from ..kernel.i18n import N_
+from ..kernel.money import HUNDRED, ZERO
 from ..kernel.siret import siret_is_valid
 from sqlalchemy import func, select
 
 from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
 from ..operations.plans import payment_deadline, vat_prorata_by_year
+from .amounts import eligible_amount, eligible_computation  # noqa: F401  (the rules' amounts, used here and by callers)
 from .models import Expense
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
@@ -94,42 +95,6 @@ def document_key(number: str) -> str:
     "fa 2023 0012" are the same document."""
     key = _NOT_DOCUMENT_KEY.sub("", _fold(number).upper())
     return (key.lstrip("0") or key)[:64]
-
-
-# ---- amounts
-
-
-def eligible_amount(amount_excl_vat: Decimal, vat: Decimal, vat_recoverable: bool, allocation_percent: Decimal,
-                    vat_prorata: Decimal | None = None) -> Decimal:
-    """(amount excl. VAT + VAT when not recoverable) × allocation key, half-up to the cent once.
-    Recoverable VAT is not an eligible cost (CPR 64(1)(c)); partly recoverable VAT
-    (``vat_prorata``, the beneficiary's recovery pro-rata) counts its unrecovered part:
-    1 000,00 € + 200,00 € × (100 % − 35 %) = 1 130,00 €, still rounded once."""
-    if vat_recoverable:
-        unrecovered = ZERO
-    elif vat_prorata is not None:
-        unrecovered = vat * (HUNDRED - vat_prorata) / HUNDRED
-    else:
-        unrecovered = vat
-    return quantize((amount_excl_vat + unrecovered) * allocation_percent / HUNDRED)
-
-
-def eligible_computation(expense, locale: str | None = None) -> str:
-    """The computation as a finance officer checks it: "(1 000,00 € + 200,00 €) × 50,00 % = 600,00 €"."""
-    amount = format_money(expense.amount_excl_vat, locale)
-    key = format_percent(expense.allocation_percent, locale)
-    result = format_money(expense.eligible_amount, locale)
-    if expense.vat_recoverable or not expense.vat:
-        base = amount
-    elif getattr(expense, "vat_partly_recoverable", False) and expense.vat_prorata is not None:
-        # « (1 000,00 € HT + TVA 200,00 € × (100 % − 35 % prorata)) × 100,00 % = 1 130,00 € »
-        template = N_("(%(amount)s HT + TVA %(vat)s × (100 %% − %(prorata)s prorata))")
-        values = {"amount": amount, "vat": format_money(expense.vat, locale),
-                  "prorata": format_percent(expense.vat_prorata, locale, places=None)}
-        base = template % values if locale == "fr" else translate(template, **values)
-    else:
-        base = f"({amount} + {format_money(expense.vat, locale)})"
-    return f"{base} × {key} = {result}"
 
 
 # ---- input and rules

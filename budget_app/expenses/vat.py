@@ -28,7 +28,7 @@ from ..marks.services import has_live_mark
 from ..operations.closure import ensure_open
 from ..operations.models import VatProrata
 from .models import Expense
-from .rules import eligible_amount
+from .amounts import eligible_amount
 
 
 @dataclass

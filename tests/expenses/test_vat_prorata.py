@@ -138,3 +138,24 @@ def test_page_and_form(client, login, officer, lot):
     assert expense.eligible_amount == D("1130.00")
     page = client.get(f"/operations/LOT-2019-ACI/depenses/{expense.id}").get_data(as_text=True)
     assert "35 % prorata" in page.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_statement_shows_the_pro_rata(lot, expense_data):
+    from openpyxl import load_workbook
+
+    from budget_app.claims import exports
+    from budget_app.claims.report import build_report
+
+    vat.set_vat_prorata(lot, 2019, D("35"))
+    create_expense(lot, _partial(expense_data))
+    create_expense(lot, expense_data(document_number="FA-2", label="Sans prorata"))
+    db.session.commit()
+    report = build_report(lot, date(2019, 1, 1), date(2019, 12, 31))
+    sheet = load_workbook(io.BytesIO(exports.xlsx_bytes(report)))["Dépenses"]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row and "Prorata de TVA" in row)
+    column = header.index("Prorata de TVA")
+    rows = {row[1]: row for row in sheet.iter_rows(values_only=True) if row and row[1] in ("Fournitures de bureau",
+                                                                                          "Sans prorata")}
+    assert rows["Fournitures de bureau"][column] == pytest.approx(0.35)
+    assert rows["Fournitures de bureau"][header.index("Montant éligible")] == pytest.approx(1130)
+    assert rows["Sans prorata"][column] is None
