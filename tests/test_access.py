@@ -145,6 +145,7 @@ EXPECTED = {
     "claims.advance": ("", "AF"),
     "claims.decide": ("", "C"),
     "claims.finish_control": ("", "C"),
+    "claims.draw_sample": ("", "C"),
     "claims.reopen": ("", "A"),
     "claims.hold_line": ("", "A"),
     "claims.pay": ("", "AF"),

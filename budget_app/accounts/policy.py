@@ -196,6 +196,7 @@ POLICY: dict[str, Policy] = {
     "claims.advance": roles(write={FINANCE_OFFICER, ADMIN}),
     "claims.decide": roles(write={CONTROLLER}),
     "claims.finish_control": roles(write={CONTROLLER}),
+    "claims.draw_sample": roles(write={CONTROLLER}),  # service-done check by sampling (claims.sampling)
     "claims.reopen": roles(write={ADMIN}),
     # The managing authority holds a line (declared or not) from its page, with a reason.
     "claims.hold_line": roles(write={ADMIN}),

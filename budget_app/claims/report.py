@@ -22,6 +22,7 @@ from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import amount_on_hold, expected_payment
 from .periods import check_period
+from .sampling import claim_extrapolation
 from .selection import (
     Computation,
     chunks,
@@ -190,6 +191,15 @@ def csf_rows(report: ClaimReport):
             COST_CATEGORIES.get(line.category, line.category), line.reference, line.description, line.incurred_on,
             line.declared_amount, CSF_DECISIONS.get(line.decision or "kept"), retained,
             line.declared_amount - retained, CSF_REASONS.get(line.reason) if line.reason else None, line.comment,
+        )
+    # Check by sampling with extrapolation (primer §8): one row per category, its correction
+    # retained as a negative amount, so the columns still add up to the retained total.
+    sample = claim_extrapolation(report.claim)
+    for category, (_base, amount) in (sample.corrections.items() if sample is not None else ()):
+        yield (
+            None, "Extrapolation", COST_CATEGORIES.get(category, category), f"graine {sample.seed}",
+            f"Taux d'erreur {sample.rate_text('fr')} ; correction {sample.correction_text(category, 'fr')}",
+            None, None, "Correction extrapolée", -amount, amount, None, None,
         )
 
 

@@ -149,6 +149,10 @@ class Operation(Audited, db.Model):
         postgresql_only(CheckConstraint(
             "payment_deadline IS NULL OR payment_deadline >= end_date", name="payment_deadline_after_end"
         )),
+        postgresql_only(CheckConstraint(
+            "csf_sample_percent IS NULL OR (csf_sample_percent > 0 AND csf_sample_percent <= 100)",
+            name="csf_sample_percent_range",
+        )),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,6 +176,10 @@ class Operation(Audited, db.Model):
     # Costs incurred in the period are eligible when paid by this date (primer §9); None:
     # the end date + 6 months (``operations.plans.payment_deadline``).
     payment_deadline: Mapped[date | None] = mapped_column(Date)
+    # Service-done check by sampling (primer §8): the share of a bilan's lines drawn (None:
+    # the check is exhaustive) and whether the agreement extrapolates the sample's error rate.
+    csf_sample_percent: Mapped[Decimal | None] = mapped_column(Rate())
+    csf_extrapolation: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Annual hours divisor for hourly staff rates, CPR 55(2)(a): 1720, or 1607 (territorial civil servants).
     hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False, default=1720)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="programmed")

@@ -184,6 +184,8 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
         advance_override_reason=(op.advance_override_reason or "").strip() or None,
         advance_recovery=op.advance_recovery,
         payment_deadline=op.payment_deadline,
+        csf_sample_percent=op.csf_sample_percent,
+        csf_extrapolation=op.csf_extrapolation,
         envelope=envelope,
         is_demo=demo,
     )
@@ -216,6 +218,8 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
         "advance_override_reason": operation.advance_override_reason,
         "advance_recovery": operation.advance_recovery,
         "payment_deadline": operation.payment_deadline,
+        "csf_sample_percent": operation.csf_sample_percent,
+        "csf_extrapolation": operation.csf_extrapolation,
     }
     values.update(changes)
     return OperationInput(**values)

@@ -38,6 +38,7 @@ from ..forms import (
 from ..models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 from ..periods import check_period, month_period
 from ..report import ClaimReport, build_report, viewer_left_out_reasons
+from ..sampling import claim_extrapolation
 from ..selection import compute_period
 from . import bp
 
@@ -226,7 +227,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
         expected_payment=payments.expected_payment(claim), on_hold=payments.amount_on_hold(claim), can_check=can_check, bilan_label=bilans.bilan_label(claim),
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
         blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
-        evidence=_evidence(lines),
+        evidence=_evidence(lines), sample=claim_extrapolation(claim) if report.frozen else None,
     ), (400 if failed is not None else 200)
 
 
