@@ -3,11 +3,13 @@ a valid conflict-of-interest declaration keeps, reduces or excludes each line of
 submitted bilan with a reason; finishing the check recomputes the flat rates on the
 retained amounts (retained amounts replace declared ones, primer §5), the FSE+ due (the
 final balance for the final bilan, primer §9) and the advance recovered on this payment."""
+import secrets
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
+from ..kernel.audit import services as audit
 from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
@@ -27,7 +29,7 @@ from .daci import controller_may_check
 from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
-from .sampling import extrapolation, to_json
+from .sampling import extrapolation, sample_positions, to_json
 
 
 def check_controller(claim: Claim, user) -> None:
@@ -196,3 +198,24 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
     claim.controlled_by_id = getattr(user, "id", None)
     db.session.flush()
     return retained
+
+
+@atomic
+def draw_sample(claim, user=None) -> set[int]:
+    """Draw the sample of a submitted bilan, once (the seed is kept and audited)."""
+    lock_claim(claim)
+    check_controller(claim, user)
+    percent = claim.operation.csf_sample_percent
+    if percent is None:
+        raise DomainError(N_("L'opération ne prévoit pas de contrôle par échantillon : le contrôle est exhaustif."))
+    if claim.sample_seed is not None:
+        raise DomainError(N_("L'échantillon de ce bilan est déjà tiré (graine %(seed)s)."), seed=claim.sample_seed)
+    claim.sample_seed = secrets.randbelow(2**31 - 1) + 1
+    claim.sample_percent = percent
+    db.session.flush()
+    positions = sample_positions(claim)
+    audit.record("draw_sample", "claims", claim.id,
+                 after={"seed": claim.sample_seed, "percent": percent,
+                        "positions": ", ".join(str(position) for position in sorted(positions)),
+                        "extrapolation": claim.operation.csf_extrapolation})
+    return positions

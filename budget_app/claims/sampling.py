@@ -3,7 +3,7 @@ documents are many; its error rate extrapolated to the whole only when the agree
 provides for it, otherwise the check becomes exhaustive). Settings of the operation:
 ``csf_sample_percent`` and ``csf_extrapolation``.
 
-- The controller draws the sample on the bilan's page: a seed is drawn once and kept
+- The controller draws the sample on the bilan's page (``control.draw_sample``): a seed is drawn once and kept
   (``Claim.sample_seed``, listed on the page and in the audit trail); the sample is the
   ``ceil(lines × percent / 100)`` positions that ``random.Random(seed)`` picks among the
   bilan's line positions in order, so anyone can draw it again from the seed.
@@ -21,19 +21,14 @@ one reduced by 125,00 €: error rate 125,00 / 1 000,00 = 12,5 %; unchecked runn
 4 000,00 € -> correction 4 000,00 × 125,00 / 1 000,00 = 500,00 €.
 """
 import random
-import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..kernel.audit import services as audit
-from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money, format_percent
-from ..kernel.i18n import N_
 from ..kernel.money import HUNDRED, ZERO, cents, round_places
-from ..kernel.transactions import atomic
 from .models import ClaimLine
 
 
@@ -52,29 +47,6 @@ def sample_positions(claim) -> set[int]:
         return set()
     positions = sorted(db.session.scalars(select(ClaimLine.position).where(ClaimLine.claim_id == claim.id)))
     return set(random.Random(claim.sample_seed).sample(positions, sample_size(len(positions), claim.sample_percent)))
-
-
-@atomic
-def draw_sample(claim, user=None) -> set[int]:
-    """Draw the sample of a submitted bilan, once (the seed is kept and audited)."""
-    from .control import check_controller, lock_claim  # control reads this module's figures
-
-    lock_claim(claim)
-    check_controller(claim, user)
-    percent = claim.operation.csf_sample_percent
-    if percent is None:
-        raise DomainError(N_("L'opération ne prévoit pas de contrôle par échantillon : le contrôle est exhaustif."))
-    if claim.sample_seed is not None:
-        raise DomainError(N_("L'échantillon de ce bilan est déjà tiré (graine %(seed)s)."), seed=claim.sample_seed)
-    claim.sample_seed = secrets.randbelow(2**31 - 1) + 1
-    claim.sample_percent = percent
-    db.session.flush()
-    positions = sample_positions(claim)
-    audit.record("draw_sample", "claims", claim.id,
-                 after={"seed": claim.sample_seed, "percent": percent,
-                        "positions": ", ".join(str(position) for position in sorted(positions)),
-                        "extrapolation": claim.operation.csf_extrapolation})
-    return positions
 
 
 @dataclass

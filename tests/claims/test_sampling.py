@@ -55,7 +55,7 @@ def test_sample_size():
 def test_the_sample_is_drawn_once_with_its_seed_listed(claims_world):
     claim = _bilan(claims_world)
     controller = claims_world["controller"]
-    positions = sampling.draw_sample(claim, controller)
+    positions = control.draw_sample(claim, controller)
     db.session.commit()
     assert claim.sample_seed and claim.sample_percent == D("40") and len(positions) == 2
     # Reproducible: anyone draws the same lines again from the seed.
@@ -63,20 +63,20 @@ def test_the_sample_is_drawn_once_with_its_seed_listed(claims_world):
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "draw_sample"))
     assert entry.after["seed"] == claim.sample_seed and entry.after["positions"] == ", ".join(str(p) for p in sorted(positions))
     with pytest.raises(DomainError, match="déjà tiré"):
-        sampling.draw_sample(claim, controller)
+        control.draw_sample(claim, controller)
 
 
 def test_no_sample_when_the_operation_checks_everything(claims_world):
     claim = _bilan(claims_world, percent=None, extrapolate=False)
     with pytest.raises(DomainError, match="exhaustif"):
-        sampling.draw_sample(claim, claims_world["controller"])
+        control.draw_sample(claim, claims_world["controller"])
     assert claim.sample_seed is None
 
 
 def test_golden_extrapolation_per_category_and_flat_rate_on_the_corrected_base(claims_world):
     claim = _bilan(claims_world)
     controller = claims_world["controller"]
-    sampling.draw_sample(claim, controller)
+    control.draw_sample(claim, controller)
     _reduce_one_sampled_line(claim, controller)
     sample = sampling.extrapolation(claim)
     assert (sample.checked, sample.rejected, sample.unchecked_count) == (D("2000.00"), D("333.33"), 3)
@@ -101,7 +101,7 @@ def test_golden_extrapolation_per_category_and_flat_rate_on_the_corrected_base(c
 def test_golden_without_extrapolation_the_check_becomes_exhaustive(claims_world, client, login):
     claim = _bilan(claims_world, extrapolate=False)
     controller = claims_world["controller"]
-    sampling.draw_sample(claim, controller)
+    control.draw_sample(claim, controller)
     _reduce_one_sampled_line(claim, controller)
     login(client, controller)
     page = client.get(f"/operations/HL-RSA-2023/demandes/{claim.number}").get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_golden_without_extrapolation_the_check_becomes_exhaustive(claims_world,
 def test_no_error_in_the_sample_keeps_the_unchecked_lines(claims_world):
     claim = _bilan(claims_world, extrapolate=False)
     controller = claims_world["controller"]
-    sampling.draw_sample(claim, controller)
+    control.draw_sample(claim, controller)
     retained = control.finish_control(claim, controller)
     assert retained.total == D("5750.00")  # 5 000,00 + 15 %
     assert claim.figures["extrapolation"]["corrections"] == {}

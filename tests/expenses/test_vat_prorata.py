@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from budget_app.expenses import vat
 from budget_app.expenses.imports import import_file
 from budget_app.expenses.models import Expense
-from budget_app.expenses.rules import eligible_amount, eligible_computation
+from budget_app.expenses.amounts import eligible_amount, eligible_computation
 from budget_app.expenses.services import create_expense
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.errors import Conflict, DomainError

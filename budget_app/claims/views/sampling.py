@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...kernel.transactions import attempt
-from .. import sampling
+from .. import control
 from ..forms import ActionForm
 from . import bp
 from .claims import PREFIX, _claim, _refused
@@ -17,7 +17,7 @@ def draw_sample(number):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("claims.show", number=number))
     with attempt() as outcome:
-        positions = sampling.draw_sample(claim, current_user)
+        positions = control.draw_sample(claim, current_user)
     if outcome.refused:
         _refused(outcome.error)
     else:
