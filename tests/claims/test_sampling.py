@@ -135,3 +135,12 @@ def test_the_controller_draws_from_the_page(claims_world, client, login):
     db.session.refresh(claim)
     page = client.get(f"/operations/HL-RSA-2023/demandes/{claim.number}").get_data(as_text=True)
     assert f"graine {claim.sample_seed}" in page and page.count('data-testid="sampled"') == 2
+
+
+def test_the_command_draws_the_same_way(claims_world, runner):
+    claim = _bilan(claims_world)
+    result = runner.invoke(args=["bilans", "sample", "HL-RSA-2023", str(claim.number), "--as", "ctrl@example.org"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(claim)
+    positions = ", ".join(str(position) for position in sorted(sampling.sample_positions(claim)))
+    assert f"graine {claim.sample_seed}, lignes {positions}." in result.output
