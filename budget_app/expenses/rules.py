@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
 from ..operations.plans import payment_deadline, vat_prorata_by_year
-from .amounts import eligible_amount
+from .amounts import eligible_amount, eligible_computation  # noqa: F401  (callers read both from the rules)
 from .models import Expense
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
