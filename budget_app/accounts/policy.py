@@ -146,6 +146,8 @@ POLICY: dict[str, Policy] = {
     "expenses.attach_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
     "expenses.remove_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
     "expenses.operation_document_download": roles(read=OPERATION_READERS),
+    # Partial VAT recovery: the operation's pro-rata per year (expenses.vat).
+    "expenses.vat_prorata": roles(read=OPERATION_READERS, write={FINANCE_OFFICER}),
     #
     # staff and timesheets: finance officers enter and approve on their operations;
     # controllers, auditors, admins read.
@@ -200,6 +202,7 @@ POLICY: dict[str, Policy] = {
     "claims.advance": roles(write={FINANCE_OFFICER, ADMIN}),
     "claims.decide": roles(write={CONTROLLER}),
     "claims.finish_control": roles(write={CONTROLLER}),
+    "claims.draw_sample": roles(write={CONTROLLER}),  # service-done check by sampling (claims.sampling)
     "claims.reopen": roles(write={ADMIN}),
     # The managing authority holds a line (declared or not) from its page, with a reason.
     "claims.hold_line": roles(write={ADMIN}),

@@ -135,6 +135,20 @@ def finish_command(code, number, email):
                f"{format_money(payments.expected_payment(claim))}.")
 
 
+@bilans_cli.command("sample")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--as", "email", required=True, help="Courriel du contrôleur (titulaire d'une DACI en vigueur).")
+@command_transaction
+def sample_command(code, number, email):
+    """Tire l'échantillon du contrôle (opération contrôlée par échantillon) : graine affichée."""
+    claim = _bilan(code, number)
+    user = _controller(email, claim.operation, "claims.draw_sample")
+    positions = control.draw_sample(claim, user)
+    click.echo(f"{bilan_label(claim)} : échantillon tiré, graine {claim.sample_seed}, "
+               f"lignes {', '.join(str(position) for position in sorted(positions))}.")
+
+
 @bilans_cli.command("pay")
 @click.argument("code")
 @click.argument("number", type=int)

@@ -3,11 +3,13 @@ a valid conflict-of-interest declaration keeps, reduces or excludes each line of
 submitted bilan with a reason; finishing the check recomputes the flat rates on the
 retained amounts (retained amounts replace declared ones, primer §5), the FSE+ due (the
 final balance for the final bilan, primer §9) and the advance recovered on this payment."""
+import secrets
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
+from ..kernel.audit import services as audit
 from ..kernel.errors import Conflict, DomainError
 from ..kernel.extensions import db
 from ..kernel.formatting import format_money
@@ -27,6 +29,7 @@ from .daci import controller_may_check
 from .figures import CHECKED_STATES, cumulated_before, plan_context
 from .lifecycle import move
 from .models import CSF_REASONS, Claim, ClaimLine
+from .sampling import extrapolation, sample_positions, to_json
 
 
 def check_controller(claim: Claim, user) -> None:
@@ -108,7 +111,11 @@ def retained_figures(claim: Claim) -> ClaimFigures | None:
     return _retained_now(claim)
 
 
-def _retained_now(claim: Claim) -> ClaimFigures:
+def _retained_now(claim: Claim, sample=None) -> ClaimFigures:
+    """``sample``: the sample's figures (``sampling``) when the check is by sample: with
+    extrapolation, each category's retained base loses its correction, so the flat rates
+    are recomputed on the corrected bases (primer §8)."""
+    sample = sample if sample is not None else extrapolation(claim)
     sums: dict = {}
     rows = db.session.execute(
         select(
@@ -120,6 +127,9 @@ def _retained_now(claim: Claim) -> ClaimFigures:
     ).all()
     for category, amount in rows:
         sums[category] = amount or ZERO
+    if sample is not None:
+        for category, (_base, correction) in sample.corrections.items():
+            sums[category] = sums.get(category, ZERO) - correction
     declared = figures_from_json(claim.figures["declared"])
     # Same rates, agreed amount and plan total as at submission: the controller checks
     # what was declared. The cumulated figures are today's: the earlier bilans' retained
@@ -157,19 +167,30 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
         if unchecked is not None:
             raise DomainError(N_("Le solde se calcule sur toutes les dépenses retenues : terminez d'abord le contrôle du bilan n° %(number)s."),
                               number=unchecked)
+    # The sample's figures before the unchecked lines are kept (primer §8): an error without
+    # extrapolation makes the check exhaustive; with it, the corrections are frozen here.
+    sample = extrapolation(claim)
+    if sample is not None and sample.exhaustive_needed:
+        raise DomainError(N_("L'échantillon contient des erreurs (taux d'erreur %(rate)s) et la convention ne prévoit pas "
+                             "d'extrapolation : le contrôle devient exhaustif. Décidez les %(count)s ligne(s) hors "
+                             "échantillon restantes avant de terminer."),
+                          rate=sample.rate_text(), count=sample.unchecked_count)
     now = datetime.now(timezone.utc)
     for line in claim.lines.filter(ClaimLine.decision.is_(None)):
         line.decision, line.retained_amount, line.decided_at = "kept", line.declared_amount, now
         line.decided_by_id = getattr(user, "id", None)
         line.version += 1
     db.session.flush()
-    retained = _retained_now(claim)
+    retained = _retained_now(claim, sample)
     due = fse_due(retained, claim.fse_asked)
     recovered, _payment = advance_recovery(due, advance_outstanding(claim.operation, claim.id),
                                            final=claim.kind == "final",
                                            at_final_balance=claim.operation.advance_recovery == "final")
     move(claim, "control", "controlled")
-    claim.figures = {**claim.figures, "retained": figures_to_json(retained)}
+    figures = {**claim.figures, "retained": figures_to_json(retained)}
+    if sample is not None:
+        figures["extrapolation"] = to_json(sample)
+    claim.figures = figures
     claim.total_retained = retained.total
     claim.fse_due = due
     claim.advance_recovered = recovered
@@ -177,3 +198,24 @@ def finish_control(claim: Claim, user=None) -> ClaimFigures:
     claim.controlled_by_id = getattr(user, "id", None)
     db.session.flush()
     return retained
+
+
+@atomic
+def draw_sample(claim, user=None) -> set[int]:
+    """Draw the sample of a submitted bilan, once (the seed is kept and audited)."""
+    lock_claim(claim)
+    check_controller(claim, user)
+    percent = claim.operation.csf_sample_percent
+    if percent is None:
+        raise DomainError(N_("L'opération ne prévoit pas de contrôle par échantillon : le contrôle est exhaustif."))
+    if claim.sample_seed is not None:
+        raise DomainError(N_("L'échantillon de ce bilan est déjà tiré (graine %(seed)s)."), seed=claim.sample_seed)
+    claim.sample_seed = secrets.randbelow(2**31 - 1) + 1
+    claim.sample_percent = percent
+    db.session.flush()
+    positions = sample_positions(claim)
+    audit.record("draw_sample", "claims", claim.id,
+                 after={"seed": claim.sample_seed, "percent": percent,
+                        "positions": ", ".join(str(position) for position in sorted(positions)),
+                        "extrapolation": claim.operation.csf_extrapolation})
+    return positions

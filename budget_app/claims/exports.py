@@ -63,6 +63,8 @@ EXPENSE_COLUMNS = [
     ("Date d'acquittement", "date", 13), ("Montant HT", "money", 13), ("TVA", "money", 11),
     ("Montant TTC", "money", 13), ("Clé de répartition", "percent", 10), ("Montant éligible", "money", 13),
     ("Montant présenté", "money", 13), ("Motif d'exclusion", "text", 30),
+    # Partial VAT recovery: the pro-rata applied to the line's VAT (expenses.vat), else empty.
+    ("Prorata de TVA", "percent", 10),
 ]
 STAFF_COLUMNS = [
     ("Matricule", "text", 11), ("Personne", "text", 24), ("Fonction", "text", 26), ("Mois", "month", 9),

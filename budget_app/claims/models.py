@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..kernel.audit.models import utcnow
 from ..kernel.audit.services import Audited
-from ..kernel.db_types import Money
+from ..kernel.db_types import Money, Rate
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
 from ..marks.models import LINE_TYPE_CHECK
@@ -90,6 +90,10 @@ class Claim(Audited, db.Model):
     # What earlier payments fell short of (+) or exceeded (−) their payment expected, settled
     # on this bilan's payment (primer §5.5, ``settlement``); frozen when the payment is recorded.
     carried_forward: Mapped[Decimal | None] = mapped_column(Money())
+    # Service-done check by sampling (primer §8, ``claims.sampling``): the seed of the drawn
+    # sample and the share of lines drawn, as the operation set it when the sample was drawn.
+    sample_seed: Mapped[int | None] = mapped_column(Integer)
+    sample_percent: Mapped[Decimal | None] = mapped_column(Rate())
 
     operation = relationship("Operation")
     lines = relationship("ClaimLine", back_populates="claim", order_by="ClaimLine.position", lazy="dynamic")

@@ -42,7 +42,7 @@ from ..kernel.formatting import decimal_text, format_day, format_moment, format_
 from ..kernel.i18n import N_
 from ..kernel.spreadsheet import csv_text
 from ..kernel import storage
-from ..staff.computations import line_text, rate_text
+from ..staff.computations import line_text, monthly_rate_text, rate_text
 from ..staff.models import (
     STAFF_DOCUMENT_KINDS,
     TIMESHEET_STATES,
@@ -180,12 +180,14 @@ def _timesheet_rows(claim: Claim):
     for position, line, person, sheet, method, annual, approver_name in db.session.execute(query):
         yield [
             position, person.registration_number, f"{person.last_name} {person.first_name}",
-            format_month(line.month, "fr"), "Temps fixe (RPDC 55(5))" if method != "hourly" else
+            format_month(line.month, "fr"), "Temps fixe (RPDC 55(5))" if method == "fixed_share" else
+            "Taux horaire, méthode B (RPDC 55(2)(b))" if method == "hourly_monthly" else
             "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(sheet.state, sheet.state), format_moment(sheet.approved_at, "fr"), approver_name or "",
             decimal_text(sheet.hours_on_operation), decimal_text(sheet.hours_worked), _amount(sheet.monthly_cost),
             decimal_text(line.fixed_percent),
             rate_text(annual.annual_cost, annual.hours_divisor, annual.working_share, annual.hourly_rate, "fr")
-            if annual is not None else "", _amount(line.hourly_rate), line_text(line, "fr"), _amount(line.amount),
+            if annual is not None else monthly_rate_text(line.monthly_cost, line.monthly_hours, line.hourly_rate, "fr")
+            if line.monthly_hours is not None else "", _amount(line.hourly_rate), line_text(line, "fr"), _amount(line.amount),
         ]
 
 

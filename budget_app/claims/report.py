@@ -23,6 +23,7 @@ from .evidence import MissingEvidence, missing_evidence
 from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim, ClaimLine
 from .payments import amount_on_hold, carried_payment, expected_payment
 from .periods import check_period
+from .sampling import claim_extrapolation
 from .selection import (
     Computation,
     chunks,
@@ -113,39 +114,40 @@ EXPENSE_FIELDS = (
 
 
 def expense_rows(report: ClaimReport):
-    """(category, label, supplier, siret, number, incurred, paid, excl, vat, incl, key, eligible, presented, reason)"""
+    """(category, label, ..., eligible, presented, reason, VAT pro-rata applied or None)"""
     if report.frozen:
         query = (
-            select(*EXPENSE_FIELDS, ClaimLine.declared_amount)
+            select(*EXPENSE_FIELDS, ClaimLine.declared_amount, Expense.vat_prorata)
             .join(ClaimLine, ClaimLine.expense_id == Expense.id)
             .where(ClaimLine.claim_id == report.claim.id)
             .order_by(ClaimLine.position)
         )
     else:
         query = included_expenses_query(report.operation, report.start, report.end, report.computation)
-        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount)
+        query = query.with_only_columns(*EXPENSE_FIELDS, Expense.eligible_amount, Expense.vat_prorata)
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        yield _expense_row(row[:11], row[11], None)
+        yield _expense_row(row[:11], row[11], None, row[12])
     if not report.frozen:
         excluded = [line for line in report.left_out if line.kind == "expense"]
         by_id = {line.id: line.reason for line in excluded}
         labels = viewer_left_out_reasons()
         for chunk in chunks(sorted(by_id)):
-            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS).where(Expense.id.in_(chunk))):
-                yield _expense_row(row[1:], None, labels[by_id[row[0]]])
+            for row in db.session.execute(select(Expense.id, *EXPENSE_FIELDS, Expense.vat_prorata).where(Expense.id.in_(chunk))):
+                yield _expense_row(row[1:12], None, labels[by_id[row[0]]], row[12])
 
 
-def _expense_row(values, presented, reason):
+def _expense_row(values, presented, reason, vat_prorata=None):
     (category, label, supplier, siret, number, incurred, paid, excl, vat, key, eligible) = values
     return (COST_CATEGORIES.get(category, category), label, supplier, siret, number, incurred, paid, excl, vat,
-            excl + vat, key / HUNDRED, eligible, presented, reason)
+            excl + vat, key / HUNDRED, eligible, presented, reason,
+            None if vat_prorata is None else vat_prorata / HUNDRED)
 
 
 def staff_rows(report: ClaimReport):
     fields = (
         Person.registration_number, Person.last_name, Person.first_name, Person.function, StaffCostLine.month,
         StaffCostLine.hours, StaffCostLine.hourly_rate, StaffCostLine.monthly_cost, StaffCostLine.fixed_percent,
-        StaffCostLine.amount, StaffCostLine.computation,
+        StaffCostLine.amount, StaffCostLine.computation, StaffCostLine.monthly_hours,
     )
     if report.frozen:
         query = (
@@ -170,8 +172,9 @@ def staff_rows(report: ClaimReport):
 
 
 def _staff_row(values, reason):
-    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation) = values
-    method = "Temps fixe (RPDC 55(5))" if fixed is not None else "Taux horaire (RPDC 55(2))"
+    (number, last, first, function, month, hours, rate, monthly, fixed, amount, computation, monthly_hours) = values
+    method = ("Temps fixe (RPDC 55(5))" if fixed is not None else
+              "Taux horaire, méthode B (RPDC 55(2)(b))" if monthly_hours is not None else "Taux horaire (RPDC 55(2))")
     return (number, f"{last} {first}", function, month, method, hours, rate, monthly,
             None if fixed is None else fixed / HUNDRED, amount, None if reason else amount, computation, reason)
 
@@ -188,6 +191,15 @@ def csf_rows(report: ClaimReport):
             COST_CATEGORIES.get(line.category, line.category), line.reference, line.description, line.incurred_on,
             line.declared_amount, CSF_DECISIONS.get(line.decision or "kept"), retained,
             line.declared_amount - retained, CSF_REASONS.get(line.reason) if line.reason else None, line.comment,
+        )
+    # Check by sampling with extrapolation (primer §8): one row per category, its correction
+    # retained as a negative amount, so the columns still add up to the retained total.
+    sample = claim_extrapolation(report.claim)
+    for category, (_base, amount) in (sample.corrections.items() if sample is not None else ()):
+        yield (
+            None, "Extrapolation", COST_CATEGORIES.get(category, category), f"graine {sample.seed}",
+            f"Taux d'erreur {sample.rate_text('fr')} ; correction {sample.correction_text(category, 'fr')}",
+            None, None, "Correction extrapolée", -amount, amount, None, None,
         )
 
 
@@ -349,7 +361,7 @@ def line_rows(report: ClaimReport):
     if not report.frozen:
         for row in expense_rows(report):
             (category, label, supplier, _siret, number, incurred, paid, _excl, _vat, _incl, _key, eligible,
-             presented, reason) = row
+             presented, reason, _prorata) = row
             yield (None, "Dépense", category, label, supplier, number, incurred, paid, eligible, presented, reason,
                    None, None, None, None, None)
         for row in staff_rows(report):

@@ -8,9 +8,9 @@ from flask.cli import AppGroup
 
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
-from ..kernel.formatting import format_day, today_in_paris
+from ..kernel.formatting import format_day, format_percent, today_in_paris
 from ..kernel.i18n import N_
-from ..kernel.money import parse_day
+from ..kernel.money import parse_day, parse_decimal
 from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, live_procedures, place_procedure, update_extensions
@@ -23,6 +23,7 @@ from .imports import import_file
 from .models import Expense
 from .purge import delete_stored, personal_data_left_on, purge_candidates, purge_documents
 from .services import add_document
+from .vat import set_vat_prorata
 
 expenses_cli = AppGroup("expenses", help="Dépenses : import de fichiers.")
 retention_cli = AppGroup("retention", help="Conservation des pièces (RPDC art. 82).")
@@ -232,3 +233,20 @@ expenses_cli.add_command(credit_note_command)
 documents_cli.add_command(import_documents_command)
 
 COMMANDS = [expenses_cli, retention_cli]
+
+
+@expenses_cli.command("vat-prorata")
+@click.argument("code")
+@click.argument("year", type=int)
+@click.argument("percent")
+@command_transaction
+def vat_prorata_command(code, year, percent):
+    """Enregistre le prorata de TVA (PERCENT, en %) de l'opération CODE pour l'année YEAR ;
+    recalcule les dépenses à TVA partiellement récupérable de cette année qui ne sont ni
+    déclarées dans un bilan ni en attente (les autres gardent leur montant)."""
+    operation = find_operation(code)
+    if operation is None:
+        fail([f"opération inconnue « {code} »."])
+    outcome = set_vat_prorata(operation, year, parse_decimal(percent.strip().rstrip("%").strip(), places=4))
+    click.echo(f"Prorata de TVA {year} de {operation.code} : {format_percent(outcome.percent, 'fr', places=None)} ; "
+               f"{outcome.recomputed} dépense(s) recalculée(s), {outcome.kept} déclarée(s) ou en attente inchangée(s).")

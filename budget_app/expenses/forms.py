@@ -48,6 +48,10 @@ class ExpenseForm(FlaskForm):
     amount_excl_vat = StringField(_l("Montant HT"), render_kw={"inputmode": "decimal"})
     vat = StringField(_l("TVA"), default="0,00", render_kw={"inputmode": "decimal"})
     vat_recoverable = BooleanField(_l("TVA récupérable"))
+    vat_partly_recoverable = BooleanField(
+        _l("TVA partiellement récupérable (prorata)"),
+        description=_l("Le prorata de TVA de l'opération pour l'année de la pièce s'applique : seule la part non récupérée de la TVA est éligible."),
+    )
     allocation_percent = StringField(
         _l("Clé d'affectation à l'opération (%)"), default="100", render_kw={"inputmode": "decimal"}
     )
@@ -81,6 +85,7 @@ class ExpenseForm(FlaskForm):
         data.category = self.category.data or None
         data.subcategory = self.subcategory.data or None
         data.vat_recoverable = bool(self.vat_recoverable.data)
+        data.vat_partly_recoverable = bool(self.vat_partly_recoverable.data)
         credit_text = (self.credit_note_of.data or "").strip().lstrip("#")
         if credit_text:
             data.credit_note_of_id = parse_id(credit_text)
@@ -118,6 +123,7 @@ class ExpenseForm(FlaskForm):
         self.amount_excl_vat.data = format_number(expense.amount_excl_vat)
         self.vat.data = format_number(expense.vat)
         self.vat_recoverable.data = expense.vat_recoverable
+        self.vat_partly_recoverable.data = expense.vat_partly_recoverable
         self.allocation_percent.data = format_number(expense.allocation_percent, places=None, plain=True)
         self.credit_note_of.data = str(expense.credit_note_of_id or "")
         self.version.data = str(expense.version)
@@ -182,3 +188,10 @@ class OperationDocumentForm(FlaskForm):
 
 class RemovalForm(FlaskForm):
     reason = StringField()
+
+
+class VatProrataForm(FlaskForm):
+    """An operation's VAT recovery pro-rata for a year, as typed (``vat.check_prorata`` checks it)."""
+
+    year = StringField(_l("Année"))
+    percent = StringField(_l("Prorata de TVA récupérée (%)"), render_kw={"inputmode": "decimal"})

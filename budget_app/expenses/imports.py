@@ -43,10 +43,13 @@ COLUMNS = {
     "vat_recoverable": "TVA récupérable",
     "allocation_percent": "Affectation (%)",
     "credit_note_of": "Avoir sur la dépense n°",
+    # Optional: « oui » applies the operation's VAT pro-rata of the invoice's year.
+    "vat_partly_recoverable": "TVA partiellement récupérable (prorata)",
 }
-# SIRET, Sous-catégorie (participants' costs only), Affectation (100 % by default) and
-# « Avoir sur la dépense n° » may be absent or empty.
-REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent", "credit_note_of"}
+# SIRET, Sous-catégorie (participants' costs only), Affectation (100 % by default),
+# « Avoir sur la dépense n° » and the VAT pro-rata flag may be absent or empty.
+REQUIRED = frozenset(COLUMNS) - {"supplier_siret", "subcategory", "allocation_percent", "credit_note_of",
+                                 "vat_partly_recoverable"}
 
 
 @dataclass
@@ -129,6 +132,7 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
             amount_excl_vat=read("amount_excl_vat", cell_amount, allow_negative=credit),
             vat=read("vat", cell_amount, required=False, allow_negative=credit),
             vat_recoverable=bool(read("vat_recoverable", cell_yes_no, required=not credit)),
+            vat_partly_recoverable=bool(read("vat_partly_recoverable", cell_yes_no, required=False)),
             allocation_percent=read("allocation_percent", _percent),
             credit_note_of_id=credit_note_of,
         )

@@ -2,7 +2,8 @@
 
 The eligible amount is computed by ``expenses.services`` (never typed) and stored so
 that lists, totals and claims aggregate in the database:
-eligible = (amount excl. VAT + VAT when not recoverable) × allocation key, half-up.
+eligible = (amount excl. VAT + VAT when not recoverable) × allocation key, half-up; VAT
+partly recoverable counts VAT × (100 % − the pro-rata of its invoice's year) (``vat``).
 """
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,6 +47,9 @@ class Expense(Audited, db.Model):
             "subcategory IS NULL OR (category = 'PARTICIPANTS' AND subcategory IN ('REMUNERATION', 'AUTRES'))",
             name="subcategory_of_participants",
         ),
+        # VAT is recoverable, partly recoverable (with the pro-rata applied) or not at all.
+        CheckConstraint("NOT (vat_recoverable AND vat_partly_recoverable)", name="vat_treatment_one"),
+        *rate_check("vat_prorata IS NULL OR (vat_prorata >= 0 AND vat_prorata <= {100})", "vat_prorata_range"),
         Index("ix_expenses_operation_incurred", "operation_id", "incurred_on", "id"),
         Index("ix_expenses_supplier_document", "supplier_key", "document_key"),
         # Keyset pagination of the list: one index per sort order, and the filtered page
@@ -73,6 +77,10 @@ class Expense(Audited, db.Model):
     amount_excl_vat: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     vat: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
     vat_recoverable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Partial VAT recovery: the operation's pro-rata of the invoice's year, as applied to this
+    # line (kept: a declared line never changes when the year's pro-rata does).
+    vat_partly_recoverable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    vat_prorata: Mapped[Decimal | None] = mapped_column(Rate())
     allocation_percent: Mapped[Decimal] = mapped_column(Rate(), nullable=False, default=Decimal("100"))
     eligible_amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     credit_note_of_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"))

@@ -12,15 +12,16 @@ from functools import lru_cache
 
 from ..kernel.errors import DomainError, Problem, label_value
 from ..kernel.extensions import db
-from ..kernel.formatting import format_money, format_percent
+from ..kernel.formatting import format_money
 from ..kernel.i18n import N_
-from ..kernel.money import HUNDRED, ZERO, quantize
+from ..kernel.money import HUNDRED, ZERO
 from ..kernel.siret import siret_is_valid
 from sqlalchemy import func, select
 
 from ..operations.flat_rates import covered_parts, is_covered
 from ..operations.models import COST_CATEGORIES, PARTICIPANT_SUBCATEGORIES, Operation
-from ..operations.plans import payment_deadline
+from ..operations.plans import payment_deadline, vat_prorata_by_year
+from .amounts import eligible_amount, eligible_computation  # noqa: F401  (callers read both from the rules)
 from .models import Expense
 
 # Staff costs are entered as person-months (timesheets or fixed share, CPR 55), never as
@@ -51,6 +52,7 @@ FIELDS = (
     "amount_excl_vat",
     "vat",
     "vat_recoverable",
+    "vat_partly_recoverable",
     "allocation_percent",
     "credit_note_of",
 )
@@ -97,28 +99,6 @@ def document_key(number: str) -> str:
     return (key.lstrip("0") or key)[:64]
 
 
-# ---- amounts
-
-
-def eligible_amount(amount_excl_vat: Decimal, vat: Decimal, vat_recoverable: bool, allocation_percent: Decimal) -> Decimal:
-    """(amount excl. VAT + VAT when not recoverable) × allocation key, half-up to the cent once.
-    Recoverable VAT is not an eligible cost (CPR 64(1)(c))."""
-    base = amount_excl_vat + (ZERO if vat_recoverable else vat)
-    return quantize(base * allocation_percent / HUNDRED)
-
-
-def eligible_computation(expense, locale: str | None = None) -> str:
-    """The computation as a finance officer checks it: "(1 000,00 € + 200,00 €) × 50,00 % = 600,00 €"."""
-    amount = format_money(expense.amount_excl_vat, locale)
-    key = format_percent(expense.allocation_percent, locale)
-    result = format_money(expense.eligible_amount, locale)
-    if expense.vat_recoverable or not expense.vat:
-        base = amount
-    else:
-        base = f"({amount} + {format_money(expense.vat, locale)})"
-    return f"{base} × {key} = {result}"
-
-
 # ---- input and rules
 
 
@@ -137,6 +117,9 @@ class ExpenseData:
     amount_excl_vat: Decimal | None = None
     vat: Decimal | None = ZERO
     vat_recoverable: bool = False
+    vat_partly_recoverable: bool = False
+    # The pro-rata applied (partly recoverable VAT), set by ``ExpenseRules.check``.
+    vat_prorata: Decimal | None = None
     allocation_percent: Decimal | None = HUNDRED
     credit_note_of_id: int | None = None
 
@@ -150,7 +133,9 @@ class ExpenseData:
 
     @property
     def eligible_amount(self) -> Decimal:
-        return eligible_amount(self.amount_excl_vat, self.vat or ZERO, self.vat_recoverable, self.allocation_percent)
+        prorata = self.vat_prorata if self.vat_partly_recoverable else None
+        return eligible_amount(self.amount_excl_vat, self.vat or ZERO, self.vat_recoverable, self.allocation_percent,
+                               prorata)
 
 
 def _rates(operation: Operation) -> list[str]:
@@ -227,9 +212,9 @@ class ExpenseRules:
         self.rates = _rates(operation)
         self.parts = covered_parts(self.rates)
         self.deadline = payment_deadline(operation)
-        # Original line id -> (HT, TVA, eligible) of the credit notes already checked in the
-        # same file: together they never take the line below zero (``remember_credit``).
+        # Original line id -> (HT, TVA, eligible) of the same file's credit notes (``remember_credit``).
         self.pending_credit: dict = {}
+        self.vat_prorata = vat_prorata_by_year(operation)
 
     def remember_credit(self, data: "ExpenseData") -> None:
         if data.credit_note_of_id is not None:
@@ -293,8 +278,25 @@ class ExpenseRules:
         if data.supplier_siret and not siret_is_valid(data.supplier_siret):
             fail("supplier_siret", N_("SIRET invalide : 14 chiffres avec une clé de contrôle exacte"))
         self._check_category(data, fail)
+        self._check_vat_treatment(data, fail, original)
         self._check_amounts(data, fail, original, editing_id)
         return problems
+
+    def _check_vat_treatment(self, data, fail, original):
+        """Partial VAT: the pro-rata of the invoice's year (a credit note keeps its original's)."""
+        if not data.vat_partly_recoverable:
+            data.vat_prorata = None
+            return
+        if data.vat_recoverable:
+            fail("vat_partly_recoverable", N_("la TVA est soit récupérable, soit partiellement récupérable (prorata), pas les deux"))
+        elif original is not None:
+            data.vat_prorata = original.vat_prorata
+        elif data.incurred_on is not None:
+            data.vat_prorata = self.vat_prorata.get(data.incurred_on.year)
+            if data.vat_prorata is None:
+                fail("vat_partly_recoverable",
+                     N_("aucun prorata de TVA n'est enregistré pour %(year)s sur l'opération %(code)s : enregistrez-le d'abord (page « Prorata de TVA » des dépenses)"),
+                     year=data.incurred_on.year, code=self.operation.code)
 
     def _check_category(self, data, fail):
         code = data.category
@@ -368,6 +370,7 @@ def credit_note_terms(operation: Operation, data: ExpenseData) -> Expense | None
     data.subcategory = original.subcategory
     data.allocation_percent = original.allocation_percent
     data.vat_recoverable = original.vat_recoverable
+    data.vat_partly_recoverable = original.vat_partly_recoverable
     return original
 
 

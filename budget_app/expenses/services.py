@@ -90,6 +90,8 @@ def _values(data: ExpenseData) -> dict:
         "amount_excl_vat": data.amount_excl_vat,
         "vat": data.vat,
         "vat_recoverable": bool(data.vat_recoverable),
+        "vat_partly_recoverable": bool(data.vat_partly_recoverable),
+        "vat_prorata": data.vat_prorata if data.vat_partly_recoverable else None,
         "allocation_percent": data.allocation_percent,
         "eligible_amount": data.eligible_amount,
         "credit_note_of_id": data.credit_note_of_id,

@@ -86,6 +86,9 @@ class OperationForm(PlanFields, FlaskForm):
                                    default="0", validators=[Length(max=4)])
     hours_divisor = SelectField(_l("Diviseur horaire annuel"), choices=[SelectChoice("1720", "1720"), SelectChoice("1607", "1607")],
                                 validate_choice=False)
+    csf_sample_percent = StringField(_l("Contrôle de service fait par échantillon : taux (%) — vide si exhaustif"),
+                                     validators=[Length(max=12)])
+    csf_extrapolation = BooleanField(_l("La convention prévoit l'extrapolation du taux d'erreur de l'échantillon"))
     status = SelectField(_l("Statut"), choices=_choices(OPERATION_STATUSES, blank=False), validate_choice=False)
     signed_on = DateField(_l("Date de la convention"), validators=[Optional()])
 

@@ -222,7 +222,8 @@ def parse_operation_file(text: str) -> OperationFile:
         op,
         {"code", "title", "service", "start_date", "end_date", "fse_rate", "fse_amount", "advance_rate",
          "hours_divisor", "status", "last_payment_date", "fse_amount_fixed", "advance_override",
-         "advance_override_reason", "advance_recovery", "payment_deadline", "salary_pay_delay"},
+         "advance_override_reason", "advance_recovery", "payment_deadline", "salary_pay_delay",
+         "csf_sample_percent", "csf_extrapolation"},
         "operation",
     )
     operation = OperationInput(
@@ -243,6 +244,8 @@ def parse_operation_file(text: str) -> OperationFile:
         advance_recovery=reader.text(op, "advance_recovery", "operation", required=False) or "interim",
         payment_deadline=reader.day(op, "payment_deadline", "operation", required=False),
         salary_pay_delay=reader.integer(op, "salary_pay_delay", "operation", required=False, default=0),
+        csf_sample_percent=reader.rate(op, "csf_sample_percent", "operation", required=False),
+        csf_extrapolation=reader.flag(op, "csf_extrapolation", "operation"),
     )
 
     plan_data = reader.table(data, "plan") or {}

@@ -157,6 +157,10 @@ class Operation(Audited, db.Model):
         postgresql_only(CheckConstraint(
             "payment_deadline IS NULL OR payment_deadline >= end_date", name="payment_deadline_after_end"
         )),
+        postgresql_only(CheckConstraint(
+            "csf_sample_percent IS NULL OR (csf_sample_percent > 0 AND csf_sample_percent <= 100)",
+            name="csf_sample_percent_range",
+        )),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -180,6 +184,10 @@ class Operation(Audited, db.Model):
     # Costs incurred in the period are eligible when paid by this date (primer §9); None:
     # the end date + 6 months (``operations.plans.payment_deadline``).
     payment_deadline: Mapped[date | None] = mapped_column(Date)
+    # Service-done check by sampling (primer §8): the share of a bilan's lines drawn (None:
+    # the check is exhaustive) and whether the agreement extrapolates the sample's error rate.
+    csf_sample_percent: Mapped[Decimal | None] = mapped_column(Rate())
+    csf_extrapolation: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Annual hours divisor for hourly staff rates, CPR 55(2)(a): 1720, or 1607 (territorial civil servants).
     hours_divisor: Mapped[int] = mapped_column(Integer, nullable=False, default=1720)
     # Salaries are paid this many days after the month's end (0: its last day; 5: the 5th of
@@ -340,11 +348,9 @@ class AmendmentRequest(Audited, db.Model):
 
 
 class RetentionProcedure(db.Model):
-    """A procedure the managing authority records (CPR 82(2): legal proceedings, or the
-    Commission's duly justified request), with its reason, until it is lifted: the
-    authority's own record (`retention hold`, `retention procedures`). Not ``Audited``: what
-    everyone else reads is the extension the daily computation opens for it
-    (``RetentionExtension``), the same as for any other cause (loi 2022-401)."""
+    """A procedure the managing authority records (CPR 82(2)) with its reason, until lifted: its
+    own record (`retention hold`). Not ``Audited``: everyone else reads the extension the daily
+    computation opens for it (``RetentionExtension``), as for any other cause (loi 2022-401)."""
 
     __tablename__ = "retention_procedures"
     __table_args__ = (
@@ -379,3 +385,16 @@ class RetentionExtension(db.Model):
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False)
     since: Mapped[date] = mapped_column(Date, nullable=False)
     until: Mapped[date | None] = mapped_column(Date)
+class VatProrata(Audited, db.Model):
+    """A year's VAT recovery pro-rata (CPR 64(1)(c)), applied by ``expenses.vat``."""
+
+    __tablename__ = "vat_prorata_rates"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "year", name="one_vat_prorata_per_year"),
+        *rate_check("percent >= 0 AND percent <= {100}", "percent_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    percent: Mapped[Decimal] = mapped_column(Rate(), nullable=False)

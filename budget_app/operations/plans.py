@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from ..kernel.dates import add_months
+from ..kernel.extensions import db
 from ..kernel.money import HUNDRED, ZERO, cents
 from .flat_rates import flat_rate_amounts, flat_rate_bases
 from .fse_rates import effective, stated
-from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion
+from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion, VatProrata
 
 
 def final_balance_deadline(end_date: date) -> date:
@@ -220,3 +223,10 @@ def compare_versions(old: PlanVersion, new: PlanVersion) -> dict:
     rates_a = {f.code: f.rate for f in old.flat_rates}
     rates_b = {f.code: f.rate for f in new.flat_rates}
     return {"rows": rows, "old": old, "new": new, "rates_old": rates_a, "rates_new": rates_b}
+
+
+def vat_prorata_by_year(operation: Operation) -> dict:
+    """year -> the operation's VAT recovery pro-rata (percent) recorded for that year
+    (partial VAT recovery, ``expenses.vat``)."""
+    return dict(db.session.execute(
+        select(VatProrata.year, VatProrata.percent).where(VatProrata.operation_id == operation.id)).all())

@@ -83,6 +83,8 @@ class OperationInput:
     advance_recovery: str = "interim"  # interim | final
     payment_deadline: date | None = None  # None: end date + 6 months
     salary_pay_delay: int = 0  # days after the month's end when salaries are paid (primer §9)
+    csf_sample_percent: Decimal | None = None  # None: exhaustive service-done check (primer §8)
+    csf_extrapolation: bool = False  # the agreement extrapolates a sample's error rate
 
 
 @dataclass
@@ -159,6 +161,10 @@ def check_operation(op: OperationInput):
     if op.advance_override and not (op.advance_override_reason or "").strip():
         errors.append(problem("operation.advance_override_reason",
                               N_("motif obligatoire : la clause de la convention qui prévoit l'avance")))
+    if op.csf_sample_percent is not None and not (ZERO < op.csf_sample_percent <= HUNDRED):
+        errors.append(problem("operation.csf_sample_percent", N_("le taux d'échantillonnage doit être compris entre 0 (exclu) et 100 %")))
+    if op.csf_extrapolation and op.csf_sample_percent is None:
+        errors.append(problem("operation.csf_extrapolation", N_("l'extrapolation suppose un contrôle par échantillon : indiquez son taux")))
     if op.payment_deadline and op.end_date and op.payment_deadline < op.end_date:
         errors.append(problem("operation.payment_deadline",
                               N_("la date limite d'acquittement ne peut précéder la fin de l'opération (%(end)s)"),

@@ -199,6 +199,8 @@ def create_operation(op: OperationInput, org: OrganisationInput | Organisation, 
         advance_recovery=op.advance_recovery,
         payment_deadline=op.payment_deadline,
         salary_pay_delay=op.salary_pay_delay,
+        csf_sample_percent=op.csf_sample_percent,
+        csf_extrapolation=op.csf_extrapolation,
         envelope=envelope,
         is_demo=demo,
     )
@@ -232,6 +234,8 @@ def operation_input_of(operation: Operation, **changes) -> OperationInput:
         "advance_recovery": operation.advance_recovery,
         "payment_deadline": operation.payment_deadline,
         "salary_pay_delay": operation.salary_pay_delay,
+        "csf_sample_percent": operation.csf_sample_percent,
+        "csf_extrapolation": operation.csf_extrapolation,
     }
     values.update(changes)
     return OperationInput(**values)

@@ -206,6 +206,7 @@ def create():
         fse_rate = collector.rate(form.fse_rate)
         fse_amount = collector.amount(form.fse_amount)
         advance_rate = collector.rate(form.advance_rate, required=False) or Decimal("0")
+        sample_percent = collector.rate(form.csf_sample_percent, required=False)
         if not collector.errors:
             op = OperationInput(
                 code=(form.code.data or "").strip(),
@@ -224,6 +225,8 @@ def create():
                 advance_recovery=form.advance_recovery.data or "interim",
                 payment_deadline=form.payment_deadline.data,
                 salary_pay_delay=_pay_delay(form.salary_pay_delay.data),
+                csf_sample_percent=sample_percent,
+                csf_extrapolation=bool(form.csf_extrapolation.data),
             )
             try:
                 with attempt() as outcome:

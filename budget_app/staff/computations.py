@@ -2,6 +2,9 @@
 
 - Hourly rate, method A (CPR 55(2)(a)): annual gross employment cost / (hours divisor ×
   working share), rounded half-up to the cent ONCE; the rounded rate is the one used.
+- Hourly rate, method B (CPR 55(2)(b), primer §4): latest documented monthly gross
+  employment cost / monthly working time of the employment document, rounded half-up to
+  the cent once; the month's cap (CPR 55(3)) is those monthly hours.
 - A month of hourly staff: hours on the operation × rounded rate, rounded half-up once.
 - A month of fixed-share staff (CPR 55(5)): monthly gross employment cost × fixed %,
   rounded half-up once; a month partly outside the operation's dates is prorated by
@@ -70,6 +73,31 @@ def hourly_text(hours, rate, amount, locale: str | None = None) -> str:
     return f"{hours_text(hours, locale)} × {euros(rate, locale)}/h = {euros(amount, locale)}"
 
 
+def monthly_rate(monthly_cost: Decimal, monthly_hours: Decimal) -> tuple[Decimal, str]:
+    """CPR 55(2)(b), method B: 2 400,00 € / 151,67 h = 15,82 €/h (15,8238… rounded once)."""
+    rate = cents(Decimal(monthly_cost) / Decimal(monthly_hours))
+    return rate, monthly_rate_text(monthly_cost, monthly_hours, rate, "fr")
+
+
+def monthly_rate_text(monthly_cost, monthly_hours, rate, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return f"{euros(monthly_cost, locale)} / {hours_text(monthly_hours, locale)} = {euros(rate, locale)}/h"
+
+
+def monthly_hourly_amount(hours: Decimal, monthly_cost: Decimal, monthly_hours: Decimal) -> tuple[Decimal, Decimal, str]:
+    """A month under method B, with the rate's computation in the text (CPR annex XIII):
+    100 h × (2 400,00 € / 151,67 h = 15,82 €/h) = 1 582,00 €. Returns (amount, rate, text)."""
+    rate, _text = monthly_rate(monthly_cost, monthly_hours)
+    amount = cents(Decimal(hours) * rate)
+    return amount, rate, monthly_hourly_text(hours, monthly_cost, monthly_hours, rate, amount, "fr")
+
+
+def monthly_hourly_text(hours, monthly_cost, monthly_hours, rate, amount, locale: str | None = None) -> str:
+    locale = locale or current_locale()
+    return (f"{hours_text(hours, locale)} × ({monthly_rate_text(monthly_cost, monthly_hours, rate, locale)})"
+            f" = {euros(amount, locale)}")
+
+
 def days_in_operation(month: date, start: date, end: date) -> int | None:
     """Calendar days of ``month`` between the operation's ``start`` and ``end`` (primer §9),
     or None when the whole month is inside."""
@@ -112,6 +140,9 @@ def fixed_share_text(monthly_cost, fixed_percent, amount, locale: str | None = N
 
 def line_text(line, locale: str | None = None) -> str:
     """A staff cost line's computation in the reader's language, from its stored figures."""
+    if getattr(line, "monthly_hours", None) is not None and line.hours is not None and line.monthly_cost is not None:
+        return monthly_hourly_text(line.hours, line.monthly_cost, line.monthly_hours, line.hourly_rate, line.amount,
+                                   locale)
     if line.hours is not None and line.hourly_rate is not None:
         return hourly_text(line.hours, line.hourly_rate, line.amount, locale)
     if line.monthly_cost is not None and line.fixed_percent is not None:
@@ -122,5 +153,7 @@ def line_text(line, locale: str | None = None) -> str:
 
 
 def annual_cost_text(cost, locale: str | None = None) -> str:
-    """An annual cost's hourly-rate computation in the reader's language."""
+    """An annual cost's (or, method B, a monthly cost's) hourly-rate computation in the reader's language."""
+    if hasattr(cost, "monthly_hours"):
+        return monthly_rate_text(cost.monthly_cost, cost.monthly_hours, cost.hourly_rate, locale)
     return rate_text(cost.annual_cost, cost.hours_divisor, cost.working_share, cost.hourly_rate, locale)

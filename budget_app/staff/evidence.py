@@ -39,13 +39,18 @@ from .models import (
 )
 
 # What each method needs, in the order the page lists it (primer §1, §4; CPR 55(2), 55(5)).
-EXPECTED_PER_YEAR = {"hourly": ("contract", "payroll"), "fixed_share": ("mission_letter", "contract")}
-EXPECTED_PER_MONTH = {"hourly": ("timesheet_signed",), "fixed_share": ("payslip",)}
+# Method B (CPR 55(2)(b)) rests on the contract's monthly hours and the month's payslip
+# cost: the same documents as method A.
+EXPECTED_PER_YEAR = {"hourly": ("contract", "payroll"), "hourly_monthly": ("contract", "payroll"),
+                     "fixed_share": ("mission_letter", "contract")}
+EXPECTED_PER_MONTH = {"hourly": ("timesheet_signed",), "hourly_monthly": ("timesheet_signed",),
+                      "fixed_share": ("payslip",)}
 # Of those, what a bilan requires before it counts a line.
-REQUIRED_PER_YEAR = {"hourly": "contract", "fixed_share": "mission_letter"}
-REQUIRED_PER_MONTH = {"hourly": "timesheet_signed", "fixed_share": "payslip"}
+REQUIRED_PER_YEAR = {"hourly": "contract", "hourly_monthly": "contract", "fixed_share": "mission_letter"}
+REQUIRED_PER_MONTH = {"hourly": "timesheet_signed", "hourly_monthly": "timesheet_signed", "fixed_share": "payslip"}
 # Kinds a method may not carry: no timesheet for a fixed share, no mission letter for hourly work.
-NOT_FOR_METHOD = {"hourly": {"mission_letter"}, "fixed_share": {"timesheet_signed"}}
+NOT_FOR_METHOD = {"hourly": {"mission_letter"}, "hourly_monthly": {"mission_letter"},
+                  "fixed_share": {"timesheet_signed"}}
 
 
 def _december(year: int) -> date:

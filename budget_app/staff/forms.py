@@ -29,6 +29,8 @@ class StaffForm(_RowForm):
     annual_cost = StringField()
     working_share = StringField()
     fixed_percent = StringField()
+    monthly_cost = StringField()  # method B
+    monthly_hours = StringField()
 
 
 class TimesheetForm(_RowForm):

@@ -147,13 +147,23 @@ def refresh_cost_line(sheet: Timesheet) -> StaffCostLine:
                                   year=sheet.month.year, number=assignment.person.registration_number)
             amount, text = computations.hourly_amount(sheet.hours_on_operation, cost.hourly_rate)
             values = {"hours": sheet.hours_on_operation, "hourly_rate": cost.hourly_rate,
-                      "monthly_cost": None, "fixed_percent": None, "days_in_period": None}
+                      "monthly_cost": None, "monthly_hours": None, "fixed_percent": None, "days_in_period": None}
+        elif assignment.method == "hourly_monthly":
+            # Method B (CPR 55(2)(b)): the year's monthly cost / monthly hours of the contract.
+            cost = next((cost for cost in assignment.monthly_costs if cost.year == sheet.month.year), None)
+            if cost is None:
+                raise DomainError(N_("Aucun coût mensuel %(year)s pour %(number)s (méthode B) : le taux horaire ne peut être calculé."),
+                                  year=sheet.month.year, number=assignment.person.registration_number)
+            amount, rate, text = computations.monthly_hourly_amount(sheet.hours_on_operation, cost.monthly_cost,
+                                                                    cost.monthly_hours)
+            values = {"hours": sheet.hours_on_operation, "hourly_rate": rate, "monthly_cost": cost.monthly_cost,
+                      "monthly_hours": cost.monthly_hours, "fixed_percent": None, "days_in_period": None}
         else:
             operation = assignment.operation
             days = computations.days_in_operation(sheet.month, operation.start_date, operation.end_date)
             amount, text = computations.fixed_share_amount(
                 sheet.monthly_cost, assignment.fixed_percent, days, computations.days_in_month(sheet.month))
-            values = {"hours": None, "hourly_rate": None, "monthly_cost": sheet.monthly_cost,
+            values = {"hours": None, "hourly_rate": None, "monthly_cost": sheet.monthly_cost, "monthly_hours": None,
                       "fixed_percent": assignment.fixed_percent, "days_in_period": days}
         values.update(operation_id=assignment.operation_id, person_id=assignment.person_id, month=sheet.month,
                       amount=amount, computation=text,

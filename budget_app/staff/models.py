@@ -29,6 +29,7 @@ from ..marks.services import declared_in
 
 ASSIGNMENT_METHODS = {
     "hourly": N_("Taux horaire, méthode A (RPDC 55(2)(a))"),
+    "hourly_monthly": N_("Taux horaire, méthode B (RPDC 55(2)(b))"),
     "fixed_share": N_("Temps fixe (RPDC 55(5))"),
 }
 
@@ -60,10 +61,10 @@ class StaffAssignment(Audited, db.Model):
     __tablename__ = "staff_assignments"
     __table_args__ = (
         UniqueConstraint("operation_id", "person_id", name="one_assignment_per_person"),
-        CheckConstraint("method IN ('hourly', 'fixed_share')", name="method_known"),
+        CheckConstraint("method IN ('hourly', 'hourly_monthly', 'fixed_share')", name="method_known"),
         *rate_check(
             "(method = 'fixed_share' AND fixed_percent > 0 AND fixed_percent <= {100})"
-            " OR (method = 'hourly' AND fixed_percent IS NULL)",
+            " OR (method IN ('hourly', 'hourly_monthly') AND fixed_percent IS NULL)",
             "fixed_percent_for_fixed_share",
         ),
     )
@@ -77,6 +78,7 @@ class StaffAssignment(Audited, db.Model):
     operation = relationship("Operation")
     person = relationship("Person")
     annual_costs = relationship("AnnualCost", back_populates="assignment", order_by="AnnualCost.year")
+    monthly_costs = relationship("MonthlyCost", back_populates="assignment", order_by="MonthlyCost.year")
     timesheets = relationship("Timesheet", back_populates="assignment", order_by="Timesheet.month")
 
 
@@ -101,6 +103,30 @@ class AnnualCost(Audited, db.Model):
     computation: Mapped[str] = mapped_column(Text, nullable=False)  # "41 280,00 € / 1 720 h = 24,00 €/h"
 
     assignment = relationship("StaffAssignment", back_populates="annual_costs")
+
+
+class MonthlyCost(Audited, db.Model):
+    """Method B (CPR 55(2)(b), primer §4) for a year: the latest documented monthly gross
+    employment cost and the monthly working time of the employment document; the rate is
+    monthly cost / monthly hours, rounded half-up to the cent once, and the hours declared
+    for a month on every operation never exceed the monthly hours (CPR 55(3))."""
+
+    __tablename__ = "monthly_costs"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "year", name="one_monthly_cost_per_year"),
+        CheckConstraint("monthly_cost > 0", name="monthly_cost_positive"),
+        CheckConstraint("monthly_hours > 0", name="monthly_hours_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("staff_assignments.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    monthly_cost: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    monthly_hours: Mapped[Decimal] = mapped_column(Hours(), nullable=False)
+    hourly_rate: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    computation: Mapped[str] = mapped_column(Text, nullable=False)  # "2 400,00 € / 151,67 h = 15,82 €/h"
+
+    assignment = relationship("StaffAssignment", back_populates="monthly_costs")
 
 
 class Timesheet(Audited, db.Model):
@@ -155,6 +181,8 @@ class StaffCostLine(Audited, db.Model):
     hours: Mapped[Decimal | None] = mapped_column(Hours())
     hourly_rate: Mapped[Decimal | None] = mapped_column(Money())
     monthly_cost: Mapped[Decimal | None] = mapped_column(Money())
+    # Method B: the monthly working hours of the employment document that divide monthly_cost.
+    monthly_hours: Mapped[Decimal | None] = mapped_column(Hours())
     fixed_percent: Mapped[Decimal | None] = mapped_column(Rate())
     # Fixed share of a month partly outside the operation: its calendar days inside (primer §9).
     days_in_period: Mapped[int | None] = mapped_column(Integer)

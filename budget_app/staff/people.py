@@ -1,5 +1,7 @@
 """Staff rows (file, or the staff form as a one-row import): a person, their method on
-the operation and, for hourly staff, the annual employment cost of a year (CPR 55(2)(a));
+the operation and, for hourly staff, the annual employment cost of a year (method A,
+CPR 55(2)(a)) or the monthly cost and monthly hours of the employment document (method B,
+CPR 55(2)(b), primer §4);
 parsed, checked against the rules, then applied. Nothing is written unless every row is
 valid (``imports``)."""
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from ..kernel.tabular import Row, RowReader, cell_decimal, cell_text, normalise_
 from . import computations
 from .changes import Change, row_problem
 from ..operations.models import Operation
-from .models import CLAIMABLE_TIMESHEET_STATES, AnnualCost, Person, StaffAssignment
+from .models import CLAIMABLE_TIMESHEET_STATES, AnnualCost, MonthlyCost, Person, StaffAssignment
 from .queries import assignments_of, hours_declared
 
 # A month has at most 31 × 24 hours: anything above is a typing error.
@@ -34,12 +36,19 @@ STAFF_COLUMNS = {
     "annual_cost": "Coût annuel chargé",
     "working_share": "Quotité (%)",
     "fixed_percent": "Temps fixe (%)",
+    "monthly_cost": "Coût mensuel chargé (méthode B)",
+    "monthly_hours": "Heures mensuelles du contrat (méthode B)",
 }
 STAFF_REQUIRED = frozenset({"registration_number", "last_name", "first_name", "method"})
 
 # How the Méthode column names the methods (matched without case or accents).
-METHOD_WORDS = {"horaire": "hourly", "temps fixe": "fixed_share"}
-METHOD_FILE_NAMES = {"hourly": "horaire", "fixed_share": "temps fixe"}
+METHOD_WORDS = {"horaire": "hourly", "methode a": "hourly", "horaire a": "hourly",
+                "methode b": "hourly_monthly", "horaire b": "hourly_monthly", "horaire mensuel": "hourly_monthly",
+                "temps fixe": "fixed_share"}
+METHOD_FILE_NAMES = {"hourly": "horaire", "hourly_monthly": "méthode B", "fixed_share": "temps fixe"}
+# Columns each method fills; the others stay empty (CPR 55(2)(a), 55(2)(b), 55(5)).
+METHOD_ONLY_COLUMNS = {"annual_cost": "hourly", "working_share": "hourly", "fixed_percent": "fixed_share",
+                       "monthly_cost": "hourly_monthly", "monthly_hours": "hourly_monthly"}
 
 
 @dataclass
@@ -54,6 +63,8 @@ class StaffRow:
     annual_cost: Decimal | None
     working_share: Decimal | None
     fixed_percent: Decimal | None
+    monthly_cost: Decimal | None = None  # method B
+    monthly_hours: Decimal | None = None
 
 
 def _year(value):
@@ -75,7 +86,8 @@ def _method(value):
     text = cell_text(value)
     method = METHOD_WORDS.get(normalise_header(text))
     if method is None:
-        raise DomainError(N_("méthode « %(value)s » inconnue (attendu « horaire » ou « temps fixe »)"), value=text)
+        raise DomainError(N_("méthode « %(value)s » inconnue (attendu « horaire », « méthode B » ou « temps fixe »)"),
+                          value=text)
     return method
 
 
@@ -90,9 +102,30 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
     annual_cost = read("annual_cost", cell_decimal, places=2, required=False)
     working_share = read("working_share", cell_decimal, places=4, required=False, noun="percent")
     fixed_percent = read("fixed_percent", cell_decimal, places=4, required=False, noun="percent")
+    monthly_cost = read("monthly_cost", cell_decimal, places=2, required=False)
+    monthly_hours = read("monthly_hours", cell_decimal, places=2, required=False)
     if not read.ok:
         return None
-    if method == "hourly":
+    for key, owner in METHOD_ONLY_COLUMNS.items():
+        # A column of another method is left empty (a fixed-share row's year is accepted below).
+        if owner != method and key in ("monthly_cost", "monthly_hours") and read.row.values.get(key) not in (None, "") \
+                and str(read.row.values.get(key)).strip():
+            read.fail(key, DomainError(N_("à laisser vide sauf pour la méthode B")))
+    if method == "hourly_monthly":
+        # CPR 55(2)(b): the year's monthly gross cost / monthly hours of the employment document.
+        if year is None:
+            read.fail("year", DomainError(N_("obligatoire pour la méthode B")))
+        for key, value in (("monthly_cost", monthly_cost), ("monthly_hours", monthly_hours)):
+            if value is None:
+                read.fail(key, DomainError(N_("obligatoire pour la méthode B")))
+            elif value <= 0:
+                read.fail(key, DomainError(N_("doit être positif")))
+        if monthly_hours is not None and monthly_hours > MAX_MONTH_HOURS:
+            read.fail("monthly_hours", DomainError(N_("plus de %(max)s heures dans un mois"), max=MAX_MONTH_HOURS))
+        for key in ("annual_cost", "working_share", "fixed_percent"):
+            if read.row.values.get(key) not in (None, "") and str(read.row.values.get(key)).strip():
+                read.fail(key, DomainError(N_("à laisser vide pour la méthode B")))
+    elif method == "hourly":
         # CPR 55(2)(a): the rate needs the year's documented annual cost.
         if year is None:
             read.fail("year", DomainError(N_("obligatoire pour la méthode horaire")))
@@ -121,7 +154,7 @@ def parse_staff_row(row: Row, problems: list[Problem]) -> StaffRow | None:
         return None
     return StaffRow(
         row.line, registration_number, last_name, first_name, function, method, year, annual_cost, working_share,
-        fixed_percent,
+        fixed_percent, monthly_cost, monthly_hours,
     )
 
 
@@ -164,7 +197,7 @@ def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], p
                 fail("registration_number", DomainError(N_("personne à temps fixe déjà présente ligne %(line)s"), line=earlier.line))
         else:
             seen_person[row.registration_number] = row
-        if row.method == "hourly":
+        if row.method in ("hourly", "hourly_monthly"):
             if (row.registration_number, row.year) in seen_year:
                 fail("year", DomainError(N_("année %(year)s déjà présente pour ce matricule"), year=row.year))
             seen_year.add((row.registration_number, row.year))
@@ -187,7 +220,7 @@ def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], p
                     N_("%(number)s a déjà pour %(year)s un coût annuel de %(cost)s et une quotité de %(share)s sur l'opération %(code)s : une personne a un seul coût annuel et une seule quotité par année"),
                     number=row.registration_number, year=row.year, cost=format_money(other[0].annual_cost),
                     share=format_percent(other[0].working_share, places=None), code=other[1]))
-        if row.method == "hourly" and row.year is not None:
+        if row.method in ("hourly", "hourly_monthly") and row.year is not None:
             first, last = operation.start_date.year, operation.end_date.year
             if not first <= row.year <= last:
                 fail("year", DomainError(N_("hors de la période de l'opération (%(first)s-%(last)s)"), first=first, last=last))
@@ -227,6 +260,8 @@ def _staff_change(operation, row: StaffRow, person, assignment, problems) -> Cha
         ) == row.function:
             return Change(row, "unchanged", detail)
         return Change(row, "new" if assignment is None else "updated", detail)
+    if row.method == "hourly_monthly":
+        return _monthly_change(row, person, assignment, problems)
     rate, text = computations.hourly_rate(row.annual_cost, operation.hours_divisor, row.working_share)
     existing = None
     if assignment is not None:
@@ -254,6 +289,26 @@ def _staff_change(operation, row: StaffRow, person, assignment, problems) -> Cha
             return None
         return Change(row, "updated", text)
     return Change(row, "new", text)
+
+
+def _monthly_change(row: StaffRow, person, assignment, problems) -> Change | None:
+    """Method B (CPR 55(2)(b)): the year's monthly cost and monthly hours, and the rate they give."""
+    rate, text = computations.monthly_rate(row.monthly_cost, row.monthly_hours)
+    existing = None
+    if assignment is not None:
+        existing = next((cost for cost in assignment.monthly_costs if cost.year == row.year), None)
+    if existing is None:
+        return Change(row, "new", text)
+    if (existing.monthly_cost, existing.monthly_hours) == (row.monthly_cost, row.monthly_hours):
+        same_person = (person.function or None) == row.function
+        return Change(row, "unchanged" if same_person else "updated", existing.computation)
+    # The cost lines of approved months were computed with the recorded rate.
+    if any(sheet.month.year == row.year and sheet.state in CLAIMABLE_TIMESHEET_STATES for sheet in assignment.timesheets):
+        problems.append(row_problem(row.line, STAFF_COLUMNS["monthly_cost"], DomainError(
+            N_("le coût mensuel %(year)s a déjà servi à des fiches approuvées : remettez-les en brouillon avant de le changer"),
+            year=row.year)))
+        return None
+    return Change(row, "updated", text)
 
 
 def _annual_cap_problem(person, year, cap) -> DomainError | None:
@@ -289,7 +344,8 @@ def apply_staff_changes(operation, changes: list[Change]) -> None:
             assignment = assignments.get(row.registration_number)
             if assignment is None:
                 assignment = StaffAssignment(operation=operation, person=person, method=row.method,
-                                             fixed_percent=row.fixed_percent, annual_costs=[], timesheets=[])
+                                             fixed_percent=row.fixed_percent, annual_costs=[], monthly_costs=[],
+                                             timesheets=[])
                 db.session.add(assignment)
                 assignments[row.registration_number] = assignment
             else:
@@ -304,6 +360,16 @@ def apply_staff_changes(operation, changes: list[Change]) -> None:
                 cost.annual_cost = row.annual_cost
                 cost.working_share = row.working_share
                 cost.hours_divisor = operation.hours_divisor
+                cost.hourly_rate = rate
+                cost.computation = text
+            elif row.method == "hourly_monthly":
+                rate, text = computations.monthly_rate(row.monthly_cost, row.monthly_hours)
+                cost = next((cost for cost in assignment.monthly_costs if cost.year == row.year), None)
+                if cost is None:
+                    cost = MonthlyCost(assignment=assignment, year=row.year)
+                    db.session.add(cost)
+                cost.monthly_cost = row.monthly_cost
+                cost.monthly_hours = row.monthly_hours
                 cost.hourly_rate = rate
                 cost.computation = text
     db.session.flush()

@@ -24,7 +24,8 @@ def assignments_of(operation):
         select(StaffAssignment)
         .where(StaffAssignment.operation_id == operation.id)
         .join(Person)
-        .options(selectinload(StaffAssignment.person), selectinload(StaffAssignment.annual_costs))
+        .options(selectinload(StaffAssignment.person), selectinload(StaffAssignment.annual_costs),
+                 selectinload(StaffAssignment.monthly_costs))
         .order_by(Person.last_name, Person.first_name, Person.registration_number)
     ).all()
 

@@ -33,6 +33,8 @@ TIMESHEET_COLUMNS = {
     "salary_paid_on": "Date de paiement du salaire",
 }
 TIMESHEET_REQUIRED = frozenset({"registration_number", "month"})
+# Methods whose months are hours × rate, with a timesheet (CPR 55(2)(a) and (b)).
+HOURLY_METHODS = ("hourly", "hourly_monthly")
 
 
 @dataclass
@@ -113,7 +115,7 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
             fail("month", DomainError(N_("même agent et même mois que la ligne %(line)s"), line=seen[key]))
         seen[key] = row.line
         cost = None
-        if assignment.method == "hourly":
+        if assignment.method in HOURLY_METHODS:
             if row.hours_on_operation is None:
                 fail("hours_on_operation", DomainError(N_("obligatoire pour un agent au taux horaire")))
             if row.hours_worked is None:
@@ -132,10 +134,23 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                     N_("%(hours)s ici et %(other)s sur d'autres opérations dépassent les %(worked)s travaillées (RPDC 55(3))"),
                     hours=format_hours(row.hours_on_operation, plain=True), other=format_hours(other, plain=True),
                     worked=format_hours(row.hours_worked, plain=True)))
-            cost = next((cost for cost in assignment.annual_costs if cost.year == row.month.year), None)
-            if cost is None:
-                fail("month", DomainError(N_("aucun coût annuel %(year)s n'est enregistré pour %(number)s : importez d'abord le fichier du personnel"),
-                                year=row.month.year, number=row.registration_number))
+            if assignment.method == "hourly":
+                cost = next((cost for cost in assignment.annual_costs if cost.year == row.month.year), None)
+                if cost is None:
+                    fail("month", DomainError(N_("aucun coût annuel %(year)s n'est enregistré pour %(number)s : importez d'abord le fichier du personnel"),
+                                    year=row.month.year, number=row.registration_number))
+            else:
+                cost = next((cost for cost in assignment.monthly_costs if cost.year == row.month.year), None)
+                if cost is None:
+                    fail("month", DomainError(N_("aucun coût mensuel %(year)s (méthode B) n'est enregistré pour %(number)s : importez d'abord le fichier du personnel"),
+                                    year=row.month.year, number=row.registration_number))
+                elif row.hours_on_operation is not None and row.hours_on_operation + other > cost.monthly_hours:
+                    # CPR 55(3): the hours of a month on every operation never exceed the
+                    # monthly hours that divided the monthly cost (method B, primer §4).
+                    fail("hours_on_operation", DomainError(
+                        N_("%(hours)s déclarées en %(month)s pour %(number)s, au-delà des %(cap)s mensuelles du contrat (RPDC 55(3))"),
+                        hours=format_hours(row.hours_on_operation + other, plain=True), month=format_month(row.month),
+                        number=row.registration_number, cap=format_hours(cost.monthly_hours, plain=True)))
         else:
             if row.monthly_cost is None:
                 fail("monthly_cost", DomainError(N_("obligatoire pour un agent à temps fixe")))
@@ -183,6 +198,10 @@ def check_timesheet_rows(operation, rows: list[TimesheetRow], problems: list[Pro
                 continue
             running[cap_key] = total
             amount, text = computations.hourly_amount(row.hours_on_operation, cost.hourly_rate)
+        if assignment.method == "hourly_monthly":
+            amount, _rate, text = computations.monthly_hourly_amount(row.hours_on_operation, cost.monthly_cost,
+                                                                     cost.monthly_hours)
+        if assignment.method in HOURLY_METHODS:
             if computations.days_in_operation(row.month, operation.start_date, operation.end_date) is not None:
                 # Primer §9: a month partly outside the operation declares its in-period hours only.
                 text += translate(N_(" — mois en partie hors de l'opération : heures faites du %(start)s au %(end)s seulement"),

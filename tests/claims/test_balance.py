@@ -21,7 +21,9 @@ from budget_app.operations.fse_rates import effective, stated
 from budget_app.operations.models import Organisation
 from tests.expenses.factories import make_expense
 from tests.operations.factories import make_plan
-from tests.staff.factories import make_staff_line
+from budget_app.staff import imports as staff_imports
+from budget_app.staff.models import StaffCostLine
+from tests.staff.factories import attach_evidence, make_staff_line
 
 from .factories import declare
 
@@ -156,30 +158,51 @@ credit_notes = st.lists(st.tuples(st.integers(0, 11), st.integers(1, 100), st.in
                         max_size=5)
 splits = st.lists(st.integers(1, 46), min_size=2, max_size=3, unique=True)
 decisions = st.lists(st.sampled_from(["kept", "kept", "reduced", "excluded"]), min_size=60, max_size=60)
+# Method B months (CPR 55(2)(b)): (month index, hours in hundredths, at most the contract's 151,67 h).
+staff_months = st.lists(st.tuples(st.integers(0, 47), st.integers(1, 15167)), max_size=4, unique_by=lambda pair: pair[0])
 
 
 @settings(max_examples=30)
 @given(costs=costs, notes=credit_notes, splits=splits, choices=decisions,
-       agreed=st.integers(100000, 256800), shortfalls=st.lists(st.integers(-5000, 5000), min_size=3, max_size=3))
+       agreed=st.integers(100000, 256800), shortfalls=st.lists(st.integers(-5000, 5000), min_size=3, max_size=3),
+       months=staff_months)
 def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs, notes, splits, choices, agreed,
-                                          shortfalls):
+                                          shortfalls, months):
     """On a 48-month operation (two or three interim bilans, then the final one) with
     running costs, credit notes (some entered after the check of the bilan holding their
     invoice), reductions and exclusions at random: the FSE+ due over all bilans equals
     min(agreed, rate × retained total within the plan's total), and no cost line is in two
-    bilans (each live line is in exactly one). Each interim is then paid its payment expected
-    ± up to 50,00 € (never below zero; an excess confirmed): the final settlement is what
-    remains, Σ received + final settlement = Σ FSE+ due (primer §5.5)."""
+    bilans (each live line is in exactly one). Staff months under method B (2 400,00 € /
+    151,67 h = 15,82 €/h) are hours × 15,82 € rounded once, and are declared like any line.
+    Each interim is then paid its payment expected ± up to 50,00 € (never below zero; an
+    excess confirmed): the final settlement is what remains, Σ received + final settlement =
+    Σ FSE+ due (primer §5.5)."""
     code = f"P{next(_codes)}"
     controller = make_user("controller", email=f"{code.lower()}@example.org")
     organisation = Organisation(name=f"Association {code}", kind="association")
     operation = make_operation(code, organisation=organisation, start_date=date(2021, 1, 1),
                                end_date=date(2024, 12, 31), fse_rate=D("60"), fse_amount=D(agreed) / 100,
                                members=[controller])
-    # 4 × 1 000,00 € of running costs + 7 % = 4 280,00 €; 60 % = 2 568,00 €.
-    make_plan(operation, costs={("FONCTIONNEMENT", year): "1000.00" for year in range(2021, 2025)},
-              flat_rates={"INDIRECTS_7": "7"})
+    # 4 × (1 000,00 € of running costs + 500,00 € of staff) + 7 % = 6 420,00 €; 60 % = 3 852,00 €.
+    plan_costs = {("FONCTIONNEMENT", year): "1000.00" for year in range(2021, 2025)}
+    plan_costs.update({("PERSONNEL", year): "500.00" for year in range(2021, 2025)})
+    make_plan(operation, costs=plan_costs, flat_rates={"INDIRECTS_7": "7"})
     declare(controller, operation, signed_on=date(2020, 12, 1))
+    if months:
+        number = f"B-{code}"
+        staff = ("Matricule;Nom;Prénom;Méthode;Année;Coût mensuel chargé (méthode B);"
+                 "Heures mensuelles du contrat (méthode B)\n"
+                 + "".join(f"{number};Roux;Léa;méthode B;{year};2 400,00;151,67\n" for year in range(2021, 2025)))
+        staff_imports.import_staff(operation, staff.encode())
+        sheets = "Matricule;Mois;Heures sur l'opération;Heures travaillées\n" + "".join(
+            f"{number};{MONTHS[month]:%Y-%m};{D(hours) / 100};151.67\n" for month, hours in months)
+        staff_imports.import_timesheets(operation, sheets.encode(), approved=True)
+        db.session.commit()
+        attach_evidence(operation)
+        by_hand = {MONTHS[month]: (D(hours) / 100 * D("15.82")).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+                   for month, hours in months}
+        assert {line.month: line.amount for line in db.session.scalars(
+            select(StaffCostLine).where(StaffCostLine.operation_id == operation.id))} == by_hand
     invoices = []
     for month, amount in costs:
         invoices.append((month, make_expense(operation, D(amount) / 100, incurred_on=MONTHS[month].replace(day=10),
@@ -228,7 +251,7 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
 
     bilans = _through(operation, controller, periods, decide=decide)
     retained_total = sum((claim.total_retained for claim in bilans), D("0"))
-    plan_total = D("4280.00")
+    plan_total = D("6420.00")
     # By hand: 60 % of what the bilans retained (at most the plan), half-up to the cent once.
     by_hand = (min(retained_total, plan_total) * 60 / 100).quantize(D("0.01"), rounding=ROUND_HALF_UP)
     expected = min(operation.fse_amount, by_hand)
@@ -236,7 +259,7 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
     # Each line in exactly one bilan, and its snapshot in that bilan only.
     lines = db.session.execute(select(ClaimLine.expense_id, ClaimLine.claim_id)
                                .join(Claim, Claim.id == ClaimLine.claim_id)
-                               .where(Claim.operation_id == operation.id)).all()
+                               .where(Claim.operation_id == operation.id, ClaimLine.expense_id.is_not(None))).all()
     assert len(lines) == len({expense_id for expense_id, _claim in lines})
     ids = db.session.scalars(select(Expense.id).where(Expense.operation_id == operation.id)).all()
     attached = {expense_id: declared_in("expense", [expense_id]).get(expense_id) for expense_id in ids}
@@ -244,6 +267,14 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
     assert None not in attached.values()  # nothing fell between two bilans
     assert db.session.scalar(select(func.count()).select_from(Expense)
                              .where(Expense.operation_id == operation.id)) == len(lines)
+    staff_lines = db.session.execute(select(ClaimLine.staff_cost_line_id, ClaimLine.claim_id)
+                                     .join(Claim, Claim.id == ClaimLine.claim_id)
+                                     .where(Claim.operation_id == operation.id,
+                                            ClaimLine.staff_cost_line_id.is_not(None))).all()
+    assert sorted(line_id for line_id, _claim in staff_lines) == sorted(db.session.scalars(
+        select(StaffCostLine.id).where(StaffCostLine.operation_id == operation.id)))
+    staff_ids = [line_id for line_id, _claim in staff_lines]
+    assert declared_in("staff_cost_line", staff_ids) == dict(staff_lines)
     received = D("0")
     for claim, delta in zip([claim for claim in bilans if claim.kind == "interim"], shortfalls):
         expected = payments.expected_payment(claim)

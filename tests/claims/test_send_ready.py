@@ -96,7 +96,8 @@ def test_totals_rows_equal_the_recapitulatif(claims_world):
     assert summary["Dépenses directes de fonctionnement"] == 125
     staff, staff_total = _lines_and_total(workbook["Personnel"])
     assert staff_total[0] == "Total" and staff_total[10] == summary["Dépenses directes de personnel"] == 2880
-    assert workbook["Dépenses"].auto_filter.ref == f"A{HEADER_ROW}:N{HEADER_ROW + 3}"
+    # Columns A to O: the last one is the VAT pro-rata of partly recoverable lines (expenses.vat).
+    assert workbook["Dépenses"].auto_filter.ref == f"A{HEADER_ROW}:O{HEADER_ROW + 3}"
 
 
 def test_control_sheet_totals_and_csv_one_row_per_line(two_lines):

@@ -9,4 +9,4 @@ bp = Blueprint("claims", __name__)
 register_nav("claims.overview", _l("Bilans"), 30)
 register_nav("claims.daci_register", _l("Registre DACI"), 80)
 
-from . import claims, daci, holds, statements  # noqa: E402,F401  (their routes are on ``bp``)
+from . import claims, daci, holds, sampling, statements  # noqa: E402,F401  (their routes are on ``bp``)

@@ -40,6 +40,7 @@ from ..forms import (
 from ..models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 from ..periods import check_period, month_period
 from ..report import ClaimReport, build_report, viewer_left_out_reasons
+from ..sampling import claim_extrapolation
 from ..selection import compute_period
 from . import bp
 
@@ -235,6 +236,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
         late=bilans.late_submission(claim), final_deadline=bilans.final_deadline(g.operation),
         blocked=blocked, daci_recorders=DACI_RECORDERS, failed_position=failed_position,
         evidence=_evidence(lines), dossier=expectations(g.operation), kinds=OPERATION_DOCUMENT_KINDS,
+        sample=claim_extrapolation(claim) if report.frozen else None,
     ), (400 if failed is not None else 200)
 
 

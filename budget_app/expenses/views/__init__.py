@@ -11,4 +11,4 @@ bp = Blueprint("expenses", __name__)
 register_nav("expenses.home", _l("Dépenses"), order=30)
 refuse_when_closed(bp, ("create", "edit", "delete", "upload_document", "import_expenses", "confirm_import"))
 
-from . import imports, lines  # noqa: E402,F401  (their routes are on ``bp``)
+from . import imports, lines, vat  # noqa: E402,F401  (their routes are on ``bp``)

@@ -71,18 +71,20 @@ def confirm_import(operation_code=None):
 EXAMPLE = {"incurred_on": "15/03/2019", "paid_on": "30/03/2019", "supplier_name": "Papeterie du Lot",
            "supplier_siret": "", "document_number": "F-2019-031", "label": "Fournitures d'atelier",
            "category": "FONCTIONNEMENT", "amount_excl_vat": "120,00", "vat": "24,00", "vat_recoverable": "non",
-           "allocation_percent": "100"}
+           "allocation_percent": "100", "vat_partly_recoverable": "non"}
 HELP = {"incurred_on": "jj/mm/aaaa, dans la période de réalisation", "paid_on": "jj/mm/aaaa (date d'acquittement)",
         "category": "code de la catégorie du plan", "subcategory": "dépenses liées aux participants seulement",
         "amount_excl_vat": "virgule décimale", "allocation_percent": "100 par défaut",
         "supplier_siret": "14 chiffres, facultatif",
-        "credit_note_of": "avoir seulement : n° de la dépense réduite (montants négatifs ; catégorie, clé et TVA reprises)"}
+        "credit_note_of": "avoir seulement : n° de la dépense réduite (montants négatifs ; catégorie, clé et TVA reprises)",
+        "vat_partly_recoverable": "oui : TVA × (100 % − prorata de l'année de la pièce), facultatif"}
 
 
 @bp.route("/operations/<operation_code>/depenses/modele.xlsx")
 def import_template(operation_code=None):
     """An XLSX template made from the importer's own columns, with this plan's categories."""
-    choices = {"category": expense_categories(g.operation) or ["FONCTIONNEMENT"], "vat_recoverable": ["oui", "non"]}
+    choices = {"category": expense_categories(g.operation) or ["FONCTIONNEMENT"], "vat_recoverable": ["oui", "non"],
+               "vat_partly_recoverable": ["oui", "non"]}
     content = template_workbook(COLUMNS, REQUIRED, EXAMPLE, choices, HELP, title="Dépenses")
     return Response(content, mimetype=XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="modele-depenses-{g.operation.code}.xlsx"'})

@@ -29,10 +29,10 @@ from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
 from ...marks.hooks import bilan_numbers, held_reasons_for_referent
 from ...marks.services import declared_in, held_ids
 from ..models import DOCUMENT_KINDS, Expense, ExpenseMonthTotal, SupportingDocument
+from ..amounts import eligible_computation
 from ..rules import (
     EXPENSE_STATES,
     ExpenseData,
-    eligible_computation,
     expense_categories,
     no_expense_reason,
 )
