@@ -41,7 +41,7 @@ def typed(key: str, value) -> str:
     if key in _TYPED:
         return _TYPED[key].get(value, value)
     if hasattr(value, "isoformat"):
-        return format_day(value, "fr")
+        return format_day(value)  # as the reader's pages print it (ISO in English); both are read
     return str(value)
 
 

@@ -161,3 +161,19 @@ def test_template_matches_the_importer_and_is_accepted_once_filled(app, hl_opera
     workbook.save(buffer)
     report = import_participants(hl_operation, buffer.getvalue())
     assert report.count("new") == 1
+
+
+@pytest.mark.parametrize("lang, shown", [("fr", "20/05/1965"), ("en", "1965-05-20")])
+def test_the_edit_form_shows_dates_as_the_readers_pages_print_them(app, people, login, lang, shown):
+    """Issue 26: a person types dates as their page shows them. The edit form of participant
+    P2 (born 20/05/1965) is pre-filled « 20/05/1965 » on a French page and « 1965-05-20 » on an
+    English one, and saving it unchanged keeps the birth date."""
+    participant = _p2()
+    people["caseworker"].locale = lang
+    db.session.commit()
+    client = login(app.test_client(), people["caseworker"])
+    url = f"/operations/HL-RSA-2023/participants/{participant.code}/modifier"
+    page = client.get(url).get_data(as_text=True)
+    assert f'value="{shown}"' in page
+    other = "1965-05-20" if lang == "fr" else "20/05/1965"
+    assert f'value="{other}"' not in page
