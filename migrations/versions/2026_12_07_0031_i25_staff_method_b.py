@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import budget_app.kernel.db_types
+from budget_app.kernel.sqlite_schema import edit_stored_table
 
 revision = "0027_i25"
 down_revision = "0027_i21c"
@@ -31,26 +32,9 @@ def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
-def _edit_sqlite_table(table: str, replacements) -> None:
-    """Replace each ``old`` by ``new`` in the stored CREATE TABLE of ``table`` (SQLite only)."""
-    connection = op.get_bind()
-    ddl = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).scalar_one()
-    for old, new in replacements:
-        if ddl.count(old) != 1:
-            raise RuntimeError(f"unexpected {table} schema: {ddl}")
-        ddl = ddl.replace(old, new)
-    version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    connection.exec_driver_sql("PRAGMA writable_schema = ON")
-    connection.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (ddl, table))
-    connection.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
-    connection.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def _checks(methods: str, no_percent: str, old_methods: str, old_no_percent: str) -> None:
     if _sqlite():
-        _edit_sqlite_table("staff_assignments", [(old_methods, methods), (old_no_percent, no_percent)])
+        edit_stored_table(op.get_bind(), "staff_assignments", [(old_methods, methods), (old_no_percent, no_percent)])
         return
     op.drop_constraint(op.f("ck_staff_assignments_method_known"), "staff_assignments", type_="check")
     op.create_check_constraint(op.f("ck_staff_assignments_method_known"), "staff_assignments", methods)

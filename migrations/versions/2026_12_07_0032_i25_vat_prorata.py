@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import budget_app.kernel.db_types
+from budget_app.kernel.sqlite_schema import edit_stored_table, stored_table_sql
 
 revision = "0028_i25"
 down_revision = "0027_i25"
@@ -28,22 +29,6 @@ def _sqlite() -> bool:
 
 def _prorata_range(hundred: int) -> str:
     return f"vat_prorata IS NULL OR (vat_prorata >= 0 AND vat_prorata <= {hundred})"
-
-
-def _edit_sqlite_table(table: str, old: str, new: str) -> None:
-    connection = op.get_bind()
-    ddl = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).scalar_one()
-    if ddl.count(old) != 1:
-        raise RuntimeError(f"unexpected {table} schema: {ddl}")
-    version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    connection.exec_driver_sql("PRAGMA writable_schema = ON")
-    connection.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (ddl.replace(old, new), table)
-    )
-    connection.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
-    connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _sqlite_checks() -> str:
@@ -70,10 +55,8 @@ def upgrade():
                                         server_default=sa.false()))
     op.add_column("expenses", sa.Column("vat_prorata", budget_app.kernel.db_types.ScaledDecimal(7, 4), nullable=True))
     if _sqlite():
-        connection = op.get_bind()
-        ddl = connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'expenses'").scalar_one().rstrip()
-        _edit_sqlite_table("expenses", ddl, ddl[:-1].rstrip() + _sqlite_checks() + "\n)")
+        ddl = stored_table_sql(op.get_bind(), "expenses").rstrip()
+        edit_stored_table(op.get_bind(), "expenses", [(ddl, ddl[:-1].rstrip() + _sqlite_checks() + "\n)")])
     else:
         op.create_check_constraint(op.f("ck_expenses_vat_treatment_one"), "expenses", ONE_TREATMENT)
         op.create_check_constraint(op.f("ck_expenses_vat_prorata_range"), "expenses", _prorata_range(100))
@@ -81,7 +64,7 @@ def upgrade():
 
 def downgrade():
     if _sqlite():
-        _edit_sqlite_table("expenses", _sqlite_checks(), "")
+        edit_stored_table(op.get_bind(), "expenses", [(_sqlite_checks(), "")])
     else:
         op.drop_constraint(op.f("ck_expenses_vat_prorata_range"), "expenses", type_="check")
         op.drop_constraint(op.f("ck_expenses_vat_treatment_one"), "expenses", type_="check")
