@@ -87,27 +87,30 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def announcements_of(user: User, items, off: set[str], recorded: dict, now: datetime, thresholds: dict,
-                     secret: bytes):
+def announcements_of(user: User, items, off: set[str], recorded: tuple[dict, dict], now: datetime,
+                     thresholds: dict, secret: bytes):
     """Items whose current threshold (or a later one) was never announced to ``user``, and
-    announcements left pending by a failed or dead run (``recorded``: digest -> rows;
-    ``thresholds``: each item's threshold today, by ``id``)."""
+    announcements left pending by a failed or dead run. ``recorded``: the person's past
+    announcements, (item digest -> highest threshold sent, item digest -> pending rows);
+    ``thresholds``: each item's threshold today, by ``id``."""
     found = []
+    sent, pending = recorded
     prefix = f"reminder:{user.id}:"
     for item in items:
         if item.kind in off and item.kind not in LEGAL_KINDS:
             continue
         digest = hmac.digest(secret, (prefix + item.key).encode(), "sha256").hex()  # item_digest, inlined
         current = thresholds[id(item)]
-        done = recorded.get(digest)
-        if not done:
-            found.append(Announcement(item, current, digest))
-            continue
-        stale = [row for row in done if row.state == "pending" and _aware(row.claimed_at) <= now - LEASE]
-        if stale:
-            latest = max(stale, key=lambda row: RANK[row.threshold])
-            found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at))
-        elif not any(RANK[row.threshold] >= RANK[current] for row in done):
+        waiting = pending.get(digest)
+        if waiting:
+            stale = [row for row in waiting if _aware(row.claimed_at) <= now - LEASE]
+            if stale:
+                latest = max(stale, key=lambda row: RANK[row.threshold])
+                found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at))
+                continue
+            if any(RANK[row.threshold] >= RANK[current] for row in waiting):
+                continue
+        if sent.get(digest, -1) < RANK[current]:
             found.append(Announcement(item, current, digest))
     return found
 
@@ -141,16 +144,26 @@ class Plan:
         if not users:
             return []
         table = ReminderDelivery.__table__
-        recorded: dict[int, dict] = {}
+        ids = [user.id for user in users]
+        # Sent ones as plain strings (most rows: no date to read), pending ones as rows.
+        sent: dict[int, dict] = {}
+        for user_id, digest, level in db.session.execute(
+                select(table.c.user_id, table.c.item_digest, table.c.threshold)
+                .where(table.c.user_id.in_(ids), table.c.state == "sent")).all():
+            known = sent.setdefault(user_id, {})
+            if known.get(digest, -1) < RANK[level]:
+                known[digest] = RANK[level]
+        pending: dict[int, dict] = {}
         for row in db.session.execute(select(table.c.id, table.c.user_id, table.c.item_digest, table.c.threshold,
-                                             table.c.state, table.c.claimed_at)
-                                      .where(table.c.user_id.in_([user.id for user in users]))):
-            recorded.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
+                                             table.c.claimed_at)
+                                      .where(table.c.user_id.in_(ids), table.c.state == "pending")).all():
+            pending.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
         found = []
         for user in users:
             scope = self.assigned.get(user.id, set()) if limited_to_assignments(user) else None
             items = [item for item in self.index.candidates(user, scope) if reaches(item, user)]
-            chosen = announcements_of(user, items, self.off.get(user.id, set()), recorded.get(user.id, {}),
+            chosen = announcements_of(user, items, self.off.get(user.id, set()),
+                                      (sent.get(user.id, {}), pending.get(user.id, {})),
                                       self.now, self.thresholds, self.secret)
             if chosen:
                 found.append(Digest(user, chosen))

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formatdate
+from functools import lru_cache
 
 from flask import current_app
 
@@ -34,6 +35,7 @@ class Envelope:
     data: bytes  # the whole message, CRLF line ends
 
 
+@lru_cache(maxsize=256)  # a run's subjects repeat: each one is encoded once
 def _header(name: str, text: str) -> str:
     if "\r" in text or "\n" in text:
         raise MailError(f"line break in {name}")
@@ -42,14 +44,19 @@ def _header(name: str, text: str) -> str:
     return f"{name}: " + Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
 
 
+def _plain(name: str, text: str) -> str:
+    """A header that differs for each message (not cached), ASCII unless encoded."""
+    return _header.__wrapped__(name, text)
+
+
 def build_message(recipient: str, subject: str, body: str, message_id: str, locale: str,
                   sender: str | None = None) -> Envelope:
     """A plain-text message (MIME, UTF-8 body in base64; the subject in RFC 2047 words when
     it is not ASCII)."""
     sender = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     head = "\r\n".join((
-        _header("From", sender), _header("To", recipient), _header("Subject", subject),
-        _header("Date", formatdate(localtime=False)), _header("Message-ID", message_id),
+        _header("From", sender), _plain("To", recipient), _header("Subject", subject),
+        _plain("Date", formatdate(localtime=False)), _plain("Message-ID", message_id),
         _header("Content-Language", locale),
         "Auto-Submitted: auto-generated",  # RFC 3834: no auto-replies
         "MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64",
