@@ -26,7 +26,7 @@ from ..accounts.models import OperationMember, User
 from ..accounts.policy import limited_to_assignments, may
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
-from .items import LEGAL_KINDS, Item, ItemIndex, due_items, reaches
+from .items import LEGAL_KINDS, Item, ItemIndex, due_items
 from .models import ReminderDelivery, ReminderOptOut
 
 SOON_DAYS = 7
@@ -60,13 +60,14 @@ def item_digest(user_id: int, key: str, secret: bytes | None = None) -> str:
     return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
 
 
-@dataclass
+@dataclass(slots=True)
 class Announcement:
     item: Item
     threshold: str
     digest: str
     row_id: int | None = None  # a pending row to send again, as it was read
     row_claimed_at: datetime | None = None
+    rank: int = 0  # the item's place among a run's items, by due date then key (the digest's order)
 
 
 @dataclass
@@ -92,7 +93,7 @@ def announcements_of(user: User, items, off: set[str], recorded: tuple[dict, dic
     """Items whose current threshold (or a later one) was never announced to ``user``, and
     announcements left pending by a failed or dead run. ``recorded``: the person's past
     announcements, (item digest -> highest threshold sent, item digest -> pending rows);
-    ``thresholds``: each item's threshold today, by ``id``."""
+    ``thresholds``: each item's threshold today and its place in a digest, by ``id``."""
     found = []
     sent, pending = recorded
     prefix = f"reminder:{user.id}:"
@@ -100,18 +101,18 @@ def announcements_of(user: User, items, off: set[str], recorded: tuple[dict, dic
         if item.kind in off and item.kind not in LEGAL_KINDS:
             continue
         digest = hmac.digest(secret, (prefix + item.key).encode(), "sha256").hex()  # item_digest, inlined
-        current = thresholds[id(item)]
+        current, rank = thresholds[id(item)]
         waiting = pending.get(digest)
         if waiting:
             stale = [row for row in waiting if _aware(row.claimed_at) <= now - LEASE]
             if stale:
                 latest = max(stale, key=lambda row: RANK[row.threshold])
-                found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at))
+                found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at, rank))
                 continue
             if any(RANK[row.threshold] >= RANK[current] for row in waiting):
                 continue
         if sent.get(digest, -1) < RANK[current]:
-            found.append(Announcement(item, current, digest))
+            found.append(Announcement(item, current, digest, None, None, rank))
     return found
 
 
@@ -125,7 +126,8 @@ class Plan:
         self.today, self.now = today, now
         items = due_items(today)
         self.index = ItemIndex(items)
-        self.thresholds = {id(item): threshold(item, today) for item in items}
+        ordered = sorted(items, key=lambda item: (item.due, item.key))
+        self.thresholds = {id(item): (threshold(item, today), rank) for rank, item in enumerate(ordered)}
         self.assigned: dict[int, set] = {}
         for user_id, operation_id in db.session.execute(select(OperationMember.user_id, OperationMember.operation_id)):
             self.assigned.setdefault(user_id, set()).add(operation_id)
@@ -161,7 +163,9 @@ class Plan:
         found = []
         for user in users:
             scope = self.assigned.get(user.id, set()) if limited_to_assignments(user) else None
-            items = [item for item in self.index.candidates(user, scope) if reaches(item, user)]
+            user_id = user.id
+            items = [item for item in self.index.candidates(user, scope)  # items.reaches, inlined
+                     if item.only_user_id in (None, user_id) and item.not_user_id != user_id]
             chosen = announcements_of(user, items, self.off.get(user.id, set()),
                                       (sent.get(user.id, {}), pending.get(user.id, {})),
                                       self.now, self.thresholds, self.secret)
@@ -195,15 +199,13 @@ def _insert_fresh(rows: list[tuple], now: datetime) -> int:
         dialect=dialect, column_keys=["user_id", "item_digest", "threshold", "state", "claimed_at", "attempts"])
     process = table.c.claimed_at.type.dialect_impl(dialect).bind_processor(dialect)
     fixed = {"state": "pending", "claimed_at": process(now) if process else now, "attempts": 1}
-    if dialect.positional:
+    varying = ("user_id", "item_digest", "threshold")
+    if dialect.positional and tuple(compiled.positiontup[:3]) == varying:  # the table's order
+        tail = tuple(fixed[name] for name in compiled.positiontup[3:])
+        parameters = [row + tail for row in rows]
+    elif dialect.positional:
         order = compiled.positiontup
-        place = {name: order.index(name) for name in ("user_id", "item_digest", "threshold")}
-        template = [fixed.get(name) for name in order]
-        parameters = []
-        for row in rows:
-            values = list(template)
-            values[place["user_id"]], values[place["item_digest"]], values[place["threshold"]] = row
-            parameters.append(tuple(values))
+        parameters = [tuple({**fixed, **dict(zip(varying, row))}[name] for name in order) for row in rows]
     else:
         parameters = [{**fixed, "user_id": user_id, "item_digest": digest, "threshold": level}
                       for user_id, digest, level in rows]
@@ -233,6 +235,9 @@ def claim(digests: list[Digest], now: datetime) -> list[Digest]:
                        table.c.claimed_at == now, table.c.attempts == 1)))
     owned = []
     for digest in digests:
+        if mine_fresh is None and all(a.row_id is None for a in digest.announcements):
+            owned.append(digest)  # all inserted by this run
+            continue
         user_id, mine = digest.user.id, []
         for announcement in digest.announcements:
             if announcement.row_id is None:

@@ -33,11 +33,11 @@ def _item_lines(item: Item) -> str:
 
 
 class Writer:
-    """Writes a run's digests (inside ``mail_context``)."""
+    """Writes the digests of one run (one ``Plan``: an item is known by its rank in it), inside ``mail_context``."""
 
     def __init__(self):
         self.languages: dict[str, tuple] = {}  # locale -> (gettext, headings, footer)
-        self.lines: dict[tuple, str] = {}  # (locale, id(item)) -> the item's line and link
+        self.lines: dict[str, dict] = {}  # locale -> item's rank (Announcement.rank) -> its line and link
 
     def _language(self, locale: str):
         found = self.languages.get(locale)
@@ -52,21 +52,25 @@ class Writer:
         """Subject and body (``today``: kept for the signature of a digest's rendering)."""
         locale = digest.user.locale or "fr"
         gettext, headings, footer = self._language(locale)
+        lines = self.lines.setdefault(locale, {})
         by_section = {key: [] for key, _title in SECTIONS}
+        missing = []
         for announcement in digest.announcements:
-            by_section[announcement.threshold].append(announcement.item)
-        missing = [item for chosen in by_section.values() for item in chosen if (locale, id(item)) not in self.lines]
+            by_section[announcement.threshold].append(announcement.rank)
+            if announcement.rank not in lines:
+                missing.append(announcement)
         if missing:
             with force_locale(locale):
-                for item in missing:
-                    self.lines[(locale, id(item))] = _item_lines(item)
+                for announcement in missing:
+                    lines[announcement.rank] = _item_lines(announcement.item)
         subject = gettext(SUBJECT) % {key: len(chosen) for key, chosen in by_section.items()}
         parts = [gettext(GREETING) % {"name": digest.user.full_name or digest.user.email}, ""]
         for key, _title in SECTIONS:
             chosen = by_section[key]
             if chosen:
+                chosen.sort()  # by due date, then key (the rank's order)
                 parts.append(headings[key])
-                parts.extend(self.lines[(locale, id(item))] for item in sorted(chosen, key=lambda item: (item.due, item.key)))
+                parts.extend(map(lines.__getitem__, chosen))
                 parts.append("")
         parts.append(footer)
         return subject, "\n".join(parts) + "\n"
