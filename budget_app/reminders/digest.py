@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -213,13 +213,34 @@ def _insert_fresh(rows: list[tuple], now: datetime) -> int:
     return result.rowcount
 
 
+def _take_back(rows: list[Announcement], now: datetime) -> set | None:
+    """Take back pending rows left by a failed or dead run, each only if nobody took it
+    meanwhile (its ``claimed_at`` unchanged): one UPDATE executed for all of them. Returns
+    None when all were taken, else the ids this run took."""
+    connection = db.session.connection()
+    table = ReminderDelivery.__table__
+    statement = (update(table)
+                 .where(table.c.id == bindparam("row"), table.c.state == "pending",
+                        table.c.claimed_at == bindparam("was", type_=table.c.claimed_at.type))
+                 .values(claimed_at=now, attempts=table.c.attempts + 1))
+    result = connection.execute(statement, [{"row": a.row_id, "was": a.row_claimed_at} for a in rows])
+    if connection.dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):
+        return None
+    ids = sorted(a.row_id for a in rows)
+    taken = set()
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        taken.update(connection.execute(select(table.c.id).where(
+            table.c.id.in_(ids[start:start + CLAIM_CHUNK]), table.c.claimed_at == now)).scalars())
+    return taken
+
+
 def claim(digests: list[Digest], now: datetime) -> list[Digest]:
     """Record the announcements before mailing, in one transaction that starts with its
     writes (SQLite: a transaction that read, then writes, fails at once when another
     process wrote meanwhile). New ones are inserted unless already there (another run, or
-    another server, got them first); when some were, this run's are read back (they carry
-    its ``now``). Pending ones are taken back only if nobody took them meanwhile. Returns
-    what this run owns and must mail."""
+    another server, got them first); pending ones are taken back only if nobody took them
+    meanwhile. When another run got some first, what this run got is read back (it carries
+    this run's ``now``). Returns what this run owns and must mail."""
     db.session.commit()
     table = ReminderDelivery.__table__
     fresh = [(digest.user.id, a.digest, a.threshold) for digest in digests for a in digest.announcements
@@ -233,27 +254,23 @@ def claim(digests: list[Digest], now: datetime) -> list[Digest]:
                 select(table.c.user_id, table.c.item_digest, table.c.threshold)
                 .where(table.c.user_id.in_(users[start:start + CLAIM_CHUNK]), table.c.state == "pending",
                        table.c.claimed_at == now, table.c.attempts == 1)))
+    stale = [a for digest in digests for a in digest.announcements if a.row_id is not None]
+    mine_stale = _take_back(stale, now) if stale else None
+
+    def ours(user_id: int, announcement: Announcement) -> bool:
+        if announcement.row_id is None:
+            return mine_fresh is None or (user_id, announcement.digest, announcement.threshold) in mine_fresh
+        return mine_stale is None or announcement.row_id in mine_stale
+
     owned = []
     for digest in digests:
-        if mine_fresh is None and all(a.row_id is None for a in digest.announcements):
-            owned.append(digest)  # all inserted by this run
+        if mine_fresh is None and mine_stale is None:
+            owned.append(digest)  # all this run's
             continue
-        user_id, mine = digest.user.id, []
-        for announcement in digest.announcements:
-            if announcement.row_id is None:
-                if mine_fresh is None or (user_id, announcement.digest, announcement.threshold) in mine_fresh:
-                    mine.append(announcement)
-                continue
-            taken = db.session.execute(
-                update(ReminderDelivery)
-                .where(ReminderDelivery.id == announcement.row_id, ReminderDelivery.state == "pending",
-                       ReminderDelivery.claimed_at == announcement.row_claimed_at)
-                .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount == 1:
-                mine.append(announcement)
-        if mine:
+        mine = [a for a in digest.announcements if ours(digest.user.id, a)]
+        if len(mine) == len(digest.announcements):
+            owned.append(digest)
+        elif mine:
             owned.append(Digest(digest.user, mine))
     db.session.commit()
     return owned

@@ -52,11 +52,26 @@ def world(app, make_user, make_operation):
 
 
 class Sink:
-    """What the SMTP server received; ``refuse`` messages are answered 451 (try later)."""
+    """What the SMTP server received; ``refuse`` messages are answered 451 (try later);
+    ``pipelining``: PIPELINING offered (RFC 2920), as production relays do."""
 
     def __init__(self):
         self.messages = []
         self.refuse = 0
+        self.pipelining = False
+        self.refuse_recipient = None  # RCPT TO this address is answered 550
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse_recipient:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

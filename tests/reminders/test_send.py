@@ -132,3 +132,44 @@ def test_two_processes_at_once_mail_each_person_once(world, smtp, app, database_
     outputs = [run.communicate(timeout=120) for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
     assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
+
+
+def test_pipelined_relay_gets_each_digest_and_refusals_are_retried(world, runner, smtp):
+    """Over a relay that offers PIPELINING: the first message's text refused (451) and
+    Chloé's address refused (550) fail alone; the others of the same connection go
+    through; the next run mails the two failed ones, with the Message-ID they had."""
+    smtp.pipelining, smtp.refuse, smtp.refuse_recipient = True, 1, "chloe@example.org"
+    first = send(runner, "--today", "2024-12-16")
+    assert first.exit_code == 1
+    assert "Échec pour chloe@example.org (550" in first.output
+    assert [m["To"] for m in smtp.messages] == ["referent@example.org"]
+    sent = db.session.query(ReminderDelivery).filter_by(state="sent").all()
+    assert {row.user_id for row in sent} == {world["referent"].id}
+    smtp.refuse_recipient = None
+    second = send(runner, "--today", "2024-12-16")
+    assert second.exit_code == 0, second.output
+    assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
+    assert send(runner, "--today", "2024-12-16").exit_code == 0 and len(smtp.messages) == 3
+    bruno = bodies_for(smtp, "bruno@example.org")[0]
+    assert bruno["Subject"] == "[Suivi FSE+] To do: 0 overdue, 0 due soon, 1 new"
+    assert "- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in bruno.get_content()
+
+
+def test_a_row_taken_back_by_another_run_is_not_mailed_twice(world, runner, smtp, app):
+    """A run failed (rows pending, released). Before this run claims them, another run
+    takes Bruno's back (its claimed_at changes): this run mails the others only."""
+    from datetime import datetime, timezone
+
+    from budget_app.reminders.digest import claim, digests_for
+
+    smtp.refuse = 3
+    assert send(runner, "--today", "2024-12-16").exit_code == 1
+    now = datetime.now(timezone.utc)
+    digests = digests_for(date(2024, 12, 16), now)
+    assert len(digests) == 3 and all(a.row_id for d in digests for a in d.announcements)
+    other = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    db.session.query(ReminderDelivery).filter_by(user_id=world["approving"].id).update({"claimed_at": other})
+    db.session.commit()
+    owned = claim(digests, now)
+    assert sorted(d.user.email for d in owned) == ["chloe@example.org", "referent@example.org"]
+    assert db.session.query(ReminderDelivery).filter_by(user_id=world["controller"].id).one().attempts == 2
