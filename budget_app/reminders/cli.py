@@ -17,7 +17,7 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
 from .digest import Plan, claim, confidential, settle
-from .mail import RelayPool, build_message
+from .mail import MailError, RelayPool, build_message
 from .writing import Writer, mail_context
 
 BATCH = 200  # people planned, claimed, mailed and settled together (bounded memory)
@@ -76,8 +76,11 @@ def _send(today, now):
             envelopes = []
             for digest in batch:
                 subject, body = writer.render(digest, today)
-                envelopes.append(build_message(digest.user.email, subject, body, digest.message_id,
-                                               digest.user.locale or "fr", sender))
+                try:
+                    envelopes.append(build_message(digest.user.email, subject, body, digest.message_id,
+                                                   digest.user.locale or "fr", sender))
+                except MailError as exc:  # e.g. a line break in the address: this mail fails alone
+                    envelopes.append(exc)
             handle = pool.submit(envelopes)
             if in_flight is not None:
                 _settle(*in_flight, pool, now, counts)

@@ -184,24 +184,28 @@ class RelayPool:
     def _work(self, relay: Relay):
         try:
             while (task := self.tasks.get()) is not None:
-                envelopes, results, start, done = task
+                envelopes, results, places, done = task
                 try:
                     found = relay.send_many(envelopes)
                 except Exception as exc:  # noqa: BLE001 (a message the library refuses: retried next run)
                     found = [MailError(type(exc).__name__)] * len(envelopes)
-                results[start:start + len(envelopes)] = found
+                for place, result in zip(places, found):
+                    results[place] = result
                 done.release()
         finally:
             relay.close()
 
     def submit(self, envelopes: list):
-        """Start sending ``envelopes``; ``wait`` on what this returns for the results."""
-        results: list = [None] * len(envelopes)
+        """Start sending ``envelopes`` (a MailError in their place: a message that could not
+        be written, failed as it is); ``wait`` on what this returns for the results."""
+        results: list = [envelope if isinstance(envelope, MailError) else None for envelope in envelopes]
+        places = [place for place, envelope in enumerate(envelopes) if not isinstance(envelope, MailError)]
         done = threading.Semaphore(0)
-        share = -(-len(envelopes) // len(self.threads)) or 1
+        share = -(-len(places) // len(self.threads)) or 1
         parts = 0
-        for start in range(0, len(envelopes), share):
-            self.tasks.put((envelopes[start:start + share], results, start, done))
+        for start in range(0, len(places), share):
+            chosen = places[start:start + share]
+            self.tasks.put(([envelopes[place] for place in chosen], results, chosen, done))
             parts += 1
         return results, done, parts
 

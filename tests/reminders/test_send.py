@@ -174,3 +174,14 @@ def test_a_row_taken_back_by_another_run_is_not_mailed_twice(world, runner, smtp
     owned = claim(digests, now)
     assert sorted(d.user.email for d in owned) == ["chloe@example.org", "referent@example.org"]
     assert db.session.query(ReminderDelivery).filter_by(user_id=world["controller"].id).one().attempts == 2
+
+
+def test_an_address_with_a_line_break_fails_alone(world, runner, smtp):
+    """An address that would inject an SMTP command (a line break in it) is never sent;
+    its digest fails and is kept for the next run; the others go."""
+    world["approving"].email = "bruno@example.org\r\nRCPT TO:<intrus@example.net>"
+    db.session.commit()
+    result = send(runner, "--today", "2024-12-16")
+    assert result.exit_code == 1 and "line break in To" in result.output
+    assert sorted(m["To"] for m in smtp.messages) == ["chloe@example.org", "referent@example.org"]
+    assert db.session.query(ReminderDelivery).filter_by(user_id=world["approving"].id, state="pending").count() == 1
