@@ -185,3 +185,33 @@ def test_an_address_with_a_line_break_fails_alone(world, runner, smtp):
     assert result.exit_code == 1 and "line break in To" in result.output
     assert sorted(m["To"] for m in smtp.messages) == ["chloe@example.org", "referent@example.org"]
     assert db.session.query(ReminderDelivery).filter_by(user_id=world["approving"].id, state="pending").count() == 1
+
+
+def test_missing_dacis_one_line_announced_per_earliest(world, three_missing, runner, smtp, make_user):
+    """16/12/2024: the admin (French) and an English admin get one line for the three
+    missing DACIs, overdue since 01/10/2024 (the earliest: Dan's, HL-RSA-2023's bilan
+    submitted then), linking to the DACI register. 17/12: Ève's is recorded, Dan's stays the
+    earliest: nothing new (the page says 2). 18/12: Dan's is recorded, Fanny's (05/11/2024)
+    remains: a new line, « 1 DACI à enregistrer », overdue since 05/11/2024."""
+    from budget_app.reminders.items import items_for
+    from tests.claims.factories import declare
+
+    english = make_user("admin", email="en-admin@example.org", full_name="Ed Admin", locale="en")
+    db.session.commit()
+    assert send(runner, "--today", "2024-12-16").exit_code == 0
+    admin = text(bodies_for(smtp, "admin@example.org")[0])
+    assert "En retard :\n- 3 DACI à enregistrer (échéance : 01/10/2024)\n  https://fse.example.org/" in admin
+    assert admin.count("DACI") == 1
+    assert "- 3 conflict-of-interest declaration(s) to record (due: 2024-10-01)" in text(
+        bodies_for(smtp, english.email)[0])
+
+    declare(three_missing["eve"], three_missing["other"], recorded_by=world["admin"])
+    assert send(runner, "--today", "2024-12-17").exit_code == 0
+    assert len(bodies_for(smtp, "admin@example.org")) == 1
+    assert [item.values["count"] for item in items_for(world["admin"], date(2024, 12, 17))] == [2]
+
+    declare(three_missing["dan"], world["operation"], recorded_by=world["admin"])
+    assert send(runner, "--today", "2024-12-18").exit_code == 0
+    later = bodies_for(smtp, "admin@example.org")
+    assert len(later) == 2
+    assert "En retard :\n- 1 DACI à enregistrer (échéance : 05/11/2024)" in text(later[1])
