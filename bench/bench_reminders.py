@@ -75,11 +75,13 @@ def populate(db):
 
 def main():
     from flask_migrate import upgrade
+    from sqlalchemy import func, select
 
     from budget_app import create_app
     from budget_app.kernel import migrations
     from budget_app.kernel.extensions import db
     from budget_app.reminders.items import due_items
+    from budget_app.reminders.models import ReminderDelivery
 
     directory = tempfile.mkdtemp()
     with socket.socket() as probe:
@@ -121,11 +123,13 @@ def main():
             db.session.remove()
             again, *second = timed(lambda: runner.invoke(args=["reminders", "send", "--today", TODAY.isoformat()]))
             assert again.exit_code == 0 and "Rappels : 0 message(s)" in again.output, again.output
+            announced = db.session.scalar(select(func.count()).select_from(ReminderDelivery))
     finally:
         smtp.terminate()
         received = smtp.communicate(timeout=10)[0].strip()
     peak = max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # the reset lowers ru_maxrss too
-    print(f"reminders: {USERS} users, {OPERATIONS} operations, {len(found)} items, {mails} mails (referents' not counted), "
+    print(f"reminders: {USERS} users, {OPERATIONS} operations, {len(found)} items, {announced} announcements, "
+          f"{mails} mails (referents' not counted), "
           f"{received} received by the sink ({'with' if pipelining else 'without'} PIPELINING)")
     print(f"  queries finding the due items : {baseline[0] * 1000:8.0f} ms, CPU {baseline[1] * 1000:6.0f} ms (baseline)")
     for label, (wall, cpu), target in (("reminders send (SMTP)        ", send, "  (target <= 2x)"),
