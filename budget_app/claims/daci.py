@@ -107,7 +107,18 @@ def missing_declarations(on: date | None = None) -> list[tuple]:
         .where(service_done_checkers())
         .order_by(Operation.code, User.email)
     ).all()
-    return [(user, operation) for user, operation in rows if not declarations_covering(user.id, operation.id, on)]
+    # The declarations in force that day, read once (``declarations_covering``'s rule for
+    # every pair at once): an operation's own, or the programme-year one of that year.
+    in_force = db.session.execute(select(DaciDeclaration.user_id, DaciDeclaration.operation_id,
+                                         DaciDeclaration.programme_year).where(
+        DaciDeclaration.signed_on <= on,
+        or_(DaciDeclaration.valid_until.is_(None), DaciDeclaration.valid_until >= on),
+        or_(DaciDeclaration.withdrawn_on.is_(None), DaciDeclaration.withdrawn_on > on),
+    )).all()
+    for_operation = {(user_id, operation_id) for user_id, operation_id, _year in in_force if operation_id is not None}
+    for_year = {user_id for user_id, _operation_id, year in in_force if year == on.year}
+    return [(user, operation) for user, operation in rows
+            if user.id not in for_year and (user.id, operation.id) not in for_operation]
 
 
 def daci_register() -> list[DaciDeclaration]:

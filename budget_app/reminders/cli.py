@@ -16,10 +16,11 @@ from ..kernel.extensions import db
 from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
-from .digest import claim, confidential, digests_for, mail_context, render, settle
-from .mail import RelayPool, build_message
+from .digest import Plan, claim, confidential, settle
+from .mail import MailError, RelayPool, build_message
+from .writing import Writer, mail_context
 
-SETTLE_BATCH = 100  # people mailed as one batch (over the pool's connections), then recorded as sent
+BATCH = 200  # people planned, claimed, mailed and settled together (bounded memory)
 
 reminders_cli = AppGroup("reminders", help="Rappels par courriel (résumé quotidien par personne).")
 
@@ -35,53 +36,79 @@ def send_command(dry_run, today_text):
         fail(exc.lines())
     now = datetime.now(timezone.utc)
     with mail_context():
-        _send(today, now, dry_run)
+        if dry_run:
+            _dry_run(today, now)
+        else:
+            _send(today, now)
 
 
-def _send(today, now, dry_run):
-    digests = digests_for(today, now)
-    if dry_run:
+def _batches(plan):
+    people = plan.people()
+    for start in range(0, len(people), BATCH):
+        yield plan.digests(people[start:start + BATCH])
+
+
+def _dry_run(today, now):
+    plan, writer = Plan(today, now), Writer()
+    for digests in _batches(plan):
         for digest in digests:
             if not confidential(digest.user):
-                subject, body = render(digest, today)
+                subject, body = writer.render(digest, today)
                 click.echo(f"--- {digest.user.email} · {subject}\n{body}")
-        click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
-        return
+    click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
+
+
+def _send(today, now):
+    """Batch after batch: claim, write and hand the mails to the pool; while they travel,
+    the next batch is planned, claimed and written; then this one is settled."""
+    plan, writer = Plan(today, now), Writer()
     pool = RelayPool(current_app.config["MAIL_CONNECTIONS"])
-    # The people and items were read once for the run: the commits of each batch must not
-    # make every one of them be read again, one query each.
+    # The people read for the run must not be expired by each batch's commits (no query
+    # per person to read them again).
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    sent = failed = 0
-    texts: dict = {}  # (locale, item key) -> its line and link: each item written once per language
+    counts = {"sent": 0, "failed": 0}
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    in_flight = None
     try:
-        for start in range(0, len(digests), SETTLE_BATCH):
-            batch = claim(digests[start:start + SETTLE_BATCH], now)  # what this run owns: another run mails the rest
-            messages = []
+        for digests in _batches(plan):
+            batch = claim(digests, now)  # what this run owns: another run mails the rest
+            envelopes = []
             for digest in batch:
-                subject, body = render(digest, today, texts)
-                messages.append(build_message(digest.user.email, subject, body, digest.message_id,
-                                              digest.user.locale or "fr", sender))
-            results = []
-            for digest, error in zip(batch, pool.send_all(messages)):
-                user = digest.user
-                hidden = confidential(user)
-                results.append((user.id, [a.digest for a in digest.announcements], error is None))
-                if error is None:
-                    sent += 0 if hidden else 1
-                elif not hidden:
-                    failed += 1
-                    click.echo(f"Échec pour {user.email} ({error}) : nouvel essai au prochain passage.", err=True)
-            if results:
-                settle(results, now)
+                subject, body = writer.render(digest, today)
+                try:
+                    envelopes.append(build_message(digest.user.email, subject, body, digest.message_id,
+                                                   digest.user.locale or "fr", sender))
+                except MailError as exc:  # e.g. a line break in the address: this mail fails alone
+                    envelopes.append(exc)
+            handle = pool.submit(envelopes)
+            if in_flight is not None:
+                _settle(*in_flight, pool, now, counts)
+            in_flight = (batch, handle)
+        if in_flight is not None:
+            _settle(*in_flight, pool, now, counts)
     finally:
         session.expire_on_commit = expire_on_commit
         pool.close()
-    click.echo(f"Rappels : {sent} message(s) envoyé(s), {failed} en échec. "
+    click.echo(f"Rappels : {counts['sent']} message(s) envoyé(s), {counts['failed']} en échec. "
                "Les rappels des référents anti-fraude ne sont jamais comptés ici.")
-    if failed:
+    if counts["failed"]:
         raise SystemExit(1)
+
+
+def _settle(batch, handle, pool, now, counts):
+    results = []
+    for digest, error in zip(batch, pool.wait(handle)):
+        user = digest.user
+        hidden = confidential(user)
+        results.append((user.id, error is None))
+        if error is None:
+            counts["sent"] += 0 if hidden else 1
+        elif not hidden:
+            counts["failed"] += 1
+            click.echo(f"Échec pour {user.email} ({error}) : nouvel essai au prochain passage.", err=True)
+    if results:
+        settle(results, now)
 
 
 COMMANDS = (reminders_cli,)

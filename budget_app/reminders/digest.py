@@ -17,18 +17,16 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from flask import current_app, url_for
-from flask_babel import force_locale
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..accounts.models import OperationMember, User
 from ..accounts.policy import limited_to_assignments, may
 from ..kernel.extensions import db
-from ..kernel.formatting import format_day
-from ..kernel.i18n import N_, translate
-from .items import LEGAL_KINDS, Item, ItemIndex, describe, due_items, items_for
+from ..kernel.i18n import N_
+from .items import LEGAL_KINDS, Item, ItemIndex, due_items
 from .models import ReminderDelivery, ReminderOptOut
 
 SOON_DAYS = 7
@@ -62,13 +60,14 @@ def item_digest(user_id: int, key: str, secret: bytes | None = None) -> str:
     return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
 
 
-@dataclass
+@dataclass(slots=True)
 class Announcement:
     item: Item
     threshold: str
     digest: str
     row_id: int | None = None  # a pending row to send again, as it was read
     row_claimed_at: datetime | None = None
+    rank: int = 0  # the item's place among a run's items, by due date then key (the digest's order)
 
 
 @dataclass
@@ -89,51 +88,96 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def announcements_of(user: User, items: list[Item], off: set[str], recorded: dict, now: datetime, today: date):
+def announcements_of(user: User, items, off: set[str], recorded: tuple[dict, dict], now: datetime,
+                     thresholds: dict, secret: bytes):
     """Items whose current threshold (or a later one) was never announced to ``user``, and
-    announcements left pending by a failed or dead run (``recorded``: digest -> rows)."""
+    announcements left pending by a failed or dead run. ``recorded``: the person's past
+    announcements, (item digest -> highest threshold sent, item digest -> pending rows);
+    ``thresholds``: each item's threshold today and its place in a digest, by ``id``."""
     found = []
-    secret, user_id = current_app.config["SECRET_KEY"].encode(), user.id
+    sent, pending = recorded
+    prefix = f"reminder:{user.id}:"
     for item in items:
         if item.kind in off and item.kind not in LEGAL_KINDS:
             continue
-        digest = item_digest(user_id, item.key, secret)
-        current = threshold(item, today)
-        done = recorded.get(digest, [])
-        stale = [row for row in done if row.state == "pending" and _aware(row.claimed_at) <= now - LEASE]
-        if stale:
-            latest = max(stale, key=lambda row: RANK[row.threshold])
-            found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at))
-        elif not any(RANK[row.threshold] >= RANK[current] for row in done):
-            found.append(Announcement(item, current, digest))
+        digest = hmac.digest(secret, (prefix + item.key).encode(), "sha256").hex()  # item_digest, inlined
+        current, rank = thresholds[id(item)]
+        waiting = pending.get(digest)
+        if waiting:
+            stale = [row for row in waiting if _aware(row.claimed_at) <= now - LEASE]
+            if stale:
+                latest = max(stale, key=lambda row: RANK[row.threshold])
+                found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at, rank))
+                continue
+            if any(RANK[row.threshold] >= RANK[current] for row in waiting):
+                continue
+        if sent.get(digest, -1) < RANK[current]:
+            found.append(Announcement(item, current, digest, None, None, rank))
     return found
+
+
+class Plan:
+    """What a run reads once for everyone (the items, by ``due_items``; assignments;
+    opt-outs); the people's digests are then made a batch at a time (``digests``), each
+    batch reading only its people's past announcements, so that a run's memory does not
+    grow with the number of people."""
+
+    def __init__(self, today: date, now: datetime):
+        self.today, self.now = today, now
+        items = due_items(today)
+        self.index = ItemIndex(items)
+        ordered = sorted(items, key=lambda item: (item.due, item.key))
+        self.thresholds = {id(item): (threshold(item, today), rank) for rank, item in enumerate(ordered)}
+        self.assigned: dict[int, set] = {}
+        for user_id, operation_id in db.session.execute(select(OperationMember.user_id, OperationMember.operation_id)):
+            self.assigned.setdefault(user_id, set()).add(operation_id)
+        self.off: dict[int, set] = {}
+        for user_id, kind in db.session.execute(select(ReminderOptOut.user_id, ReminderOptOut.kind)):
+            self.off.setdefault(user_id, set()).add(kind)
+        self.secret = current_app.config["SECRET_KEY"].encode()
+
+    @staticmethod
+    def people() -> list[User]:
+        return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+
+    def digests(self, users) -> list[Digest]:
+        """The digests of ``users`` (active ones), those with something to announce."""
+        users = [user for user in users if user.active]
+        if not users:
+            return []
+        table = ReminderDelivery.__table__
+        ids = [user.id for user in users]
+        # Sent ones as plain strings (most rows: no date to read), pending ones as rows.
+        sent: dict[int, dict] = {}
+        for user_id, digest, level in db.session.execute(
+                select(table.c.user_id, table.c.item_digest, table.c.threshold)
+                .where(table.c.user_id.in_(ids), table.c.state == "sent")).all():
+            known = sent.setdefault(user_id, {})
+            if known.get(digest, -1) < RANK[level]:
+                known[digest] = RANK[level]
+        pending: dict[int, dict] = {}
+        for row in db.session.execute(select(table.c.id, table.c.user_id, table.c.item_digest, table.c.threshold,
+                                             table.c.claimed_at)
+                                      .where(table.c.user_id.in_(ids), table.c.state == "pending")).all():
+            pending.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
+        found = []
+        for user in users:
+            scope = self.assigned.get(user.id, set()) if limited_to_assignments(user) else None
+            user_id = user.id
+            items = [item for item in self.index.candidates(user, scope)  # items.reaches, inlined
+                     if item.only_user_id in (None, user_id) and item.not_user_id != user_id]
+            chosen = announcements_of(user, items, self.off.get(user.id, set()),
+                                      (sent.get(user.id, {}), pending.get(user.id, {})),
+                                      self.now, self.thresholds, self.secret)
+            if chosen:
+                found.append(Digest(user, chosen))
+        return found
 
 
 def digests_for(today: date, now: datetime, users=None) -> list[Digest]:
-    """Each active person with something to announce, in a few queries for everyone: the
-    items once (``due_items``), then assignments, opt-outs and past announcements."""
-    if users is None:
-        users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
-    index = ItemIndex(due_items(today))
-    assigned: dict[int, set] = {}
-    for user_id, operation_id in db.session.execute(select(OperationMember.user_id, OperationMember.operation_id)):
-        assigned.setdefault(user_id, set()).add(operation_id)
-    off: dict[int, set] = {}
-    for user_id, kind in db.session.execute(select(ReminderOptOut.user_id, ReminderOptOut.kind)):
-        off.setdefault(user_id, set()).add(kind)
-    recorded: dict[int, dict] = {}
-    table = ReminderDelivery.__table__
-    for row in db.session.execute(select(table.c.id, table.c.user_id, table.c.item_digest, table.c.threshold,
-                                         table.c.state, table.c.claimed_at)):
-        recorded.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
-    found = []
-    for user in users:
-        scope = assigned.get(user.id, set()) if limited_to_assignments(user) else None
-        items = items_for(user, today, index, scope)
-        chosen = announcements_of(user, items, off.get(user.id, set()), recorded.get(user.id, {}), now, today)
-        if chosen:
-            found.append(Digest(user, chosen))
-    return found
+    """Each active person (or each of ``users``) with something to announce."""
+    plan = Plan(today, now)
+    return plan.digests(plan.people() if users is None else users)
 
 
 def due_announcements(user: User, today: date, now: datetime) -> list[Announcement]:
@@ -142,57 +186,104 @@ def due_announcements(user: User, today: date, now: datetime) -> list[Announceme
     return digests[0].announcements if digests else []
 
 
+def _insert_fresh(rows: list[tuple], now: datetime) -> int:
+    """Insert (user id, item digest, threshold) rows as pending, claimed at ``now``, unless
+    already there (ON CONFLICT DO NOTHING): one statement, compiled once by SQLAlchemy and
+    executed by the driver for all the rows (no parameter processing per row in Python).
+    Returns how many were inserted as the driver counts them (-1 when it does not)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    table = ReminderDelivery.__table__
+    insert = sqlite_insert if dialect.name == "sqlite" else postgresql_insert
+    compiled = insert(table).on_conflict_do_nothing().compile(
+        dialect=dialect, column_keys=["user_id", "item_digest", "threshold", "state", "claimed_at", "attempts"])
+    process = table.c.claimed_at.type.dialect_impl(dialect).bind_processor(dialect)
+    fixed = {"state": "pending", "claimed_at": process(now) if process else now, "attempts": 1}
+    varying = ("user_id", "item_digest", "threshold")
+    if dialect.positional and tuple(compiled.positiontup[:3]) == varying:  # the table's order
+        tail = tuple(fixed[name] for name in compiled.positiontup[3:])
+        parameters = [row + tail for row in rows]
+    elif dialect.positional:
+        order = compiled.positiontup
+        parameters = [tuple({**fixed, **dict(zip(varying, row))}[name] for name in order) for row in rows]
+    else:
+        parameters = [{**fixed, "user_id": user_id, "item_digest": digest, "threshold": level}
+                      for user_id, digest, level in rows]
+    result = connection.exec_driver_sql(compiled.string, parameters)
+    return result.rowcount
+
+
+def _take_back(rows: list[Announcement], now: datetime) -> set | None:
+    """Take back pending rows left by a failed or dead run, each only if nobody took it
+    meanwhile (its ``claimed_at`` unchanged): one UPDATE executed for all of them. Returns
+    None when all were taken, else the ids this run took."""
+    connection = db.session.connection()
+    table = ReminderDelivery.__table__
+    statement = (update(table)
+                 .where(table.c.id == bindparam("row"), table.c.state == "pending",
+                        table.c.claimed_at == bindparam("was", type_=table.c.claimed_at.type))
+                 .values(claimed_at=now, attempts=table.c.attempts + 1))
+    result = connection.execute(statement, [{"row": a.row_id, "was": a.row_claimed_at} for a in rows])
+    if connection.dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):
+        return None
+    ids = sorted(a.row_id for a in rows)
+    taken = set()
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        taken.update(connection.execute(select(table.c.id).where(
+            table.c.id.in_(ids[start:start + CLAIM_CHUNK]), table.c.claimed_at == now)).scalars())
+    return taken
+
+
 def claim(digests: list[Digest], now: datetime) -> list[Digest]:
     """Record the announcements before mailing, in one transaction that starts with its
     writes (SQLite: a transaction that read, then writes, fails at once when another
     process wrote meanwhile). New ones are inserted unless already there (another run, or
-    another server, got them first: ON CONFLICT DO NOTHING); pending ones are taken back
-    only if nobody took them meanwhile. Returns what this run owns and must mail."""
-    plan = [(digest.user.id, digest) for digest in digests]
+    another server, got them first); pending ones are taken back only if nobody took them
+    meanwhile. When another run got some first, what this run got is read back (it carries
+    this run's ``now``). Returns what this run owns and must mail."""
     db.session.commit()
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
     table = ReminderDelivery.__table__
-    fresh = [{"user_id": user_id, "item_digest": a.digest, "threshold": a.threshold, "state": "pending",
-              "claimed_at": now, "attempts": 1}
-             for user_id, digest in plan for a in digest.announcements if a.row_id is None]
-    inserted = set()
-    if fresh:
-        # One statement executed for many rows (SQLAlchemy batches them into multi-row
-        # INSERTs itself): compiled once, whatever the number of announcements.
-        statement = insert(table).on_conflict_do_nothing().returning(table.c.user_id, table.c.item_digest,
-                                                                     table.c.threshold)
-        inserted.update(tuple(row) for row in db.session.connection().execute(statement, fresh))
+    fresh = [(digest.user.id, a.digest, a.threshold) for digest in digests for a in digest.announcements
+             if a.row_id is None]
+    mine_fresh = None  # None: every fresh row is this run's
+    if fresh and _insert_fresh(fresh, now) != len(fresh):
+        users = sorted({user_id for user_id, _digest, _threshold in fresh})
+        mine_fresh = set()
+        for start in range(0, len(users), CLAIM_CHUNK):
+            mine_fresh.update(tuple(row) for row in db.session.execute(
+                select(table.c.user_id, table.c.item_digest, table.c.threshold)
+                .where(table.c.user_id.in_(users[start:start + CLAIM_CHUNK]), table.c.state == "pending",
+                       table.c.claimed_at == now, table.c.attempts == 1)))
+    stale = [a for digest in digests for a in digest.announcements if a.row_id is not None]
+    mine_stale = _take_back(stale, now) if stale else None
+
+    def ours(user_id: int, announcement: Announcement) -> bool:
+        if announcement.row_id is None:
+            return mine_fresh is None or (user_id, announcement.digest, announcement.threshold) in mine_fresh
+        return mine_stale is None or announcement.row_id in mine_stale
+
     owned = []
-    for user_id, digest in plan:
-        mine = []
-        for announcement in digest.announcements:
-            if announcement.row_id is None:
-                if (user_id, announcement.digest, announcement.threshold) in inserted:
-                    mine.append(announcement)
-                continue
-            taken = db.session.execute(
-                update(ReminderDelivery)
-                .where(ReminderDelivery.id == announcement.row_id, ReminderDelivery.state == "pending",
-                       ReminderDelivery.claimed_at == announcement.row_claimed_at)
-                .values(claimed_at=now, attempts=ReminderDelivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount == 1:
-                mine.append(announcement)
-        if mine:
+    for digest in digests:
+        if mine_fresh is None and mine_stale is None:
+            owned.append(digest)  # all this run's
+            continue
+        mine = [a for a in digest.announcements if ours(digest.user.id, a)]
+        if len(mine) == len(digest.announcements):
+            owned.append(digest)
+        elif mine:
             owned.append(Digest(digest.user, mine))
     db.session.commit()
     return owned
 
 
-def settle(results: list[tuple[int, list[str], bool]], now: datetime) -> None:
-    """After the mails (user id, item digests, sent?): sent rows are final; failed ones are
-    released for the next run. One transaction for a batch of people, starting with its
-    writes (the reads of the mails' rendering end first)."""
+def settle(results: list[tuple[int, bool]], now: datetime) -> None:
+    """After the mails (user id, sent?): sent rows are final; failed ones are released for
+    the next run. One transaction for a batch of people, starting with its writes (the
+    reads of the mails' rendering end first)."""
     db.session.commit()
     table = ReminderDelivery.__table__
     for sent in (True, False):
-        users = [user_id for user_id, _digests, ok in results if ok is sent]
+        users = [user_id for user_id, ok in results if ok is sent]
         if not users:
             continue
         values = {"state": "sent", "sent_at": now} if sent else {"claimed_at": now - LEASE - timedelta(seconds=1)}
@@ -200,53 +291,3 @@ def settle(results: list[tuple[int, list[str], bool]], now: datetime) -> None:
         db.session.execute(update(table).where(table.c.user_id.in_(users), table.c.state == "pending",
                                                table.c.claimed_at == now).values(**values))
     db.session.commit()
-
-
-def compose(digest: Digest, today: date, texts: dict | None = None) -> tuple[str, str]:
-    """Subject and plain-text body in the person's language (call under force_locale).
-    ``texts``: what a run wrote already, by language (each item's line and link, the
-    headings), so that an item reaching many people is written once per language."""
-    texts = {} if texts is None else texts
-    locale = digest.user.locale or "fr"
-
-    def once(key, make):
-        found = texts.get((locale, key))
-        if found is None:
-            found = texts[(locale, key)] = make()
-        return found
-
-    counts = {key: sum(1 for a in digest.announcements if a.threshold == key) for key, _ in SECTIONS}
-    subject = translate(N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)"),
-                        **counts)
-    lines = [translate(N_("Bonjour %(name)s,"), name=digest.user.full_name or digest.user.email), ""]
-    for key, title in SECTIONS:
-        chosen = [a for a in digest.announcements if a.threshold == key]
-        if not chosen:
-            continue
-        lines.append(once(("section", key), lambda title=title: f"{translate(title)} :"))
-        for announcement in sorted(chosen, key=lambda a: (a.item.due, a.item.key)):
-            lines.extend(once(("item", id(announcement.item)), lambda item=announcement.item: _item_lines(item)))
-        lines.append("")
-    lines.append(once("footer", lambda: translate(N_("Votre liste complète et vos préférences de rappel : %(url)s"),
-                                                  url=url_for("reminders.todo", _external=True))))
-    return subject, "\n".join(lines) + "\n"
-
-
-def _item_lines(item: Item) -> tuple[str, str]:
-    if "%(due)s" in item.text:
-        text = f"- {describe(item)}"
-    else:
-        text = translate(N_("- %(text)s (échéance : %(due)s)"), text=describe(item), due=format_day(item.due))
-    return text, f"  {url_for(item.endpoint, _external=True, **item.url_values)}"
-
-
-def mail_context():
-    """One request context for a whole run, so that links are built on BUDGET_APP_BASE_URL."""
-    return current_app.test_request_context("/", base_url=current_app.config["BUDGET_APP_BASE_URL"])
-
-
-def render(digest: Digest, today: date, texts: dict | None = None) -> tuple[str, str]:
-    """Subject and body in the person's language (inside ``mail_context``); ``texts``: see
-    ``compose``."""
-    with force_locale(digest.user.locale or "fr"):
-        return compose(digest, today, texts)

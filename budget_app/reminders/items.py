@@ -157,19 +157,31 @@ def _checks(today, operation_ids):
 
 def _daci(today, operation_ids):
     """A controller without a DACI in force for an operation with a bilan waiting for its
-    check (claims.daci): the controller has it recorded, the recorders record it."""
-    waiting = set(db.session.scalars(_within(select(Claim.operation_id).where(Claim.state == "submitted"),
-                                             Claim.operation_id, operation_ids)))
+    check (claims.daci.missing_declarations): due at once, i.e. from the day the operation's
+    earliest waiting bilan was submitted. The controller has each of theirs recorded; the
+    recorders read ONE item for all of them, « N DACI à enregistrer », due at the earliest
+    pair's date and known by that pair and date (recording a later one announces nothing)."""
+    waiting = {}
+    for operation_id, submitted_at, created_at in db.session.execute(_within(
+            select(Claim.operation_id, Claim.submitted_at, Claim.created_at).where(Claim.state == "submitted"),
+            Claim.operation_id, operation_ids)):
+        day = local_day(submitted_at or created_at)
+        if operation_id not in waiting or day < waiting[operation_id]:
+            waiting[operation_id] = day
     items = []
+    to_record = []
     for controller, operation in missing_declarations(today):
-        if operation.id not in waiting:
+        due = waiting.get(operation.id)
+        if due is None:
             continue
-        items.append(Item("daci", f"daci:{controller.id}:{operation.id}", today,
+        items.append(Item("daci", f"daci:{controller.id}:{operation.id}", due,
                           N_("Faire enregistrer votre DACI pour %(code)s avant de contrôler"), {"code": operation.code},
                           "reporting.home", {}, ("claims.decide", "POST"), operation.id, only_user_id=controller.id))
-        items.append(Item("daci", f"daci-record:{controller.id}:{operation.id}", today,
-                          N_("Enregistrer la DACI de %(person)s pour %(code)s"),
-                          {"person": controller.full_name or controller.email, "code": operation.code},
+        to_record.append((due, controller.id, operation.id))
+    if to_record:
+        due, controller_id, operation_id = min(to_record)
+        items.append(Item("daci", f"daci-record:{controller_id}:{operation_id}:{due.isoformat()}", due,
+                          N_("%(count)s DACI à enregistrer"), {"count": len(to_record)},
                           "claims.daci_register", {}, ("claims.daci_new", "POST")))
     return items
 

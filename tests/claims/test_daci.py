@@ -110,3 +110,35 @@ def test_missing_cli(app, runner, make_user, operation):
     make_user("controller", email="c@example.org", operations=[operation.code])
     result = runner.invoke(args=["daci", "missing"])
     assert "HL-RSA-2023  c@example.org" in result.output and "1 déclaration(s) manquante(s)" in result.output
+
+
+def test_missing_declarations_follow_the_rule_of_each_pair(app, make_user, make_operation, operation):
+    """The controllers assigned to HL-RSA-2023 or PLIE-2024 on 01/06/2026, each with one
+    kind of declaration: its operation's (covers that operation only), the 2026 programme
+    year's (covers both), 2025's, expired on 31/05, withdrawn on 01/06 (no longer in force),
+    withdrawn on 02/06 (still in force), signed on 02/06 (not yet). Read at once, the pairs
+    left without a declaration are those the per-pair rule (declarations_covering) finds."""
+    other = make_operation("PLIE-2024", title="PLIE")
+    on = date(2026, 6, 1)
+    kinds = {
+        "own": {"operation": operation}, "year": {"year": 2026}, "last-year": {"year": 2025},
+        "expired": {"operation": operation, "valid_until": date(2026, 5, 31)},
+        "withdrawn": {"operation": operation}, "withdrawn-later": {"operation": operation},
+        "future": {"operation": operation, "signed_on": date(2026, 6, 2)}, "none": None,
+    }
+    people = {}
+    for name, kind in kinds.items():
+        people[name] = make_user("controller", email=f"{name}@example.org", operations=[operation.code, other.code])
+        if kind is not None:
+            declaration = _declare(people[name], **kind)
+            if name.startswith("withdrawn"):
+                daci.withdraw_declaration(declaration, on=on if name == "withdrawn" else on + timedelta(days=1))
+    db.session.commit()
+    found = {(user.email.split("@")[0], op.code) for user, op in daci.missing_declarations(on)}
+    expected = {(name, op.code) for name, user in people.items() for op in (operation, other)
+                if not daci.declarations_covering(user.id, op.id, on)}
+    assert found == expected
+    assert ("own", "PLIE-2024") in found and ("own", "HL-RSA-2023") not in found
+    assert not any(name == "year" for name, _code in found)
+    assert {("withdrawn", "HL-RSA-2023"), ("future", "HL-RSA-2023"), ("expired", "HL-RSA-2023")} <= found
+    assert ("withdrawn-later", "HL-RSA-2023") not in found

@@ -52,11 +52,26 @@ def world(app, make_user, make_operation):
 
 
 class Sink:
-    """What the SMTP server received; ``refuse`` messages are answered 451 (try later)."""
+    """What the SMTP server received; ``refuse`` messages are answered 451 (try later);
+    ``pipelining``: PIPELINING offered (RFC 2920), as production relays do."""
 
     def __init__(self):
         self.messages = []
         self.refuse = 0
+        self.pipelining = False
+        self.refuse_recipient = None  # RCPT TO this address is answered 550
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse_recipient:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
@@ -87,3 +102,23 @@ def smtp(app):
 
 def bodies_for(sink, email):
     return [message for message in sink.messages if message["To"] == email]
+
+
+@pytest.fixture
+def three_missing(world, make_user, make_operation):
+    """Three controllers without a DACI, each on an operation with a bilan to check: Dan on
+    HL-RSA-2023 (bilan submitted 01/10/2024, so his DACI is due then), Ève and Fanny on
+    HL-BIS-2024 (bilan submitted 05/11/2024). The recorders read one item, « 3 DACI à
+    enregistrer », due 01/10/2024 (the earliest)."""
+    from budget_app.accounts.assignments import assign
+
+    dan = make_user("controller", email="dan@example.org", full_name="Dan Nouveau")
+    eve = make_user("controller", email="eve@example.org", full_name="Ève Nouvelle")
+    fanny = make_user("controller", email="fanny@example.org", full_name="Fanny Neuve")
+    other = make_operation("HL-BIS-2024", members=[eve, fanny])
+    assign(dan.id, world["operation"].id)
+    db.session.add(Claim(operation_id=other.id, number=1, period_start=date(2023, 1, 1), period_end=date(2023, 12, 31),
+                         state="submitted", submitted_at=datetime(2024, 11, 5, 9, 0, tzinfo=timezone.utc),
+                         total_eligible=Decimal("10.00"), fse_asked=Decimal("6.00")))
+    db.session.commit()
+    return {"dan": dan, "eve": eve, "fanny": fanny, "other": other}

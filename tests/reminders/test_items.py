@@ -47,15 +47,46 @@ def test_alert_items_name_nothing(world, app):
 
 
 def test_daci_missing_listed_for_the_controller_and_the_recorders(world, make_user, make_operation):
+    """Dan, without a DACI, is assigned to HL-RSA-2023 whose bilan n° 1 waits for its check
+    since 01/10/2024: his DACI is due at once, i.e. since then (overdue on 16/12/2024)."""
     from budget_app.accounts.assignments import assign
     from budget_app.kernel.extensions import db
 
     newcomer = make_user("controller", email="dan@example.org", full_name="Dan Nouveau")
     assign(newcomer.id, world["operation"].id)
     db.session.commit()
-    assert ("daci", TODAY) in _listed(newcomer)
-    assert _listed(world["admin"]) == [("daci", TODAY)]
-    assert ("daci", TODAY) in _listed(world["referent"])
+    assert ("daci", date(2024, 10, 1)) in _listed(newcomer)
+    assert _listed(world["admin"]) == [("daci", date(2024, 10, 1))]
+    assert ("daci", date(2024, 10, 1)) in _listed(world["referent"])
+
+
+def test_missing_dacis_are_one_item_for_the_recorders(world, three_missing, app):
+    """Three missing DACIs (01/10, 05/11, 05/11/2024): the admin and the referent read one
+    line, « 3 DACI à enregistrer », due 01/10/2024, linking to the DACI register; each
+    controller still reads their own."""
+    from flask_babel import force_locale
+
+    for recorder in (world["admin"], world["referent"]):
+        grouped = [item for item in items_for(recorder, TODAY) if item.kind == "daci"]
+        assert [(item.due, item.endpoint) for item in grouped] == [(date(2024, 10, 1), "claims.daci_register")]
+    with app.test_request_context():
+        assert describe(grouped[0]) == "3 DACI à enregistrer"
+        with force_locale("en"):
+            assert describe(grouped[0]) == "3 conflict-of-interest declaration(s) to record"
+    assert [entry for entry in _listed(three_missing["eve"]) if entry[0] == "daci"] == [("daci", date(2024, 11, 5))]
+    assert ("daci", date(2024, 10, 1)) in _listed(three_missing["dan"])
+
+
+def test_grouped_daci_counted_once_in_the_menu(world, three_missing, client, login):
+    """Pages use the real date: the three DACIs are still missing, one line and one count."""
+    from budget_app.kernel.formatting import today_in_paris
+    from budget_app.reminders.items import items_for as listed_for
+
+    login(client, world["admin"])
+    page = client.get("/a-faire").get_data(as_text=True)
+    assert page.count("DACI à enregistrer") == 1 and "3 DACI à enregistrer" in page
+    expected = len(listed_for(world["admin"], today_in_paris()))
+    assert f'data-testid="nav-count-reminders.todo">{expected}<' in page
 
 
 def test_page_menu_and_home(world, client, login):

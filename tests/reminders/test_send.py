@@ -132,3 +132,86 @@ def test_two_processes_at_once_mail_each_person_once(world, smtp, app, database_
     outputs = [run.communicate(timeout=120) for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
     assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
+
+
+def test_pipelined_relay_gets_each_digest_and_refusals_are_retried(world, runner, smtp, app):
+    """Over one connection to a relay that offers PIPELINING, the three digests in turn
+    (Bruno, Chloé, the referent): Bruno's text refused (451) and Chloé's address refused
+    (550) fail alone, the referent's goes through; the next run mails the two failed ones."""
+    app.config["MAIL_CONNECTIONS"] = 1
+    smtp.pipelining, smtp.refuse, smtp.refuse_recipient = True, 1, "chloe@example.org"
+    first = send(runner, "--today", "2024-12-16")
+    assert first.exit_code == 1
+    assert "Échec pour chloe@example.org (550" in first.output
+    assert [m["To"] for m in smtp.messages] == ["referent@example.org"]
+    sent = db.session.query(ReminderDelivery).filter_by(state="sent").all()
+    assert {row.user_id for row in sent} == {world["referent"].id}
+    smtp.refuse_recipient = None
+    second = send(runner, "--today", "2024-12-16")
+    assert second.exit_code == 0, second.output
+    assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
+    assert send(runner, "--today", "2024-12-16").exit_code == 0 and len(smtp.messages) == 3
+    bruno = bodies_for(smtp, "bruno@example.org")[0]
+    assert bruno["Subject"] == "[Suivi FSE+] To do: 0 overdue, 0 due soon, 1 new"
+    assert "- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in bruno.get_content()
+
+
+def test_a_row_taken_back_by_another_run_is_not_mailed_twice(world, runner, smtp, app):
+    """A run failed (rows pending, released). Before this run claims them, another run
+    takes Bruno's back (its claimed_at changes): this run mails the others only."""
+    from datetime import datetime, timezone
+
+    from budget_app.reminders.digest import claim, digests_for
+
+    smtp.refuse = 3
+    assert send(runner, "--today", "2024-12-16").exit_code == 1
+    now = datetime.now(timezone.utc)
+    digests = digests_for(date(2024, 12, 16), now)
+    assert len(digests) == 3 and all(a.row_id for d in digests for a in d.announcements)
+    other = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    db.session.query(ReminderDelivery).filter_by(user_id=world["approving"].id).update({"claimed_at": other})
+    db.session.commit()
+    owned = claim(digests, now)
+    assert sorted(d.user.email for d in owned) == ["chloe@example.org", "referent@example.org"]
+    assert db.session.query(ReminderDelivery).filter_by(user_id=world["controller"].id).one().attempts == 2
+
+
+def test_an_address_with_a_line_break_fails_alone(world, runner, smtp):
+    """An address that would inject an SMTP command (a line break in it) is never sent;
+    its digest fails and is kept for the next run; the others go."""
+    world["approving"].email = "bruno@example.org\r\nRCPT TO:<intrus@example.net>"
+    db.session.commit()
+    result = send(runner, "--today", "2024-12-16")
+    assert result.exit_code == 1 and "line break in To" in result.output
+    assert sorted(m["To"] for m in smtp.messages) == ["chloe@example.org", "referent@example.org"]
+    assert db.session.query(ReminderDelivery).filter_by(user_id=world["approving"].id, state="pending").count() == 1
+
+
+def test_missing_dacis_one_line_announced_per_earliest(world, three_missing, runner, smtp, make_user):
+    """16/12/2024: the admin (French) and an English admin get one line for the three
+    missing DACIs, overdue since 01/10/2024 (the earliest: Dan's, HL-RSA-2023's bilan
+    submitted then), linking to the DACI register. 17/12: Ève's is recorded, Dan's stays the
+    earliest: nothing new (the page says 2). 18/12: Dan's is recorded, Fanny's (05/11/2024)
+    remains: a new line, « 1 DACI à enregistrer », overdue since 05/11/2024."""
+    from budget_app.reminders.items import items_for
+    from tests.claims.factories import declare
+
+    english = make_user("admin", email="en-admin@example.org", full_name="Ed Admin", locale="en")
+    db.session.commit()
+    assert send(runner, "--today", "2024-12-16").exit_code == 0
+    admin = text(bodies_for(smtp, "admin@example.org")[0])
+    assert "En retard :\n- 3 DACI à enregistrer (échéance : 01/10/2024)\n  https://fse.example.org/" in admin
+    assert admin.count("DACI") == 1
+    assert "- 3 conflict-of-interest declaration(s) to record (due: 2024-10-01)" in text(
+        bodies_for(smtp, english.email)[0])
+
+    declare(three_missing["eve"], three_missing["other"], recorded_by=world["admin"])
+    assert send(runner, "--today", "2024-12-17").exit_code == 0
+    assert len(bodies_for(smtp, "admin@example.org")) == 1
+    assert [item.values["count"] for item in items_for(world["admin"], date(2024, 12, 17))] == [2]
+
+    declare(three_missing["dan"], world["operation"], recorded_by=world["admin"])
+    assert send(runner, "--today", "2024-12-18").exit_code == 0
+    later = bodies_for(smtp, "admin@example.org")
+    assert len(later) == 2
+    assert "En retard :\n- 1 DACI à enregistrer (échéance : 05/11/2024)" in text(later[1])

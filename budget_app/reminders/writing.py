@@ -1,0 +1,76 @@
+"""A digest's subject and plain-text body in its reader's language.
+
+A run writes many digests that share items: each item's line and link is written once per
+language, the headings and the footer too; the catalogue of each language is looked up
+once (no switch of locale per mail, only when a language's line is first written).
+"""
+from datetime import date
+
+from flask import current_app, url_for
+from flask_babel import force_locale, get_translations
+
+from ..kernel.formatting import format_day
+from ..kernel.i18n import N_, translate
+from .digest import SECTIONS, Digest
+from .items import Item, describe
+
+SUBJECT = N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)")
+GREETING = N_("Bonjour %(name)s,")
+FOOTER = N_("Votre liste complète et vos préférences de rappel : %(url)s")
+
+
+def mail_context():
+    """One request context for a whole run, so that links are built on BUDGET_APP_BASE_URL."""
+    return current_app.test_request_context("/", base_url=current_app.config["BUDGET_APP_BASE_URL"])
+
+
+def _item_lines(item: Item) -> str:
+    if "%(due)s" in item.text:
+        text = f"- {describe(item)}"
+    else:
+        text = translate(N_("- %(text)s (échéance : %(due)s)"), text=describe(item), due=format_day(item.due))
+    return f"{text}\n  {url_for(item.endpoint, _external=True, **item.url_values)}"
+
+
+class Writer:
+    """Writes the digests of one run (one ``Plan``: an item is known by its rank in it), inside ``mail_context``."""
+
+    def __init__(self):
+        self.languages: dict[str, tuple] = {}  # locale -> (gettext, headings, footer)
+        self.lines: dict[str, dict] = {}  # locale -> item's rank (Announcement.rank) -> its line and link
+
+    def _language(self, locale: str):
+        found = self.languages.get(locale)
+        if found is None:
+            with force_locale(locale):
+                headings = {key: f"{translate(title)} :" for key, title in SECTIONS}
+                footer = translate(FOOTER, url=url_for("reminders.todo", _external=True))
+                found = self.languages[locale] = (get_translations().ugettext, headings, footer)
+        return found
+
+    def render(self, digest: Digest, today: date) -> tuple[str, str]:
+        """Subject and body (``today``: kept for the signature of a digest's rendering)."""
+        locale = digest.user.locale or "fr"
+        gettext, headings, footer = self._language(locale)
+        lines = self.lines.setdefault(locale, {})
+        by_section = {key: [] for key, _title in SECTIONS}
+        missing = []
+        for announcement in digest.announcements:
+            by_section[announcement.threshold].append(announcement.rank)
+            if announcement.rank not in lines:
+                missing.append(announcement)
+        if missing:
+            with force_locale(locale):
+                for announcement in missing:
+                    lines[announcement.rank] = _item_lines(announcement.item)
+        subject = gettext(SUBJECT) % {key: len(chosen) for key, chosen in by_section.items()}
+        parts = [gettext(GREETING) % {"name": digest.user.full_name or digest.user.email}, ""]
+        for key, _title in SECTIONS:
+            chosen = by_section[key]
+            if chosen:
+                chosen.sort()  # by due date, then key (the rank's order)
+                parts.append(headings[key])
+                parts.extend(map(lines.__getitem__, chosen))
+                parts.append("")
+        parts.append(footer)
+        return subject, "\n".join(parts) + "\n"
