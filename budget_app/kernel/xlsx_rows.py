@@ -17,6 +17,7 @@ Every other kind of cell (numbers, dates by style, shared strings, booleans, err
 dates) is converted by the same rules as ``WorkSheetParser.parse_cell`` with ``data_only``.
 """
 import io
+from decimal import Decimal, InvalidOperation
 from warnings import warn
 
 from openpyxl.cell.text import Text
@@ -38,10 +39,13 @@ class _ValuesParser(WorkSheetParser):
         if number is not None:
             try:
                 self.row_counter = int(number)
-            except ValueError:
-                value = float(number)
-                if not value.is_integer():
+            except ValueError:  # « 3.0 » is row 3 (as openpyxl reads it); « 3.5 » is refused
+                try:
+                    value = Decimal(number)
+                except InvalidOperation:
                     raise ValueError(f"{number} is not a valid row number") from None
+                if not value.is_finite() or value != value.to_integral_value():
+                    raise ValueError(f"{number} is not a valid row number")
                 self.row_counter = int(value)
         else:
             self.row_counter += 1

@@ -6,11 +6,11 @@ import base64
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..kernel.audit.models import AuditEntry
 from ..kernel.audit.services import REDACTED, current_actor, json_value
-from ..kernel.bulk import insert_with_ids
+from ..kernel.bulk import insert_rows, insert_with_ids
 from ..kernel.extensions import db
 from . import rules
 from .answers import IDENTITY_KEYS
@@ -88,7 +88,7 @@ def insert_new(operation, records: list[dict], caseworker_id: int | None) -> lis
     ids = insert_with_ids(Participant.__table__, rows)
     blobs = encrypt_identities([(code, identity_json(record)) for code, record in zip(codes, records)])
     identities = [{"participant_id": id_, "ciphertext": blob} for id_, blob in zip(ids, blobs)]
-    db.session.execute(insert(ParticipantIdentity.__table__), identities)
+    insert_rows(ParticipantIdentity.__table__, identities)
     user_id, actor = current_actor()
     entries = []
     for id_, row in zip(ids, rows):
@@ -101,5 +101,5 @@ def insert_new(operation, records: list[dict], caseworker_id: int | None) -> lis
         entries.append({"occurred_at": now, "actor": actor, "user_id": user_id, "action": "create",
                         "object_type": "participant_identities", "object_id": str(id_), "before": None,
                         "after": {"participant_id": id_, "ciphertext": REDACTED}, "note": None})
-    db.session.execute(insert(AuditEntry.__table__), entries)
+    insert_rows(AuditEntry.__table__, entries)
     return ids
