@@ -106,9 +106,10 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     parsed = []
     # Each raw row is let go once read: a 50 000-row file is never held twice (issue 21).
     rows, table.rows = deque(table.rows), []
+    known: dict = {}  # the texts already read, by column (``RowReader``)
     while rows:
         row = rows.popleft()
-        read = RowReader(row, COLUMNS, result.problems)
+        read = RowReader(row, COLUMNS, result.problems, known)
         # A credit note (avoir) names the line it reduces, by its number on its page; it
         # takes that line's category, key and VAT treatment (``rules.credit_note_terms``).
         credit_note_of = read("credit_note_of", _expense_number)
