@@ -7,7 +7,8 @@
    Prints t(100k)/t(1k) for each (target <= 1.5).
 2. Writes a 10 000-row XLSX expense file, times a bare openpyxl read-only read of it and
    the import (read, check every row, duplicate checks, insert with the audit trail), and
-   prints the ratio (target <= 1.5).
+   prints the ratio (target <= 1.5), in wall-clock time and in this process's processor
+   time (on PostgreSQL the server's share is in the wall-clock ratio only).
 
 SQLite in a temporary file by default; BENCH_DATABASE_URL=postgresql+psycopg://... runs
 it on an existing empty PostgreSQL database. Medians of several runs after a warm-up.
