@@ -10,6 +10,7 @@ import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..kernel.bulk import gc_paused
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
 from ..kernel.integers import parse_id
@@ -85,6 +86,7 @@ def _no_progress(rows, length):
     return rows
 
 
+@gc_paused()
 def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     """Read and check every row; nothing is written."""
     result = ImportCheck(sha256=hashlib.sha256(content).hexdigest())
@@ -104,9 +106,10 @@ def check_file(operation, content: bytes, progress=_no_progress) -> ImportCheck:
     parsed = []
     # Each raw row is let go once read: a 50 000-row file is never held twice (issue 21).
     rows, table.rows = deque(table.rows), []
+    known: dict = {}  # the texts already read, by column (``RowReader``)
     while rows:
         row = rows.popleft()
-        read = RowReader(row, COLUMNS, result.problems)
+        read = RowReader(row, COLUMNS, result.problems, known)
         # A credit note (avoir) names the line it reduces, by its number on its page; it
         # takes that line's category, key and VAT treatment (``rules.credit_note_terms``).
         credit_note_of = read("credit_note_of", _expense_number)
@@ -188,6 +191,7 @@ def _percent(value, required=False):
     return HUNDRED if number is None else number
 
 
+@gc_paused()
 @atomic
 def import_file(operation, content: bytes, filename: str, user=None, progress=_no_progress) -> ImportCheck:
     """Check then record every new row, or raise DomainError listing every problem. Flushes only."""

@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from babel.lists import format_list
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from ..kernel.audit.models import AuditEntry
 from ..kernel.audit.services import current_actor, json_value, record
-from ..kernel.bulk import insert_with_ids
+from ..kernel.bulk import insert_rows, insert_with_ids
 from ..kernel.errors import Conflict, DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.i18n import N_, current_locale, translate
@@ -158,7 +158,7 @@ def create_expenses(operation: Operation, lines: list[ExpenseData], user=None) -
                 "note": db.session.info.get("audit_note"),
             }
         )
-    db.session.execute(insert(AuditEntry.__table__), entries)
+    insert_rows(AuditEntry.__table__, entries)
     return ids
 
 

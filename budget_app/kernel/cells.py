@@ -135,23 +135,36 @@ def cell_yes_no(value, required: bool = True) -> bool | None:
 
 class RowReader:
     """Reads the cells of one row, collecting a Problem for each bad cell instead of
-    stopping at the first, so an import lists every problem of the file."""
+    stopping at the first, so an import lists every problem of the file. ``known`` (one
+    dict kept by the caller across the rows of a file): the parsers are pure, so a text
+    already read in a column with the same options (a supplier, « non », a category on
+    thousands of rows) gives its value again without being parsed again."""
 
-    def __init__(self, row, columns: dict[str, str], problems: list[Problem]):
+    def __init__(self, row, columns: dict[str, str], problems: list[Problem], known: dict | None = None):
         self.row = row
         self.columns = columns
         self.problems = problems
         self.ok = True
+        self.known = known
 
     def __call__(self, key: str, parser, **options):
         # A form's row (``Row.locale``): numbers and days as the reader's pages print them.
         if getattr(self.row, "locale", None) and parser in _TYPED_PARSERS:
             options.setdefault("locale", self.row.locale)
+        raw = self.row.values.get(key)
+        memo = None
+        if self.known is not None and raw.__class__ is str:
+            memo = (key, parser, raw, *options.items())
+            if memo in self.known:
+                return self.known[memo]
         try:
-            return parser(self.row.values.get(key), **options)
+            value = parser(raw, **options)
         except DomainError as error:
             self.fail(key, error)
             return None
+        if memo is not None:
+            self.known[memo] = value
+        return value
 
     def fail(self, key: str | None, error: DomainError | str) -> None:
         self.ok = False

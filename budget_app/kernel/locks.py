@@ -41,8 +41,10 @@ def lock_keys(namespace: str, keys, held: set | None = None) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     buckets = sorted({bucket(key) for key in keys} - (held or set()))
-    for number in buckets:
+    if buckets:
+        # One executemany, in bucket order: psycopg pipelines the statements (an import of
+        # 800 suppliers waited for 800 round trips), the server takes the locks in turn.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :bucket)"),
-                           {"namespace": NAMESPACES[namespace], "bucket": number})
+                           [{"namespace": NAMESPACES[namespace], "bucket": number} for number in buckets])
     if held is not None:
         held.update(buckets)

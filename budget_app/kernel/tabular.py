@@ -35,6 +35,7 @@ from .cells import (  # noqa: F401 (re-exported: imports read rows and cells fro
 from .errors import DomainError, Problem
 from .formatting import format_number
 from .i18n import N_
+from .xlsx_rows import open_workbook, sheet_values
 
 
 # Rows an import may hold (setting IMPORT_MAX_ROWS); problems an import page lists (the
@@ -304,42 +305,17 @@ def _read_xlsx(content: bytes, shape: _Shape) -> list:
     Read-only, row by row; the <dimension> a file claims is ignored (``reset_dimensions``)
     and no more than ``shape.width + 1`` cells of a row are ever asked for."""
     check_zip_container(content)
-    workbook = _open_workbook(content)
+    workbook = open_workbook(content)
     try:
         sheets = []
         for sheet in workbook.worksheets:
             sheet.reset_dimensions()
             rows, overflow = [], set()
-            for line, cells in enumerate(sheet.iter_rows(max_col=shape.width + 1, values_only=True), start=1):
+            # ``sheet.iter_rows(max_col=shape.width + 1, values_only=True)``, leaner (``xlsx_rows``).
+            for line, cells in enumerate(sheet_values(sheet, shape.width + 1), start=1):
                 if not _keep(rows, overflow, line, cells, shape):
                     break
             sheets.append((sheet.title, (rows, overflow)))
         return sheets
     finally:
         workbook.close()
-
-
-def _open_workbook(content: bytes):
-    """``openpyxl.load_workbook(read_only=True, data_only=True)`` (defusedxml is installed:
-    openpyxl parses with it), but without its pass over each whole sheet looking for a
-    <dimension> (files that have none, such as openpyxl's own write-only output, were
-    parsed twice): the dimensions a file claims are ignored here anyway."""
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-
-    class Sheet(ReadOnlyWorksheet):
-        def _get_size(self):  # no pre-scan; ``reset_dimensions`` follows
-            pass
-
-    class Reader(ExcelReader):
-        def read_worksheets(self):
-            for sheet, rel in self.parser.find_sheets():
-                if rel.target not in self.valid_files or "chartsheet" in rel.Type:
-                    continue  # a chart sheet holds no rows
-                worksheet = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-                worksheet.sheet_state = sheet.state
-                self.wb._sheets.append(worksheet)
-
-    reader = Reader(io.BytesIO(content), read_only=True, data_only=True)
-    reader.read()
-    return reader.wb

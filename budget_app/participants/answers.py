@@ -4,10 +4,11 @@ columns in French, and one parser per kind of answer accepting the obvious varia
 get the stored codes (``models``' vocabularies)."""
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
-from ..kernel.errors import DomainError
+from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
-from ..kernel.tabular import RowReader, cell_date, cell_text, normalise_header
+from ..kernel.tabular import cell_date, cell_text, normalise_header
 
 # Column keys and headers, exactly as participants §6.
 COLUMNS = {
@@ -123,26 +124,58 @@ class Answers:
     present: frozenset = frozenset()
 
 
+def _parser(key: str):
+    if key in KINDS:
+        return partial(cell_choice, kind=KINDS[key])
+    if key in DATE_KEYS:
+        return cell_day
+    if key == "unemployment_months":
+        return partial(cell_whole, low=0, high=600)
+    if key == "education_level":
+        return partial(cell_whole, low=0, high=8)
+    return partial(cell_text, required=False, max_length=120)
+
+
+# One parser per column, chosen once (not per cell); "contact" is the form's only.
+PARSERS = {key: _parser(key) for key in COLUMNS}
+PARSERS["contact"] = partial(cell_text, required=False, max_length=200)
+
+
+class AnswersReader:
+    """Parses rows (``kernel.tabular.Row``) into Answers; a bad cell adds a Problem naming
+    its column. The parsers are pure: a text already read in a column (« non », « chômeur »,
+    the same entry date on 10 000 rows) gives its value again without being parsed again."""
+
+    def __init__(self):
+        self.known: dict[str, dict] = {key: {} for key in PARSERS}
+
+    def __call__(self, row, problems: list) -> Answers | None:
+        values, ok, cells = {}, True, row.values
+        keys = (*COLUMNS, "contact") if "contact" in cells else COLUMNS
+        for key in keys:
+            raw = cells.get(key)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if key == "contact":
+                    values[key] = None  # the form's contact field, left empty: cleared
+                continue  # an empty cell of the file: the recorded value is kept
+            known = self.known[key] if raw.__class__ is str else None
+            if known is not None and raw in known:
+                values[key] = known[raw]
+                continue
+            try:
+                value = PARSERS[key](raw)
+            except DomainError as error:
+                ok = False
+                problems.append(Problem(error, line=row.line, column=COLUMNS.get(key)))
+                continue
+            if known is not None:
+                known[raw] = value
+            values[key] = value
+        if not ok:
+            return None
+        return Answers(row.line, values, frozenset(values))
+
+
 def read_answers(row, problems: list) -> Answers | None:
-    """Parse one ``kernel.tabular.Row``; a bad cell adds a Problem naming its column."""
-    read = RowReader(row, COLUMNS, problems)
-    values = {}
-    for key in COLUMNS:
-        raw = row.values.get(key)
-        if key in KINDS:
-            values[key] = read(key, cell_choice, kind=KINDS[key])
-        elif key in DATE_KEYS:
-            values[key] = read(key, cell_day)
-        elif key == "unemployment_months":
-            values[key] = read(key, cell_whole, low=0, high=600)
-        elif key == "education_level":
-            values[key] = read(key, cell_whole, low=0, high=8)
-        else:
-            values[key] = read(key, cell_text, required=False, max_length=120)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            values.pop(key)
-    if "contact" in row.values:
-        values["contact"] = read("contact", cell_text, required=False, max_length=200)
-    if not read.ok:
-        return None
-    return Answers(row.line, values, frozenset(values))
+    """Parse one ``kernel.tabular.Row`` (a form is a one-row import)."""
+    return AnswersReader()(row, problems)

@@ -97,6 +97,19 @@ def encrypt_identity(code: str, identity: dict) -> bytes:
     return VERSION + nonce + _cipher().encrypt(nonce, data, code.encode("ascii"))
 
 
+def encrypt_identities(items: list[tuple[str, dict]]) -> list[bytes]:
+    """``encrypt_identity`` of many (code, identity) pairs (an import): the same stored form,
+    one AES-GCM object for all, each its own random nonce (drawn together)."""
+    cipher = _cipher()
+    nonces = os.urandom(NONCE_BYTES * len(items))
+    blobs = []
+    for index, (code, identity) in enumerate(items):
+        nonce = nonces[index * NONCE_BYTES:(index + 1) * NONCE_BYTES]
+        data = json.dumps(identity, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        blobs.append(VERSION + nonce + cipher.encrypt(nonce, data, code.encode("ascii")))
+    return blobs
+
+
 def decrypt_identity(code: str, blob: bytes) -> dict:
     from cryptography.exceptions import InvalidTag
 

@@ -3,11 +3,12 @@ one-row imports: the same parsing and rules, all or nothing (participants ยง4, ย
 import hashlib
 
 from ..kernel.audit import services as audit
+from ..kernel.bulk import gc_paused
 from ..kernel.errors import DomainError, Problem
 from ..kernel.i18n import N_
 from ..kernel.tabular import Row, read_table
 from ..kernel.transactions import atomic
-from .answers import COLUMNS, REQUIRED_COLUMNS, read_answers
+from .answers import COLUMNS, REQUIRED_COLUMNS, AnswersReader, read_answers
 from .records import Change, apply_changes, check_rows
 
 OUTCOMES = ("new", "updated", "reentry", "unchanged")
@@ -33,7 +34,8 @@ def checked_changes(operation, content: bytes) -> tuple[list[Change], list]:
     if table.problems:
         raise DomainError(problems=table.problems)
     problems: list[Problem] = []
-    rows = [answers for row in table.rows if (answers := read_answers(row, problems)) is not None]
+    read = AnswersReader()
+    rows = [answers for row in table.rows if (answers := read(row, problems)) is not None]
     changes = check_rows(operation, rows, problems)
     if not table.rows and not problems:
         problems.append(Problem(DomainError(N_("Le fichier ne contient aucune ligne."))))
@@ -42,6 +44,7 @@ def checked_changes(operation, content: bytes) -> tuple[list[Change], list]:
     return changes, table.notes
 
 
+@gc_paused()
 @atomic
 def import_participants(operation, content: bytes, filename: str = "", user=None, apply: bool = True) -> ImportReport:
     """All or nothing: a DomainError lists every problem, nothing is written."""
