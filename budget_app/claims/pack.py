@@ -19,7 +19,6 @@ import re
 import threading
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -120,12 +119,10 @@ class _Writer:
     def __init__(self, archive: zipfile.ZipFile, root: str):
         self.archive, self.root = archive, root
         self.manifest = []
-        # SHA-256 of each chunk computed by a thread of its own while the chunk is written
-        # (hashing, CRC and writing release the GIL: they run at once on two cores).
-        self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-sha256")
+        self.buffer = bytearray(CHUNK)  # one buffer for every entry: read into, hashed, written
 
     def close(self):
-        self.hasher.shutdown()
+        pass
 
     def copy(self, name, source, line, what, compress=False, recorded=None, when=None):
         digest, size = hashlib.sha256(), 0
@@ -133,15 +130,15 @@ class _Writer:
         # Europe/Paris: ZIP dates have no time zone.
         info = zipfile.ZipInfo(f"{self.root}/{name}", date_time=zip_time(when))
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
+        view = memoryview(self.buffer)
+        # SHA-256, CRC and the write each release the GIL on a whole chunk: one call each per
+        # chunk, in this thread (a hashing thread cost more in hand-overs than it saved).
         with self.archive.open(info, "w", force_zip64=True) as target:
-            while read := source.readinto(buffer):
+            while read := source.readinto(self.buffer):
                 chunk = view[:read]
-                hashed = self.hasher.submit(digest.update, chunk)
+                digest.update(chunk)
                 size += read
                 target.write(chunk)
-                hashed.result()  # before the buffer is read into again
                 yield
         sha = digest.hexdigest()
         state = PRESENT if recorded in (None, sha) else ALTERED
