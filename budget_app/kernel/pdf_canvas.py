@@ -34,21 +34,34 @@ def _text_string(text: str) -> bytes:
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">"
 
 
+class _Glyphs(dict):
+    """Code point -> the glyph's 4 hex digits (``str.translate``'s table, filled as drawn)."""
+
+    def __init__(self, glyphs: dict):
+        super().__init__()
+        self.glyphs = glyphs
+
+    def __missing__(self, code):
+        self[code] = f"{self.glyphs.get(code, 0):04X}"
+        return self[code]
+
+
 class _Font:
     def __init__(self, key: str, path: str):
         self.key, self.path = key, path
         self.font = load(path)
         self.cw = self.font.cw
-        self.used = {}  # glyph id -> the character it draws (the ToUnicode map)
+        self.table = _Glyphs(self.font.glyphs)  # every character drawn (the ToUnicode map)
 
     def encode(self, text: str) -> str:
-        glyphs, used = self.font.glyphs, self.used
-        codes = []
-        for char in text:
-            glyph = glyphs.get(ord(char), 0)
-            used.setdefault(glyph, char)
-            codes.append(f"{glyph:04X}")
-        return "".join(codes)
+        return text.translate(self.table)
+
+    def used(self) -> list:
+        """(glyph id, character) of each glyph drawn, the first character drawn with it."""
+        found = {}
+        for code in sorted(self.table):
+            found.setdefault(self.font.glyphs.get(code, 0), chr(code))
+        return sorted(found.items())
 
 
 class Canvas:
@@ -263,7 +276,7 @@ class Canvas:
                          b"/Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>"
                          % (name, " ".join(map(str, face.bbox)).encode(), _number(face.italic_angle).encode(),
                             face.ascent, face.descent, face.cap_height, file_id))
-        used = sorted(font.used.items())
+        used = font.used()
         widths = b" ".join(b"%d [%d]" % (glyph, face.advances[glyph]) for glyph, _char in used)
         cid = add(b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) "
                   b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W [%s] "
