@@ -24,10 +24,11 @@ class _Pipe(io.RawIOBase):
         self.chunks.append(bytes(data))
         return len(data)
 
-    def drain(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
+    def drain(self) -> list:
+        """The pieces written since the last call (handed over as they are: joining them
+        would copy every document once more)."""
+        pieces, self.chunks = self.chunks, []
+        return pieces
 
 
 class _Cancelled(Exception):
@@ -85,6 +86,6 @@ def stream_pack(app, claim_id: int):
                 return
             if data is _FAILED:
                 raise RuntimeError("evidence pack failed")
-            yield data
+            yield from data
     finally:
         cancelled.set()

@@ -2,10 +2,11 @@
 load test <= 120 MB). CPython keeps freed objects in its own pools and glibc keeps freed
 heap pages mapped: after a large export or list, the process stays as large as its peak.
 
-After a request that left the process ``MEMORY_TRIM_STEP_MB`` (8) larger than after the
-last trim, ``trim`` runs a full garbage collection and glibc's ``malloc_trim(0)``, which
-returns the free pages of every heap to the system (a few milliseconds, only after such a
-request). ``MEMORY_TRIM_STEP_MB = 0`` turns it off; elsewhere than glibc it does nothing.
+Once a response has been sent (``call_on_close``: the client does not wait), if the
+process is ``MEMORY_TRIM_STEP_MB`` (4) larger than after the last trim, a full garbage
+collection and glibc's ``malloc_trim(0)`` return the free pages of every heap to the system
+(some 10 to 30 ms, only after such a request). ``MEMORY_TRIM_STEP_MB = 0`` turns it off;
+elsewhere than Linux it does nothing.
 """
 import ctypes
 import ctypes.util
@@ -54,9 +55,12 @@ class Trimmer:
 
 
 def init_app(app) -> None:
-    trimmer = Trimmer(float(app.config.get("MEMORY_TRIM_STEP_MB", os.environ.get("MEMORY_TRIM_STEP_MB", 8))))
+    trimmer = Trimmer(float(app.config.get("MEMORY_TRIM_STEP_MB") or 0))
     app.extensions["memory_trimmer"] = trimmer
+    if trimmer.malloc_trim is None:
+        return
 
-    @app.teardown_request
-    def give_back_memory(_error=None):
-        trimmer.after_request()
+    @app.after_request
+    def give_back_memory(response):
+        response.call_on_close(trimmer.after_request)
+        return response
