@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..kernel.formatting import format_hours, format_month, format_percent
 from ..kernel.money import HUNDRED, ZERO, cents
+from ..kernel.pdf_canvas import Canvas
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from . import participant_indicators as indicator_columns
@@ -85,7 +86,6 @@ def _text(value, kind) -> str:
 @cache
 def _document_class():
     """The document class (a ``Canvas`` with the bilan's tables), built on first use."""
-    from ..kernel.pdf_canvas import Canvas  # noqa: PLC0415 (imported where a PDF is drawn)
 
     class Document(Canvas):
         def __init__(self, report: ClaimReport):

@@ -37,7 +37,7 @@ def _malloc_trim():
 
 
 class Trimmer:
-    def __init__(self, step_mb: float):
+    def __init__(self, step_mb: int):
         self.step = int(step_mb * 1024 * 1024)
         self.malloc_trim = _malloc_trim() if self.step > 0 else None
         self.floor = resident_bytes()
@@ -55,7 +55,7 @@ class Trimmer:
 
 
 def init_app(app) -> None:
-    trimmer = Trimmer(float(app.config.get("MEMORY_TRIM_STEP_MB") or 0))
+    trimmer = Trimmer(int(app.config.get("MEMORY_TRIM_STEP_MB") or 0))
     app.extensions["memory_trimmer"] = trimmer
     if trimmer.malloc_trim is None:
         return
