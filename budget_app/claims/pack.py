@@ -59,6 +59,7 @@ from .participant_indicators import indicator_csv
 from .report import build_report, controlled, csf_rows
 
 CHUNK = 1024 * 1024
+_RESERVED = re.compile(r'[:*?"<>|]')
 PRESENT, MISSING, ALTERED = "présent", "absent du stockage", "SHA-256 différent de celui enregistré"
 MANIFEST_HEADER = ["Fichier", "Ligne", "Contenu", "SHA-256", "Taille (octets)", "État", "SHA-256 enregistré"]
 TIMESHEET_HEADER = [
@@ -95,7 +96,8 @@ def pack_filename(claim: Claim) -> str:
 def _safe_name(name: str) -> str:
     """An archive member name from a user's file name: no directory, no control character."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if char.isprintable() and char not in ':*?"<>|')
+    if not name.isprintable() or _RESERVED.search(name):  # (most names: as they are)
+        name = "".join(char for char in name if char.isprintable() and char not in ':*?"<>|')
     return name.strip(" .") or "document"
 
 
@@ -119,7 +121,6 @@ class _Writer:
     def __init__(self, archive: zipfile.ZipFile, root: str):
         self.archive, self.root = archive, root
         self.manifest = []
-        self.buffer = bytearray(CHUNK)  # one buffer for every entry: read into, hashed, written
 
     def close(self):
         pass
@@ -130,14 +131,13 @@ class _Writer:
         # Europe/Paris: ZIP dates have no time zone.
         info = zipfile.ZipInfo(f"{self.root}/{name}", date_time=zip_time(when))
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        view = memoryview(self.buffer)
         # SHA-256, CRC and the write each release the GIL on a whole chunk: one call each per
-        # chunk, in this thread (a hashing thread cost more in hand-overs than it saved).
+        # chunk, in this thread (a hashing thread cost more in hand-overs than it saved). Each
+        # chunk is a bytes object of its own: the streamed download keeps it without a copy.
         with self.archive.open(info, "w", force_zip64=True) as target:
-            while read := source.readinto(self.buffer):
-                chunk = view[:read]
+            while chunk := source.read(CHUNK):
                 digest.update(chunk)
-                size += read
+                size += len(chunk)
                 target.write(chunk)
                 yield
         sha = digest.hexdigest()

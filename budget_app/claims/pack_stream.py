@@ -21,7 +21,7 @@ class _Pipe(io.RawIOBase):
         return True
 
     def write(self, data):
-        self.chunks.append(bytes(data))
+        self.chunks.append(bytes(data))  # (a bytes object is kept as it is: no copy)
         return len(data)
 
     def drain(self) -> list:
