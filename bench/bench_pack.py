@@ -4,8 +4,10 @@ contract for 2023 and 2024 and 24 signed timesheets: 624 documents of 200 KB).
 
 Prints ratios against baselines measured in the same run:
 - writing the pack (``claims.pack.write_pack``: XLSX, PDF, CSV, the documents hashed and
-  stored, timesheets, manifest) vs `zip -0 -r` of the same document files (target <= 1.3x),
-  in elapsed time and in CPU time (the latter does not depend on what else the machine runs);
+  stored, timesheets, manifest) to a file as ``bilans pack`` does, and streaming it as the web
+  download does (``claims.pack_stream.stream_pack``), each vs `zip -0 -r` of the same
+  document files (target <= 1.3x), in elapsed time and in CPU time (the latter does not
+  depend on what else the machine runs); the XLSX, PDF and CSVs are made in each run;
 - peak memory (max RSS) of `flask bilans pack` run as its own process (target <= 120 MB).
 
     .venv/bin/python bench/bench_pack.py
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -133,6 +136,21 @@ def build_staff(upload_dir: Path, code=STAFF_CODE):
     return claim, len(documents)
 
 
+def fresh(claim, *rest):
+    """The claim in a new session, what was built collected: the pack starts as in a process
+    of its own (``bilans pack``, a worker), not beside the objects the bench made."""
+    import gc
+
+    from budget_app.claims.models import Claim
+    from budget_app.kernel.extensions import db
+
+    claim_id = claim.id
+    db.session.remove()
+    gc.collect()
+    claim = db.session.get(Claim, claim_id)
+    return (claim, *rest) if rest else claim
+
+
 def _cpu() -> float:
     """CPU seconds of this process (all its threads) and of its finished children (zip)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -155,25 +173,42 @@ def write_pack(claim, target: Path, files=None):
     assert result.complete and result.files == (DOCUMENTS if files is None else files) + WRITTEN, result
 
 
+def stream_pack(claim, target: Path, files):
+    """The web download's path (``pack_stream.stream_pack``: the pack written by a thread of
+    its own, handed over in pieces), read to the end into a file as a client would."""
+    from flask import current_app
+
+    from budget_app.claims.pack_stream import stream_pack as stream
+
+    with target.open("wb") as out:
+        for piece in stream(current_app._get_current_object(), claim.id):
+            out.write(piece)
+    with zipfile.ZipFile(target) as archive:  # a whole pack: every file and the manifest
+        assert len(archive.namelist()) == (DOCUMENTS if files is None else files) + WRITTEN + 1
+
+
 def compare(upload_dir: Path, workdir: Path, claim, code: str, files: int, what: str):
-    """The pack vs `zip -0 -r` of the same files, alternately three times, medians."""
+    """The pack (written to a file as ``bilans pack`` does, and streamed as the web download
+    is) vs `zip -0 -r` of the same files, alternately three times, medians."""
     (upload_dir / code).mkdir()
     for path in upload_dir.glob(f"{code}-*.pdf"):  # the baseline's folder: the same files, hard links
         os.link(path, upload_dir / code / path.name)
-    times, cpu = ([], []), ([], [])
-    for _ in range(3):  # alternately, so a busy machine slows both alike
-        for index, run in enumerate((lambda: zip_baseline(upload_dir, workdir / "zip.zip", code),
-                                     lambda: write_pack(claim, workdir / "pack.zip", files))):
+    runs = (lambda: zip_baseline(upload_dir, workdir / "zip.zip", code),
+            lambda: write_pack(claim, workdir / "pack.zip", files),
+            lambda: stream_pack(claim, workdir / "stream.zip", files))
+    times, cpu = tuple([] for _ in runs), tuple([] for _ in runs)
+    for _ in range(3):  # alternately, so a busy machine slows each alike
+        for index, run in enumerate(runs):
             begin, used = time.perf_counter(), _cpu()
             run()
             times[index].append(time.perf_counter() - begin)
             cpu[index].append(_cpu() - used)
-    baseline, measured = statistics.median(times[0]), statistics.median(times[1])
-    print(f"{what} : dossier de preuves {measured:.2f} s ; zip -0 -r des mêmes pièces : {baseline:.2f} s ; "
-          f"ratio {measured / baseline:.2f} (cible <= 1.3)")
-    zip_cpu, pack_cpu = statistics.median(cpu[0]), statistics.median(cpu[1])
-    print(f"{what} : temps processeur (utilisateur + système) : dossier {pack_cpu:.2f} s ; zip {zip_cpu:.2f} s ; "
-          f"ratio {pack_cpu / zip_cpu:.2f} (indépendant de la charge de la machine)")
+    baseline, zip_cpu = statistics.median(times[0]), statistics.median(cpu[0])
+    for index, how in ((1, "dossier de preuves (fichier)"), (2, "dossier de preuves (téléchargement en flux)")):
+        measured, pack_cpu = statistics.median(times[index]), statistics.median(cpu[index])
+        print(f"{what} : {how} {measured:.2f} s ; zip -0 -r des mêmes pièces : {baseline:.2f} s ; "
+              f"ratio {measured / baseline:.2f} (cible <= 1.3) ; temps processeur (utilisateur + système) "
+              f"{pack_cpu:.2f} s / {zip_cpu:.2f} s : ratio {pack_cpu / zip_cpu:.2f} (indépendant de la charge)")
 
 
 PEAK_PROBE = """
@@ -230,7 +265,7 @@ def main():
             upgrade(directory=str(ROOT / "migrations"))
             if PART in ("all", "staff"):
                 begin = time.perf_counter()
-                staff_claim, files = build_staff(upload_dir)
+                staff_claim, files = fresh(*build_staff(upload_dir))
                 print(f"bilan final de {PEOPLE} personnes × {MONTHS} mois : {files} pièces du personnel de "
                       f"{DOCUMENT_BYTES // 1024} Ko créées en {time.perf_counter() - begin:.1f} s")
                 compare(upload_dir, workdir, staff_claim, STAFF_CODE, files, "pièces du personnel")
@@ -239,6 +274,7 @@ def main():
             begin = time.perf_counter()
             claim = build(upload_dir)
             build(upload_dir, code="BENCH-MINI", documents=2)
+            claim = fresh(claim)
             print(f"{DOCUMENTS} pièces de {DOCUMENT_BYTES // 1024} Ko créées en {time.perf_counter() - begin:.1f} s")
             compare(upload_dir, workdir, claim, CODE, DOCUMENTS, "dépenses")
             db.session.remove()

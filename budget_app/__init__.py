@@ -40,7 +40,7 @@ from .claims import payments as claims_payments
 from .claims import views as claims_views
 from .expenses import cli as expenses_cli
 from .expenses import views as expenses_views
-from .kernel import backup, formatting, health, migrations, staging, storage, storage_cli
+from .kernel import backup, formatting, health, memory, migrations, staging, storage, storage_cli
 from .kernel.config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -313,6 +313,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def _register_request_hooks(app: Flask) -> None:
+    memory.init_app(app)  # a large request's freed memory given back (issue 27)
+
     @app.before_request
     def refuse_nul_in_query():
         if nul_in_query(request.args):

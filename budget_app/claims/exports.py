@@ -23,7 +23,10 @@ import re
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from ..kernel.formatting import decimal_text, format_day
 from ..kernel.money import ZERO
@@ -122,6 +125,15 @@ class _Raw(tuple):
     """A row of ready-made cells (title block, note, totals), written as they are."""
 
 
+class _Line(tuple):
+    """A line's values, written by ``_Sheet._write_row``."""
+
+
+def _escape(text: str) -> str:
+    """Character data as ElementTree (and so et_xmlfile) escapes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _title_block(ws, report: ClaimReport):
     """Rows 1-3 of every sheet: title, subtitle (beneficiary, period, state, issue date), blank."""
     title_block(ws, *title_lines(report))
@@ -162,7 +174,17 @@ class _Sheet:
         self.ws.append(header_cells(self.ws, [title_text for title_text, _, _ in columns]))
         self.cells = [self._template(kind, column) for column, kind in enumerate(self.kinds, 1)]
         self.quoted = [self._template("text", column, quoted=True) for column in range(1, len(self.kinds) + 1)]
-        self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
+        self.hook()
+
+    def hook(self):
+        """Rows below are built here (see the class docstring); with openpyxl's own XML
+        writer (et_xmlfile, no lxml), a line's XML is written as one string (``_row_xml``)."""
+        self.ws._values_to_row = self._cells
+        self.ws._get_writer()
+        writer = self.ws._writer
+        self.write_row, writer.write_row = writer.write_row, self._write_row
+        self.letters = [_letter(index) for index in range(len(self.kinds))]
+        self.styles = {}
 
     def _template(self, kind, column, quoted=False):
         template = WriteOnlyCell(self.ws)
@@ -177,11 +199,17 @@ class _Sheet:
 
     def _cells(self, values, row_index):
         if isinstance(values, _Raw):
-            for column, ready in enumerate(values, 1):
-                if ready is not None and ready.value is not None:
-                    ready.column, ready.row = column, row_index
-                    yield ready
-            return
+            return self._ready(values, row_index)
+        return _Line(values)
+
+    @staticmethod
+    def _ready(values, row_index):
+        for column, ready in enumerate(values, 1):
+            if ready is not None and ready.value is not None:
+                ready.column, ready.row = column, row_index
+                yield ready
+
+    def _reused(self, values, row_index):
         for index, value in enumerate(values):
             if value is None:
                 continue
@@ -195,6 +223,52 @@ class _Sheet:
                 reused._value = value
             reused.row = row_index
             yield reused
+
+    def _write_row(self, xf, row, row_index):
+        if isinstance(row, _Line):
+            raw = getattr(xf, "_file", None)  # et_xmlfile's writer; lxml's has no such method
+            xml = self._row_xml(row, row_index) if raw is not None else None
+            if xml is not None:
+                raw(xml)
+                return
+            row = self._reused(row, row_index)
+        self.write_row(xf, row, row_index)
+
+    def _style(self, template) -> str:
+        """The `` s="…"`` attribute of a template's cells, registered at its first use (the
+        order openpyxl registers styles in, so styles.xml is the same)."""
+        if id(template) not in self.styles:
+            self.styles[id(template)] = f' s="{template.style_id}"' if template.has_style else ""
+        return self.styles[id(template)]
+
+    def _row_xml(self, values, row_index):
+        """The line as openpyxl writes it (inline strings, numbers, dates as serial numbers),
+        or None where only openpyxl's path says it right (a row height, an empty or
+        illegal text): tests/claims/test_exports.py compares both, byte for byte."""
+        if row_index in self.ws.row_dimensions:
+            return None
+        parts = [f'<row r="{row_index}">']
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            where = f"{self.letters[index]}{row_index}"
+            if self.kinds[index] == "text":
+                text = xlsx_text(str(value))
+                if not text or ILLEGAL_CHARACTERS_RE.search(text) or len(text) > 32767:
+                    return None
+                template = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
+                space = ' xml:space="preserve"' if text.strip() != text and text.strip() else ""
+                parts.append(f'<c r="{where}"{self._style(template)} t="inlineStr"><is><t{space}>'
+                             f'{_escape(text)}</t></is></c>')
+                continue
+            template = self.cells[index]
+            if template.data_type == "d":
+                if self.ws.parent.iso_dates:
+                    return None
+                value = to_excel(value, self.ws.parent.epoch)
+            parts.append(f'<c r="{where}"{self._style(template)} t="n"><v>{_escape(safe_string(value))}</v></c>')
+        parts.append("</row>")
+        return "".join(parts)
 
     def append(self, values):
         self.count += 1

@@ -15,19 +15,21 @@ class _Pipe(io.RawIOBase):
     data descriptors after each entry)."""
 
     def __init__(self):
-        self.chunks = []
+        self.chunks, self.size = [], 0
 
     def writable(self):
         return True
 
     def write(self, data):
-        self.chunks.append(bytes(data))
+        self.chunks.append(bytes(data))  # (a bytes object is kept as it is: no copy)
+        self.size += len(data)
         return len(data)
 
-    def drain(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
+    def drain(self) -> list:
+        """The pieces written since the last call (handed over as they are: joining them
+        would copy every document once more)."""
+        pieces, self.chunks, self.size = self.chunks, [], 0
+        return pieces
 
 
 class _Cancelled(Exception):
@@ -53,9 +55,8 @@ def _produce(app, claim_id: int, chunks: queue.Queue, cancelled: threading.Event
             pipe = _Pipe()
             with zipfile.ZipFile(pipe, "w", allowZip64=True) as archive:
                 for _step in pack_steps(claim, archive, PackResult()):
-                    data = pipe.drain()
-                    if data:
-                        hand_over(data)
+                    if pipe.size >= HAND_OVER:  # small documents go by several at a time
+                        hand_over(pipe.drain())
             hand_over(pipe.drain())
             db.session.rollback()  # it only read
     except _Cancelled:
@@ -68,6 +69,7 @@ def _produce(app, claim_id: int, chunks: queue.Queue, cancelled: threading.Event
 
 
 _DONE, _FAILED = object(), object()
+HAND_OVER = 1024 * 1024  # bytes handed to the response at once (at least; the queue holds 4)
 
 
 def stream_pack(app, claim_id: int):
@@ -85,6 +87,6 @@ def stream_pack(app, claim_id: int):
                 return
             if data is _FAILED:
                 raise RuntimeError("evidence pack failed")
-            yield data
+            yield from data
     finally:
         cancelled.set()

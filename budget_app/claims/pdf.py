@@ -1,10 +1,10 @@
 """The claim as a PDF: what gets signed and attached (A4 landscape, page numbers, the
-Récapitulatif, the line tables and, once controlled, the decisions). Made with fpdf2 (pure
-Python, no network) and the DejaVu Sans Condensed fonts shipped in ``claims/fonts``
-(Bitstream Vera licence, LICENSE-DejaVu.txt; cut down with fontTools' pyftsubset to the
-Latin, Greek and Cyrillic alphabets, punctuation, currency, arrows and mathematical signs),
-embedded as subsets. fpdf2 and fontTools weigh about 24 MB once imported: only the
-processes that write a PDF import them (``_document_class``).
+Récapitulatif, the line tables and, once controlled, the decisions). Drawn with the lean
+writer of ``kernel/pdf_canvas`` (fpdf2's calls and page model; fpdf2 itself costs 44 MB once
+imported and most of an evidence pack's time: issues 22 and 27) and the DejaVu Sans
+Condensed fonts shipped in ``claims/fonts`` (Bitstream Vera licence, LICENSE-DejaVu.txt; cut
+down with fontTools' pyftsubset to the Latin, Greek and Cyrillic alphabets, punctuation,
+currency, arrows and mathematical signs), embedded whole.
 
 The figures are those of the XLSX (the same ``report`` rows), printed by
 ``kernel.formatting`` in French with plain spaces ("7 280,00 €"), so that the text copied
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..kernel.formatting import format_hours, format_month, format_percent
 from ..kernel.money import HUNDRED, ZERO, cents
+from ..kernel.pdf_canvas import Canvas
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from . import participant_indicators as indicator_columns
@@ -84,10 +85,9 @@ def _text(value, kind) -> str:
 
 @cache
 def _document_class():
-    """The fpdf2 document class, built on first use (see the module docstring)."""
-    from fpdf import FPDF  # noqa: PLC0415 (a third-party library, imported when a PDF is written)
+    """The document class (a ``Canvas`` with the bilan's tables), built on first use."""
 
-    class Document(FPDF):
+    class Document(Canvas):
         def __init__(self, report: ClaimReport):
             super().__init__(orientation="L", unit="mm", format="A4")
             self.code = report.operation.code
@@ -109,7 +109,7 @@ def _document_class():
             self.cell(0, 4, f"Page {self.page_no()} / {{nb}}", align="R")
 
         def width_of(self, text: str) -> float:
-            """The text's width in mm (the font's advance widths; fpdf2's own measure is far slower)."""
+            """The text's width in mm (the font's advance widths)."""
             widths = self.current_font.cw
             return sum(map(widths.__getitem__, map(ord, text))) * self.font_size_pt * 0.001 / self.k
 

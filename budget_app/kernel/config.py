@@ -21,6 +21,9 @@ class DefaultConfig:
     # Where files are kept (kernel/storage.py): "local" (the upload folder) or "s3" (a bucket of
     # an S3-compatible service; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
     STORAGE = "local"
+    # A worker gives back the memory freed by a request once it has grown by this many MB
+    # since the last time (kernel/memory.py; 0: never).
+    MEMORY_TRIM_STEP_MB = 4
     S3_ENDPOINT_URL = None  # e.g. https://s3.fr-par.scw.cloud; None: AWS
     S3_BUCKET = None
     S3_REGION = None
@@ -152,6 +155,7 @@ INTEGER_ENVIRONMENT_KEYS = {
     "BUDGET_APP_PASSWORD_CHECKS_AT_ONCE": "PASSWORD_CHECKS_AT_ONCE",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_CONNECTIONS": "MAIL_CONNECTIONS",
+    "BUDGET_APP_MEMORY_TRIM_STEP_MB": "MEMORY_TRIM_STEP_MB",
 }
 
 

@@ -8,8 +8,8 @@ the typographic no-break spaces, for texts that are stored or copied into spread
 """
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal
 
 # Days are formatted in kernel/dates (errors show them too, and sit below this module).
@@ -37,8 +37,20 @@ def format_money(value, locale: str | None = None, plain: bool = False) -> str:
     value = cents(value)
     if value == 0:
         value = abs(value)
-    text = format_currency(value, "EUR", locale=locale or current_locale())
+    text = _currency(value, locale or current_locale())
     return _plain(text) if plain else text
+
+
+@lru_cache(maxsize=4096)
+def _currency(value: Decimal, locale) -> str:
+    """Babel's amount, remembered: a bilan's tables repeat the same amounts (each Babel call
+    reads its locale data again)."""
+    return format_currency(value, "EUR", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: Decimal, pattern: str, locale) -> str:
+    return format_decimal(value, format=pattern, locale=locale)
 
 
 def format_number(value, locale: str | None = None, places: int | None = 2, plain: bool = False) -> str:
@@ -54,7 +66,7 @@ def format_number(value, locale: str | None = None, places: int | None = 2, plai
         decimals = places
         value = quantize(value, Decimal(1).scaleb(-places))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    text = format_decimal(value, format=pattern, locale=locale or current_locale())
+    text = _decimal(value, pattern, locale or current_locale())
     return _plain(text) if plain else text
 
 
@@ -112,8 +124,9 @@ def format_moment(value, locale: str | None = None) -> str:
     """A date and time in Paris time: 31/01/2023 14:05:00 (French), 2023-01-31 14:05:00."""
     if value is None:
         return ""
-    pattern = "dd/MM/yyyy HH:mm:ss" if _french(locale or current_locale()) else "yyyy-MM-dd HH:mm:ss"
-    return babel_format_datetime(local_time(value), pattern, locale=locale or current_locale())
+    # Babel's "dd/MM/yyyy HH:mm:ss" / "yyyy-MM-dd HH:mm:ss": digits only, as strftime writes them.
+    pattern = "%d/%m/%Y %H:%M:%S" if _french(locale or current_locale()) else "%Y-%m-%d %H:%M:%S"
+    return local_time(value).strftime(pattern)
 
 
 def today_in_paris() -> date:

@@ -144,6 +144,8 @@ HOOK_ROWS = [
      date(2023, 1, 20), D("1234.56"), D("0.00"), D("1234.56"), D("0.6"), D("740.74"), D("740.74"), None],
     ["PRESTATIONS", "+1+1", "-2+3", None, "@SUM(A1)", date(2023, 1, 31), None, D("-100.00"), D("-20.00"),
      D("-120.00"), D("1"), D("-120.00"), D("-120.00"), "Non acquittée"],
+    ["  espacé ", "a & b <c> d > e", "", "x" * 300, "F\u00a02", date(2024, 2, 29), date(2024, 3, 1), D("0.01"),
+     D("1000000.005"), D("1E+3"), D("0.333333333333333333"), D("-0"), D("12.5"), " "],
 ]
 
 
@@ -179,7 +181,9 @@ def test_the_hook_writes_what_the_public_path_writes():
         sheet.ws, sheet.kinds = ws, kinds
         sheet.cells = [sheet._template(kind, column) for column, kind in enumerate(kinds, 1)]
         sheet.quoted = [sheet._template("text", column, quoted=True) for column in range(1, len(kinds) + 1)]
-        ws._values_to_row = sheet._cells
+        sheet.hook()
+        sheet.write_row = lambda xf, row, row_index, openpyxl_row=sheet.write_row: (
+            by_openpyxl.append(row_index), openpyxl_row(xf, row, row_index))
         for values in HOOK_ROWS:
             ws.append(values)
 
@@ -187,4 +191,7 @@ def test_the_hook_writes_what_the_public_path_writes():
         for values in HOOK_ROWS:
             ws.append(row_cells(ws, kinds, values))
 
+    by_openpyxl = []
     assert _sheet_xml(hooked) == _sheet_xml(public)
+    # The lines went through the one-string path, but the one with an empty text (openpyxl's).
+    assert by_openpyxl == [3]
