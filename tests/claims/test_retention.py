@@ -16,6 +16,7 @@ from budget_app.claims.models import Claim
 from budget_app.expenses.models import SupportingDocument
 from budget_app.kernel.audit.models import AuditEntry
 from budget_app.kernel.errors import DomainError
+from budget_app.kernel.formatting import today_in_paris
 from budget_app.kernel.extensions import db
 from budget_app.kernel import storage
 from tests.s3 import storage_config  # noqa: F401 (local folder and S3 bucket)
@@ -240,7 +241,7 @@ def test_a_procedure_recorded_by_the_authority_reads_and_times_like_an_alert(end
     assert shown("OP-END") == shown("OP-HELD")
     assert "prolongée : procédure en cours" in shown("OP-END")
     assert "OP-END" not in client.get("/conservation").get_data(as_text=True)
-    today = date.today().isoformat()
+    today = today_in_paris().isoformat()  # the app's day is Paris's, not the machine's
     # The same entry as the one the alert's extension left (the ``ended`` fixture's computation).
     assert trail(operation)[len(before):] == [("system", "retention_extended", {"since": today})]
     assert [row for row in trail(held) if row[1] == "retention_extended"] == [
@@ -280,7 +281,7 @@ def test_the_daily_computation_is_idempotent(ended):
     opened_before = db.session.scalar(select(db.func.count(AuditEntry.id)).where(
         AuditEntry.action == "retention_extended"))
     assert update_extensions() == (0, 0)
-    assert update_extensions(date.today() + timedelta(days=1)) == (0, 0)
+    assert update_extensions(today_in_paris() + timedelta(days=1)) == (0, 0)
     assert db.session.scalar(select(db.func.count(AuditEntry.id)).where(
         AuditEntry.action == "retention_extended")) == opened_before == 1
 

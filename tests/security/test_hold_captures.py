@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy.engine import make_url
 
+from budget_app.kernel.formatting import today_in_paris
 from budget_app.accounts.roles import ADMIN, AUDITOR
 from budget_app.alerts import suspicions
 from budget_app.claims import holds
@@ -52,8 +53,9 @@ def _inflate(match) -> bytes:
 
 
 def _today_patterns():
-    today = date.today()
-    return [today.strftime(fmt).encode() for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%m/%d/%Y")]
+    days = {date.today(), today_in_paris()}  # the machine's day and the app's (Paris) day
+    return [day.strftime(fmt).encode() for day in sorted(days)
+            for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%m/%d/%Y")]
 
 
 def _normalise(body: bytes) -> bytes:
