@@ -80,7 +80,7 @@ def floor_app(url: str):
     table, marks, claims = Expense.__table__, LineMark.__table__, Claim.__table__
     bilan = (select(marks.c.bilan_id).where(marks.c.line_id == table.c.id, marks.c.line_type == "expense",
                                             marks.c.released_at.is_(None), marks.c.kind == "declared")
-             .limit(1).scalar_subquery())
+             .correlate_except(marks).limit(1).scalar_subquery())
     bilan_state = select(claims.c.state).where(claims.c.id == bilan).scalar_subquery()
     state = case((bilan_state.in_(("controlled", "paid")), "controlled"), (bilan_state == "submitted", "claimed"),
                  (table.c.is_complete.is_(False), "incomplete"), else_="draft")
