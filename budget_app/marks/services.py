@@ -122,6 +122,12 @@ def declared_bilan(line_type: str, id_column):
             .correlate_except(LineMark).limit(1).scalar_subquery())
 
 
+def is_held(line_type: str, id_column):
+    """A SQL expression: the line carries a live hold (what ``held_ids`` tells of a list of
+    ids, for a query that reads the lines themselves)."""
+    return select(LineMark.id).where(LineMark.line_id == id_column, *_live(line_type, "held")).correlate_except(LineMark).exists()
+
+
 def live_marks(line_type: str, line_ids, kind: str | None = None) -> dict[int, list[LineMark]]:
     """line id -> its live marks (only the ids that carry some)."""
     found: dict[int, list[LineMark]] = {}

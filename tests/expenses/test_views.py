@@ -316,3 +316,27 @@ def test_each_line_shows_the_state_of_its_own_bilan(client, login, officer, lot,
     for state in ("claimed", "incomplete"):
         text = client.get(f"/operations/LOT-2019-ACI/depenses?state={state}").get_data(as_text=True)
         assert "Total des 1 ligne(s)" in text
+
+
+def test_each_line_carries_its_own_marks_and_link(client, login, officer, lot, expense_data):
+    """Three lines read in one query for the page's marks: « Loyer » has its two documents
+    (invoice, proof of payment) and no look-alike; « Copie A » and « Copie B » share the
+    supplier and the invoice number (each a possible duplicate of the other, half of the
+    invoice each, no document);
+    only « Copie B » is held. Each n° links to its own line."""
+    login(client, officer)
+    post_expense(client, label="Loyer", document_number="L-1", supplier_name="SCI du Lot")
+    copy_a = create_expense(lot, expense_data(label="Copie A", document_number="C-7", allocation_percent=Decimal("50")))
+    copy_b = create_expense(lot, expense_data(label="Copie B", document_number="C-7", allocation_percent=Decimal("50"),
+                                              amount_excl_vat=Decimal("10.00")))
+    db.session.commit()
+    place_hold("expense", copy_b.id)
+    db.session.commit()
+    rent = db.session.scalar(select(Expense).where(Expense.label == "Loyer"))
+    text = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    rows = {label: row for row in text.split("<tr>") for label in ("Loyer", "Copie A", "Copie B") if f"<td>{label}</td>" in row}
+    assert "pièces : 2" in rows["Loyer"] and "doublon possible" not in rows["Loyer"] and "hold" not in rows["Loyer"]
+    assert "pièces : 0" in rows["Copie A"] and "doublon possible" in rows["Copie A"] and "hold" not in rows["Copie A"]
+    assert "pièces : 0" in rows["Copie B"] and "doublon possible" in rows["Copie B"] and 'data-testid="hold"' in rows["Copie B"]
+    for expense, label in ((rent, "Loyer"), (copy_a, "Copie A"), (copy_b, "Copie B")):
+        assert f'<a href="/operations/LOT-2019-ACI/depenses/{expense.id}">{expense.id}</a>' in rows[label]
