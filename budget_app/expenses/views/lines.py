@@ -24,7 +24,7 @@ from ...kernel.transactions import attempt
 from ...kernel.urls import id_urls
 from ...kernel.uploads import check_document, send_document, too_large
 from ...operations.models import COST_CATEGORIES
-from ...operations.services import visible_operations_query
+from ...operations.services import load_plan_versions, visible_operations_query
 from .. import listing
 from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
 from ...marks.hooks import bilan_numbers, held_reasons_for_referent
@@ -115,6 +115,7 @@ def index(operation_code=None):
     totals = listing.totals(operation.id, filters)
     marks = listing.page_marks(operation.id, [row[0] for row in page.rows])
     arguments = {key: value for key, value in request.args.items() if key not in ("apres", "avant", "fin")}
+    load_plan_versions(operation)  # what no_expense_reason reads, in one query
     return render_template(
         "expenses/index.html",
         operation=operation,
