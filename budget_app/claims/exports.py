@@ -21,9 +21,6 @@ import csv
 import io
 import re
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
 from ..kernel.formatting import decimal_text, format_day
 from ..kernel.money import ZERO
@@ -165,6 +162,8 @@ class _Sheet:
         self.ws._values_to_row = self._cells  # rows below are built here (see the class docstring)
 
     def _template(self, kind, column, quoted=False):
+        from openpyxl.cell import WriteOnlyCell  # openpyxl when a sheet is written, not at start
+
         template = WriteOnlyCell(self.ws)
         template.column = column
         if kind in FORMATS:
@@ -214,11 +213,15 @@ class _Sheet:
 
 
 def _letter(index):
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(index + 1)
 
 
 def write_xlsx(report: ClaimReport, target) -> None:
     """Write the workbook to a path or a binary file object."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet("Récapitulatif")
     summary.column_dimensions["A"].width = 64
