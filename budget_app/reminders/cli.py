@@ -17,6 +17,7 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
 from .digest import claim, confidential, digests_for, mail_context, render, settle
+from .mail import RelayPool, build_message
 
 SETTLE_BATCH = 100  # people mailed as one batch (over the pool's connections), then recorded as sent
 
@@ -46,9 +47,6 @@ def _send(today, now, dry_run):
                 click.echo(f"--- {digest.user.email} · {subject}\n{body}")
         click.echo("Essai à blanc : rien n'a été envoyé ni enregistré. Les rappels des référents anti-fraude ne sont jamais listés.")
         return
-    # smtplib and email when mail is sent, not when any command starts (bench/bench_start.py).
-    from .mail import RelayPool, build_message
-
     pool = RelayPool(current_app.config["MAIL_CONNECTIONS"])
     # The people and items were read once for the run: the commits of each batch must not
     # make every one of them be read again, one query each.

@@ -3,19 +3,24 @@
 MAIL_USE_TLS (STARTTLS), MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD, MAIL_DEFAULT_SENDER,
 MAIL_CONNECTIONS (connections used at once by a run, each kept open for the whole run)."""
 import queue
-import smtplib
 import threading
-from email.charset import BASE64, Charset
-from email.header import Header
-from email.mime.text import MIMEText
-from email.utils import formatdate
+from functools import cache
 
 from flask import current_app
 
-# UTF-8 bodies in base64 (encoded in C, where quoted-printable is encoded in Python);
-# headers encoded only when needed.
-_UTF8 = Charset("utf-8")
-_UTF8.body_encoding = BASE64
+# smtplib and email are imported when mail is built or sent, not when a command starts
+# (every command loads this module: bench/bench_start.py).
+
+
+@cache
+def _utf8():
+    """UTF-8 bodies in base64 (encoded in C, where quoted-printable is encoded in Python);
+    headers encoded only when needed."""
+    from email.charset import BASE64, Charset
+
+    charset = Charset("utf-8")
+    charset.body_encoding = BASE64
+    return charset
 
 
 class MailError(Exception):
@@ -23,13 +28,18 @@ class MailError(Exception):
 
 
 def _header(text: str):
+    from email.header import Header
+
     return text if text.isascii() else Header(text, "utf-8")
 
 
 def build_message(recipient: str, subject: str, body: str, message_id: str, locale: str, sender: str | None = None):
     """A plain-text message (the standard library's compat32 model: headers are stored as
     written, not parsed again for each message of a batch)."""
-    message = MIMEText(body, "plain", _UTF8)
+    from email.mime.text import MIMEText
+    from email.utils import formatdate
+
+    message = MIMEText(body, "plain", _utf8())
     message["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = recipient
     message["Subject"] = _header(subject)
@@ -49,6 +59,7 @@ class Relay:
         self.connection = None
 
     def _open(self):
+        import smtplib
         import ssl  # OpenSSL only in the process that mails (lean start)
 
         config = self.config
@@ -70,6 +81,8 @@ class Relay:
         self.connection = connection
 
     def send(self, message) -> None:
+        import smtplib
+
         try:
             if self.connection is None:
                 self._open()
@@ -80,6 +93,8 @@ class Relay:
 
     def close(self):
         if self.connection is not None:
+            import smtplib
+
             try:
                 self.connection.quit()
             except (OSError, smtplib.SMTPException):
