@@ -5,7 +5,9 @@ the application's list page, in the same process and the same run. The floor pri
 column the list prints (the line's state too, from its bilan's mark, in the same query; the
 category's label), through Babel for amounts, percents and days. The two pages are timed
 alternately (a busy machine slows both alike); prints both medians and list / floor
-(target <= 1.5).
+(target <= 1.5). For information, a third page: the floor formatting through the
+application's own functions (kernel.formatting: the euro pattern prepared once per
+language), which tells how much of the gap is formatting and how much the rest.
 
 SQLite in a temporary file by default; BENCH_DATABASE_URL=postgresql+psycopg://... runs it on
 an existing empty PostgreSQL database (the figure of the issue: PostgreSQL)."""
@@ -41,22 +43,23 @@ FLOOR_TEMPLATE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><
 </tbody></table></body></html>"""
 
 
-def alternately(first, second, runs: int) -> tuple[float, float]:
-    """Medians of two actions timed one after the other, ``runs`` times each, after a
-    warm-up of each."""
-    first()
-    second()
-    times = ([], [])
+def alternately(actions, runs: int) -> list[float]:
+    """Medians of actions timed one after the other, ``runs`` times each, after a warm-up
+    of each."""
+    for action in actions:
+        action()
+    times = [[] for _ in actions]
     for _ in range(runs):
-        for action, spent in ((first, times[0]), (second, times[1])):
+        for action, spent in zip(actions, times):
             started = time.perf_counter()
             action()
             spent.append(time.perf_counter() - started)
-    return statistics.median(times[0]), statistics.median(times[1])
+    return [statistics.median(spent) for spent in times]
 
 
-def floor_app(url: str):
-    """Bare Flask: one query (the first 50 rows, newest first), a Jinja template, Babel."""
+def floor_app(url: str, app_formatting: bool = False):
+    """Bare Flask: one query (the first 50 rows, newest first), a Jinja template, Babel
+    (``app_formatting``: the application's formatting functions instead, for information)."""
     from babel.dates import format_date
     from babel.numbers import format_currency, format_decimal
     from flask import Flask, render_template_string
@@ -70,6 +73,12 @@ def floor_app(url: str):
         money=lambda value: format_currency(value, "EUR", locale="fr_FR"),
         percent=lambda value: format_decimal(value, "#,##0.00", locale="fr_FR") + "\u00a0%",
     )
+    if app_formatting:
+        from budget_app.kernel import formatting
+
+        app.jinja_env.filters.update(day=lambda value: formatting.format_day(value, "fr"),
+                                     money=lambda value: formatting.format_money(value, "fr"),
+                                     percent=lambda value: formatting.format_percent(value, "fr"))
     from sqlalchemy import case
 
     # The tables only (their column types), not the application.
@@ -151,18 +160,24 @@ def main():
         response = client.get("/operations/BENCH/depenses")
         assert response.status_code == 200, response.status_code
 
-    bare, engine = floor_app(url)
-    bare_client = bare.test_client()
+    floors, engines = [], []
+    for app_formatting in (False, True):
+        bare, engine = floor_app(url, app_formatting)
+        engines.append(engine)
 
-    def floor():
-        response = bare_client.get(f"/depenses/{operation_id}")
-        assert response.status_code == 200 and response.data.count(b"<tr>") == 51, (response.status_code, response.data[:300])
+        def floor(bare_client=bare.test_client()):
+            response = bare_client.get(f"/depenses/{operation_id}")
+            assert response.status_code == 200 and response.data.count(b"<tr>") == 51, (response.status_code, response.data[:300])
 
-    listed, floored = alternately(page, floor, RUNS)
-    engine.dispose()
+        floors.append(floor)
+    listed, floored, formatted = alternately([page, *floors], RUNS)
+    for engine in engines:
+        engine.dispose()
     print(f"Floor of the expense list ({dialect}, {LINES} lines, 50 rows shown, median of {RUNS}, in-process):")
     print(f"  list page {listed * 1000:.1f} ms, floor (bare Flask + one query + Jinja + Babel) {floored * 1000:.1f} ms: "
           f"list / floor = {listed / floored:.2f} (target <= 1.5: {'ok' if listed / floored <= 1.5 else 'MISSED'})")
+    print(f"  for information, the floor formatting with the application's functions: {formatted * 1000:.1f} ms, "
+          f"list / that = {listed / formatted:.2f}")
 
 
 if __name__ == "__main__":
