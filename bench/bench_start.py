@@ -10,6 +10,7 @@ Prints:
 - the command's peak memory (max RSS, target <= 100 MB), and the baseline's.
 
     .venv/bin/python bench/bench_start.py          # SQLite file in a temporary directory
+    BENCH_DATABASE_URL=postgresql+psycopg://...    # an empty PostgreSQL database instead
     BENCH_ROUNDS=11 ...                            # more rounds on a busy machine
 """
 import os
@@ -48,7 +49,7 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{Path(workdir) / 'start.sqlite3'}",
+            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(workdir) / 'start.sqlite3'}",
             "BUDGET_APP_UPLOAD_DIR": str(Path(workdir) / "uploads"),
             "SECRET_KEY": "bench-start-secret-key-0123456789abcdef",
         }

@@ -1,6 +1,9 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -83,6 +86,29 @@ def test_format_money_french_and_english():
     assert format_money(Decimal("1234.56"), "fr") == "1\u202f234,56\u00a0€"
     assert format_money(Decimal("1234.56"), "en") == "€1,234.56"
     assert format_money(Decimal("833750"), "fr") == "833\u202f750,00\u00a0€"
+
+
+@given(st.decimals(min_value=Decimal("-99999999999.999"), max_value=Decimal("99999999999.999"), places=3),
+       st.sampled_from(["fr", "en", "fr_FR", "en_GB", "de"]))
+def test_format_money_is_babels_euro_format(value, locale):
+    """The euro pattern is prepared once per language (sign and decimals in place): the text
+    is Babel's own ``format_currency`` of the amount rounded half-up to the cent, e.g.
+    -1 234,565 -> "-1 234,57 €" in French, "-€1,234.57" in English; never "-0,00 €"."""
+    rounded = cents(value)
+    expected = format_currency(abs(rounded) if rounded == 0 else rounded, "EUR", locale=locale)
+    assert format_money(value, locale) == expected
+    assert format_money(Decimal("-1234.565"), "fr") == "-1\u202f234,57\u00a0€"
+    assert format_money(Decimal("-1234.565"), "en") == "-€1,234.57"
+    assert format_money(Decimal("-0.004"), "fr") == "0,00\u00a0€"
+
+
+@given(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+def test_french_days_are_babels_pattern(day):
+    """A French day is Babel's "dd/MM/yyyy" (4 July 987 -> "04/07/0987"), written without
+    Babel; English days are ISO."""
+    assert format_day(day, "fr") == format_date(day, "dd/MM/yyyy", locale="fr")
+    assert format_day(date(987, 7, 4), "fr") == "04/07/0987"
+    assert format_day(day, "en") == day.isoformat()
 
 
 def test_dates_french_format():

@@ -170,10 +170,15 @@ def user_for_session(user_id: str, token: str | None) -> User | None:
     user_number = parse_id(str(user_id))
     if not token or user_number is None:
         return None
-    record = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
-    )
-    if record is None or record.user_id != user_number or record.second_factor_pending:
+    # The record and its user in one query (every request of a signed-in user reads both).
+    found = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+    ).first()
+    if found is None:
+        return None
+    record, user = found
+    if record.user_id != user_number or record.second_factor_pending:
         return None
     now = datetime.now(timezone.utc)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
@@ -181,8 +186,7 @@ def user_for_session(user_id: str, token: str | None) -> User | None:
     if now - _aware(record.last_seen_at) > idle or now - _aware(record.created_at) > maximum:
         record.ended_at, record.end_reason, record.vault = now, "expired", None  # committed with the request
         return None
-    user = db.session.get(User, record.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     # Written at most once a minute: enough for the idle limit, light on the database.
     if now - _aware(record.last_seen_at) > timedelta(seconds=60):

@@ -10,7 +10,6 @@ operation (``kernel.sheet_layout``)."""
 import io
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from ..kernel.formatting import format_day, today_in_paris
 from ..kernel.money import ZERO
@@ -24,6 +23,8 @@ HEADER_ROW = 4
 
 
 def transmission_workbook(alert) -> bytes:
+    from openpyxl import Workbook  # openpyxl when a form is written, not at start
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Fiche de transmission")[:31]

@@ -21,12 +21,6 @@ import csv
 import io
 import re
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.compat import safe_string
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
 
 from ..kernel.formatting import decimal_text, format_day
 from ..kernel.money import ZERO
@@ -185,8 +179,16 @@ class _Sheet:
         self.write_row, writer.write_row = writer.write_row, self._write_row
         self.letters = [_letter(index) for index in range(len(self.kinds))]
         self.styles = {}
+        # openpyxl when a sheet is written, not when a command starts (bench/bench_start.py)
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.compat import safe_string
+        from openpyxl.utils.datetime import to_excel
+
+        self.illegal, self.safe_string, self.to_excel = ILLEGAL_CHARACTERS_RE, safe_string, to_excel
 
     def _template(self, kind, column, quoted=False):
+        from openpyxl.cell import WriteOnlyCell  # openpyxl when a sheet is written, not at start
+
         template = WriteOnlyCell(self.ws)
         template.column = column
         if kind in FORMATS:
@@ -254,7 +256,7 @@ class _Sheet:
             where = f"{self.letters[index]}{row_index}"
             if self.kinds[index] == "text":
                 text = xlsx_text(str(value))
-                if not text or ILLEGAL_CHARACTERS_RE.search(text) or len(text) > 32767:
+                if not text or self.illegal.search(text) or len(text) > 32767:
                     return None
                 template = self.quoted[index] if text.startswith(DANGEROUS) else self.cells[index]
                 space = ' xml:space="preserve"' if text.strip() != text and text.strip() else ""
@@ -265,8 +267,8 @@ class _Sheet:
             if template.data_type == "d":
                 if self.ws.parent.iso_dates:
                     return None
-                value = to_excel(value, self.ws.parent.epoch)
-            parts.append(f'<c r="{where}"{self._style(template)} t="n"><v>{_escape(safe_string(value))}</v></c>')
+                value = self.to_excel(value, self.ws.parent.epoch)
+            parts.append(f'<c r="{where}"{self._style(template)} t="n"><v>{_escape(self.safe_string(value))}</v></c>')
         parts.append("</row>")
         return "".join(parts)
 
@@ -288,11 +290,15 @@ class _Sheet:
 
 
 def _letter(index):
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(index + 1)
 
 
 def write_xlsx(report: ClaimReport, target) -> None:
     """Write the workbook to a path or a binary file object."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet("Récapitulatif")
     summary.column_dimensions["A"].width = 64

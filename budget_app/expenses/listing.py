@@ -6,15 +6,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..kernel.extensions import db
 from ..kernel.money import ZERO, cents
 from ..kernel.text import control_character
 from ..marks.hooks import bilan_state
-from ..marks.services import declared_bilan, held_ids
+from ..marks.services import declared_bilan, is_held
 from .models import Expense, ExpenseMonthTotal, SupportingDocument
 
 PAGE_SIZE = 50
@@ -240,27 +241,16 @@ def page(operation_id: int, filters: Filters, after: str | None = None, before: 
 
 @dataclass
 class PageMarks:
-    documents: dict = field(default_factory=dict)  # expense id -> {kind: count}
+    documents: dict = field(default_factory=dict)  # expense id -> number of supporting documents
     duplicates: set = field(default_factory=set)  # expense ids that look like another line
     held: set = field(default_factory=set)  # held (whoever asked: the marks do not say)
 
 
-def page_marks(operation_id: int, expenses) -> PageMarks:
-    """Documents, possible duplicates and held lines of one page, with one query each
-    (whatever the page size)."""
-    marks = PageMarks()
-    ids = [expense.id for expense in expenses]
-    if not ids:
-        return marks
-    counts = db.session.execute(
-        select(SupportingDocument.expense_id, SupportingDocument.kind, func.count())
-        .where(SupportingDocument.expense_id.in_(ids))
-        .group_by(SupportingDocument.expense_id, SupportingDocument.kind)
-    )
-    for expense_id, kind, count in counts:
-        marks.documents.setdefault(expense_id, {})[kind] = count
-    # One query for the page: does another live line look like each of these? Read
-    # through the (supplier, document) and (supplier, date) indexes.
+@cache
+def _marks_query():
+    """Built once (an aliased table costs more to build than the query takes to run): for
+    each id of ``ids``, its number of documents, whether another live line looks like it
+    (read through the (supplier, document) and (supplier, date) indexes), whether it is held."""
     other = aliased(Expense)
     alike = (other.supplier_key == Expense.supplier_key, other.id != Expense.id, other.deleted_at.is_(None))
     same_document = select(other.id).where(*alike, other.document_key == Expense.document_key).exists()
@@ -274,9 +264,29 @@ def page_marks(operation_id: int, expenses) -> PageMarks:
         )
         .exists()
     )
-    looks_alike = or_(same_document, same_amount_and_date)
-    marks.duplicates = set(db.session.scalars(select(Expense.id).where(Expense.id.in_(ids), looks_alike)))
-    marks.held = held_ids("expense", ids)
+    documents = select(func.count(SupportingDocument.id)).where(SupportingDocument.expense_id == Expense.id)
+    return select(
+        Expense.id,
+        documents.scalar_subquery(),
+        or_(same_document, same_amount_and_date),
+        is_held("expense", Expense.id),
+    ).where(Expense.id.in_(bindparam("ids", expanding=True)))
+
+
+def page_marks(operation_id: int, expenses) -> PageMarks:
+    """Documents, possible duplicates and held lines of one page, in one query (whatever
+    the page size)."""
+    marks = PageMarks()
+    ids = [expense.id for expense in expenses]
+    if not ids:
+        return marks
+    for expense_id, documents, duplicate, held in db.session.execute(_marks_query(), {"ids": ids}):
+        if documents:
+            marks.documents[expense_id] = documents
+        if duplicate:
+            marks.duplicates.add(expense_id)
+        if held:
+            marks.held.add(expense_id)
     return marks
 
 

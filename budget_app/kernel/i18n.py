@@ -5,6 +5,7 @@ French is the source language: every message is written in French and marked wit
 labels); it is translated when shown, in the user's language (``translate``). Outside a
 request (CLI commands) the default language, French, is used.
 """
+from babel import Locale
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import get_locale, gettext
 
@@ -32,3 +33,22 @@ def current_locale() -> str:
     if has_app_context():
         return current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
     return "fr"
+
+
+_LOCALES: dict[str, Locale] = {}
+
+
+def babel_locale(locale: "str | Locale | None" = None) -> Locale:
+    """The Babel locale of a language code ("fr", "en"), or of the reader's language: the
+    object itself, parsed once (Babel parses a code again at every call it is given)."""
+    if isinstance(locale, Locale):
+        return locale
+    if locale is None:
+        found = get_locale() if has_request_context() else None
+        if found is not None:
+            return found
+        locale = current_locale()
+    found = _LOCALES.get(locale)
+    if found is None:
+        found = _LOCALES.setdefault(locale, Locale.parse(locale))
+    return found

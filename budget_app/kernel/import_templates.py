@@ -5,8 +5,6 @@ The example is on that sheet, not under the headers, so it is never imported by 
 Header rows are the kernel spreadsheet writer's (``sheet_writer``)."""
 import io
 
-from openpyxl import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from .sheet_layout import freeze_below
 from .sheet_writer import header_cells
@@ -20,6 +18,9 @@ def template_workbook(columns: dict, required, example: dict, choices: dict | No
     ``choices``: key -> allowed values (a drop-down list); ``help_texts``: key -> what to type."""
     choices = choices or {}
     help_texts = help_texts or {}
+    from openpyxl import Workbook  # openpyxl when a template is written, not at start
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]

@@ -5,7 +5,6 @@ transmission form), in normal and write-only workbooks alike.
 
 Formulas never appear: totals are written as numbers computed by the application.
 """
-from openpyxl.worksheet.properties import PageSetupProperties
 
 A4 = "9"  # ECMA-376 paper size code
 
@@ -22,6 +21,8 @@ def print_layout(ws, code: str, landscape: bool = True, header_row: int | None =
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1 if one_page else 0
+    from openpyxl.worksheet.properties import PageSetupProperties  # not at start
+
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6

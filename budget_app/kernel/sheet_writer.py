@@ -11,9 +11,7 @@ locale): a date is a date cell, never text.
 """
 from datetime import date
 from decimal import Decimal
-
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from functools import cache
 
 from .spreadsheet import is_dangerous, xlsx_text
 
@@ -26,7 +24,27 @@ FORMATS = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "month": MONTH_FORMAT, "p
            "number": NUMBER_FORMAT}
 # The cell type of each kind (openpyxl's codes): numbers "n", dates "d", text "s".
 DATA_TYPES = {"money": "n", "percent": "n", "number": "n", "date": "d", "month": "d"}
-WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+# openpyxl is imported when a sheet is written, not when the application starts (every
+# command would load it: bench/bench_start.py).
+def _new_cell(ws, value=None):
+    from openpyxl.cell import WriteOnlyCell
+
+    return WriteOnlyCell(ws, value=value)
+
+
+def _font(bold: bool, size=None):
+    from openpyxl.styles import Font
+
+    return Font(bold=bold, size=size)
+
+
+@cache
+def _wrap():
+    from openpyxl.styles import Alignment
+
+    return Alignment(wrap_text=True, vertical="top")
 
 
 def text_cell(ws, value, bold: bool = False, size=None, wrap: bool = False):
@@ -34,14 +52,14 @@ def text_cell(ws, value, bold: bool = False, size=None, wrap: bool = False):
     quote-prefix style on text a spreadsheet would run, so it reads as written (security
     CHECKLIST §3)."""
     value = xlsx_text(str(value))
-    cell = WriteOnlyCell(ws, value=value)
+    cell = _new_cell(ws, value)
     cell.data_type = "s"
     if is_dangerous(value):
         cell.quotePrefix = True
     if bold or size:
-        cell.font = Font(bold=bold, size=size)
+        cell.font = _font(bold, size)
     if wrap:
-        cell.alignment = WRAP
+        cell.alignment = _wrap()
     return cell
 
 
@@ -59,17 +77,17 @@ def cell(ws, value, kind: str | None = None, bold: bool = False, wrap: bool = Fa
     amounts and dates are typed values with their format, never escaped, so a negative
     amount stays a number. ``None`` is an empty cell."""
     if value is None:
-        return WriteOnlyCell(ws)
+        return _new_cell(ws)
     kind = kind or kind_of(value)
     if kind == "text" or isinstance(value, str):
         return text_cell(ws, value, bold=bold, wrap=wrap)
-    result = WriteOnlyCell(ws)
+    result = _new_cell(ws)
     if kind in FORMATS:
         # The format first: a date given before it would register openpyxl's default one.
         result.number_format = FORMATS[kind]
     result.value = value
     if bold:
-        result.font = Font(bold=True)
+        result.font = _font(True)
     return result
 
 
@@ -94,7 +112,7 @@ def header_cells(ws, titles, wrap: bool = True) -> list:
     for title in titles:
         header = text_cell(ws, title, bold=True)
         if wrap:
-            header.alignment = WRAP
+            header.alignment = _wrap()
         cells.append(header)
     return cells
 

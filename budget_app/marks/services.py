@@ -114,9 +114,18 @@ def has_live_mark(line_type: str, id_column, kind: str | None = None):
 
 
 def declared_bilan(line_type: str, id_column):
-    """A SQL expression: the bilan a line is declared in (NULL when none)."""
+    """A SQL expression: the bilan a line is declared in (NULL when none). Correlated to the
+    line's table at whatever depth it is nested (inside ``bilan_state``'s select of the
+    bilan, SQLAlchemy would otherwise add the lines' table to this subquery's FROM, and
+    every line would read the bilan of the first line declared anywhere)."""
     return (select(LineMark.bilan_id).where(LineMark.line_id == id_column, *_live(line_type, "declared"))
-            .limit(1).scalar_subquery())
+            .correlate_except(LineMark).limit(1).scalar_subquery())
+
+
+def is_held(line_type: str, id_column):
+    """A SQL expression: the line carries a live hold (what ``held_ids`` tells of a list of
+    ids, for a query that reads the lines themselves)."""
+    return select(LineMark.id).where(LineMark.line_id == id_column, *_live(line_type, "held")).correlate_except(LineMark).exists()
 
 
 def live_marks(line_type: str, line_ids, kind: str | None = None) -> dict[int, list[LineMark]]:

@@ -5,6 +5,8 @@ command commits."""
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import OperationMember
 from ..accounts.policy import limited_to_assignments
@@ -69,6 +71,18 @@ def _by_code(model, code: str):
 
 def find_operation(code: str) -> Operation | None:
     return _by_code(Operation, code)
+
+
+def load_plan_versions(operation: Operation) -> None:
+    """The operation's plan versions with their flat rates and costs, in one query, unless
+    already loaded (reading the current plan's rates and costs lazily takes three)."""
+    if "plan_versions" in operation.__dict__:
+        return
+    versions = db.session.scalars(
+        select(PlanVersion).where(PlanVersion.operation_id == operation.id).order_by(PlanVersion.number)
+        .options(joinedload(PlanVersion.flat_rates), joinedload(PlanVersion.costs))
+    ).unique().all()
+    set_committed_value(operation, "plan_versions", versions)
 
 
 def every_operation_code() -> list[str]:

@@ -6,8 +6,6 @@ import csv
 import io
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from ..kernel.extensions import db
@@ -59,7 +57,9 @@ def access_rows(participant) -> tuple[list, list]:
     return header, rows
 
 
-def _text_cell(sheet, value: str) -> WriteOnlyCell:
+def _text_cell(sheet, value: str):
+    from openpyxl.cell import WriteOnlyCell  # openpyxl when a file is written, not at start
+
     cell = WriteOnlyCell(sheet, value=xlsx_text(value))
     cell.data_type = "s"  # never a formula, whatever the text starts with (CHECKLIST §3)
     return cell
@@ -67,6 +67,8 @@ def _text_cell(sheet, value: str) -> WriteOnlyCell:
 
 def write(header: list, rows: list, xlsx: bool) -> bytes:
     if xlsx:
+        from openpyxl import Workbook
+
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Participants")
         sheet.append(header)

@@ -103,14 +103,16 @@ def _bilans_due(today, operation_ids):
     """The final bilan from the operation's end (primer §8: due 6 months after it, legal),
     and a required interim one from a month before halfway (claims.bilans.warnings' rule)."""
     acts_on = ("claims.create", "POST")
-    operations = db.session.scalars(_within(select(Operation), Operation.id, operation_ids)).all()
-    claims = db.session.scalars(_within(select(Claim), Claim.operation_id, operation_ids)).all()
+    # The operations and their bilans in one query (the menu counts these on every page).
+    rows = db.session.execute(_within(select(Operation, Claim).outerjoin(Claim, Claim.operation_id == Operation.id),
+                                      Operation.id, operation_ids))
     by_operation = {}
-    for claim in claims:
-        by_operation.setdefault(claim.operation_id, []).append(claim)
+    for operation, claim in rows:
+        by_operation.setdefault(operation, [])
+        if claim is not None:
+            by_operation[operation].append(claim)
     items = []
-    for operation in operations:
-        existing = by_operation.get(operation.id, [])
+    for operation, existing in by_operation.items():
         final = next((claim for claim in existing if claim.kind == "final"), None)
         where = {"operation_code": operation.code}
         if (final is None or final.state == "draft") and today >= operation.end_date:

@@ -292,3 +292,51 @@ def test_dates_in_a_refusal_are_in_the_reader_language(client, login, make_user,
     assert "2018-12-31 is outside the operation&#39;s eligibility period (2019-01-01 to 2019-12-31)" in page
     assert "31/12/2018" not in page.split("<form")[1]  # the typed value is shown back as typed
     assert db.session.scalar(select(Expense)) is None
+
+
+def test_each_line_shows_the_state_of_its_own_bilan(client, login, officer, lot, expense_data):
+    """Two lines of the operation without their documents, one declared in a submitted
+    bilan: only that one reads « Dans un bilan », the other stays « Incomplète » (the state
+    is read per line, not from whichever line was declared first), and the state filter
+    counts one of each."""
+    from budget_app.claims.models import Claim
+
+    claim = Claim(operation_id=lot.id, number=1, period_start=date(2019, 1, 1), period_end=date(2019, 6, 30), state="submitted")
+    db.session.add(claim)
+    declared = create_expense(lot, expense_data(label="Loyer de janvier"))
+    create_expense(lot, expense_data(label="Loyer de février", document_number="F-2"))
+    db.session.flush()
+    declare("expense", [declared.id], claim.id, Conflict(""))
+    db.session.commit()
+    login(client, officer)
+    text = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    rows = {label: row for row in text.split("<tr>") for label in ("Loyer de janvier", "Loyer de février") if label in row}
+    assert "Dans un bilan" in rows["Loyer de janvier"] and "Incomplète" not in rows["Loyer de janvier"]
+    assert "Incomplète" in rows["Loyer de février"] and "Dans un bilan" not in rows["Loyer de février"]
+    for state in ("claimed", "incomplete"):
+        text = client.get(f"/operations/LOT-2019-ACI/depenses?state={state}").get_data(as_text=True)
+        assert "Total des 1 ligne(s)" in text
+
+
+def test_each_line_carries_its_own_marks_and_link(client, login, officer, lot, expense_data):
+    """Three lines read in one query for the page's marks: « Loyer » has its two documents
+    (invoice, proof of payment) and no look-alike; « Copie A » and « Copie B » share the
+    supplier and the invoice number (each a possible duplicate of the other, half of the
+    invoice each, no document);
+    only « Copie B » is held. Each n° links to its own line."""
+    login(client, officer)
+    post_expense(client, label="Loyer", document_number="L-1", supplier_name="SCI du Lot")
+    copy_a = create_expense(lot, expense_data(label="Copie A", document_number="C-7", allocation_percent=Decimal("50")))
+    copy_b = create_expense(lot, expense_data(label="Copie B", document_number="C-7", allocation_percent=Decimal("50"),
+                                              amount_excl_vat=Decimal("10.00")))
+    db.session.commit()
+    place_hold("expense", copy_b.id)
+    db.session.commit()
+    rent = db.session.scalar(select(Expense).where(Expense.label == "Loyer"))
+    text = client.get("/operations/LOT-2019-ACI/depenses").get_data(as_text=True)
+    rows = {label: row for row in text.split("<tr>") for label in ("Loyer", "Copie A", "Copie B") if f"<td>{label}</td>" in row}
+    assert "pièces : 2" in rows["Loyer"] and "doublon possible" not in rows["Loyer"] and "hold" not in rows["Loyer"]
+    assert "pièces : 0" in rows["Copie A"] and "doublon possible" in rows["Copie A"] and "hold" not in rows["Copie A"]
+    assert "pièces : 0" in rows["Copie B"] and "doublon possible" in rows["Copie B"] and 'data-testid="hold"' in rows["Copie B"]
+    for expense, label in ((rent, "Loyer"), (copy_a, "Copie A"), (copy_b, "Copie B")):
+        assert f'<a href="/operations/LOT-2019-ACI/depenses/{expense.id}">{expense.id}</a>' in rows[label]

@@ -116,3 +116,23 @@ def test_dashboard_chart_rows_are_labels_not_codes(app):
     with app.test_request_context():
         assert [short_label(code) for code in ("PERSONNEL", "FONCTIONNEMENT", "INDIRECTS_15")] == [
             "Personnel", "Fonctionnement", "Coûts indirects (15 %)"]
+
+
+def test_id_urls_are_url_for_of_each_id(app):
+    """One url_for for a page's links: each id in the place of the sentinel, the URL that
+    url_for builds (the operation's code from the request); anything not an id goes
+    through url_for itself (Werkzeug refuses it as it would)."""
+    from flask import g, url_for
+
+    from budget_app.kernel.urls import id_urls
+    from budget_app.operations.models import Operation
+
+    with app.test_request_context("/operations/HL-7/depenses"):
+        g.operation = Operation(code="HL-7")
+        detail = id_urls("expenses.detail", "expense_id")
+        for expense_id in (1, 12, 2147483646, 2147483647):
+            assert detail(expense_id) == url_for("expenses.detail", expense_id=expense_id)
+        assert detail(12) == "/operations/HL-7/depenses/12"
+        for refused in (url_for, lambda endpoint, **values: detail(values["expense_id"])):
+            with pytest.raises(ValueError):
+                refused("expenses.detail", expense_id="12/../../admin")

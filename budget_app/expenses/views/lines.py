@@ -21,9 +21,10 @@ from ...kernel.errors import Conflict, DomainError, render_error, seen_version
 from ...kernel.extensions import db
 from ...kernel.i18n import N_
 from ...kernel.transactions import attempt
+from ...kernel.urls import id_urls
 from ...kernel.uploads import check_document, send_document, too_large
 from ...operations.models import COST_CATEGORIES
-from ...operations.services import visible_operations_query
+from ...operations.services import load_plan_versions, visible_operations_query
 from .. import listing
 from ..forms import DeleteForm, DocumentForm, ExpenseForm, FilterForm
 from ...marks.hooks import bilan_numbers, held_reasons_for_referent
@@ -100,7 +101,9 @@ def _filters(form: FilterForm) -> listing.Filters:
 def index(operation_code=None):
     operation = g.operation
     form = FilterForm(request.args)
-    form.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, _(label)) for code, label in COST_CATEGORIES.items()]
+    # Each label translated once for the page, not once per line.
+    category_labels = {code: _(label) for code, label in COST_CATEGORIES.items()}
+    form.category.choices = [SelectChoice("", "—")] + [SelectChoice(code, label) for code, label in category_labels.items()]
     filters = _filters(form)
     page = listing.page(
         operation.id,
@@ -112,6 +115,7 @@ def index(operation_code=None):
     totals = listing.totals(operation.id, filters)
     marks = listing.page_marks(operation.id, [row[0] for row in page.rows])
     arguments = {key: value for key, value in request.args.items() if key not in ("apres", "avant", "fin")}
+    load_plan_versions(operation)  # what no_expense_reason reads, in one query
     return render_template(
         "expenses/index.html",
         operation=operation,
@@ -121,8 +125,10 @@ def index(operation_code=None):
         marks=marks,
         held_reasons=held_reasons_for_referent("expense", marks.held) if marks.held and may("alerts.link_lines") else {},
         arguments=arguments,
-        states=EXPENSE_STATES,
-        categories=COST_CATEGORIES,
+        state_labels={state: _(label) for state, label in EXPENSE_STATES.items()},
+        category_labels=category_labels,
+        pieces_label=_("pièces : %(n)s"),  # one lookup; each line puts its count in
+        detail_url=id_urls("expenses.detail", "expense_id"),
         may_write=may("expenses.create"),
         no_expense=no_expense_reason(operation),
     )
