@@ -35,6 +35,7 @@ from .cells import (  # noqa: F401 (re-exported: imports read rows and cells fro
 from .errors import DomainError, Problem
 from .formatting import format_number
 from .i18n import N_
+from .xlsx_rows import open_workbook, sheet_values
 
 
 # Rows an import may hold (setting IMPORT_MAX_ROWS); problems an import page lists (the
@@ -304,8 +305,6 @@ def _read_xlsx(content: bytes, shape: _Shape) -> list:
     Read-only, row by row; the <dimension> a file claims is ignored (``reset_dimensions``)
     and no more than ``shape.width + 1`` cells of a row are ever asked for."""
     check_zip_container(content)
-    from .xlsx_rows import open_workbook, sheet_values  # openpyxl when a workbook is read, not at start
-
     workbook = open_workbook(content)
     try:
         sheets = []

@@ -17,6 +17,7 @@ from ..kernel.formatting import today_in_paris
 from ..kernel.money import parse_day
 from ..kernel.transactions import fail
 from .digest import Plan, claim, confidential, settle
+from .mail import MailError, RelayPool, build_message
 from .writing import Writer, mail_context
 
 BATCH = 200  # people planned, claimed, mailed and settled together (bounded memory)
@@ -60,9 +61,6 @@ def _dry_run(today, now):
 def _send(today, now):
     """Batch after batch: claim, write and hand the mails to the pool; while they travel,
     the next batch is planned, claimed and written; then this one is settled."""
-    # smtplib and email where mail is sent, not when any command starts (bench/bench_start.py)
-    from .mail import MailError, RelayPool, build_message
-
     plan, writer = Plan(today, now), Writer()
     pool = RelayPool(current_app.config["MAIL_CONNECTIONS"])
     # The people read for the run must not be expired by each batch's commits (no query

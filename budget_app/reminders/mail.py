@@ -12,14 +12,14 @@ time (``smtplib.sendmail``).
 import base64
 import queue
 import re
-import smtplib
 import threading
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formatdate
 from functools import lru_cache
 
 from flask import current_app
+
+# smtplib and email are imported where mail is built or sent, not when a command starts
+# (every command loads this module: bench/bench_start.py).
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -37,6 +37,8 @@ class Envelope:
 
 @lru_cache(maxsize=256)  # a run's subjects repeat: each one is encoded once
 def _header(name: str, text: str) -> str:
+    from email.header import Header
+
     if "\r" in text or "\n" in text:
         raise MailError(f"line break in {name}")
     if text.isascii():
@@ -53,6 +55,8 @@ def build_message(recipient: str, subject: str, body: str, message_id: str, loca
                   sender: str | None = None) -> Envelope:
     """A plain-text message (MIME, UTF-8 body in base64; the subject in RFC 2047 words when
     it is not ASCII)."""
+    from email.utils import formatdate
+
     sender = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     head = "\r\n".join((
         _header("From", sender), _plain("To", recipient), _header("Subject", subject),
@@ -74,6 +78,8 @@ class Relay:
         self.connection = None
 
     def _open(self):
+        import smtplib
+
         import ssl  # OpenSSL only in the process that mails (lean start)
 
         config = self.config
@@ -97,6 +103,8 @@ class Relay:
 
     def send(self, envelope: Envelope) -> None:
         """One message, one command at a time."""
+        import smtplib
+
         try:
             if self.connection is None:
                 self._open()
@@ -108,6 +116,8 @@ class Relay:
     def send_many(self, envelopes: list) -> list:
         """Each message in turn; for each, None (sent) or its MailError. A connection lost
         fails the message in flight; the next ones go over a new connection."""
+        import smtplib
+
         results: list = []
         while len(results) < len(envelopes):
             rest = envelopes[len(results):]
@@ -160,6 +170,8 @@ class Relay:
             connection.getreply()
 
     def close(self):
+        import smtplib
+
         if self.connection is not None:
             try:
                 self.connection.quit()

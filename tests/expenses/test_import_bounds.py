@@ -15,7 +15,7 @@ from budget_app.expenses.duplicates import WARNINGS_SHOWN, DuplicateFinder, _Kno
 from budget_app.expenses.imports import COLUMNS, check_file
 from budget_app.expenses.models import Expense
 from budget_app.expenses.rules import HUNDRED, ExpenseData
-from budget_app.kernel import tabular, xlsx_rows
+from budget_app.kernel import tabular
 from budget_app.kernel.extensions import db
 
 HEADER = "Date;Date de paiement;Fournisseur;SIRET;N° de pièce;Libellé;Catégorie;Montant HT;TVA;TVA récupérable;Affectation (%)\n"
@@ -92,14 +92,14 @@ def test_a_forged_dimension_never_makes_rows_wider(app, monkeypatch):
     """openpyxl pads every row to the claimed 16 384 columns unless told otherwise: the
     reader never receives a row wider than the importer's 12 columns + the margin + 1."""
     widths = []
-    original = xlsx_rows.sheet_values  # openpyxl's iter_rows, leaner (read where a workbook is read)
+    original = tabular.sheet_values  # openpyxl's iter_rows, leaner (kernel/xlsx_rows)
 
     def spy(*args, **kwargs):
         for row in original(*args, **kwargs):
             widths.append(len(row))
             yield row
 
-    monkeypatch.setattr(xlsx_rows, "sheet_values", spy)
+    monkeypatch.setattr(tabular, "sheet_values", spy)
     table = tabular.read_table(forged_workbook(), COLUMNS)
     assert not table.problems
     assert len(table.rows) == 20
