@@ -27,6 +27,7 @@ from .models import (
     PlanResource,
     PlanVersion,
 )
+from .unit_lines import copy_unit_lines
 from .rules import (
     CostLine,
     EnvelopeInput,
@@ -147,6 +148,7 @@ def check_envelope_room(envelope: Envelope | None, fse_amount: Decimal, operatio
 
 
 def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanVersion:
+    amended = operation.current_plan if number > 1 else None
     version = PlanVersion(
         operation=operation,
         number=number,
@@ -160,6 +162,8 @@ def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanV
     version.resources = [
         PlanResource(position=i, kind=r.kind, name=r.name.strip(), amount=r.amount) for i, r in enumerate(plan.resources)
     ]
+    if amended is not None:
+        copy_unit_lines(amended, version)
     db.session.add(version)
     return version
 
