@@ -72,6 +72,7 @@ from .reminders import cli as reminders_cli
 from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
+from .units import cli as units_cli
 from .staff import views as staff_views
 from .expenses import hooks as expenses_hooks
 from .expenses import operation_documents_cli as expenses_operation_documents_cli
@@ -90,7 +91,7 @@ BLUEPRINTS = (
 )
 COMMANDS = (
     *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
-    *participants_cli.COMMANDS,
+    *participants_cli.COMMANDS, *units_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, *storage_cli.COMMANDS, seed.seed_command,
     staging.imports_command,
 )

@@ -95,7 +95,7 @@ def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool
     if final:
         return
     computation = compute_period(operation, start, end, list_left_out=False, evidence=True)
-    if computation.expense_count + computation.staff_count == 0:
+    if computation.expense_count + computation.staff_count + computation.unit_count == 0:
         raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
                              "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "
                              "à approuver de la période."),

@@ -113,7 +113,7 @@ def index():
         advance_form=AdvanceForm(), pending=pending, daci_recorders=DACI_RECORDERS,
         blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
         timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
-        empty=computation is not None and computation.expense_count + computation.staff_count == 0,
+        empty=computation is not None and computation.expense_count + computation.staff_count + computation.unit_count == 0,
         missing=missing, statement_files=statement_links(start, end) if computation is not None else [],
     )
 
