@@ -73,6 +73,7 @@ from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
 from .units import cli as units_cli
+from .units import views as units_views
 from .staff import views as staff_views
 from .expenses import hooks as expenses_hooks
 from .expenses import operation_documents_cli as expenses_operation_documents_cli
@@ -87,7 +88,7 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
     reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
-    participants_views.bp, operations_views.bp, accounts_views.bp,
+    units_views.bp, participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
     *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,

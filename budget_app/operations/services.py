@@ -148,7 +148,8 @@ def check_envelope_room(envelope: Envelope | None, fse_amount: Decimal, operatio
 
 
 def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanVersion:
-    amended = operation.current_plan if number > 1 else None
+    with db.session.no_autoflush:
+        amended = operation.current_plan if number > 1 else None
     version = PlanVersion(
         operation=operation,
         number=number,
@@ -162,9 +163,9 @@ def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanV
     version.resources = [
         PlanResource(position=i, kind=r.kind, name=r.name.strip(), amount=r.amount) for i, r in enumerate(plan.resources)
     ]
+    db.session.add(version)
     if amended is not None:
         copy_unit_lines(amended, version)
-    db.session.add(version)
     return version
 
 
