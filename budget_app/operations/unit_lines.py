@@ -31,6 +31,8 @@ UNIT_LINE_KINDS = {
 SIMPLIFIED = "SIMPLIFIES"
 SIMPLIFIED_LABEL = N_("Coûts unitaires et montants forfaitaires (hors assiette des taux forfaitaires)")
 COMPLETION_LABEL = N_("participant ayant achevé le parcours")
+# The lines of a bilan's costs: the plan's categories, then the simplified costs outside the bases.
+CLAIM_CATEGORIES = {**COST_CATEGORIES, SIMPLIFIED: SIMPLIFIED_LABEL}
 
 
 class PlanUnitLine(Audited, db.Model):

@@ -175,3 +175,34 @@ def test_marks_and_the_check_reduce_or_exclude_unit_lines(units_world):
     later = selection.compute_period(operation, *JANUARY)
     assert {line.reason for line in later.left_out if line.kind == "unit"} == {"already_claimed"}
     assert db.session.get(UnitRecord, units.id).deleted_at is None
+
+
+def test_exports_carry_the_unit_lines(units_world):
+    """The statement of January (staff 2 880,00; units 468,75 outside the base; lump sum
+    not achieved, left out): XLSX sheet « Coûts unitaires et forfaits » with its total
+    468,75, the CSV's « Montant présenté » adding up to 3 348,75 (2 880,00 + 468,75), the
+    Récapitulatif naming the simplified costs' line; the PDF writes."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from budget_app.claims.exports import csv_bytes, xlsx_bytes
+    from budget_app.claims.pdf import pdf_bytes
+    from budget_app.claims.report import build_report, summary_rows
+
+    operation = units_world["operation"]
+    make_staff_line(operation, "2880.00", hours=D("120"), rate=D("24.00"))
+    _record(operation, unit_line(operation), quantity=D("12.5"))
+    _record(operation, lump_sum(operation), achieved=False)
+    report = build_report(operation, *JANUARY)
+    labels = {label: value for label, value, _kind in summary_rows(report)}
+    assert labels["Coûts unitaires et montants forfaitaires (hors assiette des taux forfaitaires)"] == D("468.75")
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(report)))["Coûts unitaires et forfaits"]
+    values = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert any(row and row[1] == "heure d'atelier collectif" and row[6] == 468.75 for row in values)
+    assert any(row and row[-1] == "Livrable non réalisé (montant forfaitaire : tout ou rien)" for row in values)
+    rows = list(csv.reader(io.StringIO(csv_bytes(report).decode("utf-8-sig")), delimiter=";"))
+    presented = [D(row[9].replace(",", ".")) for row in rows[1:] if row[9]]
+    assert sum(presented) == D("3348.75")
+    assert pdf_bytes(report).startswith(b"%PDF")
