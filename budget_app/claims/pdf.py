@@ -19,7 +19,7 @@ from ..kernel.money import HUNDRED, ZERO, cents
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from . import participant_indicators as indicator_columns
-from .unit_report import unit_rows
+from .unit_report import has_units, unit_rows
 from .report import (
     ClaimReport,
     controlled,
@@ -266,8 +266,9 @@ def write_pdf(report: ClaimReport, target) -> None:
     pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Présenté",))
     pdf.heading("Personnel")
     pdf.table(STAFF_TABLE, staff_rows(report), totals=("Présenté",))
-    pdf.heading("Coûts unitaires et forfaits")
-    pdf.table(UNIT_TABLE, unit_rows(report), totals=("Présenté",))
+    if has_units(report):
+        pdf.heading("Coûts unitaires et forfaits")
+        pdf.table(UNIT_TABLE, unit_rows(report), totals=("Présenté",))
     pdf.heading(indicator_columns.HEADING)
     pdf.table(indicator_columns.PDF_COLUMNS, indicator_columns.report_indicator_rows(report))
     if controlled(report):

@@ -23,6 +23,16 @@ UNIT_COLUMNS = [
 UNIT_TOTALS = ("Montant présenté",)
 
 
+def has_units(report) -> bool:
+    """Only an operation whose plan has unit costs or lump sums (or records of them) gets the
+    sheet and the table: the others' documents stay as they were."""
+    plan = report.operation.current_plan
+    if plan is not None and plan.unit_lines:
+        return True
+    return db.session.scalar(select(UnitRecord.id).where(UnitRecord.operation_id == report.operation.id).limit(1)) \
+        is not None
+
+
 def _row(record: UnitRecord, presented, reason):
     achieved = "" if record.achieved is None else (" (réalisé)" if record.achieved else " (non réalisé)")
     return (CLAIM_CATEGORIES.get(record.category, record.category), record.description + achieved,
