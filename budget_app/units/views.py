@@ -12,6 +12,7 @@ from ..kernel.money import typed_amount, typed_day
 from ..kernel.transactions import attempt
 from ..kernel.uploads import send_document
 from ..operations.closure import closed_problem, refuse_when_closed
+from ..operations.models import COST_CATEGORIES
 from ..operations.unit_lines import UNIT_LINE_KINDS, add_unit_line
 from . import services
 from .forms import EvidenceForm, UnitLineForm, UnitRecordForm, WithdrawForm
@@ -32,7 +33,7 @@ def _page(line_form=None, record_form=None, status=200):
     return render_template(
         "units/index.html", operation=operation, lines=lines, records=services.records_of(operation),
         line_form=line_form or UnitLineForm(), record_form=record_form or UnitRecordForm(lines),
-        evidence_form=EvidenceForm(), withdraw_form=WithdrawForm(), kinds=UNIT_LINE_KINDS,
+        evidence_form=EvidenceForm(), withdraw_form=WithdrawForm(), kinds=UNIT_LINE_KINDS, categories=COST_CATEGORIES,
         closed=closed_problem(operation) is not None, may_plan=may("units.add_line", "POST"), may_record=may("units.record", "POST"),
     ), status
 
