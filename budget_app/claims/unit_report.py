@@ -5,6 +5,7 @@ Participants are named by their codes only (participants §5)."""
 from sqlalchemy import select
 
 from ..kernel.extensions import db
+from ..kernel.formatting import format_money, format_number
 from ..operations.unit_lines import CLAIM_CATEGORIES
 from ..units.models import UnitRecord
 from .models import ClaimLine
@@ -63,6 +64,7 @@ def unit_rows(report):
 def unit_line_rows(report):
     """A draft's unit records as ``report.LINE_FIELDS`` rows (a bilan's come from its lines)."""
     for (category, label, day, quantity, rate, eligible, presented, _evidence, _codes, reason) in unit_rows(report):
-        reference = f"{quantity} × {rate}" if quantity is not None else None
+        reference = (f"{format_number(quantity, 'fr', places=None)} × {format_money(rate, 'fr')}"
+                     if quantity is not None else None)
         yield (None, KIND_WORDS["unit"], category, label, None, reference, day, None, eligible, presented, reason,
                None, None, None, None, None)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, not_, or_, select
 
 from ..kernel.extensions import db
+from ..kernel.formatting import format_money, format_number
 from ..kernel.money import ZERO
 from ..marks.services import has_live_mark
 from ..units.models import UnitRecord
@@ -66,9 +67,8 @@ class UnitLeftOut:
 
 def quantity_text(record: UnitRecord) -> str:
     """« 12 × 150,00 € » or « réalisé » / « non réalisé »: what the line counted."""
-    if record.quantity is not None:
-        quantity = format(record.quantity.normalize(), "f")
-        return f"{quantity} × {format(record.rate, 'f')} €"
+    if record.quantity is not None:  # French: the bilan's snapshot is the document that is sent
+        return f"{format_number(record.quantity, 'fr', places=None)} × {format_money(record.rate, 'fr')}"
     return "réalisé" if record.achieved else "non réalisé"
 
 

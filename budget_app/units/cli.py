@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from ..kernel.formatting import format_day, format_money
+from ..kernel.formatting import format_day, format_money, format_number
 from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..kernel.transactions import command_transaction, fail
 from ..operations.services import find_operation
@@ -55,7 +55,7 @@ def plan_line_command(code, kind, year, category, label, rate, planned_units, ev
 def _planned(line) -> str:
     if line.kind != "unit":
         return ""
-    return f" × {format(line.planned_units.normalize(), 'f')} prévues = {format_money(line.planned_amount)}"
+    return f" × {format_number(line.planned_units, places=None)} prévues = {format_money(line.planned_amount)}"
 
 
 @units_cli.command("record")
@@ -134,7 +134,7 @@ def _record(operation, record_id):
 
 def _line_text(record) -> str:
     if record.quantity is not None:
-        what = f"{format(record.quantity.normalize(), 'f')} × {format_money(record.rate)}"
+        what = f"{format_number(record.quantity, places=None)} × {format_money(record.rate)}"
     else:
         what = "livrable réalisé" if record.achieved else "livrable non réalisé"
     codes = f", participants {record.participant_codes}" if record.participant_codes else ""

@@ -105,7 +105,7 @@ def test_cli_plan_line_record_list_and_bad_row(runner, units_world, tmp_path):
     result = runner.invoke(args=["units", "record", operation.code, "--line", str(line_id), "--date", "31/01/2023",
                                  "--quantity", "12,5", "--evidence", str(proof)])
     assert result.exit_code == 0, result.output
-    assert "468,75" in result.output and "preuve jointe" in result.output
+    assert "12,5 × 37,50" in result.output and "468,75" in result.output and "preuve jointe" in result.output
     refused = runner.invoke(args=["units", "record", operation.code, "--line", str(line_id), "--date", "31/01/2023",
                                   "--quantity", "0"])
     assert refused.exit_code == 1 and "unités réalisées" in refused.output
