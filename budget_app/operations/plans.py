@@ -1,7 +1,7 @@
 """A financing plan's figures, as pure functions over Decimal: costs by category and
 year, flat-rate amounts on their computed bases, totals, resources and the FSE+ check
 (primer §1-3). Nothing here is stored: the plan keeps only what was typed."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -62,6 +62,7 @@ class PlanFigures:
     in_kind_resources: Decimal
     # Unit costs and lump sums outside the flat-rate bases (``unit_lines``), part of the total.
     simplified_total: Decimal = ZERO
+    simplified_by_year: dict = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -189,6 +190,7 @@ def compute_plan(costs, rates, resources, fse_rate, fse_amount, units=()) -> Pla
         in_kind_costs=category_totals.get("NATURE", ZERO),
         in_kind_resources=sum((line["amount"] for line in lines if line["kind"] == "nature"), ZERO),
         simplified_total=simplified_total,
+        simplified_by_year=simplified_by_year,
     )
 
 

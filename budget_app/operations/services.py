@@ -27,7 +27,7 @@ from .models import (
     PlanResource,
     PlanVersion,
 )
-from .unit_lines import copy_unit_lines
+from .unit_lines import copy_unit_lines, plan_unit_amounts
 from .rules import (
     CostLine,
     EnvelopeInput,
@@ -269,7 +269,9 @@ def check_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_ra
         errors.append(problem("plan.reason", N_("motif de l'avenant obligatoire")))
     errors += check_operation(op)
     if not any(found.field == "operation.end_date" for found in errors):
-        errors += check_plan(op, plan)
+        # The amendment carries the plan's unit costs and lump sums (``unit_lines``).
+        units = plan_unit_amounts(operation.current_plan.unit_lines) if operation.current_plan else ()
+        errors += check_plan(op, plan, units)
     errors += check_envelope_room(operation.envelope, op.fse_amount, operation)
     if errors:
         raise DomainError(problems=errors)

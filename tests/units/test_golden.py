@@ -206,3 +206,33 @@ def test_exports_carry_the_unit_lines(units_world):
     presented = [D(row[9].replace(",", ".")) for row in rows[1:] if row[9]]
     assert sum(presented) == D("3348.75")
     assert pdf_bytes(report).startswith(b"%PDF")
+
+
+def test_an_amendment_carries_the_unit_lines(app, make_operation):
+    """Agreement: staff 2 × 362 500,00 + 15 % (108 750,00) = 833 750,00 €, plus a lump sum of
+    5 000,00 € outside the base = 838 750,00 €. The amendment's resources must balance that
+    total: FSE+ 60 % × 838 750,00 = 503 250,00 + self-financing 335 500,00 = 838 750,00 (the
+    agreement's 500 250,00 + 333 500,00 = 833 750,00 is refused); version 2 keeps the lump sum,
+    version 1 is unchanged."""
+    from budget_app.operations.rules import CostLine, FlatRateLine, PlanInput, ResourceLine
+    from budget_app.operations.services import record_amendment
+    from tests.operations.factories import add_seed_plan
+
+    operation = make_operation("UC-AV")
+    add_seed_plan(operation)
+    lump_sum(operation)
+    plan = PlanInput(costs=[CostLine("PERSONNEL", 2023, D("362500.00")), CostLine("PERSONNEL", 2024, D("362500.00"))],
+                     flat_rates=[FlatRateLine("INDIRECTS_15", D("15"))], amendment_number="A1",
+                     signed_on=date(2023, 6, 1), reason="Renfort")
+    unbalanced = PlanInput(**{**plan.__dict__, "resources": [ResourceLine("fse", "FSE+", D("500250.00")),
+                                                            ResourceLine("self", "Autofinancement", D("333500.00"))]})
+    with pytest.raises(DomainError, match="différent du coût total"):
+        record_amendment(operation, unbalanced, fse_amount=D("503250.00"))
+    db.session.rollback()
+    plan.resources = [ResourceLine("fse", "FSE+", D("503250.00")), ResourceLine("self", "Autofinancement", D("335500.00"))]
+    version = record_amendment(operation, plan, fse_amount=D("503250.00"))
+    db.session.commit()
+    assert version.number == 2
+    assert [(line.kind, line.rate) for line in version.unit_lines] == [("lump_sum", D("5000.00"))]
+    assert [(line.kind, line.rate) for line in operation.plan_versions[0].unit_lines] == [("lump_sum", D("5000.00"))]
+    assert current_figures(operation).total_cost == D("838750.00")

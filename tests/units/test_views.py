@@ -113,3 +113,14 @@ def test_cli_plan_line_record_list_and_bad_row(runner, units_world, tmp_path):
     listing = runner.invoke(args=["units", "list", operation.code])
     assert "ligne" in listing.output and "relevé" in listing.output and "468,75" in listing.output
     assert date(2023, 1, 31).strftime("%d/%m/%Y") in listing.output
+
+
+def test_the_plan_prints_the_simplified_costs_so_its_parts_add_up(client, login, units_world):
+    """Plan: staff 100 000,00 + indirect 7 % 7 000,00 + units 200 × 37,50 = 7 500,00 outside
+    the base = 114 500,00 € (the row is printed, so the parts add up to the total)."""
+    operation = units_world["operation"]
+    unit_line(operation)
+    login(client, units_world["officer"])
+    page = client.get(f"/operations/{operation.code}/").get_data(as_text=True)
+    assert 'data-testid="plan-simplified"' in page
+    assert "7\u202f500,00" in page and "114\u202f500,00" in page
