@@ -20,6 +20,8 @@ from budget_app.units import services
 from budget_app.units.models import UnitRecord
 from tests.staff.factories import make_staff_line
 
+from tests.participants.conftest import EXAMPLE
+
 from .conftest import JANUARY, PDF, lump_sum, unit_line
 
 
@@ -137,9 +139,13 @@ def test_participants_who_completed_their_path_are_counted_by_code(worked_exampl
     record = services.record_units(operation, line.id, date(2023, 12, 31), period_start=date(2023, 9, 1))
     db.session.commit()
     assert (record.quantity, record.amount) == (D("4"), D("1600.00"))
-    codes = record.participant_codes.split()
-    assert len(codes) == 4 and all(code.startswith("P") or code.isalnum() for code in codes)
-    assert "Martin" not in record.participant_codes and "Dupont" not in record.description
+    from budget_app.participants.models import Participant
+    people = db.session.scalars(select(Participant).where(Participant.operation_id == operation.id)).all()
+    finished = sorted(person.code for person in people if person.exit_reason == "fin")
+    assert len(people) == 5 and record.participant_codes.split() == finished
+    identities = EXAMPLE.read_text(encoding="utf-8").splitlines()[1:]
+    surnames = {row.split(";")[1] for row in identities if ";" in row}
+    assert surnames and not any(name in record.participant_codes + record.description for name in surnames)
     with pytest.raises(DomainError, match="déjà comptés"):
         services.record_units(operation, line.id, date(2023, 12, 31), period_start=date(2023, 9, 1))
 
@@ -236,3 +242,23 @@ def test_an_amendment_carries_the_unit_lines(app, make_operation):
     assert [(line.kind, line.rate) for line in version.unit_lines] == [("lump_sum", D("5000.00"))]
     assert [(line.kind, line.rate) for line in operation.plan_versions[0].unit_lines] == [("lump_sum", D("5000.00"))]
     assert current_figures(operation).total_cost == D("838750.00")
+
+
+def test_a_held_record_is_left_out_until_released(units_world):
+    """Held by the managing authority (« En attente »): 468,75 € leaves the statement (0,00 €
+    of simplified costs), then counts again once the hold is released."""
+    from budget_app.claims import holds
+
+    operation = units_world["operation"]
+    record = _record(operation, unit_line(operation), quantity=D("12.5"))
+    holds.place_hold(operation, "unit_record", record.id, "attestation de présence à compléter")
+    db.session.commit()
+    result = selection.compute_period(operation, *JANUARY)
+    assert result.figures.categories.get(SIMPLIFIED, D("0.00")) == D("0.00")
+    assert [(line.id, line.reason) for line in result.left_out] == [(record.id, "held")]
+    with pytest.raises(DomainError, match="en attente"):
+        services.withdraw_record(record, "erreur")
+    db.session.rollback()
+    holds.release_hold(operation, "unit_record", record.id, "attestation reçue")
+    db.session.commit()
+    assert selection.compute_period(operation, *JANUARY).figures.categories[SIMPLIFIED] == D("468.75")

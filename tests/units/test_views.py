@@ -124,3 +124,26 @@ def test_the_plan_prints_the_simplified_costs_so_its_parts_add_up(client, login,
     page = client.get(f"/operations/{operation.code}/").get_data(as_text=True)
     assert 'data-testid="plan-simplified"' in page
     assert "7\u202f500,00" in page and "114\u202f500,00" in page
+
+
+def test_evidence_attached_later_then_withdrawal_with_a_reason(client, login, units_world):
+    """A record without evidence is « Preuve manquante »; its evidence attached from the page
+    completes it; a withdrawal without a reason changes nothing, with one it is kept, withdrawn."""
+    from budget_app.units import services
+
+    operation = units_world["operation"]
+    record = services.record_units(operation, unit_line(operation).id, date(2023, 1, 31), quantity=D("3"))
+    db.session.commit()
+    login(client, units_world["officer"])
+    assert "Preuve manquante" in client.get(f"/operations/{operation.code}/unites").get_data(as_text=True)
+    client.post(f"/operations/{operation.code}/unites/releves/{record.id}/preuve",
+                data={"evidence": (io.BytesIO(PDF), "emargement.pdf")}, content_type="multipart/form-data")
+    db.session.refresh(record)
+    assert record.is_complete and record.original_name == "emargement.pdf"
+    client.post(f"/operations/{operation.code}/unites/releves/{record.id}/retrait", data={"reason": " "})
+    db.session.refresh(record)
+    assert record.deleted_at is None
+    client.post(f"/operations/{operation.code}/unites/releves/{record.id}/retrait", data={"reason": "saisi deux fois"})
+    db.session.refresh(record)
+    assert (record.deleted_at is not None, record.delete_reason) == (True, "saisi deux fois")
+    assert _count() == 1
