@@ -46,12 +46,7 @@ class UnitRecord(Audited, db.Model):
     category: Mapped[str] = mapped_column(String(16), nullable=False)  # the bilan's (unit_lines.claim_category)
     description: Mapped[str] = mapped_column(String(500), nullable=False)
     participant_codes: Mapped[str | None] = mapped_column(Text)  # counted from participants: their codes
-    # The evidence (kernel.uploads: checked by content, random name, SHA-256); complete once attached.
-    original_name: Mapped[str | None] = mapped_column(String(255))
-    stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
-    content_type: Mapped[str | None] = mapped_column(String(100))
-    size: Mapped[int | None] = mapped_column(Integer)
-    sha256: Mapped[str | None] = mapped_column(String(64))
+    # Complete once its evidence is attached (``UnitEvidence``).
     is_complete: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -60,7 +55,52 @@ class UnitRecord(Audited, db.Model):
 
     operation = relationship("Operation")
     plan_line = relationship("PlanUnitLine")
+    documents = relationship("UnitEvidence", back_populates="record", order_by="UnitEvidence.id")
 
     def retention_operation_id(self) -> int:
         """Kept until the operation's retention ends (operations.retention, CPR 82)."""
         return self.operation_id
+
+    @property
+    def evidence(self):
+        """The latest evidence attached (None before any)."""
+        return self.documents[-1] if self.documents else None
+
+    @property
+    def original_name(self) -> str | None:
+        return self.evidence.original_name if self.evidence else None
+
+    @property
+    def stored_name(self) -> str | None:
+        return self.evidence.stored_name if self.evidence else None
+
+    @property
+    def sha256(self) -> str | None:
+        return self.evidence.sha256 if self.evidence else None
+
+
+class UnitEvidence(Audited, db.Model):
+    """The evidence of a record (kernel.uploads: checked by content, random name, SHA-256),
+    kept as a supporting document is, and purged with them when the retention ends
+    (``retention``). A newer file is added beside an older one, never over it."""
+
+    __tablename__ = "unit_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("unit_records.id"), nullable=False, index=True)
+    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    record = relationship("UnitRecord", back_populates="documents")
+
+    # The purge's manifest names a document by its kind.
+    kind = "unit_evidence"
+
+    def retention_operation_id(self) -> int:
+        """Kept until the operation's retention ends (operations.retention, CPR 82)."""
+        return self.record.operation_id

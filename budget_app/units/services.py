@@ -23,7 +23,7 @@ from ..marks.services import frozen_problem
 from ..operations.closure import ensure_open
 from ..operations.unit_lines import PlanUnitLine, unit_line_of
 from .completion import completed_codes
-from .models import UnitRecord
+from .models import UnitEvidence, UnitRecord
 
 THIS_RECORD = N_("Ce relevé d'unités")
 
@@ -129,11 +129,9 @@ def attach_evidence(record: UnitRecord, filename: str, data: bytes, user=None) -
     A held record takes its evidence (a hold often waits for it), a declared one does not."""
     ensure_changeable(record, kinds=("declared",))
     received = receive(filename, data)
-    record.original_name = received.original_name
-    record.stored_name = received.stored_name
-    record.content_type = received.content_type
-    record.size = received.size
-    record.sha256 = received.sha256
+    record.documents.append(UnitEvidence(
+        original_name=received.original_name, stored_name=received.stored_name, content_type=received.content_type,
+        size=received.size, sha256=received.sha256, uploaded_by_id=getattr(user, "id", None)))
     record.is_complete = True
     db.session.flush()
     return record

@@ -132,9 +132,9 @@ def evidence(record_id):
 @bp.route(PREFIX + "/releves/<int:record_id>/preuve")
 def download(record_id):
     found = _record(record_id)
-    if not found.stored_name:
+    if found.evidence is None:
         abort(404)
-    return send_document(found)
+    return send_document(found.evidence)
 
 
 @bp.route(PREFIX + "/releves/<int:record_id>/retrait", methods=["POST"])

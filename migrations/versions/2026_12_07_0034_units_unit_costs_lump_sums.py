@@ -1,5 +1,6 @@
 """Unit costs and lump sums (CPR 53(1)(b)-(c)): the plan's lines of these kinds
-(``plan_unit_lines``), the units delivered and deliverables achieved (``unit_records``), a
+(``plan_unit_lines``), the units delivered and deliverables achieved (``unit_records``) with
+their evidence (``unit_evidence``), a
 cost line that carries marks (line type ``unit_record`` in ``line_marks`` and ``line_holds``)
 and is snapshotted in a bilan (``claim_lines.kind = 'unit'``, ``claim_lines.unit_record_id``).
 
@@ -94,11 +95,6 @@ def upgrade():
         sa.Column("category", sa.String(length=16), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=False),
         sa.Column("participant_codes", sa.Text(), nullable=True),
-        sa.Column("original_name", sa.String(length=255), nullable=True),
-        sa.Column("stored_name", sa.String(length=64), nullable=True),
-        sa.Column("content_type", sa.String(length=100), nullable=True),
-        sa.Column("size", sa.Integer(), nullable=True),
-        sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("is_complete", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
@@ -113,11 +109,28 @@ def upgrade():
         sa.ForeignKeyConstraint(["plan_line_id"], ["plan_unit_lines.id"],
                                 name=op.f("fk_unit_records_plan_line_id_plan_unit_lines")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_records")),
-        sa.UniqueConstraint("stored_name", name=op.f("uq_unit_records_stored_name")),
     )
     op.create_index("ix_unit_records_operation_delivered", "unit_records", ["operation_id", "delivered_on"],
                     unique=False)
     op.create_index(op.f("ix_unit_records_plan_line_id"), "unit_records", ["plan_line_id"], unique=False)
+    op.create_table(
+        "unit_evidence",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("original_name", sa.String(length=255), nullable=False),
+        sa.Column("stored_name", sa.String(length=64), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["record_id"], ["unit_records.id"], name=op.f("fk_unit_evidence_record_id_unit_records")),
+        sa.ForeignKeyConstraint(["uploaded_by_id"], ["users.id"], name=op.f("fk_unit_evidence_uploaded_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_evidence")),
+        sa.UniqueConstraint("stored_name", name=op.f("uq_unit_evidence_stored_name")),
+    )
+    op.create_index(op.f("ix_unit_evidence_record_id"), "unit_evidence", ["record_id"], unique=False)
+    op.create_index(op.f("ix_unit_evidence_sha256"), "unit_evidence", ["sha256"], unique=False)
     if _sqlite():
         op.add_column("claim_lines", sa.Column("unit_record_id", sa.Integer(), nullable=True))
         ddl_end = "unit_record_id INTEGER"
@@ -143,6 +156,9 @@ def downgrade():
     else:
         op.drop_constraint(op.f(FK), "claim_lines", type_="foreignkey")
         op.drop_column("claim_lines", "unit_record_id")
+    op.drop_index(op.f("ix_unit_evidence_sha256"), table_name="unit_evidence")
+    op.drop_index(op.f("ix_unit_evidence_record_id"), table_name="unit_evidence")
+    op.drop_table("unit_evidence")
     op.drop_index(op.f("ix_unit_records_plan_line_id"), table_name="unit_records")
     op.drop_index("ix_unit_records_operation_delivered", table_name="unit_records")
     op.drop_table("unit_records")
