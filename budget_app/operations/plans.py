@@ -229,6 +229,9 @@ def compare_versions(old: PlanVersion, new: PlanVersion) -> dict:
         if code in a.flat_rate_amounts or code in b.flat_rate_amounts:
             x, y = a.flat_rate_amounts.get(code, ZERO), b.flat_rate_amounts.get(code, ZERO)
             rows.append(("flat", code, None, x, y, y - x))
+    if a.simplified_total or b.simplified_total:  # unit costs and lump sums outside the bases
+        rows.append(("simplified", "simplified", None, a.simplified_total, b.simplified_total,
+                     b.simplified_total - a.simplified_total))
     rows.append(("total", "total", None, a.total_cost, b.total_cost, b.total_cost - a.total_cost))
     names = []
     for line in a.resources + b.resources:

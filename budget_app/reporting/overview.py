@@ -106,7 +106,7 @@ def _load_plans(operations) -> None:
         select(Operation).where(Operation.id.in_([op.id for op in operations]))
         .options(selectinload(Operation.plan_versions).options(
             selectinload(PlanVersion.costs), selectinload(PlanVersion.flat_rates),
-            selectinload(PlanVersion.resources)))
+            selectinload(PlanVersion.resources), selectinload(PlanVersion.unit_lines)))
     ).all()
 
 
