@@ -112,7 +112,7 @@ def _record(record_id):
     return found
 
 
-@bp.route(PREFIX + "/releves/<int:record_id>/preuve", methods=["POST"])
+@bp.route(PREFIX + "/releves/<int:record_id>/joindre-preuve", methods=["POST"])
 def evidence(record_id):
     found = _record(record_id)
     form = EvidenceForm()

@@ -136,7 +136,7 @@ def test_evidence_attached_later_then_withdrawal_with_a_reason(client, login, un
     db.session.commit()
     login(client, units_world["officer"])
     assert "Preuve manquante" in client.get(f"/operations/{operation.code}/unites").get_data(as_text=True)
-    client.post(f"/operations/{operation.code}/unites/releves/{record.id}/preuve",
+    client.post(f"/operations/{operation.code}/unites/releves/{record.id}/joindre-preuve",
                 data={"evidence": (io.BytesIO(PDF), "emargement.pdf")}, content_type="multipart/form-data")
     db.session.refresh(record)
     assert record.is_complete and record.original_name == "emargement.pdf"
