@@ -82,11 +82,13 @@ from .reminders import cli as reminders_cli
 from .reminders import views as reminders_views
 from .reporting import views as reporting_views
 from .staff import cli as staff_cli
+from .units import cli as units_cli
+from .units import retention as units_retention
+from .units import views as units_views
 from .staff import views as staff_views
 from .expenses import hooks as expenses_hooks
 from .expenses import operation_documents_cli as expenses_operation_documents_cli
 from .expenses.views import operation_documents as expenses_operation_document_views
-from .staff import evidence as staff_evidence
 from .staff import evidence_views as staff_evidence_views  # noqa: F401  (routes on staff.bp)
 from .staff import template_views as staff_template_views  # noqa: F401  (routes on staff.bp)
 
@@ -100,11 +102,11 @@ MIGRATIONS_DIR = migrations.MIGRATIONS_DIR
 # some. Importing them registers their models and menu entries (hooks: ``HOOKS``).
 BLUEPRINTS = (
     reporting_views.bp, reminders_views.bp, claims_views.bp, alerts_views.bp, expenses_views.bp, staff_views.bp,
-    participants_views.bp, operations_views.bp, accounts_views.bp,
+    units_views.bp, participants_views.bp, operations_views.bp, accounts_views.bp,
 )
 COMMANDS = (
     *reminders_cli.COMMANDS, *claims_cli.COMMANDS, *alerts_cli.COMMANDS, *expenses_cli.COMMANDS, *staff_cli.COMMANDS,
-    *participants_cli.COMMANDS,
+    *participants_cli.COMMANDS, *units_cli.COMMANDS,
     *operations_cli.COMMANDS, *accounts_cli.COMMANDS, *backup.COMMANDS, *storage_cli.COMMANDS, seed.seed_command,
     staging.imports_command,
 )
@@ -128,7 +130,8 @@ HOOKS = (
     # admin and referent accounts.
     *alerts_referent_keys.ACCOUNT_HOOKS,
     # Staff evidence is purged with the supporting documents when retention ends (CPR 82).
-    (expenses_hooks.other_documents, staff_evidence.documents_for_purge),
+    # The units' evidence too (units.retention answers with both).
+    (expenses_hooks.other_documents, units_retention.documents_for_purge),
     # The operation page's documents (agreement, amendments, publicity, procurement files).
     (operations_hooks.documents_panel, expenses_operation_document_views.documents_panel),
 )

@@ -10,6 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from budget_app.operations.unit_lines import add_unit_line
+from budget_app.units.services import attach_evidence as attach_unit_evidence
+from budget_app.units.services import record_units
 from budget_app.marks.services import declare
 from budget_app.kernel.errors import Conflict
 from budget_app.accounts.policy import POLICY
@@ -104,6 +107,12 @@ EXPECTED = {
     "expenses.import_expenses": ("F", "F"),
     "expenses.confirm_import": ("", "F"),
     "expenses.vat_prorata": (READERS, "F"),
+    "units.index": (READERS, ""),
+    "units.add_line": ("", "AF"),
+    "units.record": ("", "F"),
+    "units.evidence": ("", "F"),
+    "units.download": (READERS, ""),
+    "units.withdraw": ("", "F"),
     "staff.index": (STAFF_READERS, ""),
     "staff.people": (STAFF_READERS, ""),
     "staff.timesheets": (STAFF_READERS, ""),
@@ -269,7 +278,12 @@ def _operation_samples(operation) -> dict:
     operation_document, _same = attach_operation_document(operation, "publicity", "affiche.pdf",
                                                           b"%PDF-1.4\n% affiche\n%%EOF\n")
     db.session.commit()
+    unit_line = add_unit_line(operation, "unit", 2023, "PRESTATIONS", "heure d'atelier", Decimal("37.50"), Decimal("10"))
+    unit_record = record_units(operation, unit_line.id, date(2023, 1, 31), quantity=Decimal("3"))
+    attach_unit_evidence(unit_record, "emargement.pdf", b"%PDF-1.4\n% emargement\n%%EOF\n")
+    db.session.commit()
     return {"operation_code": operation.code, "expense_id": expense.id, "document_id": document.id,
+            "record_id": unit_record.id,
             "staff_document_id": staff_document.id, "operation_document_id": operation_document.id,
             "timesheet_id": timesheet.id, "number": 1, "position": 1, "request_id": amendment.id,
             "user_id": 1, "token": "sample-token", "participant_code": participant.code}

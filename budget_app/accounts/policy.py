@@ -146,6 +146,14 @@ POLICY: dict[str, Policy] = {
     "expenses.attach_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
     "expenses.remove_operation_document": roles(write={FINANCE_OFFICER, ADMIN}),
     "expenses.operation_document_download": roles(read=OPERATION_READERS),
+    # Unit costs and lump sums (units): the plan's lines are added as an amendment is
+    # entered (finance officer, admin); the units delivered and their evidence by the finance officer.
+    "units.index": roles(read=OPERATION_READERS),
+    "units.add_line": roles(write={ADMIN, FINANCE_OFFICER}),
+    "units.record": roles(write={FINANCE_OFFICER}),
+    "units.evidence": roles(write={FINANCE_OFFICER}),
+    "units.download": roles(read=OPERATION_READERS),
+    "units.withdraw": roles(write={FINANCE_OFFICER}),
     # Partial VAT recovery: the operation's pro-rata per year (expenses.vat).
     "expenses.vat_prorata": roles(read=OPERATION_READERS, write={FINANCE_OFFICER}),
     #

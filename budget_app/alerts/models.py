@@ -31,7 +31,6 @@ from ..kernel.audit.models import utcnow
 from ..kernel.db_types import Money
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
-from ..marks.models import LINE_TYPE_CHECK
 from ..marks.models import LINE_TYPES as MARKED_LINE_TYPES
 
 # Alert kinds (CPR art. 69 and annex XII "type of irregularity").
@@ -73,8 +72,10 @@ RECIPIENT_LABELS = {
     "prosecutor": N_("Procureur de la République"),
 }
 
-# Cost lines an alert can put under suspicion: those that carry marks.
-LINE_TYPES = tuple(MARKED_LINE_TYPES)
+# Cost lines an alert can put under suspicion: the real-cost lines that carry marks (unit
+# costs and lump sums carry marks too, but a suspicion names invoices and staff months).
+LINE_TYPES = tuple(line_type for line_type in MARKED_LINE_TYPES if line_type != "unit_record")
+ALERT_LINE_TYPE_CHECK = "line_type IN ({})".format(", ".join(f"'{line_type}'" for line_type in LINE_TYPES))
 
 
 def _in(column, values):
@@ -186,7 +187,7 @@ class AlertCostLine(db.Model):
 
     __tablename__ = "alert_cost_lines"
     __table_args__ = (
-        CheckConstraint(LINE_TYPE_CHECK, name="line_type_known"),
+        CheckConstraint(ALERT_LINE_TYPE_CHECK, name="line_type_known"),
         Index("ix_alert_cost_lines_line", "line_type", "line_id"),
     )
 

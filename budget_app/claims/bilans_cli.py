@@ -19,7 +19,8 @@ from ..kernel.formatting import format_day, format_money, today_in_paris
 from ..kernel.i18n import N_, translate, translate_label
 from ..kernel.money import cents, parse_amount, parse_day, rate
 from ..kernel.transactions import command_transaction
-from ..operations.models import COST_CATEGORIES, FLAT_RATES
+from ..operations.models import FLAT_RATES
+from ..operations.unit_lines import CLAIM_CATEGORIES
 from ..operations.plans import payment_deadline
 from ..operations.services import find_operation
 from . import control, decisions, holds, lifecycle, payments
@@ -262,7 +263,7 @@ SUMMARY_LINES = (
 def _figure_lines(figures: ClaimFigures):
     """Each category and flat rate by its label, then the total and the FSE+ share."""
     for code, amount in figures.categories.items():
-        yield translate_label(COST_CATEGORIES, code), amount
+        yield translate_label(CLAIM_CATEGORIES, code), amount
     for code, amount in figures.flat_rates.items():
         yield translate(FLAT_RATES[code][0]).split(",")[0] if code in FLAT_RATES else code, amount
         yield "  " + figures.applied_text(code), None

@@ -23,6 +23,7 @@ from ..operations.flat_rates import (
     flat_rate_amounts,
 )
 from ..operations.fse_rates import FseRate, stated
+from ..operations.unit_lines import SIMPLIFIED
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,11 @@ class ClaimFigures:
 
 def claim_categories(plan_categories=(), rates=(), amounts=()) -> list[str]:
     """Real-cost categories shown in a claim: those of the plan, then any other with an
-    amount, in the décret's order, without the ones a chosen flat rate replaces (primer §3)."""
+    amount, in the décret's order, without the ones a chosen flat rate replaces (primer §3); then the
+    unit costs and lump sums kept outside the flat-rate bases (``SIMPLIFIED``, CPR 53(1)(b)-(c))."""
     covered = covered_categories(rates)
     wanted = set(plan_categories) | {category for category in amounts if amounts[category]}
-    return [category for category in DIRECT_CATEGORIES if category in wanted and category not in covered]
+    return [category for category in (*DIRECT_CATEGORIES, SIMPLIFIED) if category in wanted and category not in covered]
 
 
 def covered_categories(rates) -> set[str]:

@@ -36,6 +36,7 @@ from ..kernel.sheet_writer import (
 )
 from ..kernel.spreadsheet import DANGEROUS, csv_text, xlsx_text
 from . import participant_indicators as indicator_columns
+from .unit_report import UNIT_COLUMNS, UNIT_TOTALS, has_units, unit_rows
 from .report import (
     ASKED_LABEL,
     TOTAL_LABEL,
@@ -319,6 +320,11 @@ def write_xlsx(report: ClaimReport, target) -> None:
     for values in staff_rows(report):
         staff.append(values)
     staff.close()
+    if has_units(report):
+        units = _Sheet(workbook, "Coûts unitaires et forfaits", UNIT_COLUMNS, report, UNIT_TOTALS)
+        for values in unit_rows(report):
+            units.append(values)
+        units.close()
     resources = _Sheet(workbook, "Ressources", RESOURCE_COLUMNS, report)
     for values in resource_rows(report):
         resources.append(values)

@@ -16,6 +16,7 @@ from ..kernel.money import ZERO
 from ..operations.fse_rates import rate_of
 from ..operations.models import Operation
 from ..operations.plans import current_figures
+from ..operations.unit_lines import SIMPLIFIED
 from .computation import ClaimFigures, claim_figures, figures_from_json
 from .models import Claim
 
@@ -32,6 +33,8 @@ def plan_context(operation: Operation) -> dict:
                 "fse_rate": rate_of(operation, None)}
     figures = current_figures(operation)
     planned = dict(figures.category_totals)
+    if figures.simplified_total:
+        planned[SIMPLIFIED] = figures.simplified_total  # unit costs and lump sums outside the bases
     return {
         "rates": {rate.code: rate.rate for rate in plan.flat_rates},
         "plan_categories": tuple(planned),

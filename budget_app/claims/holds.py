@@ -16,10 +16,11 @@ from ..marks import services as marks
 from ..marks.models import LINE_TYPES, LineMark
 from ..operations.models import Operation
 from ..staff.models import StaffCostLine
+from ..units.models import UnitRecord
 from .models import LineHold
 
 REASON_LENGTH = 300
-LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine}
+LINE_MODELS = {"expense": Expense, "staff_cost_line": StaffCostLine, "unit_record": UnitRecord}
 
 
 def _reason(text: str | None) -> str:
@@ -77,7 +78,7 @@ def release_hold(operation: Operation, line_type: str, line_id: int, reason: str
 
 def held_cost_lines(operation_id: int) -> set[tuple[str, int]]:
     """The operation's held lines, whoever asked (their marks), as ("expense" |
-    "staff_cost_line", id) pairs."""
+    "staff_cost_line" | "unit_record", id) pairs."""
     pairs = set()
     for line_type, model in LINE_MODELS.items():
         rows = db.session.scalars(

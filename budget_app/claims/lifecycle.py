@@ -30,11 +30,13 @@ from .computation import figures_to_json
 from .credit_notes import snapshot_reference
 from .models import CLAIM_STATES, Claim, ClaimLine, ClaimStateChange
 from .participant_indicators import freeze_indicator_table
+from .unit_selection import quantity_text
 from .selection import (
     Computation,
     compute_period,
     included_expenses_query,
     included_staff_query,
+    included_units,
 )
 
 CLAIMS = StateMachine(
@@ -93,7 +95,7 @@ def refuse_empty_draft(operation: Operation, start: date, end: date, final: bool
     if final:
         return
     computation = compute_period(operation, start, end, list_left_out=False, evidence=True)
-    if computation.expense_count + computation.staff_count == 0:
+    if computation.expense_count + computation.staff_count + computation.unit_count == 0:
         raise DomainError(N_("Rien à déclarer du %(start)s au %(end)s : aucun brouillon à 0,00 € n'est créé. "
                              "Vérifiez les dépenses (pièces, date d'acquittement) et les fiches de temps "
                              "à approuver de la période."),
@@ -123,7 +125,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
     check_submission_order(claim)
     computation = compute_period(operation, claim.period_start, claim.period_end, as_of=today, claim=claim,
                                  list_left_out=False)
-    if computation.expense_count + computation.staff_count == 0 and claim.kind != "final":
+    if computation.expense_count + computation.staff_count + computation.unit_count == 0 and claim.kind != "final":
         raise DomainError(N_("Aucune dépense à déclarer sur cette période."))
     move(claim, "submit", "submitted")
     position = 0
@@ -137,7 +139,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
         expense_ids.append(expense.id)
         snapshot.append({
             "claim_id": claim.id, "position": position, "kind": "expense", "expense_id": expense.id,
-            "staff_cost_line_id": None, "category": expense.category, "description": expense.label[:500],
+            "staff_cost_line_id": None, "unit_record_id": None, "category": expense.category, "description": expense.label[:500],
             "reference": snapshot_reference(expense)[:255],
             "incurred_on": expense.incurred_on, "paid_on": expense.paid_on,
             "declared_amount": expense.eligible_amount,
@@ -149,9 +151,19 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
         person = line.person
         snapshot.append({
             "claim_id": claim.id, "position": position, "kind": "staff", "expense_id": None,
-            "staff_cost_line_id": line.id, "category": "PERSONNEL", "description": line.computation[:500],
+            "staff_cost_line_id": line.id, "unit_record_id": None, "category": "PERSONNEL", "description": line.computation[:500],
             "reference": f"{person.registration_number} {person.last_name} {person.first_name}"[:255],
             "incurred_on": line.month, "paid_on": None, "declared_amount": line.amount,
+        })
+    unit_ids = []
+    for record in db.session.scalars(included_units(operation, claim.period_start, claim.period_end, computation)):
+        position += 1
+        unit_ids.append(record.id)
+        snapshot.append({
+            "claim_id": claim.id, "position": position, "kind": "unit", "expense_id": None,
+            "staff_cost_line_id": None, "unit_record_id": record.id, "category": record.category,
+            "description": record.description[:500], "reference": quantity_text(record)[:255],
+            "incurred_on": record.delivered_on, "paid_on": None, "declared_amount": record.amount,
         })
     # Declare: only lines no one else has declared (one live declaration per line, a unique
     # index: a concurrent submission waits on it, then is refused).
@@ -159,6 +171,7 @@ def submit_claim(claim: Claim, user=None, today: date | None = None) -> Computat
                         "rien n'a été déposé, recalculez le bilan."))
     marks.declare("expense", expense_ids, claim.id, taken)
     marks.declare("staff_cost_line", staff_ids, claim.id, taken)
+    marks.declare("unit_record", unit_ids, claim.id, taken)
     # The claimed months' timesheets become "locked".
     locked = lock_held_timesheets(claim.id)
     if locked:

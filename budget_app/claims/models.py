@@ -123,7 +123,12 @@ CSF_REASONS = {
     "other": N_("Autre motif"),
 }
 
-LINE_KINDS = ("expense", "staff")
+LINE_KINDS = ("expense", "staff", "unit")
+KIND_CHECK = "kind IN ('expense', 'staff', 'unit')"
+# One source per line: an expense, a staff month, or a unit cost / lump sum record (migration 0034).
+ONE_SOURCE = ("(kind = 'expense' AND expense_id IS NOT NULL AND staff_cost_line_id IS NULL AND unit_record_id IS NULL)"
+              " OR (kind = 'staff' AND staff_cost_line_id IS NOT NULL AND expense_id IS NULL AND unit_record_id IS NULL)"
+              " OR (kind = 'unit' AND unit_record_id IS NOT NULL AND expense_id IS NULL AND staff_cost_line_id IS NULL)")
 
 
 class ClaimLine(Audited, db.Model):
@@ -132,12 +137,8 @@ class ClaimLine(Audited, db.Model):
 
     __tablename__ = "claim_lines"
     __table_args__ = (
-        CheckConstraint("kind IN ('expense', 'staff')", name="kind_known"),
-        CheckConstraint(
-            "(kind = 'expense' AND expense_id IS NOT NULL AND staff_cost_line_id IS NULL)"
-            " OR (kind = 'staff' AND staff_cost_line_id IS NOT NULL AND expense_id IS NULL)",
-            name="one_source",
-        ),
+        CheckConstraint(KIND_CHECK, name="kind_known"),
+        CheckConstraint(ONE_SOURCE, name="one_source"),
         CheckConstraint("decision IS NULL OR decision IN ('kept', 'reduced', 'excluded')", name="decision_known"),
         # A reduced line keeps a smaller amount (a credit note, a smaller part of its negative
         # amount); an excluded one keeps nothing; a reason is required for both.
@@ -161,6 +162,7 @@ class ClaimLine(Audited, db.Model):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"))
     staff_cost_line_id: Mapped[int | None] = mapped_column(ForeignKey("staff_cost_lines.id"))
+    unit_record_id: Mapped[int | None] = mapped_column(ForeignKey("unit_records.id"))
     category: Mapped[str] = mapped_column(String(16), nullable=False)
     description: Mapped[str] = mapped_column(String(500), nullable=False)
     reference: Mapped[str | None] = mapped_column(String(255))
@@ -181,6 +183,7 @@ class ClaimLine(Audited, db.Model):
     claim = relationship("Claim", back_populates="lines")
     expense = relationship("Expense")
     staff_cost_line = relationship("StaffCostLine")
+    unit_record = relationship("UnitRecord")
 
 
 class ClaimStateChange(db.Model):

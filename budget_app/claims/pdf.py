@@ -20,6 +20,7 @@ from ..kernel.pdf_canvas import Canvas
 from ..kernel.text import clean_output
 from .exports import EMPTY_SHEET
 from . import participant_indicators as indicator_columns
+from .unit_report import has_units, unit_rows
 from .report import (
     ClaimReport,
     controlled,
@@ -47,6 +48,11 @@ STAFF_TABLE = [
     ("Matricule", 17, "text", 0), ("Personne", 34, "text", 1), ("Mois", 13, "month", 3), ("Méthode", 36, "text", 4),
     ("Heures", 14, "hours", 5), ("Calcul", 72, "text", 11), ("Éligible", 24, "money", 9),
     ("Présenté", 24, "money", 10), ("Motif d'exclusion", 43, "text", 12),
+]
+UNIT_TABLE = [
+    ("Poste", 40, "text", 0), ("Unité ou livrable", 60, "text", 1), ("Date", 18, "date", 2), ("Unités", 16, "hours", 3),
+    ("Par unité", 22, "money", 4), ("Éligible", 24, "money", 5), ("Présenté", 24, "money", 6),
+    ("Preuve", 30, "text", 7), ("Motif d'exclusion", 43, "text", 9),
 ]
 CSF_TABLE = [
     ("N°", 10, "number", 0), ("Type", 15, "text", 1), ("Référence", 42, "text", 3), ("Description", 50, "text", 4),
@@ -260,6 +266,9 @@ def write_pdf(report: ClaimReport, target) -> None:
     pdf.table(EXPENSE_TABLE, expense_rows(report), totals=("Présenté",))
     pdf.heading("Personnel")
     pdf.table(STAFF_TABLE, staff_rows(report), totals=("Présenté",))
+    if has_units(report):
+        pdf.heading("Coûts unitaires et forfaits")
+        pdf.table(UNIT_TABLE, unit_rows(report), totals=("Présenté",))
     pdf.heading(indicator_columns.HEADING)
     pdf.table(indicator_columns.PDF_COLUMNS, indicator_columns.report_indicator_rows(report))
     if controlled(report):

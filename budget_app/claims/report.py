@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import has_request_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts.policy import may
 from ..expenses.models import Expense
 from ..kernel.extensions import db
-from ..kernel.formatting import format_day, local_time, today_in_paris
+from ..kernel.formatting import local_time, today_in_paris
 from ..kernel.money import HUNDRED
-from ..operations.models import COST_CATEGORIES, FLAT_RATES, RESOURCE_KINDS, Operation
+from ..operations.models import FLAT_RATES, Operation
+from ..operations.unit_lines import CLAIM_CATEGORIES as COST_CATEGORIES
 from ..operations.plans import final_balance_deadline, payment_deadline
 from ..staff.models import Person, StaffCostLine
 from .account import account_rows
@@ -24,6 +25,8 @@ from .models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Claim
 from .payments import amount_on_hold, carried_payment, expected_payment
 from .periods import check_period
 from .sampling import claim_extrapolation
+from .report_text import document_label, resource_label, resource_rows, title_lines  # noqa: F401  (read from here)
+from .unit_report import KIND_WORDS, unit_line_rows
 from .selection import (
     Computation,
     chunks,
@@ -187,7 +190,7 @@ def csf_rows(report: ClaimReport):
     for line in db.session.scalars(query):
         retained = line.retained_amount if line.decision else line.declared_amount
         yield (
-            line.position, "Dépense" if line.kind == "expense" else "Personnel",
+            line.position, KIND_WORDS[line.kind],
             COST_CATEGORIES.get(line.category, line.category), line.reference, line.description, line.incurred_on,
             line.declared_amount, CSF_DECISIONS.get(line.decision or "kept"), retained,
             line.declared_amount - retained, CSF_REASONS.get(line.reason) if line.reason else None, line.comment,
@@ -300,48 +303,6 @@ def dates_rows(report: ClaimReport):
     return rows
 
 
-def resource_rows(report: ClaimReport):
-    """Planned resources, and for this claim: FSE+ asked, the rest financed by the beneficiary."""
-    plan = report.operation.current_plan
-    if plan is not None:
-        for resource in plan.resources:
-            yield (resource_label(resource.kind, resource.name), resource.amount, None)
-    yield ("FSE+", None, report.figures.fse_asked)
-    yield ("Autofinancement et autres cofinancements", None, report.figures.total - report.figures.fse_asked)
-    yield ("Total des ressources", None, report.figures.total)
-
-
-def resource_label(kind: str, name: str) -> str:
-    """"FSE+", not "FSE+ — FSE+": the name is added only when it says more than the kind."""
-    kind_label = RESOURCE_KINDS.get(kind, kind)
-    name = (name or "").strip()
-    if not name or name.casefold() == kind_label.casefold():
-        return kind_label
-    return f"{kind_label} — {name}"
-
-
-def document_label(claim: Claim | None) -> str:
-    """What a document is, in the words of the screens (one word per thing): « Bilan
-    intermédiaire n° 1 », « Bilan final n° 2 », or the état récapitulatif of a period that
-    no bilan holds. In French: the document that is sent."""
-    if claim is None:
-        return "État récapitulatif des dépenses"
-    return f"{BILAN_KINDS.get(claim.kind, BILAN_KINDS['interim'])} n° {claim.number}"
-
-
-def title_lines(report: ClaimReport) -> tuple[str, str]:
-    """The title block of every sheet and of the PDF: what, for whom, which period, in which
-    state, issued when (Europe/Paris). In French: the document that is sent."""
-    operation, claim = report.operation, report.claim
-    what = document_label(claim) if claim is not None else f"{document_label(None)} (calcul, non enregistré)"
-    title = f"{what} — {operation.code} — {operation.title}"
-    beneficiary = operation.organisation.name if operation.organisation else ""
-    subtitle = (f"Bénéficiaire : {beneficiary} · Période du {format_day(report.start, 'fr')} au "
-                f"{format_day(report.end, 'fr')} · État : {CLAIM_STATES[report.state]} · "
-                f"Émis le {format_day(today_in_paris(), 'fr')}")
-    return title, subtitle
-
-
 # --------------------------------------------------------------------------- one row per line
 
 LINE_FIELDS = (
@@ -369,12 +330,14 @@ def line_rows(report: ClaimReport):
              computation, reason) = row
             yield (None, "Personnel", COST_CATEGORIES["PERSONNEL"], computation, person, number, month, None,
                    eligible, presented, reason, None, None, None, None, None)
+        yield from unit_line_rows(report)
         return
     checked = controlled(report)
     query = (
         select(ClaimLine.position, ClaimLine.kind, ClaimLine.category, ClaimLine.description, ClaimLine.incurred_on,
                ClaimLine.paid_on, ClaimLine.declared_amount, ClaimLine.decision, ClaimLine.retained_amount,
-               ClaimLine.reason, ClaimLine.comment, Expense.label, Expense.supplier_name, Expense.document_number,
+               ClaimLine.reason, ClaimLine.comment, Expense.label, Expense.supplier_name,
+               func.coalesce(Expense.document_number, ClaimLine.reference),
                Expense.eligible_amount, Person.registration_number, Person.last_name, Person.first_name,
                StaffCostLine.amount)
         .outerjoin(Expense, Expense.id == ClaimLine.expense_id)
@@ -390,9 +353,10 @@ def line_rows(report: ClaimReport):
         # Decisions are shown once the check is complete; lines left undecided are kept.
         retained = (retained_amount if decision else declared) if checked else None
         yield (
-            position, "Dépense" if expense else "Personnel", COST_CATEGORIES.get(category, category),
-            label if expense else description, supplier if expense else f"{last} {first}",
-            number if expense else registration, incurred, paid, expense_eligible if expense else staff_amount,
+            position, KIND_WORDS[kind], COST_CATEGORIES.get(category, category),
+            label if expense else description, supplier if expense else (f"{last} {first}" if last else None),
+            number if kind != "staff" else registration, incurred, paid,
+            expense_eligible if expense else (staff_amount if kind == "staff" else declared),
             declared, None,
             CSF_DECISIONS.get(decision or "kept") if checked else None,
             retained, declared - retained if checked else None,

@@ -42,39 +42,10 @@ from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
 from .holds import held_cost_lines
 from .models import Claim
+from .reasons import LEFT_OUT_REASONS, Rule, kept_by, left_out_reasons, reason_of  # noqa: F401  (read from here)
+from .unit_selection import included_units_query, left_out_units, unit_sums
 
 CHUNK = 5000  # ids per ... IN (...): under SQLite's bound-parameter limit
-
-# Why a cost line is left out (shown with the line).
-LEFT_OUT_REASONS = {
-    "already_claimed": N_("Déjà dans un autre bilan"),
-    "covered_by_flat_rate": N_("Catégorie couverte par un taux forfaitaire"),
-    "outside_eligibility": N_("Hors période de réalisation"),
-    "outside_payment_period": N_("Acquittée hors de la période d'acquittement (date limite dépassée)"),
-    "incomplete": N_("Pièces justificatives incomplètes"),
-    "not_paid": N_("Non acquittée à la date du bilan"),
-    "timesheet_not_approved": N_("Fiche de temps non approuvée"),
-    # Staff evidence (primer §1, §4; staff.evidence).
-    "staff_month_evidence": N_("Pièce du mois manquante (fiche de temps signée ou bulletin de paie)"),
-    "staff_year_evidence": N_("Contrat ou lettre de mission de l'année manquant"),
-    # Any hold (today: a line under suspicion): one neutral wording, see ``left_out_reasons``.
-    "on_hold": HOLD_LABEL,
-    "held": HOLD_LABEL,
-}
-
-
-def left_out_reasons(real_reason: bool = False) -> dict:
-    """The reasons' labels. A held line says only "En attente" (the wording of any hold),
-    except to the anti-fraud referent (``real_reason``), who sees why."""
-    return {**LEFT_OUT_REASONS, "on_hold": SUSPICION_LABEL} if real_reason else dict(LEFT_OUT_REASONS)
-
-
-@dataclass(frozen=True)
-class Rule:
-    reason: str  # a LEFT_OUT_REASONS code
-    left_out: ColumnElement  # true when the line is left out for that reason
-    kept: ColumnElement  # the same rule as a positive condition (a NULL leaves the line out)
-
 
 def covered_expense(rates) -> ColumnElement | None:
     """True for an expense a chosen flat rate replaces (primer §3, §9): a covered category,
@@ -147,15 +118,6 @@ def staff_rules(operation: Operation, rates, evidence: bool = True, as_of: date 
     ]
 
 
-def reason_of(rules: list[Rule]):
-    """The first reason a line is left out, or NULL when it is included."""
-    return case(*[(rule.left_out, literal(rule.reason)) for rule in rules], else_=null())
-
-
-def kept_by(rules: list[Rule]):
-    return and_(*[rule.kept for rule in rules])
-
-
 def last_staff_month(operation: Operation, end: date) -> date:
     """The last month whose last day within the operation is on or before ``end``."""
     if end >= operation.end_date:
@@ -224,8 +186,10 @@ class Computation:
     # Ids excluded in Python (suspicions) on top of the SQL conditions.
     excluded_expense_ids: set = field(default_factory=set)
     excluded_staff_ids: set = field(default_factory=set)
+    excluded_unit_ids: set = field(default_factory=set)
     expense_count: int = 0
     staff_count: int = 0
+    unit_count: int = 0
     scope: Scope | None = None
     rates: dict = field(default_factory=dict)
     # A bilan counts complete lines only; a statement counts every line (claims.evidence).
@@ -278,12 +242,17 @@ def compute_period(
     left_out_count += staff_row[2] - staff_count
 
     computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates, evidence_required=evidence)
-    left_out: list[LeftOutLine] = []
     # Held lines (their marks) stay out until released, whoever asked: under suspicion
     # (alerts) or held by the managing authority (``holds``); both read « En attente »,
     # only the referent reads which lines are under suspicion.
     suspected = suspected_cost_lines(operation.id)
     held = held_cost_lines(operation.id)
+    # Unit costs and lump sums (``unit_selection``): in their bilan category.
+    unit_amounts, computation.unit_count, units_left_out, computation.excluded_unit_ids, left_out = unit_sums(
+        scope, evidence, held)
+    for category, amount in unit_amounts.items():
+        sums[category] = sums.get(category, ZERO) + amount
+    left_out_count += units_left_out
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
     reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence)).label("reason_code")
@@ -310,7 +279,7 @@ def compute_period(
                 left_out.append(_left_out_staff(line, _hold_reason(("staff_cost_line", line.id), suspected)))
 
     if list_left_out and left_out_count:
-        left_out += list(_left_out_lines(scope, as_of, rates, evidence))
+        left_out += list(_left_out_lines(scope, as_of, rates, evidence)) + list(left_out_units(scope, evidence))
     computation.figures = figures_for(operation, sums, claim, context)
     computation.left_out = sorted(left_out, key=lambda line: (line.kind, line.day, line.id))
     computation.expense_count = expense_count
@@ -382,6 +351,12 @@ def included_staff_query(operation, start, end, computation: Computation):
     if computation.excluded_staff_ids:
         query = query.where(StaffCostLine.id.not_in(sorted(computation.excluded_staff_ids)))
     return query.order_by(StaffCostLine.month, Person.last_name, Person.first_name, StaffCostLine.id)
+
+
+def included_units(operation, start, end, computation: Computation):
+    """The unit costs and lump sums a draft counts, as a select()."""
+    return included_units_query(_scope(operation, start, end, computation), computation.evidence_required,
+                                computation.excluded_unit_ids)
 
 
 def chunks(values, size=CHUNK):

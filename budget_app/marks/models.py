@@ -17,7 +17,8 @@ from ..kernel.extensions import db
 from ..kernel.i18n import N_
 
 # The cost lines that carry marks: written once, read by claims (holds) and alerts.
-LINE_TYPES = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel")}
+LINE_TYPES = {"expense": N_("Dépense"), "staff_cost_line": N_("Frais de personnel"),
+              "unit_record": N_("Coût unitaire ou montant forfaitaire")}
 MARK_KINDS = ("declared", "held")
 # The CHECK of every table that names a cost line by type (marks, holds, suspicions).
 LINE_TYPE_CHECK = "line_type IN ({})".format(", ".join(f"'{line_type}'" for line_type in LINE_TYPES))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from ..kernel.money import ZERO
 from .amendments import requested_amendment
 from .models import COST_CATEGORIES, FLAT_RATES, AmendmentRequest
+from .unit_lines import plan_unit_amounts
 from .plans import compute_plan, current_figures, final_balance_deadline, payment_deadline
 
 
@@ -40,7 +41,8 @@ def amendment_difference(request: AmendmentRequest) -> dict:
     amount = settings["fse_amount"] if settings["fse_amount"] is not None else operation.fse_amount
     new = compute_plan([(line.category, line.year, line.amount) for line in plan.costs],
                        {line.code: line.rate for line in plan.flat_rates},
-                       [(line.kind, line.name, line.amount) for line in plan.resources], rate, amount)
+                       [(line.kind, line.name, line.amount) for line in plan.resources], rate, amount,
+                       units=plan_unit_amounts(version.unit_lines) if version else ())
     rows = []
     for category in COST_CATEGORIES:
         for year in sorted(set(old.costs.get(category, {})) | set(new.costs.get(category, {}))):

@@ -1,7 +1,7 @@
 """A financing plan's figures, as pure functions over Decimal: costs by category and
 year, flat-rate amounts on their computed bases, totals, resources and the FSE+ check
 (primer §1-3). Nothing here is stored: the plan keeps only what was typed."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from ..kernel.money import HUNDRED, ZERO, cents
 from .flat_rates import flat_rate_amounts, flat_rate_bases
 from .fse_rates import effective, stated
 from .models import COST_CATEGORIES, FLAT_RATES, Operation, PlanVersion, VatProrata
+from .unit_lines import plan_unit_amounts
 
 
 def final_balance_deadline(end_date: date) -> date:
@@ -59,6 +60,9 @@ class PlanFigures:
     fse_difference: Decimal  # fse_max - fse_amount
     in_kind_costs: Decimal
     in_kind_resources: Decimal
+    # Unit costs and lump sums outside the flat-rate bases (``unit_lines``), part of the total.
+    simplified_total: Decimal = ZERO
+    simplified_by_year: dict = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -116,15 +120,25 @@ class PlanFigures:
         }
 
 
-def compute_plan(costs, rates, resources, fse_rate, fse_amount) -> PlanFigures:
+def compute_plan(costs, rates, resources, fse_rate, fse_amount, units=()) -> PlanFigures:
     """Figures of a plan. ``costs``: iterable of (category, year, amount); ``rates``: code -> percent;
-    ``resources``: iterable of (kind, name, amount)."""
+    ``resources``: iterable of (kind, name, amount); ``units``: (category, year, planned amount,
+    in base) of the unit costs and lump sums (``unit_lines``): those in the flat-rate bases count
+    in their category, the others in ``simplified_total``, outside every base."""
+    costs = list(costs)
+    simplified_by_year: dict = {}
+    for category, year, amount, in_base in units:
+        if in_base:
+            costs.append((category, year, amount))
+        else:
+            simplified_by_year[year] = simplified_by_year.get(year, ZERO) + amount
+    simplified_total = sum(simplified_by_year.values(), ZERO)
     by_category: dict = {}
     for category, year, amount in costs:
         by_category.setdefault(category, {})
         by_category[category][year] = by_category[category].get(year, ZERO) + amount
     ordered = {c: dict(sorted(by_category[c].items())) for c in COST_CATEGORIES if c in by_category}
-    years = sorted({year for per_year in ordered.values() for year in per_year})
+    years = sorted({year for per_year in ordered.values() for year in per_year} | set(simplified_by_year))
     category_totals = {c: sum(per_year.values(), ZERO) for c, per_year in ordered.items()}
     year_totals = {y: sum((ordered[c].get(y, ZERO) for c in ordered), ZERO) for y in years}
     direct_total = sum(category_totals.values(), ZERO)
@@ -144,9 +158,10 @@ def compute_plan(costs, rates, resources, fse_rate, fse_amount) -> PlanFigures:
             "by_year": split_by_year(amount, per_year_raw),
         }
     flat_total = sum(amounts.values(), ZERO)
-    total_cost = direct_total + flat_total
+    total_cost = direct_total + flat_total + simplified_total
     year_grand_totals = {
-        y: year_totals[y] + sum((f["by_year"].get(y, ZERO) for f in flat.values()), ZERO) for y in years
+        y: year_totals[y] + sum((f["by_year"].get(y, ZERO) for f in flat.values()), ZERO)
+        + simplified_by_year.get(y, ZERO) for y in years
     }
 
     lines = [{"kind": kind, "name": name, "amount": amount} for kind, name, amount in resources]
@@ -174,6 +189,8 @@ def compute_plan(costs, rates, resources, fse_rate, fse_amount) -> PlanFigures:
         fse_difference=fse_max - fse_amount,
         in_kind_costs=category_totals.get("NATURE", ZERO),
         in_kind_resources=sum((line["amount"] for line in lines if line["kind"] == "nature"), ZERO),
+        simplified_total=simplified_total,
+        simplified_by_year=simplified_by_year,
     )
 
 
@@ -187,6 +204,7 @@ def plan_figures(version: PlanVersion) -> PlanFigures:
         [(r.kind, r.name, r.amount) for r in version.resources],
         operation.fse_rate,
         operation.fse_amount,
+        units=plan_unit_amounts(version.unit_lines),
     )
 
 
@@ -211,6 +229,9 @@ def compare_versions(old: PlanVersion, new: PlanVersion) -> dict:
         if code in a.flat_rate_amounts or code in b.flat_rate_amounts:
             x, y = a.flat_rate_amounts.get(code, ZERO), b.flat_rate_amounts.get(code, ZERO)
             rows.append(("flat", code, None, x, y, y - x))
+    if a.simplified_total or b.simplified_total:  # unit costs and lump sums outside the bases
+        rows.append(("simplified", "simplified", None, a.simplified_total, b.simplified_total,
+                     b.simplified_total - a.simplified_total))
     rows.append(("total", "total", None, a.total_cost, b.total_cost, b.total_cost - a.total_cost))
     names = []
     for line in a.resources + b.resources:

@@ -176,9 +176,10 @@ def check_operation(op: OperationInput):
     return errors
 
 
-def check_plan(op: OperationInput, plan: PlanInput):
+def check_plan(op: OperationInput, plan: PlanInput, units=()):
     """Every rule of the financing plan; returns [(path, message)] (empty when valid).
-    Paths number lines from 1, as in the file (plan.costs[1] is the first cost line)."""
+    Paths number lines from 1, as in the file (plan.costs[1] is the first cost line).
+    ``units``: the unit costs and lump sums an amendment carries (``plans.compute_plan``)."""
     errors = []
     years = range(op.start_date.year, op.end_date.year + 1) if op.start_date and op.end_date else None
     seen = {}
@@ -255,6 +256,7 @@ def check_plan(op: OperationInput, plan: PlanInput):
         [(r.kind, r.name, r.amount) for r in plan.resources],
         op.fse_rate,
         op.fse_amount,
+        units=units,
     )
     if not figures.balanced:
         errors.append(

@@ -29,6 +29,7 @@ from .models import (
     PlanResource,
     PlanVersion,
 )
+from .unit_lines import copy_unit_lines, plan_unit_amounts
 from .rules import (
     CostLine,
     EnvelopeInput,
@@ -161,6 +162,8 @@ def check_envelope_room(envelope: Envelope | None, fse_amount: Decimal, operatio
 
 
 def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanVersion:
+    with db.session.no_autoflush:
+        amended = operation.current_plan if number > 1 else None
     version = PlanVersion(
         operation=operation,
         number=number,
@@ -175,6 +178,8 @@ def _add_version(operation, plan: PlanInput, number: int, user_id=None) -> PlanV
         PlanResource(position=i, kind=r.kind, name=r.name.strip(), amount=r.amount) for i, r in enumerate(plan.resources)
     ]
     db.session.add(version)
+    if amended is not None:
+        copy_unit_lines(amended, version)
     return version
 
 
@@ -278,7 +283,9 @@ def check_amendment(operation: Operation, plan: PlanInput, end_date=None, fse_ra
         errors.append(problem("plan.reason", N_("motif de l'avenant obligatoire")))
     errors += check_operation(op)
     if not any(found.field == "operation.end_date" for found in errors):
-        errors += check_plan(op, plan)
+        # The amendment carries the plan's unit costs and lump sums (``unit_lines``).
+        units = plan_unit_amounts(operation.current_plan.unit_lines) if operation.current_plan else ()
+        errors += check_plan(op, plan, units)
     errors += check_envelope_room(operation.envelope, op.fse_amount, operation)
     if errors:
         raise DomainError(problems=errors)

@@ -31,7 +31,8 @@ from ..kernel.dates import month_start
 from ..kernel.extensions import db
 from ..kernel.money import ZERO, percent
 from ..marks.services import has_live_mark
-from ..operations.models import COST_CATEGORIES, Operation, PlanVersion
+from ..operations.models import Operation, PlanVersion
+from ..operations.unit_lines import CLAIM_CATEGORIES
 from ..operations.plans import current_figures, final_balance_deadline, payment_deadline
 from ..staff.models import StaffCostLine, Timesheet
 from .progress import elapsed_share
@@ -105,7 +106,7 @@ def _load_plans(operations) -> None:
         select(Operation).where(Operation.id.in_([op.id for op in operations]))
         .options(selectinload(Operation.plan_versions).options(
             selectinload(PlanVersion.costs), selectinload(PlanVersion.flat_rates),
-            selectinload(PlanVersion.resources)))
+            selectinload(PlanVersion.resources), selectinload(PlanVersion.unit_lines)))
     ).all()
 
 
@@ -146,7 +147,7 @@ def _overview(operation, today, margin, context, claims, sums) -> Overview:
             target[code] = target.get(code, ZERO) + amount
     planned = current_figures(operation)
     # The rows of ``operation_progress``: categories planned or realised, then every flat rate.
-    realised_total = sum((categories.get(c, ZERO) for c in COST_CATEGORIES), ZERO) + sum(flat.values(), ZERO)
+    realised_total = sum((categories.get(c, ZERO) for c in CLAIM_CATEGORIES), ZERO) + sum(flat.values(), ZERO)
     consumed = percent(realised_total, planned.total_cost)
     elapsed = elapsed_share(operation.start_date, operation.end_date, today)
     deadline = final_balance_deadline(operation.end_date)

@@ -13,12 +13,13 @@ from ..kernel.integers import parse_int
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.locks import lock_keys, lock_rows
-from ..kernel.formatting import format_hours, format_money, format_percent
+from ..kernel.formatting import format_hours, format_percent
 from ..kernel.i18n import N_, translate
 from ..kernel.money import HUNDRED
 from ..kernel.tabular import Row, RowReader, cell_decimal, cell_text, normalise_header
 from . import computations
 from .changes import Change, row_problem
+from .one_cost import costs_elsewhere, one_cost_problem
 from ..operations.models import Operation
 from .models import CLAIMABLE_TIMESHEET_STATES, AnnualCost, MonthlyCost, Person, StaffAssignment
 from .queries import assignments_of, hours_declared
@@ -173,7 +174,7 @@ def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], p
         )
     }
     assignments = {a.person.registration_number: a for a in assignments_of(operation)}
-    elsewhere = annual_costs_elsewhere(operation, [person.id for person in people.values()])
+    elsewhere = costs_elsewhere(operation, [person.id for person in people.values()])
     seen_person: dict[str, StaffRow] = {}
     seen_year: set = set()
     changes = []
@@ -212,14 +213,10 @@ def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], p
         if assignment is not None and (assignment.method, assignment.fixed_percent) != (row.method, row.fixed_percent):
             if assignment.timesheets:
                 fail("method", DomainError(N_("méthode ou temps fixe différents de l'affectation enregistrée, qui a déjà des fiches de temps")))
-        if row.method == "hourly" and row.year is not None and person is not None:
-            # Primer §9: one annual cost and one working share per person and year, on every operation.
-            other = elsewhere.get((person.id, row.year))
-            if other is not None and (other[0].annual_cost, other[0].working_share) != (row.annual_cost, row.working_share):
-                fail("annual_cost", DomainError(
-                    N_("%(number)s a déjà pour %(year)s un coût annuel de %(cost)s et une quotité de %(share)s sur l'opération %(code)s : une personne a un seul coût annuel et une seule quotité par année"),
-                    number=row.registration_number, year=row.year, cost=format_money(other[0].annual_cost),
-                    share=format_percent(other[0].working_share, places=None), code=other[1]))
+        # Primer §9: one annual cost and one working share per person and year, on every operation.
+        second_cost = one_cost_problem(row, person, elsewhere)
+        if second_cost is not None:
+            fail("monthly_cost" if row.method == "hourly_monthly" else "annual_cost", second_cost)
         if row.method in ("hourly", "hourly_monthly") and row.year is not None:
             first, last = operation.start_date.year, operation.end_date.year
             if not first <= row.year <= last:
@@ -228,23 +225,6 @@ def check_staff_rows(operation, rows: list[StaffRow], problems: list[Problem], p
             continue
         changes.append(_staff_change(operation, row, person, assignment, problems))
     return [change for change in changes if change is not None]
-
-
-def annual_costs_elsewhere(operation, person_ids) -> dict:
-    """(person id, year) -> (annual cost, operation code) recorded on the people's other operations."""
-    if not person_ids:
-        return {}
-    rows = db.session.execute(
-        select(AnnualCost, StaffAssignment.person_id, Operation.code)
-        .join(StaffAssignment, StaffAssignment.id == AnnualCost.assignment_id)
-        .join(Operation, Operation.id == StaffAssignment.operation_id)
-        .where(StaffAssignment.person_id.in_(list(person_ids)), StaffAssignment.operation_id != operation.id)
-        .order_by(Operation.code)
-    ).all()
-    found: dict = {}
-    for cost, person_id, code in rows:
-        found.setdefault((person_id, cost.year), (cost, code))
-    return found
 
 
 def _staff_change(operation, row: StaffRow, person, assignment, problems) -> Change | None:

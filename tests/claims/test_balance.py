@@ -19,6 +19,10 @@ from budget_app.kernel.extensions import db
 from budget_app.kernel.formatting import today_in_paris
 from budget_app.operations.fse_rates import effective, stated
 from budget_app.operations.models import Organisation
+from budget_app.operations.plans import current_figures
+from budget_app.operations.unit_lines import add_unit_line
+from budget_app.units.services import attach_evidence as attach_unit_evidence
+from budget_app.units.services import record_units
 from tests.expenses.factories import make_expense
 from tests.operations.factories import make_plan
 from budget_app.staff import imports as staff_imports
@@ -160,14 +164,18 @@ splits = st.lists(st.integers(1, 46), min_size=2, max_size=3, unique=True)
 decisions = st.lists(st.sampled_from(["kept", "kept", "reduced", "excluded"]), min_size=60, max_size=60)
 # Method B months (CPR 55(2)(b)): (month index, hours in hundredths, at most the contract's 151,67 h).
 staff_months = st.lists(st.tuples(st.integers(0, 47), st.integers(1, 15167)), max_size=4, unique_by=lambda pair: pair[0])
+# Unit costs (CPR 53(1)(b)): (month index, units delivered in hundredths); lump sums (53(1)(c)):
+# (month index, achieved or not).
+unit_deliveries = st.lists(st.tuples(st.integers(0, 47), st.integers(1, 2000)), max_size=4)
+lump_sums = st.lists(st.tuples(st.integers(0, 47), st.booleans()), max_size=2)
 
 
 @settings(max_examples=30)
 @given(costs=costs, notes=credit_notes, splits=splits, choices=decisions,
        agreed=st.integers(100000, 256800), shortfalls=st.lists(st.integers(-5000, 5000), min_size=3, max_size=3),
-       months=staff_months)
+       months=staff_months, units=unit_deliveries, lumps=lump_sums)
 def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs, notes, splits, choices, agreed,
-                                          shortfalls, months):
+                                          shortfalls, months, units, lumps):
     """On a 48-month operation (two or three interim bilans, then the final one) with
     running costs, credit notes (some entered after the check of the bilan holding their
     invoice), reductions and exclusions at random: the FSE+ due over all bilans equals
@@ -176,7 +184,11 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
     151,67 h = 15,82 €/h) are hours × 15,82 € rounded once, and are declared like any line.
     Each interim is then paid its payment expected ± up to 50,00 € (never below zero; an
     excess confirmed): the final settlement is what remains, Σ received + final settlement =
-    Σ FSE+ due (primer §5.5)."""
+    Σ FSE+ due (primer §5.5).
+    Units delivered at 12,35 € (outside the flat-rate base: 200 planned = 2 470,00 €) count
+    units × 12,35 € rounded once; lump sums of 300,00 € (inside the base: + 7 % = 21,00 €)
+    count when achieved and are never declared otherwise. Plan total = 6 420,00 + 2 470,00 +
+    300,00 + 21,00 = 9 211,00 €."""
     code = f"P{next(_codes)}"
     controller = make_user("controller", email=f"{code.lower()}@example.org")
     organisation = Organisation(name=f"Association {code}", kind="association")
@@ -203,6 +215,20 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
                    for month, hours in months}
         assert {line.month: line.amount for line in db.session.scalars(
             select(StaffCostLine).where(StaffCostLine.operation_id == operation.id))} == by_hand
+    unit_line = add_unit_line(operation, "unit", 2021, "PRESTATIONS", "heure d'atelier", D("12.35"), D("200"))
+    lump_line = add_unit_line(operation, "lump_sum", 2021, "FONCTIONNEMENT", "bilan d'étape remis", D("300.00"),
+                              in_flat_rate_base=True)
+    records = []
+    for month, hundredths in units:
+        records.append(record_units(operation, unit_line.id, MONTHS[month].replace(day=28), quantity=D(hundredths) / 100))
+    for month, achieved in lumps:
+        records.append(record_units(operation, lump_line.id, MONTHS[month].replace(day=28), achieved=achieved))
+    for record in records:
+        attach_unit_evidence(record, "preuve.pdf", b"%PDF-1.4\n%%EOF\n")
+    db.session.commit()
+    assert [record.amount for record in records[:len(units)]] == [
+        (D(hundredths) / 100 * D("12.35")).quantize(D("0.01"), rounding=ROUND_HALF_UP) for _month, hundredths in units]
+    assert current_figures(operation).total_cost == D("9211.00")
     invoices = []
     for month, amount in costs:
         invoices.append((month, make_expense(operation, D(amount) / 100, incurred_on=MONTHS[month].replace(day=10),
@@ -251,7 +277,7 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
 
     bilans = _through(operation, controller, periods, decide=decide)
     retained_total = sum((claim.total_retained for claim in bilans), D("0"))
-    plan_total = D("6420.00")
+    plan_total = D("9211.00")
     # By hand: 60 % of what the bilans retained (at most the plan), half-up to the cent once.
     by_hand = (min(retained_total, plan_total) * 60 / 100).quantize(D("0.01"), rounding=ROUND_HALF_UP)
     expected = min(operation.fse_amount, by_hand)
@@ -275,6 +301,11 @@ def test_property_fse_due_over_all_bilans(app, make_operation, make_user, costs,
         select(StaffCostLine.id).where(StaffCostLine.operation_id == operation.id)))
     staff_ids = [line_id for line_id, _claim in staff_lines]
     assert declared_in("staff_cost_line", staff_ids) == dict(staff_lines)
+    unit_lines = dict(db.session.execute(select(ClaimLine.unit_record_id, ClaimLine.claim_id)
+                                         .where(ClaimLine.unit_record_id.in_([record.id for record in records]))).all())
+    counted = [record.id for record in records if record.achieved is not False]
+    assert sorted(unit_lines) == sorted(counted)  # every unit and achieved deliverable, once
+    assert declared_in("unit_record", [record.id for record in records]) == unit_lines
     received = D("0")
     for claim, delta in zip([claim for claim in bilans if claim.kind == "interim"], shortfalls):
         expected = payments.expected_payment(claim)

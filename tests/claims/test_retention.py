@@ -338,3 +338,39 @@ class Stored:
 
     def exists(self):
         return storage.exists(self.key)
+
+
+def test_unit_evidence_is_kept_then_purged_with_the_supporting_documents(ended, runner, tmp_path):
+    """The evidence of units delivered is a supporting document for CPR 82: not deleted
+    before the end (OP-LIVE), purged with OP-END's invoices and listed in the manifest
+    (2 supporting documents + 1 unit evidence = 3)."""
+    from budget_app.operations.unit_lines import add_unit_line
+    from budget_app.units.models import UnitEvidence
+    from budget_app.units.services import attach_evidence, record_units
+    from tests.operations.factories import make_plan
+
+    for code in ("OP-END", "OP-LIVE"):
+        operation = ended[code]
+        make_plan(operation, costs={("FONCTIONNEMENT", 2018): "100.00"}, flat_rates={})
+        line = add_unit_line(operation, "unit", 2018, "PRESTATIONS", "heure d'atelier", D("37.50"), D("10"))
+        record = record_units(operation, line.id, date(2018, 3, 31), quantity=D("2"))
+        attach_evidence(record, f"{code}-emargement.pdf", f"%PDF-1.4 {code} emargement\n".encode())
+    db.session.commit()
+    live = db.session.scalars(select(UnitEvidence).where(UnitEvidence.original_name == "OP-LIVE-emargement.pdf")).one()
+    db.session.delete(live)
+    with pytest.raises(DomainError, match="au moins jusqu'au 31/12/2030"):
+        db.session.flush()
+    db.session.rollback()
+    stored = Stored(db.session.scalars(select(UnitEvidence.stored_name).where(
+        UnitEvidence.original_name == "OP-END-emargement.pdf")).one())
+    manifest = tmp_path / "purge.csv"
+    result = runner.invoke(args=["retention", "purge", "--before", "2025-01-01", "--manifest", str(manifest),
+                                 "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "3 pièce(s) supprimée(s)" in result.output
+    assert not stored.exists()
+    assert [document.original_name for document in db.session.scalars(select(UnitEvidence))] == [
+        "OP-LIVE-emargement.pdf"]
+    with open(manifest, encoding="utf-8-sig", newline="") as stream:
+        kinds = sorted(row["Type"] for row in csv.DictReader(stream, delimiter=";"))
+    assert kinds == ["invoice", "payment", "unit_evidence"]

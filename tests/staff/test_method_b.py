@@ -140,3 +140,25 @@ def test_staff_form_takes_method_b(client, login, make_user, make_operation):
     assert response.status_code == 302
     page = client.get("/operations/HL-RSA-2023/personnel").get_data(as_text=True)
     assert "2 400,00 € / 151,67 h = 15,82 €/h" in page and "méthode B" in page
+
+
+def test_one_cost_per_person_and_year_includes_method_b(hl_operation, make_operation, runner, tmp_path):
+    """Primer §9 across operations: B-01 has 2 400,00 € / 151,67 h for 2023 on HL-RSA-2023.
+    On OP-2: the same monthly cost and hours are accepted; 2 500,00 € is refused (row 2, the
+    monthly cost column, naming HL-RSA-2023), and so is a method A annual cost of 28 800,00 €
+    (one cost per person and year, whichever method). Nothing is written by a refusal."""
+    make_operation("OP-2")
+    assert runner.invoke(args=["staff", "import", "HL-RSA-2023",
+                               write(tmp_path, "p.csv", STAFF_HEADER + METHOD_B_ROW)]).exit_code == 0
+    other = METHOD_B_ROW.replace("2 400,00", "2 500,00")
+    result = runner.invoke(args=["staff", "import", "OP-2", write(tmp_path, "p.csv", STAFF_HEADER + other)])
+    assert result.exit_code == 1
+    assert "ligne 2" in result.output and "Coût mensuel chargé" in result.output and "HL-RSA-2023" in result.output
+    assert "2 400,00" in result.output.replace("\u202f", " ").replace("\u00a0", " ")
+    method_a = "B-01;Roux;Léa;Conseillère;horaire;2023;28 800,00;100;;;\n"
+    result = runner.invoke(args=["staff", "import", "OP-2", write(tmp_path, "p.csv", STAFF_HEADER + method_a)])
+    assert result.exit_code == 1 and "HL-RSA-2023" in result.output
+    assert db.session.scalar(select(func.count()).select_from(MonthlyCost)) == 1
+    result = runner.invoke(args=["staff", "import", "OP-2", write(tmp_path, "p.csv", STAFF_HEADER + METHOD_B_ROW)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(MonthlyCost)) == 2

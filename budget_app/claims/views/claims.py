@@ -15,7 +15,8 @@ from ...kernel.errors import Conflict, DomainError, seen_version
 from ...kernel.extensions import db
 from ...kernel.formatting import format_number, format_money, today_in_paris
 from ...kernel.transactions import attempt
-from ...operations.models import COST_CATEGORIES, FLAT_RATES
+from ...operations.models import FLAT_RATES
+from ...operations.unit_lines import CLAIM_CATEGORIES
 from ...operations.plans import payment_deadline
 from ...operations.services import visible_operations_query
 from ...staff.evidence import line_documents
@@ -65,7 +66,7 @@ def _labels():
         return {code: _(label) for code, label in labels.items()}
 
     return {
-        "categories": translated(COST_CATEGORIES),
+        "categories": translated(CLAIM_CATEGORIES),
         "flat_rates": {code: _(label) for code, (label, _ceiling) in FLAT_RATES.items()},
         "states": translated(CLAIM_STATES), "decisions": translated(CSF_DECISIONS), "kinds": translated(BILAN_KINDS),
         "reasons": translated(CSF_REASONS), "left_out_reasons": translated(viewer_left_out_reasons()),
@@ -113,7 +114,7 @@ def index():
         advance_form=AdvanceForm(), pending=pending, daci_recorders=DACI_RECORDERS,
         blocked=checks_blocked(current_user, [operation]) if may("claims.decide") else [],
         timesheet_states={code: _(label) for code, label in TIMESHEET_STATES.items()},
-        empty=computation is not None and computation.expense_count + computation.staff_count == 0,
+        empty=computation is not None and computation.expense_count + computation.staff_count + computation.unit_count == 0,
         missing=missing, statement_files=statement_links(start, end) if computation is not None else [],
     )
 

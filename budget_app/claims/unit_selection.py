@@ -1,0 +1,120 @@
+"""Which unit costs and lump sums (``units.UnitRecord``) a statement or a bilan includes:
+the same shape as the expenses' rules in ``selection`` (a reason and its positive form),
+over the same scope (the period, with the records of earlier periods no bilan took).
+
+A record is included when it is in no other bilan, delivered inside the realisation period
+(Décret art. 4), achieved (a lump sum is all or nothing), its evidence attached (a bilan; a
+statement counts it still missing) and not held. Its amount counts in its bilan category:
+its plan category when the plan line is in the flat-rate bases, else ``SIMPLIFIES``, outside
+every base (``operations.unit_lines``).
+"""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, not_, or_, select
+
+from ..kernel.extensions import db
+from ..kernel.formatting import format_money, format_number
+from ..kernel.money import ZERO
+from ..marks.services import has_live_mark
+from ..units.models import UnitRecord
+from .reasons import Rule, kept_by, reason_of
+
+
+def unit_rules(operation, evidence: bool = True) -> list[Rule]:
+    declared = has_live_mark("unit_record", UnitRecord.id, "declared")
+    start, end = operation.start_date, operation.end_date
+    rules = [
+        Rule("already_claimed", declared, not_(declared)),
+        Rule("outside_eligibility", or_(UnitRecord.delivered_on < start, UnitRecord.delivered_on > end),
+             and_(UnitRecord.delivered_on >= start, UnitRecord.delivered_on <= end)),
+        Rule("deliverable_not_achieved", UnitRecord.achieved.is_(False),
+             or_(UnitRecord.achieved.is_(None), UnitRecord.achieved.is_(True))),
+    ]
+    if evidence:
+        rules.append(Rule("unit_evidence", UnitRecord.is_complete.is_(False), UnitRecord.is_complete.is_(True)))
+    return rules
+
+
+def unit_scope(scope) -> list:
+    """The records a statement (``scope.catch_up`` False) or a bilan looks at."""
+    operation, start, end = scope.operation, scope.start, scope.end
+    conditions = [UnitRecord.operation_id == operation.id, UnitRecord.deleted_at.is_(None),
+                  UnitRecord.delivered_on <= end]
+    if scope.catch_up and start > operation.start_date:
+        conditions.append(or_(UnitRecord.delivered_on >= start,
+                              and_(UnitRecord.delivered_on >= operation.start_date,
+                                   not_(has_live_mark("unit_record", UnitRecord.id, "declared")))))
+    else:
+        conditions.append(UnitRecord.delivered_on >= start)
+    return conditions
+
+
+@dataclass
+class UnitLeftOut:
+    """A record left out, shaped as ``selection.LeftOutLine``."""
+
+    kind: str
+    id: int
+    category: str
+    description: str
+    reference: str
+    day: date
+    amount: Decimal
+    reason: str
+
+
+def quantity_text(record: UnitRecord) -> str:
+    """« 12 × 150,00 € » or « réalisé » / « non réalisé »: what the line counted."""
+    if record.quantity is not None:  # French: the bilan's snapshot is the document that is sent
+        return f"{format_number(record.quantity, 'fr', places=None)} × {format_money(record.rate, 'fr')}"
+    return "réalisé" if record.achieved else "non réalisé"
+
+
+def left_out_unit(record: UnitRecord, reason: str) -> UnitLeftOut:
+    return UnitLeftOut("unit", record.id, record.category, record.description, quantity_text(record),
+                       record.delivered_on, record.amount, reason)
+
+
+def unit_sums(scope, evidence: bool, held: set) -> tuple[dict, int, int, set, list]:
+    """(category -> amount, records counted, records left out by the rules, held ids taken
+    out, the held records as left-out lines) in one grouped scan."""
+    included = kept_by(unit_rules(scope.operation, evidence))
+    sums: dict = {}
+    count = left_out = 0
+    for category, amount, kept, lines in db.session.execute(
+        select(UnitRecord.category, func.sum(case((included, UnitRecord.amount))), func.count(case((included, 1))),
+               func.count())
+        .where(*unit_scope(scope)).group_by(UnitRecord.category)
+    ).all():
+        if kept:
+            sums[category] = amount or ZERO
+            count += kept
+        left_out += lines - kept
+    excluded: set = set()
+    held_lines = []
+    held_ids = sorted(line_id for kind, line_id in held if kind == "unit_record")
+    if held_ids:
+        for record in db.session.scalars(select(UnitRecord).where(*unit_scope(scope), included,
+                                                                  UnitRecord.id.in_(held_ids))):
+            sums[record.category] -= record.amount
+            count -= 1
+            excluded.add(record.id)
+            held_lines.append(left_out_unit(record, "held"))
+    return sums, count, left_out, excluded, held_lines
+
+
+def left_out_units(scope, evidence: bool):
+    reason = reason_of(unit_rules(scope.operation, evidence))
+    for record, code in db.session.execute(
+        select(UnitRecord, reason).where(*unit_scope(scope), reason.is_not(None))
+    ).all():
+        yield left_out_unit(record, code)
+
+
+def included_units_query(scope, evidence: bool, excluded_ids=()):
+    query = select(UnitRecord).where(*unit_scope(scope), kept_by(unit_rules(scope.operation, evidence)))
+    if excluded_ids:
+        query = query.where(UnitRecord.id.not_in(sorted(excluded_ids)))
+    return query.order_by(UnitRecord.delivered_on, UnitRecord.id)
