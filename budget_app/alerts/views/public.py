@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...kernel.errors import DomainError
 from ...kernel.integers import parse_id
 from ...kernel.extensions import csrf, db, limiter
 from ...kernel.transactions import attempt
@@ -117,10 +118,12 @@ def report():
                 name=form.name.data or "",
                 contact=form.contact.data or "",
             )
-            with attempt() as outcome:
+            # No savepoint of its own (issue 27: a filing is a few statements): a refusal is
+            # raised before anything is written, the writes are one savepoint (``filing``).
+            try:
                 alert, secret = filing.file_alert(report_data, _uploaded("attachments"))
-            if outcome.refused:
-                form.facts.errors = list(form.facts.errors) + [str(outcome.error)]
+            except DomainError as refusal:
+                form.facts.errors = list(form.facts.errors) + [str(refusal)]
                 status = 400
             else:
                 g.alert_filed = True
