@@ -86,16 +86,17 @@ def checked_report(report: Report, attachments=()) -> list[tuple[str, bytes, str
 
 def file_alert(report: Report, attachments=(), now: datetime | None = None) -> tuple[Alert, str]:
     """Files an alert from the public form; returns it and the follow-up secret (shown once).
-    ``attachments`` are (filename, bytes) pairs, already read. A refusal is raised before
-    anything is written; then the writes go in one savepoint (``_write_alert``)."""
-    return _write_alert(report, checked_report(report, attachments), now or utcnow())
+    ``attachments`` are (filename, bytes) pairs, already read.
 
-
-@atomic
-def _write_alert(report: Report, checked, now: datetime) -> tuple[Alert, str]:
-    # Everything is encrypted before the first write, the alert inserted whole (sealed, its
-    # contents under its content key), then its key wraps, attachments and log entry in one
-    # flush: a filing is a few statements, whatever the number of referents (issue 27).
+    Not ``@atomic``, and need not be (issue 27: a savepoint is two more round trips of each
+    filing): every refusal (DomainError) is raised by ``checked_report`` before anything is
+    written; after it, only a failure of the database or the storage can stop a filing, and
+    it ends the request (rolled back whole, ``kernel.transactions``) or the command.
+    Everything is encrypted before the first write; the alert is inserted whole (sealed, its
+    contents under its content key), then its key wraps, attachments and log entry in one
+    flush: a few statements, whatever the number of referents."""
+    checked = checked_report(report, attachments)
+    now = now or utcnow()
     to = keyring.holders()
     key = keyring.new_content_key()
     received_on = deadlines.local_day(now)

@@ -63,6 +63,12 @@ def operation_choices():
     return db.session.scalars(select(Operation).order_by(Operation.code)).all()
 
 
+def _offer_operations(form, listed: bool = True) -> None:
+    """The form's operation choices: « I don't know », then every operation when ``listed``."""
+    form.operation_id.choices = [SelectChoice("", _("— Je ne sais pas / pas dans la liste —"))] + ([
+        SelectChoice(str(op.id), f"{op.code} — {op.title}") for op in operation_choices()] if listed else [])
+
+
 def _uploaded(field_name: str):
     """(filename, bytes) of the uploaded files of a field; empty file inputs skipped."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
@@ -99,10 +105,9 @@ def _csrf_expired(form) -> bool:
 )
 def report():
     form = ReportForm()
-    operations = operation_choices()
-    form.operation_id.choices = [SelectChoice("", _("— Je ne sais pas / pas dans la liste —"))] + [
-        SelectChoice(str(op.id), f"{op.code} — {op.title}") for op in operations
-    ]
+    # A report naming no operation is checked without reading the list (issue 27: one query
+    # less per filing); the list is read to show the form, or to check the operation chosen.
+    _offer_operations(form, listed=request.method != "POST" or bool(form.operation_id.data))
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -118,8 +123,8 @@ def report():
                 name=form.name.data or "",
                 contact=form.contact.data or "",
             )
-            # No savepoint of its own (issue 27: a filing is a few statements): a refusal is
-            # raised before anything is written, the writes are one savepoint (``filing``).
+            # No savepoint (issue 27: a filing is a few statements): a refusal is raised before
+            # anything is written (``filing.file_alert``).
             try:
                 alert, secret = filing.file_alert(report_data, _uploaded("attachments"))
             except DomainError as refusal:
@@ -134,6 +139,8 @@ def report():
             if _csrf_expired(form):
                 flash(_("Le formulaire a expiré. Votre texte est conservé ci-dessous : "
                         "vérifiez-le, joignez à nouveau vos fichiers et envoyez."), "warning")
+    if len(form.operation_id.choices) == 1:
+        _offer_operations(form)  # shown again: with the list
     return render_template("alerts/public/report.html", form=form), status
 
 
