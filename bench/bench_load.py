@@ -1,11 +1,18 @@
-"""Load test: gunicorn (BENCH_WORKERS, default 4) + PostgreSQL + Redis on 127.0.0.1, in
-production mode behind a (simulated) HTTPS reverse proxy, an operation with 20 000 expense
-lines, simulated people in threads, each waiting 1-3 s between actions as people do:
+"""Load test, in production mode on 127.0.0.1: Debian's nginx with the site file of
+deploy/nginx/budget-app.conf in front of two gunicorn servers (BENCH_WORKERS workers each,
+default 2), sharing PostgreSQL, Redis and one upload folder (tests/production/cluster.py, as
+the two-servers test; both servers on this machine, so a folder stands for the bucket);
+``BENCH_MODE=direct`` is one gunicorn (BENCH_WORKERS, default 4) behind a simulated proxy
+(X-Forwarded-For). An operation with 20 000 expense lines, simulated people in threads, each
+waiting 1-3 s between actions as people do. Through nginx, each person connects from their
+own loopback address (127.x.y.z), which nginx passes on: the per-address throttles count
+them apart as they would count people.
 
 - finance officers: expense list, filtered list, claim computation, XLSX export of a claim,
   expense creation with a small PDF;
-- anonymous reporters: the public form, and filings within the throttle (each reporter its
-  own address, as the proxy gives it; a budget keeps the run under the hourly total);
+- anonymous reporters: the public form, and filings within the throttle (each filing from a
+  new address; a budget per run keeps the bench under the hourly total of 60). A filing is
+  timed alone (its form's GET is a « formulaire public »), as a creation is;
 - the referent: the alerts dashboard and an alert.
 
 Prints requests/s, errors, p50/p95/p99 per kind, the one-user p50 of each kind measured in
@@ -17,6 +24,7 @@ Targets: zero 5xx, nothing lost, p95 <= 300 ms per page kind and <= 3 s for expo
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/budget_bench_load \\
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/bench_load.py
     BENCH_SECONDS=20 BENCH_LINES=5000 ...      # a quick run
+    BENCH_MODE=direct ...                      # one gunicorn, no nginx
 """
 import os
 import random
@@ -40,19 +48,24 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 from serving import fresh_postgres_database, start_gunicorn, wait_until_up  # noqa: E402  (bench/, beside this file)
+from tests.production.cluster import NGINX, Cluster  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/budget_bench_load")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+MODE = os.environ.get("BENCH_MODE", "nginx")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2" if MODE == "nginx" else "4"))
+TOTAL_WORKERS = 2 * WORKERS if MODE == "nginx" else WORKERS
 LINES = int(os.environ.get("BENCH_LINES", "20000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PORT = int(os.environ.get("BENCH_PORT", "8765"))  # direct mode; nginx listens on a free port
 CODE = "HL-RSA-2023"
 PASSWORD = "banc d'essai de charge 2026"
 OPS = f"/operations/{CODE}"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 EXPORTS = {"export XLSX"}
-FILING_BUDGET = 45  # public filings over the whole bench, under ALERT_REPORTS_TOTAL (60 per hour)
+# Public filings per run, 59 in all: under ALERT_REPORTS_TOTAL (60 per hour); most of them in
+# the 20-user run, whose filing p95 is compared with /sante's.
+FILING_BUDGETS = {"1 user": 9, "20 users": 34, "saturation": 9, "50 users": 7}
 
 
 def setup(env: dict, uploads: Path) -> None:
@@ -73,7 +86,10 @@ def setup(env: dict, uploads: Path) -> None:
     if loaded.returncode:
         raise SystemExit(loaded.stdout + loaded.stderr)
 
+    import pyotp
+
     from budget_app import create_app
+    from budget_app.accounts import second_factor
     from budget_app.accounts.services import create_user
     from budget_app.claims import lifecycle
     from budget_app.expenses.models import Expense
@@ -86,7 +102,11 @@ def setup(env: dict, uploads: Path) -> None:
     with app.app_context():
         operation = db.session.scalar(db.select(Operation).filter_by(code=CODE))
         create_user("officer@bench.invalid", "finance_officer", PASSWORD, operation_codes=[CODE])
-        create_user("referent@bench.invalid", "antifraud_referent", PASSWORD)
+        referent = create_user("referent@bench.invalid", "antifraud_referent", PASSWORD)
+        # The referent's second factor, enrolled as its page does (required for the role).
+        TOTP["secret"] = second_factor.start_enrolment(referent)
+        second_factor.confirm_enrolment(referent, pyotp.TOTP(TOTP["secret"]).now())
+        referent.totp_last_counter = None
         categories = ("FONCTIONNEMENT", "PRESTATIONS", "PARTICIPANTS")
         rows = []
         for index in range(LINES):
@@ -111,16 +131,29 @@ def setup(env: dict, uploads: Path) -> None:
 
 
 class User:
-    """One simulated person: a keep-alive connection, cookies, a client address."""
+    """One simulated person: a keep-alive connection, cookies, a client address (through
+    nginx, the connection's source address; directly, X-Forwarded-For)."""
 
     def __init__(self, kind: str, address: str):
-        self.kind, self.address = kind, address
-        self.connection = HTTPConnection("127.0.0.1", PORT, timeout=60)
-        self.cookies: dict[str, str] = {}
+        self.kind, self.cookies = kind, {}
+        self.move(address)
+
+    def move(self, address: str) -> None:
+        """A new person at ``address``: a new connection from there."""
+        self.address = address
+        if getattr(self, "connection", None) is not None:
+            self.connection.close()
+        self.connection = self.connect()
+
+    def connect(self):
+        source = (self.address, 0) if MODE == "nginx" else None
+        return HTTPConnection("127.0.0.1", PORT, timeout=60, source_address=source)
 
     def request(self, method, path, body=None, content_type=None):
-        headers = {"X-Forwarded-For": self.address, "X-Forwarded-Proto": "https",
-                   "Referer": f"https://127.0.0.1:{PORT}{path}", "Host": f"127.0.0.1:{PORT}"}
+        headers = {"X-Forwarded-Proto": "https", "Referer": f"https://127.0.0.1:{PORT}{path}",
+                   "Host": f"127.0.0.1:{PORT}"}
+        if MODE == "direct":
+            headers["X-Forwarded-For"] = self.address
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if content_type:
@@ -133,7 +166,7 @@ class User:
                 break
             except (ConnectionError, OSError):
                 self.connection.close()
-                self.connection = HTTPConnection("127.0.0.1", PORT, timeout=60)
+                self.connection = self.connect()
                 if attempt:
                     return 599, b""
         for header, value in response.getheaders():
@@ -142,10 +175,13 @@ class User:
                 self.cookies[cookie_name] = rest.split(";", 1)[0]
         return response.status, data
 
-    def csrf(self, path) -> str:
-        _status, page = self.request("GET", path)
+    def csrf_page(self, path) -> tuple[int, str]:
+        status, page = self.request("GET", path)
         found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
-        return found.group(1).decode() if found else ""
+        return status, found.group(1).decode() if found else ""
+
+    def csrf(self, path) -> str:
+        return self.csrf_page(path)[1]
 
     def post_form(self, path, fields, files=()):
         if not files:
@@ -164,6 +200,13 @@ class User:
         token = self.csrf("/connexion")
         status, _ = self.post_form("/connexion", {"csrf_token": token, "email": email, "password": PASSWORD})
         assert status == 302, f"login of {email}: {status}"
+        if email.startswith("referent"):  # then the second factor's code
+            import pyotp
+
+            token = self.csrf("/connexion/code")
+            status, _ = self.post_form("/connexion/code", {"csrf_token": token,
+                                                           "code": pyotp.TOTP(TOTP["secret"]).now()})
+            assert status == 302, f"second factor of {email}: {status}"
 
 
 class Run:
@@ -184,9 +227,11 @@ class Run:
                 self.server_errors += 1
 
 
-FILINGS = {"left": FILING_BUDGET}
+FILINGS = {"left": 0}
 FILINGS_LOCK = threading.Lock()
-ADDRESSES = iter(f"198.51.{n // 250}.{n % 250 + 1}" for n in range(100000))
+# Loopback addresses other than 127.0.0.1 (nginx's own), or documentation addresses.
+ADDRESSES = iter(f"127.{n // 62500 + 1}.{n // 250 % 250}.{n % 250 + 1}" if MODE == "nginx"
+                 else f"198.51.{n // 250}.{n % 250 + 1}" for n in range(1000000))
 ADDRESS_LOCK = threading.Lock()
 
 
@@ -196,6 +241,8 @@ def next_address():
 
 
 def timed(run, kind, action, expected):
+    if expected is None:  # the action times what it does itself
+        return action()
     begin = time.perf_counter()
     status, data = action()
     run.record(kind, time.perf_counter() - begin, status in expected, status)
@@ -204,7 +251,7 @@ def timed(run, kind, action, expected):
 
 def officer_actions(user, run):
     def create():
-        token = user.csrf(f"{OPS}/depenses/nouvelle")
+        token = user.csrf(f"{OPS}/depenses/nouvelle")  # the form's GET, not timed
         number = uuid.uuid4().hex[:10]
         day = date(2024, 1, 1) + timedelta(days=random.randrange(300))
         # A different supplier, day and amount each time: not a possible duplicate.
@@ -213,7 +260,8 @@ def officer_actions(user, run):
                   "label": f"Charge {number}", "category": "FONCTIONNEMENT",
                   "amount_excl_vat": f"{random.randrange(1000, 99999) / 100:.2f}".replace(".", ","),
                   "vat": "0,00", "allocation_percent": "100"}
-        status, data = user.post_form(f"{OPS}/depenses/nouvelle", fields, [("invoice", "facture.pdf", PDF)])
+        status, data = timed(run, "création", lambda: user.post_form(
+            f"{OPS}/depenses/nouvelle", fields, [("invoice", "facture.pdf", PDF)]), {302})
         if status == 302:
             with run.lock:
                 run.created_expenses += 1
@@ -225,22 +273,23 @@ def officer_actions(user, run):
             "GET", f"{OPS}/depenses?category=PRESTATIONS&supplier=Fournisseur+12&sort=montant"), {200}),
         ("calcul", lambda: user.request("GET", f"{OPS}/demandes/?month=2023-03"), {200}),
         ("export XLSX", lambda: user.request("GET", f"{OPS}/demandes/1/export.xlsx"), {200}),
-        ("création", create, {302}),
+        ("création", create, None),  # timed inside: the POST alone
     ]
 
 
 def reporter_actions(user, run):
     def file_report():
         with FILINGS_LOCK:
-            if FILINGS["left"] <= 0:
-                return user.request("GET", "/signalement")
+            if FILINGS["left"] <= 0:  # the run's budget is spent: the form only
+                return timed(run, "formulaire public", lambda: user.request("GET", "/signalement"), {200})
             FILINGS["left"] -= 1
-        user.address = next_address()  # a new reporter, a new address behind the proxy
+        user.move(next_address())  # a new reporter, from a new address
         user.cookies.clear()
-        token = user.csrf("/signalement")
+        token = timed(run, "formulaire public", lambda: user.csrf_page("/signalement"), {200})[1]
         fields = {"csrf_token": token, "kind": "fraud", "operation_id": "", "operation_text": "Chantier du banc",
                   "facts": "Faits constatés lors du banc d'essai", "persons": "", "dates": "", "identity": "anonymous"}
-        status, data = user.post_form("/signalement", fields, [("attachments", "preuve.pdf", PDF)])
+        status, data = timed(run, "signalement", lambda: user.post_form(
+            "/signalement", fields, [("attachments", "preuve.pdf", PDF)]), {200})
         if status == 200 and b'data-testid="reference"' in data:
             with run.lock:
                 run.created_alerts += 1
@@ -248,7 +297,7 @@ def reporter_actions(user, run):
 
     return [
         ("formulaire public", lambda: user.request("GET", "/signalement"), {200}),
-        ("signalement", file_report, {200}),
+        ("signalement", file_report, None),  # timed inside: the POST alone
     ]
 
 
@@ -259,12 +308,19 @@ def referent_actions(user, run, reference):
     ]
 
 
+TOTP = {}  # the referent's second-factor secret
+REFERENT_SESSION = {}  # logged in once (a code is accepted once per 30 s), then the cookies reused
+
+
 def make_user(kind):
     user = User(kind, next_address())
     if kind == "officer":
         user.login("officer@bench.invalid")
+    elif kind == "referent" and REFERENT_SESSION:
+        user.cookies = dict(REFERENT_SESSION)
     elif kind == "referent":
         user.login("referent@bench.invalid")
+        REFERENT_SESSION.update(user.cookies)
     return user
 
 
@@ -275,8 +331,9 @@ def actions_for(user, run, reference):
     return found
 
 
-def simulate(users: int, seconds: int, wait: bool, reference: str) -> tuple[Run, float]:
+def simulate(users: int, seconds: int, wait: bool, reference: str, filings: int) -> tuple[Run, float]:
     run = Run()
+    FILINGS["left"] = filings
     kinds = ["officer", "reporter", "referent"]
     mix = [kinds[0]] * (users // 2) + [kinds[1]] * (users * 2 // 5) + [kinds[2]] * 1
     mix += [kinds[0]] * (users - len(mix))
@@ -304,13 +361,17 @@ def simulate(users: int, seconds: int, wait: bool, reference: str) -> tuple[Run,
 def one_user_p50(reference) -> tuple[dict, Run]:
     """Each kind alone, after a warm-up that reaches every worker (templates, first imports)."""
     warm, run = Run(), Run()
-    for kind in ("officer", "reporter", "referent"):
+    for kind in ("officer", "referent", "reporter"):  # the referent's pages load the cryptography first
         user = make_user(kind)
-        for name, action, expected in actions_for(user, run, reference):
-            if name == "signalement":
-                continue  # filings are kept for the runs (hourly budget)
-            for _ in range(2 * WORKERS):
-                timed(warm, name, action, expected)
+        for (name, warming, expected), (_, action, _) in zip(actions_for(user, warm, reference),
+                                                             actions_for(user, run, reference)):
+            if name == "signalement":  # no warm-up: the hourly budget
+                FILINGS["left"] = FILING_BUDGETS["1 user"]
+                for _ in range(FILING_BUDGETS["1 user"]):
+                    timed(run, name, action, expected)
+                continue
+            for _ in range(2 * TOTAL_WORKERS):
+                timed(warm, name, warming, expected)
             for _ in range(7):
                 timed(run, name, action, expected)
     run.created_expenses += warm.created_expenses
@@ -338,6 +399,9 @@ def report(title, run, elapsed, alone=None):
         print(f"  {kind:<24}{len(values):>6}{run.errors[kind]:>5}{quantile(values, 0.5) * 1000:>9.0f}"
               f"{p95 * 1000:>9.0f}{quantile(values, 0.99) * 1000:>9.0f}{single:>12}{ratio:>11}  "
               f"p95 <= {target} ms {'ok' if p95 * 1000 <= target else 'MISSED'}")
+    if base and run.times.get("signalement"):
+        ratio = quantile(run.times["signalement"], 0.95) / base
+        print(f"  alert filing p95 = {ratio:.1f}x /sante's p95 (target <= 2x: {'ok' if ratio <= 2 else 'MISSED'})")
 
 
 def worker_rss(master_pid) -> list[int]:
@@ -362,18 +426,18 @@ def main():
         print(f"Setting up {LINES} expense lines on {DATABASE_URL.rsplit('@', 1)[-1]} ...", flush=True)
         setup(env, uploads)
         before = count_rows()
-        log = open(Path(workdir) / "gunicorn.log", "wb")  # the app's one-line logs, kept out of the table
-        server = start_gunicorn(ROOT, BIN, env, PORT, WORKERS, log)
+        masters, stop = serve(env, Path(workdir), uploads)
         try:
-            wait_until_up(PORT)
             reference = alert_reference()
             alone, single = one_user_p50(reference)
-            print(f"gunicorn -w {WORKERS}, PostgreSQL, Redis; {LINES} expense lines; one-user p50 measured first.")
-            run, elapsed = simulate(20, SECONDS, True, reference)
+            served = (f"nginx, 2 gunicorn -w {WORKERS}" if MODE == "nginx" else f"gunicorn -w {WORKERS} (direct)")
+            print(f"{served}, PostgreSQL, Redis; {LINES} expense lines; one-user p50 measured first "
+                  f"(a filing's: {alone['signalement'] / alone['santé (référence)']:.1f}x /sante's).")
+            run, elapsed = simulate(20, SECONDS, True, reference, FILING_BUDGETS["20 users"])
             report(f"20 users, {SECONDS} s, 1-3 s between actions", run, elapsed, alone)
-            saturation, elapsed_s = simulate(20, max(10, SECONDS // 3), False, reference)
+            saturation, elapsed_s = simulate(20, max(10, SECONDS // 3), False, reference, FILING_BUDGETS["saturation"])
             report("Saturation: 20 users without waiting", saturation, elapsed_s, alone)
-            step, elapsed_50 = simulate(50, max(10, SECONDS // 2), True, reference)
+            step, elapsed_50 = simulate(50, max(10, SECONDS // 2), True, reference, FILING_BUDGETS["50 users"])
             report("Step: 50 users, 1-3 s between actions", step, elapsed_50, alone)
             after = count_rows()
             created = [r.created_expenses for r in (single, run, saturation, step)]
@@ -381,12 +445,27 @@ def main():
             print(f"\nNothing lost: expenses created {sum(created)}, in the database {after[0] - before[0]}; "
                   f"alerts filed {sum(alerts)}, in the database {after[1] - before[1]}: "
                   f"{'ok' if (sum(created), sum(alerts)) == (after[0] - before[0], after[1] - before[1]) else 'LOST'}")
-            sizes = worker_rss(server.pid)
+            sizes = [size for master in masters for size in worker_rss(master)]
             print(f"Worker RSS after the runs: {', '.join(f'{size} MB' for size in sizes)} "
                   f"(target <= 120 MB: {'ok' if max(sizes) <= 120 else 'MISSED'})")
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop()
+
+
+def serve(env: dict, workdir: Path, uploads: Path):
+    """Starts the servers; returns the gunicorn masters' pids and a function that stops all."""
+    global PORT
+    if MODE == "direct":
+        log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 (the app's one-line logs, kept out of the table)
+        server = start_gunicorn(ROOT, BIN, env, PORT, WORKERS, log)
+        wait_until_up(PORT)
+        return [server.pid], lambda: (server.terminate(), server.wait(timeout=30))
+    if not os.path.exists(NGINX):
+        raise SystemExit("nginx is not installed: apt-get install -y nginx-light (or BENCH_MODE=direct)")
+    cluster = Cluster(workdir, {**env, "BUDGET_APP_ENV": "production"}, workers=WORKERS, shared_uploads=uploads)
+    cluster.start()
+    PORT = cluster.port
+    return [process.pid for process in cluster.processes[:2]], cluster.stop
 
 
 def count_rows() -> tuple[int, int]:

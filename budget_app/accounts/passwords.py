@@ -2,12 +2,16 @@
 common-password rules (ASVS 2.1). Nothing is hashed when the application starts: the
 dummy hash used for unknown e-mails (so that both paths take the same time) is made on
 first use. Tests use cheap parameters (``TESTING``); stored hashes carry their own."""
+import base64
+import hmac
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 
 from . import hooks
+from ..kernel import keybox
 from ..kernel.errors import DomainError
 from ..kernel.i18n import N_
 
@@ -35,9 +39,8 @@ def hasher():
     return _hasher_for(*_parameters())
 
 
-# A random secret of 128 bits or more (the alert channel's follow-up secret, ≈ 157 bits)
-# cannot be guessed whatever the cost of its hash: argon2id keeps it one-way with a light
-# cost (1 pass, 8 MiB), so that a public filing stays fast under load (a password's hash
+# The second factor's recovery codes (and the alert channel's follow-up secrets before issue
+# 27, see ``hash_random_secret``): argon2id at a light cost (1 pass, 8 MiB; a password's hash
 # costs 64 MiB). Stored hashes carry their parameters: older ones still verify.
 SECRET_PARAMETERS = (1, 8 * 1024, 1)
 
@@ -46,6 +49,38 @@ def secret_hasher():
     if current_app.config.get("TESTING"):
         return _hasher_for(1, 8, 1)
     return _hasher_for(*SECRET_PARAMETERS)
+
+
+# A secret of 128 bits or more drawn at random by the server (the alert channel's follow-up
+# secret, ≈ 157 bits) needs no stretching: nobody can try 2^128 guesses, slow or fast. It is
+# kept as a salted HKDF-SHA256 (a KDF, CHECKLIST 2.6.3: ``$hkdf-sha256$salt$digest``), so
+# that filing a report costs no argon2 (issue 27); argon2 hashes made earlier still verify.
+RANDOM_SECRET_PREFIX = "$hkdf-sha256$"
+RANDOM_SECRET_PURPOSE = "random-secret-hash"
+
+
+def _random_secret_digest(salt: bytes, secret: str) -> bytes:
+    return keybox.derived_key(secret.encode("utf-8"), RANDOM_SECRET_PURPOSE, salt=salt)
+
+
+def hash_random_secret(secret: str) -> str:
+    """The stored form of a random secret of at least 128 bits (never a password)."""
+    salt = os.urandom(16)
+    return RANDOM_SECRET_PREFIX + _b64(salt) + "$" + _b64(_random_secret_digest(salt, secret))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _verify_random_secret(stored: str, secret: str) -> bool:
+    try:
+        salt_text, digest_text = stored[len(RANDOM_SECRET_PREFIX):].split("$")
+        salt, digest = (base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+                        for text in (salt_text, digest_text))
+    except ValueError:
+        return False
+    return hmac.compare_digest(_random_secret_digest(salt, secret), digest)
 
 
 def hash_password(password: str) -> str:
@@ -63,10 +98,12 @@ def verify_password(user, password: str) -> bool:
 
 
 def verify_hash(stored: str, secret: str) -> bool:
-    """True when ``secret`` matches the argon2 hash ``stored``; False for a mismatch or a hash
-    that is not one."""
+    """True when ``secret`` matches the argon2 hash ``stored`` (or the salted HKDF of a random
+    secret, ``hash_random_secret``); False for a mismatch or a hash that is not one."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
+    if stored.startswith(RANDOM_SECRET_PREFIX):
+        return _verify_random_secret(stored, secret)
     try:
         return hasher().verify(stored, secret)
     except (VerificationError, InvalidHashError):

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from ..accounts.passwords import secret_hasher, verify_hash
+from ..accounts.passwords import hash_random_secret, verify_hash
 from ..kernel.errors import DomainError
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
@@ -36,8 +36,9 @@ SECRET_LENGTH = 27
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    # Verified against for an unknown reference, so both paths take the same time.
-    return secret_hasher().hash("not-a-secret-of-any-report")
+    # Verified against for an unknown reference, so both paths take the same time (as long
+    # as the alert's secret was hashed since issue 27; older ones are argon2 hashes).
+    return hash_random_secret("not-a-secret-of-any-report")
 
 
 def utcnow() -> datetime:
@@ -69,10 +70,9 @@ class Report:
     contact: str = ""
 
 
-@atomic
-def file_alert(report: Report, attachments=(), now: datetime | None = None) -> tuple[Alert, str]:
-    """Files an alert from the public form; returns it and the follow-up secret (shown once).
-    ``attachments`` are (filename, bytes) pairs, already read."""
+def checked_report(report: Report, attachments=()) -> list[tuple[str, bytes, str]]:
+    """Refuses a report that cannot be filed (DomainError, before anything is written);
+    returns its attachments as (display name, bytes, content type)."""
     if report.kind not in KINDS:
         raise DomainError(N_("Type de signalement inconnu."))
     if not (report.facts or "").strip():
@@ -81,8 +81,24 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
         raise DomainError(N_("Choisissez l'opération concernée dans la liste ou décrivez-la."))
     if not report.anonymous and not ((report.name or "").strip() and (report.contact or "").strip()):
         raise DomainError(N_("Pour ne pas rester anonyme, indiquez un nom et un moyen de vous contacter."))
-    checked = [(files.safe_display_name(name), data, files.check_attachment(name, data)) for name, data in attachments]
+    return [(files.safe_display_name(name), data, files.check_attachment(name, data)) for name, data in attachments]
+
+
+def file_alert(report: Report, attachments=(), now: datetime | None = None) -> tuple[Alert, str]:
+    """Files an alert from the public form; returns it and the follow-up secret (shown once).
+    ``attachments`` are (filename, bytes) pairs, already read.
+
+    Not ``@atomic``, and need not be (issue 27: a savepoint is two more round trips of each
+    filing): every refusal (DomainError) is raised by ``checked_report`` before anything is
+    written; after it, only a failure of the database or the storage can stop a filing, and
+    it ends the request (rolled back whole, ``kernel.transactions``) or the command.
+    Everything is encrypted before the first write; the alert is inserted whole (sealed, its
+    contents under its content key), then its key wraps, attachments and log entry in one
+    flush: a few statements, whatever the number of referents."""
+    checked = checked_report(report, attachments)
     now = now or utcnow()
+    to = keyring.holders()
+    key = keyring.new_content_key()
     received_on = deadlines.local_day(now)
     secret = new_secret()
     alert = Alert(
@@ -91,30 +107,32 @@ def file_alert(report: Report, attachments=(), now: datetime | None = None) -> t
         state=RECEIVED,
         anonymous=report.anonymous,
         operation_id=report.operation_id,
-        secret_hash=secret_hasher().hash(secret),
+        # ≈ 157 random bits: a salted KDF, no password stretching (``hash_random_secret``).
+        secret_hash=hash_random_secret(secret),
         received_at=now,
         received_on=received_on,
         acknowledgment_due=deadlines.acknowledgment_due(received_on),
         feedback_due=deadlines.feedback_due(received_on, None),
+        sealed=True,
+        # Sealed to the referents' and the recovery public keys, and for the secret: no password needed.
+        content_enc=crypto.encrypt_json(key, {
+            "facts": report.facts.strip(),
+            "persons": (report.persons or "").strip(),
+            "dates": (report.dates or "").strip(),
+            "operation_text": (report.operation_text or "").strip(),
+        }),
+        identity_enc=None if report.anonymous else crypto.encrypt_json(
+            key, {"name": report.name.strip(), "contact": report.contact.strip()}),
     )
     db.session.add(alert)
     db.session.flush()
-    # Sealed to the referents' and the recovery public keys, and for the secret: no password needed.
-    key = keyring.seal_new_alert(alert, secret)
-    alert.content_enc = crypto.encrypt_json(key, {
-        "facts": report.facts.strip(),
-        "persons": (report.persons or "").strip(),
-        "dates": (report.dates or "").strip(),
-        "operation_text": (report.operation_text or "").strip(),
-    })
-    if not report.anonymous:
-        alert.identity_enc = crypto.encrypt_json(key, {"name": report.name.strip(), "contact": report.contact.strip()})
+    keyring.seal_new_alert(alert, key, secret, to)
     for name, data, content_type in checked:
         add_attachment(alert, None, name, data, content_type)
-    db.session.flush()
     # The referent's own log only: the general audit trail is read by admins and auditors,
     # and the application log says nothing either (its time could be matched, issue 21).
     journal.record(alert, "received", state=alert.state)
+    db.session.flush()
     return alert, secret
 
 

@@ -18,6 +18,7 @@ until an existing referent grants access (``referent_keys.grant_access``).
 Content keys opened during a request are kept in ``g`` for that request only.
 """
 import os
+from dataclasses import dataclass
 
 from flask import g, has_request_context
 from flask_login import current_user
@@ -145,20 +146,63 @@ def wrap_for_holders(alert, key: bytes) -> None:
         add_wrap(alert.id, SERVER, crypto.encrypt_bytes(key))
 
 
+@dataclass(frozen=True)
+class Holders:
+    """Who a new alert's content key is wrapped for, read once per filing: the granted
+    referents' public keys, the recovery key's, and whether the server key holds it too."""
+
+    referents: tuple[tuple[int, bytes], ...]
+    recovery: bytes | None
+    server: bool
+
+
+def holders() -> Holders:
+    """The holders of ``wrap_for_holders`` in one query (what ``granted_referents``,
+    ``live_recovery_key`` and ``transition_open`` read in four), read at each filing: a
+    grant, a lost key or a disabled account counts from the next filing on, on every server."""
+    recovery_key = select(RecoveryKey.public_key).order_by(RecoveryKey.id.desc()).limit(1).scalar_subquery()
+    rows = db.session.execute(
+        select(recovery_key, ReferentKey.user_id, ReferentKey.public_key, ReferentKey.granted_at.is_not(None),
+               ReferentKey.legacy_pending, alert_readers())
+        .join(User, User.id == ReferentKey.user_id).where(User.active.is_(True)).order_by(ReferentKey.user_id)
+    ).all()
+    if rows:
+        recovery = rows[0][0]
+    else:  # no active referent has a key yet
+        recovery = db.session.scalar(select(recovery_key))
+    return Holders(
+        referents=tuple((user_id, bytes(public)) for _r, user_id, public, granted, _legacy, reader in rows
+                        if granted and reader and public is not None),
+        recovery=bytes(recovery) if recovery is not None else None,
+        server=recovery is None or any(legacy for _r, _user, _public, _granted, legacy, _reader in rows),
+    )
+
+
 def _reporter_key(secret: str, salt: bytes) -> bytes:
     # The follow-up secret has ≈157 random bits: HKDF suffices (no password stretching).
     return keybox.derived_key(secret.strip().encode("utf-8"), "alert-reporter", salt=salt)
 
 
-def seal_new_alert(alert, follow_up_secret: str) -> bytes:
-    """A content key for a new alert (flushed, so it has an id), wrapped for its holders and
-    the reporter; kept for this request."""
-    key = crypto.generate_key()
-    alert.sealed = True
-    wrap_for_holders(alert, key)
-    wrap_for_reporter(alert, key, follow_up_secret)
+def new_content_key() -> bytes:
+    return crypto.generate_key()
+
+
+def seal_new_alert(alert, key: bytes, follow_up_secret: str, to: Holders) -> None:
+    """Wraps a new alert's content key (the alert flushed, so it has an id: each wrap names
+    it) for its holders ``to`` and the reporter, and keeps it for this request. The wraps
+    are only added (a new alert has none to replace): the caller's flush writes them at once."""
+    purpose_ = purpose(alert.id)
+    wraps = [AlertKeyWrap(alert_id=alert.id, holder=REFERENT, user_id=user_id,
+                          wrapped=keybox.seal(public, key, purpose_)) for user_id, public in to.referents]
+    if to.recovery is not None:
+        wraps.append(AlertKeyWrap(alert_id=alert.id, holder=RECOVERY, wrapped=keybox.seal(to.recovery, key, purpose_)))
+    if to.server:
+        wraps.append(AlertKeyWrap(alert_id=alert.id, holder=SERVER, wrapped=crypto.encrypt_bytes(key)))
+    salt = os.urandom(16)
+    wraps.append(AlertKeyWrap(alert_id=alert.id, holder=REPORTER, salt=salt,
+                              wrapped=keybox.lock(_reporter_key(follow_up_secret, salt), key, purpose_)))
+    db.session.add_all(wraps)
     remember(alert, key)
-    return key
 
 
 def reporter_content_key(alert, secret: str) -> bytes | None:

@@ -69,6 +69,20 @@ def test_operation_chosen_or_described(client):
     assert "décrivez-la" in response.get_data(as_text=True)
 
 
+def test_a_report_naming_no_operation_is_refused_with_the_list_shown_again(client, operation):
+    """Issue 27: a report naming no operation is checked without reading the list; when it
+    is refused, the form comes back with every operation to choose from."""
+    response = post_report(client, None, operation_text="", facts="Faits")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "décrivez-la" in page
+    assert f'<option value="{operation.id}">HL-RSA-2023 — Accompagnement socio-professionnel rSa</option>' in page
+    response = post_report(client, None, operation_id=str(operation.id + 1000))  # not in the list
+    assert response.status_code == 400 and f'value="{operation.id}"' in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
+    reference, _secret = receipt_codes(post_report(client, operation))
+    assert db.session.scalar(db.select(Alert.operation_id).where(Alert.reference == reference)) == operation.id
+
+
 def test_attachment_checked_by_content(client, operation):
     response = post_report(client, operation, files=(("facture.pdf", b"<html><script>x</script></html>"),))
     assert response.status_code == 400
@@ -100,7 +114,7 @@ def test_secret_is_never_accepted_in_the_query_string(client, operation):
 def test_secret_is_stored_only_as_a_hash(client, operation):
     reference, secret = receipt_codes(post_report(client, operation))
     alert = db.session.scalar(db.select(Alert).where(Alert.reference == reference))
-    assert secret not in alert.secret_hash and alert.secret_hash.startswith("$argon2")
+    assert secret not in alert.secret_hash and alert.secret_hash.startswith("$hkdf-sha256$")
     assert filing.verify_follow_up(reference, secret).id == alert.id
     assert filing.verify_follow_up(reference, secret + "x") is None
     assert filing.verify_follow_up("SIG-0000-000000", secret) is None

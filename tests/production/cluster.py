@@ -29,7 +29,7 @@ daemon off;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
 {user}
-events {{ worker_connections 64; }}
+events {{ worker_connections 1024; }}
 http {{
     log_format upstream '$upstream_addr $request_method $request_uri $status';
     access_log {tmp}/access.log upstream;
@@ -59,8 +59,12 @@ def _wait(port: int, process, what: str, log: Path) -> None:
 
 
 class Cluster:
-    def __init__(self, workdir: Path, env: dict):
+    """``workers`` gunicorn workers per server; ``shared_uploads`` (the load bench, both
+    servers on one machine): one upload folder for both instead of one each."""
+
+    def __init__(self, workdir: Path, env: dict, workers: int = 1, shared_uploads: Path | None = None):
         self.workdir, self.env = workdir, env
+        self.workers, self.shared_uploads = workers, shared_uploads
         self.app_ports = [free_port(), free_port()]
         self.port = free_port()
         self.processes = []
@@ -68,9 +72,10 @@ class Cluster:
     def start(self):
         for index, port in enumerate(self.app_ports):
             log = self.workdir / f"gunicorn-{port}.log"
-            env = {**self.env, "BUDGET_APP_UPLOAD_DIR": str(self.workdir / f"uploads-{index}")}
+            uploads = self.shared_uploads or self.workdir / f"uploads-{index}"
+            env = {**self.env, "BUDGET_APP_UPLOAD_DIR": str(uploads)}
             process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
+                [str(Path(sys.executable).parent / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{port}",
                  "--log-level", "warning", "budget_app.wsgi:app"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))  # noqa: SIM115
             self.processes.append(process)

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...kernel.errors import DomainError
 from ...kernel.integers import parse_id
 from ...kernel.extensions import csrf, db, limiter
 from ...kernel.transactions import attempt
@@ -62,6 +63,12 @@ def operation_choices():
     return db.session.scalars(select(Operation).order_by(Operation.code)).all()
 
 
+def _offer_operations(form, listed: bool = True) -> None:
+    """The form's operation choices: « I don't know », then every operation when ``listed``."""
+    form.operation_id.choices = [SelectChoice("", _("— Je ne sais pas / pas dans la liste —"))] + ([
+        SelectChoice(str(op.id), f"{op.code} — {op.title}") for op in operation_choices()] if listed else [])
+
+
 def _uploaded(field_name: str):
     """(filename, bytes) of the uploaded files of a field; empty file inputs skipped."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
@@ -98,10 +105,9 @@ def _csrf_expired(form) -> bool:
 )
 def report():
     form = ReportForm()
-    operations = operation_choices()
-    form.operation_id.choices = [SelectChoice("", _("— Je ne sais pas / pas dans la liste —"))] + [
-        SelectChoice(str(op.id), f"{op.code} — {op.title}") for op in operations
-    ]
+    # A report naming no operation is checked without reading the list (issue 27: one query
+    # less per filing); the list is read to show the form, or to check the operation chosen.
+    _offer_operations(form, listed=request.method != "POST" or bool(form.operation_id.data))
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -117,10 +123,12 @@ def report():
                 name=form.name.data or "",
                 contact=form.contact.data or "",
             )
-            with attempt() as outcome:
+            # No savepoint (issue 27: a filing is a few statements): a refusal is raised before
+            # anything is written (``filing.file_alert``).
+            try:
                 alert, secret = filing.file_alert(report_data, _uploaded("attachments"))
-            if outcome.refused:
-                form.facts.errors = list(form.facts.errors) + [str(outcome.error)]
+            except DomainError as refusal:
+                form.facts.errors = list(form.facts.errors) + [str(refusal)]
                 status = 400
             else:
                 g.alert_filed = True
@@ -131,6 +139,8 @@ def report():
             if _csrf_expired(form):
                 flash(_("Le formulaire a expiré. Votre texte est conservé ci-dessous : "
                         "vérifiez-le, joignez à nouveau vos fichiers et envoyez."), "warning")
+    if len(form.operation_id.choices) == 1:
+        _offer_operations(form)  # shown again: with the list
     return render_template("alerts/public/report.html", form=form), status
 
 
