@@ -218,3 +218,36 @@ def compute_all(operations, rates_of, today: date) -> dict:
         for chunk in _chunks(range(len(group))):
             found.update(compute([group[index] for index in chunk], rates, today))
     return found
+
+
+def rebuild(operations, rates_of, today: date) -> int:
+    """Compute and keep every operation's figures (``flask reporting rebuild-figures``),
+    waiting for the writes under way; returns how many operations."""
+    operations = list(operations)
+    ids = [op.id for op in operations]
+    _add_missing_states(ids, _states(ids))
+    locked = {}
+    for chunk in _chunks(ids):
+        locked.update({row.operation_id: row.generation for row in db.session.execute(
+            select(PendingFigureState.operation_id, PendingFigureState.generation)
+            .where(PendingFigureState.operation_id.in_(chunk))
+            .order_by(PendingFigureState.operation_id).with_for_update())})
+    _keep(compute_all(operations, rates_of, today), locked)
+    return len(locked)
+
+
+def differences(operations, rates_of, today: date) -> tuple[list, int]:
+    """The kept figures that hold ``today`` against a full computation: ([(operation,
+    category, kept, computed)], how many operations have figures that hold)."""
+    operations = list(operations)
+    states = _states([op.id for op in operations])
+    holding = [op for op in operations if op.id in states and _holds(states[op.id], today)]
+    kept = _kept_sums([op.id for op in holding])
+    computed = compute_all(holding, rates_of, today)
+    found = []
+    for op in holding:
+        sums = computed[op.id].sums
+        for category in sorted(set(kept[op.id]) | set(sums)):
+            if kept[op.id].get(category) != sums.get(category):
+                found.append((op, category, kept[op.id].get(category), sums.get(category)))
+    return found, len(holding)
