@@ -41,6 +41,11 @@ def upgrade():
                                 name=op.f("fk_pending_figures_operation_id_operations")),
         sa.PrimaryKeyConstraint("operation_id", "category", name=op.f("pk_pending_figures")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Every write of a cost line updates its operation's row: room for in-page (HOT)
+        # updates, and vacuumed often (as ``expense_month_totals``, 0006).
+        op.execute("ALTER TABLE pending_figure_states SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, "
+                   "autovacuum_vacuum_threshold = 1000, autovacuum_analyze_threshold = 1000)")
     op.execute("INSERT INTO pending_figure_states (operation_id, generation) SELECT id, 0 FROM operations")
 
 
