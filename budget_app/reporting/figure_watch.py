@@ -93,13 +93,17 @@ def bump(connection, operation_ids) -> None:
         connection.execute(statement.where(table.c.operation_id.in_(ids[start:start + CHUNK])))
 
 
-def _object_keys(obj, table) -> list:
-    """The key values of an ORM object (the value before the change too)."""
+def _object_keys(obj, table):
+    """The key values of an ORM object (the value before the change too); ``EVERY`` when
+    one is not loaded (never loaded here: the row may be gone)."""
     names = ("line_type", "line_id") if table is LineMark.__table__ else (_key_column(table),)
     values = []
     for name in names:
-        history = attributes.get_history(obj, name)
-        values.append([*history.unchanged, *history.added, *history.deleted] or [getattr(obj, name)])
+        history = attributes.get_history(obj, name, passive=attributes.PASSIVE_NO_INITIALIZE)
+        found = [*history.unchanged, *history.added, *history.deleted]
+        if not found:
+            return EVERY
+        values.append(found)
     if table is LineMark.__table__:
         return [(kind, line_id) for kind in values[0] for line_id in values[1]]
     return values[0]
@@ -115,7 +119,11 @@ def _after_flush(session, flush_context):
                 continue
             if objects is session.dirty and not session.is_modified(obj, include_collections=False):
                 continue
-            keys.setdefault(table, []).extend(_object_keys(obj, table))
+            found = _object_keys(obj, table)
+            if found is EVERY:
+                bump(session.connection(), EVERY)
+                return
+            keys.setdefault(table, []).extend(found)
     if not keys:
         return
     connection = session.connection()
