@@ -142,12 +142,7 @@ class Scope:
         if within_realisation:
             start, end = max(start, operation.start_date), min(end, operation.end_date)
         conditions = [Expense.operation_id == operation.id, Expense.deleted_at.is_(None), Expense.incurred_on <= end]
-        if self.catch_up and start > operation.start_date:
-            conditions.append(or_(Expense.incurred_on >= start,
-                                  and_(Expense.incurred_on >= operation.start_date,
-                                       not_(has_live_mark("expense", Expense.id, "declared")))))
-        else:
-            conditions.append(Expense.incurred_on >= start)
+        conditions.append(self.from_start(Expense.incurred_on, start, operation.start_date, "expense", Expense.id))
         return conditions
 
     def staff(self):
@@ -155,13 +150,17 @@ class Scope:
         first, last = month_start(self.start), last_staff_month(operation, self.end)
         conditions = [StaffCostLine.operation_id == operation.id, StaffCostLine.month <= last]
         first_of_operation = month_start(operation.start_date)
-        if self.catch_up and first > first_of_operation:
-            conditions.append(or_(StaffCostLine.month >= first,
-                                  and_(StaffCostLine.month >= first_of_operation,
-                                       not_(has_live_mark("staff_cost_line", StaffCostLine.id, "declared")))))
-        else:
-            conditions.append(StaffCostLine.month >= first)
+        conditions.append(self.from_start(StaffCostLine.month, first, first_of_operation,
+                                          "staff_cost_line", StaffCostLine.id))
         return conditions
+
+    def from_start(self, day, first, first_of_operation, line_type: str, line_id):
+        """Lines from the period's first day; a bilan also takes the lines of earlier periods
+        (from the operation's first day) that no bilan declared. One rule for every kind of
+        cost line (expenses, staff lines, unit records)."""
+        if self.catch_up and first > first_of_operation:
+            return or_(day >= first, and_(day >= first_of_operation, not_(has_live_mark(line_type, line_id, "declared"))))
+        return day >= first
 
 
 @dataclass

@@ -42,12 +42,8 @@ def unit_scope(scope) -> list:
     operation, start, end = scope.operation, scope.start, scope.end
     conditions = [UnitRecord.operation_id == operation.id, UnitRecord.deleted_at.is_(None),
                   UnitRecord.delivered_on <= end]
-    if scope.catch_up and start > operation.start_date:
-        conditions.append(or_(UnitRecord.delivered_on >= start,
-                              and_(UnitRecord.delivered_on >= operation.start_date,
-                                   not_(has_live_mark("unit_record", UnitRecord.id, "declared")))))
-    else:
-        conditions.append(UnitRecord.delivered_on >= start)
+    conditions.append(scope.from_start(UnitRecord.delivered_on, start, operation.start_date,
+                                       "unit_record", UnitRecord.id))
     return conditions
 
 
