@@ -15,6 +15,7 @@ from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
 from ..operations.retention import lift_procedure, live_procedures, place_procedure, update_extensions
 from ..operations.models import Operation
+from ..operations.commands import operation_or_fail
 from ..operations.services import find_operation
 from ..kernel.uploads import check_document, too_large
 from .credit_note_cli import credit_note_command
@@ -40,9 +41,7 @@ def import_command(code, file):
 
     Tout ou rien : au moindre problème, rien n'est écrit, chaque problème est affiché
     (« ligne N, colonne X : message ») et la commande sort avec le code 1."""
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue « {code} »."])
+    operation = operation_or_fail(code)
     content = file.read_bytes()
 
     def progress(rows, length):
@@ -244,9 +243,7 @@ def vat_prorata_command(code, year, percent):
     """Enregistre le prorata de TVA (PERCENT, en %) de l'opération CODE pour l'année YEAR ;
     recalcule les dépenses à TVA partiellement récupérable de cette année qui ne sont ni
     déclarées dans un bilan ni en attente (les autres gardent leur montant)."""
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue « {code} »."])
+    operation = operation_or_fail(code)
     outcome = set_vat_prorata(operation, year, parse_decimal(percent.strip().rstrip("%").strip(), places=4))
     click.echo(f"Prorata de TVA {year} de {operation.code} : {format_percent(outcome.percent, 'fr', places=None)} ; "
                f"{outcome.recomputed} dépense(s) recalculée(s), {outcome.kept} déclarée(s) ou en attente inchangée(s).")

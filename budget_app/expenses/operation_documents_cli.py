@@ -8,20 +8,13 @@ import click
 from flask.cli import AppGroup
 
 from ..kernel.formatting import format_day, format_money
-from ..kernel.transactions import command_transaction, fail
-from ..operations.services import find_operation
+from ..kernel.transactions import command_transaction
+from ..operations.commands import operation_or_fail
 from . import operation_documents as documents
 from .models import OPERATION_DOCUMENT_KINDS
 
 documents_cli = AppGroup("documents", help="Documents de l'opération : convention, avenants, publicité, "
                                            "mise en concurrence.")
-
-
-def _operation(code):
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue : {code}"])
-    return operation
 
 
 @documents_cli.command("attach")
@@ -36,7 +29,7 @@ def _operation(code):
 @command_transaction
 def attach_command(code, path, kind, amendment, expense_ids, description):
     """Joint le fichier PATH aux documents de l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     document, same = documents.attach_document(operation, kind.strip(), Path(path).name, Path(path).read_bytes(),
                                                amendment=amendment, expense_ids=expense_ids,
                                                description=description)
@@ -54,7 +47,7 @@ def attach_command(code, path, kind, amendment, expense_ids, description):
 def remove_command(code, document_id, reason):
     """Retire le document n° DOCUMENT_ID de l'opération CODE (joint par erreur) ; il reste
     conservé jusqu'à la purge de fin de conservation."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     document = documents.find_document(operation, document_id)
     documents.remove_document(document, reason)
     click.echo(f"Document n° {document.id} ({document.original_name}) retiré.")
@@ -83,7 +76,7 @@ def _expected_label(item) -> str:
 @click.argument("code")
 def list_command(code):
     """Ce que le prochain bilan demande (attendu → présent → manquant), puis les documents retirés."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     dossier = documents.expectations(operation)
     click.echo(f"{operation.code} — documents de l'opération (mise en concurrence exigée à partir de "
                f"{format_money(dossier.threshold)} HT)")

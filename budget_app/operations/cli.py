@@ -11,6 +11,7 @@ from .fse_rates import rate_of
 from .loader import load_operation_file
 from .plans import plan_figures
 from ..kernel.money import parse_amount
+from .commands import operation_or_fail
 from .services import find_operation, procurement_threshold, set_procurement_threshold
 
 operations_cli = AppGroup("operations", help="Opérations, plans de financement, enveloppes.")
@@ -72,9 +73,7 @@ def show_command(code, as_json):
 def procurement_threshold_command(code, amount, reset):
     """Affiche ou fixe le seuil (HT) au-delà duquel une dépense de l'opération CODE demande un
     dossier de mise en concurrence."""
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue : {code}"])
+    operation = operation_or_fail(code)
     if reset or amount is not None:
         set_procurement_threshold(operation, None if reset else parse_amount(amount))
     click.echo(f"{operation.code} : seuil de mise en concurrence {format_money(procurement_threshold(operation))} HT"

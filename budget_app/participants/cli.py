@@ -21,20 +21,13 @@ from ..kernel.formatting import format_day
 from ..kernel.money import parse_day
 from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import fail
-from ..operations.services import find_operation
+from ..operations.commands import operation_or_fail
 from . import exports, imports, indicators, records
 from .access_log import log_read
 from .models import Participant
 
 participants_cli = AppGroup("participants", help="Participants et indicateurs communs FSE+.")
 COMMANDS = [participants_cli]
-
-
-def _operation(code):
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue « {code} »."])
-    return operation
 
 
 def _day(text, name):
@@ -51,7 +44,7 @@ def _day(text, name):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(code, path):
     """Importe les participants du fichier (XLSX ou CSV) dans l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     try:
         report = imports.import_participants(operation, path.read_bytes(), filename=path.name)
     except DomainError as refused:
@@ -77,7 +70,7 @@ def import_command(code, path):
 @click.option("--json", "as_json", is_flag=True, help="JSON : chaque code avec femmes, hommes, non_binaires, total.")
 def indicators_command(code, start, end, as_json):
     """Indicateurs communs EECO01-17 et EECR01-06 de l'opération CODE sur la période."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     start, end = _day(start, "--from"), _day(end, "--to")
     if start and end and start > end:
         fail(["--from doit précéder --to."])
@@ -105,7 +98,7 @@ def indicators_command(code, start, end, as_json):
               help="Fichier écrit (.xlsx ou .csv).")
 def export_command(code, output):
     """Export pseudonymisé (codes et réponses, aucune identité) des participants de CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     header, rows = exports.pseudonymised_rows(operation)
     output.write_bytes(exports.write(header, rows, xlsx=output.suffix.lower() == ".xlsx"))
     click.echo(f"{len(rows)} participant(s) exporté(s) dans {output} (pseudonymisé : aucune identité).")
@@ -116,7 +109,7 @@ def export_command(code, output):
 @click.argument("participant_code")
 def show_command(code, participant_code):
     """Fiche d'un participant, identité comprise ; la lecture est journalisée."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     participant = db.session.scalar(select(Participant).where(Participant.operation_id == operation.id,
                                                               Participant.code == participant_code))
     if participant is None:
@@ -138,7 +131,7 @@ def show_command(code, participant_code):
               help="Admettre le sexe X (personnes non binaires) pour cette opération.")
 def settings_command(code, non_binary):
     """Paramètres participants de l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     try:
         records.set_non_binary(operation, non_binary)
     except DomainError as error:

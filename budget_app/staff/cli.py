@@ -18,7 +18,7 @@ from ..kernel.extensions import db
 from ..kernel.money import parse_day, parse_decimal
 from ..kernel.tabular import PROBLEMS_SHOWN, cell_month
 from ..kernel.transactions import command_transaction, fail
-from ..operations.services import find_operation
+from ..operations.commands import operation_or_fail
 from . import computations, evidence, imports
 from .models import STAFF_DOCUMENT_KINDS
 
@@ -31,15 +31,8 @@ COMMANDS = [staff_cli, timesheets_cli]
 PROGRESS_FROM_ROWS = 500
 
 
-def _operation(code):
-    operation = find_operation(code)
-    if operation is None:
-        raise click.ClickException(f"opération inconnue : {code}")
-    return operation
-
-
 def _run(kind, code, path, **options):
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     content = Path(path).read_bytes()
     importer = imports.import_staff if kind == "staff" else imports.import_timesheets
     bars = []
@@ -121,7 +114,7 @@ staff_cli.add_command(documents_cli)
 @command_transaction
 def attach_document_command(code, person, path, kind, year, month, share, valid_from, valid_to):
     """Joint le fichier PATH aux pièces de la personne de matricule PERSON sur l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     assignment = evidence.assignment_of(operation, person)
     coverage = evidence.Coverage(
         year=year, month=cell_month(month, required=False),

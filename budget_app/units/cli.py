@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from ..kernel.formatting import format_day, format_money, format_number
 from ..kernel.money import parse_amount, parse_day, parse_decimal
 from ..kernel.transactions import command_transaction, fail
-from ..operations.services import find_operation
+from ..operations.commands import operation_or_fail
 from ..operations.unit_lines import UNIT_LINE_KINDS, add_unit_line
 from . import services
 
@@ -18,13 +18,6 @@ units_cli = AppGroup("units", help="Coûts unitaires et montants forfaitaires (R
 
 YES = ("oui", "yes", "o", "y", "1", "true")
 NO = ("non", "no", "n", "0", "false")
-
-
-def _operation(code):
-    operation = find_operation(code)
-    if operation is None:
-        fail([f"opération inconnue : {code}"])
-    return operation
 
 
 @units_cli.command("plan-line")
@@ -43,7 +36,7 @@ def _operation(code):
 def plan_line_command(code, kind, year, category, label, rate, planned_units, evidence, in_flat_rate_base,
                       from_participants):
     """Ajoute un coût unitaire ou un montant forfaitaire au plan en vigueur de l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     line = add_unit_line(operation, kind.strip(), year, category.strip().upper(), label, parse_amount(rate),
                          parse_decimal(planned_units) if planned_units else None, evidence,
                          in_flat_rate_base, from_participants)
@@ -71,7 +64,7 @@ def _planned(line) -> str:
 @command_transaction
 def record_command(code, line_id, delivered_on, quantity, achieved, period_start, description, evidence_path):
     """Enregistre des unités réalisées ou un livrable de l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     done = None
     if achieved is not None:
         answer = achieved.strip().lower()
@@ -94,7 +87,7 @@ def record_command(code, line_id, delivered_on, quantity, achieved, period_start
 @command_transaction
 def evidence_command(code, record_id, path):
     """Joint la preuve PATH au relevé n° RECORD_ID de l'opération CODE."""
-    record = _record(_operation(code), record_id)
+    record = _record(operation_or_fail(code), record_id)
     services.attach_evidence(record, Path(path).name, Path(path).read_bytes())
     click.echo(f"Preuve jointe au relevé n° {record.id} ({record.original_name}, SHA-256 {record.sha256}).")
 
@@ -106,7 +99,7 @@ def evidence_command(code, record_id, path):
 @command_transaction
 def withdraw_command(code, record_id, reason):
     """Retire le relevé n° RECORD_ID de l'opération CODE (saisi par erreur)."""
-    record = _record(_operation(code), record_id)
+    record = _record(operation_or_fail(code), record_id)
     services.withdraw_record(record, reason)
     click.echo(f"Relevé n° {record.id} retiré.")
 
@@ -115,7 +108,7 @@ def withdraw_command(code, record_id, reason):
 @click.argument("code")
 def list_command(code):
     """Les lignes du plan et les relevés de l'opération CODE."""
-    operation = _operation(code)
+    operation = operation_or_fail(code)
     plan = operation.current_plan
     for line in (plan.unit_lines if plan is not None else []):
         click.echo(f"ligne {line.id}\t{line.year}\t{line.category}\t{UNIT_LINE_KINDS[line.kind]}\t{line.label}\t"
