@@ -5,7 +5,8 @@ site file README shows). Each server has its own upload folder: nothing local is
 ``Browser`` is a person's client: its cookies (the Secure flag ignored, as a TLS proxy would
 give), CSRF tokens read from forms, and ``on(port)`` to have the next request answered by one
 server (nginx's round-robin, one worker: the servers take turns; nginx's access log says
-which one answered each request)."""
+which one answered each request, except the alert channel's and the referents', which the
+site file never logs: ``UNLOGGED``)."""
 import os
 import re
 import shutil
@@ -22,6 +23,9 @@ from tests.s3 import free_port
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "budget-app.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+# Paths the site file keeps out of nginx's logs (deploy/nginx/budget-app.conf).
+UNLOGGED = ("/signalement", "/referent/")
 
 MAIN_CONF = """
 worker_processes 1;
@@ -132,7 +136,10 @@ class Browser:
         self.served_by.append(self._upstream(before, method, path))
         return response.status, response.getheader("Location", ""), data
 
-    def _upstream(self, before: int, method: str, path: str) -> int:
+    def _upstream(self, before: int, method: str, path: str) -> int | None:
+        """The port of the server that answered (None for a path nginx does not log)."""
+        if path.startswith(UNLOGGED):
+            return None
         for _ in range(200):  # nginx writes its log line once the response is sent
             lines = self.cluster.log_lines()
             if len(lines) > before:
@@ -149,6 +156,13 @@ class Browser:
             if self.served_by[-1] != port:
                 return self
         raise AssertionError("nginx is not taking turns between the servers")
+
+    def previous_went_to(self) -> int:
+        """The server that answered the previous request, unlogged or not: the servers take
+        turns, so it is the one the next health check does not go to."""
+        self.request("GET", "/sante")
+        [other] = [port for port in self.cluster.app_ports if port != self.served_by[-1]]
+        return other
 
     def get(self, path):
         return self.request("GET", path)

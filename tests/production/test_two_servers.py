@@ -136,6 +136,7 @@ def test_throttles_and_the_reporters_follow_up_whichever_server_answers(cluster,
     status, _, receipt = reporter.on(second).post("/signalement", fields,
                                                   [("attachments", "preuve.pdf", PDF_BYTES, "application/pdf")])
     assert status == 200, receipt[:2000]
+    assert reporter.previous_went_to() == second  # form from one server, filing on the other
     reference = re.search(rb'data-testid="reference">([^<]+)<', receipt).group(1).decode()
     secret = re.search(rb'data-testid="secret">([^<]+)<', receipt).group(1).decode()
     token = reporter.on(first).csrf("/signalement/suivi")
@@ -145,5 +146,10 @@ def test_throttles_and_the_reporters_follow_up_whichever_server_answers(cluster,
     for port in (first, second):  # the follow-up session (on the server side) is known to both
         status, _, thread = reporter.on(port).get("/signalement/suivi")
         assert status == 200 and b'data-testid="thread"' in thread and b"Factures gonfl" in thread
+        assert reporter.previous_went_to() == port
+    # nginx kept no line of the channel: nothing dates the filing or keeps the reporter's address.
+    logged = cluster.log_lines()
+    assert any(" /sante " in line for line in logged), logged  # the log is written…
+    assert not [line for line in logged if "signalement" in line or "/referent/" in line], logged  # …but not of this
     [attachment] = storage.iterate("alerts/")
     assert PDF_BYTES not in storage.read(attachment.key)  # encrypted before it left the app
