@@ -16,6 +16,7 @@ from .items import Item, describe
 
 SUBJECT = N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)")
 GREETING = N_("Bonjour %(name)s,")
+DUE_LINE = N_("- %(text)s (échéance : %(due)s)")
 FOOTER = N_("Votre liste complète et vos préférences de rappel : %(url)s")
 
 
@@ -24,12 +25,13 @@ def mail_context():
     return current_app.test_request_context("/", base_url=current_app.config["BUDGET_APP_BASE_URL"])
 
 
-def _item_lines(item: Item) -> str:
+def _item_lines(item: Item, gettext, locale: str, link: str) -> str:
+    """The item's line and link, inside ``force_locale(locale)`` (``gettext``: its catalogue)."""
     if "%(due)s" in item.text:
-        text = f"- {describe(item)}"
+        text = f"- {describe(item, gettext, locale)}"
     else:
-        text = translate(N_("- %(text)s (échéance : %(due)s)"), text=describe(item), due=format_day(item.due))
-    return f"{text}\n  {url_for(item.endpoint, _external=True, **item.url_values)}"
+        text = gettext(DUE_LINE) % {"text": describe(item, gettext, locale), "due": format_day(item.due, locale)}
+    return f"{text}\n  {link}"
 
 
 class Writer:
@@ -38,6 +40,7 @@ class Writer:
     def __init__(self):
         self.languages: dict[str, tuple] = {}  # locale -> (gettext, headings, footer)
         self.lines: dict[str, dict] = {}  # locale -> item's rank (Announcement.rank) -> its line and link
+        self.links: dict[tuple, str] = {}  # (endpoint, its values) -> the link (the same in every language)
 
     def _language(self, locale: str):
         found = self.languages.get(locale)
@@ -46,6 +49,13 @@ class Writer:
                 headings = {key: f"{translate(title)} :" for key, title in SECTIONS}
                 footer = translate(FOOTER, url=url_for("reminders.todo", _external=True))
                 found = self.languages[locale] = (get_translations().ugettext, headings, footer)
+        return found
+
+    def _link(self, item: Item) -> str:
+        key = (item.endpoint, tuple(sorted(item.url_values.items())))
+        found = self.links.get(key)
+        if found is None:
+            found = self.links[key] = url_for(item.endpoint, _external=True, **item.url_values)
         return found
 
     def render(self, digest: Digest, today: date) -> tuple[str, str]:
@@ -62,7 +72,8 @@ class Writer:
         if missing:
             with force_locale(locale):
                 for announcement in missing:
-                    lines[announcement.rank] = _item_lines(announcement.item)
+                    lines[announcement.rank] = _item_lines(announcement.item, gettext, locale,
+                                                           self._link(announcement.item))
         subject = gettext(SUBJECT) % {key: len(chosen) for key, chosen in by_section.items()}
         parts = [gettext(GREETING) % {"name": digest.user.full_name or digest.user.email}, ""]
         for key, _title in SECTIONS:

@@ -215,3 +215,17 @@ def test_missing_dacis_one_line_announced_per_earliest(world, three_missing, run
     later = bodies_for(smtp, "admin@example.org")
     assert len(later) == 2
     assert "En retard :\n- 1 DACI à enregistrer (échéance : 05/11/2024)" in text(later[1])
+
+
+def test_item_digests_stay_hmac_sha256_keyed_by_the_secret_key(app):
+    """The stored digests of earlier runs stay valid: the hash states computed once give
+    the same bytes as HMAC-SHA256 keyed by SECRET_KEY, whatever the key's length."""
+    import hmac
+
+    from budget_app.reminders.digest import item_digest
+
+    for secret in (b"short", b"k" * 64, b"a longer key than one block of SHA-256 " * 3):
+        assert item_digest(7, "timesheet:3", secret) == hmac.digest(secret, b"reminder:7:timesheet:3", "sha256").hex()
+    with app.app_context():
+        expected = hmac.digest(app.config["SECRET_KEY"].encode(), b"reminder:1:alert-ack:2", "sha256").hex()
+        assert item_digest(1, "alert-ack:2") == expected
