@@ -17,6 +17,7 @@ from .items import Item, describe
 SUBJECT = N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)")
 GREETING = N_("Bonjour %(name)s,")
 DUE_LINE = N_("- %(text)s (échéance : %(due)s)")
+ORDER = tuple(key for key, _title in SECTIONS)
 FOOTER = N_("Votre liste complète et vos préférences de rappel : %(url)s")
 
 
@@ -46,9 +47,10 @@ class Writer:
         found = self.languages.get(locale)
         if found is None:
             with force_locale(locale):
+                gettext = get_translations().ugettext
                 headings = {key: f"{translate(title)} :" for key, title in SECTIONS}
                 footer = translate(FOOTER, url=url_for("reminders.todo", _external=True))
-                found = self.languages[locale] = (get_translations().ugettext, headings, footer)
+                found = self.languages[locale] = (gettext, gettext(SUBJECT), gettext(GREETING), headings, footer)
         return found
 
     def _link(self, item: Item) -> str:
@@ -61,9 +63,9 @@ class Writer:
     def render(self, digest: Digest, today: date) -> tuple[str, str]:
         """Subject and body (``today``: kept for the signature of a digest's rendering)."""
         locale = digest.user.locale or "fr"
-        gettext, headings, footer = self._language(locale)
+        gettext, subject, greeting, headings, footer = self._language(locale)
         lines = self.lines.setdefault(locale, {})
-        by_section = {key: [] for key, _title in SECTIONS}
+        by_section = {key: [] for key in ORDER}
         missing = []
         for announcement in digest.announcements:
             by_section[announcement.threshold].append(announcement.rank)
@@ -74,14 +76,14 @@ class Writer:
                 for announcement in missing:
                     lines[announcement.rank] = _item_lines(announcement.item, gettext, locale,
                                                            self._link(announcement.item))
-        subject = gettext(SUBJECT) % {key: len(chosen) for key, chosen in by_section.items()}
-        parts = [gettext(GREETING) % {"name": digest.user.full_name or digest.user.email}, ""]
-        for key, _title in SECTIONS:
+        parts = [greeting % {"name": digest.user.full_name or digest.user.email}, ""]
+        for key in ORDER:
             chosen = by_section[key]
             if chosen:
                 chosen.sort()  # by due date, then key (the rank's order)
                 parts.append(headings[key])
-                parts.extend(map(lines.__getitem__, chosen))
+                parts.extend([lines[rank] for rank in chosen])
                 parts.append("")
         parts.append(footer)
-        return subject, "\n".join(parts) + "\n"
+        counts = {key: len(chosen) for key, chosen in by_section.items()}
+        return subject % counts, "\n".join(parts) + "\n"
