@@ -16,6 +16,7 @@ from .items import Item, describe
 
 SUBJECT = N_("[Suivi FSE+] À faire : %(overdue)s en retard, %(soon)s bientôt, %(new)s nouveau(x)")
 GREETING = N_("Bonjour %(name)s,")
+HEADING = N_("%(title)s :")  # a section's title (French puts a space before the colon, English none)
 DUE_LINE = N_("- %(text)s (échéance : %(due)s)")
 ORDER = tuple(key for key, _title in SECTIONS)
 FOOTER = N_("Votre liste complète et vos préférences de rappel : %(url)s")
@@ -48,7 +49,7 @@ class Writer:
         if found is None:
             with force_locale(locale):
                 gettext = get_translations().ugettext
-                headings = {key: f"{translate(title)} :" for key, title in SECTIONS}
+                headings = {key: gettext(HEADING) % {"title": translate(title)} for key, title in SECTIONS}
                 footer = translate(FOOTER, url=url_for("reminders.todo", _external=True))
                 found = self.languages[locale] = (gettext, gettext(SUBJECT), gettext(GREETING), headings, footer)
         return found

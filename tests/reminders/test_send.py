@@ -31,7 +31,7 @@ def test_digests_reach_each_person_once_per_threshold(world, runner, smtp):
     assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
     bruno = bodies_for(smtp, "bruno@example.org")[0]
     assert bruno["Subject"] == "[Suivi FSE+] To do: 0 overdue, 0 due soon, 1 new"
-    assert "- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in bruno.get_content()
+    assert "New:\n- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in text(bruno)
     assert "https://fse.example.org/operations/HL-RSA-2023/" in bruno.get_content()
     chloe = bodies_for(smtp, "chloe@example.org")[0]
     assert "À échéance dans les 7 jours :\n- Contrôler Bilan intermédiaire n° 1 de HL-RSA-2023 (échéance : 20/12/2024)" in text(chloe)
