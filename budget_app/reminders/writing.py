@@ -4,6 +4,7 @@ A run writes many digests that share items: each item's line and link is written
 language, the headings and the footer too; the catalogue of each language is looked up
 once (no switch of locale per mail, only when a language's line is first written).
 """
+from contextlib import nullcontext
 from datetime import date
 
 from flask import current_app, url_for
@@ -73,7 +74,9 @@ class Writer:
             if announcement.rank not in lines:
                 missing.append(announcement)
         if missing:
-            with force_locale(locale):
+            # The reader's catalogue and language are at hand; only a bilan's name is
+            # written by its domain's own function (claims.bilans.bilan_label), in the locale.
+            with force_locale(locale) if any("bilan" in a.item.values for a in missing) else nullcontext():
                 for announcement in missing:
                     lines[announcement.rank] = _item_lines(announcement.item, gettext, locale,
                                                            self._link(announcement.item))
