@@ -13,9 +13,9 @@ listed, counted or logged by the command: nothing the operator or anyone else se
 when a referent was mailed.
 """
 import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -26,7 +26,7 @@ from ..accounts.models import OperationMember, User
 from ..accounts.policy import limited_to_assignments, may
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
-from .items import LEGAL_KINDS, Item, ItemIndex, due_items
+from .items import LEGAL_KINDS, Item, due_items
 from .models import ReminderDelivery, ReminderOptOut
 
 SOON_DAYS = 7
@@ -48,16 +48,51 @@ def threshold(item: Item, today: date) -> str:
     return "new"
 
 
-def confidential(user: User) -> bool:
+def confidential(user) -> bool:
     """The referents: their reminders are about alerts, and nobody may learn when they come."""
     return may("alerts.dashboard", "GET", user=user)
 
 
+_IPAD, _OPAD = bytes(x ^ 0x36 for x in range(256)), bytes(x ^ 0x5C for x in range(256))
+
+
+@lru_cache(maxsize=4)
+def keyed(secret: bytes) -> tuple:
+    """HMAC-SHA256 keyed with ``secret`` (RFC 2104), as its two hash states with the key
+    absorbed: a digest then costs two copies and two short updates, no key set-up (the
+    same bytes as ``hmac.digest(secret, message, "sha256")``)."""
+    if len(secret) > 64:
+        secret = hashlib.sha256(secret).digest()
+    key = secret.ljust(64, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+
+def keyed_hex(states: tuple, message: bytes) -> str:
+    inner, outer = states[0].copy(), states[1].copy()
+    inner.update(message)
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
 def item_digest(user_id: int, key: str, secret: bytes | None = None) -> str:
-    """``secret``: SECRET_KEY's bytes, when the caller computes many digests."""
+    """The item's key as stored for ``user_id``: keyed by SECRET_KEY (``secret``: its bytes),
+    so that the table never says which alert, operation or person an item was about."""
     if secret is None:
         secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.digest(secret, f"reminder:{user_id}:{key}".encode(), "sha256").hex()  # one call into OpenSSL
+    return keyed_hex(keyed(secret), f"reminder:{user_id}:{key}".encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A person as a run reads them (plain columns, no ORM object to load or expire); what
+    the access policy asks of a user (``role``, ``is_authenticated``) included."""
+    id: int
+    email: str
+    full_name: str | None
+    locale: str | None
+    role: str | None
+    active: bool = True
+    is_authenticated = True
 
 
 @dataclass(slots=True)
@@ -72,15 +107,15 @@ class Announcement:
 
 @dataclass
 class Digest:
-    user: User
+    user: User | Reader
     announcements: list[Announcement]
 
     @property
     def message_id(self) -> str:
         parts = sorted(f"{a.digest}:{a.threshold}" for a in self.announcements)
-        token = hmac.new(current_app.config["SECRET_KEY"].encode(), f"{self.user.id}|{'|'.join(parts)}".encode(),
-                         hashlib.sha256).hexdigest()[:40]
-        domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
+        config = current_app.config
+        token = keyed_hex(keyed(config["SECRET_KEY"].encode()), f"{self.user.id}|{'|'.join(parts)}".encode())[:40]
+        domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
         return f"<reminder.{token}@{domain}>"
 
 
@@ -88,46 +123,56 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def announcements_of(user: User, items, off: set[str], recorded: tuple[dict, dict], now: datetime,
-                     thresholds: dict, secret: bytes):
-    """Items whose current threshold (or a later one) was never announced to ``user``, and
-    announcements left pending by a failed or dead run. ``recorded``: the person's past
-    announcements, (item digest -> highest threshold sent, item digest -> pending rows);
-    ``thresholds``: each item's threshold today and its place in a digest, by ``id``."""
-    found = []
-    sent, pending = recorded
-    prefix = f"reminder:{user.id}:"
-    for item in items:
-        if item.kind in off and item.kind not in LEGAL_KINDS:
+def _chosen(found: list, entries, user_id: int, off, sent: dict, pending: dict, now: datetime, base, outer):
+    """Adds to ``found`` the ``entries`` (Plan's) whose current threshold (or a later one)
+    was never announced to the person, and announcements left pending by a failed or dead
+    run. ``sent``: item digest -> highest threshold sent; ``pending``: item digest -> rows;
+    ``base``/``outer``: the keyed hash states with the person's prefix absorbed (``item_digest``)."""
+    for item, current, level, rank, key, kind, only_user_id, not_user_id in entries:
+        if (only_user_id is not None and only_user_id != user_id) or not_user_id == user_id:
+            continue  # items.reaches
+        if off and kind in off and kind not in LEGAL_KINDS:
             continue
-        digest = hmac.digest(secret, (prefix + item.key).encode(), "sha256").hex()  # item_digest, inlined
-        current, rank = thresholds[id(item)]
-        waiting = pending.get(digest)
+        inner, hashed = base.copy(), outer.copy()
+        inner.update(key)
+        hashed.update(inner.digest())
+        digest = hashed.hexdigest()
+        waiting = pending.get(digest) if pending else None
         if waiting:
             stale = [row for row in waiting if _aware(row.claimed_at) <= now - LEASE]
             if stale:
                 latest = max(stale, key=lambda row: RANK[row.threshold])
                 found.append(Announcement(item, latest.threshold, digest, latest.id, latest.claimed_at, rank))
                 continue
-            if any(RANK[row.threshold] >= RANK[current] for row in waiting):
+            if any(RANK[row.threshold] >= level for row in waiting):
                 continue
-        if sent.get(digest, -1) < RANK[current]:
+        if sent.get(digest, -1) < level:
             found.append(Announcement(item, current, digest, None, None, rank))
-    return found
 
 
 class Plan:
     """What a run reads once for everyone (the items, by ``due_items``; assignments;
     opt-outs); the people's digests are then made a batch at a time (``digests``), each
     batch reading only its people's past announcements, so that a run's memory does not
-    grow with the number of people."""
+    grow with the number of people. Each item is prepared once (its threshold, its place
+    in a digest, its key's bytes), filed by where it is acted on and by operation; what a
+    role may act on is asked of the access policy once per role, not per person."""
 
     def __init__(self, today: date, now: datetime):
         self.today, self.now = today, now
         items = due_items(today)
-        self.index = ItemIndex(items)
         ordered = sorted(items, key=lambda item: (item.due, item.key))
-        self.thresholds = {id(item): (threshold(item, today), rank) for rank, item in enumerate(ordered)}
+        self.by_action: dict[tuple, tuple[list, dict]] = {}
+        for rank, item in enumerate(ordered):
+            current = threshold(item, today)
+            entry = (item, current, RANK[current], rank, item.key.encode(), item.kind, item.only_user_id,
+                     item.not_user_id)
+            general, by_operation = self.by_action.setdefault(item.acts_on, ([], {}))
+            if item.operation_id is None:
+                general.append(entry)
+            else:
+                by_operation.setdefault(item.operation_id, []).append(entry)
+        self.roles: dict = {}
         self.assigned: dict[int, set] = {}
         for user_id, operation_id in db.session.execute(select(OperationMember.user_id, OperationMember.operation_id)):
             self.assigned.setdefault(user_id, set()).add(operation_id)
@@ -137,8 +182,19 @@ class Plan:
         self.secret = current_app.config["SECRET_KEY"].encode()
 
     @staticmethod
-    def people() -> list[User]:
-        return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
+    def people() -> list[Reader]:
+        """The active people, as plain rows."""
+        return [Reader(*row) for row in db.session.execute(
+            select(User.id, User.email, User.full_name, User.locale, User.role)
+            .where(User.active.is_(True)).order_by(User.id))]
+
+    def _role(self, user) -> tuple:
+        """(limited to assigned operations?, the filed items of the actions the role may take)."""
+        found = self.roles.get(user.role)
+        if found is None:
+            found = self.roles[user.role] = (limited_to_assignments(user), [
+                filed for (endpoint, method), filed in self.by_action.items() if may(endpoint, method, user=user)])
+        return found
 
     def digests(self, users) -> list[Digest]:
         """The digests of ``users`` (active ones), those with something to announce."""
@@ -160,15 +216,22 @@ class Plan:
                                              table.c.claimed_at)
                                       .where(table.c.user_id.in_(ids), table.c.state == "pending")).all():
             pending.setdefault(row.user_id, {}).setdefault(row.item_digest, []).append(row)
+        inner, outer = keyed(self.secret)
         found = []
         for user in users:
-            scope = self.assigned.get(user.id, set()) if limited_to_assignments(user) else None
             user_id = user.id
-            items = [item for item in self.index.candidates(user, scope)  # items.reaches, inlined
-                     if item.only_user_id in (None, user_id) and item.not_user_id != user_id]
-            chosen = announcements_of(user, items, self.off.get(user.id, set()),
-                                      (sent.get(user.id, {}), pending.get(user.id, {})),
-                                      self.now, self.thresholds, self.secret)
+            limited, actions = self._role(user)
+            scope = self.assigned.get(user_id, ()) if limited else None
+            base = inner.copy()
+            base.update(f"reminder:{user_id}:".encode())
+            chosen: list[Announcement] = []
+            facts = (user_id, self.off.get(user_id), sent.get(user_id, {}), pending.get(user_id), self.now, base, outer)
+            for general, by_operation in actions:
+                _chosen(chosen, general, *facts)
+                for operation_id in (by_operation if scope is None else scope):
+                    entries = by_operation.get(operation_id)
+                    if entries:
+                        _chosen(chosen, entries, *facts)
             if chosen:
                 found.append(Digest(user, chosen))
         return found
@@ -186,31 +249,52 @@ def due_announcements(user: User, today: date, now: datetime) -> list[Announceme
     return digests[0].announcements if digests else []
 
 
+_COLUMNS = ("user_id", "item_digest", "threshold", "state", "claimed_at", "attempts")
+INSERT_ROWS = 150  # rows per multi-row INSERT (6 parameters each: under SQLite's historical limit of 999)
+
+
+@lru_cache(maxsize=8)
+def _insert_statement(dialect, rows: int) -> tuple[str, tuple | None]:
+    """INSERT ... ON CONFLICT DO NOTHING of ``rows`` rows (one VALUES list, parameters
+    named ``<column>_<row>``), compiled once by SQLAlchemy for ``dialect``: its SQL and, for
+    a driver taking positional parameters, their names in order (None: named parameters)."""
+    table = ReminderDelivery.__table__
+    insert = sqlite_insert if dialect.name == "sqlite" else postgresql_insert
+    values = [{column: bindparam(f"{column}_{row}") for column in _COLUMNS} for row in range(rows)]
+    compiled = insert(table).values(values if rows > 1 else values[0]).on_conflict_do_nothing().compile(dialect=dialect)
+    return compiled.string, (tuple(compiled.positiontup) if dialect.positional else None)
+
+
 def _insert_fresh(rows: list[tuple], now: datetime) -> int:
     """Insert (user id, item digest, threshold) rows as pending, claimed at ``now``, unless
-    already there (ON CONFLICT DO NOTHING): one statement, compiled once by SQLAlchemy and
-    executed by the driver for all the rows (no parameter processing per row in Python).
+    already there (ON CONFLICT DO NOTHING), in the unique index's order: where the driver
+    takes positional parameters (SQLite), by statements of ``INSERT_ROWS`` rows each, the
+    rest (or every row, elsewhere) by one statement executed by the driver for each row;
+    statements compiled once by SQLAlchemy, no parameter processed per row in Python.
     Returns how many were inserted as the driver counts them (-1 when it does not)."""
     connection = db.session.connection()
     dialect = connection.dialect
-    table = ReminderDelivery.__table__
-    insert = sqlite_insert if dialect.name == "sqlite" else postgresql_insert
-    compiled = insert(table).on_conflict_do_nothing().compile(
-        dialect=dialect, column_keys=["user_id", "item_digest", "threshold", "state", "claimed_at", "attempts"])
-    process = table.c.claimed_at.type.dialect_impl(dialect).bind_processor(dialect)
-    fixed = {"state": "pending", "claimed_at": process(now) if process else now, "attempts": 1}
-    varying = ("user_id", "item_digest", "threshold")
-    if dialect.positional and tuple(compiled.positiontup[:3]) == varying:  # the table's order
-        tail = tuple(fixed[name] for name in compiled.positiontup[3:])
-        parameters = [row + tail for row in rows]
-    elif dialect.positional:
-        order = compiled.positiontup
-        parameters = [tuple({**fixed, **dict(zip(varying, row))}[name] for name in order) for row in rows]
-    else:
-        parameters = [{**fixed, "user_id": user_id, "item_digest": digest, "threshold": level}
-                      for user_id, digest, level in rows]
-    result = connection.exec_driver_sql(compiled.string, parameters)
-    return result.rowcount
+    process = ReminderDelivery.__table__.c.claimed_at.type.dialect_impl(dialect).bind_processor(dialect)
+    tail = ("pending", process(now) if process else now, 1)  # _COLUMNS[3:]
+    natural = tuple(f"{column}_{row}" for row in range(INSERT_ROWS) for column in _COLUMNS)
+    rows = sorted(rows)
+    counts, start = [], 0
+    sql, order = _insert_statement(dialect, INSERT_ROWS)
+    if order == natural:
+        while len(rows) - start >= INSERT_ROWS:
+            chunk = rows[start:start + INSERT_ROWS]
+            counts.append(connection.exec_driver_sql(sql, tuple(value for row in chunk for value in row + tail)).rowcount)
+            start += INSERT_ROWS
+    if start < len(rows):
+        sql, order = _insert_statement(dialect, 1)
+        if order == natural[:len(_COLUMNS)]:
+            parameters = [row + tail for row in rows[start:]]
+        else:  # named parameters (psycopg), or positional in another order
+            parameters = [dict(zip(natural, row + tail)) for row in rows[start:]]
+            if order is not None:
+                parameters = [tuple(values[name] for name in order) for values in parameters]
+        counts.append(connection.exec_driver_sql(sql, parameters).rowcount)
+    return -1 if -1 in counts else sum(counts)
 
 
 def _take_back(rows: list[Announcement], now: datetime) -> set | None:

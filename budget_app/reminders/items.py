@@ -299,14 +299,16 @@ def items_for(user: User, today: date, index: ItemIndex | None = None, assigned=
     return sorted(chosen, key=lambda item: (item.due >= today, item.due, item.key))
 
 
-def describe(item: Item) -> str:
+def describe(item: Item, gettext=None, locale: str | None = None) -> str:
     """The item in the reader's language (a bilan is named as its pages name it; the due
-    date is in the text only where the text says « avant le … »)."""
-    values = {**item.values, "due": format_day(item.due)}
+    date is in the text only where the text says « avant le … »). ``gettext`` and ``locale``:
+    the reader's catalogue and language, when the caller writes many items in it (a digest
+    run, inside ``force_locale``), so that neither is looked up again for each item."""
+    values = {**item.values, "due": format_day(item.due, locale)}
     if isinstance(values.get("bilan"), Claim):
         values["bilan"] = bilan_label(values["bilan"])
     if "what" in values:
-        values["what"] = translate(values["what"])
+        values["what"] = gettext(values["what"]) if gettext else translate(values["what"])
     if isinstance(values.get("month"), date):
-        values["month"] = format_month(values["month"])
-    return translate(item.text, **values)
+        values["month"] = format_month(values["month"], locale)
+    return gettext(item.text) % values if gettext else translate(item.text, **values)

@@ -9,10 +9,11 @@ PIPELINING (RFC 2920), each message costs one round trip: its text goes out with
 message's MAIL, RCPT and DATA; a relay that does not offer it is spoken to one command at a
 time (``smtplib.sendmail``).
 """
-import base64
+import binascii
 import queue
 import re
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -51,22 +52,56 @@ def _plain(name: str, text: str) -> str:
     return _header.__wrapped__(name, text)
 
 
+@lru_cache(maxsize=2)
+def _date(second: int) -> str:
+    """The Date header of the messages written within one second (RFC 5322, UTC)."""
+    from email.utils import formatdate
+
+    return formatdate(second, localtime=False)
+
+
 def build_message(recipient: str, subject: str, body: str, message_id: str, locale: str,
                   sender: str | None = None) -> Envelope:
     """A plain-text message (MIME, UTF-8 body in base64; the subject in RFC 2047 words when
     it is not ASCII)."""
-    from email.utils import formatdate
-
     sender = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     head = "\r\n".join((
         _header("From", sender), _plain("To", recipient), _header("Subject", subject),
-        _plain("Date", formatdate(localtime=False)), _plain("Message-ID", message_id),
+        "Date: " + _date(int(time.time())), _plain("Message-ID", message_id),
         _header("Content-Language", locale),
         "Auto-Submitted: auto-generated",  # RFC 3834: no auto-replies
         "MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64",
     ))
-    text = base64.encodebytes(body.encode("utf-8")).replace(b"\n", b"\r\n")
+    encoded = binascii.b2a_base64(body.encode("utf-8"), newline=False)  # one call into C, then lines of 76
+    text = b"\r\n".join([encoded[start:start + 76] for start in range(0, len(encoded), 76)]) + b"\r\n"
     return Envelope(sender, recipient, head.encode("ascii") + b"\r\n\r\n" + text)
+
+
+class _Replies:
+    """The relay's replies read from its socket: what one read brings (often several
+    replies, pipelined) is kept and parsed a reply at a time (multi-line ones joined)."""
+
+    def __init__(self, sock):
+        self.sock, self.buffer, self.position = sock, b"", 0
+
+    def next(self) -> tuple[int, bytes]:
+        import smtplib
+
+        lines = []
+        while True:
+            end = self.buffer.find(b"\n", self.position)
+            if end < 0:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+                self.buffer, self.position = self.buffer[self.position:] + chunk, 0
+                continue
+            line = self.buffer[self.position:end].rstrip(b"\r")
+            self.position = end + 1
+            lines.append(line[4:].strip())
+            if line[3:4] != b"-":
+                code = int(line[:3]) if line[:3].isdigit() else -1
+                return code, b"\n".join(lines)
 
 
 class Relay:
@@ -143,31 +178,33 @@ class Relay:
 
     def _pipelined(self, envelopes: list, results: list) -> None:
         """RFC 2920: MAIL, RCPT and DATA in one write; once DATA is answered 354, the text,
-        then the next message's MAIL, RCPT and DATA in the same write."""
-        connection = self.connection
+        then the next message's MAIL, RCPT and DATA in the same write. Replies are read
+        straight from the socket (``_Replies``: several in one read), not line by line
+        through smtplib's file."""
+        sock = self.connection.sock
+        replies = _Replies(sock)
 
         def commands(envelope):
             return f"MAIL FROM:<{envelope.sender}>\r\nRCPT TO:<{envelope.recipient}>\r\nDATA\r\n".encode("ascii")
 
-        connection.send(commands(envelopes[0]))
+        sock.sendall(commands(envelopes[0]))
+        last = len(envelopes) - 1
         for position, envelope in enumerate(envelopes):
-            following = envelopes[position + 1] if position + 1 < len(envelopes) else None
-            mail, rcpt, data = connection.getreply(), connection.getreply(), connection.getreply()
+            following = commands(envelopes[position + 1]) if position < last else b""
+            mail, rcpt, data = replies.next(), replies.next(), replies.next()
             if data[0] == 354 and mail[0] == 250 and rcpt[0] in (250, 251):
                 text = _LEADING_DOT.sub(b"..", envelope.data)
-                if not text.endswith(b"\r\n"):
-                    text += b"\r\n"
-                connection.send(text + b".\r\n" + (commands(following) if following else b""))
-                code, message = connection.getreply()
+                sock.sendall(text + (b".\r\n" if text.endswith(b"\r\n") else b"\r\n.\r\n") + following)
+                code, message = replies.next()
                 results.append(None if code == 250 else MailError(f"{code} {message.decode(errors='replace')}"))
                 continue
             refused = next((reply for reply in (mail, rcpt, data) if reply[0] not in (250, 251, 354)), data)
             if data[0] == 354:  # RFC 2920 3.1: DATA accepted with no valid recipient: a lone dot
-                connection.send(b".\r\n")
-                connection.getreply()
+                sock.sendall(b".\r\n")
+                replies.next()
             results.append(MailError(f"{refused[0]} {refused[1].decode(errors='replace')}"))
-            connection.send(b"RSET\r\n" + (commands(following) if following else b""))
-            connection.getreply()
+            sock.sendall(b"RSET\r\n" + following)
+            replies.next()
 
     def close(self):
         import smtplib

@@ -31,7 +31,7 @@ def test_digests_reach_each_person_once_per_threshold(world, runner, smtp):
     assert sorted(m["To"] for m in smtp.messages) == ["bruno@example.org", "chloe@example.org", "referent@example.org"]
     bruno = bodies_for(smtp, "bruno@example.org")[0]
     assert bruno["Subject"] == "[Suivi FSE+] To do: 0 overdue, 0 due soon, 1 new"
-    assert "- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in bruno.get_content()
+    assert "New:\n- Approve a timesheet of HL-RSA-2023 (2024-11) (due: 2024-12-31)" in text(bruno)
     assert "https://fse.example.org/operations/HL-RSA-2023/" in bruno.get_content()
     chloe = bodies_for(smtp, "chloe@example.org")[0]
     assert "À échéance dans les 7 jours :\n- Contrôler Bilan intermédiaire n° 1 de HL-RSA-2023 (échéance : 20/12/2024)" in text(chloe)
@@ -215,3 +215,17 @@ def test_missing_dacis_one_line_announced_per_earliest(world, three_missing, run
     later = bodies_for(smtp, "admin@example.org")
     assert len(later) == 2
     assert "En retard :\n- 1 DACI à enregistrer (échéance : 05/11/2024)" in text(later[1])
+
+
+def test_item_digests_stay_hmac_sha256_keyed_by_the_secret_key(app):
+    """The stored digests of earlier runs stay valid: the hash states computed once give
+    the same bytes as HMAC-SHA256 keyed by SECRET_KEY, whatever the key's length."""
+    import hmac
+
+    from budget_app.reminders.digest import item_digest
+
+    for secret in (b"short", b"k" * 64, b"a longer key than one block of SHA-256 " * 3):
+        assert item_digest(7, "timesheet:3", secret) == hmac.digest(secret, b"reminder:7:timesheet:3", "sha256").hex()
+    with app.app_context():
+        expected = hmac.digest(app.config["SECRET_KEY"].encode(), b"reminder:1:alert-ack:2", "sha256").hex()
+        assert item_digest(1, "alert-ack:2") == expected
