@@ -145,14 +145,15 @@ def import_command(code, file, dry_run, language):
             click.echo(f"ligne {row.line} : déjà enregistré (relevé n° {row.already_recorded}), ignoré")
         else:
             click.echo(f"ligne {row.line} : ligne {row.record.line.id}, {_prepared_text(row.record)}")
-    summary = (f"{len(result.to_import)} relevé(s), {format_money(result.amount)} ; "
-               f"{len(result.skipped)} déjà enregistré(s) ignoré(s)")
+    skipped = f"{len(result.skipped)} déjà enregistré(s) ignoré(s)"
     if dry_run:
         db.session.rollback()
-        click.echo(f"Vérification seule (--dry-run), rien n'a été écrit : {summary} à importer.")
+        click.echo(f"Vérification seule (--dry-run), rien n'a été écrit : {len(result.to_import)} relevé(s) à "
+                   f"importer, {format_money(result.amount)} ; {skipped}.")
         return
     db.session.commit()
-    click.echo(f"Importé : {summary}. Preuves à joindre : flask units evidence {operation.code} N° FICHIER.")
+    click.echo(f"Importé : {len(result.to_import)} relevé(s), {format_money(result.amount)} ; {skipped}."
+               + (f" Preuves à joindre : flask units evidence {operation.code} N° FICHIER." if result.to_import else ""))
 
 
 def _prepared_text(item) -> str:

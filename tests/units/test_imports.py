@@ -64,7 +64,7 @@ def test_cli_dry_run_then_import_then_the_same_file_again(runner, units_world, t
     assert "ligne 2 : ligne" in output and "12,5 × 37,50 € = 468,75 €" in output
     assert "1 234,5 × 37,50 € = 46 293,75 €" in output and "heure d'atelier collectif" in output
     assert "livrable réalisé = 5 000,00 €" in output and "livrable non réalisé = 0,00 €" in output
-    assert "rien n'a été écrit : 4 relevé(s), 51 762,50 €" in output
+    assert "rien n'a été écrit : 4 relevé(s) à importer, 51 762,50 € ; 0 déjà enregistré(s) ignoré(s)." in output
     assert _count() == 0 and not _imports()
 
     done = runner.invoke(args=["units", "import", operation.code, str(path)])
