@@ -105,6 +105,9 @@ def test_dashboard_realised_is_expenses_staff_flat_rate_and_units(units_world, c
     dashboard = _plain(client.get(f"/operations/{operation.code}/tableau-de-bord").get_data(as_text=True))
     assert 'data-testid="realised-total">9 978,32 €' in dashboard
     assert "Coûts unitaires et montants forfaitaires (hors assiette des taux forfaitaires)" in dashboard
+    client.post("/compte/langue", data={"lang": "en"})
+    english = _plain(client.get(f"/operations/{operation.code}/tableau-de-bord").get_data(as_text=True))
+    assert "Unit costs and lump sums (outside the flat-rate bases)" in english and "9,978.32" in english
 
     result = runner.invoke(args=["reporting", "rebuild-figures", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
