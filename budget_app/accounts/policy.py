@@ -154,6 +154,9 @@ POLICY: dict[str, Policy] = {
     "units.evidence": roles(write={FINANCE_OFFICER}),
     "units.download": roles(read=OPERATION_READERS),
     "units.withdraw": roles(write={FINANCE_OFFICER}),
+    "units.import_records": roles(read={FINANCE_OFFICER}, write={FINANCE_OFFICER}),
+    "units.confirm_import": roles(write={FINANCE_OFFICER}),
+    "units.import_template": roles(read={FINANCE_OFFICER}),
     # Partial VAT recovery: the operation's pro-rata per year (expenses.vat).
     "expenses.vat_prorata": roles(read=OPERATION_READERS, write={FINANCE_OFFICER}),
     #

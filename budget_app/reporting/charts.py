@@ -48,6 +48,7 @@ SHORT_LABELS = {
     "PRESTATIONS": _l("Prestations"),
     "PARTICIPANTS": _l("Participants"),
     "NATURE": _l("En nature"),
+    "SIMPLIFIES": _l("Coûts unitaires et forfaits"),
     "INDIRECTS_7": _l("Coûts indirects (7 %)"),
     "INDIRECTS_15": _l("Coûts indirects (15 %)"),
     "INDIRECTS_25": _l("Coûts indirects (25 %)"),

@@ -5,9 +5,11 @@ new, changed and deleted objects) or a statement sent through the session
 of a bilan). A bulk statement bumps each operation it touches once: one UPDATE for all.
 
 What is watched, and how a row names its operation:
-- expenses, staff cost lines, staff assignments, plan versions: their ``operation_id``;
+- expenses, staff cost lines, staff assignments, plan versions, unit records (recorded,
+  withdrawn, made complete by their evidence): their ``operation_id``;
 - operations: their ``id`` (dates, payment deadline, evidence date);
-- timesheets and staff documents: through their assignment;
+- timesheets and staff documents: through their assignment; a unit record's evidence
+  through its record;
 - plan flat rates: through their plan version;
 - marks (declared, held): through the line they mark.
 An UPDATE or DELETE finds its operations by the same WHERE, read before it runs; one
@@ -21,17 +23,20 @@ from ..expenses.models import Expense
 from ..marks.models import LineMark
 from ..operations.models import Operation, PlanFlatRate, PlanVersion
 from ..staff.models import StaffAssignment, StaffCostLine, StaffDocument, Timesheet
+from ..units.models import UnitEvidence, UnitRecord
 from .kept_models import PendingFigureState
 
 CHUNK = 500
 
 DIRECT = {Expense.__table__: "operation_id", StaffCostLine.__table__: "operation_id",
           StaffAssignment.__table__: "operation_id", PlanVersion.__table__: "operation_id",
-          Operation.__table__: "id"}
+          UnitRecord.__table__: "operation_id", Operation.__table__: "id"}
 THROUGH = {Timesheet.__table__: ("assignment_id", StaffAssignment.__table__),
            StaffDocument.__table__: ("assignment_id", StaffAssignment.__table__),
-           PlanFlatRate.__table__: ("version_id", PlanVersion.__table__)}
-MARKED = {"expense": Expense.__table__, "staff_cost_line": StaffCostLine.__table__}
+           PlanFlatRate.__table__: ("version_id", PlanVersion.__table__),
+           UnitEvidence.__table__: ("record_id", UnitRecord.__table__)}
+MARKED = {"expense": Expense.__table__, "staff_cost_line": StaffCostLine.__table__,
+          "unit_record": UnitRecord.__table__}
 # By name: an ORM statement (``update(Timesheet)``) names an annotated copy of the table.
 WATCHED = {table.name: table for table in (*DIRECT, *THROUGH, LineMark.__table__)}
 EVERY = object()  # every operation

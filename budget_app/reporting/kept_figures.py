@@ -4,9 +4,10 @@ computed by grouped scans (``compute``), kept per operation (``kept_models``) an
 back while they hold (``pending_sums``), so the home page and the envelope pages read a
 few hundred small rows instead of scanning every line (issue 27).
 
-The computation: one grouped scan per kind of line for all the operations sharing the
-same chosen flat rates, the selection rules of ``claims.selection`` reading each
-operation's dates from a small list of literal rows joined on the line's operation;
+The computation: one grouped scan per kind of line (expenses, staff lines, unit records)
+for all the operations sharing the same chosen flat rates, the selection rules of
+``claims.selection`` and ``claims.unit_selection`` reading each operation's dates from a
+small list of literal rows joined on the line's operation;
 held lines are left out in the same scan. "Paid by today" is a group of its own, so the
 same scan says from which day to which day the figures hold (the latest payment counted,
 the next one not yet counted).
@@ -23,6 +24,7 @@ from sqlalchemy import Date, Integer, bindparam, delete, func, insert, literal, 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..claims.selection import expense_rules, kept_by, last_staff_month, staff_rules
+from ..claims.unit_selection import unit_rules
 from ..expenses.models import Expense
 from ..kernel.dates import month_start
 from ..kernel.extensions import db
@@ -30,6 +32,7 @@ from ..kernel.money import ZERO
 from ..marks.services import has_live_mark
 from ..operations.plans import payment_deadline
 from ..staff.models import StaffCostLine, Timesheet
+from ..units.models import UnitRecord
 from .kept_models import PendingFigure, PendingFigureState
 
 CHUNK = 500  # operations per ... IN (...)
@@ -117,6 +120,19 @@ def compute(operations, rates, today: date) -> dict:
             found[op_id].seen_paid(last)
         else:
             found[op_id].seen_unpaid(first)
+    # Unit costs and lump sums (``claims.unit_selection``): in their bilan category (their
+    # plan category inside the flat-rate bases, else SIMPLIFIES). No payment date: they
+    # never move the days the figures hold for.
+    for op_id, category, amount in db.session.execute(
+        select(p.c.op_id, UnitRecord.category, func.sum(UnitRecord.amount))
+        .join(p, p.c.op_id == UnitRecord.operation_id)
+        .where(UnitRecord.deleted_at.is_(None), UnitRecord.delivered_on >= p.c.start_date,
+               UnitRecord.delivered_on <= p.c.end_date, kept_by(unit_rules(columns, evidence=True)),
+               not_(has_live_mark("unit_record", UnitRecord.id, "held")))
+        .group_by(p.c.op_id, UnitRecord.category)
+    ):
+        sums = found[op_id].sums
+        sums[category] = sums.get(category, ZERO) + (amount or ZERO)
     return found
 
 

@@ -2,8 +2,9 @@
 would count today among the lines not yet declared, by category (``pending_figures``),
 and when they are still right (``pending_figure_states``).
 
-Every write that may change them (a cost line, a mark, a timesheet, a staff document,
-the operation's dates or flat rates) adds one to the operation's ``generation`` in the
+Every write that may change them (a cost line: an expense, a staff line, a unit record; a
+mark, a timesheet, a staff document, a unit record's evidence, the operation's dates or
+flat rates) adds one to the operation's ``generation`` in the
 same transaction (``figure_watch``); the figures hold for the generation they were
 computed at (``figures_generation``) and, the only thing that moves with the calendar
 being "paid by today", for the days from ``valid_from`` (the latest payment counted) to

@@ -12,9 +12,10 @@ from ..claims.bilans import warnings as bilan_warnings
 from ..claims.models import Advance, Claim
 from ..kernel.extensions import db
 from ..kernel.money import ZERO, cents, percent
-from ..operations.models import COST_CATEGORIES, Envelope, Operation
+from ..operations.models import Envelope, Operation
 from ..operations.plans import PlanFigures, current_figures, final_balance_deadline
 from ..operations.services import envelope_programmed
+from ..operations.unit_lines import CLAIM_CATEGORIES, SIMPLIFIED
 
 
 def fse_flows(operation_ids) -> dict:
@@ -79,10 +80,14 @@ def operation_progress(operation: Operation, today: date, margin: Decimal) -> Pr
     realised_costs, realised_flat = figures.categories, figures.flat_rates
     start, end = operation.start_date, operation.end_date
     rows = []
-    for category in COST_CATEGORIES:
-        p, r = planned.category_totals.get(category, ZERO), realised_costs.get(category, ZERO)
+    # The bilans' lines: the plan's categories (unit costs and lump sums inside the
+    # flat-rate bases count in theirs), then those outside every base (SIMPLIFIES).
+    planned_costs = {**planned.category_totals, SIMPLIFIED: planned.simplified_total}
+    for category in CLAIM_CATEGORIES:
+        p, r = planned_costs.get(category, ZERO), realised_costs.get(category, ZERO)
         if p or r:
-            rows.append({"code": category, "kind": "category", "planned": p, "realised": r,
+            rows.append({"code": category, "kind": "simplified" if category == SIMPLIFIED else "category",
+                         "planned": p, "realised": r,
                          "forecast": forecast_at_pace(r, start, end, today)})
     for code in dict.fromkeys([*planned.flat_rate_amounts, *realised_flat]):
         p, r = planned.flat_rate_amounts.get(code, ZERO), realised_flat.get(code, ZERO)

@@ -6,12 +6,16 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..kernel.errors import DomainError
+from ..kernel.extensions import db
 from ..kernel.formatting import format_day, format_money, format_number
 from ..kernel.money import parse_amount, parse_day, parse_decimal
+from ..kernel.tabular import PROBLEMS_SHOWN
 from ..kernel.transactions import command_transaction, fail
 from ..operations.commands import operation_or_fail
 from ..operations.unit_lines import UNIT_LINE_KINDS, add_unit_line
 from . import services
+from .imports import LANGUAGES, check_file, import_file
 
 units_cli = AppGroup("units", help="Coûts unitaires et montants forfaitaires (RPDC 53(1)(b)-(c)) : lignes du plan, "
                                    "unités réalisées, livrables, preuves.")
@@ -102,6 +106,62 @@ def withdraw_command(code, record_id, reason):
     record = _record(operation_or_fail(code), record_id)
     services.withdraw_record(record, reason)
     click.echo(f"Relevé n° {record.id} retiré.")
+
+
+@units_cli.command("import")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Vérifie le fichier et affiche ce qui serait importé, sans rien écrire.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="fr", show_default=True,
+              help="Nombres et dates saisis en texte : fr (1 234,5 ; 15/03/2024) ou en (1,234.5 ; 2024-03-15).")
+def import_command(code, file, dry_run, language):
+    """Importe les relevés du fichier FILE (XLSX ou CSV) dans l'opération CODE.
+
+    Colonnes : Ligne du plan ; Date de réalisation ; Début de la période ; Unités réalisées ;
+    Livrable réalisé ; Commentaire. Tout ou rien : au moindre problème, rien n'est écrit,
+    chaque problème est affiché (« ligne N, colonne X : message ») et la commande sort avec
+    le code 1."""
+    operation = operation_or_fail(code)
+    content = file.read_bytes()
+    try:
+        if dry_run:
+            result = check_file(operation, content, language)
+            if result.problems:
+                raise DomainError(problems=result.problems)
+        else:
+            result = import_file(operation, content, file.name, language)
+    except DomainError as refused:
+        problems = refused.problems or [refused]
+        click.echo(f"Erreur : fichier refusé, rien n'a été importé ({len(problems)} problème(s)).", err=True)
+        for problem in problems[:PROBLEMS_SHOWN]:
+            click.echo(str(problem), err=True)
+        if len(problems) > PROBLEMS_SHOWN:
+            click.echo(f"… et {len(problems) - PROBLEMS_SHOWN} autre(s) problème(s).", err=True)
+        fail([])
+    for note in result.notes:
+        click.echo(f"Note : {note}")
+    for row in result.rows:
+        if row.already_recorded is not None:
+            click.echo(f"ligne {row.line} : déjà enregistré (relevé n° {row.already_recorded}), ignoré")
+        else:
+            click.echo(f"ligne {row.line} : ligne {row.record.line.id}, {_prepared_text(row.record)}")
+    skipped = f"{len(result.skipped)} déjà enregistré(s) ignoré(s)"
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Vérification seule (--dry-run), rien n'a été écrit : {len(result.to_import)} relevé(s) à "
+                   f"importer, {format_money(result.amount)} ; {skipped}.")
+        return
+    db.session.commit()
+    click.echo(f"Importé : {len(result.to_import)} relevé(s), {format_money(result.amount)} ; {skipped}."
+               + (f" Preuves à joindre : flask units evidence {operation.code} N° FICHIER." if result.to_import else ""))
+
+
+def _prepared_text(item) -> str:
+    if item.quantity is not None:
+        what = f"{format_number(item.quantity, places=None)} × {format_money(item.line.rate)}"
+    else:
+        what = "livrable réalisé" if item.achieved else "livrable non réalisé"
+    return f"{format_day(item.delivered_on)}, {item.description} : {what} = {format_money(item.amount)}"
 
 
 @units_cli.command("list")

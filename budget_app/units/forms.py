@@ -2,7 +2,7 @@
 ``services`` and ``operations.unit_lines`` (one place for the page and the command)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ..kernel.forms import FlaskForm
@@ -50,3 +50,14 @@ class EvidenceForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = StringField(_l("Motif du retrait"), validators=[Length(max=500)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Fichier des relevés (XLSX ou CSV)"))
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+    # The language the preview read the file's numbers and days in: the confirmation reads
+    # them the same way, whatever the page's language has become meanwhile.
+    language = HiddenField()

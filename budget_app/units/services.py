@@ -8,6 +8,7 @@ Amounts (CPR 53(1)(b)-(c)), rounded once through ``kernel.money``:
 - lump sum: all or nothing, the amount when the deliverable is achieved, 0.00 otherwise
   (a lump sum not achieved is left out of bilans with that reason).
 """
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from ..kernel.errors import DomainError, Problem
 from ..kernel.extensions import db
 from ..kernel.i18n import N_
-from ..kernel.money import ZERO, cents
+from ..kernel.money import MAX_AMOUNT, ZERO, cents
 from ..kernel.transactions import atomic
 from ..kernel.uploads import receive
 from ..marks.services import frozen_problem
@@ -26,6 +27,7 @@ from .completion import completed_codes
 from .models import UnitEvidence, UnitRecord
 
 THIS_RECORD = N_("Ce relevé d'unités")
+MAX_QUANTITY = Decimal("9999999.99")  # Hours(): Numeric(9, 2)
 
 
 def unit_amount(quantity: Decimal, rate: Decimal) -> Decimal:
@@ -55,20 +57,35 @@ def _problems(operation, line: PlanUnitLine | None, delivered_on, quantity, achi
     if line is not None and line.kind == "unit" and not line.counted_from_participants:
         if quantity is None or quantity <= 0:
             fail("quantity", N_("indiquez le nombre d'unités réalisées (positif)"))
+        elif quantity > MAX_QUANTITY:
+            fail("quantity", N_("nombre d'unités trop grand pour un relevé"))
+        elif quantity * line.rate > MAX_AMOUNT:
+            fail("quantity", N_("le montant (unités × montant par unité) dépasse le maximum accepté"))
     if line is not None and line.kind == "lump_sum" and achieved is None:
         fail("achieved", N_("indiquez si le livrable est réalisé (oui ou non)"))
     return problems
 
 
-@atomic
-def record_units(operation, plan_line_id, delivered_on: date | None, quantity: Decimal | None = None,
-                 achieved: bool | None = None, description: str = "", period_start: date | None = None,
-                 user=None) -> UnitRecord:
-    """Units delivered (unit cost), a deliverable achieved or not (lump sum), or the
-    participants who completed their path in the period (a unit counted from their records,
-    ``completion``: the quantity is their count, never typed)."""
-    ensure_open(operation)
-    line = unit_line_of(operation, plan_line_id)
+@dataclass
+class Prepared:
+    """A record checked and computed, not yet written (``record_units``, the imports)."""
+
+    line: PlanUnitLine
+    delivered_on: date
+    period_start: date | None
+    quantity: Decimal | None
+    achieved: bool | None
+    amount: Decimal
+    description: str
+    codes: list | None  # the participants' codes counted (a unit counted from them)
+
+
+def prepare_record(operation, line: PlanUnitLine | None, delivered_on: date | None, quantity: Decimal | None = None,
+                   achieved: bool | None = None, description: str = "", period_start: date | None = None,
+                   counted: set | None = None) -> Prepared:
+    """Every check of a record and its amount, nothing written; raises DomainError listing
+    every problem, each naming its field. ``counted``: the participants' codes counted
+    already (default: by the live records, ``already_counted``; an import adds its rows')."""
     problems = _problems(operation, line, delivered_on, quantity, achieved, period_start)
     codes = None
     if not problems and line.counted_from_participants:
@@ -76,7 +93,8 @@ def record_units(operation, plan_line_id, delivered_on: date | None, quantity: D
             problems.append(Problem(DomainError(N_("indiquez le début de la période des sorties comptées")),
                                     field="period_start"))
         else:
-            codes = completed_codes(operation.id, period_start, delivered_on, already_counted(line))
+            codes = completed_codes(operation.id, period_start, delivered_on,
+                                    already_counted(line) if counted is None else counted)
             quantity = Decimal(len(codes))
             if not codes:
                 problems.append(Problem(DomainError(
@@ -88,16 +106,35 @@ def record_units(operation, plan_line_id, delivered_on: date | None, quantity: D
         amount, achieved = unit_amount(quantity, line.rate), None
     else:
         amount, quantity = lump_sum_amount(achieved, line.rate), None
-    record = UnitRecord(
-        operation_id=operation.id, plan_line_id=line.id, delivered_on=delivered_on, period_start=period_start,
-        quantity=quantity, achieved=achieved, rate=line.rate, amount=amount, category=line.claim_category,
-        description=((description or "").strip() or line.label)[:500],
-        participant_codes=" ".join(codes) if codes is not None else None,
+    return Prepared(line, delivered_on, period_start, quantity, achieved, amount,
+                    ((description or "").strip() or line.label)[:500], codes)
+
+
+def add_records(operation, prepared, user=None) -> list[UnitRecord]:
+    """Write records checked by ``prepare_record`` (one flush for all: an import's rows)."""
+    records = [UnitRecord(
+        operation_id=operation.id, plan_line_id=item.line.id, delivered_on=item.delivered_on,
+        period_start=item.period_start, quantity=item.quantity, achieved=item.achieved, rate=item.line.rate,
+        amount=item.amount, category=item.line.claim_category, description=item.description,
+        participant_codes=" ".join(item.codes) if item.codes is not None else None,
         is_complete=False, created_by_id=getattr(user, "id", None),
-    )
-    db.session.add(record)
+    ) for item in prepared]
+    db.session.add_all(records)
     db.session.flush()
-    return record
+    return records
+
+
+@atomic
+def record_units(operation, plan_line_id, delivered_on: date | None, quantity: Decimal | None = None,
+                 achieved: bool | None = None, description: str = "", period_start: date | None = None,
+                 user=None) -> UnitRecord:
+    """Units delivered (unit cost), a deliverable achieved or not (lump sum), or the
+    participants who completed their path in the period (a unit counted from their records,
+    ``completion``: the quantity is their count, never typed)."""
+    ensure_open(operation)
+    prepared = prepare_record(operation, unit_line_of(operation, plan_line_id), delivered_on, quantity, achieved,
+                              description, period_start)
+    return add_records(operation, [prepared], user)[0]
 
 
 def already_counted(line: PlanUnitLine) -> set[str]:

@@ -1,24 +1,30 @@
 """The operation's unit costs and lump sums: the plan's lines, the units delivered and the
 deliverables achieved with their evidence. Views load (the operation comes from
 ``accounts.access``), call a service and redirect; the request commits once."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..accounts.policy import may
+from ..kernel import staging
 from ..kernel.errors import DomainError
-from ..kernel.i18n import N_
+from ..kernel.i18n import N_, current_locale
+from ..kernel.import_templates import XLSX_MIME, template_workbook
+from ..kernel.formatting import format_money
 from ..kernel.integers import parse_id, parse_int
 from ..kernel.money import typed_amount, typed_day
+from ..kernel.paging import page_number, page_of
 from ..kernel.transactions import attempt
 from ..kernel.uploads import send_document
 from ..operations.closure import closed_problem, refuse_when_closed
 from ..operations.models import COST_CATEGORIES
 from ..operations.unit_lines import UNIT_LINE_KINDS, add_unit_line
 from . import services
-from .forms import EvidenceForm, UnitLineForm, UnitRecordForm, WithdrawForm
+from .forms import ConfirmImportForm, EvidenceForm, ImportForm, UnitLineForm, UnitRecordForm, WithdrawForm
+from .imports import COLUMNS, LANGUAGES, REQUIRED, check_file, import_file
 
 bp = Blueprint("units", __name__)
-refuse_when_closed(bp, ("add_line", "record", "evidence", "withdraw"))
+refuse_when_closed(bp, ("add_line", "record", "evidence", "withdraw", "import_records", "confirm_import"))
 PREFIX = "/operations/<operation_code>/unites"
 
 
@@ -35,6 +41,7 @@ def _page(line_form=None, record_form=None, status=200):
         line_form=line_form or UnitLineForm(), record_form=record_form or UnitRecordForm(lines),
         evidence_form=EvidenceForm(), withdraw_form=WithdrawForm(), kinds=UNIT_LINE_KINDS, categories=COST_CATEGORIES,
         closed=closed_problem(operation) is not None, may_plan=may("units.add_line", "POST"), may_record=may("units.record", "POST"),
+        may_import=may("units.import_records", "POST"),
     ), status
 
 
@@ -148,3 +155,87 @@ def withdraw(record_id):
     else:
         flash(_("Relevé n° %(id)s retiré.", id=found.id), "success")
     return redirect(url_for("units.index"))
+
+
+IMPORT_KIND = "units"
+
+
+def _language() -> str:
+    language = str(current_locale())[:2]
+    return language if language in LANGUAGES else "fr"
+
+
+@bp.route(PREFIX + "/import", methods=["GET", "POST"])
+def import_records():
+    """The file checked and shown (every problem by row and column, or the records it would
+    write), then staged until the finance officer confirms (``kernel.staging``)."""
+    operation = g.operation
+    form = ImportForm()
+    result, token, error, language = None, None, None, _language()
+    staged = staging.peek(IMPORT_KIND, operation.code) if request.method == "GET" and "page" in request.args else None
+    if staged is not None:
+        result, token = check_file(operation, staged.content, language), staged.token
+    elif request.method == "GET":
+        staging.discard(IMPORT_KIND)  # back on the form (« Annuler »): a staged file is dropped
+    if request.method == "POST":
+        storage = request.files.get("file")
+        if not form.validate() or storage is None or not storage.filename:
+            error = _("Choisissez un fichier XLSX ou CSV.")
+        else:
+            content = storage.read()
+            result = check_file(operation, content, language)
+            if not result.problems and result.to_import:
+                token = staging.stage(IMPORT_KIND, operation.code, content, storage.filename)
+    page = page_of(result.rows, page_number(request.args.get("page"))) if result and not result.problems else None
+    return _import_page(form, result=result, token=token, error=error, page=page, language=language)
+
+
+def _import_page(form, status=200, **values):
+    values.setdefault("language", _language())
+    return render_template(
+        "units/import.html", operation=g.operation, form=form, columns=COLUMNS, kinds=UNIT_LINE_KINDS,
+        confirm_form=ConfirmImportForm(token=values.get("token"), language=values["language"]), **values), status
+
+
+@bp.route(PREFIX + "/import/confirmer", methods=["POST"])
+def confirm_import():
+    operation = g.operation
+    form = ConfirmImportForm()
+    valid = form.validate()
+    staged = staging.take(IMPORT_KIND, operation.code, form.token.data if valid else None)
+    if staged is None:
+        flash(_("Cet import a expiré : envoyez le fichier à nouveau."), "error")
+        return redirect(url_for("units.import_records"))
+    language = form.language.data if form.language.data in LANGUAGES else _language()
+    with attempt() as outcome:
+        result = import_file(operation, staged.content, staged.filename, language, current_user)
+    if outcome.refused:
+        problems = outcome.error.problems or [outcome.error]
+        return _import_page(ImportForm(), status=422, result=None, token=None, error=None, refused=problems)
+    flash(_("%(n)s relevé(s) importé(s) (%(amount)s), %(skipped)s déjà enregistré(s) ignoré(s). "
+            "Joignez la preuve de chacun.", n=len(result.to_import), amount=format_money(result.amount),
+            skipped=len(result.skipped)), "success")
+    return redirect(url_for("units.index"))
+
+
+TEMPLATE_EXAMPLE = {"plan_line": "12", "delivered_on": "31/01/2023", "period_start": "01/01/2023",
+                    "quantity": "12,5", "achieved": "", "description": "Ateliers de janvier"}
+TEMPLATE_HELP = {
+    "plan_line": "n° de la ligne (colonne N° de la page) ou son libellé",
+    "delivered_on": "jj/mm/aaaa, dans la période de réalisation",
+    "period_start": "jj/mm/aaaa, facultatif (obligatoire pour « participant ayant achevé le parcours »)",
+    "quantity": "coût unitaire : nombre d'unités (virgule décimale) ; vide pour un montant forfaitaire",
+    "achieved": "montant forfaitaire : oui ou non ; vide pour un coût unitaire",
+    "description": "facultatif (par défaut : le libellé de la ligne)",
+}
+
+
+@bp.route(PREFIX + "/modele.xlsx")
+def import_template():
+    """An XLSX template made from the importer's own columns (the example names a unit cost of the plan)."""
+    unit = next((line for line in _lines(g.operation) if line.kind == "unit"), None)
+    example = {**TEMPLATE_EXAMPLE, "plan_line": str(unit.id) if unit is not None else "12"}
+    content = template_workbook(COLUMNS, REQUIRED, example, {"achieved": ["oui", "non"]}, TEMPLATE_HELP,
+                                title="Relevés d'unités")
+    return Response(content, mimetype=XLSX_MIME, headers={
+        "Content-Disposition": f'attachment; filename="modele-releves-{g.operation.code}.xlsx"'})

@@ -21,7 +21,8 @@ OFFICER_PAGES = [
     "/operations/LOT-2019-ACI/depenses/nouvelle", "/operations/LOT-2019-ACI/depenses/import",
     "/operations/HL-RSA-2023/personnel", "/operations/HL-RSA-2023/personnel/import",
     "/operations/HL-RSA-2023/fiches-de-temps", "/operations/HL-RSA-2023/lignes-de-personnel",
-    "/operations/HL-RSA-2023/demandes/?month=2023-01", "/operations/HL-RSA-2023/avenant", "/operations/HL-RSA-2023/unites", "/depenses", "/demandes",
+    "/operations/HL-RSA-2023/demandes/?month=2023-01", "/operations/HL-RSA-2023/avenant", "/operations/HL-RSA-2023/unites",
+    "/operations/HL-RSA-2023/unites/import", "/depenses", "/demandes",
     "/a-faire",
 ]
 ADMIN_PAGES = ["/admin/utilisateurs", "/enveloppes/", "/journal", "/daci", "/conservation", "/a-faire"]
@@ -87,7 +88,8 @@ def test_english_pages_have_no_wcag_violation(page, live_server, demo):
     db.session.commit()
     found, sideways = [], []
     _log_in(page, live_server, email, password)
-    _visit(page, live_server, OFFICER_PAGES[:8] + ["/operations/HL-RSA-2023/unites"], 1366, found, sideways)
+    units = ["/operations/HL-RSA-2023/unites", "/operations/HL-RSA-2023/unites/import"]
+    _visit(page, live_server, OFFICER_PAGES[:8] + units, 1366, found, sideways)
     assert not found, "\n".join(found)
 
 

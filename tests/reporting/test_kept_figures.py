@@ -21,7 +21,10 @@ from budget_app.reporting.overview import overviews
 from budget_app.reporting.progress import operation_progress
 from budget_app.staff import lifecycle as staff_lifecycle
 from budget_app.staff.models import StaffDocument, Timesheet
-from tests.expenses.factories import make_expense
+from budget_app.operations.unit_lines import add_unit_line
+from budget_app.units import services as unit_services
+from budget_app.units.models import UnitRecord
+from tests.expenses.factories import PDF, make_expense
 from tests.operations.factories import make_plan
 from tests.staff.factories import make_staff_line
 
@@ -139,7 +142,7 @@ def test_every_kind_of_write_changes_the_kept_figures(claims_world, make_operati
 
 ACTIONS = st.lists(st.tuples(
     st.sampled_from(["expense", "import", "amount", "complete", "delete", "hold", "release", "staff",
-                     "reopen", "day"]),
+                     "reopen", "day", "unit", "unit_evidence", "unit_withdraw"]),
     st.integers(min_value=1, max_value=500_000),  # cents
     st.integers(min_value=0, max_value=200),  # days after 1 January 2023
 ), min_size=1, max_size=8)
@@ -148,11 +151,13 @@ ACTIONS = st.lists(st.tuples(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=ACTIONS)
 def test_kept_figures_follow_any_sequence_of_writes(claims_world, make_operation, actions):
-    """Any sequence of writes of every kind, on two operations, and days moving back and
-    forth: the kept figures stay those of a full computation, to the cent."""
+    """Any sequence of writes of every kind (unit records too), on two operations, and days
+    moving back and forth: the kept figures stay those of a full computation, to the cent."""
     seed, officer = claims_world["operation"], claims_world["officer"]
     operations = [seed]
     today = TODAY
+    line = next(iter(seed.current_plan.unit_lines), None) or add_unit_line(
+        seed, "unit", 2023, "PRESTATIONS", "heure d'atelier", D("37.50"), D("200"), "émargement")
     for step, (action, cents, days) in enumerate(actions):
         amount, day = D(cents) / 100, date(2023, 1, 1) + timedelta(days=days)
         live = db.session.scalars(select(Expense).where(Expense.operation_id == seed.id,
@@ -184,6 +189,18 @@ def test_kept_figures_follow_any_sequence_of_writes(claims_world, make_operation
                 staff_lifecycle.change_state(sheet, "reopen", claims_world["admin"])
         elif action == "day":
             today = day
+        elif action == "unit":
+            record = unit_services.record_units(seed, line.id, day, quantity=amount)
+            if cents % 2:
+                unit_services.attach_evidence(record, "emargement.pdf", PDF)
+        elif action in ("unit_evidence", "unit_withdraw"):
+            records = db.session.scalars(select(UnitRecord).where(
+                UnitRecord.operation_id == seed.id, UnitRecord.deleted_at.is_(None),
+                UnitRecord.is_complete.is_(action == "unit_withdraw")).order_by(UnitRecord.id)).all()
+            if records and action == "unit_evidence":
+                unit_services.attach_evidence(records[cents % len(records)], "emargement.pdf", PDF)
+            elif records:
+                unit_services.withdraw_record(records[cents % len(records)], "saisi par erreur")
         db.session.commit()
         assert_kept_right(operations, today)
 
