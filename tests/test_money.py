@@ -1,14 +1,14 @@
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
 from budget_app.kernel.errors import DomainError
-from budget_app.kernel.formatting import format_day, format_money
+from budget_app.kernel.formatting import format_day, format_money, format_number
 from budget_app.kernel.money import (
     CENT,
     HUNDRED,
@@ -100,6 +100,23 @@ def test_format_money_is_babels_euro_format(value, locale):
     assert format_money(Decimal("-1234.565"), "fr") == "-1\u202f234,57\u00a0€"
     assert format_money(Decimal("-1234.565"), "en") == "-€1,234.57"
     assert format_money(Decimal("-0.004"), "fr") == "0,00\u00a0€"
+
+
+@given(st.decimals(min_value=Decimal("-99999999999.9999"), max_value=Decimal("99999999999.9999"), places=4),
+       st.sampled_from([None, 0, 1, 2, 3]), st.sampled_from(["fr", "en", "fr_FR", "en_GB", "de"]))
+def test_format_number_is_babels_decimal_format(value, places, locale):
+    """Numbers (and amounts) are written by Python's own formatting with the language's
+    symbols put in: the text is Babel's ``format_decimal`` of the number rounded half-up to
+    ``places`` (``None``: as few decimals as the value needs)."""
+    if places is None:
+        exponent = value.normalize().as_tuple().exponent
+        decimals, number = max(0, -exponent), value
+    else:
+        decimals, number = places, value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    expected = format_decimal(number, format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=locale)
+    assert format_number(value, locale, places) == expected
+    assert format_number(Decimal("-1234567.5"), "fr", 2) == "-1\u202f234\u202f567,50"
+    assert format_number(Decimal("137.50"), "en", None) == "137.5"
 
 
 @given(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))

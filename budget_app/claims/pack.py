@@ -162,9 +162,16 @@ def _document_rows(claim: Claim):
 
 def _timesheet_rows(claim: Claim):
     approver = User.__table__.alias("approver")
+    # Columns, not ORM objects (four per line: a 24 × 24 bilan made 2 304); the line's own
+    # columns keep their names, so ``line_text`` reads the row as it reads a line.
     query = (
-        select(ClaimLine.position, StaffCostLine, Person, Timesheet, StaffAssignment.method, AnnualCost,
-               func.coalesce(approver.c.full_name, approver.c.email))  # who approved, by name
+        select(ClaimLine.position, *StaffCostLine.__table__.c, Person.registration_number, Person.last_name,
+               Person.first_name, StaffAssignment.method, Timesheet.state.label("sheet_state"),
+               Timesheet.approved_at.label("sheet_approved_at"), Timesheet.hours_on_operation.label("sheet_hours"),
+               Timesheet.hours_worked.label("sheet_hours_worked"), Timesheet.monthly_cost.label("sheet_cost"),
+               AnnualCost.id.label("annual_id"), AnnualCost.annual_cost, AnnualCost.hours_divisor,
+               AnnualCost.working_share, AnnualCost.hourly_rate.label("annual_rate"),
+               func.coalesce(approver.c.full_name, approver.c.email).label("approver_name"))  # who approved, by name
         .join(StaffCostLine, StaffCostLine.id == ClaimLine.staff_cost_line_id)
         .join(Person, Person.id == StaffCostLine.person_id)
         .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
@@ -174,17 +181,21 @@ def _timesheet_rows(claim: Claim):
         .outerjoin(approver, approver.c.id == Timesheet.approved_by_id)
         .where(ClaimLine.claim_id == claim.id).order_by(ClaimLine.position)
     )
-    for position, line, person, sheet, method, annual, approver_name in db.session.execute(query):
+    for line in db.session.execute(query):
+        method = line.method
         yield [
-            position, person.registration_number, f"{person.last_name} {person.first_name}",
+            line.position, line.registration_number, f"{line.last_name} {line.first_name}",
             format_month(line.month, "fr"), "Temps fixe (RPDC 55(5))" if method == "fixed_share" else
             "Taux horaire, méthode B (RPDC 55(2)(b))" if method == "hourly_monthly" else
-            "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(sheet.state, sheet.state), format_moment(sheet.approved_at, "fr"), approver_name or "",
-            decimal_text(sheet.hours_on_operation), decimal_text(sheet.hours_worked), _amount(sheet.monthly_cost),
+            "Taux horaire (RPDC 55(2))", TIMESHEET_STATES.get(line.sheet_state, line.sheet_state),
+            format_moment(line.sheet_approved_at, "fr"), line.approver_name or "",
+            decimal_text(line.sheet_hours), decimal_text(line.sheet_hours_worked), _amount(line.sheet_cost),
             decimal_text(line.fixed_percent),
-            rate_text(annual.annual_cost, annual.hours_divisor, annual.working_share, annual.hourly_rate, "fr")
-            if annual is not None else monthly_rate_text(line.monthly_cost, line.monthly_hours, line.hourly_rate, "fr")
-            if line.monthly_hours is not None else "", _amount(line.hourly_rate), line_text(line, "fr"), _amount(line.amount),
+            rate_text(line.annual_cost, line.hours_divisor, line.working_share, line.annual_rate, "fr")
+            if line.annual_id is not None else monthly_rate_text(line.monthly_cost, line.monthly_hours,
+                                                                 line.hourly_rate, "fr")
+            if line.monthly_hours is not None else "", _amount(line.hourly_rate), line_text(line, "fr"),
+            _amount(line.amount),
         ]
 
 

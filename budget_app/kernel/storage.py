@@ -18,6 +18,7 @@ import builtins
 import hashlib
 import io
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -56,12 +57,15 @@ class Entry:
     modified: float  # seconds since the epoch
 
 
+# Parts joined by "/", each of letters, digits, ".", "_" or "-" (``\w`` is ``str.isalnum`` or
+# "_"), none empty or starting with ".": one match per key (a pack checks hundreds).
+_KEY_RE = re.compile(r"(?!\.)[\w.-]+(?:/(?!\.)[\w.-]+)*")
+
+
 def check_key(key: str) -> str:
     """Keys are ours (hex names, ``alerts/``, ``imports/``): anything else is refused rather
     than joined to a path or sent to a bucket."""
-    parts = (key or "").split("/")
-    if not key or any(not part or part.startswith(".") or not all(c.isalnum() or c in "._-" for c in part)
-                      for part in parts):
+    if not key or _KEY_RE.fullmatch(key) is None:
         raise FileNotFoundError(key)
     return key
 
