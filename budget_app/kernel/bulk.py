@@ -88,14 +88,13 @@ def _executemany(session, table, keys: list, rows: list[dict]) -> None:
     if sorted(order) != sorted(keys):
         session.execute(insert(table), rows)
         return
-    processors = [table.columns[key].type._cached_bind_processor(dialect) for key in order]
+    columns = [(key, table.columns[key].type._cached_bind_processor(dialect)) for key in order]
     width = len(keys)
     values = []
     for row in rows:
         if len(row) != width:  # and a missing key raises KeyError below
             raise ValueError("insert_rows: every row carries the same columns")
-        values.append(tuple(value if process is None else process(value)
-                            for value, process in zip((row[key] for key in order), processors)))
+        values.append(tuple([row[key] if process is None else process(row[key]) for key, process in columns]))
     session.flush()  # what the session holds is written first, as before the COPY
     session.connection().exec_driver_sql(compiled.string, values)
 
