@@ -18,7 +18,7 @@ them apart as they would count people.
 Prints requests/s, errors, p50/p95/p99 per kind, the one-user p50 of each kind measured in
 the same run, and each p95 as a ratio of the trivial endpoint's (`GET /sante`); then a run
 without waiting (saturation) and a 50-user step; checks that every expense and alert
-created is in the database; prints each worker's RSS after the runs (target <= 120 MB).
+created is in the database; prints each worker's RSS after the runs (target <= 120 MB), with its PSS and USS.
 Targets: zero 5xx, nothing lost, p95 <= 300 ms per page kind and <= 3 s for exports.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/budget_bench_load \\
@@ -404,13 +404,18 @@ def report(title, run, elapsed, alone=None):
         print(f"  alert filing p95 = {ratio:.1f}x /sante's p95 (target <= 2x: {'ok' if ratio <= 2 else 'MISSED'})")
 
 
-def worker_rss(master_pid) -> list[int]:
+def worker_rss(master_pid) -> list[tuple[int, int, int]]:
+    """Each worker's (RSS, PSS, USS) in MB: resident, its proportional share of pages shared
+    with other processes, and its own (private) pages (``/proc/<pid>/smaps_rollup``)."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     sizes = []
     for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(int(line.split()[1]) // 1024)
+        fields = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, value = line.partition(":")
+            fields[name] = int(value.split()[0])
+        private = fields["Private_Clean"] + fields["Private_Dirty"]
+        sizes.append((fields["Rss"] // 1024, fields["Pss"] // 1024, private // 1024))
     return sizes
 
 
@@ -446,8 +451,10 @@ def main():
                   f"alerts filed {sum(alerts)}, in the database {after[1] - before[1]}: "
                   f"{'ok' if (sum(created), sum(alerts)) == (after[0] - before[0], after[1] - before[1]) else 'LOST'}")
             sizes = [size for master in masters for size in worker_rss(master)]
-            print(f"Worker RSS after the runs: {', '.join(f'{size} MB' for size in sizes)} "
-                  f"(target <= 120 MB: {'ok' if max(sizes) <= 120 else 'MISSED'})")
+            print(f"Worker RSS after the runs: {', '.join(f'{rss} MB' for rss, _, _ in sizes)} "
+                  f"(target <= 120 MB: {'ok' if max(rss for rss, _, _ in sizes) <= 120 else 'MISSED'}); "
+                  f"PSS {', '.join(str(pss) for _, pss, _ in sizes)} MB; "
+                  f"USS {', '.join(str(uss) for _, _, uss in sizes)} MB")
         finally:
             stop()
 

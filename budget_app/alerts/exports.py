@@ -12,6 +12,7 @@ import io
 from flask_babel import gettext as _
 
 from ..kernel.formatting import format_day, today_in_paris
+from ..kernel.memory import load_openpyxl
 from ..kernel.money import ZERO
 from ..kernel.sheet_layout import freeze_below, print_layout
 from ..kernel.sheet_writer import cell, header_cells, row_cells, text_cell, title_block, totals_cells
@@ -23,6 +24,7 @@ HEADER_ROW = 4
 
 
 def transmission_workbook(alert) -> bytes:
+    load_openpyxl()
     from openpyxl import Workbook  # openpyxl when a form is written, not at start
 
     workbook = Workbook()

@@ -23,6 +23,7 @@ import re
 
 
 from ..kernel.formatting import decimal_text, format_day
+from ..kernel.memory import load_openpyxl
 from ..kernel.money import ZERO
 from ..kernel.sheet_layout import freeze_below, print_layout
 from ..kernel.sheet_writer import (
@@ -298,6 +299,7 @@ def _letter(index):
 
 def write_xlsx(report: ClaimReport, target) -> None:
     """Write the workbook to a path or a binary file object."""
+    load_openpyxl()
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)

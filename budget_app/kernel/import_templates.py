@@ -5,7 +5,7 @@ The example is on that sheet, not under the headers, so it is never imported by 
 Header rows are the kernel spreadsheet writer's (``sheet_writer``)."""
 import io
 
-
+from .memory import load_openpyxl
 from .sheet_layout import freeze_below
 from .sheet_writer import header_cells
 
@@ -18,6 +18,7 @@ def template_workbook(columns: dict, required, example: dict, choices: dict | No
     ``choices``: key -> allowed values (a drop-down list); ``help_texts``: key -> what to type."""
     choices = choices or {}
     help_texts = help_texts or {}
+    load_openpyxl()
     from openpyxl import Workbook  # openpyxl when a template is written, not at start
     from openpyxl.worksheet.datavalidation import DataValidation
 

@@ -7,6 +7,10 @@ process is ``MEMORY_TRIM_STEP_MB`` (4) larger than after the last trim, a full g
 collection and glibc's ``malloc_trim(0)`` return the free pages of every heap to the system
 (some 10 to 30 ms, only after such a request). ``MEMORY_TRIM_STEP_MB = 0`` turns it off;
 elsewhere than Linux it does nothing.
+
+``load_openpyxl()`` imports openpyxl without Pillow (2 MB per worker): openpyxl imports
+Pillow for images in sheets, which the application neither writes nor reads (its reader
+is read-only, which skips drawings).
 """
 import ctypes
 import ctypes.util
@@ -24,6 +28,23 @@ def resident_bytes() -> int:
             return int(statm.read().split()[1]) * _PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def load_openpyxl() -> None:
+    """Import openpyxl, without Pillow when Pillow is not loaded yet (its ``drawing.image``
+    then records Pillow as absent). Called before any ``from openpyxl ...`` of the
+    application; the import of Pillow stays possible afterwards (the seed's fpdf2)."""
+    if "openpyxl" in sys.modules:
+        return
+    blocked = "PIL" not in sys.modules
+    if blocked:
+        sys.modules["PIL"] = None  # ``import PIL`` raises ImportError while this holds
+    try:
+        import openpyxl  # noqa: F401  (lazily: 8 MB, loaded by the first sheet read or written)
+        import openpyxl.drawing.image  # noqa: F401
+    finally:
+        if blocked and sys.modules.get("PIL", 0) is None:
+            del sys.modules["PIL"]
 
 
 def _malloc_trim():

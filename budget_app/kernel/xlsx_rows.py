@@ -21,11 +21,14 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from warnings import warn
 
+from .memory import load_openpyxl
+
 
 @cache
 def _values_parser():
     """The parser class, built on first use: openpyxl is loaded where a workbook is read,
     not when a command or a worker starts (bench/bench_start.py)."""
+    load_openpyxl()
     from openpyxl.cell.text import Text
     from openpyxl.utils import coordinate_to_tuple
     from openpyxl.utils.datetime import from_excel, from_ISO8601
@@ -129,6 +132,7 @@ def open_workbook(content: bytes):
     openpyxl parses with it), but without its pass over each whole sheet looking for a
     <dimension> (files that have none, such as openpyxl's own write-only output, were
     parsed twice): the dimensions a file claims are ignored here anyway."""
+    load_openpyxl()
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..kernel.extensions import db
 from ..kernel.formatting import format_day
 from ..kernel.i18n import translate
+from ..kernel.memory import load_openpyxl
 from ..kernel.spreadsheet import csv_text, xlsx_text
 from .answers import COLUMNS, IDENTITY_KEYS
 from .models import EXIT_REASONS, EXIT_SITUATIONS, SEXES, STATUSES, Participant
@@ -67,6 +68,7 @@ def _text_cell(sheet, value: str):
 
 def write(header: list, rows: list, xlsx: bool) -> bytes:
     if xlsx:
+        load_openpyxl()
         from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
