@@ -3,8 +3,9 @@ expense lines, 10 000 staff-months and 2 000 users, bulk inserted (executemany i
 of 5 000; psycopg sends them pipelined on PostgreSQL). ``scale`` shrinks every count
 (BENCH_SCALE=0.01: 3 operations, 30 000 lines, 100 staff-months, 20 users).
 
-Used by ``bench_national.py``; ``generate_lines`` adds lines in steps, so the same world
-is measured at 20 000 lines, then at national volume.
+Used by ``bench_national.py``; ``generate_lines`` adds lines in steps to the operations it is
+given, so the same world is measured at 20 000 lines (the measured operation's), then at
+national volume (the others' lines added around it).
 """
 import random
 from datetime import date, timedelta

@@ -9,10 +9,9 @@ from decimal import Decimal
 
 from ..kernel.money import ZERO
 from ..kernel.extensions import db
+from .left_out_rows import EXPENSE_COLUMNS, STAFF_COLUMNS, expense_line, staff_line
 from .selection import (
     Computation,
-    _left_out_expense,
-    _left_out_staff,
     expense_evidence_rules,
     included_expenses_query,
     included_staff_query,
@@ -43,15 +42,15 @@ def missing_evidence(operation, start, end, computation: Computation) -> Missing
         return MissingEvidence()
     lines = []
     missing = reason_of(expense_evidence_rules())
-    for expense, code in db.session.execute(
-        included_expenses_query(operation, start, end, computation).add_columns(missing)
-        .where(missing.is_not(None))
-    ).all():
-        lines.append(_left_out_expense(expense, code))
+    for row in db.session.execute(
+        included_expenses_query(operation, start, end, computation)
+        .with_only_columns(*EXPENSE_COLUMNS, missing.label("reason_code")).where(missing.is_not(None))
+    ):
+        lines.append(expense_line(row, row.reason_code))
     staff_missing = reason_of(staff_evidence_rules(operation))
-    for line, code in db.session.execute(
-        included_staff_query(operation, start, end, computation).add_columns(staff_missing)
-        .where(staff_missing.is_not(None))
-    ).all():
-        lines.append(_left_out_staff(line, code))
+    for row in db.session.execute(
+        included_staff_query(operation, start, end, computation)
+        .with_only_columns(*STAFF_COLUMNS, staff_missing.label("reason_code")).where(staff_missing.is_not(None))
+    ):
+        lines.append(staff_line(row, row.reason_code))
     return MissingEvidence(lines)

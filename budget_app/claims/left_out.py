@@ -42,16 +42,14 @@ class LeftOutSummary:
                 for item in self.reasons]
 
 
-def left_out_summary(claim, today=None) -> LeftOutSummary:
-    """What submitting ``claim`` today would leave out, by reason (the selection's rules)."""
-    computation = compute_period(claim.operation, claim.period_start, claim.period_end,
-                                 as_of=today or today_in_paris(), claim=claim)
-    by_reason: dict[str, ReasonTotal] = {}
-    for line in computation.left_out:
-        item = by_reason.setdefault(line.reason, ReasonTotal(line.reason))
-        item.count += 1
-        item.total += line.amount
-    return LeftOutSummary(sorted(by_reason.values(), key=lambda item: (-item.total, item.reason)))
+def left_out_summary(claim, today=None, computation=None) -> LeftOutSummary:
+    """What submitting ``claim`` today would leave out, by reason (the selection's rules),
+    counted in the database; ``computation``: the bilan's, already computed today (the page's)."""
+    if computation is None:
+        computation = compute_period(claim.operation, claim.period_start, claim.period_end,
+                                     as_of=today or today_in_paris(), claim=claim, left_out_limit=0)
+    by_reason = [ReasonTotal(reason, count, total) for reason, (count, total) in computation.left_out_totals.items()]
+    return LeftOutSummary(sorted(by_reason, key=lambda item: (-item.total, item.reason)))
 
 
 def included_page(report: ClaimReport, page: int) -> tuple[list, bool]:

@@ -38,6 +38,9 @@ from .selection import (
 )
 
 BATCH = 2000
+# The left-out lines a page lists (templates/claims/_figures.html, ``left_out_table``); one
+# more is read to say that the export holds the others.
+LEFT_OUT_SHOWN = 500
 # The Récapitulatif's fixed labels: tests read them back exactly.
 TOTAL_LABEL = "Total des dépenses éligibles"
 APPLIED_LABEL = "  taux appliqué × base (plafond)"
@@ -82,11 +85,14 @@ def viewer_left_out_reasons() -> dict:
     return left_out_reasons(real_reason=has_request_context() and may("alerts.link_lines"))
 
 
-def build_report(operation: Operation, start: date, end: date, claim: Claim | None = None) -> ClaimReport:
+def build_report(operation: Operation, start: date, end: date, claim: Claim | None = None,
+                 left_out_limit: int | None = None) -> ClaimReport:
+    """``left_out_limit``: a page lists the first left-out lines only (``LEFT_OUT_SHOWN``);
+    the exports, every one."""
     if claim is not None and claim.state != "draft":
         return ClaimReport(operation, start, end, claim, declared_figures(claim),
                            retained_figures(claim) if claim.state in ("controlled", "paid") else None)
-    computation = compute_period(operation, start, end, claim=claim)
+    computation = compute_period(operation, start, end, claim=claim, left_out_limit=left_out_limit)
     return ClaimReport(operation, start, end, claim, computation.figures, computation=computation,
                        missing=missing_evidence(operation, start, end, computation))
 

@@ -19,9 +19,8 @@ Scope (primer §9, "nothing falls between two bilans"):
 """
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
-from sqlalchemy import and_, case, false, func, literal, not_, null, or_, select, true
+from sqlalchemy import and_, false, literal, not_, null, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..alerts.suspicions import SUSPICION_LABEL, suspected_cost_lines
@@ -41,9 +40,13 @@ from ..staff.models import CLAIMABLE_TIMESHEET_STATES, Person, StaffCostLine, Ti
 from .computation import ClaimFigures, covered_categories
 from .figures import figures_for, frozen_declared_figures, plan_context
 from .holds import held_cost_lines
+from .left_out_rows import (  # noqa: F401  (LeftOutLine, expense_line, staff_line: read from here)
+    LeftOutLine, add_total, expense_line, expense_rows, expense_totals, first_left_out, staff_line, staff_rows,
+    staff_totals,
+)
 from .models import Claim
 from .reasons import LEFT_OUT_REASONS, Rule, kept_by, left_out_reasons, reason_of  # noqa: F401  (read from here)
-from .unit_selection import included_units_query, left_out_units, unit_sums
+from .unit_selection import included_units_query, left_out_units, unit_reason_totals, unit_sums
 
 CHUNK = 5000  # ids per ... IN (...): under SQLite's bound-parameter limit
 
@@ -164,24 +167,14 @@ class Scope:
 
 
 @dataclass
-class LeftOutLine:
-    kind: str  # "expense" | "staff"
-    id: int
-    category: str
-    description: str
-    reference: str
-    day: date
-    amount: Decimal
-    reason: str
-
-
-@dataclass
 class Computation:
     """A statement's or a bilan's figures with what they were computed from."""
 
     figures: ClaimFigures
     as_of: date
     left_out: list = field(default_factory=list)
+    # reason -> (lines, total) of every line left out, also when ``left_out`` is the first ones only.
+    left_out_totals: dict = field(default_factory=dict)
     # Ids excluded in Python (suspicions) on top of the SQL conditions.
     excluded_expense_ids: set = field(default_factory=set)
     excluded_staff_ids: set = field(default_factory=set)
@@ -197,11 +190,14 @@ class Computation:
 
 def compute_period(
     operation: Operation, start: date, end: date, as_of: date | None = None, claim_id: int | None = None,
-    list_left_out: bool = True, claim=None, evidence: bool | None = None,
+    list_left_out: bool = True, claim=None, evidence: bool | None = None, left_out_limit: int | None = None,
 ) -> Computation:
     """The draft figures of a statement (no ``claim``) or a bilan: sums in the database (one
     grouped scan per kind), then the few lines excluded in Python (suspicions). ``evidence``:
-    lines missing documents left out (bilan; default with ``claim``) or counted (statement)."""
+    lines missing documents left out (bilan; default with ``claim``) or counted (statement).
+    ``list_left_out``: the lines left out, with their count and total per reason; only the
+    first ``left_out_limit`` lines (by kind, day, id) when given (a page shows a part of them;
+    the counts and totals are still of every line)."""
     as_of = as_of or today_in_paris()
     evidence = claim is not None or claim_id is not None if evidence is None else evidence
     if claim is None and claim_id is not None:
@@ -209,36 +205,26 @@ def compute_period(
     context = plan_context(operation)
     rates = context["rates"]
     scope = Scope(operation, start, end, catch_up=claim is not None)
-    # One grouped scan per kind: the included lines' sums, and how many were left out
-    # (their reasons are read only when there are some). The scan is limited to the part
-    # of the period inside the realisation period; lines outside it are only listed.
-    beyond_realisation = start < operation.start_date or end > operation.end_date
-    included = kept_by(expense_rules(operation, as_of, rates, incurred_checked=True, evidence=evidence))
+    # One grouped scan per kind, by category and reason: the included lines' sums (no
+    # reason) and the left-out lines' count and total per reason; the lines themselves are
+    # read only when asked, the first ``left_out_limit`` when given.
+    reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence))
+    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
     sums: dict = {}
-    left_out_count = 1 if beyond_realisation else 0
-    rows = db.session.execute(
-        select(Expense.category, func.sum(case((included, Expense.eligible_amount))), func.count(case((included, 1))),
-               func.count())
-        .where(*scope.expenses(within_realisation=True))
-        .group_by(Expense.category)
-    ).all()
-    expense_count = 0
-    for category, amount, count, lines in rows:
-        if count:
+    totals: dict = {}
+    expense_count = staff_count = 0
+    for category, code, count, amount in expense_totals(scope.expenses(), reason):
+        if code is None:
             sums[category] = amount or ZERO
             expense_count += count
-        left_out_count += lines - count
-    staff_included = kept_by(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
-    staff_row = db.session.execute(
-        select(func.sum(case((staff_included, StaffCostLine.amount))), func.count(case((staff_included, 1))),
-               func.count())
-        .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-        .where(*scope.staff())
-    ).one()
-    staff_count = staff_row[1]
-    if staff_count:
-        sums["PERSONNEL"] = sums.get("PERSONNEL", ZERO) + (staff_row[0] or ZERO)
-    left_out_count += staff_row[2] - staff_count
+        else:
+            add_total(totals, code, count, amount or ZERO)
+    for code, count, amount in staff_totals(scope.staff(), staff_reason):
+        if code is None:
+            sums["PERSONNEL"] = sums.get("PERSONNEL", ZERO) + (amount or ZERO)
+            staff_count += count
+        else:
+            add_total(totals, code, count, amount or ZERO)
 
     computation = Computation(figures=None, as_of=as_of, scope=scope, rates=rates, evidence_required=evidence)
     # Held lines (their marks) stay out until released, whoever asked: under suspicion
@@ -251,36 +237,34 @@ def compute_period(
         scope, evidence, held)
     for category, amount in unit_amounts.items():
         sums[category] = sums.get(category, ZERO) + amount
-    left_out_count += units_left_out
+    if units_left_out:
+        for code, (count, total) in unit_reason_totals(scope, evidence).items():
+            add_total(totals, code, count, total)
+    left_out_count = sum(count for count, _total in totals.values())
     held_expenses = {line_id for kind, line_id in held if kind == "expense"}
     held_staff = {line_id for kind, line_id in held if kind == "staff_cost_line"}
-    reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence)).label("reason_code")
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of)).label("reason_code")
     for chunk in chunks(sorted(held_expenses)):
-        for expense, code in db.session.execute(
-            select(Expense, reason).where(*scope.expenses(), Expense.id.in_(chunk))
-        ).all():
-            if code is None:
-                sums[expense.category] -= expense.eligible_amount
+        for row in db.session.execute(expense_rows([*scope.expenses(), Expense.id.in_(chunk)], reason)):
+            if row.reason_code is None:
+                sums[row.category] -= row.eligible_amount
                 expense_count -= 1
-                computation.excluded_expense_ids.add(expense.id)
-                left_out.append(_left_out_expense(expense, _hold_reason(("expense", expense.id), suspected)))
+                computation.excluded_expense_ids.add(row.id)
+                left_out.append(expense_line(row, _hold_reason(("expense", row.id), suspected)))
     for chunk in chunks(sorted(held_staff)):
-        for line, code in db.session.execute(
-            select(StaffCostLine, staff_reason)
-            .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-            .where(*scope.staff(), StaffCostLine.id.in_(chunk))
-        ).all():
-            if code is None:
-                sums["PERSONNEL"] -= line.amount
+        for row in db.session.execute(staff_rows([*scope.staff(), StaffCostLine.id.in_(chunk)], staff_reason)):
+            if row.reason_code is None:
+                sums["PERSONNEL"] -= row.amount
                 staff_count -= 1
-                computation.excluded_staff_ids.add(line.id)
-                left_out.append(_left_out_staff(line, _hold_reason(("staff_cost_line", line.id), suspected)))
-
+                computation.excluded_staff_ids.add(row.id)
+                left_out.append(staff_line(row, _hold_reason(("staff_cost_line", row.id), suspected)))
+    for line in left_out:  # held lines (and held unit records): few, read above
+        add_total(totals, line.reason, 1, line.amount)
+    computation.left_out_totals = totals
     if list_left_out and left_out_count:
-        left_out += list(_left_out_lines(scope, as_of, rates, evidence)) + list(left_out_units(scope, evidence))
+        left_out += first_left_out((scope.expenses(), scope.staff()), (reason, staff_reason), left_out_limit)
+        left_out += left_out_units(scope, evidence, left_out_limit)
     computation.figures = figures_for(operation, sums, claim, context)
-    computation.left_out = sorted(left_out, key=lambda line: (line.kind, line.day, line.id))
+    computation.left_out = sorted(left_out, key=lambda line: (line.kind, line.day, line.id))[:left_out_limit]
     computation.expense_count = expense_count
     computation.staff_count = staff_count
     return computation
@@ -290,37 +274,6 @@ def _hold_reason(pair, suspected) -> str:
     """"on_hold" for a line under suspicion, "held" for one the authority holds: the same
     words for everyone (``left_out_reasons``), except the referent, who reads the first."""
     return "on_hold" if pair in suspected else "held"
-
-
-def _left_out_expense(expense: Expense, reason: str) -> LeftOutLine:
-    return LeftOutLine(
-        "expense", expense.id, expense.category, expense.label, f"{expense.supplier_name} n° {expense.document_number}",
-        expense.incurred_on, expense.eligible_amount, reason,
-    )
-
-
-def _left_out_staff(line: StaffCostLine, reason: str) -> LeftOutLine:
-    person = line.person
-    return LeftOutLine(
-        "staff", line.id, "PERSONNEL", line.computation, f"{person.last_name} {person.first_name}", line.month,
-        line.amount, reason,
-    )
-
-
-def _left_out_lines(scope: Scope, as_of, rates, evidence: bool = True):
-    operation = scope.operation
-    reason = reason_of(expense_rules(operation, as_of, rates, evidence=evidence))
-    for expense, code in db.session.execute(
-        select(Expense, reason).where(*scope.expenses(), reason.is_not(None))
-    ).all():
-        yield _left_out_expense(expense, code)
-    staff_reason = reason_of(staff_rules(operation, rates, evidence=evidence, as_of=as_of))
-    for line, code in db.session.execute(
-        select(StaffCostLine, staff_reason)
-        .join(Timesheet, Timesheet.id == StaffCostLine.timesheet_id)
-        .where(*scope.staff(), staff_reason.is_not(None))
-    ).all():
-        yield _left_out_staff(line, code)
 
 
 def _scope(operation, start, end, computation: Computation) -> Scope:

@@ -101,12 +101,24 @@ def unit_sums(scope, evidence: bool, held: set) -> tuple[dict, int, int, set, li
     return sums, count, left_out, excluded, held_lines
 
 
-def left_out_units(scope, evidence: bool):
+def left_out_units(scope, evidence: bool, limit: int | None = None) -> list:
+    """The records left out, by day then id (the first ``limit`` when given)."""
+    if limit == 0:
+        return []
     reason = reason_of(unit_rules(scope.operation, evidence))
-    for record, code in db.session.execute(
-        select(UnitRecord, reason).where(*unit_scope(scope), reason.is_not(None))
-    ).all():
-        yield left_out_unit(record, code)
+    query = (select(UnitRecord, reason).where(*unit_scope(scope), reason.is_not(None))
+             .order_by(UnitRecord.delivered_on, UnitRecord.id))
+    return [left_out_unit(record, code)
+            for record, code in db.session.execute(query if limit is None else query.limit(limit)).all()]
+
+
+def unit_reason_totals(scope, evidence: bool) -> dict[str, tuple[int, Decimal]]:
+    """reason -> (records, total) of the records left out by the rules."""
+    reason = reason_of(unit_rules(scope.operation, evidence))
+    left_out = (select(reason.label("reason_code"), UnitRecord.amount.label("amount"))
+                .where(*unit_scope(scope), reason.is_not(None)).subquery())
+    return {code: (count, total or ZERO) for code, count, total in db.session.execute(
+        select(left_out.c.reason_code, func.count(), func.sum(left_out.c.amount)).group_by(left_out.c.reason_code))}
 
 
 def included_units_query(scope, evidence: bool, excluded_ids=()):

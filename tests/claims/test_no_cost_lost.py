@@ -76,3 +76,24 @@ def test_the_draft_lists_its_included_lines_a_page_at_a_time(final_draft, client
     assert "Martin" in included(first) and "Blanc" not in included(first) and "page=2" in first
     assert "Blanc" in included(second) and "Martin" not in included(second)
     assert "Petit" not in included(first) + included(second)
+
+
+def test_a_page_lists_the_first_left_out_lines_and_counts_them_all(final_draft, client, login, monkeypatch):
+    """National volumes (issue 27): the page reads the first left-out lines only; the summary
+    still counts and totals every one, in the database, as the full list does."""
+    from budget_app.claims.selection import compute_period
+    from budget_app.claims.views import claims as views
+
+    claim = final_draft["claim"]
+    every = compute_period(claim.operation, *WHOLE, claim=claim)
+    first = compute_period(claim.operation, *WHOLE, claim=claim, left_out_limit=1)
+    assert [line.description for line in every.left_out][:1] == [line.description for line in first.left_out]
+    assert len(every.left_out) == 2 and len(first.left_out) == 1
+    assert every.left_out_totals == first.left_out_totals == {"staff_month_evidence": (2, D("4000.00"))}
+    assert (first.figures.total, first.staff_count) == (every.figures.total, every.staff_count) == (D("3312.00"), 1)
+    monkeypatch.setattr(views, "LEFT_OUT_SHOWN", 0)  # the page reads one line
+    login(client, final_draft["officer"])
+    page = _text(client.get("/operations/HL-RSA-2023/demandes/1"))
+    assert "Ce bilan final laisse de côté 2 ligne(s) pour 4 000,00 €" in page
+    listed = page.split('data-testid="left-out"')[1].split("</table>")[0]
+    assert listed.count("<tr>") == 2  # the header and one line

@@ -40,7 +40,7 @@ from ..forms import (
 )
 from ..models import BILAN_KINDS, CLAIM_STATES, CSF_DECISIONS, CSF_REASONS, Advance, Claim, ClaimLine
 from ..periods import check_period, month_period
-from ..report import ClaimReport, build_report, viewer_left_out_reasons
+from ..report import LEFT_OUT_SHOWN, ClaimReport, build_report, viewer_left_out_reasons
 from ..sampling import claim_extrapolation
 from ..selection import compute_period
 from . import bp
@@ -95,7 +95,7 @@ def index():
                 start, end = form.start.data, form.end.data
             if start:
                 check_period(operation, start, end)
-                computation = compute_period(operation, start, end)
+                computation = compute_period(operation, start, end, left_out_limit=LEFT_OUT_SHOWN + 1)
                 missing = missing_evidence(operation, start, end, computation)
         except DomainError as error:
             flash(str(error), "error")
@@ -197,8 +197,9 @@ def _page_number() -> int:
     return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= 1_000_000 else 1
 
 
-def _report(claim: Claim) -> ClaimReport:
-    return build_report(g.operation, claim.period_start, claim.period_end, claim)
+def _report(claim: Claim, left_out_limit: int | None = None) -> ClaimReport:
+    """``left_out_limit``: the pages list the first left-out lines only; the exports, every one."""
+    return build_report(g.operation, claim.period_start, claim.period_end, claim, left_out_limit=left_out_limit)
 
 
 @bp.route(PREFIX + "/<int:number>")
@@ -209,7 +210,7 @@ def show(number):
 def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position: int | None = None):
     """The bilan page; after a refused decision, the line's form keeps what was typed and
     shows the error next to it (400), the other lines as recorded."""
-    report = _report(claim)
+    report = _report(claim, left_out_limit=LEFT_OUT_SHOWN + 1)
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     decision_forms = {}
     blocked = checks_blocked(current_user, [g.operation]) if may("claims.decide") else []
@@ -225,7 +226,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
                 amount=format_number(line.retained_amount, places=2, plain=True) if line.decision == "reduced" else "",
                 reason=line.reason or "", comment=line.comment or "", version=str(line.version),
             )
-    summary = left_out_summary(claim) if claim.state == "draft" else None
+    summary = left_out_summary(claim, computation=report.computation) if claim.state == "draft" else None
     page = _page_number() if claim.state == "draft" else 1
     included, more = included_page(report, page) if claim.state == "draft" else ([], False)
     return render_template(
@@ -244,7 +245,7 @@ def _show_page(claim: Claim, failed: DecisionForm | None = None, failed_position
 @bp.route(PREFIX + "/<int:number>/imprimer")
 def printable(number):
     claim = _claim(number)
-    report = _report(claim)
+    report = _report(claim, left_out_limit=LEFT_OUT_SHOWN + 1)
     lines = claim.lines.order_by(ClaimLine.position).all() if report.frozen else []
     return render_template("claims/print.html", operation=g.operation, claim=claim, report=report, lines=lines,
                            labels=_labels(), expected_payment=payments.expected_payment(claim),
