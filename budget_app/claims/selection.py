@@ -83,8 +83,11 @@ def expense_rules(operation: Operation, as_of: date, rates, incurred_checked: bo
         Rule("outside_eligibility", or_(Expense.incurred_on < start, Expense.incurred_on > end),
              and_(*incurred_kept) if incurred_kept else true()),
         # Primer §9: paid between the start and the payment deadline (end + 6 months by default).
+        # A line with no payment date is not outside that period: "not_paid" (primer §5.1) leaves
+        # it out. Both forms say so (NULL kept here, as the reason is NULL), so that the rules
+        # read apart (the kept figures leave "not_paid" to a group of their own) still agree.
         Rule("outside_payment_period", or_(Expense.paid_on < start, Expense.paid_on > deadline),
-             and_(Expense.paid_on >= start, Expense.paid_on <= deadline)),
+             or_(Expense.paid_on.is_(None), and_(Expense.paid_on >= start, Expense.paid_on <= deadline))),
         *(expense_evidence_rules() if evidence else []),
         # Paid before the bilan is submitted (primer §5.1, §9): by today for a draft.
         Rule("not_paid", or_(Expense.paid_on.is_(None), Expense.paid_on > as_of), Expense.paid_on <= as_of),
