@@ -18,7 +18,7 @@ from ..staff.models import Person, StaffCostLine, Timesheet
 
 @dataclass
 class LeftOutLine:
-    kind: str  # "expense" | "staff"
+    kind: str  # "expense" | "staff" | "unit"
     id: int
     category: str
     description: str

@@ -8,8 +8,6 @@ statement counts it still missing) and not held. Its amount counts in its bilan 
 its plan category when the plan line is in the flat-rate bases, else ``SIMPLIFIES``, outside
 every base (``operations.unit_lines``).
 """
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, not_, or_, select
@@ -19,6 +17,7 @@ from ..kernel.formatting import format_money, format_number
 from ..kernel.money import ZERO
 from ..marks.services import has_live_mark
 from ..units.models import UnitRecord
+from .left_out_rows import LeftOutLine
 from .reasons import Rule, kept_by, reason_of
 
 
@@ -47,19 +46,6 @@ def unit_scope(scope) -> list:
     return conditions
 
 
-@dataclass
-class UnitLeftOut:
-    """A record left out, shaped as ``selection.LeftOutLine``."""
-
-    kind: str
-    id: int
-    category: str
-    description: str
-    reference: str
-    day: date
-    amount: Decimal
-    reason: str
-
 
 def quantity_text(record: UnitRecord) -> str:
     """« 12 × 150,00 € » or « réalisé » / « non réalisé »: what the line counted."""
@@ -68,8 +54,8 @@ def quantity_text(record: UnitRecord) -> str:
     return "réalisé" if record.achieved else "non réalisé"
 
 
-def left_out_unit(record: UnitRecord, reason: str) -> UnitLeftOut:
-    return UnitLeftOut("unit", record.id, record.category, record.description, quantity_text(record),
+def left_out_unit(record: UnitRecord, reason: str) -> LeftOutLine:
+    return LeftOutLine("unit", record.id, record.category, record.description, quantity_text(record),
                        record.delivered_on, record.amount, reason)
 
 
