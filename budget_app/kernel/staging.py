@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 import click
-from flask import session
+from flask import request, session
 from flask.cli import with_appcontext
 
 from . import storage
@@ -109,6 +109,28 @@ def discard(kind: str) -> None:
         storage.delete(_key(pending.get("token", "")))
     except FileNotFoundError:
         pass
+
+
+def preview(kind: str, scope: str, form, check, missing_file: str) -> tuple:
+    """One request of an import page with preview (expenses, unit records): another page of
+    the staged file's preview (GET ``?page=``: the file is checked again, nothing but the file
+    is kept between requests); the empty form (GET: a staged file is dropped, « Annuler »
+    comes back here); or a file sent (POST: checked with ``check(content)``, which writes
+    nothing, and staged when it can be imported). Returns (result, token, error): ``error``
+    is ``missing_file`` when no file came with a valid form."""
+    if request.method == "GET":
+        staged = peek(kind, scope) if "page" in request.args else None
+        if staged is not None:
+            return check(staged.content), staged.token, None
+        discard(kind)
+        return None, None, None
+    upload = request.files.get("file")
+    if not form.validate() or upload is None or not upload.filename:
+        return None, None, missing_file
+    content = upload.read()
+    result = check(content)
+    token = stage(kind, scope, content, upload.filename) if not result.problems and result.to_import else None
+    return result, token, None
 
 
 @click.command("imports")

@@ -171,21 +171,10 @@ def import_records():
     write), then staged until the finance officer confirms (``kernel.staging``)."""
     operation = g.operation
     form = ImportForm()
-    result, token, error, language = None, None, None, _language()
-    staged = staging.peek(IMPORT_KIND, operation.code) if request.method == "GET" and "page" in request.args else None
-    if staged is not None:
-        result, token = check_file(operation, staged.content, language), staged.token
-    elif request.method == "GET":
-        staging.discard(IMPORT_KIND)  # back on the form (« Annuler »): a staged file is dropped
-    if request.method == "POST":
-        storage = request.files.get("file")
-        if not form.validate() or storage is None or not storage.filename:
-            error = _("Choisissez un fichier XLSX ou CSV.")
-        else:
-            content = storage.read()
-            result = check_file(operation, content, language)
-            if not result.problems and result.to_import:
-                token = staging.stage(IMPORT_KIND, operation.code, content, storage.filename)
+    language = _language()
+    result, token, error = staging.preview(IMPORT_KIND, operation.code, form,
+                                           lambda content: check_file(operation, content, language),
+                                           _("Choisissez un fichier XLSX ou CSV."))
     page = page_of(result.rows, page_number(request.args.get("page"))) if result and not result.problems else None
     return _import_page(form, result=result, token=token, error=error, page=page, language=language)
 

@@ -20,24 +20,9 @@ KIND = "expenses"
 def import_expenses(operation_code=None):
     operation = g.operation
     form = ImportForm()
-    result, token, error = None, None, None
-    staged = staging.peek(KIND, operation.code) if request.method == "GET" and "page" in request.args else None
-    if staged is not None:
-        # Another page of the preview: the staged file is checked again (nothing is kept
-        # between requests but the file), then one page of its rows is shown.
-        result, token = check_file(operation, staged.content), staged.token
-    elif request.method == "GET":
-        staging.discard(KIND)  # back on the form (« Annuler »): a staged file is dropped
-    if request.method == "POST":
-        storage = request.files.get("file")
-        if not form.validate() or storage is None or not storage.filename:
-            error = _("Choisissez un fichier XLSX ou CSV.")
-        else:
-            content = storage.read()
-            result = check_file(operation, content)
-            if not result.problems and result.to_import:
-                # The file waits on the server for the confirmation; the session says whose it is.
-                token = staging.stage(KIND, operation.code, content, storage.filename)
+    # The file waits on the server for the confirmation; the session says whose it is.
+    result, token, error = staging.preview(KIND, operation.code, form, lambda content: check_file(operation, content),
+                                           _("Choisissez un fichier XLSX ou CSV."))
     page = page_of(result.rows, page_number(request.args.get("page"))) if result and not result.problems else None
     return render_template(
         "expenses/import.html", operation=operation, form=form, result=result, token=token, error=error,
